@@ -1,0 +1,55 @@
+"""The Made in Bali–NTB–NTT export registry."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    from registry import auth, cli, db, errors, i18n, security, templating
+    from registry.config import load_config
+    from registry.extensions import csrf, limiter
+
+    instance = Path(
+        (config or {}).get("INSTANCE_PATH") or os.environ.get("REGISTRY_INSTANCE") or ROOT / "instance"
+    )
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(instance.resolve()),
+        instance_relative_config=False,
+    )
+    app.config.update(load_config(Path(app.instance_path), config))
+    app.config["RATELIMIT_STORAGE_URI"] = (
+        app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
+    )
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "registry")
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    auth.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    cli.init_app(app)
+
+    from registry.accounts.views import bp as accounts_bp
+    from registry.catalog.views import bp as catalog_bp
+    from registry.main import bp as main_bp
+    from registry.review.views import bp as review_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(review_bp)
+    return app

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
+
+from registry.accounts.models import Role
+from registry.accounts.rules import MAX_PASSWORD, PasswordProblem, password_problem, valid_nib
+from registry.reference import PROVINCES
+
+PASSWORD_MESSAGES = {
+    PasswordProblem.TOO_SHORT: _l("The password must be at least 8 characters long."),
+    PasswordProblem.TOO_LONG: _l("The password must be at most 128 characters long."),
+    PasswordProblem.COMMON: _l("This password is too common. Please choose another one."),
+    PasswordProblem.IS_EMAIL: _l("The password must not be your e-mail address."),
+}
+
+
+def _strong_password(form: FlaskForm, field: PasswordField) -> None:
+    email = form.email.data if hasattr(form, "email") else ""
+    problem = password_problem(field.data or "", email=email or "")
+    if problem is not None:
+        raise ValidationError(PASSWORD_MESSAGES[problem])
+
+
+def _nib(_form: FlaskForm, field: StringField) -> None:
+    if not valid_nib((field.data or "").strip()):
+        raise ValidationError(_l("The NIB is the 13-digit business number issued by OSS."))
+
+
+def province_choices() -> list[tuple[str, str]]:
+    return list(PROVINCES.items())
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(),
+                                                        Length(max=MAX_PASSWORD)])
+    next = HiddenField()
+
+
+class SignupForm(FlaskForm):
+    company_name = StringField(_l("Company legal name"), validators=[InputRequired(),
+                                                                    Length(max=200)])
+    nib = StringField(_l("NIB (business number)"), validators=[InputRequired(), _nib])
+    province_code = SelectField(_l("Province"), choices=province_choices,
+                                validators=[InputRequired()])
+    address = TextAreaField(_l("Address"), validators=[InputRequired(), Length(max=500)])
+    name = StringField(_l("Your name"), validators=[InputRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), _strong_password])
+    confirm = PasswordField(_l("Repeat password"), validators=[
+        InputRequired(), EqualTo("password", message=_l("The passwords do not match."))])
+
+
+class OrganisationForm(FlaskForm):
+    kind = SelectField(_l("Kind"), choices=[
+        ("trade_office", _l("Trade office")), ("printer", _l("Print shop")),
+        ("exporter", _l("Exporter")), ("admin", _l("Registry administration"))])
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
+    province_code = SelectField(_l("Province"), choices=lambda: [("", "—"), *province_choices()])
+    nib = StringField(_l("NIB (exporters only)"), validators=[Length(max=13)])
+    address = TextAreaField(_l("Address"), validators=[Length(max=500)])
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
+    role = SelectField(_l("Role"), choices=[
+        (Role.OFFICER.value, _l("Trade-office officer")), (Role.PRINTER.value, _l("Label printer")),
+        (Role.ADMIN.value, _l("Administrator")), (Role.EXPORTER.value, _l("Exporter"))])
+    organisation_id = SelectField(_l("Organisation"), coerce=int, choices=[])
+    password = PasswordField(_l("Initial password"), validators=[InputRequired(),
+                                                                 _strong_password])
+
+
+class ActionForm(FlaskForm):
+    """A bare form for buttons that only need CSRF protection."""

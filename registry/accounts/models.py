@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from enum import StrEnum
+
+from sqlalchemy import Column, DateTime, String
+from sqlmodel import Field, SQLModel
+
+from registry.timeutil import utcnow
+
+
+class OrgKind(StrEnum):
+    EXPORTER = "exporter"
+    PRINTER = "printer"
+    TRADE_OFFICE = "trade_office"
+    ADMIN = "admin"
+
+
+class Role(StrEnum):
+    EXPORTER = "exporter"
+    OFFICER = "officer"
+    PRINTER = "printer"
+    ADMIN = "admin"
+
+
+ROLE_ORG_KIND: dict[Role, OrgKind] = {
+    Role.EXPORTER: OrgKind.EXPORTER,
+    Role.OFFICER: OrgKind.TRADE_OFFICE,
+    Role.PRINTER: OrgKind.PRINTER,
+    Role.ADMIN: OrgKind.ADMIN,
+}
+
+
+class UserStatus(StrEnum):
+    PENDING = "pending"  # exporter signed up, waits for an officer or admin
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
+
+def _ts() -> Column:
+    return Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Organisation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_column=Column(String(16), nullable=False, index=True))
+    name: str = Field(max_length=200)
+    nib: str | None = Field(default=None, max_length=13, unique=True)
+    province_code: str | None = Field(default=None, max_length=2, index=True)
+    address: str = Field(default="", max_length=500)
+    created_at: dt.datetime = Field(sa_column=_ts())
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False, default="pending"))
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    # Part of the login session id: rotating it on logout or password change ends every
+    # session that was issued before, even though Flask's session is a signed cookie.
+    session_nonce: str = Field(default_factory=lambda: secrets.token_urlsafe(16), max_length=32)
+    locale: str | None = Field(default=None, max_length=8)
+    created_at: dt.datetime = Field(sa_column=_ts())
+    last_login_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+    # flask-login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == UserStatus.ACTIVE
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_nonce}"

@@ -1,0 +1,44 @@
+"""Account rules that need neither Flask nor the database."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import cache
+
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 128
+NIB_RE = re.compile(r"^\d{13}$")  # Nomor Induk Berusaha issued by OSS is 13 digits
+
+
+class PasswordProblem(StrEnum):
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    COMMON = "common"
+    IS_EMAIL = "is_email"
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn ships the 30,000 most frequent passwords from leaked sets.
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_problem(password: str, *, email: str = "") -> PasswordProblem | None:
+    """Why a password is refused, or None when it is acceptable."""
+    if len(password) < MIN_PASSWORD:
+        return PasswordProblem.TOO_SHORT
+    if len(password) > MAX_PASSWORD:
+        return PasswordProblem.TOO_LONG
+    lowered = password.lower()
+    if lowered in _common_passwords() or len(set(password)) < 3:
+        return PasswordProblem.COMMON
+    if email and lowered == email.lower():
+        return PasswordProblem.IS_EMAIL
+    return None
+
+
+def valid_nib(nib: str) -> bool:
+    return bool(NIB_RE.match(nib))

@@ -1,0 +1,198 @@
+"""Account services: take the session and the acting user, flush, never commit."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlmodel import Session, select
+
+from registry import audit
+from registry.accounts.models import ROLE_ORG_KIND, OrgKind, Organisation, Role, User, UserStatus
+from registry.auth import check_password, hash_password
+from registry.errors import Conflict, Forbidden, NotFound, ValidationError
+from registry.reference import PROVINCES
+from registry.timeutil import utcnow
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == normalise_email(email))).first()
+
+
+def organisation_of(session: Session, user: User) -> Organisation:
+    org = session.get(Organisation, user.organisation_id)
+    assert org is not None  # enforced by the foreign key
+    return org
+
+
+def officer_province(session: Session, user: User) -> str | None:
+    if user.role != Role.OFFICER:
+        return None
+    return organisation_of(session, user).province_code
+
+
+def _user_snapshot(user: User) -> dict[str, object]:
+    return {"email": user.email, "role": user.role, "status": user.status,
+            "organisation_id": user.organisation_id}
+
+
+def signup_exporter(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    company_name: str,
+    nib: str,
+    province_code: str,
+    address: str,
+) -> User:
+    email = normalise_email(email)
+    if user_by_email(session, email) is not None:
+        raise ValidationError("email taken", fields={"email": "taken"})
+    if session.exec(select(Organisation).where(Organisation.nib == nib)).first() is not None:
+        raise ValidationError("NIB taken", fields={"nib": "taken"})
+    if province_code not in PROVINCES:
+        raise ValidationError("unknown province", fields={"province_code": "unknown"})
+    org = Organisation(kind=OrgKind.EXPORTER, name=company_name.strip(), nib=nib,
+                       province_code=province_code, address=address.strip())
+    session.add(org)
+    session.flush()
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password),
+                role=Role.EXPORTER, status=UserStatus.PENDING, organisation_id=org.id)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=user, action="organisation.create", object_type="organisation",
+                 object_id=org.id, after={"name": org.name, "nib": nib, "kind": org.kind,
+                                          "province_code": province_code})
+    audit.record(session, actor=user, action="user.signup", object_type="user",
+                 object_id=user.id, after=_user_snapshot(user))
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User | None:
+    """Check credentials and write the login event (success or failure) in this transaction."""
+    user = user_by_email(session, email)
+    ok = check_password(user, password)
+    if not ok or user is None:
+        audit.record(session, actor=None, action="login.failed", object_type="user",
+                     object_id=user.id if user else None,
+                     after={"email": normalise_email(email)[:254]})
+        return None
+    if user.status != UserStatus.ACTIVE:
+        audit.record(session, actor=user, action="login.refused", object_type="user",
+                     object_id=user.id, after={"status": user.status})
+        return user
+    user.last_login_at = utcnow()
+    session.add(user)
+    audit.record(session, actor=user, action="login", object_type="user", object_id=user.id)
+    return user
+
+
+def logout(session: Session, user: User) -> None:
+    # A new nonce invalidates the session id held by every cookie issued so far.
+    user.session_nonce = secrets.token_urlsafe(16)
+    session.add(user)
+    audit.record(session, actor=user, action="logout", object_type="user", object_id=user.id)
+
+
+def create_organisation(
+    session: Session, actor: User, *, kind: OrgKind, name: str, province_code: str | None,
+    nib: str | None = None, address: str = "",
+) -> Organisation:
+    if actor.role != Role.ADMIN:
+        raise Forbidden("only an admin creates organisations")
+    if kind in (OrgKind.TRADE_OFFICE, OrgKind.EXPORTER) and province_code not in PROVINCES:
+        raise ValidationError("province required", fields={"province_code": "required"})
+    if nib and session.exec(select(Organisation).where(Organisation.nib == nib)).first():
+        raise ValidationError("NIB taken", fields={"nib": "taken"})
+    org = Organisation(kind=kind, name=name.strip(), province_code=province_code or None,
+                       nib=nib or None, address=address.strip())
+    session.add(org)
+    session.flush()
+    audit.record(session, actor=actor, action="organisation.create", object_type="organisation",
+                 object_id=org.id, after={"name": org.name, "kind": kind,
+                                          "province_code": province_code})
+    return org
+
+
+def create_user(
+    session: Session, actor: User | None, *, email: str, name: str, role: Role,
+    organisation_id: int, password: str,
+) -> User:
+    """Admins create officers, printers and admins (``actor`` None only from the CLI)."""
+    if actor is not None and actor.role != Role.ADMIN:
+        raise Forbidden("only an admin creates users")
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        raise ValidationError("unknown organisation", fields={"organisation_id": "unknown"})
+    if org.kind != ROLE_ORG_KIND[role]:
+        raise ValidationError("role does not fit organisation",
+                              fields={"organisation_id": "wrong_kind"})
+    email = normalise_email(email)
+    if user_by_email(session, email) is not None:
+        raise ValidationError("email taken", fields={"email": "taken"})
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password),
+                role=role, status=UserStatus.ACTIVE, organisation_id=organisation_id)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, action="user.create", object_type="user",
+                 object_id=user.id, after=_user_snapshot(user))
+    return user
+
+
+def pending_exporters(session: Session, actor: User) -> list[tuple[User, Organisation]]:
+    query = (
+        select(User, Organisation)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(User.status == UserStatus.PENDING)
+        .order_by(User.created_at)
+    )
+    if actor.role == Role.OFFICER:
+        query = query.where(Organisation.province_code == officer_province(session, actor))
+    elif actor.role != Role.ADMIN:
+        raise Forbidden("not allowed")
+    return [(u, o) for u, o in session.exec(query).all()]
+
+
+def set_user_status(session: Session, actor: User, *, user_id: int, status: UserStatus) -> User:
+    """Officers activate exporters of their province; admins manage anyone but themselves."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    if actor.role == Role.OFFICER:
+        org = organisation_of(session, user)
+        if user.role != Role.EXPORTER or org.province_code != officer_province(session, actor):
+            raise NotFound("no such user")
+        if status != UserStatus.ACTIVE:
+            raise Forbidden("officers can only activate exporters")
+    elif actor.role != Role.ADMIN:
+        raise Forbidden("not allowed")
+    if user.id == actor.id:
+        raise Conflict("you cannot change your own status")
+    before = _user_snapshot(user)
+    user.status = status
+    if status != UserStatus.ACTIVE:
+        user.session_nonce = secrets.token_urlsafe(16)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, action=f"user.{status.value}", object_type="user",
+                 object_id=user.id, before=before, after=_user_snapshot(user))
+    return user
+
+
+def list_users(session: Session, actor: User) -> list[tuple[User, Organisation]]:
+    if actor.role != Role.ADMIN:
+        raise Forbidden("not allowed")
+    query = select(User, Organisation).join(Organisation, Organisation.id == User.organisation_id)
+    return [(u, o) for u, o in session.exec(query.order_by(User.email)).all()]
+
+
+def list_organisations(session: Session, kind: OrgKind | None = None) -> list[Organisation]:
+    query = select(Organisation).order_by(Organisation.name)
+    if kind is not None:
+        query = query.where(Organisation.kind == kind)
+    return list(session.exec(query).all())

@@ -1,0 +1,184 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from registry.accounts import services
+from registry.accounts.forms import ActionForm, LoginForm, OrganisationForm, SignupForm, UserForm
+from registry.accounts.models import OrgKind, Role, UserStatus
+from registry.auth import roles_required, safe_next
+from registry.db import get_session
+from registry.errors import ValidationError
+from registry.extensions import limiter
+
+bp = Blueprint("accounts", __name__)
+
+FIELD_MESSAGES = {
+    "taken": lambda: _("This value is already registered."),
+    "unknown": lambda: _("Please choose a value from the list."),
+    "required": lambda: _("This field is required."),
+    "wrong_kind": lambda: _("This role does not belong to this kind of organisation."),
+}
+
+
+def apply_field_errors(form: Any, exc: ValidationError) -> None:
+    for field, code in exc.fields.items():
+        target = getattr(form, field, None)
+        message = FIELD_MESSAGES.get(code, lambda c=code: c)()
+        if target is not None:
+            target.errors = [*target.errors, message]
+        else:
+            flash(message, "error")
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _signup_limit() -> str:
+    return current_app.config["SIGNUP_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302)
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = services.authenticate(
+            get_session(), email=form.email.data or "", password=form.password.data or ""
+        )
+        if user is None:
+            form.password.errors = [_("E-mail or password is wrong.")]
+        elif user.status == UserStatus.PENDING:
+            form.email.errors = [_("Your account waits for activation by a trade office.")]
+        elif user.status != UserStatus.ACTIVE:
+            form.email.errors = [_("This account is disabled.")]
+        else:
+            # A fresh session on login: nothing from before sign-in survives (fixation).
+            lang = session.get("lang")
+            session.clear()
+            if lang:
+                session["lang"] = lang
+            login_user(user)
+            return redirect(safe_next(form.next.data))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Any:
+    form = ActionForm()
+    if form.validate_on_submit():
+        services.logout(get_session(), current_user._get_current_object())
+        logout_user()
+        session.clear()
+        flash(_("You are signed out."), "info")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(_signup_limit, methods=["POST"], deduct_when=lambda r: r.status_code == 302)
+def signup() -> Any:
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            services.signup_exporter(
+                get_session(), email=form.email.data or "", name=form.name.data or "",
+                password=form.password.data or "", company_name=form.company_name.data or "",
+                nib=(form.nib.data or "").strip(), province_code=form.province_code.data or "",
+                address=form.address.data or "",
+            )
+        except ValidationError as exc:
+            apply_field_errors(form, exc)
+        else:
+            flash(_("Thank you. A trade office will check your company and activate the "
+                    "account; you can sign in after that."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/signup.html", form=form)
+
+
+@bp.route("/accounts/pending")
+@roles_required(Role.OFFICER, Role.ADMIN)
+def pending() -> Any:
+    rows = services.pending_exporters(get_session(), current_user)
+    return render_template("accounts/pending.html", rows=rows, form=ActionForm())
+
+
+@bp.route("/accounts/users/<int:user_id>/activate", methods=["POST"])
+@roles_required(Role.OFFICER, Role.ADMIN)
+def activate(user_id: int) -> Any:
+    return _set_status(user_id, UserStatus.ACTIVE, _("Account activated."))
+
+
+@bp.route("/accounts/users/<int:user_id>/disable", methods=["POST"])
+@roles_required(Role.ADMIN)
+def disable(user_id: int) -> Any:
+    return _set_status(user_id, UserStatus.DISABLED, _("Account disabled."))
+
+
+def _set_status(user_id: int, status: UserStatus, message: str) -> Any:
+    form = ActionForm()
+    if form.validate_on_submit():
+        services.set_user_status(get_session(), current_user, user_id=user_id, status=status)
+        flash(message, "success")
+    back = "accounts.users" if current_user.role == Role.ADMIN else "accounts.pending"
+    return redirect(url_for(back))
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def users() -> Any:
+    db = get_session()
+    form = UserForm()
+    form.organisation_id.choices = [
+        (o.id, f"{o.name} ({o.kind})") for o in services.list_organisations(db)
+    ]
+    if form.validate_on_submit():
+        try:
+            services.create_user(
+                db, current_user, email=form.email.data or "", name=form.name.data or "",
+                role=Role(form.role.data), organisation_id=form.organisation_id.data,
+                password=form.password.data or "",
+            )
+        except ValidationError as exc:
+            apply_field_errors(form, exc)
+        else:
+            flash(_("User created."), "success")
+            return redirect(url_for("accounts.users"))
+    return render_template("accounts/users.html", form=form,
+                           rows=services.list_users(db, current_user), action_form=ActionForm())
+
+
+@bp.route("/admin/organisations", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def organisations() -> Any:
+    db = get_session()
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            services.create_organisation(
+                db, current_user, kind=OrgKind(form.kind.data), name=form.name.data or "",
+                province_code=form.province_code.data or None, nib=form.nib.data or None,
+                address=form.address.data or "",
+            )
+        except ValidationError as exc:
+            apply_field_errors(form, exc)
+        else:
+            flash(_("Organisation created."), "success")
+            return redirect(url_for("accounts.organisations"))
+    return render_template("accounts/organisations.html", form=form,
+                           rows=services.list_organisations(db))

@@ -1,0 +1,164 @@
+"""Append-only, hash-chained audit events.
+
+Every event stores the hash of the previous one; ``verify_chain`` recomputes the chain and
+reports the first broken link, so an edited, deleted or inserted row is detectable.
+Appends are serialised through the one-row ``audit_head`` table: its UPDATE takes a row lock
+on PostgreSQL and the write lock on SQLite, so two transactions never fork the chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Text, update
+from sqlmodel import Field, Session, SQLModel, select
+
+from registry.timeutil import utcnow
+
+GENESIS = "0" * 64
+
+
+class AuditHead(SQLModel, table=True):
+    __tablename__ = "audit_head"
+    id: int = Field(default=1, primary_key=True)
+    seq: int = Field(default=0)
+    last_hash: str = Field(default=GENESIS, max_length=64)
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True, index=True)
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    actor_id: int | None = Field(default=None, index=True)
+    actor_label: str = Field(max_length=254)
+    action: str = Field(max_length=64, index=True)
+    object_type: str = Field(max_length=32)
+    object_id: str | None = Field(default=None, max_length=64)
+    before: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    after: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+def _canonical_time(value: dt.datetime) -> str:
+    # SQLite hands back naive datetimes, PostgreSQL aware ones; both stand for UTC.
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds")
+
+
+def _dump(value: dict[str, Any] | None) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def event_hash(event: AuditEvent) -> str:
+    payload = json.dumps(
+        [
+            event.seq,
+            _canonical_time(event.created_at),
+            event.actor_id,
+            event.actor_label,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.before,
+            event.after,
+            event.prev_hash,
+        ],
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    actor: Any | None,
+    action: str,
+    object_type: str,
+    object_id: object | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event in the caller's transaction (flushes, never commits)."""
+    result = session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(AuditHead(id=1, seq=1, last_hash=GENESIS))
+        session.flush()
+    head = session.exec(select(AuditHead).where(AuditHead.id == 1)).one()
+    session.refresh(head)
+    event = AuditEvent(
+        seq=head.seq,
+        created_at=utcnow(),
+        actor_id=getattr(actor, "id", None),
+        actor_label=getattr(actor, "email", None) or "system",
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        before=_dump(before),
+        after=_dump(after),
+        prev_hash=head.last_hash,
+        hash="",
+    )
+    event.hash = event_hash(event)
+    head.last_hash = event.hash
+    session.add(event)
+    session.add(head)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    checked: int
+    broken_seq: int | None = None
+    problem: str | None = None
+
+
+def verify_chain(session: Session, batch_size: int = 5000) -> ChainReport:
+    prev_hash = GENESIS
+    expected_seq = 1
+    checked = 0
+    last_id = 0
+    while True:
+        rows = session.exec(
+            select(AuditEvent).where(AuditEvent.seq >= expected_seq).order_by(AuditEvent.seq)
+            .limit(batch_size)
+        ).all()
+        if not rows:
+            break
+        for event in rows:
+            if event.seq != expected_seq:
+                return ChainReport(False, checked, expected_seq, "event missing (deleted?)")
+            if event.prev_hash != prev_hash:
+                return ChainReport(False, checked, event.seq, "link to the previous event broken")
+            if event_hash(event) != event.hash:
+                return ChainReport(False, checked, event.seq, "event content was altered")
+            prev_hash = event.hash
+            expected_seq += 1
+            checked += 1
+            last_id = event.id or last_id
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.seq != checked or head.last_hash != prev_hash):
+        return ChainReport(False, checked, checked + 1, "latest events missing (deleted?)")
+    return ChainReport(True, checked)
+
+
+def events_for(session: Session, object_type: str, object_id: object) -> list[AuditEvent]:
+    return list(
+        session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
+            .order_by(AuditEvent.seq)
+        ).all()
+    )

@@ -1,0 +1,91 @@
+"""Sign-in plumbing: password hashing, the user loader, role guards and safe redirects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, abort, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from registry.accounts.models import Role, User, UserStatus
+from registry.db import get_session
+from registry.extensions import login_manager
+
+_hasher = PasswordHasher()
+# A real hash to verify against when the e-mail is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-but-a-timing-shield")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and (
+            user is not None
+        )
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def _load(session_id: str) -> User | None:
+        user_id, _, nonce = session_id.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = get_session().get(User, int(user_id))
+        if user is None or user.session_nonce != nonce or user.status != UserStatus.ACTIVE:
+            return None
+        return user
+
+
+def roles_required(*roles: Role) -> Callable[[F], F]:
+    """Anonymous users go to the login page; signed-in users of another role get 403."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        @login_required
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def safe_next(target: str | None, fallback: str = "main.home") -> str:
+    """Only same-site relative paths are followed after login; anything else goes home."""
+    if target:
+        target = target.replace("\\", "/").strip()
+        parts = urlsplit(target)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+            and not any(ord(c) < 32 for c in target)
+        ):
+            return target
+    return url_for(fallback)
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from registry.catalog.models import DocumentKind
+from registry.reference import CATEGORIES, HUBS, PROVINCE_SHORT, UNITS, hs_codes, regencies
+from registry.templating import category_label, country_choices, document_kind_label, unit_label
+
+
+def category_choices() -> list[tuple[str, str]]:
+    return [(c, str(category_label(c))) for c in CATEGORIES]
+
+
+def hs_choices() -> list[tuple[str, str]]:
+    return [(c.code, f"{c.code[:4]}.{c.code[4:]} — {c.description}") for c in hs_codes().values()]
+
+
+def regency_choices() -> list[tuple[str, str]]:
+    return [
+        (r.code, f"{r.name} ({PROVINCE_SHORT[r.province_code]})")
+        for r in sorted(regencies().values(), key=lambda r: (r.province_code, r.name))
+    ]
+
+
+def destination_choices() -> list[tuple[str, str]]:
+    return [("", "—"), *[(c, n) for c, n in country_choices(str(get_locale())) if c != "ID"]]
+
+
+class ProductForm(FlaskForm):
+    name_id = StringField(_l("Name (Indonesian)"), validators=[InputRequired(), Length(max=300)])
+    name_en = StringField(_l("Name (English)"), validators=[InputRequired(), Length(max=300)])
+    category = SelectField(_l("Category"), choices=category_choices)
+    hs_code = SelectField(_l("HS code"), choices=hs_choices)
+    gtin = StringField(_l("GTIN (optional)"), validators=[Optional(), Length(max=14)],
+                       description=_l("8, 12, 13 or 14 digits with a valid check digit."))
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(_l("Photo (JPEG or PNG)"), validators=[FileRequired()])
+
+
+class BatchForm(FlaskForm):
+    product_id = SelectField(_l("Product"), coerce=int, choices=[])
+    lot_code = StringField(_l("Lot code"), validators=[InputRequired(), Length(max=20)],
+                           description=_l("Up to 20 letters, digits, '-', '.' or '_'."))
+    quantity = DecimalField(_l("Quantity"), places=3, validators=[
+        InputRequired(), NumberRange(min=0.001, max=99_999_999_999)])
+    unit = SelectField(_l("Unit"), choices=lambda: [(u, str(unit_label(u))) for u in UNITS])
+    production_date = DateField(_l("Production or harvest date"), validators=[InputRequired()])
+    best_before = DateField(_l("Best before (optional)"), validators=[Optional()])
+    origin_regency_code = SelectField(_l("Origin regency"), choices=regency_choices)
+    producer = StringField(_l("Producer or cooperative"), validators=[InputRequired(),
+                                                                      Length(max=200)])
+    hub = SelectField(_l("Export hub"), choices=lambda: list(HUBS.items()))
+    destination_country = SelectField(_l("Destination country"), choices=destination_choices,
+                                      validators=[InputRequired()])
+    declared_value_idr = IntegerField(_l("Declared export value (IDR)"), validators=[
+        InputRequired(), NumberRange(min=0, max=10**15)])
+
+
+class DocumentForm(FlaskForm):
+    kind = SelectField(_l("Document type"), choices=lambda: [
+        (k, str(document_kind_label(k))) for k in DocumentKind.CHOICES])
+    file = FileField(_l("File (PDF, JPEG or PNG, at most 10 MB)"), validators=[FileRequired()])
+    is_public = BooleanField(_l("Show on the public verification page"))

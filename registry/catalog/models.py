@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import Column, Date, DateTime, Index, Numeric, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from registry.timeutil import utcnow
+
+
+class Product(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    name_id: str = Field(max_length=300)
+    name_en: str = Field(max_length=300)
+    category: str = Field(max_length=32)
+    hs_code: str = Field(max_length=6)
+    gtin: str | None = Field(default=None, max_length=14)
+    description: str = Field(default="", max_length=4000)
+    photo_stored_name: str | None = Field(default=None, max_length=64)
+    created_at: dt.datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    )
+
+
+class Batch(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "lot_code", name="uq_batch_org_lot"),
+        Index("ix_batch_status_origin", "status", "origin_province_code"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    product_id: int = Field(foreign_key="product.id", index=True)
+    lot_code: str = Field(max_length=20)
+    quantity: Decimal = Field(sa_column=Column(Numeric(14, 3), nullable=False))
+    unit: str = Field(max_length=8)
+    production_date: dt.date = Field(sa_column=Column(Date, nullable=False))
+    best_before: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    origin_regency_code: str = Field(max_length=5)
+    # Denormalised from the regency so an officer's queue is one indexed lookup.
+    origin_province_code: str = Field(max_length=2)
+    producer: str = Field(max_length=200)
+    hub: str = Field(max_length=32)
+    destination_country: str = Field(max_length=2)
+    declared_value_idr: int = Field(ge=0)
+    status: str = Field(sa_column=Column(String(16), nullable=False, default="draft"))
+    valid_until: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    # Optimistic lock: every status change bumps it, so of two officers deciding at once
+    # only the one whose UPDATE still sees the old version wins.
+    version: int = Field(default=1)
+    created_at: dt.datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    )
+    submitted_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    decided_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class DocumentKind:
+    CHOICES: tuple[str, ...] = (
+        "phytosanitary",
+        "halal",
+        "organic",
+        "certificate_of_origin",
+        "lab_results",
+        "other",
+    )
+
+
+class Document(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    kind: str = Field(max_length=32)
+    original_name: str = Field(max_length=255)
+    stored_name: str = Field(max_length=64, unique=True)
+    content_type: str = Field(max_length=64)
+    size: int
+    sha256: str = Field(max_length=64)
+    is_public: bool = Field(default=False)
+    uploaded_by: int = Field(foreign_key="user.id")
+    uploaded_at: dt.datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    )

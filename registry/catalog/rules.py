@@ -1,0 +1,107 @@
+"""Field rules for products and batches; no Flask, no database.
+
+Each check returns field → problem code; forms and the API turn codes into messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from registry.reference import CATEGORIES, HUBS, UNITS, country_codes, hs_codes, regencies
+
+# A subset of the GS1 AI character set 82 that needs no escaping in a Digital Link path,
+# so the lot prints and encodes as typed.
+LOT_RE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
+MAX_QUANTITY = Decimal("99999999999.999")
+MAX_VALUE_IDR = 10**15
+
+
+def gtin_check_digit(body: str) -> int:
+    """GS1 mod-10 check digit of the digits before it (weights 3,1,3,... from the right)."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10
+
+
+def normalise_gtin(value: str) -> str | None:
+    """GTIN-8/12/13/14 as GTIN-14, or None when the digits or the check digit are wrong."""
+    digits = value.strip().replace(" ", "")
+    if not digits.isdigit() or len(digits) not in (8, 12, 13, 14):
+        return None
+    if gtin_check_digit(digits[:-1]) != int(digits[-1]):
+        return None
+    return digits.zfill(14)
+
+
+@dataclass
+class ProductInput:
+    name_id: str
+    name_en: str
+    category: str
+    hs_code: str
+    gtin: str | None = None
+    description: str = ""
+
+
+def product_problems(data: ProductInput) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    for field in ("name_id", "name_en"):
+        value = getattr(data, field).strip()
+        if not value:
+            problems[field] = "required"
+        elif len(value) > 300:
+            problems[field] = "too_long"
+    if data.category not in CATEGORIES:
+        problems["category"] = "unknown"
+    if data.hs_code not in hs_codes():
+        problems["hs_code"] = "unknown"
+    if data.gtin and normalise_gtin(data.gtin) is None:
+        problems["gtin"] = "bad_gtin"
+    if len(data.description) > 4000:
+        problems["description"] = "too_long"
+    return problems
+
+
+@dataclass
+class BatchInput:
+    product_id: int
+    lot_code: str
+    quantity: Decimal
+    unit: str
+    production_date: dt.date
+    best_before: dt.date | None
+    origin_regency_code: str
+    producer: str
+    hub: str
+    destination_country: str
+    declared_value_idr: int
+
+
+def batch_problems(data: BatchInput, today: dt.date) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not LOT_RE.match(data.lot_code or ""):
+        problems["lot_code"] = "bad_lot"
+    if not (Decimal(0) < data.quantity <= MAX_QUANTITY):
+        problems["quantity"] = "out_of_range"
+    if data.unit not in UNITS:
+        problems["unit"] = "unknown"
+    if data.production_date > today:
+        problems["production_date"] = "future"
+    if data.best_before is not None and data.best_before < data.production_date:
+        problems["best_before"] = "before_production"
+    if data.origin_regency_code not in regencies():
+        problems["origin_regency_code"] = "unknown"
+    producer = (data.producer or "").strip()
+    if not producer:
+        problems["producer"] = "required"
+    elif len(producer) > 200:
+        problems["producer"] = "too_long"
+    if data.hub not in HUBS:
+        problems["hub"] = "unknown"
+    if data.destination_country not in country_codes() or data.destination_country == "ID":
+        problems["destination_country"] = "unknown"
+    if not (0 <= data.declared_value_idr <= MAX_VALUE_IDR):
+        problems["declared_value_idr"] = "out_of_range"
+    return problems

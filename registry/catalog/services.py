@@ -1,0 +1,354 @@
+"""Products, batches and evidence. Services flush, never commit; the request commits once."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from registry import audit
+from registry.accounts.models import Role, User
+from registry.accounts.services import officer_province
+from registry.catalog import storage
+from registry.catalog.models import Batch, Document, Product
+from registry.catalog.rules import (
+    BatchInput,
+    ProductInput,
+    batch_problems,
+    normalise_gtin,
+    product_problems,
+)
+from registry.certification import Action, Status, TransitionError, is_editable, next_status
+from registry.errors import Conflict, Forbidden, NotFound, ValidationError
+from registry.reference import province_of_regency
+from registry.timeutil import today, utcnow
+
+PHOTO_TYPES = frozenset({storage.JPEG, storage.PNG})
+EVIDENCE_TYPES = frozenset({storage.PDF, storage.JPEG, storage.PNG})
+
+
+def _require_exporter(actor: User) -> None:
+    if actor.role != Role.EXPORTER:
+        raise Forbidden("only exporters manage products and batches")
+
+
+def batch_snapshot(batch: Batch) -> dict[str, Any]:
+    return {
+        "product_id": batch.product_id,
+        "lot_code": batch.lot_code,
+        "quantity": str(batch.quantity),
+        "unit": batch.unit,
+        "production_date": batch.production_date,
+        "best_before": batch.best_before,
+        "origin_regency_code": batch.origin_regency_code,
+        "producer": batch.producer,
+        "hub": batch.hub,
+        "destination_country": batch.destination_country,
+        "declared_value_idr": batch.declared_value_idr,
+        "status": batch.status,
+        "valid_until": batch.valid_until,
+    }
+
+
+def _product_snapshot(product: Product) -> dict[str, Any]:
+    return {
+        "name_id": product.name_id,
+        "name_en": product.name_en,
+        "category": product.category,
+        "hs_code": product.hs_code,
+        "gtin": product.gtin,
+        "photo": product.photo_stored_name,
+    }
+
+
+# ---------------------------------------------------------------- products
+
+
+def list_products(session: Session, actor: User) -> list[Product]:
+    _require_exporter(actor)
+    return list(
+        session.exec(
+            select(Product)
+            .where(Product.organisation_id == actor.organisation_id)
+            .order_by(Product.name_en)
+        ).all()
+    )
+
+
+def get_product(session: Session, actor: User, product_id: int) -> Product:
+    product = session.get(Product, product_id)
+    if product is None or product.organisation_id != actor.organisation_id:
+        raise NotFound("no such product")
+    return product
+
+
+def _apply_product(product: Product, data: ProductInput) -> None:
+    product.name_id = data.name_id.strip()
+    product.name_en = data.name_en.strip()
+    product.category = data.category
+    product.hs_code = data.hs_code
+    product.gtin = normalise_gtin(data.gtin) if data.gtin else None
+    product.description = data.description.strip()
+
+
+def _check_product(session: Session, actor: User, data: ProductInput, exclude: int | None) -> None:
+    problems = product_problems(data)
+    if data.gtin and "gtin" not in problems:
+        gtin = normalise_gtin(data.gtin)
+        clash = session.exec(
+            select(Product.id).where(Product.gtin == gtin, Product.id != (exclude or 0))
+        ).first()
+        if clash is not None:
+            problems["gtin"] = "taken"
+    if problems:
+        raise ValidationError("invalid product", fields=problems)
+
+
+def create_product(session: Session, actor: User, data: ProductInput) -> Product:
+    _require_exporter(actor)
+    _check_product(session, actor, data, None)
+    product = Product(organisation_id=actor.organisation_id, name_id="", name_en="",
+                      category="", hs_code="")
+    _apply_product(product, data)
+    session.add(product)
+    session.flush()
+    audit.record(session, actor=actor, action="product.create", object_type="product",
+                 object_id=product.id, after=_product_snapshot(product))
+    return product
+
+
+def update_product(session: Session, actor: User, product_id: int, data: ProductInput) -> Product:
+    _require_exporter(actor)
+    product = get_product(session, actor, product_id)
+    _check_product(session, actor, data, product.id)
+    before = _product_snapshot(product)
+    _apply_product(product, data)
+    session.add(product)
+    session.flush()
+    audit.record(session, actor=actor, action="product.update", object_type="product",
+                 object_id=product.id, before=before, after=_product_snapshot(product))
+    return product
+
+
+def set_product_photo(
+    session: Session, actor: User, product_id: int, data: bytes, *, upload_dir: Path,
+    max_bytes: int, max_pixels: int,
+) -> tuple[Product, storage.StoredFile]:
+    """Store a re-encoded photo; the caller deletes the file if the transaction fails."""
+    _require_exporter(actor)
+    product = get_product(session, actor, product_id)
+    try:
+        payload, content_type = storage.prepare(
+            data, allowed=PHOTO_TYPES, max_bytes=max_bytes, max_pixels=max_pixels
+        )
+    except storage.UploadError as exc:
+        raise ValidationError("invalid photo", fields={"photo": exc.code}) from None
+    stored = storage.store(upload_dir, payload, content_type)
+    before = _product_snapshot(product)
+    product.photo_stored_name = stored.stored_name
+    session.add(product)
+    session.flush()
+    audit.record(session, actor=actor, action="product.photo", object_type="product",
+                 object_id=product.id, before=before, after=_product_snapshot(product))
+    return product, stored
+
+
+# ---------------------------------------------------------------- batches
+
+
+def list_batches(session: Session, actor: User) -> list[tuple[Batch, Product]]:
+    _require_exporter(actor)
+    return [
+        (b, p)
+        for b, p in session.exec(
+            select(Batch, Product)
+            .join(Product, Product.id == Batch.product_id)
+            .where(Batch.organisation_id == actor.organisation_id)
+            .order_by(Batch.created_at.desc())  # type: ignore[union-attr]
+        ).all()
+    ]
+
+
+def status_counts(session: Session, actor: User) -> dict[str, int]:
+    _require_exporter(actor)
+    rows = session.exec(
+        select(Batch.status, func.count())
+        .where(Batch.organisation_id == actor.organisation_id)
+        .group_by(Batch.status)
+    ).all()
+    return {status: count for status, count in rows}
+
+
+def get_batch(session: Session, actor: User, batch_id: int) -> Batch:
+    """The batch if ``actor`` may see it; otherwise NotFound, so ids reveal nothing."""
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise NotFound("no such batch")
+    if actor.role == Role.EXPORTER and batch.organisation_id == actor.organisation_id:
+        return batch
+    if actor.role == Role.OFFICER and batch.status != Status.DRAFT and (
+        batch.origin_province_code == officer_province(session, actor)
+    ):
+        return batch
+    if actor.role == Role.ADMIN:
+        return batch
+    raise NotFound("no such batch")
+
+
+def _check_batch(session: Session, actor: User, data: BatchInput, exclude: int | None) -> None:
+    problems = batch_problems(data, today())
+    product = session.get(Product, data.product_id)
+    if product is None or product.organisation_id != actor.organisation_id:
+        problems["product_id"] = "unknown"
+    if "lot_code" not in problems:
+        clash = session.exec(
+            select(Batch.id).where(
+                Batch.organisation_id == actor.organisation_id,
+                Batch.lot_code == data.lot_code,
+                Batch.id != (exclude or 0),
+            )
+        ).first()
+        if clash is not None:
+            problems["lot_code"] = "taken"
+    if problems:
+        raise ValidationError("invalid batch", fields=problems)
+
+
+def _apply_batch(batch: Batch, data: BatchInput) -> None:
+    for key, value in asdict(data).items():
+        setattr(batch, key, value.strip() if isinstance(value, str) else value)
+    batch.origin_province_code = province_of_regency(data.origin_regency_code) or ""
+
+
+def create_batch(session: Session, actor: User, data: BatchInput) -> Batch:
+    _require_exporter(actor)
+    _check_batch(session, actor, data, None)
+    batch = Batch(organisation_id=actor.organisation_id, status=Status.DRAFT,
+                  **{k: v for k, v in asdict(data).items()}, origin_province_code="")
+    _apply_batch(batch, data)
+    session.add(batch)
+    session.flush()
+    audit.record(session, actor=actor, action="batch.create", object_type="batch",
+                 object_id=batch.id, after=batch_snapshot(batch))
+    return batch
+
+
+def _editable_batch(session: Session, actor: User, batch_id: int) -> Batch:
+    _require_exporter(actor)
+    batch = get_batch(session, actor, batch_id)
+    if not is_editable(Status(batch.status)):
+        raise Conflict("this batch is frozen: it was submitted or certified")
+    return batch
+
+
+def _bump(session: Session, batch: Batch, values: dict[str, Any]) -> None:
+    """Write ``values`` only if nobody changed the batch since we read it."""
+    result = session.execute(
+        update(Batch)
+        .where(Batch.id == batch.id, Batch.version == batch.version)  # type: ignore[arg-type]
+        .values(version=batch.version + 1, **values)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("the batch was changed by someone else")
+    session.refresh(batch)
+
+
+def update_batch(session: Session, actor: User, batch_id: int, data: BatchInput) -> Batch:
+    batch = _editable_batch(session, actor, batch_id)
+    _check_batch(session, actor, data, batch.id)
+    before = batch_snapshot(batch)
+    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in asdict(data).items()}
+    values["origin_province_code"] = province_of_regency(data.origin_regency_code) or ""
+    _bump(session, batch, values)
+    audit.record(session, actor=actor, action="batch.update", object_type="batch",
+                 object_id=batch.id, before=before, after=batch_snapshot(batch))
+    return batch
+
+
+def submit_batch(session: Session, actor: User, batch_id: int) -> Batch:
+    _require_exporter(actor)
+    batch = get_batch(session, actor, batch_id)
+    try:
+        new = next_status(Status(batch.status), Action.SUBMIT)
+    except TransitionError as exc:
+        raise Conflict(str(exc)) from None
+    before = batch_snapshot(batch)
+    _bump(session, batch, {"status": new, "submitted_at": utcnow()})
+    audit.record(session, actor=actor, action="batch.submit", object_type="batch",
+                 object_id=batch.id, before=before, after=batch_snapshot(batch))
+    return batch
+
+
+# ---------------------------------------------------------------- evidence
+
+
+def list_documents(session: Session, batch: Batch) -> list[Document]:
+    return list(
+        session.exec(
+            select(Document).where(Document.batch_id == batch.id).order_by(Document.uploaded_at)
+        ).all()
+    )
+
+
+def add_document(
+    session: Session, actor: User, batch_id: int, *, kind: str, filename: str, data: bytes,
+    is_public: bool, upload_dir: Path, max_bytes: int, max_pixels: int,
+) -> tuple[Document, storage.StoredFile]:
+    from registry.catalog.models import DocumentKind
+
+    batch = _editable_batch(session, actor, batch_id)
+    if kind not in DocumentKind.CHOICES:
+        raise ValidationError("invalid document", fields={"kind": "unknown"})
+    try:
+        payload, content_type = storage.prepare(
+            data, allowed=EVIDENCE_TYPES, max_bytes=max_bytes, max_pixels=max_pixels
+        )
+    except storage.UploadError as exc:
+        raise ValidationError("invalid file", fields={"file": exc.code}) from None
+    stored = storage.store(upload_dir, payload, content_type)
+    doc = Document(
+        batch_id=batch.id, kind=kind, original_name=(filename or "document")[-255:],
+        stored_name=stored.stored_name, content_type=content_type, size=stored.size,
+        sha256=stored.sha256, is_public=is_public, uploaded_by=actor.id,
+    )
+    session.add(doc)
+    session.flush()
+    audit.record(session, actor=actor, action="document.add", object_type="batch",
+                 object_id=batch.id, after={"document_id": doc.id, "kind": kind,
+                                            "sha256": stored.sha256, "public": is_public})
+    return doc, stored
+
+
+def remove_document(session: Session, actor: User, batch_id: int, document_id: int) -> Document:
+    batch = _editable_batch(session, actor, batch_id)
+    doc = session.get(Document, document_id)
+    if doc is None or doc.batch_id != batch.id:
+        raise NotFound("no such document")
+    session.delete(doc)
+    session.flush()
+    audit.record(session, actor=actor, action="document.remove", object_type="batch",
+                 object_id=batch.id, before={"document_id": doc.id, "kind": doc.kind,
+                                             "sha256": doc.sha256})
+    return doc
+
+
+def get_document(session: Session, actor: User, batch_id: int, document_id: int) -> Document:
+    batch = get_batch(session, actor, batch_id)
+    doc = session.get(Document, document_id)
+    if doc is None or doc.batch_id != batch.id:
+        raise NotFound("no such document")
+    return doc
+
+
+def officer_may_see_product(session: Session, actor: User, product: Product) -> bool:
+    province = officer_province(session, actor)
+    return session.exec(
+        select(Batch.id).where(
+            Batch.product_id == product.id,
+            Batch.origin_province_code == province,
+            Batch.status != Status.DRAFT,
+        )
+    ).first() is not None

@@ -1,0 +1,349 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from registry import audit
+from registry.accounts.forms import ActionForm
+from registry.accounts.models import Role
+from registry.auth import roles_required
+from registry.catalog import services, storage
+from registry.catalog.forms import BatchForm, DocumentForm, PhotoForm, ProductForm
+from registry.catalog.models import Batch, Product
+from registry.catalog.rules import BatchInput, ProductInput
+from registry.certification import Display, Status, allowed_actions, is_editable
+from registry.db import get_session, on_rollback
+from registry.errors import Conflict, ValidationError
+from registry.review.services import decisions_for
+from registry.templating import STATUS_LABELS, batch_display
+
+bp = Blueprint("catalog", __name__)
+
+FIELD_MESSAGES = {
+    "required": lambda: _("This field is required."),
+    "too_long": lambda: _("This text is too long."),
+    "unknown": lambda: _("Please choose a value from the list."),
+    "bad_gtin": lambda: _("This is not a valid GTIN: check the digits and the check digit."),
+    "taken": lambda: _("This value is already used by another record."),
+    "bad_lot": lambda: _("Use up to 20 letters, digits, '-', '.' or '_'."),
+    "out_of_range": lambda: _("This number is out of range."),
+    "future": lambda: _("This date cannot be in the future."),
+    "before_production": lambda: _("Best before cannot be earlier than the production date."),
+    "empty": lambda: _("The file is empty."),
+    "too_large": lambda: _("The file is too large (at most 10 MB)."),
+    "bad_type": lambda: _("Only PDF, JPEG and PNG files are accepted; this file is not one "
+                          "of them."),
+    "too_many_pixels": lambda: _("The image has too many pixels (at most 40 megapixels)."),
+    "broken_file": lambda: _("The file is damaged or could not be read."),
+}
+
+
+def _field_errors(form: Any, exc: ValidationError) -> None:
+    for field, code in exc.fields.items():
+        message = FIELD_MESSAGES.get(code, lambda c=code: c)()
+        target = getattr(form, field, None)
+        if target is not None:
+            target.errors = [*target.errors, message]
+        else:
+            flash(message, "error")
+
+
+def _upload_dir() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+def _read_upload(field: Any) -> tuple[str, bytes]:
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    storage_file = field.data
+    data = storage_file.read(limit + 1)
+    return storage_file.filename or "", data
+
+
+def _forget_on_rollback(stored: storage.StoredFile) -> None:
+    directory = _upload_dir()
+    on_rollback(lambda: storage.remove(directory, stored.stored_name))
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+@bp.route("/batches")
+@roles_required(Role.EXPORTER)
+def dashboard() -> Any:
+    db = get_session()
+    rows = services.list_batches(db, current_user)
+    groups: dict[Display, list[tuple[Batch, Product]]] = {d: [] for d in Display}
+    for batch, product in rows:
+        groups[batch_display(batch)].append((batch, product))
+    summary = [(STATUS_LABELS[d], d.value, len(groups[d])) for d in Display]
+    return render_template("catalog/dashboard.html", groups=groups, summary=summary,
+                           labels=STATUS_LABELS, has_products=bool(services.list_products(
+                               db, current_user)))
+
+
+# ---------------------------------------------------------------- products
+
+
+def _product_input(form: ProductForm) -> ProductInput:
+    return ProductInput(
+        name_id=form.name_id.data or "", name_en=form.name_en.data or "",
+        category=form.category.data or "", hs_code=form.hs_code.data or "",
+        gtin=(form.gtin.data or "").strip() or None, description=form.description.data or "",
+    )
+
+
+@bp.route("/products")
+@roles_required(Role.EXPORTER)
+def products() -> Any:
+    return render_template("catalog/products.html",
+                           products=services.list_products(get_session(), current_user))
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+@roles_required(Role.EXPORTER)
+def product_new() -> Any:
+    form = ProductForm()
+    if form.validate_on_submit():
+        try:
+            services.create_product(get_session(), current_user, _product_input(form))
+        except ValidationError as exc:
+            _field_errors(form, exc)
+        else:
+            flash(_("Product saved."), "success")
+            return redirect(url_for("catalog.products"))
+    return render_template("catalog/product_form.html", form=form, product=None)
+
+
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.EXPORTER)
+def product_edit(product_id: int) -> Any:
+    db = get_session()
+    product = services.get_product(db, current_user, product_id)
+    form = ProductForm(obj=product)
+    if form.validate_on_submit():
+        try:
+            services.update_product(db, current_user, product_id, _product_input(form))
+        except ValidationError as exc:
+            _field_errors(form, exc)
+        else:
+            flash(_("Product saved."), "success")
+            return redirect(url_for("catalog.products"))
+    return render_template("catalog/product_form.html", form=form, product=product,
+                           photo_form=PhotoForm())
+
+
+@bp.route("/products/<int:product_id>/photo", methods=["POST"])
+@roles_required(Role.EXPORTER)
+def product_photo(product_id: int) -> Any:
+    db = get_session()
+    services.get_product(db, current_user, product_id)
+    form = PhotoForm()
+    if not form.validate_on_submit():
+        flash(_("Please choose a JPEG or PNG photo."), "error")
+        return redirect(url_for("catalog.product_edit", product_id=product_id)), 303
+    filename, data = _read_upload(form.photo)
+    try:
+        _product, stored = services.set_product_photo(
+            db, current_user, product_id, data, upload_dir=_upload_dir(),
+            max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+            max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+        )
+    except ValidationError as exc:
+        _field_errors(form, exc)
+        product = services.get_product(db, current_user, product_id)
+        return render_template("catalog/product_form.html", form=ProductForm(obj=product),
+                               product=product, photo_form=form), 422
+    _forget_on_rollback(stored)
+    flash(_("Photo saved."), "success")
+    return redirect(url_for("catalog.product_edit", product_id=product_id))
+
+
+@bp.route("/products/<int:product_id>/photo")
+@roles_required(Role.EXPORTER, Role.OFFICER, Role.ADMIN)
+def product_photo_file(product_id: int) -> Any:
+    db = get_session()
+    product = db.get(Product, product_id)
+    if product is None or not product.photo_stored_name:
+        abort(404)
+    if current_user.role == Role.EXPORTER and product.organisation_id != current_user.organisation_id:
+        abort(404)
+    if current_user.role == Role.OFFICER and not services.officer_may_see_product(
+        db, current_user, product
+    ):
+        abort(404)
+    return _send_stored(product.photo_stored_name, None)
+
+
+def _send_stored(stored_name: str, download_name: str | None) -> Any:
+    try:
+        path = storage.path_of(_upload_dir(), stored_name)
+    except FileNotFoundError:
+        abort(404)
+    if not path.exists():
+        abort(404)
+    response = send_file(path, as_attachment=download_name is not None,
+                         download_name=download_name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ---------------------------------------------------------------- batches
+
+
+def _batch_form(form: BatchForm) -> None:
+    form.product_id.choices = [
+        (p.id, p.name_en) for p in services.list_products(get_session(), current_user)
+    ]
+
+
+def _batch_input(form: BatchForm) -> BatchInput:
+    return BatchInput(
+        product_id=form.product_id.data, lot_code=(form.lot_code.data or "").strip(),
+        quantity=form.quantity.data, unit=form.unit.data or "",
+        production_date=form.production_date.data, best_before=form.best_before.data,
+        origin_regency_code=form.origin_regency_code.data or "",
+        producer=form.producer.data or "", hub=form.hub.data or "",
+        destination_country=form.destination_country.data or "",
+        declared_value_idr=form.declared_value_idr.data,
+    )
+
+
+@bp.route("/batches/new", methods=["GET", "POST"])
+@roles_required(Role.EXPORTER)
+def batch_new() -> Any:
+    form = BatchForm()
+    _batch_form(form)
+    if not form.product_id.choices:
+        flash(_("Register a product first; every batch belongs to a product."), "info")
+        return redirect(url_for("catalog.product_new"))
+    if form.validate_on_submit():
+        try:
+            batch = services.create_batch(get_session(), current_user, _batch_input(form))
+        except ValidationError as exc:
+            _field_errors(form, exc)
+        else:
+            flash(_("Draft batch saved. Add evidence documents, then submit it."), "success")
+            return redirect(url_for("catalog.batch_detail", batch_id=batch.id))
+    return render_template("catalog/batch_form.html", form=form, batch=None)
+
+
+@bp.route("/batches/<int:batch_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.EXPORTER)
+def batch_edit(batch_id: int) -> Any:
+    db = get_session()
+    batch = services.get_batch(db, current_user, batch_id)
+    if not is_editable(Status(batch.status)):
+        raise Conflict(_("This batch was submitted and can no longer be edited."))
+    form = BatchForm(obj=batch)
+    _batch_form(form)
+    if form.validate_on_submit():
+        try:
+            services.update_batch(db, current_user, batch_id, _batch_input(form))
+        except ValidationError as exc:
+            _field_errors(form, exc)
+        else:
+            flash(_("Batch saved."), "success")
+            return redirect(url_for("catalog.batch_detail", batch_id=batch_id))
+    return render_template("catalog/batch_form.html", form=form, batch=batch)
+
+
+@bp.route("/batches/<int:batch_id>")
+@roles_required(Role.EXPORTER)
+def batch_detail(batch_id: int) -> Any:
+    db = get_session()
+    batch = services.get_batch(db, current_user, batch_id)
+    return render_template("catalog/batch_detail.html", **batch_context(batch),
+                           doc_form=DocumentForm(), action_form=ActionForm())
+
+
+def batch_context(batch: Batch) -> dict[str, Any]:
+    """What the batch page shows, shared by the exporter's and the officer's view."""
+    db = get_session()
+    status = Status(batch.status)
+    return {
+        "batch": batch,
+        "product": db.get(Product, batch.product_id),
+        "documents": services.list_documents(db, batch),
+        "decisions": decisions_for(db, batch),
+        "history": audit.events_for(db, "batch", batch.id),
+        "editable": is_editable(status) and current_user.role == Role.EXPORTER,
+        "can_submit": current_user.role == Role.EXPORTER and any(
+            a.value == "submit" for a in allowed_actions(status)),
+        "officer_actions": [a.value for a in allowed_actions(status) if a.value != "submit"],
+    }
+
+
+@bp.route("/batches/<int:batch_id>/submit", methods=["POST"])
+@roles_required(Role.EXPORTER)
+def batch_submit(batch_id: int) -> Any:
+    form = ActionForm()
+    if form.validate_on_submit():
+        services.submit_batch(get_session(), current_user, batch_id)
+        flash(_("Submitted. The trade office of the origin province will review it."), "success")
+    return redirect(url_for("catalog.batch_detail", batch_id=batch_id))
+
+
+@bp.route("/batches/<int:batch_id>/documents", methods=["POST"])
+@roles_required(Role.EXPORTER)
+def document_add(batch_id: int) -> Any:
+    db = get_session()
+    batch = services.get_batch(db, current_user, batch_id)
+    form = DocumentForm()
+    if form.validate_on_submit():
+        filename, data = _read_upload(form.file)
+        try:
+            _doc, stored = services.add_document(
+                db, current_user, batch_id, kind=form.kind.data or "", filename=filename,
+                data=data, is_public=bool(form.is_public.data), upload_dir=_upload_dir(),
+                max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+                max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+            )
+        except ValidationError as exc:
+            _field_errors(form, exc)
+        else:
+            _forget_on_rollback(stored)
+            flash(_("Document added."), "success")
+            return redirect(url_for("catalog.batch_detail", batch_id=batch_id))
+    return render_template("catalog/batch_detail.html", **batch_context(batch), doc_form=form,
+                           action_form=ActionForm()), 422
+
+
+@bp.route("/batches/<int:batch_id>/documents/<int:document_id>/delete", methods=["POST"])
+@roles_required(Role.EXPORTER)
+def document_remove(batch_id: int, document_id: int) -> Any:
+    form = ActionForm()
+    if form.validate_on_submit():
+        doc = services.remove_document(get_session(), current_user, batch_id, document_id)
+        directory = _upload_dir()
+        # The file goes only once the row's deletion is committed.
+        from registry.db import on_commit
+
+        on_commit(lambda: storage.remove(directory, doc.stored_name))
+        flash(_("Document removed."), "success")
+    return redirect(url_for("catalog.batch_detail", batch_id=batch_id))
+
+
+@bp.route("/batches/<int:batch_id>/documents/<int:document_id>")
+@roles_required(Role.EXPORTER, Role.OFFICER, Role.ADMIN)
+def document_file(batch_id: int, document_id: int) -> Any:
+    doc = services.get_document(get_session(), current_user, batch_id, document_id)
+    return _send_stored(doc.stored_name, doc.original_name)
+
+
+@bp.app_template_global()
+def request_endpoint() -> str:
+    return request.endpoint or ""

@@ -1,0 +1,79 @@
+"""Configuration from the environment.
+
+Production (``REGISTRY_ENV=production``) refuses to start without a real secret key;
+development creates one in the instance folder so a newcomer needs no setup.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "development"}
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _instance_secret(instance_path: Path) -> str:
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two workers starting together must not overwrite each other's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    env = os.environ
+    overrides = overrides or {}
+    mode = overrides.get("ENV", env.get("REGISTRY_ENV", "development"))
+    production = mode == "production"
+    cfg: dict[str, Any] = {
+        "ENV": mode,
+        "PRODUCTION": production,
+        "TESTING": False,
+        "DATABASE_URL": env.get("DATABASE_URL")
+        or f"sqlite:///{(instance_path / 'registry.sqlite3').as_posix()}",
+        "REDIS_URL": env.get("REDIS_URL"),
+        "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance_path / "uploads"),
+        "KEY_DIR": env.get("KEY_DIR") or str(instance_path / "keys"),
+        "KEY_PASSPHRASE": env.get("KEY_PASSPHRASE"),
+        "PUBLIC_HOST": env.get("PUBLIC_HOST", "127.0.0.1:5000"),
+        "PUBLIC_SCHEME": env.get("PUBLIC_SCHEME", "https" if production else "http"),
+        # A request body larger than this gets the 413 page before any view runs.
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)),
+        "MAX_UPLOAD_BYTES": int(env.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
+        "MAX_IMAGE_PIXELS": int(env.get("MAX_IMAGE_PIXELS", 40_000_000)),
+        "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per 15 minutes"),
+        "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "5 per hour"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Makassar",
+        "LANGUAGES": ["en", "id"],
+    }
+    cfg.update(overrides)
+    secret = overrides.get("SECRET_KEY") or env.get("SECRET_KEY")
+    if production:
+        if not secret or secret.lower() in WEAK_SECRETS or len(secret) < 32:
+            raise ConfigError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production"
+            )
+    elif not secret:
+        secret = _instance_secret(instance_path)
+    cfg["SECRET_KEY"] = secret
+    return cfg

@@ -1,0 +1,106 @@
+"""Domain errors raised by services, and the pages and problem documents they become."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+class RegistryError(Exception):
+    status = 400
+
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class ValidationError(RegistryError):
+    status = 422
+
+
+class NotFound(RegistryError):
+    status = 404
+
+
+class Forbidden(RegistryError):
+    status = 403
+
+
+class Conflict(RegistryError):
+    """The object changed under the user (e.g. another officer decided first)."""
+
+    status = 409
+
+
+TITLES = {
+    400: "Bad request",
+    403: "Access denied",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "File or request too large",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Something went wrong",
+}
+
+
+def _wants_json() -> bool:
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
+        "text/html"
+    ]
+
+
+def _messages() -> dict[int, str]:
+    return {
+        400: _("The request could not be understood. Please check what you sent."),
+        403: _("You do not have access to this page."),
+        404: _("We could not find this page."),
+        405: _("This action is not available here."),
+        409: _("Someone else changed this just before you. Please reload and try again."),
+        413: _("The file or request is too large."),
+        422: _("Some of the input is not valid."),
+        429: _("Too many attempts. Please wait a few minutes and try again."),
+        500: _("Something went wrong on our side. The error has been logged."),
+    }
+
+
+def problem(status: int, detail: str, **extra: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
+    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status,
+            "detail": detail, **extra}
+    return body, status, {"Content-Type": "application/problem+json"}
+
+
+def render_error(status: int, detail: str | None = None, **extra: Any) -> Any:
+    message = detail or _messages().get(status, "")
+    if _wants_json():
+        return problem(status, message, **extra)
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        code = exc.code or 500
+        if isinstance(exc, CSRFError):
+            return render_error(400, _("The form expired or was not sent from this site. "
+                                      "Please go back, reload the page and try again."))
+        return render_error(code)
+
+    @app.errorhandler(RegistryError)
+    def _domain(exc: RegistryError) -> Any:
+        extra = {"errors": exc.fields} if exc.fields else {}
+        return render_error(exc.status, exc.message, **extra)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return render_error(500)

@@ -1,0 +1,55 @@
+"""Home, language switch and health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from registry.accounts.models import Role
+from registry.auth import roles_required
+from registry.db import engine
+
+bp = Blueprint("main", __name__)
+
+HOME_BY_ROLE = {
+    "exporter": "catalog.dashboard",
+    "officer": "review.queue",
+    "admin": "accounts.users",
+    "printer": "main.printer_home",
+}
+
+
+@bp.route("/")
+def home() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for(HOME_BY_ROLE.get(current_user.role, "main.about")))
+    return render_template("home.html")
+
+
+@bp.route("/about")
+def about() -> Any:
+    return render_template("home.html")
+
+
+@bp.route("/print-shop")
+@roles_required(Role.PRINTER)
+def printer_home() -> Any:
+    return render_template("printer_home.html")
+
+
+@bp.route("/sources")
+def sources() -> Any:
+    return render_template("sources.html")
+
+
+@bp.route("/healthz")
+def healthz() -> Any:
+    try:
+        with engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:  # any driver error means the database is not usable
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}

@@ -1,0 +1,100 @@
+"""Reference data shipped with the registry (see SOURCES.md in this folder for provenance).
+
+Loaded once from the CSV files beside this module; nothing here reads ``../shared``.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pycountry
+
+HERE = Path(__file__).parent
+
+PROVINCES: dict[str, str] = {"51": "Bali", "52": "Nusa Tenggara Barat", "53": "Nusa Tenggara Timur"}
+PROVINCE_SHORT: dict[str, str] = {"51": "Bali", "52": "NTB", "53": "NTT"}
+
+# Bali's export gates named in the cooperation: Benoa port and Ngurah Rai airport,
+# plus Celukan Bawang, Bali's north-coast cargo port.
+HUBS: dict[str, str] = {
+    "benoa": "Pelabuhan Benoa (IDBOA)",
+    "ngurah-rai": "Bandara I Gusti Ngurah Rai (DPS)",
+    "celukan-bawang": "Pelabuhan Celukan Bawang",
+}
+
+# Units a batch may be declared in, with their factor to the figures' normalised unit.
+UNITS: dict[str, tuple[str, float]] = {
+    "kg": ("kg", 1.0),
+    "t": ("kg", 1000.0),
+    "l": ("l", 1.0),
+    "pcs": ("pcs", 1.0),
+    "head": ("head", 1.0),
+}
+
+CATEGORIES: tuple[str, ...] = ("agriculture", "fishery", "livestock", "craft", "processed-food")
+
+
+@dataclass(frozen=True, slots=True)
+class Regency:
+    code: str  # Kemendagri, e.g. "52.71"
+    name: str  # official, e.g. "Kota Mataram"
+    province_code: str
+    kind: str
+    capital: str
+    bps_code: str
+    short_name: str
+
+    @property
+    def province_name(self) -> str:
+        return PROVINCES[self.province_code]
+
+
+@dataclass(frozen=True, slots=True)
+class HsCode:
+    code: str
+    description: str
+    product: str
+
+    @property
+    def chapter(self) -> str:
+        return self.code[:2]
+
+
+@cache
+def regencies() -> dict[str, Regency]:
+    with (HERE / "regencies.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return {
+        row["regency_code"]: Regency(
+            code=row["regency_code"],
+            name=row["regency_name"],
+            province_code=row["province_code"],
+            kind=row["kind"],
+            capital=row["capital"],
+            bps_code=row["bps_code"],
+            short_name=row["short_name"],
+        )
+        for row in rows
+    }
+
+
+@cache
+def hs_codes() -> dict[str, HsCode]:
+    with (HERE / "hs_codes.csv").open(newline="", encoding="utf-8") as fh:
+        return {
+            row["code"]: HsCode(row["code"], row["description"], row["product"])
+            for row in csv.DictReader(fh)
+        }
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    return frozenset(c.alpha_2 for c in pycountry.countries)
+
+
+def province_of_regency(code: str) -> str | None:
+    regency = regencies().get(code)
+    return regency.province_code if regency else None

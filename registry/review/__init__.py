@@ -1,0 +1,1 @@
+"""Trade-office review: queues and decisions on submitted and certified batches."""

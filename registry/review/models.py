@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Column, Date, DateTime, Text
+from sqlmodel import Field, SQLModel
+
+from registry.timeutil import utcnow
+
+
+class Decision(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    officer_id: int = Field(foreign_key="user.id")
+    office_id: int = Field(foreign_key="organisation.id")
+    action: str = Field(max_length=16)
+    from_status: str = Field(max_length=16)
+    to_status: str = Field(max_length=16)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    valid_until: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    created_at: dt.datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    )

@@ -1,0 +1,96 @@
+"""Trade-office decisions. One officer wins a race: the batch's version guards the UPDATE."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from registry import audit
+from registry.accounts.models import Organisation, Role, User
+from registry.accounts.services import officer_province
+from registry.catalog.models import Batch, Product
+from registry.catalog.services import _bump, batch_snapshot, get_batch
+from registry.certification import (
+    Action,
+    DecisionError,
+    Status,
+    TransitionError,
+    check_decision,
+    next_status,
+)
+from registry.errors import Conflict, Forbidden, ValidationError
+from registry.review.models import Decision
+from registry.timeutil import today, utcnow
+
+
+def _require_officer(actor: User) -> None:
+    if actor.role != Role.OFFICER:
+        raise Forbidden("only trade-office officers decide")
+
+
+def queue(
+    session: Session, actor: User, statuses: tuple[Status, ...] = (Status.SUBMITTED,)
+) -> list[tuple[Batch, Product, Organisation]]:
+    _require_officer(actor)
+    province = officer_province(session, actor)
+    rows = session.exec(
+        select(Batch, Product, Organisation)
+        .join(Product, Product.id == Batch.product_id)
+        .join(Organisation, Organisation.id == Batch.organisation_id)
+        .where(Batch.origin_province_code == province, Batch.status.in_(statuses))  # type: ignore[union-attr]
+        .order_by(Batch.submitted_at)
+    ).all()
+    return [(b, p, o) for b, p, o in rows]
+
+
+def decisions_for(session: Session, batch: Batch) -> list[tuple[Decision, User]]:
+    rows = session.exec(
+        select(Decision, User)
+        .join(User, User.id == Decision.officer_id)
+        .where(Decision.batch_id == batch.id)
+        .order_by(Decision.created_at)
+    ).all()
+    return [(d, u) for d, u in rows]
+
+
+def decide(
+    session: Session,
+    actor: User,
+    batch_id: int,
+    *,
+    action: Action,
+    expected_version: int,
+    reason: str | None = None,
+    valid_until: dt.date | None = None,
+) -> Decision:
+    _require_officer(actor)
+    batch = get_batch(session, actor, batch_id)  # NotFound outside the officer's province
+    if batch.version != expected_version:
+        raise Conflict("another decision was made on this batch while you were reviewing it")
+    current = Status(batch.status)
+    try:
+        new = next_status(current, action)
+        check_decision(action, reason=reason, valid_until=valid_until, today=today())
+    except TransitionError as exc:
+        raise Conflict(str(exc)) from None
+    except DecisionError as exc:
+        field = "valid_until" if action is Action.APPROVE else "reason"
+        raise ValidationError(str(exc), fields={field: str(exc)}) from None
+    before = batch_snapshot(batch)
+    values: dict[str, object] = {"status": new, "decided_at": utcnow()}
+    if action is Action.APPROVE:
+        values["valid_until"] = valid_until
+    _bump(session, batch, values)
+    decision = Decision(
+        batch_id=batch.id, officer_id=actor.id, office_id=actor.organisation_id,
+        action=action, from_status=current, to_status=new,
+        reason=(reason or "").strip() or None,
+        valid_until=valid_until if action is Action.APPROVE else None,
+    )
+    session.add(decision)
+    session.flush()
+    audit.record(session, actor=actor, action=f"batch.{action.value}", object_type="batch",
+                 object_id=batch.id, before=before,
+                 after={**batch_snapshot(batch), "reason": decision.reason})
+    return decision

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from registry.accounts.forms import ActionForm
+from registry.accounts.models import Role
+from registry.auth import roles_required
+from registry.catalog import services as catalog
+from registry.catalog.views import batch_context
+from registry.certification import Action, Status
+from registry.db import get_session
+from registry.errors import Conflict, ValidationError
+from registry.review import services
+from registry.review.forms import DecisionForm
+from registry.timeutil import today
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+DONE = {
+    Action.APPROVE: lambda: _("Batch approved and certified."),
+    Action.REJECT: lambda: _("Batch rejected; the exporter sees your reason."),
+    Action.SUSPEND: lambda: _("Certification suspended."),
+    Action.REINSTATE: lambda: _("Certification reinstated."),
+    Action.REVOKE: lambda: _("Certification revoked."),
+}
+
+
+def _conflict_text(exc: Conflict) -> str:
+    if "another decision" in exc.message or "changed by someone" in exc.message:
+        return _("another officer decided on this batch at the same time. "
+                 "The page now shows its current state.")
+    return _("this decision is not possible in the batch's current state.")
+
+
+@bp.route("/")
+@roles_required(Role.OFFICER)
+def queue() -> Any:
+    rows = services.queue(get_session(), current_user)
+    return render_template("review/queue.html", rows=rows, title=_("Review queue"),
+                           empty=_("No batches wait for review in your province."))
+
+
+@bp.route("/certified")
+@roles_required(Role.OFFICER)
+def certified() -> Any:
+    rows = services.queue(get_session(), current_user,
+                          (Status.APPROVED, Status.SUSPENDED, Status.REVOKED, Status.REJECTED))
+    return render_template("review/queue.html", rows=rows, title=_("Decided batches"),
+                           empty=_("No decided batches yet."))
+
+
+def _page(batch_id: int, form: DecisionForm | None = None, status: int = 200) -> Any:
+    db = get_session()
+    batch = catalog.get_batch(db, current_user, batch_id)
+    context = batch_context(batch)
+    default_until = today() + dt.timedelta(days=365)
+    forms = {}
+    for action in context["officer_actions"]:
+        if form is not None and form.action.data == action:
+            forms[action] = form
+        else:
+            forms[action] = DecisionForm(formdata=None, action=action, version=batch.version,
+                                         valid_until=default_until)
+    return render_template("review/batch.html", **context, forms=forms,
+                           action_form=ActionForm()), status
+
+
+@bp.route("/batches/<int:batch_id>")
+@roles_required(Role.OFFICER)
+def batch(batch_id: int) -> Any:
+    return _page(batch_id)
+
+
+@bp.route("/batches/<int:batch_id>/decide", methods=["POST"])
+@roles_required(Role.OFFICER)
+def decide(batch_id: int) -> Any:
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        return _page(batch_id, form, 422)
+    try:
+        action = Action(form.action.data)
+    except ValueError:
+        form.action.errors = [_("Unknown decision.")]
+        return _page(batch_id, form, 422)
+    try:
+        services.decide(
+            get_session(), current_user, batch_id, action=action,
+            expected_version=form.version.data or 0, reason=form.reason.data,
+            valid_until=form.valid_until.data if action is Action.APPROVE else None,
+        )
+    except Conflict as exc:
+        flash(_("Your decision was not saved: %(why)s", why=_conflict_text(exc)), "error")
+        return _page(batch_id, None, 409)
+    except ValidationError as exc:
+        if "reason" in exc.fields:
+            form.reason.errors = [_("Please give a reason; the exporter will see it.")]
+        else:
+            form.valid_until.errors = [
+                _("Choose a validity end date in the future, at most three years ahead.")]
+        return _page(batch_id, form, 422)
+    flash(DONE[action](), "success")
+    return redirect(url_for("review.batch", batch_id=batch_id))

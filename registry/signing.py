@@ -1,0 +1,353 @@
+"""Ed25519 signing keys for label URIs, and the offline verifier.
+
+A key id is the first 8 bytes of SHA-256 of the raw 32-byte public key, base64url without
+padding (11 characters), as the EU Digital COVID Certificate does. Signatures cover the
+host-independent canonical form of a label URI (``registry.gs1.canonical_path``) as UTF-8; key
+id and signature travel together in the URI's ``s`` parameter (see ``registry.gs1``).
+
+Key lifecycle, kept in a directory (no Flask): exactly one key is *active* and signs; ``rotate``
+makes a new active key and *retires* the old one, whose labels stay valid; ``revoke`` marks a
+compromised key, whose labels then verify as ``revoked_key``, and deletes its private half so it
+can never sign again. ``public_keys()`` is what the registry publishes; ``verify_uri`` needs
+nothing else, so anyone can verify offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from registry.gs1 import KEY_ID_BYTES, DigitalLink, Gs1Error, build_uri, canonical_path, parse_uri
+
+__all__ = [
+    "ALGORITHM",
+    "KeyStatus",
+    "KeyStore",
+    "KeyStoreError",
+    "Signer",
+    "VerifyResult",
+    "VerifyStatus",
+    "key_id_for",
+    "verify_uri",
+]
+
+ALGORITHM = "Ed25519"
+METADATA_FILE = "keys.json"
+LOCK_FILE = ".lock"
+
+
+class KeyStoreError(RuntimeError):
+    """The key store cannot do what was asked (no active key, unknown key, bad passphrase…)."""
+
+
+class KeyStatus(StrEnum):
+    ACTIVE = "active"
+    RETIRED = "retired"
+    REVOKED = "revoked"
+
+
+class VerifyStatus(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"  # malformed, unsigned, wrong signature, or a key that is not Ed25519
+    UNKNOWN_KEY = "unknown_key"
+    REVOKED_KEY = "revoked_key"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def key_id_for(public_raw: bytes) -> str:
+    """Key id of a raw Ed25519 public key."""
+    return _b64(hashlib.sha256(public_raw).digest()[:KEY_ID_BYTES])
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Signer:
+    """An unlocked private key. Keep and reuse it: loading a PEM costs far more than signing."""
+
+    kid: str
+    private_key: Ed25519PrivateKey
+
+    def sign(self, message: bytes) -> str:
+        """Ed25519 signature as 86 characters of base64url."""
+        return _b64(self.private_key.sign(message))
+
+    def sign_label(self, gtin: str, lot: str, serial: str) -> str:
+        return self.sign(canonical_path(gtin, lot, serial).encode())
+
+    def label_uri(self, host: str, gtin: str, lot: str, serial: str, scheme: str = "https") -> str:
+        """The signed label URI for the QR code."""
+        return build_uri(
+            host, gtin, lot, serial,
+            key_id=self.kid, signature=self.sign_label(gtin, lot, serial), scheme=scheme,
+        )
+
+    def public_key_raw(self) -> bytes:
+        return self.private_key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+
+
+class KeyStore:
+    """Ed25519 keys in one directory: ``key-{kid}.pem`` (0600) and ``keys.json`` metadata.
+
+    Several processes may share the directory (web workers, the CLI): mutations take an
+    exclusive ``flock``, and ``active_signer`` notices a rotation done elsewhere by the
+    metadata file's change.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str], passphrase: bytes | str | None = None):
+        self.directory = Path(directory)
+        if isinstance(passphrase, str):
+            passphrase = passphrase.encode()
+        self._passphrase = passphrase or None
+        self._signers: dict[str, Signer] = {}
+        self._meta_stamp: tuple[int, int] | None = None
+        self._meta: list[dict[str, Any]] = []
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    @property
+    def _meta_path(self) -> Path:
+        return self.directory / METADATA_FILE
+
+    def _pem_path(self, kid: str) -> Path:
+        return self.directory / f"key-{kid}.pem"
+
+    def _ensure_dir(self) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self._ensure_dir()
+        fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._meta_stamp = None  # re-read under the lock
+            self._load_meta()
+            yield
+        finally:
+            os.close(fd)
+
+    def _load_meta(self) -> list[dict[str, Any]]:
+        try:
+            st = self._meta_path.stat()
+        except FileNotFoundError:
+            self._meta, self._meta_stamp = [], None
+            return self._meta
+        stamp = (st.st_mtime_ns, st.st_size)
+        if stamp != self._meta_stamp:
+            data = json.loads(self._meta_path.read_text("utf-8"))
+            self._meta = list(data.get("keys", []))
+            self._meta_stamp = stamp
+        return self._meta
+
+    def _save_meta(self) -> None:
+        tmp = self._meta_path.with_suffix(".json.tmp")
+        payload = json.dumps({"version": 1, "keys": self._meta}, indent=2, sort_keys=True)
+        tmp.write_text(payload + "\n", "utf-8")
+        os.replace(tmp, self._meta_path)
+        self._meta_stamp = None
+
+    @staticmethod
+    def _status(entry: Mapping[str, Any]) -> KeyStatus:
+        if entry.get("revoked_at"):
+            return KeyStatus.REVOKED
+        if entry.get("retired_at"):
+            return KeyStatus.RETIRED
+        return KeyStatus.ACTIVE
+
+    def _find(self, kid: str) -> dict[str, Any]:
+        for entry in self._meta:
+            if entry["kid"] == kid:
+                return entry
+        raise KeyStoreError(f"no key {kid!r} in {self.directory}")
+
+    def _active_entry(self) -> dict[str, Any] | None:
+        for entry in self._meta:
+            if self._status(entry) is KeyStatus.ACTIVE:
+                return entry
+        return None
+
+    # -- mutations -----------------------------------------------------------------------------
+
+    def _new_key(self) -> str:
+        key = Ed25519PrivateKey.generate()
+        raw = key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        kid = key_id_for(raw)
+        encryption: serialization.KeySerializationEncryption = (
+            serialization.BestAvailableEncryption(self._passphrase)
+            if self._passphrase
+            else serialization.NoEncryption()
+        )
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        )
+        # O_EXCL: never overwrite a key file; 0600 from the start, not chmod-ed afterwards.
+        fd = os.open(self._pem_path(kid), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+        self._meta.append(
+            {"kid": kid, "alg": ALGORITHM, "public_key": _b64(raw), "created": _now(),
+             "retired_at": None, "revoked_at": None}
+        )
+        self._signers[kid] = Signer(kid, key)
+        return kid
+
+    def create_key(self) -> str:
+        """Create the first active key. Use ``rotate`` once one exists."""
+        with self._locked():
+            if self._active_entry() is not None:
+                raise KeyStoreError("an active key exists already; use rotate()")
+            kid = self._new_key()
+            self._save_meta()
+        return kid
+
+    def rotate(self) -> str:
+        """Make a new active key; the previous one is retired and still verifies."""
+        with self._locked():
+            previous = self._active_entry()
+            kid = self._new_key()
+            if previous is not None:
+                previous["retired_at"] = _now()
+            self._save_meta()
+        return kid
+
+    def revoke(self, kid: str) -> None:
+        """Mark a key compromised: its labels stop verifying and it never signs again."""
+        with self._locked():
+            entry = self._find(kid)
+            if entry.get("revoked_at"):
+                return
+            entry["revoked_at"] = _now()
+            entry["retired_at"] = entry.get("retired_at") or entry["revoked_at"]
+            self._save_meta()
+            self._signers.pop(kid, None)
+            with contextlib.suppress(FileNotFoundError):
+                self._pem_path(kid).unlink()
+
+    # -- use -----------------------------------------------------------------------------------
+
+    def active_signer(self) -> Signer:
+        entry = self._active_entry() if self._load_meta() else None
+        if entry is None:
+            raise KeyStoreError(f"no active signing key in {self.directory}")
+        kid = entry["kid"]
+        signer = self._signers.get(kid)
+        if signer is None:
+            signer = self._signers[kid] = Signer(kid, self._load_private(kid))
+        return signer
+
+    def _load_private(self, kid: str) -> Ed25519PrivateKey:
+        try:
+            pem = self._pem_path(kid).read_bytes()
+        except FileNotFoundError:
+            raise KeyStoreError(f"private key file for {kid} is missing") from None
+        try:
+            key = serialization.load_pem_private_key(pem, password=self._passphrase)
+        except (TypeError, ValueError) as exc:
+            raise KeyStoreError(f"cannot unlock key {kid}: {exc}") from None
+        if not isinstance(key, Ed25519PrivateKey):
+            raise KeyStoreError(f"key {kid} is not an Ed25519 key")
+        raw = key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        if key_id_for(raw) != kid:
+            raise KeyStoreError(f"key file for {kid} holds a different key")
+        return key
+
+    def public_keys(self) -> list[dict[str, Any]]:
+        """The published key list: kid, alg, public_key, created, retired_at, revoked_at, status."""
+        return [
+            {
+                "kid": e["kid"],
+                "alg": e.get("alg", ALGORITHM),
+                "public_key": e["public_key"],
+                "created": e["created"],
+                "retired_at": e.get("retired_at"),
+                "revoked_at": e.get("revoked_at"),
+                "status": str(self._status(e)),
+            }
+            for e in self._load_meta()
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    status: VerifyStatus
+    link: DigitalLink | None = None
+    key_id: str | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is VerifyStatus.VALID
+
+
+def _usable_keys(public_keys: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    keys: dict[str, Mapping[str, Any]] = {}
+    for entry in public_keys:
+        try:
+            raw = _unb64(str(entry["public_key"]))
+            kid = str(entry["kid"])
+        except (KeyError, ValueError, TypeError):
+            continue
+        # An entry whose kid does not match its key is ignored rather than trusted.
+        if len(raw) == 32 and key_id_for(raw) == kid:
+            keys[kid] = entry
+    return keys
+
+
+def verify_uri(
+    uri_or_parsed: str | DigitalLink, public_keys: Sequence[Mapping[str, Any]]
+) -> VerifyResult:
+    """Check a label URI against published keys only; never raises for bad input."""
+    if isinstance(uri_or_parsed, DigitalLink):
+        link = uri_or_parsed
+    else:
+        try:
+            link = parse_uri(uri_or_parsed)
+        except Gs1Error as exc:
+            return VerifyResult(VerifyStatus.INVALID, reason=f"malformed: {exc}")
+    if link.signature is None or link.key_id is None:
+        return VerifyResult(VerifyStatus.INVALID, link, reason="unsigned")
+    entry = _usable_keys(public_keys).get(link.key_id)
+    if entry is None:
+        return VerifyResult(VerifyStatus.UNKNOWN_KEY, link, link.key_id, "key not published")
+    if entry.get("alg", ALGORITHM) != ALGORITHM:
+        return VerifyResult(VerifyStatus.INVALID, link, link.key_id, "unsupported algorithm")
+    try:
+        signature = _unb64(link.signature)
+        public = Ed25519PublicKey.from_public_bytes(_unb64(str(entry["public_key"])))
+        public.verify(signature, link.canonical.encode())
+    except (InvalidSignature, ValueError):
+        return VerifyResult(VerifyStatus.INVALID, link, link.key_id, "bad signature")
+    revoked = entry.get("revoked_at") or entry.get("status") == KeyStatus.REVOKED
+    if revoked:
+        return VerifyResult(VerifyStatus.REVOKED_KEY, link, link.key_id, "key revoked")
+    return VerifyResult(VerifyStatus.VALID, link, link.key_id)

@@ -1,0 +1,229 @@
+"""Fixtures: a real database (SQLite always, PostgreSQL when TEST_DATABASE_URL is set),
+migrated with Alembic once per run and emptied between tests, and a CSRF-aware client."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+from registry import create_app, migrate
+from registry.accounts import services as accounts
+from registry.accounts.models import Organisation, OrgKind, Role, User
+from registry.catalog import services as catalog
+from registry.catalog.models import Batch, Product
+from registry.catalog.rules import BatchInput, ProductInput
+from registry.certification import Action
+from registry.db import make_engine
+from registry.extensions import limiter
+from registry.review import services as review
+from registry.timeutil import today
+
+PASSWORD = "correct-horse-battery-7"
+BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> (
+    Iterator[str]
+):
+    if request.param == "postgres":
+        url = os.environ["TEST_DATABASE_URL"]
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry.sqlite3'}"
+    migrate.upgrade(url)
+    yield url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def _empty(engine: Engine) -> None:
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+        conn.execute(text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, :h)"),
+                     {"h": "0" * 64})
+
+
+@pytest.fixture
+def app(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Flask]:
+    _empty(engine)
+    app = create_app({
+        "DATABASE_URL": database_url,
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "KEY_DIR": str(tmp_path / "keys"),
+        "RATELIMIT_STORAGE_URI": "memory://",
+    })
+    limiter.reset()
+    yield app
+    app.extensions["engine"].dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    with Session(app.extensions["engine"], expire_on_commit=False) as session:
+        yield session
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                     r'name="csrf_token" value="([^"]+)"')
+
+
+class Client:
+    """A test client that signs in and posts forms with their CSRF token, like a browser."""
+
+    def __init__(self, flask_client: FlaskClient) -> None:
+        self.http = flask_client
+
+    def token(self, path: str | None = None) -> str:
+        for candidate in [path] if path else ["/about", "/login"]:
+            match = CSRF_RE.search(self.http.get(candidate).get_data(as_text=True))
+            if match:
+                return match.group(1) or match.group(2)
+        raise AssertionError(f"no CSRF token on {path or '/about or /login'}")
+
+    def login(self, email: str, password: str = PASSWORD) -> Any:
+        response = self.post("/login", {"email": email, "password": password}, token_from="/login")
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.http.get(path, **kwargs)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, *, token_from: str | None = None,
+             **kwargs: Any) -> Any:
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.token(token_from))
+        return self.http.post(path, data=data, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask) -> Client:
+    return Client(app.test_client())
+
+
+@pytest.fixture
+def make_client(app: Flask) -> Any:
+    return lambda: Client(app.test_client())
+
+
+class World:
+    """The cast every access test needs: two exporter companies, officers of the three
+    provinces, a print shop and an admin, with one product and one batch per exporter."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.admin_org = self._org(OrgKind.ADMIN, "Admin", None)
+        self.admin = self._user("admin@test.id", Role.ADMIN, self.admin_org)
+        self.offices = {p: self._org(OrgKind.TRADE_OFFICE, f"Office {p}", p)
+                        for p in ("51", "52", "53")}
+        self.officer_bali = self._user("officer.bali@test.id", Role.OFFICER, self.offices["51"])
+        self.officer_ntb = self._user("officer.ntb@test.id", Role.OFFICER, self.offices["52"])
+        self.officer_ntt = self._user("officer.ntt@test.id", Role.OFFICER, self.offices["53"])
+        self.print_org = self._org(OrgKind.PRINTER, "Print shop", "51")
+        self.printer = self._user("printer@test.id", Role.PRINTER, self.print_org)
+        self.company_a = self._org(OrgKind.EXPORTER, "Company A", "52", nib="1234567890123")
+        self.company_b = self._org(OrgKind.EXPORTER, "Company B", "53", nib="1234567890124")
+        self.exporter_a = self._user("a@test.id", Role.EXPORTER, self.company_a)
+        self.exporter_b = self._user("b@test.id", Role.EXPORTER, self.company_b)
+        self.product_a = self.product(self.exporter_a, "Madu Sumbawa", "Sumbawa Honey")
+        self.product_b = self.product(self.exporter_b, "Kopi Bajawa", "Bajawa Coffee")
+        # Company A sources from NTB (52.04 Sumbawa), company B from NTT (53.09 Ngada).
+        self.batch_a = self.batch(self.exporter_a, self.product_a, "A-LOT-1", "52.04")
+        self.batch_b = self.batch(self.exporter_b, self.product_b, "B-LOT-1", "53.09")
+        session.commit()
+
+    def _org(self, kind: OrgKind, name: str, province: str | None, nib: str | None = None) -> (
+        Organisation
+    ):
+        org = Organisation(kind=kind, name=name, province_code=province, nib=nib)
+        self.session.add(org)
+        self.session.flush()
+        return org
+
+    def _user(self, email: str, role: Role, org: Organisation) -> User:
+        return accounts.create_user(self.session, None, email=email, name=email.split("@")[0],
+                                    role=role, organisation_id=org.id, password=PASSWORD)
+
+    def product(self, exporter: User, name_id: str, name_en: str, gtin: str | None = None) -> (
+        Product
+    ):
+        return catalog.create_product(self.session, exporter, ProductInput(
+            name_id=name_id, name_en=name_en, category="agriculture", hs_code="090111",
+            gtin=gtin))
+
+    def batch(self, exporter: User, product: Product, lot: str, regency: str) -> Batch:
+        return catalog.create_batch(self.session, exporter, batch_input(product, lot, regency))
+
+    def submit(self, batch: Batch, exporter: User) -> Batch:
+        catalog.submit_batch(self.session, exporter, batch.id)
+        self.session.commit()
+        return batch
+
+    def decide(self, batch: Batch, officer: User, action: Action, **kwargs: Any) -> None:
+        self.session.refresh(batch)
+        if action is Action.APPROVE:
+            kwargs.setdefault("valid_until", today() + dt.timedelta(days=365))
+        if action in (Action.REJECT, Action.REVOKE, Action.SUSPEND):
+            kwargs.setdefault("reason", "test reason")
+        review.decide(self.session, officer, batch.id, action=action,
+                      expected_version=batch.version, **kwargs)
+        self.session.commit()
+        self.session.refresh(batch)
+
+
+def batch_input(product: Product, lot: str, regency: str, **overrides: Any) -> BatchInput:
+    values: dict[str, Any] = {
+        "product_id": product.id, "lot_code": lot, "quantity": Decimal("1200"), "unit": "kg",
+        "production_date": today() - dt.timedelta(days=10),
+        "best_before": today() + dt.timedelta(days=300), "origin_regency_code": regency,
+        "producer": "Koperasi Batu Dulang", "hub": "benoa", "destination_country": "NL",
+        "declared_value_idr": 540_000_000,
+    }
+    values.update(overrides)
+    return BatchInput(**values)
+
+
+@pytest.fixture
+def world(db: Session) -> World:
+    return World(db)
+
+
+def batch_form(product_id: int, lot: str = "NEW-LOT-1", **overrides: Any) -> dict[str, Any]:
+    """The batch form as a browser posts it."""
+    data = {
+        "product_id": str(product_id), "lot_code": lot, "quantity": "950.5", "unit": "kg",
+        "production_date": (today() - dt.timedelta(days=3)).isoformat(), "best_before": "",
+        "origin_regency_code": "52.04", "producer": "Koperasi Batu Dulang", "hub": "benoa",
+        "destination_country": "JP", "declared_value_idr": "123000000",
+    }
+    data.update(overrides)
+    return data
