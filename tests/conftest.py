@@ -59,7 +59,8 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 def _empty(engine: Engine) -> None:
-    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+    quote = engine.dialect.identifier_preparer.quote
+    tables = [quote(t.name) for t in reversed(SQLModel.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
