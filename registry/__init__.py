@@ -17,7 +17,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.extensions import csrf, limiter
 
     instance = Path(
-        (config or {}).get("INSTANCE_PATH") or os.environ.get("REGISTRY_INSTANCE") or ROOT / "instance"
+        (config or {}).get("INSTANCE_PATH")
+        or os.environ.get("REGISTRY_INSTANCE")
+        or ROOT / "instance"
     )
     app = Flask(
         __name__,

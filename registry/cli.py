@@ -6,12 +6,12 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session, select
 
 from registry import audit, migrate
 from registry.accounts import services as accounts
-from registry.accounts.models import OrgKind, Organisation, Role
+from registry.accounts.models import Organisation, OrgKind, Role
 from registry.accounts.rules import password_problem
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -93,6 +93,7 @@ def audit_verify() -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--force", is_flag=True, help="Add demo data even if the database has users.")
 def demo(force: bool) -> None:
     """Fill the registry with realistic demo data (refused in production)."""

@@ -66,7 +66,7 @@ def _empty(engine: Engine) -> None:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
             for table in tables:
-                conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+                conn.execute(text(f"DELETE FROM {table}"))
         conn.execute(text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, :h)"),
                      {"h": "0" * 64})
 

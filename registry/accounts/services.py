@@ -7,7 +7,7 @@ import secrets
 from sqlmodel import Session, select
 
 from registry import audit
-from registry.accounts.models import ROLE_ORG_KIND, OrgKind, Organisation, Role, User, UserStatus
+from registry.accounts.models import ROLE_ORG_KIND, Organisation, OrgKind, Role, User, UserStatus
 from registry.auth import check_password, hash_password
 from registry.errors import Conflict, Forbidden, NotFound, ValidationError
 from registry.reference import PROVINCES

@@ -155,7 +155,7 @@ def product_photo(product_id: int) -> Any:
     if not form.validate_on_submit():
         flash(_("Please choose a JPEG or PNG photo."), "error")
         return redirect(url_for("catalog.product_edit", product_id=product_id)), 303
-    filename, data = _read_upload(form.photo)
+    _filename, data = _read_upload(form.photo)
     try:
         _product, stored = services.set_product_photo(
             db, current_user, product_id, data, upload_dir=_upload_dir(),
@@ -179,7 +179,8 @@ def product_photo_file(product_id: int) -> Any:
     product = db.get(Product, product_id)
     if product is None or not product.photo_stored_name:
         abort(404)
-    if current_user.role == Role.EXPORTER and product.organisation_id != current_user.organisation_id:
+    foreign = product.organisation_id != current_user.organisation_id
+    if current_user.role == Role.EXPORTER and foreign:
         abort(404)
     if current_user.role == Role.OFFICER and not services.officer_may_see_product(
         db, current_user, product
