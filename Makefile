@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 translations: venv
-	$(BIN)/pybabel compile --use-fuzzy -d registry/translations -f -q
+	$(BIN)/pybabel compile -d registry/translations --statistics
 
 extract-messages: venv
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o registry/translations/messages.pot .
@@ -24,6 +24,7 @@ extract-messages: venv
 
 run: translations
 	$(BIN)/flask --app registry db upgrade
+	$(BIN)/flask --app registry keys ensure
 	$(BIN)/flask --app registry demo
 	$(BIN)/flask --app registry run --host 127.0.0.1 --port $(PORT)
 

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from registry import auth, cli, db, errors, i18n, security, templating
+    from registry import auth, cli, db, errors, i18n, keys, security, templating
     from registry.config import load_config
     from registry.extensions import csrf, limiter
 
@@ -44,14 +44,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
+    keys.init_app(app)
 
     from registry.accounts.views import bp as accounts_bp
     from registry.catalog.views import bp as catalog_bp
     from registry.main import bp as main_bp
+    from registry.printing.views import bp as printing_bp
     from registry.review.views import bp as review_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(printing_bp)
     return app

@@ -15,6 +15,7 @@ from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Product
 from registry.catalog.rules import BatchInput, ProductInput
 from registry.certification import Action
+from registry.printing import services as printing
 from registry.review import services as review
 from registry.timeutil import today
 
@@ -152,6 +153,7 @@ def load_demo(session: Session, *, force: bool = False, upload_dir: str | Path =
          1_260_000_000, "draft"),
     ]
     created = 0
+    approved: list[tuple[User, Batch]] = []
     for key, idx, lot, qty, unit, regency, producer, dest, value, fate in plans:
         exporter = exporters[key]
         product = products[key][idx]
@@ -180,6 +182,8 @@ def load_demo(session: Session, *, force: bool = False, upload_dir: str | Path =
             _decide(Action.REJECT, "Phytosanitary certificate missing; please attach it.")
             continue
         _decide(Action.APPROVE, until=now + dt.timedelta(days=365))
+        if fate == "approved":
+            approved.append((exporter, batch))
         if fate == "suspended":
             _decide(Action.SUSPEND, "Lab results on heavy metals requested before release.")
         elif fate == "revoked":
@@ -193,6 +197,14 @@ def load_demo(session: Session, *, force: bool = False, upload_dir: str | Path =
             session.flush()
             audit.record(session, actor=None, action="demo.backdate", object_type="batch",
                          object_id=batch.id, before=before, after=catalog.batch_snapshot(batch))
-    return (f"demo data loaded: {len(plans)} batches, "
+    # Print jobs on every stock for the demo print shop, so its login has real labels at once.
+    jobs = [("a4-3x7", 42, "500 g"), ("roll-60x40", 12, "1 pcs"), ("a4-2x7", 28, "1 kg"),
+            ("roll-100x150", 6, "25 kg"), ("letter-3x10", 30, "250 g"), ("a4-2x4", 16, "1 kg"),
+            ("roll-50x30", 10, "100 g")]
+    for i, (stock, count, net) in enumerate(jobs):
+        exporter, batch = approved[i % len(approved)]
+        printing.order_job(session, exporter, batch.id, printer_org_id=printer_org.id,
+                           stock=stock, quantity=count, net_quantity=net)
+    return (f"demo data loaded: {len(plans)} batches, {len(jobs)} print jobs, "
             f"{sum(len(v) for v in products.values())} products, "
             f"password for every demo account: {DEMO_PASSWORD}")

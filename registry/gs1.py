@@ -39,6 +39,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 __all__ = [
@@ -48,10 +49,12 @@ __all__ = [
     "MAX_HOST_LENGTH",
     "MAX_SERIAL_DIGITS",
     "SIGNATURE_FIELD_LENGTH",
+    "SIGNATURE_PARAM",
     "DigitalLink",
     "Gs1Error",
     "build_uri",
     "canonical_path",
+    "check_host",
     "encode_ai_value",
     "format_serial",
     "gtin_check_digit",
@@ -85,6 +88,7 @@ REGISTRY_PRODUCT_DIGITS = 9
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._")
 # RFC 3986 pchar characters of set 82 that may legally stand unencoded in a path segment.
 _RAW_PATH_OK = _UNRESERVED | frozenset("!&'()*+,;=:")
+_UNRESERVED_RUN = re.compile(r"[A-Za-z0-9._-]*")
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]{1,5})?")
 _DIGITS = re.compile(r"[0-9]+")
@@ -132,6 +136,18 @@ def gtin_check_digit(body: str) -> str:
 
 def normalise_gtin(gtin: str) -> str:
     """Validate a GTIN-8/12/13/14 and return it as 14 digits."""
+    if isinstance(gtin, str) and len(gtin) == 14:
+        # A job signs thousands of labels for one GTIN: remember the ones already checked.
+        return _normalise_gtin14(gtin)
+    return _normalise_gtin(gtin)
+
+
+@lru_cache(maxsize=256)
+def _normalise_gtin14(gtin: str) -> str:
+    return _normalise_gtin(gtin)
+
+
+def _normalise_gtin(gtin: str) -> str:
     if not isinstance(gtin, str) or not gtin.isascii() or not _DIGITS.fullmatch(gtin):
         raise Gs1Error(f"GTIN must be digits only, got {gtin!r}")
     if len(gtin) not in (8, 12, 13, 14):
@@ -203,6 +219,8 @@ def format_serial(number: int) -> str:
 
 def encode_ai_value(value: str) -> str:
     """Canonical percent-encoding of a set-82 value in a Digital Link path segment."""
+    if _UNRESERVED_RUN.fullmatch(value):
+        return value
     return "".join(c if c in _UNRESERVED else f"%{ord(c):02X}" for c in value)
 
 
@@ -268,7 +286,8 @@ def unpack_signature(field: str) -> tuple[str, str]:
 # --- URIs -------------------------------------------------------------------------------------
 
 
-def _check_host(host: str) -> str:
+def check_host(host: str) -> str:
+    """Validate the host a label URI is built on (see MAX_HOST_LENGTH)."""
     if not isinstance(host, str) or not _HOST.fullmatch(host):
         raise Gs1Error(f"host {host!r} must be a lower-case DNS name, optionally with :port")
     if len(host) > MAX_HOST_LENGTH:
@@ -290,7 +309,7 @@ def build_uri(
     """Build a label URI; with key_id and signature it carries ``?s=``."""
     if scheme not in ("https", "http"):
         raise Gs1Error("scheme must be https or http")
-    uri = f"{scheme}://{_check_host(host)}{canonical_path(gtin, lot, serial)}"
+    uri = f"{scheme}://{check_host(host)}{canonical_path(gtin, lot, serial)}"
     if (key_id is None) != (signature is None):
         raise Gs1Error("key_id and signature go together")
     if key_id is not None and signature is not None:

@@ -8,8 +8,6 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
-from registry.accounts.models import Role
-from registry.auth import roles_required
 from registry.db import engine
 
 bp = Blueprint("main", __name__)
@@ -18,7 +16,7 @@ HOME_BY_ROLE = {
     "exporter": "catalog.dashboard",
     "officer": "review.queue",
     "admin": "accounts.users",
-    "printer": "main.printer_home",
+    "printer": "printing.jobs",
 }
 
 
@@ -34,10 +32,6 @@ def about() -> Any:
     return render_template("home.html")
 
 
-@bp.route("/print-shop")
-@roles_required(Role.PRINTER)
-def printer_home() -> Any:
-    return render_template("printer_home.html")
 
 
 @bp.route("/sources")

@@ -31,7 +31,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from registry.gs1 import KEY_ID_BYTES, DigitalLink, Gs1Error, build_uri, canonical_path, parse_uri
+from registry.gs1 import (
+    KEY_ID_BYTES,
+    SIGNATURE_PARAM,
+    DigitalLink,
+    Gs1Error,
+    canonical_path,
+    check_host,
+    parse_uri,
+)
 
 __all__ = [
     "ALGORITHM",
@@ -99,11 +107,12 @@ class Signer:
         return self.sign(canonical_path(gtin, lot, serial).encode())
 
     def label_uri(self, host: str, gtin: str, lot: str, serial: str, scheme: str = "https") -> str:
-        """The signed label URI for the QR code."""
-        return build_uri(
-            host, gtin, lot, serial,
-            key_id=self.kid, signature=self.sign_label(gtin, lot, serial), scheme=scheme,
-        )
+        """The signed label URI for the QR code (what ``build_uri`` makes, done in one pass)."""
+        if scheme not in ("https", "http"):
+            raise Gs1Error("scheme must be https or http")
+        canonical = canonical_path(gtin, lot, serial)
+        field = _b64(_unb64(self.kid) + self.private_key.sign(canonical.encode()))
+        return f"{scheme}://{check_host(host)}{canonical}?{SIGNATURE_PARAM}={field}"
 
     def public_key_raw(self) -> bytes:
         return self.private_key.public_key().public_bytes(

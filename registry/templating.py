@@ -167,7 +167,7 @@ def _nav_items() -> list[tuple[str, Any]]:
         "officer": [("review.queue", _l("Review queue")),
                     ("review.certified", _l("Certified batches")),
                     ("accounts.pending", _l("New exporters"))],
-        "printer": [],
+        "printer": [("printing.jobs", _l("Print jobs"))],
         "admin": [("accounts.users", _l("Users")),
                   ("accounts.organisations", _l("Organisations")),
                   ("accounts.pending", _l("New exporters"))],

@@ -25,11 +25,18 @@ from registry.catalog import services, storage
 from registry.catalog.forms import BatchForm, DocumentForm, PhotoForm, ProductForm
 from registry.catalog.models import Batch, Product
 from registry.catalog.rules import BatchInput, ProductInput
-from registry.certification import Display, Status, allowed_actions, is_editable
+from registry.certification import (
+    Display,
+    Status,
+    allowed_actions,
+    is_editable,
+    may_issue_labels,
+)
 from registry.db import get_session, on_rollback
 from registry.errors import Conflict, ValidationError
 from registry.review.services import decisions_for
 from registry.templating import STATUS_LABELS, batch_display
+from registry.timeutil import today
 
 bp = Blueprint("catalog", __name__)
 
@@ -285,6 +292,8 @@ def batch_context(batch: Batch) -> dict[str, Any]:
         "can_submit": current_user.role == Role.EXPORTER and any(
             a.value == "submit" for a in allowed_actions(status)),
         "officer_actions": [a.value for a in allowed_actions(status) if a.value != "submit"],
+        "can_label": current_user.role == Role.EXPORTER
+        and may_issue_labels(status, batch.valid_until, today()),
     }
 
 

@@ -221,7 +221,8 @@ class _Reader:
 
     def number(self, key: str, default: Any = None, *, positive: bool = False) -> float:
         value = self._get(key, _REQUIRED if default is None else default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        number_ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number_ok or not math.isfinite(value):
             raise self.fail(f"{key!r} must be a number, got {value!r}")
         if value < 0 or (positive and value == 0):
             raise self.fail(f"{key!r} must be {'positive' if positive else '>= 0'}, got {value}")
@@ -251,7 +252,7 @@ class _Reader:
         value = self._get(key, _REQUIRED if required else {})
         if not isinstance(value, dict):
             raise self.fail(f"{key!r} must be a table")
-        return _Reader(self.source, value, f"{self.where}[{key}] ")
+        return _Reader(self.source, value, f"{self.where.rstrip()}[{key}] ")
 
     def box(self, key: str) -> Box:
         value = self._get(key, _REQUIRED)
@@ -299,6 +300,7 @@ def _style(reader: _Reader, defaults: Mapping[str, Any], fonts: Mapping[str, Pat
         prefix=r.string("prefix", ""),
         leading=r.number("leading", 1.17, positive=True),
     )
+    r.no_unknown_keys()
     reader.used.update(_STYLE_KEYS)
     if style.size_min > style.size_max:
         raise reader.fail(f"size_min {style.size_min} > size_max {style.size_max}")

@@ -1,0 +1,1 @@
+"""Label printing: label stocks as data and the generic label renderer."""

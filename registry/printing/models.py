@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index
+from sqlmodel import Field, SQLModel
+
+from registry.timeutil import utcnow
+
+
+class SerialCounter(SQLModel, table=True):
+    """Next free serial of a batch. Allocation is one ``UPDATE ... RETURNING`` on this row,
+    which the database serialises, so concurrent orders get disjoint ranges."""
+
+    __tablename__ = "serial_counter"
+    batch_id: int = Field(foreign_key="batch.id", primary_key=True)
+    next_serial: int = Field(default=1, sa_column=Column(BigInteger, nullable=False, default=1))
+
+
+class PrintJob(SQLModel, table=True):
+    """N labels of one approved batch on one stock, for one print shop.
+
+    Serials ``serial_first..serial_last`` (inclusive) belong to this job alone; one row per job,
+    never one per label."""
+
+    __tablename__ = "print_job"
+    __table_args__ = (
+        CheckConstraint("serial_last >= serial_first", name="ck_print_job_range"),
+        Index("ix_print_job_batch_range", "batch_id", "serial_first", "serial_last"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    exporter_org_id: int = Field(foreign_key="organisation.id", index=True)
+    printer_org_id: int = Field(foreign_key="organisation.id", index=True)
+    stock: str = Field(max_length=40)
+    quantity: int
+    serial_first: int = Field(sa_column=Column(BigInteger, nullable=False))
+    serial_last: int = Field(sa_column=Column(BigInteger, nullable=False))
+    net_quantity: str = Field(max_length=16)
+    ordered_by: int = Field(foreign_key="user.id")
+    created_at: dt.datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    )
+    downloads: int = Field(default=0)
+    last_downloaded_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class Reprint(SQLModel, table=True):
+    """A damaged sheet printed again: the same serials, recorded as a reprint."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="print_job.id", index=True)
+    sheet_first: int
+    sheet_last: int
+    reason: str = Field(default="", max_length=500)
+    printed_by: int = Field(foreign_key="user.id")
+    created_at: dt.datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    )

@@ -1,0 +1,232 @@
+"""Print jobs: serial allocation, the print shop's jobs and label data for rendering.
+
+Services flush and never commit. Label data is computed before a download starts streaming,
+so the stream itself never touches the database session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, select
+
+from registry import audit, gs1
+from registry.accounts.models import Organisation, OrgKind, Role, User
+from registry.catalog.models import Batch, Product
+from registry.catalog.services import get_batch
+from registry.certification import Status, may_issue_labels
+from registry.errors import Conflict, Forbidden, NotFound, ValidationError
+from registry.printing.models import PrintJob, Reprint, SerialCounter
+from registry.printing.render import LabelData, sheet_count
+from registry.printing.rules import job_problems, sheet_range_problems
+from registry.printing.stocks import Stock, load_stocks
+from registry.reference import PROVINCE_SHORT, regencies
+from registry.signing import Signer
+from registry.timeutil import today, utcnow
+
+
+@cache
+def stocks() -> dict[str, Stock]:
+    return load_stocks()
+
+
+def print_shops(session: Session) -> list[Organisation]:
+    return list(session.exec(
+        select(Organisation).where(Organisation.kind == OrgKind.PRINTER).order_by(Organisation.name)
+    ).all())
+
+
+def allocate_serials(session: Session, batch_id: int, count: int) -> tuple[int, int]:
+    """Reserve ``count`` consecutive serials of a batch: one atomic UPDATE ... RETURNING on the
+    batch's counter row, so concurrent orders queue on its lock and never overlap."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(SerialCounter).values(batch_id=batch_id, next_serial=1)
+        .on_conflict_do_nothing(index_elements=["batch_id"])
+    )
+    new_next = session.execute(
+        update(SerialCounter)
+        .where(SerialCounter.batch_id == batch_id)  # type: ignore[arg-type]
+        .values(next_serial=SerialCounter.next_serial + count)
+        .returning(SerialCounter.next_serial)
+    ).scalar_one()
+    if new_next - 1 >= 10**gs1.MAX_SERIAL_DIGITS:
+        raise Conflict("this batch has used up its serial numbers")
+    return new_next - count, new_next - 1
+
+
+def _labellable(batch: Batch) -> None:
+    if not may_issue_labels(Status(batch.status), batch.valid_until, today()):
+        raise Conflict("labels are only issued for certified batches within their validity")
+
+
+def order_job(
+    session: Session, actor: User, batch_id: int, *, printer_org_id: int, stock: str,
+    quantity: int, net_quantity: str,
+) -> PrintJob:
+    if actor.role != Role.EXPORTER:
+        raise Forbidden("only exporters order labels")
+    batch = get_batch(session, actor, batch_id)
+    _labellable(batch)
+    problems = job_problems(quantity=quantity, net_quantity=net_quantity, stock=stock,
+                            stocks=set(stocks()))
+    shop = session.get(Organisation, printer_org_id)
+    if shop is None or shop.kind != OrgKind.PRINTER:
+        problems["printer_org_id"] = "unknown"
+    if problems:
+        raise ValidationError("invalid print job", fields=problems)
+    first, last = allocate_serials(session, batch.id, quantity)
+    job = PrintJob(
+        batch_id=batch.id, exporter_org_id=batch.organisation_id, printer_org_id=printer_org_id,
+        stock=stock, quantity=quantity, serial_first=first, serial_last=last,
+        net_quantity=net_quantity.strip().replace(",", "."), ordered_by=actor.id,
+    )
+    session.add(job)
+    session.flush()
+    audit.record(session, actor=actor, action="printjob.order", object_type="batch",
+                 object_id=batch.id, after={"job_id": job.id, "stock": stock,
+                                            "quantity": quantity, "serials": [first, last],
+                                            "printer_org_id": printer_org_id})
+    return job
+
+
+def jobs_for_batch(session: Session, actor: User, batch: Batch) -> list[tuple[PrintJob, str]]:
+    rows = session.exec(
+        select(PrintJob, Organisation.name)
+        .join(Organisation, Organisation.id == PrintJob.printer_org_id)
+        .where(PrintJob.batch_id == batch.id)
+        .order_by(PrintJob.id)
+    ).all()
+    return [(job, name) for job, name in rows]
+
+
+@dataclass(frozen=True)
+class JobRow:
+    job: PrintJob
+    batch: Batch
+    product: Product
+    exporter: str
+    downloadable: bool
+
+
+def jobs_for_printer(session: Session, actor: User) -> list[JobRow]:
+    if actor.role != Role.PRINTER:
+        raise Forbidden("only print shops see print jobs")
+    rows = session.exec(
+        select(PrintJob, Batch, Product, Organisation.name)
+        .join(Batch, Batch.id == PrintJob.batch_id)
+        .join(Product, Product.id == Batch.product_id)
+        .join(Organisation, Organisation.id == PrintJob.exporter_org_id)
+        .where(PrintJob.printer_org_id == actor.organisation_id)
+        .order_by(PrintJob.id.desc())  # type: ignore[union-attr]
+    ).all()
+    return [
+        JobRow(job, batch, product, exporter,
+               may_issue_labels(Status(batch.status), batch.valid_until, today()))
+        for job, batch, product, exporter in rows
+    ]
+
+
+def printer_job(session: Session, actor: User, job_id: int) -> tuple[PrintJob, Batch, Product]:
+    """A job of the actor's print shop whose batch may still carry labels."""
+    if actor.role != Role.PRINTER:
+        raise Forbidden("only print shops download labels")
+    job = session.get(PrintJob, job_id)
+    if job is None or job.printer_org_id != actor.organisation_id:
+        raise NotFound("no such print job")
+    batch = session.get(Batch, job.batch_id)
+    product = session.get(Product, batch.product_id) if batch else None
+    assert batch is not None and product is not None
+    _labellable(batch)
+    return job, batch, product
+
+
+def record_download(session: Session, actor: User, job: PrintJob, kind: str) -> None:
+    job.downloads += 1
+    job.last_downloaded_at = utcnow()
+    session.add(job)
+    session.flush()
+    audit.record(session, actor=actor, action="printjob.download", object_type="print_job",
+                 object_id=job.id, after={"format": kind, "batch_id": job.batch_id,
+                                          "serials": [job.serial_first, job.serial_last]})
+
+
+def record_reprint(session: Session, actor: User, job: PrintJob, *, sheet_first: int,
+                   sheet_last: int, reason: str) -> Reprint:
+    sheets = sheet_count(stocks()[job.stock], job.quantity)
+    problems = sheet_range_problems(sheet_first, sheet_last, sheets)
+    if problems:
+        raise ValidationError("invalid sheets", fields=problems)
+    reprint = Reprint(job_id=job.id, sheet_first=sheet_first, sheet_last=sheet_last,
+                      reason=reason.strip()[:500], printed_by=actor.id)
+    session.add(reprint)
+    session.flush()
+    audit.record(session, actor=actor, action="printjob.reprint", object_type="print_job",
+                 object_id=job.id, after={"sheets": [sheet_first, sheet_last],
+                                          "reason": reprint.reason})
+    return reprint
+
+
+# ---------------------------------------------------------------- label data
+
+
+@dataclass(frozen=True)
+class LabelSource:
+    """Everything a label stream needs, detached from the database session."""
+
+    gtin: str
+    lot: str
+    product_name: str
+    origin_regency: str
+    origin_province: str
+    producer: str
+    net_quantity: str
+    best_before: str | None
+    host: str
+    scheme: str
+
+    def labels(self, signer: Signer, first: int, last: int) -> Iterator[LabelData]:
+        for number in range(first, last + 1):
+            serial = gs1.format_serial(number)
+            yield LabelData(
+                product_name=self.product_name, origin_regency=self.origin_regency,
+                origin_province=self.origin_province, producer=self.producer, lot=self.lot,
+                net_quantity=self.net_quantity, best_before=self.best_before, serial=serial,
+                short_host=self.host,
+                qr_uri=signer.label_uri(self.host, self.gtin, self.lot, serial, self.scheme),
+            )
+
+
+def product_gtin(product: Product) -> str:
+    return product.gtin or gs1.registry_gtin(product.id or 0)
+
+
+def label_source(batch: Batch, product: Product, *, net_quantity: str, host: str,
+                 scheme: str) -> LabelSource:
+    regency = regencies()[batch.origin_regency_code]
+    return LabelSource(
+        gtin=product_gtin(product), lot=batch.lot_code, product_name=product.name_en,
+        origin_regency=regency.name, origin_province=PROVINCE_SHORT[regency.province_code],
+        producer=batch.producer, net_quantity=net_quantity,
+        best_before=batch.best_before.isoformat() if batch.best_before else None,
+        host=host, scheme=scheme,
+    )
+
+
+def next_free_serial(session: Session, batch_id: int) -> int:
+    counter = session.get(SerialCounter, batch_id)
+    return counter.next_serial if counter else 1
+
+
+def sheets_of(job: PrintJob) -> int:
+    return sheet_count(stocks()[job.stock], job.quantity)
+
+
+def may_order(batch: Batch) -> bool:
+    return may_issue_labels(Status(batch.status), batch.valid_until, today())

@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from registry.accounts.forms import ActionForm
+from registry.accounts.models import Role
+from registry.auth import roles_required
+from registry.catalog import services as catalog
+from registry.catalog.models import Product
+from registry.db import get_session
+from registry.errors import Conflict, NotFound, ValidationError
+from registry.keys import signer
+from registry.printing import services
+from registry.printing.forms import OrderForm, ReprintForm
+from registry.printing.render import iter_pdf, render_pdf, render_png_preview
+from registry.printing.zpl import ZplError, is_roll, iter_zpl
+
+bp = Blueprint("printing", __name__)
+
+MESSAGES = {
+    "out_of_range": lambda: _("Between 1 and 100,000 labels per job."),
+    "bad_net_quantity": lambda: _("Write the net quantity like 250 g, 1 kg, 500 ml or 1 pcs."),
+    "unknown": lambda: _("Please choose a value from the list."),
+    "bad_sheets": lambda: _("Choose sheets within the job."),
+}
+
+
+def _errors(form: Any, exc: ValidationError) -> None:
+    for field, code in exc.fields.items():
+        target = getattr(form, field, None)
+        if target is not None:
+            target.errors = [*target.errors, MESSAGES.get(code, lambda c=code: c)()]
+
+
+def _host() -> tuple[str, str]:
+    return current_app.config["PUBLIC_HOST"], current_app.config["PUBLIC_SCHEME"]
+
+
+def _order_form() -> OrderForm:
+    form = OrderForm()
+    form.printer_org_id.choices = [(o.id, o.name) for o in services.print_shops(get_session())]
+    lang = str(get_locale())
+    form.stock.choices = [(s.id, s.name(lang)) for s in services.stocks().values()]
+    return form
+
+
+def _source(batch_id: int, net_quantity: str) -> Any:
+    db = get_session()
+    batch = catalog.get_batch(db, current_user, batch_id)
+    services._labellable(batch)
+    product = db.get(Product, batch.product_id)
+    host, scheme = _host()
+    return batch, services.label_source(batch, product, net_quantity=net_quantity, host=host,
+                                        scheme=scheme)
+
+
+@bp.route("/batches/<int:batch_id>/labels", methods=["GET", "POST"])
+@roles_required(Role.EXPORTER)
+def order(batch_id: int) -> Any:
+    db = get_session()
+    batch = catalog.get_batch(db, current_user, batch_id)
+    form = _order_form()
+    if form.validate_on_submit():
+        try:
+            job = services.order_job(
+                db, current_user, batch_id, printer_org_id=form.printer_org_id.data,
+                stock=form.stock.data or "", quantity=form.quantity.data or 0,
+                net_quantity=form.net_quantity.data or "")
+        except ValidationError as exc:
+            _errors(form, exc)
+        else:
+            flash(_("Print job ordered: serials %(first)s to %(last)s.",
+                    first=job.serial_first, last=job.serial_last), "success")
+            return redirect(url_for("printing.order", batch_id=batch_id))
+    return render_template("printing/order.html", batch=batch, form=form,
+                           jobs=services.jobs_for_batch(db, current_user, batch),
+                           can_order=services.may_order(batch),
+                           product=db.get(Product, batch.product_id))
+
+
+def _preview_args() -> tuple[str, str]:
+    stock = request.args.get("stock", "a4-3x7")
+    if stock not in services.stocks():
+        raise NotFound("no such stock")
+    net = (request.args.get("net") or "1 kg")[:16]
+    return stock, net
+
+
+@bp.route("/batches/<int:batch_id>/labels/preview.png")
+@roles_required(Role.EXPORTER)
+def preview_png(batch_id: int) -> Any:
+    stock, net = _preview_args()
+    batch, source = _source(batch_id, net)
+    first = services.next_free_serial(get_session(), batch.id)
+    label = next(source.labels(signer(), first, first))
+    png = render_png_preview(services.stocks()[stock], label, dpi=200)
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, no-store"})
+
+
+@bp.route("/batches/<int:batch_id>/labels/proof.pdf")
+@roles_required(Role.EXPORTER)
+def proof_pdf(batch_id: int) -> Any:
+    stock_id, net = _preview_args()
+    stock = services.stocks()[stock_id]
+    batch, source = _source(batch_id, net)
+    first = services.next_free_serial(get_session(), batch.id)
+    labels = source.labels(signer(), first, first + stock.labels_per_sheet - 1)
+    pdf = render_pdf(stock, labels, workers=1)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="proof-{batch.lot_code}-{stock_id}.pdf"',
+        "Cache-Control": "private, no-store"})
+
+
+# ---------------------------------------------------------------- print shop
+
+
+@bp.route("/print-shop")
+@roles_required(Role.PRINTER)
+def jobs() -> Any:
+    rows = services.jobs_for_printer(get_session(), current_user)
+    return render_template("printing/jobs.html", rows=rows, reprint_form=ReprintForm(),
+                           sheets={r.job.id: services.sheets_of(r.job) for r in rows},
+                           rolls={r.job.id: is_roll(services.stocks()[r.job.stock])
+                                  for r in rows}, action_form=ActionForm())
+
+
+def _job_labels(job_id: int, kind: str) -> tuple[Any, Any, Any]:
+    db = get_session()
+    try:
+        job, batch, product = services.printer_job(db, current_user, job_id)
+    except Conflict:
+        raise Conflict(_("This batch's certification is suspended, revoked or expired: its "
+                         "labels can no longer be printed.")) from None
+    services.record_download(db, current_user, job, kind)
+    host, scheme = _host()
+    source = services.label_source(batch, product, net_quantity=job.net_quantity, host=host,
+                                   scheme=scheme)
+    return job, batch, source.labels(signer(), job.serial_first, job.serial_last)
+
+
+@bp.route("/print-shop/jobs/<int:job_id>.pdf")
+@roles_required(Role.PRINTER)
+def download_pdf(job_id: int) -> Any:
+    job, batch, labels = _job_labels(job_id, "pdf")
+    stream = iter_pdf(services.stocks()[job.stock], labels)
+    return Response(stream, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="job-{job.id}-{batch.lot_code}.pdf"',
+        "Cache-Control": "private, no-store"})
+
+
+@bp.route("/print-shop/jobs/<int:job_id>.zpl")
+@roles_required(Role.PRINTER)
+def download_zpl(job_id: int) -> Any:
+    dpi = request.args.get("dpi", 300, type=int)
+    db = get_session()
+    job, _batch, _product = services.printer_job(db, current_user, job_id)
+    stock = services.stocks()[job.stock]
+    if not is_roll(stock) or dpi not in (203, 300, 600):
+        raise NotFound("ZPL is offered for thermal roll stocks at 203, 300 or 600 dpi")
+    job, batch, labels = _job_labels(job_id, f"zpl-{dpi}")
+    first = next(labels)
+    try:
+        head = next(iter_zpl(stock, [first], dpi=dpi))
+    except ZplError as exc:
+        raise Conflict(str(exc)) from None
+    body = iter_zpl(stock, labels, dpi=dpi)
+    return Response(_chain(head, body), mimetype="application/vnd.zebra.zpl", headers={
+        "Content-Disposition": f'attachment; filename="job-{job.id}-{batch.lot_code}.zpl"',
+        "Cache-Control": "private, no-store"})
+
+
+def _chain(head: bytes, rest: Any) -> Any:
+    yield head
+    yield from rest
+
+
+@bp.route("/print-shop/jobs/<int:job_id>/reprint", methods=["POST"])
+@roles_required(Role.PRINTER)
+def reprint(job_id: int) -> Any:
+    db = get_session()
+    form = ReprintForm()
+    if not form.validate_on_submit():
+        flash(_("Choose the sheets to reprint."), "error")
+        return redirect(url_for("printing.jobs"))
+    job, batch, product = services.printer_job(db, current_user, job_id)
+    try:
+        services.record_reprint(db, current_user, job, sheet_first=form.sheet_first.data,
+                                sheet_last=form.sheet_last.data, reason=form.reason.data or "")
+    except ValidationError:
+        flash(_("Choose sheets within the job (1 to %(n)s).", n=services.sheets_of(job)),
+              "error")
+        return redirect(url_for("printing.jobs"))
+    host, scheme = _host()
+    source = services.label_source(batch, product, net_quantity=job.net_quantity, host=host,
+                                   scheme=scheme)
+    stock = services.stocks()[job.stock]
+    # The same serials as on the damaged sheets, and only those: no need to sign the rest.
+    first = job.serial_first + (form.sheet_first.data - 1) * stock.labels_per_sheet
+    last = min(job.serial_last, job.serial_first + form.sheet_last.data
+               * stock.labels_per_sheet - 1)
+    pdf = render_pdf(stock, source.labels(signer(), first, last), workers=1)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="job-{job.id}-reprint-'
+                               f'{form.sheet_first.data}-{form.sheet_last.data}.pdf"',
+        "Cache-Control": "private, no-store"})
