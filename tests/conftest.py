@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
+import registry.models  # noqa: F401  (every table, so _empty() clears them all)
 from registry import create_app, migrate
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, OrgKind, Role, User

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Column, DateTime, Index, Text
+from sqlmodel import Field, SQLModel
+
+from registry.timeutil import utcnow
+
+
+class Scan(SQLModel, table=True):
+    """One resolution of a label URI. No raw IP: ``client`` is an HMAC of the address and
+    user agent under a key that changes every day, so one client is countable within a day
+    and untraceable across days."""
+
+    __table_args__ = (
+        Index("ix_scan_batch_serial", "batch_id", "serial_number"),
+        Index("ix_scan_created", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: dt.datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    )
+    batch_id: int | None = Field(default=None, foreign_key="batch.id")
+    gtin: str = Field(max_length=14)
+    lot: str = Field(max_length=20)
+    serial: str = Field(max_length=20)
+    serial_number: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    verdict: str = Field(max_length=16, index=True)
+    language: str = Field(max_length=8)
+    # Coarse facts only: the region of the reader's preferred language (ISO 3166 alpha-2) or
+    # a country header set by a trusted proxy, and whether the client looked like a phone.
+    country: str | None = Field(default=None, max_length=2)
+    mobile: bool = Field(default=False)
+    client: str = Field(max_length=16)
+
+
+class FakeReport(SQLModel, table=True):
+    """A buyer's report of a suspected fake, for the exporter and the trade office."""
+
+    __tablename__ = "fake_report"
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: dt.datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    )
+    batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
+    gtin: str = Field(max_length=14)
+    lot: str = Field(max_length=20)
+    serial: str = Field(max_length=20)
+    verdict: str = Field(max_length=16)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    contact: str | None = Field(default=None, max_length=254)
+    where_bought: str | None = Field(default=None, max_length=200)
+    language: str = Field(max_length=8)
+    client: str = Field(max_length=16)
