@@ -169,8 +169,12 @@ class KeyStore:
             return self._meta
         stamp = (st.st_mtime_ns, st.st_size)
         if stamp != self._meta_stamp:
-            data = json.loads(self._meta_path.read_text("utf-8"))
-            self._meta = list(data.get("keys", []))
+            try:
+                data = json.loads(self._meta_path.read_text("utf-8"))
+                keys = list(data["keys"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise KeyStoreError(f"{self._meta_path} is damaged: {exc}") from None
+            self._meta = keys
             self._meta_stamp = stamp
         return self._meta
 

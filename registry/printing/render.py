@@ -38,7 +38,7 @@ import unicodedata
 import zlib
 from array import array
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -74,8 +74,10 @@ MARK_TEXT = "Made in Bali–NTB–NTT"
 MM = 72 / 25.4
 ELLIPSIS = "…"
 SIZE_STEP = 0.25  # points between tried font sizes
-# Below this many labels a job never starts worker processes; above it, the first pages are
-# still drawn in-process while the workers start.
+# A job of known size below PARALLEL_MIN_JOB labels never starts encoder processes (their
+# start-up would cost more than they save); other jobs draw their first PARALLEL_AFTER labels
+# in-process while the encoders start.
+PARALLEL_MIN_JOB = 2000
 PARALLEL_AFTER = 400
 FLUSH_BYTES = 64 * 1024
 
@@ -654,7 +656,6 @@ class _QrProcess:
 
     def __init__(self) -> None:
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_ROOT), env.get("PYTHONPATH")) if p)
         # Fixed argv, no shell: nothing from the caller reaches the command line.
         self.proc = subprocess.Popen(  # noqa: S603
             [sys.executable, "-c", _WORKER_COMMAND],
@@ -714,7 +715,13 @@ class _QrProcess:
 
 
 _ROOT = Path(__file__).resolve().parents[2]
-_WORKER_COMMAND = "from registry.printing.render import _worker_main; _worker_main()"
+# The encoder needs this module only, not the web application that ``registry/__init__.py``
+# sets up: an empty stand-in package keeps Flask and friends out of the worker's start-up.
+_WORKER_COMMAND = (
+    "import sys, types; pkg = types.ModuleType('registry'); "
+    f"pkg.__path__ = [{str(_ROOT / 'registry')!r}]; sys.modules['registry'] = pkg; "
+    "from registry.printing.render import _worker_main; _worker_main()"
+)
 
 
 def _worker_main() -> None:
@@ -810,6 +817,8 @@ def iter_pdf(
     """
     if workers is None:
         workers = _default_workers()
+    if isinstance(labels, Sized) and len(labels) < PARALLEL_MIN_JOB:
+        workers = 1
     doc = _Document(stock)
     first = True
     chosen = _selected(_sheets(stock, labels), sheets)

@@ -324,7 +324,10 @@ def load_stock(path: str | Path, defaults: Mapping[str, Any] | None = None) -> S
 
     font_dir = path.parent.parent / "fonts"
     fonts: dict[str, Path] = {}
-    for key, filename in {**defaults.get("fonts", {}), **data.get("fonts", {})}.items():
+    font_tables = (defaults.get("fonts", {}), data.get("fonts", {}))
+    if not all(isinstance(t, dict) for t in font_tables):
+        raise StockError(f"{path.name}: [fonts] must be a table of file names")
+    for key, filename in {**font_tables[0], **font_tables[1]}.items():
         font_path = font_dir / str(filename)
         if not font_path.is_file():
             raise StockError(f"{path.name}: font {key!r} file {font_path} not found")
