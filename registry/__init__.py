@@ -51,10 +51,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.main import bp as main_bp
     from registry.printing.views import bp as printing_bp
     from registry.review.views import bp as review_bp
+    from registry.verify.views import bp as verify_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(printing_bp)
+    app.register_blueprint(verify_bp)
     return app

@@ -11,9 +11,13 @@ from flask_login import current_user
 from registry.extensions import babel
 
 LANGUAGE_NAMES = {"en": "English", "id": "Bahasa Indonesia", "zh": "中文", "ja": "日本語"}
+# Buyers abroad read the public verification page; staff pages are Indonesian and English.
+VERIFY_LANGUAGES = ("en", "id", "zh", "ja")
 
 
 def supported() -> list[str]:
+    if request.blueprint == "verify":
+        return list(VERIFY_LANGUAGES)
     return list(current_app.config["LANGUAGES"])
 
 
@@ -21,14 +25,21 @@ def select_locale() -> str:
     langs = supported()
     asked = request.args.get("lang")
     if asked in langs:
-        session["lang"] = asked
+        if request.blueprint != "verify":
+            # On the public page the choice lives in the URL, so a shared link keeps it.
+            session["lang"] = asked
         return asked
     chosen = session.get("lang")
     if chosen in langs:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale in langs:
         return current_user.locale
-    return request.accept_languages.best_match(langs) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    # Browsers send zh-CN, zh-TW, ja-JP: match on the primary language too.
+    primary = [(value.split("-")[0].lower(), q) for value, q in request.accept_languages]
+    for value, _q in sorted(primary, key=lambda item: -item[1]):
+        if value in langs:
+            return value
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,78 @@
+"""Scans are buffered in memory and written in batches by a background thread, so a
+verification costs no database write; a crash loses at most the last second of scans."""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Engine
+
+from registry.verify.models import Scan
+
+
+class ScanBuffer:
+    def __init__(self, engine: Engine, *, max_rows: int = 500, max_age: float = 1.0,
+                 background: bool = True) -> None:
+        self.engine = engine
+        self.max_rows = max_rows
+        self.max_age = max_age
+        self._rows: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+        if background:
+            self._thread = threading.Thread(target=self._run, name="scan-buffer", daemon=True)
+            self._thread.start()
+            atexit.register(self.close)
+
+    def add(self, row: dict[str, Any]) -> None:
+        with self._lock:
+            self._rows.append(row)
+            full = len(self._rows) >= self.max_rows
+        if full:
+            self._wake.set()
+
+    def pending(self, match: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        """Buffered rows that ``match`` (so signals count scans not yet written)."""
+        with self._lock:
+            return [row for row in self._rows if match(row)]
+
+    def flush(self) -> int:
+        with self._lock:
+            rows, self._rows = self._rows, []
+        if not rows:
+            return 0
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(Scan), rows)
+        except Exception:
+            # Keep the rows for the next attempt, but never grow without bound.
+            with self._lock:
+                self._rows = (rows + self._rows)[-100_000:]
+            raise
+        return len(rows)
+
+    def _run(self) -> None:
+        while not self._stopped:
+            self._wake.wait(self.max_age)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # a database hiccup must not kill the writer thread
+                time.sleep(self.max_age)
+
+    def close(self) -> None:
+        self._stopped = True
+        self._wake.set()
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=5)
+        try:
+            self.flush()
+        except Exception:  # nothing sensible to do at interpreter exit
+            return
