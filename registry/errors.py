@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -13,10 +13,14 @@ from werkzeug.exceptions import HTTPException
 class RegistryError(Exception):
     status = 400
 
-    def __init__(self, message: str, *, fields: dict[str, str] | None = None) -> None:
+    def __init__(self, message: str, *, fields: dict[str, str] | None = None,
+                 public: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        # Services speak English to developers and API clients; a page shows the reader a
+        # translated text unless the message was written (and translated) for them.
+        self.public = public
 
 
 class ValidationError(RegistryError):
@@ -65,7 +69,8 @@ def _messages() -> dict[int, str]:
         403: _("You do not have access to this page."),
         404: _("We could not find this page."),
         405: _("This action is not available here."),
-        409: _("Someone else changed this just before you. Please reload and try again."),
+        409: _("This is not possible in the current state of the record. It may have been "
+               "submitted, decided or changed by someone else; please reload the page."),
         413: _("The file or request is too large."),
         422: _("Some of the input is not valid."),
         429: _("Too many attempts. Please wait a few minutes and try again."),
@@ -98,9 +103,16 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(RegistryError)
     def _domain(exc: RegistryError) -> Any:
         extra = {"errors": exc.fields} if exc.fields else {}
-        return render_error(exc.status, exc.message, **extra)
+        if _wants_json() or exc.public:
+            return render_error(exc.status, exc.message, **extra)
+        return render_error(exc.status, **extra)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        # After a failed flush the request's session refuses every query until rolled back,
+        # and the error page reads the signed-in user: without this the 500 page itself crashed.
+        session = g.get("db_session")
+        if session is not None:
+            session.rollback()
         return render_error(500)

@@ -163,13 +163,16 @@ def _nav_items() -> list[tuple[str, Any]]:
     role = current_user.role
     items: dict[str, list[tuple[str, Any]]] = {
         "exporter": [("catalog.dashboard", _l("My batches")),
-                     ("catalog.products", _l("Products"))],
+                     ("catalog.products", _l("Products")),
+                     ("api_account.tokens_page", _l("API tokens"))],
         "officer": [("review.queue", _l("Review queue")),
-                    ("review.certified", _l("Certified batches")),
-                    ("accounts.pending", _l("New exporters"))],
+                    ("review.certified", _l("Decided batches")),
+                    ("accounts.pending", _l("New exporters")),
+                    ("api_account.tokens_page", _l("API tokens"))],
         "printer": [("printing.jobs", _l("Print jobs"))],
         "admin": [("accounts.users", _l("Users")),
                   ("accounts.organisations", _l("Organisations")),
-                  ("accounts.pending", _l("New exporters"))],
+                  ("accounts.pending", _l("New exporters")),
+                  ("figures.dashboard", _l("Figures"))],
     }
     return items.get(role, [])

@@ -85,7 +85,10 @@ def logout() -> Any:
     if form.validate_on_submit():
         services.logout(get_session(), current_user._get_current_object())
         logout_user()
+        lang = session.get("lang")
         session.clear()
+        if lang:
+            session["lang"] = lang
         flash(_("You are signed out."), "info")
     return redirect(url_for("main.home"))
 

@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from registry import audit
 from registry.accounts.forms import ActionForm
-from registry.accounts.models import Role
+from registry.accounts.models import Organisation, Role
 from registry.auth import roles_required
 from registry.catalog import services, storage
 from registry.catalog.forms import BatchForm, DocumentForm, PhotoForm, ProductForm
@@ -255,7 +255,7 @@ def batch_edit(batch_id: int) -> Any:
     db = get_session()
     batch = services.get_batch(db, current_user, batch_id)
     if not is_editable(Status(batch.status)):
-        raise Conflict(_("This batch was submitted and can no longer be edited."))
+        raise Conflict(_("This batch was submitted and can no longer be edited."), public=True)
     form = BatchForm(obj=batch)
     _batch_form(form)
     if form.validate_on_submit():
@@ -285,6 +285,8 @@ def batch_context(batch: Batch) -> dict[str, Any]:
     return {
         "batch": batch,
         "product": db.get(Product, batch.product_id),
+        "exporter": db.get(Organisation, batch.organisation_id)
+        if current_user.role != Role.EXPORTER else None,
         "documents": services.list_documents(db, batch),
         "decisions": decisions_for(db, batch),
         "history": audit.events_for(db, "batch", batch.id),

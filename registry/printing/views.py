@@ -144,7 +144,7 @@ def _job_labels(job_id: int, kind: str) -> tuple[Any, Any, Any]:
         job, batch, product = services.printer_job(db, current_user, job_id)
     except Conflict:
         raise Conflict(_("This batch's certification is suspended, revoked or expired: its "
-                         "labels can no longer be printed.")) from None
+                         "labels can no longer be printed."), public=True) from None
     services.record_download(db, current_user, job, kind)
     host, scheme = _host()
     source = services.label_source(batch, product, net_quantity=job.net_quantity, host=host,
@@ -176,7 +176,7 @@ def download_zpl(job_id: int) -> Any:
     try:
         head = next(iter_zpl(stock, [first], dpi=dpi))
     except ZplError as exc:
-        raise Conflict(str(exc)) from None
+        raise Conflict(str(exc), public=True) from None
     body = iter_zpl(stock, labels, dpi=dpi)
     return Response(_chain(head, body), mimetype="application/vnd.zebra.zpl", headers={
         "Content-Disposition": f'attachment; filename="job-{job.id}-{batch.lot_code}.zpl"',
