@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from registry import gs1
 from registry.reference import CATEGORIES, HUBS, UNITS, country_codes, hs_codes, regencies
 
 # A subset of the GS1 AI character set 82 that needs no escaping in a Digital Link path,
@@ -19,20 +20,17 @@ MAX_QUANTITY = Decimal("99999999999.999")
 MAX_VALUE_IDR = 10**15
 
 
-def gtin_check_digit(body: str) -> int:
-    """GS1 mod-10 check digit of the digits before it (weights 3,1,3,... from the right)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10
-
-
 def normalise_gtin(value: str) -> str | None:
-    """GTIN-8/12/13/14 as GTIN-14, or None when the digits or the check digit are wrong."""
-    digits = value.strip().replace(" ", "")
-    if not digits.isdigit() or len(digits) not in (8, 12, 13, 14):
+    """A company's GTIN-8/12/13/14 as GTIN-14, or None when it is not one.
+
+    Restricted-circulation numbers (prefixes 02, 04, 2x) are refused: they are not unique
+    worldwide, and 04x is where the registry issues its own identifiers.
+    """
+    try:
+        gtin = gs1.normalise_gtin(value.strip().replace(" ", ""))
+    except gs1.Gs1Error:
         return None
-    if gtin_check_digit(digits[:-1]) != int(digits[-1]):
-        return None
-    return digits.zfill(14)
+    return None if gs1.is_restricted_circulation(gtin) else gtin
 
 
 @dataclass
