@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import math
 import os
 import queue
@@ -255,6 +256,8 @@ def _wrap(
                 return None
             parts, chunk = [], ""
             for ch in piece:
+                if face.width(ch) > max_w:
+                    return None  # not even one character fits at this size
                 if chunk and face.width(chunk + ch) > max_w:
                     parts.append(chunk)
                     chunk = ""
@@ -310,7 +313,8 @@ def fit_text(
             size -= SIZE_STEP
     # Last resort: the smallest size (smaller still if the box is too low for one line),
     # as many lines as fit, and an ellipsis.
-    size = min(style.size_min, height / line_em)
+    widest = max(face.width(c) for c in text)
+    size = min(style.size_min, height / line_em, width * 1000 / widest if widest else math.inf)
     n = max(1, capacity(size))
     max_w = width * 1000 / size
     lines = _wrap(face, _pieces(text, break_dashes=True), max_w, split=True) or []
@@ -655,13 +659,9 @@ class _QrProcess:
     """
 
     def __init__(self) -> None:
-        env = dict(os.environ)
         # Fixed argv, no shell: nothing from the caller reaches the command line.
         self.proc = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-c", _WORKER_COMMAND],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
+            [sys.executable, "-c", _WORKER_COMMAND], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
         self.tasks: queue.SimpleQueue[tuple[bytes, Future[_Masks]] | None] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._run, name="qr-encoder", daemon=True)
@@ -669,7 +669,7 @@ class _QrProcess:
 
     def submit(self, uris: list[str], level: str) -> Future[_Masks]:
         future: Future[_Masks] = Future()
-        self.tasks.put(((level + "\n".join(uris)).encode(), future))
+        self.tasks.put((json.dumps([level, uris]).encode(), future))
         return future
 
     def _run(self) -> None:
@@ -729,8 +729,7 @@ def _worker_main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while len(header := stdin.read(4)) == 4:
         (size,) = struct.unpack(">I", header)
-        payload = stdin.read(size).decode()
-        level, uris = payload[0], payload[1:].split("\n")
+        level, uris = json.loads(stdin.read(size))
         out = bytearray()
         try:
             for uri in uris:
