@@ -47,7 +47,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     keys.init_app(app)
 
     from registry.accounts.views import bp as accounts_bp
+    from registry.api.account_views import bp as api_account_bp
+    from registry.api.views import bp as api_bp
     from registry.catalog.views import bp as catalog_bp
+    from registry.figures.views import bp as figures_bp
     from registry.main import bp as main_bp
     from registry.printing.views import bp as printing_bp
     from registry.review.views import bp as review_bp
@@ -58,5 +61,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(printing_bp)
+    app.register_blueprint(figures_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_account_bp)
     app.register_blueprint(verify_bp)
     return app

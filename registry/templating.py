@@ -164,10 +164,12 @@ def _nav_items() -> list[tuple[str, Any]]:
     items: dict[str, list[tuple[str, Any]]] = {
         "exporter": [("catalog.dashboard", _l("My batches")),
                      ("catalog.products", _l("Products")),
+                     ("figures.dashboard", _l("Figures")),
                      ("api_account.tokens_page", _l("API tokens"))],
         "officer": [("review.queue", _l("Review queue")),
                     ("review.certified", _l("Decided batches")),
                     ("accounts.pending", _l("New exporters")),
+                    ("figures.dashboard", _l("Figures")),
                     ("api_account.tokens_page", _l("API tokens"))],
         "printer": [("printing.jobs", _l("Print jobs"))],
         "admin": [("accounts.users", _l("Users")),

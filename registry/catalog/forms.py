@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,11 +15,19 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 
 from registry.catalog.models import DocumentKind
+from registry.catalog.rules import MAX_QUANTITY
 from registry.reference import CATEGORIES, HUBS, PROVINCE_SHORT, UNITS, hs_codes, regencies
 from registry.templating import category_label, country_choices, document_kind_label, unit_label
+
+
+def _finite(_form: FlaskForm, field: DecimalField) -> None:
+    # Decimal() also parses "NaN", "sNaN" and "Infinity"; NumberRange cannot compare a
+    # signalling NaN (ValueError, a 500), so stop at any value that is not a finite number.
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation(_l("Please enter a number."))
 
 
 def category_choices() -> list[tuple[str, str]]:
@@ -57,8 +67,10 @@ class BatchForm(FlaskForm):
     product_id = SelectField(_l("Product"), coerce=int, choices=[])
     lot_code = StringField(_l("Lot code"), validators=[InputRequired(), Length(max=20)],
                            description=_l("Up to 20 letters, digits, '-', '.' or '_'."))
+    # Decimal bounds: the float 0.001 is a hair above Decimal("0.001"), which refused the
+    # smallest quantity the message itself names.
     quantity = DecimalField(_l("Quantity"), places=3, validators=[
-        InputRequired(), NumberRange(min=0.001, max=99_999_999_999)])
+        InputRequired(), _finite, NumberRange(min=Decimal("0.001"), max=MAX_QUANTITY)])
     unit = SelectField(_l("Unit"), choices=lambda: [(u, str(unit_label(u))) for u in UNITS])
     production_date = DateField(_l("Production or harvest date"), validators=[InputRequired()])
     best_before = DateField(_l("Best before (optional)"), validators=[Optional()])

@@ -3,7 +3,16 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Column, Date, DateTime, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from registry.timeutil import utcnow
@@ -44,7 +53,8 @@ class Batch(SQLModel, table=True):
     producer: str = Field(max_length=200)
     hub: str = Field(max_length=32)
     destination_country: str = Field(max_length=2)
-    declared_value_idr: int = Field(ge=0)
+    # Up to MAX_VALUE_IDR (10**15): beyond a 32-bit INTEGER, which PostgreSQL refused (a 500).
+    declared_value_idr: int = Field(ge=0, sa_column=Column(BigInteger, nullable=False))
     status: str = Field(sa_column=Column(String(16), nullable=False, default="draft"))
     valid_until: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     # Optimistic lock: every status change bumps it, so of two officers deciding at once

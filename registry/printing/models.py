@@ -27,7 +27,8 @@ class PrintJob(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("serial_last >= serial_first", name="ck_print_job_range"),
         Index("ix_print_job_batch_range", "batch_id", "serial_first", "serial_last"),
-        Index("ix_print_job_created", "created_at"),  # labels printed in a period (0006)
+        # Labels printed in a period, read from the index alone (figures, migration 0006).
+        Index("ix_print_job_created", "created_at", "batch_id", "quantity"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

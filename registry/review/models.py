@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Date, DateTime, Text
+from sqlalchemy import Column, Date, DateTime, Index, Text
 from sqlmodel import Field, SQLModel
 
 from registry.timeutil import utcnow
 
 
 class Decision(SQLModel, table=True):
+    # The figures read a period's approvals as one range of this index (migration 0006).
+    __table_args__ = (Index("ix_decision_action_created", "action", "created_at", "batch_id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="batch.id", index=True)
     officer_id: int = Field(foreign_key="user.id")

@@ -12,6 +12,7 @@ from registry.accounts.services import officer_province
 from registry.catalog.models import Batch, Product
 from registry.catalog.services import _bump, batch_snapshot, get_batch
 from registry.certification import (
+    OFFICER_ACTIONS,
     Action,
     DecisionError,
     Status,
@@ -65,6 +66,8 @@ def decide(
     valid_until: dt.date | None = None,
 ) -> Decision:
     _require_officer(actor)
+    if action not in OFFICER_ACTIONS:
+        raise Forbidden("officers decide; submitting is the exporter's action")
     batch = get_batch(session, actor, batch_id)  # NotFound outside the officer's province
     if batch.version != expected_version:
         raise Conflict("another decision was made on this batch while you were reviewing it")

@@ -81,11 +81,16 @@ def batch(batch_id: int) -> Any:
 def decide(batch_id: int) -> Any:
     form = DecisionForm()
     if not form.validate_on_submit():
+        if form.action.errors or form.version.errors:
+            # Hidden fields: the page has no place to show their errors, so say it on top.
+            flash(_("This decision could not be read. Please reload the page and try again."),
+                  "error")
         return _page(batch_id, form, 422)
     try:
         action = Action(form.action.data)
     except ValueError:
-        form.action.errors = [_("Unknown decision.")]
+        # An unknown action has no form on the page to carry the error: a banner does.
+        flash(_("Unknown decision."), "error")
         return _page(batch_id, form, 422)
     try:
         services.decide(

@@ -16,6 +16,8 @@ class Scan(SQLModel, table=True):
     __table_args__ = (
         Index("ix_scan_batch_serial", "batch_id", "serial_number"),
         Index("ix_scan_created", "created_at"),
+        # Scans of a period by verdict, country and language from the index alone (figures, 0006).
+        Index("ix_scan_figures", "created_at", "verdict", "country", "language", "batch_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,0 +1,95 @@
+"""The account page where users create (shown once) and revoke their personal API tokens.
+
+A normal web page: session login and CSRF like every other form. The new secret is rendered
+in the POST's own response, never flashed (the flash would sit in the signed, readable
+session cookie) and never redirected to; the page is ``no-store``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import InputRequired, Length
+
+from registry.accounts.forms import ActionForm
+from registry.accounts.models import Role
+from registry.api import tokens
+from registry.api.schemas import MAX_ID
+from registry.auth import roles_required
+from registry.db import get_session
+from registry.errors import ValidationError
+from registry.extensions import limiter
+
+bp = Blueprint("api_account", __name__, url_prefix="/account")
+
+MESSAGES = {
+    "required": lambda: _("This field is required."),
+    "too_long": lambda: _("This text is too long."),
+    "unknown": lambda: _("Please choose a value from the list."),
+    "too_many": lambda: _("You have too many active tokens; revoke one first."),
+}
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Name (what the token is for)"),
+                       validators=[InputRequired(), Length(max=100)])
+    access = SelectField(_l("Access"), choices=[
+        ("read", _l("Read only")), ("write", _l("Read and write"))])
+
+
+def _token_limit() -> str:
+    return str(current_app.config.get("TOKEN_CREATE_RATE_LIMIT", "20 per hour"))
+
+
+def _page(form: TokenForm, secret: str | None = None, status: int = 200) -> Any:
+    rows = tokens.list_tokens(get_session(), current_user)
+    response = make_response(render_template(
+        "accounts/tokens.html", form=form, rows=rows, secret=secret, action_form=ActionForm(),
+    ), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@roles_required(Role.EXPORTER, Role.OFFICER)
+@limiter.limit(_token_limit, methods=["POST"], key_func=lambda: f"token-create:{current_user.id}")
+def tokens_page() -> Any:
+    form = TokenForm()
+    if form.validate_on_submit():
+        try:
+            created = tokens.create_token(get_session(), current_user,
+                                          name=form.name.data or "", access=form.access.data or "")
+        except ValidationError as exc:
+            for field, code in exc.fields.items():
+                target = getattr(form, field, form.name)
+                target.errors = [*target.errors, MESSAGES.get(code, lambda c=code: c)()]
+            return _page(form, status=422)
+        return _page(TokenForm(formdata=None), secret=created.secret)
+    return _page(form, status=422 if form.errors else 200)
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@roles_required(Role.EXPORTER, Role.OFFICER)
+def token_revoke(token_id: int) -> Any:
+    form = ActionForm()
+    if form.validate_on_submit():
+        if token_id > MAX_ID:
+            abort(404)
+        tokens.revoke_token(get_session(), current_user, token_id)
+        flash(_("Token revoked. Systems using it can no longer call the API."), "success")
+    return redirect(url_for("api_account.tokens_page"))

@@ -1,0 +1,345 @@
+"""Request and response models of API v1 (pydantic v2, as SQLModel uses).
+
+Request models only check *types* (and what a database column can hold); every business rule
+(lot code syntax, ranges, known codes, who may see what) stays in the services and
+``catalog.rules``, which the web pages use too. The ``enum`` lists in the schemas are taken
+from the same reference data the rules check against, for clients' documentation only.
+
+Response models are the whitelist of what the API shows: no stored file names, no uploader
+ids, no other organisation's internals. Exporters read their own batches; officers read the
+same ``BatchRead`` of batches in their province, plus the exporter's name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
+
+from registry.catalog.models import DocumentKind
+from registry.certification import OFFICER_ACTIONS, Display, Status
+from registry.reference import CATEGORIES, HUBS, UNITS, country_codes, hs_codes, regencies
+
+# PostgreSQL INTEGER: ids and versions beyond it cannot exist, and must never reach a query.
+MAX_ID = 2**31 - 1
+# batch.declared_value_idr is BIGINT (migration 0005); the rule itself allows up to 10**15.
+MAX_DECLARED_VALUE = 2**63 - 1
+
+
+def _text(value: str) -> str:
+    # Lone surrogates cannot be stored as UTF-8 (the driver would fail on them).
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; they are UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+# Text a database can store: no NUL character (PostgreSQL refuses it), valid Unicode.
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$"), AfterValidator(_text)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+UtcDatetime = Annotated[dt.datetime, AfterValidator(_utc)]
+# Quantities as the column stores them (NUMERIC(14, 3)), e.g. "950.500", in JSON as a string.
+DecimalText = Annotated[
+    Decimal, PlainSerializer(lambda d: format(d.quantize(Decimal("0.001")), "f"),
+                             return_type=str, when_used="json")
+]
+
+
+def _enum(values: Any) -> dict[str, Any]:
+    return {"enum": sorted(values)}
+
+
+class WriteModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- common
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; ``errors`` maps a field to a message, ``codes`` to a code."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    errors: dict[str, str] | None = None
+    codes: dict[str, str] | None = None
+
+
+class PageQuery(BaseModel):
+    page: int = Field(1, ge=1, le=100_000, description="Page number, from 1.")
+    per_page: int = Field(50, ge=1, le=200, description="Items per page (at most 200).")
+
+
+class PageMeta(BaseModel):
+    page: int
+    per_page: int
+    total: int
+    next: str | None = Field(None, description="URL of the next page, if any.")
+
+
+class Ref(BaseModel):
+    id: int
+    name: str
+
+
+# ---------------------------------------------------------------- me
+
+
+class TokenInfo(BaseModel):
+    name: str
+    prefix: str
+    scopes: list[Literal["read", "write"]]
+    created_at: UtcDatetime
+
+
+class OrganisationRead(BaseModel):
+    id: int
+    name: str
+    kind: str
+    province_code: str | None
+
+
+class MeRead(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: Literal["exporter", "officer"]
+    organisation: OrganisationRead
+    token: TokenInfo
+
+
+# ---------------------------------------------------------------- products
+
+
+class ProductWrite(WriteModel):
+    """A product line; PUT replaces every field."""
+
+    name_id: Text = Field(description="Name in Indonesian.")
+    name_en: Text = Field(description="Name in English.")
+    category: Text = Field(json_schema_extra=_enum(CATEGORIES))
+    hs_code: Text = Field(description="HS 2022 subheading (6 digits) from the registry's list.",
+                          json_schema_extra=_enum(hs_codes()))
+    gtin: Text | None = Field(None, description="GTIN-8/12/13/14 with a valid check digit.")
+    description: Text = ""
+
+
+class ProductRead(BaseModel):
+    id: int
+    name_id: str
+    name_en: str
+    category: str
+    hs_code: str
+    gtin: str | None
+    description: str
+    has_photo: bool
+    created_at: UtcDatetime
+
+
+class ProductPage(PageMeta):
+    items: list[ProductRead]
+
+
+# ---------------------------------------------------------------- batches
+
+
+class BatchWrite(WriteModel):
+    """A draft batch; PUT replaces every field (only drafts and rejected batches)."""
+
+    product_id: Id
+    lot_code: Text = Field(description="Up to 20 letters, digits, '-', '.' or '_'.",
+                           json_schema_extra={"examples": ["LOT-2026-001"]})
+    quantity: Annotated[Decimal, Field(max_digits=14, decimal_places=3, allow_inf_nan=False)]
+    unit: Text = Field(json_schema_extra=_enum(UNITS))
+    production_date: dt.date
+    best_before: dt.date | None = None
+    origin_regency_code: Text = Field(json_schema_extra=_enum(regencies()))
+    producer: Text
+    hub: Text = Field(json_schema_extra=_enum(HUBS))
+    destination_country: Text = Field(
+        description="ISO 3166-1 alpha-2, not ID.",
+        json_schema_extra=_enum(country_codes() - {"ID"}),
+    )
+    declared_value_idr: int = Field(ge=-MAX_DECLARED_VALUE, le=MAX_DECLARED_VALUE)
+
+
+BatchStatus = Literal["draft", "submitted", "approved", "rejected", "suspended", "revoked"]
+DisplayStatus = Literal[
+    "draft", "submitted", "approved", "expired", "rejected", "suspended", "revoked"
+]
+assert set(BatchStatus.__args__) == {s.value for s in Status}  # type: ignore[attr-defined]
+assert set(DisplayStatus.__args__) == {d.value for d in Display}  # type: ignore[attr-defined]
+
+
+class BatchListQuery(PageQuery):
+    status: DisplayStatus | None = Field(None, description="Only batches shown with this status.")
+
+
+class BatchSummary(BaseModel):
+    id: int
+    lot_code: str
+    product: Ref
+    status: BatchStatus
+    display_status: DisplayStatus = Field(description="Status as shown (approved past validity "
+                                                      "reads as expired).")
+    version: int
+    quantity: DecimalText
+    unit: str
+    origin_regency_code: str
+    origin_province_code: str
+    destination_country: str
+    declared_value_idr: int
+    valid_until: dt.date | None
+    created_at: UtcDatetime
+    submitted_at: UtcDatetime | None
+    decided_at: UtcDatetime | None
+
+
+class BatchPage(PageMeta):
+    items: list[BatchSummary]
+
+
+class DocumentRead(BaseModel):
+    id: int
+    kind: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    is_public: bool
+    uploaded_at: UtcDatetime
+
+
+class DecisionRead(BaseModel):
+    id: int
+    action: str
+    from_status: str
+    to_status: str
+    reason: str | None
+    valid_until: dt.date | None
+    office_id: int
+    created_at: UtcDatetime
+
+
+class DecisionList(BaseModel):
+    status: BatchStatus
+    display_status: DisplayStatus
+    version: int
+    valid_until: dt.date | None
+    items: list[DecisionRead]
+
+
+class BatchRead(BatchSummary):
+    exporter: Ref
+    production_date: dt.date
+    best_before: dt.date | None
+    producer: str
+    hub: str
+    documents: list[DocumentRead]
+    decisions: list[DecisionRead]
+    allowed_actions: list[str] = Field(description="Lifecycle actions possible now.")
+
+
+class DocumentUpload(WriteModel):
+    kind: Text = Field(json_schema_extra=_enum(DocumentKind.CHOICES))
+    is_public: bool = Field(False, description="Show on the public verification page.")
+    file: bytes = Field(description="PDF, JPEG or PNG, at most 10 MB.")
+
+
+# ---------------------------------------------------------------- review
+
+
+OfficerAction = Literal["approve", "reject", "suspend", "reinstate", "revoke"]
+assert set(OfficerAction.__args__) == {a.value for a in OFFICER_ACTIONS}  # type: ignore[attr-defined]
+
+QueueStatus = Literal["submitted", "approved", "rejected", "suspended", "revoked"]
+
+
+class QueueQuery(PageQuery):
+    status: QueueStatus = Field("submitted", description="Which of the province's batches.")
+
+
+class QueueItem(BatchSummary):
+    exporter: Ref
+
+
+class QueuePage(PageMeta):
+    items: list[QueueItem]
+
+
+class DecisionCreate(WriteModel):
+    action: OfficerAction
+    expected_version: int = Field(ge=0, le=MAX_ID, description="The batch version you "
+                                                                  "reviewed; 409 if it changed.")
+    reason: Text | None = Field(None, description="Required to reject, suspend or revoke.")
+    valid_until: dt.date | None = Field(None, description="Required to approve.")
+
+
+# ---------------------------------------------------------------- printing
+
+
+class PrintJobCreate(WriteModel):
+    printer_org_id: Id
+    stock: Text
+    quantity: int = Field(ge=-MAX_ID, le=MAX_ID, description="Number of labels.")
+    net_quantity: Text = Field(description="What one package holds, e.g. '250 g' or '1 kg'.")
+
+
+class PrintJobRead(BaseModel):
+    id: int
+    batch_id: int
+    printer: Ref
+    stock: str
+    quantity: int
+    serial_first: int
+    serial_last: int
+    net_quantity: str
+    downloads: int
+    created_at: UtcDatetime
+
+
+class PrintJobList(BaseModel):
+    items: list[PrintJobRead]
+
+
+class StockRead(BaseModel):
+    id: str
+    name: str
+    labels_per_sheet: int
+
+
+class PrintOptions(BaseModel):
+    printers: list[Ref]
+    stocks: list[StockRead]
+
+
+# ---------------------------------------------------------------- scans
+
+
+class ScanFigures(BaseModel):
+    batch_id: int
+    total: int
+    suspicious: int = Field(description="Scans whose verdict was a possible copy or "
+                                        "not a genuine label.")
+    first_scan_at: UtcDatetime | None
+    last_scan_at: UtcDatetime | None
+    by_verdict: dict[str, int]
+    by_language: dict[str, int]
+    by_country: dict[str, int]

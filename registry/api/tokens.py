@@ -1,0 +1,122 @@
+"""Personal API tokens: created and revoked by their owner, stored as SHA-256, shown once.
+
+Services take the session and the acting user, flush and never commit; the request commits.
+A token is ``mbr_`` + 43 URL-safe characters (256 random bits), so a plain SHA-256 is enough:
+there is nothing to brute-force that a slow hash would protect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from registry import audit
+from registry.accounts.models import Role, User, UserStatus
+from registry.api.models import ApiToken
+from registry.errors import Forbidden, NotFound, ValidationError
+from registry.timeutil import utcnow
+
+TOKEN_PREFIX = "mbr_"  # noqa: S105  (a marker for secret scanners, not a secret)
+SHOWN_PREFIX_LENGTH = 12  # "mbr_" and 8 random characters: enough to tell tokens apart
+MAX_ACTIVE_TOKENS = 20
+# Writing last_used_at on every request would turn each read into a write; once a minute
+# is precise enough for "is this token still in use?".
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+API_ROLES = frozenset({Role.EXPORTER, Role.OFFICER})
+
+
+SCOPE_SETS: dict[str, str] = {"read": "read", "write": "read write"}
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: ApiToken
+    secret: str  # shown to the user once, never stored
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def scopes_of(token: ApiToken) -> frozenset[str]:
+    return frozenset(token.scopes.split())
+
+
+def _snapshot(token: ApiToken) -> dict[str, object]:
+    return {"name": token.name, "prefix": token.prefix, "scopes": token.scopes,
+            "user_id": token.user_id}
+
+
+def list_tokens(session: Session, actor: User) -> list[ApiToken]:
+    return list(session.exec(
+        select(ApiToken).where(ApiToken.user_id == actor.id)
+        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())  # type: ignore[union-attr]
+    ).all())
+
+
+def create_token(session: Session, actor: User, *, name: str, access: str) -> NewToken:
+    """A new token of ``actor``; ``access`` is "read" or "write" (write includes read)."""
+    if actor.role not in API_ROLES:
+        raise Forbidden("the API is for exporters and trade-office officers")
+    problems: dict[str, str] = {}
+    name = (name or "").strip()
+    if not name:
+        problems["name"] = "required"
+    elif len(name) > 100:
+        problems["name"] = "too_long"
+    if access not in SCOPE_SETS:
+        problems["access"] = "unknown"
+    active = [t for t in list_tokens(session, actor) if t.revoked_at is None]
+    if len(active) >= MAX_ACTIVE_TOKENS:
+        problems["name"] = "too_many"
+    if problems:
+        raise ValidationError("invalid token", fields=problems)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user_id=actor.id, name=name, prefix=secret[:SHOWN_PREFIX_LENGTH],
+                     token_hash=hash_secret(secret), scopes=SCOPE_SETS[access],
+                     created_at=utcnow())
+    session.add(token)
+    session.flush()
+    audit.record(session, actor=actor, action="token.create", object_type="api_token",
+                 object_id=token.id, after=_snapshot(token))
+    return NewToken(token, secret)
+
+
+def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != actor.id:
+        raise NotFound("no such token")
+    if token.revoked_at is None:
+        before = _snapshot(token)
+        token.revoked_at = utcnow()
+        session.add(token)
+        session.flush()
+        audit.record(session, actor=actor, action="token.revoke", object_type="api_token",
+                     object_id=token.id, before=before,
+                     after={**_snapshot(token), "revoked": True})
+    return token
+
+
+def authenticate(session: Session, secret: str) -> tuple[User, ApiToken] | None:
+    """The active user and live token behind ``secret``, or None (unknown, revoked, disabled)."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret))).first()
+    if token is None or token.revoked_at is not None:
+        return None
+    user = session.get(User, token.user_id)
+    if user is None or user.status != UserStatus.ACTIVE or user.role not in API_ROLES:
+        return None
+    now = utcnow()
+    last = token.last_used_at
+    if last is not None and last.tzinfo is None:  # SQLite hands back naive UTC
+        last = last.replace(tzinfo=dt.UTC)
+    if last is None or now - last >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        session.add(token)
+        session.flush()
+    return user, token

@@ -1,0 +1,441 @@
+"""API v1 at ``/api/v1``: JSON over HTTP for exporters' and trade offices' own systems.
+
+Token auth only (``Authorization: Bearer mbr_…``): the session cookie is never looked at, so
+the blueprint is exempt from CSRF without opening a cross-site hole. Views are thin: they
+parse (``ApiSpec.route`` does it from the models), call the same services as the web pages,
+and shape the answer through the response models in ``schemas``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flask import Blueprint, current_app, g, request, url_for
+from sqlmodel import Session
+
+from registry.accounts.models import Organisation, Role, User
+from registry.accounts.services import organisation_of
+from registry.api import schemas as s
+from registry.api import tokens
+from registry.api.models import ApiToken
+from registry.api.openapi import ApiSpec, InputError, Scope, uploaded_filename
+from registry.api.scans import scan_figures
+from registry.catalog import services as catalog
+from registry.catalog import storage
+from registry.catalog.models import Batch, Document, Product
+from registry.catalog.rules import BatchInput, ProductInput
+from registry.catalog.views import FIELD_MESSAGES as CATALOG_MESSAGES
+from registry.certification import (
+    EXPORTER_ACTIONS,
+    OFFICER_ACTIONS,
+    Action,
+    Display,
+    Status,
+    allowed_actions,
+)
+from registry.db import get_session, on_rollback
+from registry.errors import TITLES, Forbidden, RegistryError
+from registry.extensions import csrf, limiter
+from registry.printing import services as printing
+from registry.printing.models import PrintJob
+from registry.printing.views import MESSAGES as PRINTING_MESSAGES
+from registry.review import services as review
+from registry.review.models import Decision
+from registry.templating import batch_display
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+T = TypeVar("T")
+REALM = 'Bearer realm="registry"'
+
+
+# ---------------------------------------------------------------- auth, limits, errors
+
+
+class Unauthorized(RegistryError):
+    status = 401
+
+    def __init__(self, message: str, *, error: str | None = None) -> None:
+        super().__init__(message)
+        self.challenge = REALM + (f', error="{error}"' if error else "")
+
+
+class ScopeError(Forbidden):
+    challenge = REALM + ', error="insufficient_scope", scope="read write"'
+
+
+def _authorize(scope: Scope | None) -> None:
+    if scope is None:
+        return
+    scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
+        raise Unauthorized("send a personal API token: Authorization: Bearer mbr_…")
+    found = tokens.authenticate(get_session(), secret)
+    if found is None:
+        raise Unauthorized("the token is unknown, revoked or its account disabled",
+                           error="invalid_token")
+    g.api_user, g.api_token = found
+    if scope not in tokens.scopes_of(g.api_token):
+        raise ScopeError("this token may only read; create a token with write access")
+
+
+def _user() -> User:
+    return g.api_user  # type: ignore[no-any-return]
+
+
+def _token_key() -> str:
+    """Rate-limit key: the token (hashed), or the client address without one."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        return "api-token:" + hashlib.sha256(header.encode("utf-8", "replace")).hexdigest()[:32]
+    return "api-ip:" + (request.remote_addr or "unknown")
+
+
+def _token_limit() -> str:
+    return str(current_app.config.get("API_RATE_LIMIT", "300 per minute"))
+
+
+def _address_limit() -> str:
+    return str(current_app.config.get("API_ADDRESS_RATE_LIMIT", "1200 per minute"))
+
+
+limiter.limit(_token_limit, key_func=_token_key)(bp)
+limiter.limit(_address_limit, key_func=lambda: "api-addr:" + (request.remote_addr or ""))(bp)
+
+
+def _message(code: str) -> str:
+    for table in (CATALOG_MESSAGES, PRINTING_MESSAGES):
+        if code in table:
+            return str(table[code]())
+    return code
+
+
+@bp.errorhandler(RegistryError)
+def _problem(exc: RegistryError) -> Any:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": TITLES.get(exc.status) or ("Unauthorized" if exc.status == 401 else "Error"),
+        "status": exc.status,
+        "detail": exc.message,
+    }
+    if exc.fields:
+        body["codes"] = exc.fields
+        body["errors"] = (exc.messages if isinstance(exc, InputError)
+                          else {k: _message(v) for k, v in exc.fields.items()})
+    headers = {"Content-Type": "application/problem+json"}
+    challenge = getattr(exc, "challenge", None)
+    if challenge:
+        headers["WWW-Authenticate"] = challenge
+    return body, exc.status, headers
+
+
+spec = ApiSpec(
+    bp, title="Made in Bali–NTB–NTT export registry API", version="1.0.0",
+    description=(
+        "JSON API for exporters' and trade offices' own systems. Authenticate with a personal "
+        "token from the account page (Authorization: Bearer mbr_…). Errors are RFC 9457 "
+        "problem details; `errors` maps each invalid field to a message and `codes` to a "
+        "stable code. Lists are paginated with `page` and `per_page`, and answer a `next` URL "
+        "and an RFC 8288 Link header."
+    ),
+    authorize=_authorize,
+)
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Any:
+    """The OpenAPI 3.1 document of this API, generated from the routes and models."""
+    document = current_app.extensions.get("api_openapi")
+    if document is None:
+        document = spec.document(server_url=bp.url_prefix or "/api/v1")
+        current_app.extensions["api_openapi"] = document
+    return document
+
+
+# ---------------------------------------------------------------- shaping
+
+
+def _paginate(items: Sequence[T], query: s.PageQuery, endpoint: str,
+              **params: Any) -> tuple[list[T], dict[str, Any], dict[str, str]]:
+    total = len(items)
+    start = (query.page - 1) * query.per_page
+    page = list(items[start:start + query.per_page])
+    last = max(1, -(-total // query.per_page))
+    params = {k: v for k, v in params.items() if v is not None}
+
+    def link(n: int) -> str:
+        return url_for(endpoint, page=n, per_page=query.per_page, **params)
+
+    rels = {"first": 1, "last": last}
+    if query.page > 1:
+        rels["prev"] = min(query.page - 1, last)
+    if query.page < last:
+        rels["next"] = query.page + 1
+    headers = {"Link": ", ".join(f'<{link(n)}>; rel="{rel}"' for rel, n in rels.items())}
+    meta = {"page": query.page, "per_page": query.per_page, "total": total,
+            "next": link(rels["next"]) if "next" in rels else None}
+    return page, meta, headers
+
+
+def _product_read(product: Product) -> s.ProductRead:
+    return s.ProductRead.model_validate(
+        {**product.model_dump(), "has_photo": bool(product.photo_stored_name)})
+
+
+def _summary_fields(batch: Batch, product: Product) -> dict[str, Any]:
+    return {
+        **batch.model_dump(),
+        "product": {"id": product.id, "name": product.name_en},
+        "display_status": batch_display(batch).value,
+    }
+
+
+def _batch_summary(batch: Batch, product: Product) -> s.BatchSummary:
+    return s.BatchSummary.model_validate(_summary_fields(batch, product))
+
+
+def _document_read(doc: Document) -> s.DocumentRead:
+    return s.DocumentRead.model_validate(doc.model_dump())
+
+
+def _decision_read(decision: Decision) -> s.DecisionRead:
+    return s.DecisionRead.model_validate(decision.model_dump())
+
+
+def _batch_read(db: Session, user: User, batch: Batch) -> s.BatchRead:
+    product = db.get(Product, batch.product_id)
+    exporter = db.get(Organisation, batch.organisation_id)
+    assert product is not None and exporter is not None
+    mine = EXPORTER_ACTIONS if user.role == Role.EXPORTER else OFFICER_ACTIONS
+    return s.BatchRead.model_validate({
+        **_summary_fields(batch, product),
+        "exporter": {"id": exporter.id, "name": exporter.name},
+        "documents": [_document_read(d) for d in catalog.list_documents(db, batch)],
+        "decisions": [_decision_read(d) for d, _officer in review.decisions_for(db, batch)],
+        "allowed_actions": [a.value for a in allowed_actions(Status(batch.status)) if a in mine],
+    })
+
+
+def _job_read(job: PrintJob, printer_name: str) -> s.PrintJobRead:
+    return s.PrintJobRead.model_validate(
+        {**job.model_dump(), "printer": {"id": job.printer_org_id, "name": printer_name}})
+
+
+def _product_input(body: s.ProductWrite) -> ProductInput:
+    return ProductInput(**body.model_dump())
+
+
+def _batch_input(body: s.BatchWrite) -> BatchInput:
+    return BatchInput(**body.model_dump())
+
+
+def _location(endpoint: str, **values: Any) -> dict[str, str]:
+    return {"Location": url_for(endpoint, **values)}
+
+
+# ---------------------------------------------------------------- me
+
+
+@spec.route("GET", "/me", summary="Who am I", tag="account", response=s.MeRead)
+def me() -> Any:
+    """The token's user, organisation and scopes."""
+    user, token = _user(), g.api_token
+    org = organisation_of(get_session(), user)
+    return s.MeRead.model_validate({
+        **user.model_dump(), "organisation": org.model_dump(), "token": _token_info(token)})
+
+
+def _token_info(token: ApiToken) -> dict[str, Any]:
+    return {**token.model_dump(), "scopes": sorted(tokens.scopes_of(token))}
+
+
+# ---------------------------------------------------------------- products
+
+
+@spec.route("GET", "/products", summary="List own products", tag="products",
+            query=s.PageQuery, response=s.ProductPage, links=True, roles=("exporter",))
+def products_list(query: s.PageQuery) -> Any:
+    rows = catalog.list_products(get_session(), _user())
+    page, meta, headers = _paginate(rows, query, "api.products_list")
+    return s.ProductPage(items=[_product_read(p) for p in page], **meta), headers
+
+
+@spec.route("POST", "/products", summary="Register a product", tag="products",
+            scope="write", body=s.ProductWrite, response=s.ProductRead, status=201,
+            roles=("exporter",))
+def products_create(body: s.ProductWrite) -> Any:
+    product = catalog.create_product(get_session(), _user(), _product_input(body))
+    return _product_read(product), _location("api.products_read", product_id=product.id)
+
+
+@spec.route("GET", "/products/<int:product_id>", summary="Read a product", tag="products",
+            response=s.ProductRead, conditional=True, roles=("exporter",))
+def products_read(product_id: int) -> Any:
+    return _product_read(catalog.get_product(get_session(), _user(), product_id))
+
+
+@spec.route("PUT", "/products/<int:product_id>", summary="Replace a product", tag="products",
+            scope="write", body=s.ProductWrite, response=s.ProductRead, roles=("exporter",))
+def products_update(product_id: int, body: s.ProductWrite) -> Any:
+    product = catalog.update_product(get_session(), _user(), product_id, _product_input(body))
+    return _product_read(product)
+
+
+# ---------------------------------------------------------------- batches
+
+
+@spec.route("GET", "/batches", summary="List own batches", tag="batches",
+            query=s.BatchListQuery, response=s.BatchPage, links=True, roles=("exporter",))
+def batches_list(query: s.BatchListQuery) -> Any:
+    rows = catalog.list_batches(get_session(), _user())
+    if query.status is not None:
+        wanted = Display(query.status)
+        rows = [(b, p) for b, p in rows if batch_display(b) is wanted]
+    page, meta, headers = _paginate(rows, query, "api.batches_list", status=query.status)
+    return s.BatchPage(items=[_batch_summary(b, p) for b, p in page], **meta), headers
+
+
+@spec.route("POST", "/batches", summary="Register a draft batch", tag="batches",
+            scope="write", body=s.BatchWrite, response=s.BatchRead, status=201,
+            roles=("exporter",))
+def batches_create(body: s.BatchWrite) -> Any:
+    db, user = get_session(), _user()
+    batch = catalog.create_batch(db, user, _batch_input(body))
+    return _batch_read(db, user, batch), _location("api.batches_read", batch_id=batch.id)
+
+
+@spec.route("GET", "/batches/<int:batch_id>", summary="Read a batch", tag="batches",
+            response=s.BatchRead, conditional=True, roles=("exporter", "officer"))
+def batches_read(batch_id: int) -> Any:
+    """Exporters read their own batches; officers the submitted and decided batches of their
+    province. Status, documents and decisions included."""
+    db, user = get_session(), _user()
+    return _batch_read(db, user, catalog.get_batch(db, user, batch_id))
+
+
+@spec.route("PUT", "/batches/<int:batch_id>", summary="Replace a draft batch", tag="batches",
+            scope="write", body=s.BatchWrite, response=s.BatchRead, roles=("exporter",))
+def batches_update(batch_id: int, body: s.BatchWrite) -> Any:
+    """Only drafts and rejected batches can be edited (409 otherwise)."""
+    db, user = get_session(), _user()
+    return _batch_read(db, user, catalog.update_batch(db, user, batch_id, _batch_input(body)))
+
+
+@spec.route("POST", "/batches/<int:batch_id>/documents", summary="Upload evidence",
+            tag="batches", scope="write", body=s.DocumentUpload, body_kind="multipart",
+            response=s.DocumentRead, status=201, roles=("exporter",))
+def batches_upload(batch_id: int, body: s.DocumentUpload) -> Any:
+    """A phytosanitary, halal, organic, origin or lab document (PDF, JPEG or PNG)."""
+    directory = Path(current_app.config["UPLOAD_DIR"])
+    doc, stored = catalog.add_document(
+        get_session(), _user(), batch_id, kind=body.kind, filename=uploaded_filename("file"),
+        data=body.file, is_public=body.is_public, upload_dir=directory,
+        max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+        max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+    )
+    on_rollback(lambda: storage.remove(directory, stored.stored_name))
+    return _document_read(doc)
+
+
+@spec.route("POST", "/batches/<int:batch_id>/submit", summary="Submit for certification",
+            tag="batches", scope="write", response=s.BatchRead, roles=("exporter",))
+def batches_submit(batch_id: int) -> Any:
+    db, user = get_session(), _user()
+    return _batch_read(db, user, catalog.submit_batch(db, user, batch_id))
+
+
+@spec.route("GET", "/batches/<int:batch_id>/decisions", summary="Decisions on a batch",
+            tag="batches", response=s.DecisionList, conditional=True,
+            roles=("exporter", "officer"))
+def batches_decisions(batch_id: int) -> Any:
+    db, user = get_session(), _user()
+    batch = catalog.get_batch(db, user, batch_id)
+    return s.DecisionList(status=batch.status, display_status=batch_display(batch).value,
+                          version=batch.version, valid_until=batch.valid_until,
+                          items=[_decision_read(d) for d, _o in review.decisions_for(db, batch)])
+
+
+@spec.route("POST", "/batches/<int:batch_id>/decisions", summary="Decide on a batch",
+            tag="review", scope="write", body=s.DecisionCreate, response=s.DecisionRead,
+            status=201, roles=("officer",))
+def batches_decide(batch_id: int, body: s.DecisionCreate) -> Any:
+    """Approve (with `valid_until`), reject, suspend or revoke (with a `reason`), or reinstate.
+    `expected_version` is the batch version you reviewed: 409 if another decision came first
+    or the action is not possible in the batch's state."""
+    decision = review.decide(
+        get_session(), _user(), batch_id, action=Action(body.action),
+        expected_version=body.expected_version, reason=body.reason,
+        valid_until=body.valid_until if body.action == Action.APPROVE else None,
+    )
+    return _decision_read(decision)
+
+
+@spec.route("GET", "/review/queue", summary="Review queue of the officer's province",
+            tag="review", query=s.QueueQuery, response=s.QueuePage, links=True,
+            roles=("officer",))
+def review_queue(query: s.QueueQuery) -> Any:
+    """Submitted batches by default; `status` lists the province's decided batches."""
+    rows = review.queue(get_session(), _user(), (Status(query.status),))
+    page, meta, headers = _paginate(rows, query, "api.review_queue", status=query.status)
+    items = [
+        s.QueueItem.model_validate({**_summary_fields(b, p),
+                                    "exporter": {"id": o.id, "name": o.name}})
+        for b, p, o in page
+    ]
+    return s.QueuePage(items=items, **meta), headers
+
+
+# ---------------------------------------------------------------- labels and scans
+
+
+@spec.route("GET", "/print-options", summary="Print shops and label stocks", tag="labels",
+            response=s.PrintOptions, conditional=True, roles=("exporter",))
+def print_options() -> Any:
+    if _user().role != Role.EXPORTER:
+        raise Forbidden("only exporters order labels")
+    lang = "en"
+    return s.PrintOptions(
+        printers=[s.Ref(id=o.id or 0, name=o.name) for o in printing.print_shops(get_session())],
+        stocks=[s.StockRead(id=st.id, name=st.names.get(lang) or st.id,
+                            labels_per_sheet=st.labels_per_sheet)
+                for st in printing.stocks().values()],
+    )
+
+
+@spec.route("GET", "/batches/<int:batch_id>/print-jobs", summary="Print jobs of a batch",
+            tag="labels", response=s.PrintJobList, roles=("exporter",))
+def print_jobs_list(batch_id: int) -> Any:
+    db, user = get_session(), _user()
+    if user.role != Role.EXPORTER:
+        raise Forbidden("only exporters order labels")
+    batch = catalog.get_batch(db, user, batch_id)
+    return s.PrintJobList(items=[_job_read(j, n)
+                                 for j, n in printing.jobs_for_batch(db, user, batch)])
+
+
+@spec.route("POST", "/batches/<int:batch_id>/print-jobs", summary="Order labels",
+            tag="labels", scope="write", body=s.PrintJobCreate, response=s.PrintJobRead,
+            status=201, roles=("exporter",))
+def print_jobs_create(batch_id: int, body: s.PrintJobCreate) -> Any:
+    """Only for certified batches within their validity (409 otherwise). Serials are
+    allocated as one contiguous range."""
+    db = get_session()
+    job = printing.order_job(db, _user(), batch_id, printer_org_id=body.printer_org_id,
+                             stock=body.stock, quantity=body.quantity,
+                             net_quantity=body.net_quantity)
+    shop = db.get(Organisation, job.printer_org_id)
+    return _job_read(job, shop.name if shop else "")
+
+
+@spec.route("GET", "/batches/<int:batch_id>/scans", summary="Scan figures of a batch",
+            tag="labels", response=s.ScanFigures, roles=("exporter", "officer"))
+def batches_scans(batch_id: int) -> Any:
+    """How often the batch's labels were scanned, where, in which language, and how many
+    scans looked like a copy or a fake."""
+    db, user = get_session(), _user()
+    return scan_figures(db, catalog.get_batch(db, user, batch_id))

@@ -1,0 +1,1 @@
+"""Figures for the trade offices' monitoring and evaluation: dashboard, exports, reports."""

@@ -1,0 +1,249 @@
+"""Exports of the figures: CSV and XLSX of the certified batches, and the monthly PDF report.
+
+CSV and XLSX are streamed or spooled row by row from a server-side cursor, so an export of a
+few hundred thousand batches never sits in memory as Python objects. Text that a spreadsheet
+would run as a formula (``=HYPERLINK(...)`` as a product or producer name) is neutralised:
+in CSV by a leading apostrophe (OWASP's advice), in XLSX by storing every text cell as a string.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import IO, Any
+
+from flask_babel import format_date, format_decimal
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from registry import ROOT
+from registry.figures.queries import EXPORT_COLUMNS, Figures, Row
+from registry.reference import PROVINCES, regencies
+from registry.timeutil import REGION_TZ
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+HEADER = (*EXPORT_COLUMNS[:8], "origin_regency", *EXPORT_COLUMNS[8:])
+
+
+def csv_safe(value: Any) -> Any:
+    """Prefix text a spreadsheet would read as a formula with ``'`` (numbers stay numbers)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _plain(value: Any) -> Any:
+    """Database values as a reader expects them: local time, exact decimals."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:  # SQLite gives naive UTC back
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(REGION_TZ).replace(tzinfo=None, microsecond=0)
+    if isinstance(value, float):
+        return Decimal(str(value)).quantize(Decimal("0.001")).normalize()
+    if isinstance(value, Decimal):
+        return value.quantize(Decimal("0.001")).normalize()
+    return value
+
+
+def export_values(row: Sequence[Any]) -> list[Any]:
+    """One exported row: the query's columns plus the regency's name after its code."""
+    values = [_plain(v) for v in row]
+    regency = regencies().get(values[7])
+    values.insert(8, regency.name if regency else "")
+    return values
+
+
+def csv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """UTF-8 CSV lines with a BOM first, so Excel reads the en dash and Indonesian names."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    yield "\ufeff" + buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([csv_safe(_csv_text(v)) for v in export_values(row)])
+        yield buffer.getvalue()
+
+
+def _csv_text(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return "" if value is None else value
+
+
+def xlsx_file(rows: Iterable[Sequence[Any]], title: str = "batches") -> IO[bytes]:
+    """A workbook written in openpyxl's write-only mode, spooled to disk past 16 MB."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    sheet.append(list(HEADER))
+    for row in rows:
+        cells = []
+        for value in export_values(row):
+            if isinstance(value, Decimal):
+                value = float(value) if value != value.to_integral() else int(value)
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+            cells.append(cell)
+        sheet.append(cells)
+    out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
+    workbook.save(out)
+    out.seek(0)
+    return out
+
+
+# ---------------------------------------------------------------------------- monthly PDF
+FONT_DIR = ROOT / "labels" / "fonts"
+
+
+def _fonts() -> tuple[str, str]:
+    """DejaVu Sans (embedded): the en dash and every Indonesian name render everywhere."""
+    if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("DejaVuSans", str(FONT_DIR / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+    return "DejaVuSans", "DejaVuSans-Bold"
+
+
+def idr(value: int) -> str:
+    return f"Rp {format_decimal(value)}"
+
+
+def volume_text(volume: dict[str, Decimal]) -> str:
+    from registry.templating import unit_label
+
+    parts = [f"{format_decimal(q)} {unit_label(u)}" for u, q in sorted(volume.items()) if q]
+    return ", ".join(parts) or "—"
+
+
+def hours_text(hours: int | None) -> str:
+    if hours is None:
+        return "—"
+    days, rest = divmod(hours, 24)
+    if days:
+        return _("%(days)s d %(hours)s h", days=format_decimal(days), hours=rest)
+    return _("%(hours)s h", hours=rest)
+
+
+def headline(figures: Figures) -> list[tuple[str, str]]:
+    """The report's and the page's key figures, in one place so they always agree."""
+    lt = figures.lead_time
+    return [
+        (_("Certified batches"), format_decimal(figures.total.batches)),
+        (_("Declared export value"), idr(figures.total.value_idr)),
+        (_("Volume"), volume_text(figures.total.volume)),
+        (_("Approval lead time, median"), hours_text(lt.median_hours)),
+        (_("Approval lead time, 90th percentile"), hours_text(lt.p90_hours)),
+        (_("Rejections"), format_decimal(figures.rejections)),
+        (_("Labels printed"), format_decimal(figures.labels_printed)),
+        (_("Scans"), format_decimal(figures.scans)),
+        (_("Suspicious scans"), format_decimal(figures.suspicious_total)),
+    ]
+
+
+def _bar_drawing(rows: Sequence[Row], names: dict[str, str], font: str, title: str) -> Drawing:
+    rows = list(rows)[:12]
+    height = 40 + 18 * max(1, len(rows))
+    drawing = Drawing(170 * mm, height)
+    drawing.add(String(0, height - 12, title, fontName=font, fontSize=10))
+    if not rows:
+        drawing.add(String(0, height - 32, "—", fontName=font, fontSize=9))
+        return drawing
+    chart = HorizontalBarChart()
+    chart.x, chart.y = 55 * mm, 10
+    chart.width, chart.height = 100 * mm, height - 30
+    # Reversed: reportlab draws the first category at the bottom.
+    chart.data = [[r.value_idr / 1e6 for r in reversed(rows)]]
+    chart.categoryAxis.categoryNames = [names.get(r.key, r.key)[:32] for r in reversed(rows)]
+    chart.categoryAxis.labels.fontName = font
+    chart.categoryAxis.labels.fontSize = 8
+    chart.categoryAxis.labels.boxAnchor = "e"
+    chart.valueAxis.labels.fontName = font
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.labelTextFormat = lambda v: format_decimal(round(v))
+    chart.bars[0].fillColor = colors.HexColor("#0e7a62")
+    chart.bars[0].strokeColor = None
+    drawing.add(chart)
+    return drawing
+
+
+def monthly_pdf(figures: Figures, *, province: str | None, month: dt.date) -> bytes:
+    """A printable A4 report for one province (or all three) and month, in the active locale."""
+    font, bold = _fonts()
+    base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=13)
+    h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=16, leading=20,
+                        spaceAfter=4)
+    h2 = ParagraphStyle("h2", parent=base, fontName=bold, fontSize=11.5, leading=15,
+                        spaceBefore=10, spaceAfter=4)
+    small = ParagraphStyle("small", parent=base, fontSize=7.5, leading=10,
+                           textColor=colors.HexColor("#5b6670"))
+
+    def p(text: str, style: ParagraphStyle = base) -> Paragraph:
+        from xml.sax.saxutils import escape
+
+        return Paragraph(escape(text), style)
+
+    def table(rows: list[list[str]], widths: list[float]) -> Table:
+        t = Table([[p(c) for c in r] for r in rows], colWidths=widths, hAlign="LEFT")
+        t.setStyle(TableStyle([
+            ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#d9dcd6")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8f1ec")),
+        ]))
+        return t
+
+    month_label = format_date(month, "MMMM yyyy")
+    province_name = PROVINCES[province] if province else _("All three provinces")
+    names = {code: r.name for code, r in regencies().items()}
+    from registry.templating import category_label, country_name
+
+    story: list[Any] = [
+        p(_("Made in Bali–NTB–NTT: monthly report"), h1),
+        p(_("Province: %(province)s · Month: %(month)s", province=province_name,
+            month=month_label)),
+        Spacer(1, 4 * mm),
+        p(_("Headline figures"), h2),
+        table([[_("Figure"), _("Value")], *[[a, b] for a, b in headline(figures)]],
+              [70 * mm, 100 * mm]),
+        Spacer(1, 4 * mm),
+        _bar_drawing(figures.by_regency, names, font,
+                     _("Declared export value by origin regency (million IDR)")),
+        p(_("By commodity"), h2),
+        table([[_("Category"), _("Batches"), _("Value"), _("Volume")],
+               *[[str(category_label(r.key)), format_decimal(r.batches), idr(r.value_idr),
+                  volume_text(r.volume)] for r in figures.by_category]],
+              [45 * mm, 20 * mm, 50 * mm, 55 * mm]),
+        p(_("By destination"), h2),
+        table([[_("Country"), _("Batches"), _("Value"), _("Volume")],
+               *[[country_name(r.key), format_decimal(r.batches), idr(r.value_idr),
+                  volume_text(r.volume)] for r in figures.by_destination[:15]]],
+              [45 * mm, 20 * mm, 50 * mm, 55 * mm]),
+        Spacer(1, 6 * mm),
+        p(_("Certified batches are batches approved in the month, including any suspended or "
+            "revoked later. Volumes are in normalised units (tonnes as kg). Lead time runs from "
+            "submission to approval."), small),
+    ]
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
+                            topMargin=16 * mm, bottomMargin=16 * mm,
+                            title=_("Made in Bali–NTB–NTT: monthly report"),
+                            author="Made in Bali–NTB–NTT registry")
+    doc.build(story)
+    return buffer.getvalue()

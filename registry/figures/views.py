@@ -1,0 +1,218 @@
+"""The figures pages: dashboard, row exports and the monthly PDF report. Numbers come from
+``queries``, pictures from ``charts``, files from ``exports``; this module only wires them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_babel import force_locale, format_date, format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import Select
+from werkzeug.datastructures import MultiDict
+
+from registry.accounts.models import Role
+from registry.auth import roles_required
+from registry.db import engine, get_session
+from registry.errors import Forbidden
+from registry.figures import charts, exports, queries
+from registry.figures.forms import ALL, FilterForm, ReportForm
+from registry.figures.queries import Figures, Filters
+from registry.reference import PROVINCES, regencies
+from registry.templating import category_label, country_name
+from registry.timeutil import today
+
+bp = Blueprint("figures", __name__, url_prefix="/figures")
+VIEWERS = (Role.OFFICER, Role.EXPORTER, Role.ADMIN)
+
+
+def read_filters(args: MultiDict[str, str]) -> tuple[FilterForm, Filters, list[str]]:
+    """Filters from the query string. Invalid ones are ignored (the default stays) and reported,
+    so a mistyped bookmark still shows figures instead of an error page."""
+    form = FilterForm(formdata=args)
+    form.validate()
+    default = queries.default_filters(get_session(), current_user, today())
+    problems = [f"{field.label.text}: {field.errors[0]}" for field in form if field.errors]
+    start = form.from_month.data if form.from_month.data and not form.from_month.errors \
+        else default.start
+    end = form.to_month.data if form.to_month.data and not form.to_month.errors else default.end
+    if start > end:
+        problems.append(_("The period ends before it starts; showing the last twelve months."))
+        start, end = default.start, default.end
+    elif queries.month_count(start, end) > queries.MAX_MONTHS:
+        problems.append(_("A period can span at most %(n)s months.", n=queries.MAX_MONTHS))
+        start = queries.add_months(end, 1 - queries.MAX_MONTHS)
+    province = default.province
+    if "province" in args and not form.province.errors:
+        province = None if form.province.data in (ALL, "", None) else form.province.data
+    form.province.data = province or ALL
+    form.from_month.data, form.to_month.data = start, end
+    return form, Filters(
+        start=start, end=end, province=province,
+        category=(form.category.data or None) if not form.category.errors else None,
+        destination=(form.destination.data or None) if not form.destination.errors else None,
+    ), problems
+
+
+def _idr(value: float) -> str:
+    return f"Rp {format_decimal(round(value))}"
+
+
+def _idr_axis(value: float) -> str:
+    """Axis labels in millions, so they fit: 'Rp 2.500 jt' / 'Rp 2,500 M'."""
+    return _("Rp %(amount)s M", amount=format_decimal(round(value / 1e6)))
+
+
+def chart_markup(figures: Figures) -> dict[str, Markup]:
+    """The SVGs of the page. charts.py escapes every text it draws, hence Markup."""
+    names = {code: r.name for code, r in regencies().items()}
+
+    def bars(rows: list[queries.Row], label: Any, limit: int = 12) -> list[charts.Bar]:
+        return [charts.Bar(str(label(r.key)), r.value_idr, _idr(r.value_idr))
+                for r in rows[:limit]]
+
+    svg = {
+        "month": charts.line_chart(
+            "chart-month",
+            [charts.Bar(month_label(m.key), m.value_idr, _idr(m.value_idr))
+             for m in figures.by_month],
+            title=_("Declared export value by month"),
+            desc=_("Line chart of the declared value of batches certified each month; the table "
+                   "below has the same figures."), axis=_idr_axis),
+        "map": charts.regency_map(
+            "chart-map", {r.key: float(r.value_idr) for r in figures.by_regency},
+            title=_("Map: declared export value by origin regency"),
+            desc=_("The 41 regencies of Bali, NTB and NTT, darker where more value was "
+                   "certified; the table by regency has the same figures."),
+            names=names, fmt=_idr, no_data=_("no certified batches")),
+        "province": charts.bar_chart(
+            "chart-province", bars(figures.by_province, lambda k: PROVINCES.get(k, k)),
+            title=_("Declared export value by origin province"),
+            desc=_("Bar chart; the table beside it has the same figures.")),
+        "category": charts.bar_chart(
+            "chart-category", bars(figures.by_category, category_label),
+            title=_("Declared export value by commodity"),
+            desc=_("Bar chart; the table beside it has the same figures.")),
+        "destination": charts.bar_chart(
+            "chart-destination", bars(figures.by_destination, country_name),
+            title=_("Declared export value by destination country (top 12)"),
+            desc=_("Bar chart; the table beside it has all destinations.")),
+    }
+    return {key: Markup(value) for key, value in svg.items()}  # noqa: S704 (escaped in charts)
+
+
+@bp.route("/")
+@roles_required(*VIEWERS)
+def dashboard() -> Any:
+    form, filters, problems = read_filters(request.args)
+    figures = queries.dashboard(get_session(), current_user, filters)
+    report_form = ReportForm(formdata=None, month=filters.end,
+                             province=filters.province or ALL,
+                             lang="id" if str(get_locale()) == "id" else "en")
+    return render_template(
+        "figures/dashboard.html", form=form, figures=figures, problems=problems,
+        charts=chart_markup(figures), headline=exports.headline(figures),
+        report_form=report_form, export_args=_export_args(filters),
+        hours=exports.hours_text, volume=exports.volume_text,
+        hs_chapters=_hs_chapters(), num=format_decimal, month_label=month_label,
+    )
+
+
+def month_label(key: str) -> str:
+    """'2026-03' as the reader's locale writes a month: 'Mar 2026', 'Mar 2026' in id."""
+    year, month = key.split("-")
+    return format_date(dt.date(int(year), int(month), 1), "MMM yyyy")
+
+
+def _hs_chapters() -> dict[str, str]:
+    """The HS chapters of the reference list with the first product named under them."""
+    from registry.reference import hs_codes
+
+    chapters: dict[str, str] = {}
+    for hs in hs_codes().values():
+        chapters.setdefault(hs.chapter, hs.product)
+    return chapters
+
+
+def _export_args(filters: Filters) -> dict[str, str]:
+    args = {"from_month": filters.start.strftime("%Y-%m"),
+            "to_month": filters.end.strftime("%Y-%m"), "province": filters.province or ALL}
+    if filters.category:
+        args["category"] = filters.category
+    if filters.destination:
+        args["destination"] = filters.destination
+    return args
+
+
+def _strict_filters() -> Filters:
+    """Exports answer exactly what was asked or 400: a file must never silently differ."""
+    _form, filters, problems = read_filters(request.args)
+    if problems:
+        abort(400, description="; ".join(problems))
+    return filters
+
+
+def _statement(filters: Filters) -> Select[Any]:
+    try:
+        return queries.export_statement(get_session(), current_user, filters)
+    except Forbidden:
+        abort(403)
+
+
+def _rows(statement: Select[Any]) -> Iterator[Any]:
+    # Its own connection: the request's session is closed by the time a streamed body runs.
+    with engine().connect() as conn:
+        yield from conn.execution_options(stream_results=True, yield_per=2000).execute(statement)
+
+
+def _filename(filters: Filters, ext: str) -> str:
+    where = filters.province or "all"
+    return f"batches-{where}-{filters.start:%Y-%m}_{filters.end:%Y-%m}.{ext}"
+
+
+@bp.route("/batches.csv")
+@roles_required(*VIEWERS)
+def export_csv() -> Any:
+    filters = _strict_filters()
+    statement = _statement(filters)
+    body = stream_with_context(exports.csv_lines(_rows(statement)))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{_filename(filters, "csv")}"'})
+
+
+@bp.route("/batches.xlsx")
+@roles_required(*VIEWERS)
+def export_xlsx() -> Any:
+    filters = _strict_filters()
+    spooled = exports.xlsx_file(_rows(_statement(filters)))
+    return Response(
+        spooled, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(filters, "xlsx")}"'},
+        direct_passthrough=True)
+
+
+@bp.route("/report.pdf")
+@roles_required(*VIEWERS)
+def report() -> Any:
+    """The monthly report; missing parameters default to the last complete month, the user's
+    province (all three for the admin) and the page's language. Invalid ones are a 400."""
+    args = MultiDict(request.args)
+    args.setdefault("month", queries.add_months(today().replace(day=1), -1).strftime("%Y-%m"))
+    args.setdefault("province", queries.home_province(get_session(), current_user) or ALL)
+    args.setdefault("lang", "id" if str(get_locale()) == "id" else "en")
+    form = ReportForm(formdata=args)
+    if not form.validate():
+        abort(400, description="; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
+    month: dt.date = form.month.data.replace(day=1)
+    province = None if form.province.data == ALL else form.province.data
+    filters = Filters(start=month, end=month, province=province)
+    with force_locale(form.lang.data):
+        figures = queries.dashboard(get_session(), current_user, filters)
+        pdf = exports.monthly_pdf(figures, province=province, month=month)
+    name = f"report-{province or 'all'}-{month:%Y-%m}-{form.lang.data}.pdf"
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})
