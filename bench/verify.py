@@ -1,0 +1,768 @@
+"""Verification benchmark: the real resolver under gunicorn against a bare Flask route.
+
+Run from the repository root (takes ~10 minutes with the defaults; see bench/README.md)::
+
+    .venv/bin/python bench/verify.py                  # SQLite and PostgreSQL, 1,000,000 batches
+    .venv/bin/python bench/verify.py --sqlite-only --batches 100000 --duration 10
+    .venv/bin/python bench/verify.py --keep /tmp/bv   # keep the databases, key and URIs ...
+    .venv/bin/python bench/verify.py --reuse /tmp/bv  # ... and serve them again without loading
+    .venv/bin/python bench/verify.py --reuse /tmp/bv --profile 3000 --sqlite-only --no-http
+
+What it does:
+
+1. Builds a registry of ``--batches`` batches (default 1,000,000) with ``--serials-per-batch``
+   printed serials on average (default 100, so 100,000,000 serials), stored as print-job ranges
+   (1-3 jobs a batch), with organisations, users, products (20 batches each; ``--gtin-share`` of
+   them with a company GTIN, the rest with registry-issued ones), an approval decision per batch
+   (plus a suspension or revocation for some), public documents for a quarter of the batches
+   and ``--scans`` earlier scans. The schema comes from ``registry.migrate.upgrade``; secondary
+   indexes are dropped for the load and created again from their own definitions, so they are
+   exactly the migrations' indexes. SQLite (WAL) in a temporary file; PostgreSQL in the
+   database ``bench_verify`` (dropped and created again), loaded with COPY.
+2. Creates an Ed25519 key (``registry.signing.KeyStore``) in a temporary KEY_DIR and writes
+   ``--uris`` signed label URIs (path and query) for random printed serials.
+3. Serves the real app (``wsgi:app``) and a bare Flask "hello" app with the same gunicorn
+   settings (``--workers`` sync workers, loopback, a free port), and drives each with wrk
+   (``bench/wrk_uris.lua``: a random URI per request) after a warm-up: the verification page
+   (text/html), the JSON answer (Accept: application/json) and the bare route.
+4. Prints requests/s, p50 and p99 for each and the ratio verification/bare, per database.
+   Target (issue 4): page >= 60 % of the bare route, p99 <= 25 ms.
+
+``--profile N`` instead (or as well) runs N verification requests through Flask's test client
+against the SQLite database, counting SQL statements per request, timing each step of a
+resolution, and printing cProfile's top functions.
+
+Every server is started by this script and stopped at its end (SIGTERM, then SIGKILL of its
+own process group); wrk runs are bounded by ``--duration``; only 127.0.0.1 is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+APP_ROOT = ROOT  # --app-root: serve and profile another checkout (e.g. a copy with a fix)
+sys.path.insert(0, str(ROOT))
+
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_DB = "bench_verify"
+SECRET_KEY = "bench-verify-" + "k" * 48
+HTML_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+USER_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
+              "(KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36")
+SEED = 20260704
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------------- data
+
+
+def ts(value: dt.datetime) -> str:
+    """A timestamp as SQLAlchemy stores it in SQLite; PostgreSQL's COPY (UTC) reads it too."""
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def ds(value: dt.date) -> str:
+    return value.isoformat()
+
+
+@dataclass
+class Plan:
+    """The generated registry: rows per table (tuples of text/ints, valid for both databases)."""
+
+    batches: int
+    serials_per_batch: int
+    gtin_share: float
+    scans: int
+    tables: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = field(default_factory=dict)
+    # per batch (index batch_id - 1): product id and number of serials printed
+    batch_product: list[int] = field(default_factory=list)
+    batch_serials: list[int] = field(default_factory=list)
+    batch_status: list[str] = field(default_factory=list)
+    product_gtin: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def total_serials(self) -> int:
+        return sum(self.batch_serials)
+
+    def lot(self, batch_id: int) -> str:
+        return f"LOT-{batch_id:07d}"
+
+
+def build_plan(batches: int, serials_per_batch: int, gtin_share: float, scans: int) -> Plan:
+    from registry import gs1
+    from registry.reference import CATEGORIES, HUBS, regencies
+
+    rng = random.Random(SEED)
+    plan = Plan(batches, serials_per_batch, gtin_share, scans)
+    regs = sorted(regencies())
+    hubs = sorted(HUBS)
+    countries = ["JP", "CN", "SG", "US", "AU", "NL", "DE", "KR", "TW", "MY"]
+    created = ts(NOW - dt.timedelta(days=400))
+
+    # Organisations and one user each: 1 admin, 3 trade offices (one per province), 20
+    # printers, exporters. A user's id is its organisation's id.
+    offices = {"51": 2, "52": 3, "53": 4}
+    printers = list(range(5, 25))
+    n_exporters = max(10, batches // 200)
+    exporters = list(range(25, 25 + n_exporters))
+    orgs = [(1, "admin", "Registry administration", None, None, "", created)]
+    orgs += [(oid, "trade_office", f"Dinas Perdagangan {prov}", None, prov, "", created)
+             for prov, oid in offices.items()]
+    orgs += [(oid, "printer", f"Percetakan {oid}", None, "51", "", created) for oid in printers]
+    orgs += [(oid, "exporter", f"CV Ekspor Nusantara {oid}", f"{oid:013d}",
+              ("51", "52", "53")[oid % 3], "Jl. Bypass 1", created) for oid in exporters]
+    role = {"admin": "admin", "trade_office": "officer", "printer": "printer",
+            "exporter": "exporter"}
+    users = [(o[0], f"user{o[0]}@bench.invalid", f"User {o[0]}", "!", role[o[1]], "active",
+              o[0], f"nonce{o[0]}", None, created, None) for o in orgs]
+    plan.tables["organisation"] = (
+        ["id", "kind", "name", "nib", "province_code", "address", "created_at"], orgs)
+    plan.tables["user"] = (
+        ["id", "email", "name", "password_hash", "role", "status", "organisation_id",
+         "session_nonce", "locale", "created_at", "last_login_at"], users)
+
+    n_products = max(1, batches // 20)
+    products = []
+    for pid in range(1, n_products + 1):
+        gtin = None
+        if rng.random() < gtin_share:
+            body = f"0899{pid:09d}"
+            gtin = body + gs1.gtin_check_digit(body)
+        plan.product_gtin[pid] = gtin or gs1.registry_gtin(pid)
+        products.append((pid, exporters[(pid - 1) % n_exporters], f"Kopi Arabika {pid}",
+                         f"Arabica coffee {pid}", CATEGORIES[pid % len(CATEGORIES)], "090111",
+                         gtin, "Semi-washed, grade 1.", None, created))
+    plan.tables["product"] = (
+        ["id", "organisation_id", "name_id", "name_en", "category", "hs_code", "gtin",
+         "description", "photo_stored_name", "created_at"], products)
+
+    batch_rows, decisions, jobs, counters, documents = [], [], [], [], []
+    job_id = 0
+    decision_id = 0
+    spb = serials_per_batch
+    spread = max(0, spb // 2)
+    today = NOW.date()
+    for bid in range(1, batches + 1):
+        pid = (bid - 1) % n_products + 1
+        org = exporters[(pid - 1) % n_exporters]
+        regency = regs[bid % len(regs)]
+        province = regency[:2]
+        office = offices[province]
+        # Serials: pairs of batches average exactly ``spb`` (100 +/- d).
+        if bid % 2 == 1:
+            delta = rng.randint(-spread, spread)
+            plan_delta = delta
+        else:
+            delta = -plan_delta
+        n_serials = max(1, spb + delta)
+        produced = today - dt.timedelta(days=30 + bid % 300)
+        decided = dt.datetime.combine(produced, dt.time(9, 0), dt.UTC) + \
+            dt.timedelta(days=3, seconds=bid % 3600)
+        r = rng.random()
+        status, valid_until = "approved", produced + dt.timedelta(days=730)
+        extra = None
+        if r < 0.03:
+            status, extra = "suspended", ("suspend", "approved", "suspended",
+                                          "Laboratory re-test pending")
+        elif r < 0.05:
+            status, extra = "revoked", ("revoke", "approved", "revoked",
+                                        "Pesticide residue above the limit")
+        elif r < 0.10:
+            valid_until = today - dt.timedelta(days=1 + bid % 60)  # approved, expired
+        plan.batch_product.append(pid)
+        plan.batch_serials.append(n_serials)
+        plan.batch_status.append("expired" if r >= 0.05 and r < 0.10 else status)
+        batch_rows.append((
+            bid, org, pid, plan.lot(bid), f"{1000 + bid % 5000}.500", "kg", ds(produced),
+            ds(produced + dt.timedelta(days=540)), regency, province,
+            f"Koperasi Tani {bid % 997}", hubs[bid % len(hubs)], countries[bid % len(countries)],
+            150_000_000 + bid, status, ds(valid_until), 2 if extra is None else 3,
+            ts(decided - dt.timedelta(days=5)), ts(decided - dt.timedelta(days=2)),
+            ts(decided)))
+        decision_id += 1
+        decisions.append((decision_id, bid, office, office, "approve", "submitted", "approved",
+                          None, ds(valid_until), ts(decided)))
+        if extra is not None:
+            decision_id += 1
+            decisions.append((decision_id, bid, office, office, extra[0], extra[1], extra[2],
+                              extra[3], None, ts(decided + dt.timedelta(days=20))))
+        # 1-3 print jobs splitting the batch's serials.
+        k = min(n_serials, rng.choice((1, 1, 2, 2, 2, 3)))
+        cuts = sorted(rng.sample(range(1, n_serials), k - 1)) if k > 1 else []
+        bounds = [0, *cuts, n_serials]
+        for j in range(k):
+            first, last = bounds[j] + 1, bounds[j + 1]
+            job_id += 1
+            printed = decided + dt.timedelta(days=1 + j)
+            jobs.append((job_id, bid, org, printers[bid % len(printers)], "a4-3x7",
+                         last - first + 1, first, last, "250 g", org, ts(printed), 1, None))
+        counters.append((bid, n_serials + 1))
+        if bid % 4 == 0:
+            documents.append((bid // 4, bid, "phytosanitary", f"phyto-{bid}.pdf",
+                              f"{bid:032x}", "application/pdf", 123_456, "ab" * 32, 1, org,
+                              ts(decided - dt.timedelta(days=4))))
+    plan.tables["batch"] = (
+        ["id", "organisation_id", "product_id", "lot_code", "quantity", "unit",
+         "production_date", "best_before", "origin_regency_code", "origin_province_code",
+         "producer", "hub", "destination_country", "declared_value_idr", "status",
+         "valid_until", "version", "created_at", "submitted_at", "decided_at"], batch_rows)
+    plan.tables["decision"] = (
+        ["id", "batch_id", "officer_id", "office_id", "action", "from_status", "to_status",
+         "reason", "valid_until", "created_at"], decisions)
+    plan.tables["print_job"] = (
+        ["id", "batch_id", "exporter_org_id", "printer_org_id", "stock", "quantity",
+         "serial_first", "serial_last", "net_quantity", "ordered_by", "created_at",
+         "downloads", "last_downloaded_at"], jobs)
+    plan.tables["serial_counter"] = (["batch_id", "next_serial"], counters)
+    plan.tables["document"] = (
+        ["id", "batch_id", "kind", "original_name", "stored_name", "content_type", "size",
+         "sha256", "is_public", "uploaded_by", "uploaded_at"], documents)
+
+    scan_rows = []
+    for sid in range(1, scans + 1):
+        bid = rng.randint(1, batches)
+        serial = rng.randint(1, plan.batch_serials[bid - 1])
+        when = NOW - dt.timedelta(seconds=rng.randint(3600, 30 * 86400))
+        scan_rows.append((sid, ts(when), bid, plan.product_gtin[plan.batch_product[bid - 1]],
+                          plan.lot(bid), str(serial), serial, "genuine", "en", "JP", 1,
+                          f"{rng.getrandbits(64):016x}"))
+    plan.tables["scan"] = (
+        ["id", "created_at", "batch_id", "gtin", "lot", "serial", "serial_number", "verdict",
+         "language", "country", "mobile", "client"], scan_rows)
+    return plan
+
+
+TABLE_ORDER = ["organisation", "user", "product", "batch", "decision", "print_job",
+               "serial_counter", "document", "scan"]
+
+
+# ------------------------------------------------------------------------------- SQLite load
+
+
+def load_sqlite(plan: Plan, path: Path) -> None:
+    from registry.migrate import upgrade
+
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    upgrade(f"sqlite:///{path}")
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    con.execute("PRAGMA foreign_keys=OFF")
+    con.execute("PRAGMA cache_size=-1000000")
+    # Secondary indexes of the migrations: drop for the load, then create them from their
+    # own stored definitions (unique constraints' autoindexes stay).
+    indexes = con.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
+        f"AND tbl_name IN ({','.join('?' * len(TABLE_ORDER))})", TABLE_ORDER).fetchall()
+    for name, _sql in indexes:
+        con.execute(f'DROP INDEX "{name}"')
+    con.execute("BEGIN")
+    for table in TABLE_ORDER:
+        cols, rows = plan.tables[table]
+        t0 = time.perf_counter()
+        con.executemany(
+            f'INSERT INTO "{table}" ({",".join(cols)}) VALUES ({",".join("?" * len(cols))})',
+            rows)
+        log(f"  sqlite {table}: {len(rows):,} rows in {time.perf_counter() - t0:.1f} s")
+    con.execute("COMMIT")
+    t0 = time.perf_counter()
+    for _name, sql in indexes:
+        con.execute(sql)
+    log(f"  sqlite: {len(indexes)} indexes in {time.perf_counter() - t0:.1f} s")
+    # No ANALYZE: the app's migrations never run it, so production plans come without stats.
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+
+
+# --------------------------------------------------------------------------- PostgreSQL load
+
+
+def pg_url(db: str = PG_DB) -> str:
+    return f"postgresql://postgres@127.0.0.1:5432/{db}"
+
+
+def load_postgres(plan: Plan) -> None:
+    import psycopg
+
+    from registry.migrate import upgrade
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {PG_DB}")
+    upgrade(pg_url())
+    with psycopg.connect(pg_url(), autocommit=True) as con:
+        con.execute("SET TIME ZONE 'UTC'")
+        con.execute("SET session_replication_role = replica")  # no FK triggers during COPY
+        con.execute("SET maintenance_work_mem = '1GB'")
+        con.execute("SET synchronous_commit = off")
+        indexes = con.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+            "WHERE i.schemaname = 'public' AND i.tablename = ANY(%s) AND NOT EXISTS ("
+            "  SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+            [TABLE_ORDER]).fetchall()
+        for name, _sql in indexes:
+            con.execute(f'DROP INDEX "{name}"')
+        with con.transaction():
+            for table in TABLE_ORDER:
+                cols, rows = plan.tables[table]
+                t0 = time.perf_counter()
+                with con.cursor() as cur, cur.copy(
+                        f'COPY "{table}" ({",".join(cols)}) FROM STDIN') as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                log(f"  postgres {table}: {len(rows):,} rows in {time.perf_counter() - t0:.1f} s")
+        t0 = time.perf_counter()
+        for _name, sql in indexes:
+            con.execute(sql)
+        log(f"  postgres: {len(indexes)} indexes in {time.perf_counter() - t0:.1f} s")
+        for table in TABLE_ORDER:
+            if "id" not in plan.tables[table][0]:
+                continue
+            seq = con.execute("SELECT pg_get_serial_sequence(%s, 'id')", [f'"{table}"']
+                              ).fetchone()
+            if seq and seq[0]:
+                con.execute(f"SELECT setval('{seq[0]}', (SELECT max(id) FROM \"{table}\"))")
+        t0 = time.perf_counter()
+        con.execute("VACUUM ANALYZE")  # what autovacuum would have done on a live registry
+        log(f"  postgres: VACUUM ANALYZE in {time.perf_counter() - t0:.1f} s")
+
+
+# -------------------------------------------------------------------------------- keys, URIs
+
+
+def make_key(key_dir: Path) -> None:
+    from registry.signing import KeyStore
+
+    shutil.rmtree(key_dir, ignore_errors=True)  # a fresh load gets a fresh key
+    KeyStore(key_dir).create_key()
+
+
+def write_uris(plan: Plan, key_dir: Path, path: Path, count: int) -> dict[str, int]:
+    """Signed label URIs (path and query) for random printed serials; returns the mix."""
+    from registry.signing import KeyStore
+
+    signer = KeyStore(key_dir).active_signer()
+    rng = random.Random(SEED + 1)
+    mix: dict[str, int] = {}
+    lines = []
+    for _ in range(count):
+        bid = rng.randint(1, plan.batches)
+        serial = rng.randint(1, plan.batch_serials[bid - 1])
+        pid = plan.batch_product[bid - 1]
+        gtin = plan.product_gtin[pid]
+        uri = signer.label_uri("x.invalid", gtin, plan.lot(bid), str(serial))
+        lines.append(uri.removeprefix("https://x.invalid"))
+        kind = ("company-gtin " if not gtin.startswith("0049") else "registry-gtin ") + \
+            plan.batch_status[bid - 1]
+        mix[kind] = mix.get(kind, 0) + 1
+    path.write_text("\n".join(lines) + "\n")
+    return mix
+
+
+# ------------------------------------------------------------------------------ the servers
+
+HELLO_APP = '''\
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.route("/hello")
+def hello():
+    return "hello"
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A gunicorn started by this script; ``stop`` ends it and its workers, nothing else."""
+
+    def __init__(self, name: str, app: str, chdir: Path, env: dict[str, str], workers: int,
+                 log_path: Path, ready_path: str) -> None:
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        gunicorn = Path(sys.executable).parent / "gunicorn"
+        cmd = [str(gunicorn), "--chdir", str(chdir), "--bind", f"127.0.0.1:{self.port}",
+               "--workers", str(workers), "--worker-class", "sync", "--timeout", "60",
+               "--log-level", "warning", app]
+        self.log = log_path.open("w")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self._wait_ready(ready_path)
+
+    def _wait_ready(self, path: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name}: gunicorn exited ({self.proc.returncode}); "
+                                   f"see {self.log.name}")
+            try:
+                with urllib.request.urlopen(self.url + path, timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name}: not ready after 60 s; see {self.log.name}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)  # its own session, made above
+                self.proc.wait(timeout=5)
+        self.log.close()
+
+
+def app_env(workdir: Path, db_url: str, port_hint: str = "127.0.0.1:8000") -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REGISTRY_", "DATABASE_"))}
+    env.update({
+        "REGISTRY_ENV": "production",
+        "SECRET_KEY": SECRET_KEY,
+        "PUBLIC_HOST": port_hint,
+        "DATABASE_URL": db_url,
+        "KEY_DIR": str(workdir / "keys"),
+        "REGISTRY_INSTANCE": str(workdir / "instance"),
+        "UPLOAD_DIR": str(workdir / "instance" / "uploads"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    })
+    return env
+
+
+def app_target() -> str:
+    return "wsgi:app" if (APP_ROOT / "wsgi.py").exists() else "registry:create_app()"
+
+
+# -------------------------------------------------------------------------------------- wrk
+
+
+@dataclass
+class Result:
+    label: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+    load: float = 0.0  # 1-minute load average at the end of the run (other work on the machine)
+
+
+def run_wrk(url: str, uris: Path, *, seconds: float, threads: int, connections: int,
+            headers: Sequence[str], label: str) -> Result:
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+           "--timeout", "5s", "-s", str(ROOT / "bench" / "wrk_uris.lua")]
+    for h in headers:
+        cmd += ["-H", h]
+    cmd += [url, "--", str(uris)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no figures:\n{out.stdout}\n{out.stderr}")
+    d = json.loads(line.removeprefix("WRK_JSON "))
+    errors = d["connect"] + d["read"] + d["write"] + d["status"] + d["timeout"]
+    return Result(label, d["requests"] / (d["duration_us"] / 1e6), d["p50_us"] / 1000,
+                  d["p99_us"] / 1000, errors, d["requests"], os.getloadavg()[0])
+
+
+def smoke(url: str, uris: Path, n: int = 200) -> dict[str, int]:
+    """A few requests by hand: every answer must be 200; returns the verdicts seen."""
+    paths = uris.read_text().split()
+    rng = random.Random(7)
+    verdicts: dict[str, int] = {}
+    for path in rng.sample(paths, min(n, len(paths))):
+        req = urllib.request.Request(url + path, headers={"Accept": "application/json",
+                                                         "User-Agent": USER_AGENT})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            body = json.load(resp)
+        verdicts[body["verdict"]] = verdicts.get(body["verdict"], 0) + 1
+    req = urllib.request.Request(url + paths[0], headers={"Accept": HTML_ACCEPT})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        if resp.status != 200 or "text/html" not in resp.headers.get("Content-Type", ""):
+            raise RuntimeError("the verification page did not answer HTML")
+    return verdicts
+
+
+def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespace
+                   ) -> list[Result]:
+    uris = workdir / "uris.txt"
+    hello_uris = workdir / "hello.txt"
+    hello_uris.write_text("/hello\n")
+    (workdir / "hello_app.py").write_text(HELLO_APP)
+    common = [f"User-Agent: {USER_AGENT}", "Accept-Language: en-GB,en;q=0.9"]
+    servers: list[Server] = []
+    results = []
+    try:
+        app = Server(f"registry-{name}", app_target(), APP_ROOT, app_env(workdir, db_url),
+                     args.workers, workdir / f"gunicorn-{name}.log", "/.well-known/gs1resolver")
+        servers.append(app)
+        hello = Server("hello", "hello_app:app", workdir, app_env(workdir, db_url),
+                       args.workers, workdir / "gunicorn-hello.log", "/hello")
+        servers.append(hello)
+        verdicts = smoke(app.url, uris)
+        log(f"{name}: verdicts of 200 sampled URIs: {verdicts}")
+        runs = [
+            ("bare hello", hello.url, hello_uris, [f"Accept: {HTML_ACCEPT}"]),
+            ("verification page (html)", app.url, uris, [f"Accept: {HTML_ACCEPT}"]),
+            ("verification JSON", app.url, uris, ["Accept: application/json"]),
+        ]
+        for label, url, paths, headers in runs:
+            kw = dict(threads=args.threads, connections=args.connections,
+                      headers=headers + common)
+            run_wrk(url, paths, seconds=args.warmup, label=label, **kw)
+            result = run_wrk(url, paths, seconds=args.duration, label=label, **kw)
+            log(f"{name}: {label}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, "
+                f"p99 {result.p99_ms:.1f} ms, {result.errors} errors, load {result.load:.1f}")
+            results.append(result)
+    finally:
+        for server in servers:
+            server.stop()
+    return results
+
+
+def print_table(all_results: dict[str, list[Result]], args: argparse.Namespace) -> None:
+    print()
+    print(f"Verification benchmark: {args.batches:,} batches, "
+          f"{args.batches * args.serials_per_batch:,} printed serials; gunicorn "
+          f"{args.workers} sync workers; wrk -t{args.threads} -c{args.connections} "
+          f"-d{args.duration:g}s (after {args.warmup:g}s warm-up); {os.cpu_count()} cores")
+    head = f"{'database':<11}{'endpoint':<27}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}" \
+           f"{'vs bare':>9}{'errors':>8}{'load':>6}"
+    print(head)
+    print("-" * len(head))
+    for db, results in all_results.items():
+        bare = next(r for r in results if r.label == "bare hello").rps
+        for r in results:
+            ratio = f"{100 * r.rps / bare:.0f} %" if r.label != "bare hello" else ""
+            # wrk keeps no latency for requests that timed out (--timeout 5s): say so.
+            p50, p99 = (f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}") if r.p99_ms else (">5000", ">5000")
+            print(f"{db:<11}{r.label:<27}{r.rps:>9,.0f}{p50:>9}{p99:>9}"
+                  f"{ratio:>9}{r.errors:>8}{r.load:>6.1f}")
+    print("Target (issue 4): verification page >= 60 % of the bare route, p99 <= 25 ms. "
+          "load: the machine's 1-minute load average after the run (2 cores: >2 means other "
+          "work competed for the CPU).")
+
+
+# ---------------------------------------------------------------------------------- profile
+
+
+def profile(workdir: Path, db_url: str, n: int) -> None:
+    """N verification requests through the test client: SQL statements, steps, cProfile."""
+    import cProfile
+    import io
+    import pstats
+
+    from sqlalchemy import event
+
+    for k, v in app_env(workdir, db_url).items():
+        os.environ[k] = v
+    from registry import create_app
+    from registry.keys import KeyStore
+    from registry.verify import services, views
+
+    app = create_app()
+    client = app.test_client()
+    paths = (workdir / "uris.txt").read_text().split()
+    rng = random.Random(11)
+    engine = app.extensions["engine"]
+    statements: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(_conn: Any, _cur: Any, statement: str, *_a: Any) -> None:
+        statements.append(statement)
+
+    steps: dict[str, float] = {}
+
+    def timed(owner: Any, attr: str, label: str) -> None:
+        original = getattr(owner, attr)
+
+        def wrapper(*a: Any, **kw: Any) -> Any:
+            # CPU time, not wall time: other work on a 2-core machine must not inflate it.
+            # (SQLite runs in this process, so its queries count; PostgreSQL's would not.)
+            t0 = time.process_time()
+            try:
+                return original(*a, **kw)
+            finally:
+                steps[label] = steps.get(label, 0.0) + time.process_time() - t0
+        setattr(owner, attr, wrapper)
+
+    timed(services, "verify_uri", "signature: verify_uri (Ed25519)")
+    timed(KeyStore, "public_keys", "keystore().public_keys() (stat keys.json)")
+    timed(services, "find_batch", "find_batch (product + batch)")
+    timed(services, "was_printed", "was_printed (print_job range)")
+    timed(services, "scan_stats", "scan_stats (3 queries + buffer)")
+    timed(services, "public_facts", "public_facts (6 queries)")
+    timed(views, "render_template", "render_template (page)")
+    timed(views, "client_hash", "client_hash (2 HMAC)")
+
+    headers = {"Accept": HTML_ACCEPT, "User-Agent": USER_AGENT, "Accept-Language": "en"}
+    for path in paths[:200]:  # warm: compile templates, load catalogues, fill caches
+        client.get(path, headers=headers)
+    for kind, accept in (("html", HTML_ACCEPT), ("json", "application/json")):
+        statements.clear()
+        steps.clear()
+        sample = [rng.choice(paths) for _ in range(n)]
+        t0, c0 = time.perf_counter(), time.process_time()
+        for path in sample:
+            resp = client.get(path, headers={**headers, "Accept": accept})
+            assert resp.status_code == 200, (path, resp.status_code)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        print(f"\nProfile ({kind}, SQLite, test client, {n} requests): "
+              f"{1000 * cpu / n:.2f} ms CPU a request ({1000 * wall / n:.2f} ms wall, "
+              f"load {os.getloadavg()[0]:.1f}), {len(statements) / n:.1f} SQL statements "
+              "a request")
+        for label, secs in sorted(steps.items(), key=lambda kv: -kv[1]):
+            print(f"  {label:<44}{1000 * secs / n:7.3f} ms  {100 * secs / cpu:5.1f} % of CPU")
+        if kind == "html":
+            distinct: dict[str, int] = {}
+            for s in statements:
+                key = " ".join(s.split())[:110]
+                distinct[key] = distinct.get(key, 0) + 1
+            print("  SQL statements (per request):")
+            for s, c in sorted(distinct.items(), key=lambda kv: -kv[1]):
+                print(f"    {c / n:5.2f}  {s}")
+    prof = cProfile.Profile()
+    sample = [rng.choice(paths) for _ in range(n)]
+    prof.enable()
+    for path in sample:
+        client.get(path, headers=headers)
+    prof.disable()
+    buf = io.StringIO()
+    stats = pstats.Stats(prof, stream=buf)
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(25)
+    out = workdir / "profile.txt"
+    out.write_text(buf.getvalue())
+    prof.dump_stats(str(workdir / "profile.pstats"))
+    print(f"\ncProfile of {n} html requests: {out} (and profile.pstats)")
+    print(textwrap.indent("\n".join(buf.getvalue().splitlines()[:70]), "  "))
+
+
+# -------------------------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sqlite-only", action="store_true")
+    p.add_argument("--postgres-only", action="store_true")
+    p.add_argument("--batches", type=int, default=1_000_000)
+    p.add_argument("--serials-per-batch", type=int, default=100)
+    p.add_argument("--gtin-share", type=float, default=0.2,
+                   help="products with a company GTIN (the rest: registry-issued)")
+    p.add_argument("--scans", type=int, default=1_000_000, help="earlier scans to preload")
+    p.add_argument("--uris", type=int, default=20_000)
+    p.add_argument("--duration", type=float, default=20)
+    p.add_argument("--warmup", type=float, default=3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--connections", type=int, default=32)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (databases, key, URIs)")
+    p.add_argument("--reuse", metavar="DIR", help="serve what --keep DIR left; load nothing")
+    p.add_argument("--profile", type=int, metavar="N", default=0,
+                   help="also profile N test-client requests on the SQLite database")
+    p.add_argument("--no-http", action="store_true", help="skip gunicorn and wrk")
+    p.add_argument("--app-root", metavar="DIR",
+                   help="serve and profile the registry from another checkout (default: this one)")
+    args = p.parse_args(argv)
+    if args.app_root:
+        global APP_ROOT
+        APP_ROOT = Path(args.app_root).resolve()
+        sys.path.insert(0, str(APP_ROOT))
+        log(f"serving the registry from {APP_ROOT}")
+    if not args.no_http and shutil.which("wrk") is None:
+        p.error("wrk is missing: apt-get install -y wrk")
+    do_sqlite = not args.postgres_only
+    do_pg = not args.sqlite_only
+
+    workdir = Path(args.reuse or args.keep or tempfile.mkdtemp(prefix="bench_verify_"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    meta_path = workdir / "bench.json"
+    sqlite_path = workdir / "registry.sqlite3"
+    try:
+        if args.reuse:
+            meta = json.loads(meta_path.read_text())
+            args.batches, args.serials_per_batch = meta["batches"], meta["serials_per_batch"]
+            if do_pg and not meta.get("postgres"):
+                p.error(f"{workdir} has no PostgreSQL load; use --sqlite-only")
+            if do_sqlite and not meta.get("sqlite"):
+                p.error(f"{workdir} has no SQLite load; use --postgres-only")
+            log(f"reusing {workdir}: {args.batches:,} batches")
+        else:
+            t0 = time.perf_counter()
+            plan = build_plan(args.batches, args.serials_per_batch, args.gtin_share, args.scans)
+            log(f"generated {sum(len(r) for _c, r in plan.tables.values()):,} rows "
+                f"({args.batches:,} batches, {plan.total_serials:,} serials in "
+                f"{len(plan.tables['print_job'][1]):,} print jobs) in "
+                f"{time.perf_counter() - t0:.1f} s")
+            make_key(workdir / "keys")
+            mix = write_uris(plan, workdir / "keys", workdir / "uris.txt", args.uris)
+            log(f"wrote {args.uris:,} signed URIs: {dict(sorted(mix.items()))}")
+            if do_sqlite:
+                t0 = time.perf_counter()
+                load_sqlite(plan, sqlite_path)
+                log(f"SQLite loaded in {time.perf_counter() - t0:.0f} s: {sqlite_path} "
+                    f"({sqlite_path.stat().st_size / 2**20:,.0f} MiB)")
+            if do_pg:
+                t0 = time.perf_counter()
+                load_postgres(plan)
+                log(f"PostgreSQL {PG_DB} loaded in {time.perf_counter() - t0:.0f} s")
+            meta_path.write_text(json.dumps({
+                "batches": args.batches, "serials_per_batch": args.serials_per_batch,
+                "serials": plan.total_serials, "sqlite": do_sqlite, "postgres": do_pg}))
+            del plan
+
+        all_results: dict[str, list[Result]] = {}
+        if not args.no_http:
+            if do_sqlite:
+                all_results["SQLite"] = bench_database("sqlite", f"sqlite:///{sqlite_path}",
+                                                       workdir, args)
+            if do_pg:
+                all_results["PostgreSQL"] = bench_database("postgres", pg_url(), workdir, args)
+            print_table(all_results, args)
+        if args.profile:
+            if not sqlite_path.exists():
+                p.error("--profile needs the SQLite database")
+            profile(workdir, f"sqlite:///{sqlite_path}", args.profile)
+    finally:
+        if not (args.keep or args.reuse):
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
