@@ -116,3 +116,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo)
+    from registry.verify.cli import verify_label_command
+
+    app.cli.add_command(verify_label_command)

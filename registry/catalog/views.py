@@ -37,6 +37,8 @@ from registry.errors import Conflict, ValidationError
 from registry.review.services import decisions_for
 from registry.templating import STATUS_LABELS, batch_display
 from registry.timeutil import today
+from registry.verify import services as verify_services
+from registry.verify.views import thresholds as verify_thresholds
 
 bp = Blueprint("catalog", __name__)
 
@@ -296,6 +298,7 @@ def batch_context(batch: Batch) -> dict[str, Any]:
         "officer_actions": [a.value for a in allowed_actions(status) if a.value != "submit"],
         "can_label": current_user.role == Role.EXPORTER
         and may_issue_labels(status, batch.valid_until, today()),
+        "scans": verify_services.batch_scan_summary(db, batch, verify_thresholds()),
     }
 
 

@@ -26,6 +26,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
@@ -103,7 +104,10 @@ def _wants() -> str:
         return "linkset"
     accept = request.accept_mimetypes
     best = accept.best_match(["text/html", "application/json", LINKSET])
-    if best == LINKSET or (best == "application/json" and accept["text/html"] < accept[best]):
+    # HTML only when the client names it: "application/json, text/plain, */*" (what most
+    # HTTP libraries send) wants JSON, though its */* would take a page too.
+    named_html = max((q for value, q in accept if value == "text/html"), default=0)
+    if best == LINKSET or (best == "application/json" and named_html < accept[best]):
         return "linkset" if best == LINKSET else "json"
     return "html"
 
@@ -148,21 +152,39 @@ def resolve(_rest: str) -> Any:
         resolution, now=utcnow(), language=language, country=client_country(),
         mobile="Mobi" in request.headers.get("User-Agent", ""), client=g.client))
     kind = _wants()
+    etag = None
     if kind == "json":
         response = jsonify(_json(resolution))
     elif kind == "linkset":
         response = Response(_linkset_json(link), mimetype=LINKSET)
     else:
-        response = Response(render_template(
+        html = render_template(
             "verify/page.html", link=link, languages=_language_links(link),
             form=ReportForm(uri=_label_url(link)), verdict_class=_verdict_class(resolution),
-            **presenter.page_context(resolution)))
+            report_action=url_for("verify.report", lang=_chosen_language()),
+            **presenter.page_context(resolution))
+        response = Response(html)
+        # The CSRF token embeds a timestamp: leave it out of the page's identity, or no two
+        # requests a second apart would ever share an ETag. An older token stays valid.
+        etag = hashlib.sha1(html.replace(generate_csrf(), "").encode(),
+                            usedforsecurity=False).hexdigest()
     response.headers["Vary"] = "Accept, Accept-Language, Cookie"
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Link"] = f'<{_label_url(link, linkType="all")}>; rel="linkset"; ' \
                                f'type="{LINKSET}"'
-    response.add_etag()
+    if etag:
+        response.set_etag(etag)
+    else:
+        response.add_etag()
     return response.make_conditional(request)
+
+
+def _chosen_language() -> str | None:
+    """The language picked in the URL (``?lang=``), which links and redirects keep."""
+    from registry.i18n import VERIFY_LANGUAGES
+
+    asked = request.args.get("lang")
+    return asked if asked in VERIFY_LANGUAGES else None
 
 
 def _verdict_class(resolution: services.Resolution) -> str:
@@ -263,14 +285,19 @@ def report() -> Any:
         abort(400)
     if not form.validate_on_submit():
         flash(_("Please describe what looks wrong (at most 4,000 characters)."), "error")
-        return redirect(_label_url(link) + "#report", 303)
+        return redirect(_back_to(link) + "#report", 303)
     g.client = client_hash()
     resolution = _resolve(link)
     services.report_fake(get_session(), resolution, message=form.message.data or "",
                          contact=form.contact.data, where_bought=form.where_bought.data,
                          language=str(get_locale()), client=g.client)
     flash(_("Thank you. Your report was sent to the exporter and the trade office."), "success")
-    return redirect(_label_url(link), 303)
+    return redirect(_back_to(link), 303)
+
+
+def _back_to(link: gs1.DigitalLink) -> str:
+    chosen = _chosen_language()
+    return _label_url(link, lang=chosen) if chosen else _label_url(link)
 
 
 @bp.route("/verify/documents/<int:document_id>")

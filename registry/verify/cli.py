@@ -1,0 +1,39 @@
+"""``flask --app registry verify-label URI [--keys FILE]``: the offline verifier's command.
+
+Exit codes: 0 valid, 1 invalid (malformed, unsigned, tampered, wrong signature), 2 unknown
+key, 3 revoked key. Without ``--keys`` it uses the public half of this registry's key store
+(``KEY_DIR``); no database is touched either way.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from flask.cli import with_appcontext
+
+from registry.verify.offline import verify_label
+
+
+@click.command("verify-label")
+@click.argument("uri")
+@click.option("--keys", "keys_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="A published keys document (registry-keys.json); default: this registry's "
+                   "public keys.")
+@with_appcontext
+def verify_label_command(uri: str, keys_file: Any) -> None:
+    """Check a label URI's signature with the published keys only, offline."""
+    if keys_file is not None:
+        try:
+            document = json.load(keys_file)
+        except ValueError as exc:
+            raise click.ClickException(f"keys file is not JSON: {exc}") from None
+    else:
+        from registry.keys import keystore
+
+        document = {"keys": keystore().public_keys()}
+    result = verify_label(uri.strip(), document)
+    click.echo(result.describe())
+    sys.exit(result.exit_code)

@@ -1,0 +1,873 @@
+"""Who may open what: every route of the app against every kind of visitor.
+
+The matrix below lists each (endpoint, method) the app serves; ``test_matrix_covers_every_route``
+fails as soon as a route is added without an entry here, so the matrix stays complete.
+Each cell runs on a fresh database: sign in, send the request (POSTs with a valid CSRF token),
+check the status code and that nothing changed unless the visitor was allowed to change it.
+Then the cross-cutting session rules: CSRF, open redirects, the login rate limit, logout,
+session fixation, security headers and the health check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from PIL import Image
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from conftest import PASSWORD, Client, World, batch_form
+from registry import auth
+from registry.accounts import services as accounts
+from registry.accounts.models import Organisation, User
+from registry.api import tokens
+from registry.api.models import ApiToken
+from registry.audit import AuditEvent
+from registry.catalog import services as catalog
+from registry.catalog.models import Batch, Document, Product
+from registry.certification import Action
+from registry.keys import signer
+from registry.printing import services as printing
+from registry.printing.models import PrintJob, Reprint
+from registry.review.models import Decision
+from registry.timeutil import today
+from registry.verify.models import FakeReport
+
+ACTORS = (
+    "anonymous", "exporter_a", "exporter_b", "officer_bali", "officer_ntt", "officer_ntb",
+    "printer", "admin",
+)
+EMAILS = {
+    "exporter_a": "a@test.id", "exporter_b": "b@test.id", "officer_bali": "officer.bali@test.id",
+    "officer_ntt": "officer.ntt@test.id", "officer_ntb": "officer.ntb@test.id",
+    "printer": "printer@test.id", "admin": "admin@test.id",
+}
+SIGNED_IN = ACTORS[1:]
+OFFICERS = ("officer_bali", "officer_ntt", "officer_ntb")
+
+# The error page's heading; the text below it depends on who refused (role check or service).
+TEXT_403 = "<h1>403</h1>"
+TEXT_404 = "<h1>404</h1>"
+TEXT_CSRF = "The form expired or was not sent from this site."
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Hundreds of sign-ins: the production Argon2 cost (~80 ms a hash) would make this file
+    # take minutes. Verification reads the cost from each stored hash, so nothing else changes.
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
+                                                        parallelism=1))
+
+
+def make_pdf() -> bytes:
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=A4)
+    pdf.drawString(72, 760, "Phytosanitary certificate")
+    pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
+
+
+def make_png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (30, 120, 60)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- the scene
+
+
+@dataclass
+class Scene:
+    """The world, plus what some routes need: a photo on product A, a public document on
+    batch A, a pending exporter of NTB, an API token of exporter A and, by the route's
+    ``state``, batch A submitted, or approved with a print job of 3 roll labels."""
+
+    world: World
+    app: Flask
+    pending_id: int
+    document_id: int
+    token_id: int
+    batch_version: int
+    job_id: int = 0
+    label_path: str = ""
+
+    @property
+    def upload_dir(self) -> Path:
+        return Path(self.app.config["UPLOAD_DIR"])
+
+    @property
+    def batch_a(self) -> int:
+        return self.world.batch_a.id  # type: ignore[return-value]
+
+    @property
+    def product_a(self) -> int:
+        return self.world.product_a.id  # type: ignore[return-value]
+
+
+STATES = ("draft", "submitted", "approved")
+
+
+def build_scene(world: World, db: Session, app: Flask, *, state: str) -> Scene:
+    assert state in STATES
+    upload_dir = Path(app.config["UPLOAD_DIR"])
+    limits = {"upload_dir": upload_dir, "max_bytes": app.config["MAX_UPLOAD_BYTES"],
+              "max_pixels": app.config["MAX_IMAGE_PIXELS"]}
+    catalog.set_product_photo(db, world.exporter_a, world.product_a.id, make_png(), **limits)
+    doc, _ = catalog.add_document(db, world.exporter_a, world.batch_a.id, kind="phytosanitary",
+                                  filename="phyto.pdf", data=make_pdf(), is_public=True,
+                                  **limits)
+    pending = accounts.signup_exporter(
+        db, email="pending@test.id", name="Pending", password=PASSWORD,
+        company_name="Company P", nib="1234567890125", province_code="52", address="Mataram")
+    token = tokens.create_token(db, world.exporter_a, name="ERP", access="write").token
+    db.commit()
+    if state != "draft":
+        world.submit(world.batch_a, world.exporter_a)
+    scene = Scene(world=world, app=app, pending_id=pending.id,  # type: ignore[arg-type]
+                  document_id=doc.id, token_id=token.id,  # type: ignore[arg-type]
+                  batch_version=0)
+    if state == "approved":
+        world.decide(world.batch_a, world.officer_ntb, Action.APPROVE)
+        job = printing.order_job(db, world.exporter_a, world.batch_a.id,
+                                 printer_org_id=world.print_org.id,  # type: ignore[arg-type]
+                                 stock="roll-50x30", quantity=3, net_quantity="500 g")
+        db.commit()
+        scene.job_id = job.id  # type: ignore[assignment]
+        with app.app_context():
+            source = printing.label_source(world.batch_a, world.product_a,
+                                           net_quantity="500 g", host="registry.test",
+                                           scheme="https")
+            uri = next(source.labels(signer(), job.serial_first, job.serial_first)).qr_uri
+        parts = urlsplit(uri)
+        scene.label_path = parts.path + "?" + parts.query
+    db.refresh(world.batch_a)
+    scene.batch_version = world.batch_a.version
+    return scene
+
+
+def fingerprint(scene: Scene) -> tuple[Any, ...]:
+    """Everything a request could change: row counts, the rows routes touch, stored files."""
+    engine: Engine = scene.app.extensions["engine"]
+    with engine.connect() as conn:
+        counts = tuple(conn.execute(select(*[
+            select(func.count()).select_from(model).scalar_subquery()  # type: ignore[arg-type]
+            for model in (Organisation, User, Product, Batch, Document, Decision, AuditEvent,
+                          PrintJob, Reprint, ApiToken, FakeReport)
+        ])).one())
+        rows = (
+            conn.execute(select(Batch.id, Batch.status, Batch.version, Batch.lot_code,
+                                Batch.quantity, Batch.producer).order_by(Batch.id)).all(),
+            conn.execute(select(Product.id, Product.name_en, Product.photo_stored_name)
+                         .order_by(Product.id)).all(),
+            conn.execute(select(User.id, User.status, User.session_nonce)
+                         .order_by(User.id)).all(),
+            conn.execute(select(Document.id, Document.stored_name).order_by(Document.id)).all(),
+            conn.execute(select(PrintJob.id, PrintJob.downloads).order_by(PrintJob.id)).all(),
+            conn.execute(select(ApiToken.id, ApiToken.revoked_at).order_by(ApiToken.id)).all(),
+        )
+    files = tuple(sorted(os.listdir(scene.upload_dir)))
+    return counts, rows, files
+
+
+# ---------------------------------------------------------------- the matrix
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    method: str
+    path: Callable[[Scene], str]
+    # Signed-in actors allowed past the role check, with the status they get; every other
+    # signed-in actor gets 403 and the anonymous visitor goes to the login page.
+    expect: Mapping[str, int]
+    # Actors whose request changes the database; for everyone else nothing may change.
+    writes: frozenset[str] = frozenset()
+    data: Callable[[Scene], dict[str, Any]] | None = None
+    state: str = "draft"  # of batch A before the request: draft, submitted or approved
+    public: bool = False  # then ``expect`` lists every actor, the anonymous one too
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.endpoint, self.method
+
+    def expected(self, actor: str) -> int:
+        if actor in self.expect:
+            return self.expect[actor]
+        assert not self.public, f"public route {self.endpoint} must list {actor}"
+        return 302 if actor == "anonymous" else 403
+
+
+def _all(status: int, **overrides: int) -> dict[str, int]:
+    return {**dict.fromkeys(ACTORS, status), **overrides}
+
+
+def _signed_in(status: int) -> dict[str, int]:
+    return dict.fromkeys(SIGNED_IN, status)
+
+
+def product_data(_scene: Scene) -> dict[str, Any]:
+    return {"name_id": "Kopi Tambora", "name_en": "Tambora Coffee", "category": "agriculture",
+            "hs_code": "090111", "gtin": "", "description": "Arabica from Mount Tambora"}
+
+
+def signup_data(_scene: Scene) -> dict[str, Any]:
+    return {"company_name": "CV Tenun Sumba", "nib": "9876543210123", "province_code": "53",
+            "address": "Waingapu", "name": "Rambu", "email": "rambu@tenun.id",
+            "password": "tenun-ikat-sumba-77", "confirm": "tenun-ikat-sumba-77"}
+
+
+def decide_data(scene: Scene) -> dict[str, Any]:
+    return {"action": "approve", "version": str(scene.batch_version),
+            "valid_until": (today() + dt.timedelta(days=365)).isoformat(), "reason": ""}
+
+
+def user_data(scene: Scene) -> dict[str, Any]:
+    return {"name": "New Officer", "email": "new.officer@test.id", "role": "officer",
+            "organisation_id": str(scene.world.offices["52"].id),
+            "password": "a-long-officer-passphrase-5"}
+
+
+EXPORTER_PAGE = {"exporter_a": 200, "exporter_b": 200}
+FIGURES = {"exporter_a": 200, "exporter_b": 200, **dict.fromkeys(OFFICERS, 200), "admin": 200}
+TOKEN_USERS = {"exporter_a": 200, "exporter_b": 200, **dict.fromkeys(OFFICERS, 200)}
+API_ROUTES = [
+    ("api.me", "GET", "/api/v1/me"),
+    ("api.products_list", "GET", "/api/v1/products"),
+    ("api.products_create", "POST", "/api/v1/products"),
+    ("api.products_read", "GET", "/api/v1/products/1"),
+    ("api.products_update", "PUT", "/api/v1/products/1"),
+    ("api.batches_list", "GET", "/api/v1/batches"),
+    ("api.batches_create", "POST", "/api/v1/batches"),
+    ("api.batches_read", "GET", "/api/v1/batches/1"),
+    ("api.batches_update", "PUT", "/api/v1/batches/1"),
+    ("api.batches_upload", "POST", "/api/v1/batches/1/documents"),
+    ("api.batches_submit", "POST", "/api/v1/batches/1/submit"),
+    ("api.batches_decisions", "GET", "/api/v1/batches/1/decisions"),
+    ("api.batches_decide", "POST", "/api/v1/batches/1/decisions"),
+    ("api.review_queue", "GET", "/api/v1/review/queue"),
+    ("api.print_options", "GET", "/api/v1/print-options"),
+    ("api.print_jobs_list", "GET", "/api/v1/batches/1/print-jobs"),
+    ("api.print_jobs_create", "POST", "/api/v1/batches/1/print-jobs"),
+    ("api.batches_scans", "GET", "/api/v1/batches/1/scans"),
+]
+OWNER_PAGE = {"exporter_a": 200, "exporter_b": 404}
+OWNER_POST = {"exporter_a": 302, "exporter_b": 404}
+A = frozenset({"exporter_a"})
+# Files of a submitted NTB batch: its exporter, the NTB office and the admin; nobody else.
+FILE_ACCESS = {"exporter_a": 200, "exporter_b": 404, "officer_bali": 404, "officer_ntt": 404,
+               "officer_ntb": 200, "admin": 200}
+
+ROUTES: tuple[Route, ...] = (
+    # -- public
+    Route("main.home", "GET", lambda s: "/", _all(302, anonymous=200), public=True),
+    Route("main.about", "GET", lambda s: "/about", _all(200), public=True),
+    Route("main.sources", "GET", lambda s: "/sources", _all(200), public=True),
+    Route("main.healthz", "GET", lambda s: "/healthz", _all(200), public=True),
+    Route("accounts.login", "GET", lambda s: "/login", _all(302, anonymous=200), public=True),
+    # A wrong password shows the form again (and is audited); signed-in users are sent home.
+    Route("accounts.login", "POST", lambda s: "/login", _all(302, anonymous=200), public=True,
+          writes=frozenset({"anonymous"}),
+          data=lambda s: {"email": "a@test.id", "password": "not-the-password-1"}),
+    Route("accounts.signup", "GET", lambda s: "/signup", _all(200), public=True),
+    Route("accounts.signup", "POST", lambda s: "/signup", _all(302), public=True,
+          writes=frozenset(ACTORS), data=signup_data),
+    # -- any signed-in user
+    Route("accounts.logout", "POST", lambda s: "/logout", _signed_in(302),
+          writes=frozenset(SIGNED_IN)),
+    # -- offices and admin
+    Route("accounts.pending", "GET", lambda s: "/accounts/pending",
+          {**dict.fromkeys(OFFICERS, 200), "admin": 200}),
+    Route("accounts.activate", "POST", lambda s: f"/accounts/users/{s.pending_id}/activate",
+          {"officer_bali": 404, "officer_ntt": 404, "officer_ntb": 302, "admin": 302},
+          writes=frozenset({"officer_ntb", "admin"})),
+    Route("accounts.disable", "POST", lambda s: f"/accounts/users/{s.pending_id}/disable",
+          {"admin": 302}, writes=frozenset({"admin"})),
+    Route("accounts.users", "GET", lambda s: "/admin/users", {"admin": 200}),
+    Route("accounts.users", "POST", lambda s: "/admin/users", {"admin": 302},
+          writes=frozenset({"admin"}), data=user_data),
+    Route("accounts.organisations", "GET", lambda s: "/admin/organisations", {"admin": 200}),
+    Route("accounts.organisations", "POST", lambda s: "/admin/organisations", {"admin": 302},
+          writes=frozenset({"admin"}),
+          data=lambda s: {"kind": "printer", "name": "Percetakan Baru", "province_code": "51",
+                          "nib": "", "address": "Denpasar"}),
+    # -- exporters
+    Route("catalog.dashboard", "GET", lambda s: "/batches", EXPORTER_PAGE),
+    Route("catalog.products", "GET", lambda s: "/products", EXPORTER_PAGE),
+    Route("catalog.product_new", "GET", lambda s: "/products/new", EXPORTER_PAGE),
+    Route("catalog.product_new", "POST", lambda s: "/products/new",
+          {"exporter_a": 302, "exporter_b": 302}, writes=frozenset({"exporter_a", "exporter_b"}),
+          data=product_data),
+    Route("catalog.product_edit", "GET", lambda s: f"/products/{s.product_a}/edit", OWNER_PAGE),
+    Route("catalog.product_edit", "POST", lambda s: f"/products/{s.product_a}/edit", OWNER_POST,
+          writes=A, data=product_data),
+    Route("catalog.product_photo", "POST", lambda s: f"/products/{s.product_a}/photo",
+          OWNER_POST, writes=A,
+          data=lambda s: {"photo": (io.BytesIO(make_png()), "honey.png")}),
+    Route("catalog.product_photo_file", "GET", lambda s: f"/products/{s.product_a}/photo",
+          FILE_ACCESS, state="submitted"),
+    Route("catalog.batch_new", "GET", lambda s: "/batches/new", EXPORTER_PAGE),
+    # B cannot pick A's product: the form refuses the choice and stores nothing.
+    Route("catalog.batch_new", "POST", lambda s: "/batches/new",
+          {"exporter_a": 302, "exporter_b": 200}, writes=A,
+          data=lambda s: batch_form(s.product_a)),
+    Route("catalog.batch_edit", "GET", lambda s: f"/batches/{s.batch_a}/edit", OWNER_PAGE),
+    Route("catalog.batch_edit", "POST", lambda s: f"/batches/{s.batch_a}/edit", OWNER_POST,
+          writes=A, data=lambda s: batch_form(s.product_a, "A-LOT-1", quantity="1000")),
+    Route("catalog.batch_detail", "GET", lambda s: f"/batches/{s.batch_a}", OWNER_PAGE),
+    Route("catalog.batch_submit", "POST", lambda s: f"/batches/{s.batch_a}/submit", OWNER_POST,
+          writes=A),
+    Route("catalog.document_add", "POST", lambda s: f"/batches/{s.batch_a}/documents",
+          OWNER_POST, writes=A,
+          data=lambda s: {"kind": "halal", "file": (io.BytesIO(make_pdf()), "halal.pdf")}),
+    Route("catalog.document_remove", "POST",
+          lambda s: f"/batches/{s.batch_a}/documents/{s.document_id}/delete", OWNER_POST,
+          writes=A),
+    Route("catalog.document_file", "GET",
+          lambda s: f"/batches/{s.batch_a}/documents/{s.document_id}", FILE_ACCESS,
+          state="submitted"),
+    # -- trade offices
+    Route("review.queue", "GET", lambda s: "/review/", dict.fromkeys(OFFICERS, 200)),
+    Route("review.certified", "GET", lambda s: "/review/certified",
+          dict.fromkeys(OFFICERS, 200)),
+    Route("review.batch", "GET", lambda s: f"/review/batches/{s.batch_a}",
+          {"officer_bali": 404, "officer_ntt": 404, "officer_ntb": 200}, state="submitted"),
+    Route("review.decide", "POST", lambda s: f"/review/batches/{s.batch_a}/decide",
+          {"officer_bali": 404, "officer_ntt": 404, "officer_ntb": 302},
+          writes=frozenset({"officer_ntb"}), data=decide_data, state="submitted"),
+    # -- labels: the exporter orders for its certified batch, the print shop downloads its jobs
+    Route("printing.order", "GET", lambda s: f"/batches/{s.batch_a}/labels", OWNER_PAGE,
+          state="approved"),
+    Route("printing.order", "POST", lambda s: f"/batches/{s.batch_a}/labels", OWNER_POST,
+          writes=A, state="approved",
+          data=lambda s: {"printer_org_id": str(s.world.print_org.id), "stock": "a4-3x7",
+                          "quantity": "21", "net_quantity": "250 g"}),
+    Route("printing.preview_png", "GET", lambda s: f"/batches/{s.batch_a}/labels/preview.png",
+          OWNER_PAGE, state="approved"),
+    Route("printing.proof_pdf", "GET", lambda s: f"/batches/{s.batch_a}/labels/proof.pdf",
+          OWNER_PAGE, state="approved"),
+    Route("printing.jobs", "GET", lambda s: "/print-shop", {"printer": 200}, state="approved"),
+    # Each download is counted and audited.
+    Route("printing.download_pdf", "GET", lambda s: f"/print-shop/jobs/{s.job_id}.pdf",
+          {"printer": 200}, writes=frozenset({"printer"}), state="approved"),
+    Route("printing.download_zpl", "GET", lambda s: f"/print-shop/jobs/{s.job_id}.zpl",
+          {"printer": 200}, writes=frozenset({"printer"}), state="approved"),
+    Route("printing.reprint", "POST", lambda s: f"/print-shop/jobs/{s.job_id}/reprint",
+          {"printer": 200}, writes=frozenset({"printer"}), state="approved",
+          data=lambda s: {"sheet_first": "1", "sheet_last": "1", "reason": "paper jam"}),
+    # -- figures: offices, exporters (their own company) and the admin
+    *[Route(f"figures.{name}", "GET", lambda s, p=path: p, FIGURES, state="approved")
+      for name, path in (("dashboard", "/figures/"), ("export_csv", "/figures/batches.csv"),
+                         ("export_xlsx", "/figures/batches.xlsx"),
+                         ("report", "/figures/report.pdf"))],
+    # -- API tokens, managed on a web page by exporters and officers
+    Route("api_account.tokens_page", "GET", lambda s: "/account/tokens", TOKEN_USERS),
+    Route("api_account.tokens_page", "POST", lambda s: "/account/tokens", TOKEN_USERS,
+          writes=frozenset(TOKEN_USERS), data=lambda s: {"name": "Warehouse", "access": "read"}),
+    Route("api_account.token_revoke", "POST", lambda s: f"/account/tokens/{s.token_id}/revoke",
+          {**dict.fromkeys(TOKEN_USERS, 404), "exporter_a": 302}, writes=A),
+    # -- the API answers tokens only: a browser session, however privileged, is not enough
+    *[Route(rule_endpoint, method, lambda s, p=path: p, _all(401), public=True)
+      for rule_endpoint, method, path in API_ROUTES],
+    Route("api.openapi_json", "GET", lambda s: "/api/v1/openapi.json", _all(200), public=True),
+    # -- the public verification page of a label, for anyone
+    Route("verify.resolve", "GET", lambda s: s.label_path, _all(200), public=True,
+          state="approved"),
+    Route("verify.resolver_description", "GET", lambda s: "/.well-known/gs1resolver",
+          _all(200), public=True),
+    Route("verify.keys", "GET", lambda s: "/.well-known/registry-keys.json", _all(200),
+          public=True),
+    Route("verify.report", "POST", lambda s: "/verify/report", _all(303), public=True,
+          writes=frozenset(ACTORS), state="approved",
+          data=lambda s: {"uri": "https://registry.test" + s.label_path,
+                          "message": "The seal looks printed on plain paper."}),
+    Route("verify.document", "GET", lambda s: f"/verify/documents/{s.document_id}", _all(200),
+          public=True, state="approved"),
+    Route("verify.photo", "GET", lambda s: f"/verify/products/{s.product_a}/photo", _all(200),
+          public=True, state="approved"),
+)
+
+# The API is exempt from CSRF by design: it reads no cookie, only the Authorization header.
+POST_ROUTES = [r for r in ROUTES if r.method == "POST" and not r.endpoint.startswith("api.")]
+
+
+def test_matrix_covers_every_route(app: Flask) -> None:
+    served = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules() if rule.endpoint != "static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}  # type: ignore[operator]
+    }
+    listed = [r.key for r in ROUTES]
+    assert len(listed) == len(set(listed)), "a route is listed twice"
+    assert served - set(listed) == set(), "routes missing from the access matrix"
+    assert set(listed) - served == set(), "the matrix lists routes the app does not serve"
+
+
+def _sign_in(make_client: Callable[[], Client], actor: str) -> Client:
+    client = make_client()
+    if actor != "anonymous":
+        client.login(EMAILS[actor])
+    return client
+
+
+def _send(client: Client, route: Route, scene: Scene, *, csrf: bool = True) -> Any:
+    path = route.path(scene)
+    if route.method == "GET":
+        return client.get(path)
+    data = route.data(scene) if route.data else {}
+    if route.method == "PUT":
+        return client.http.put(path, data=data)
+    if not csrf:
+        return client.http.post(path, data=data)
+    # The token comes from a page the visitor can open, like a browser's.
+    return client.post(path, data)
+
+
+def check_cell(route: Route, actor: str, scene: Scene,
+               make_client: Callable[[], Client]) -> list[str]:
+    """One cell of the matrix: sign in, send, compare. Returns what went wrong."""
+    client = _sign_in(make_client, actor)
+    before = fingerprint(scene)
+    response = _send(client, route, scene)
+    expected = route.expected(actor)
+    body = response.get_data().decode(errors="replace")
+    where = f"{route.method} {route.endpoint} as {actor}"
+    if response.status_code != expected:
+        main = body.split('<main id="main">')[-1]
+        return [f"{where}: status {response.status_code}, expected {expected}: "
+                f"{' '.join(main[:600].split())}"]
+    problems = []
+    location = urlsplit(response.headers.get("Location", ""))
+    if expected == 302 and actor == "anonymous" and not route.public:
+        if location.path != "/login" or parse_qs(location.query).get("next") != [
+                route.path(scene)]:
+            problems.append(f"{where}: sent to {response.headers['Location']}, not the login")
+    elif expected == 302 and location.path == "/login" and route.endpoint != "accounts.signup":
+        problems.append(f"{where}: allowed, yet sent to the login page")
+    elif expected == 403 and TEXT_403 not in body:
+        problems.append(f"{where}: no 403 page")
+    elif expected == 404 and TEXT_404 not in body:
+        problems.append(f"{where}: no 404 page")
+    after = fingerprint(scene)
+    if actor in route.writes and after == before:
+        problems.append(f"{where}: the allowed request changed nothing")
+    if actor not in route.writes and after != before:
+        problems.append(f"{where}: a refused or read-only request changed the database")
+    return problems
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[f"{r.endpoint}-{r.method}" for r in ROUTES])
+def test_access_without_writes(route: Route, world: World, db: Session, app: Flask,
+                               make_client: Callable[[], Client]) -> None:
+    """Every actor that may not change anything here, on one scene: as none of them may
+    change it, each request meets the same database."""
+    scene = build_scene(world, db, app, state=route.state)
+    problems = [p for actor in ACTORS if actor not in route.writes
+                for p in check_cell(route, actor, scene, make_client)]
+    assert not problems, "\n".join(problems)
+
+
+WRITES = [(r, a) for r in ROUTES for a in ACTORS if a in r.writes]
+
+
+@pytest.mark.parametrize(("route", "actor"), WRITES,
+                         ids=[f"{r.endpoint}-{r.method}-{a}" for r, a in WRITES])
+def test_access_with_writes(route: Route, actor: str, world: World, db: Session, app: Flask,
+                            make_client: Callable[[], Client]) -> None:
+    """Each actor allowed to change something, on a fresh scene of its own."""
+    scene = build_scene(world, db, app, state=route.state)
+    problems = check_cell(route, actor, scene, make_client)
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- objects of others
+
+
+def test_officer_of_origin_province_sees_nothing_of_a_draft(
+    world: World, db: Session, app: Flask, make_client: Callable[[], Client]
+) -> None:
+    scene = build_scene(world, db, app, state="draft")
+    client = _sign_in(make_client, "officer_ntb")
+    before = fingerprint(scene)
+    for path in (f"/review/batches/{scene.batch_a}",
+                 f"/batches/{scene.batch_a}/documents/{scene.document_id}",
+                 f"/products/{scene.product_a}/photo"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert TEXT_404 in response.get_data(as_text=True)
+    response = client.post(f"/review/batches/{scene.batch_a}/decide", decide_data(scene))
+    assert response.status_code == 404
+    assert fingerprint(scene) == before
+
+
+def test_document_id_of_company_a_under_batch_of_company_b(
+    world: World, db: Session, app: Flask, make_client: Callable[[], Client]
+) -> None:
+    """B owns batch B; pairing it with A's document id must not reach A's document."""
+    scene = build_scene(world, db, app, state="draft")
+    client = _sign_in(make_client, "exporter_b")
+    batch_b = world.batch_b.id
+    before = fingerprint(scene)
+    assert client.get(f"/batches/{batch_b}/documents/{scene.document_id}").status_code == 404
+    response = client.post(f"/batches/{batch_b}/documents/{scene.document_id}/delete", {})
+    assert response.status_code == 404
+    assert fingerprint(scene) == before
+
+
+def test_exporter_b_cannot_move_its_batch_onto_product_of_a(
+    world: World, db: Session, app: Flask, make_client: Callable[[], Client]
+) -> None:
+    scene = build_scene(world, db, app, state="draft")
+    client = _sign_in(make_client, "exporter_b")
+    before = fingerprint(scene)
+    response = client.post(f"/batches/{world.batch_b.id}/edit",
+                           batch_form(scene.product_a, "B-LOT-1"))
+    assert response.status_code == 200
+    assert "Not a valid choice" in response.get_data(as_text=True)
+    assert fingerprint(scene) == before
+
+
+def test_print_shop_gets_only_its_own_jobs_of_certified_batches(
+    world: World, db: Session, app: Flask, make_client: Callable[[], Client]
+) -> None:
+    scene = build_scene(world, db, app, state="approved")
+    other_shop = Organisation(kind="printer", name="Other print shop", province_code="53")
+    db.add(other_shop)
+    db.commit()
+    accounts.create_user(db, None, email="other.printer@test.id", name="Other",
+                         role="printer", organisation_id=other_shop.id,  # type: ignore[arg-type]
+                         password=PASSWORD)
+    db.commit()
+    job = scene.job_id
+    other = _sign_in(make_client, "anonymous")
+    other.login("other.printer@test.id")
+    before = fingerprint(scene)
+    for path in (f"/print-shop/jobs/{job}.pdf", f"/print-shop/jobs/{job}.zpl"):
+        assert other.get(path).status_code == 404, path
+    assert other.post(f"/print-shop/jobs/{job}/reprint",
+                      {"sheet_first": "1", "sheet_last": "1"}).status_code == 404
+    assert f"/print-shop/jobs/{job}.pdf" not in other.get("/print-shop").get_data(as_text=True)
+    assert fingerprint(scene) == before
+
+    # Once the certification is suspended, the assigned shop gets no labels either.
+    world.decide(world.batch_a, world.officer_ntb, Action.SUSPEND)
+    printer = _sign_in(make_client, "printer")
+    before = fingerprint(scene)
+    for path in (f"/print-shop/jobs/{job}.pdf", f"/print-shop/jobs/{job}.zpl"):
+        response = printer.get(path)
+        assert response.status_code == 409, path
+        assert response.mimetype == "text/html"
+    assert printer.post(f"/print-shop/jobs/{job}/reprint",
+                        {"sheet_first": "1", "sheet_last": "1"}).status_code == 409
+    assert fingerprint(scene) == before
+
+
+@pytest.mark.parametrize("state", ["draft", "submitted"])
+def test_public_files_wait_for_the_certification(
+    state: str, world: World, db: Session, app: Flask, make_client: Callable[[], Client]
+) -> None:
+    scene = build_scene(world, db, app, state=state)
+    anonymous = make_client()
+    assert anonymous.get(f"/verify/documents/{scene.document_id}").status_code == 404
+    assert anonymous.get(f"/verify/products/{scene.product_a}/photo").status_code == 404
+
+
+def test_public_route_serves_only_documents_marked_public(
+    world: World, db: Session, app: Flask, make_client: Callable[[], Client]
+) -> None:
+    scene = build_scene(world, db, app, state="approved")
+    doc = db.get(Document, scene.document_id)
+    assert doc is not None
+    doc.is_public = False
+    db.add(doc)
+    db.commit()
+    assert make_client().get(f"/verify/documents/{scene.document_id}").status_code == 404
+
+
+# ---------------------------------------------------------------- CSRF
+
+
+@pytest.mark.parametrize("route", POST_ROUTES, ids=[r.endpoint for r in POST_ROUTES])
+def test_post_without_csrf_token_is_refused(
+    route: Route, world: World, db: Session, app: Flask, make_client: Callable[[], Client]
+) -> None:
+    scene = build_scene(world, db, app, state=route.state)
+    # The visitor who may do it, so only the missing token stands in the way.
+    actor = sorted(route.writes, key=ACTORS.index)[0]
+    client = _sign_in(make_client, actor)
+    before = fingerprint(scene)
+    response = _send(client, route, scene, csrf=False)
+    assert response.status_code == 400
+    assert TEXT_CSRF in response.get_data(as_text=True)
+    assert fingerprint(scene) == before
+
+
+def test_post_with_token_of_another_session_is_refused(
+    world: World, db: Session, app: Flask, make_client: Callable[[], Client]
+) -> None:
+    scene = build_scene(world, db, app, state="draft")
+    attacker = _sign_in(make_client, "exporter_b")
+    victim = _sign_in(make_client, "exporter_a")
+    before = fingerprint(scene)
+    response = victim.http.post(f"/batches/{scene.batch_a}/submit",
+                                data={"csrf_token": attacker.token()})
+    assert response.status_code == 400
+    assert fingerprint(scene) == before
+
+
+def test_login_without_csrf_token_does_not_sign_in(client: Client, world: World) -> None:
+    response = client.http.post("/login", data={"email": "a@test.id", "password": PASSWORD})
+    assert response.status_code == 400
+    page = client.get("/batches")
+    assert page.status_code == 302
+    assert urlsplit(page.headers["Location"]).path == "/login"
+
+
+# ---------------------------------------------------------------- login redirects
+
+OPEN_REDIRECTS = [
+    "//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)",
+    "\\\\evil", "%2F%2Fevil", "///evil.example", "http:/evil.example", "/\t/evil.example",
+    " //evil.example", "https:evil.example",
+]
+
+
+@pytest.mark.parametrize("target", OPEN_REDIRECTS)
+def test_login_refuses_open_redirect(target: str, client: Client, world: World) -> None:
+    response = client.post("/login", {"email": "a@test.id", "password": PASSWORD,
+                                      "next": target}, token_from="/login")
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    parts = urlsplit(location)
+    assert parts.scheme == "" and parts.netloc == "", location
+    assert location == "/"
+
+
+@pytest.mark.parametrize("target", OPEN_REDIRECTS)
+def test_login_refuses_open_redirect_from_query_string(target: str, client: Client,
+                                                       world: World) -> None:
+    """The ``next`` of the login link travels through the hidden field of the form."""
+    from urllib.parse import quote
+
+    path = "/login?next=" + quote(target, safe="")
+    response = client.post(path, {"email": "a@test.id", "password": PASSWORD}, token_from=path)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_login_follows_safe_next(client: Client, world: World) -> None:
+    response = client.post("/login", {"email": "a@test.id", "password": PASSWORD,
+                                      "next": "/products"}, token_from="/login")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/products"
+
+
+def test_login_link_brings_the_user_back(client: Client, world: World) -> None:
+    bounce = client.get(f"/batches/{world.batch_a.id}")
+    login_path = bounce.headers["Location"]
+    response = client.post(login_path, {"email": "a@test.id", "password": PASSWORD},
+                           token_from=login_path)
+    assert response.headers["Location"] == f"/batches/{world.batch_a.id}"
+    assert "A-LOT-1" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- rate limit
+
+
+def _failed_login(client: Client) -> Any:
+    return client.post("/login", {"email": "a@test.id", "password": "wrong-password-x"},
+                       token_from="/login")
+
+
+def test_eleventh_failed_login_gets_429(client: Client, world: World, db: Session,
+                                        app: Flask) -> None:
+    for attempt in range(10):
+        response = _failed_login(client)
+        assert response.status_code == 200, attempt
+        assert "E-mail or password is wrong." in response.get_data(as_text=True)
+    with app.extensions["engine"].connect() as conn:
+        events = conn.execute(select(func.count()).select_from(AuditEvent)).scalar_one()  # type: ignore[arg-type]
+    response = _failed_login(client)
+    assert response.status_code == 429
+    assert "Too many attempts" in response.get_data(as_text=True)
+    # Refused before the password is even checked: the right one does not help either.
+    right = client.post("/login", {"email": "a@test.id", "password": PASSWORD},
+                        token_from="/login")
+    assert right.status_code == 429
+    with app.extensions["engine"].connect() as conn:
+        assert conn.execute(select(func.count()).select_from(AuditEvent)).scalar_one() == events  # type: ignore[arg-type]
+
+
+def test_successful_logins_do_not_use_up_the_budget(
+    world: World, make_client: Callable[[], Client]
+) -> None:
+    attacker = make_client()
+    for _ in range(9):
+        assert _failed_login(attacker).status_code == 200
+    for _ in range(5):  # colleagues behind the same address sign in fine
+        make_client().login("b@test.id")
+    assert _failed_login(attacker).status_code == 200  # the 10th failure is still answered
+    assert _failed_login(attacker).status_code == 429
+
+
+def test_login_page_itself_is_not_limited(client: Client, world: World) -> None:
+    for _ in range(11):
+        _failed_login(client)
+    assert client.get("/login").status_code == 200
+
+
+# ---------------------------------------------------------------- session
+
+
+def test_logout_ends_the_session_for_replayed_cookies(world: World,
+                                                      make_client: Callable[[], Client]) -> None:
+    client = make_client()
+    client.login("a@test.id")
+    assert client.get("/batches").status_code == 200
+    cookie = client.http.get_cookie("session")
+    assert cookie is not None
+    stolen = cookie.value
+
+    response = client.post("/logout", {})
+    assert response.status_code == 302
+    page = client.get("/batches")
+    assert page.status_code == 302 and urlsplit(page.headers["Location"]).path == "/login"
+
+    replay = make_client()
+    replay.http.set_cookie("session", stolen)
+    page = replay.get("/batches")
+    assert page.status_code == 302
+    assert urlsplit(page.headers["Location"]).path == "/login"
+    login_page = replay.get(page.headers["Location"])
+    assert "Sign in" in login_page.get_data(as_text=True)
+    assert "a@test.id" not in login_page.get_data(as_text=True)
+
+
+def test_logout_ends_other_sessions_of_the_user(world: World,
+                                                make_client: Callable[[], Client]) -> None:
+    laptop, phone = make_client(), make_client()
+    laptop.login("a@test.id")
+    phone.login("a@test.id")
+    laptop.post("/logout", {})
+    assert phone.get("/batches").status_code == 302
+
+
+def test_login_issues_a_new_session(client: Client, world: World) -> None:
+    client.get("/login?lang=id")  # a language choice made before sign-in is kept
+    with client.http.session_transaction() as sess:
+        sess["planted"] = "by-an-attacker"
+    token_before = client.token("/login")
+    with client.http.session_transaction() as sess:
+        assert sess["csrf_token"]
+    before = client.http.get_cookie("session").value  # type: ignore[union-attr]
+
+    client.login("a@test.id")
+    after = client.http.get_cookie("session").value  # type: ignore[union-attr]
+    assert after != before
+    with client.http.session_transaction() as sess:
+        assert "planted" not in sess
+        assert sess.get("csrf_token") in (None, "") or sess["csrf_token"] != token_before
+        assert sess.get("lang") == "id"
+    # The old token does not work in the new session.
+    response = client.http.post(f"/batches/{world.batch_a.id}/submit",
+                                data={"csrf_token": token_before})
+    assert response.status_code == 400
+
+
+def test_session_cookie_flags(client: Client, world: World) -> None:
+    response = client.login("a@test.id")
+    cookies = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")]
+    assert cookies
+    flags = {part.strip().lower() for part in cookies[-1].split(";")[1:]}
+    assert "httponly" in flags
+    assert "samesite=lax" in flags
+
+
+def test_disabled_user_loses_the_session_at_once(world: World, db: Session,
+                                                 make_client: Callable[[], Client]) -> None:
+    exporter = make_client()
+    exporter.login("b@test.id")
+    admin = make_client()
+    admin.login("admin@test.id")
+    assert admin.post(f"/accounts/users/{world.exporter_b.id}/disable", {}).status_code == 302
+    assert exporter.get("/batches").status_code == 302
+
+
+# ---------------------------------------------------------------- headers
+
+
+def _check_headers(response: Any, what: str) -> None:
+    headers = response.headers
+    csp = {d.strip().split(" ")[0]: d.strip() for d in
+           headers.get("Content-Security-Policy", "").split(";") if d.strip()}
+    assert "script-src" in csp or "default-src" in csp, what
+    script_src = csp.get("script-src", csp.get("default-src", ""))
+    assert "'unsafe-inline'" not in script_src, what
+    assert "'unsafe-eval'" not in script_src, what
+    assert csp.get("frame-ancestors") == "frame-ancestors 'none'", what
+    assert headers.get("X-Content-Type-Options") == "nosniff", what
+    assert headers.get("Referrer-Policy"), what
+    assert headers["Referrer-Policy"] not in ("unsafe-url", "no-referrer-when-downgrade"), what
+
+
+@dataclass
+class _Probe:
+    label: str
+    actor: str
+    method: str
+    path: Callable[[Scene], str]
+    data: dict[str, Any] = field(default_factory=dict)
+    csrf: bool = True
+
+
+def test_security_headers_on_every_response(world: World, db: Session, app: Flask,
+                                            make_client: Callable[[], Client]) -> None:
+    scene = build_scene(world, db, app, state="submitted")
+    probes = [
+        *[_Probe(f"{r.endpoint} {r.method} anonymous", "anonymous", r.method, r.path)
+          for r in ROUTES],
+        *[_Probe(f"{r.endpoint} GET {a}", a, "GET", r.path)
+          for r in ROUTES if r.method == "GET"
+          for a, status in r.expect.items() if a != "anonymous" and status == 200],
+        _Probe("404 page", "anonymous", "GET", lambda s: "/no/such/page"),
+        _Probe("405 page", "anonymous", "POST", lambda s: "/about"),
+        _Probe("403 page", "printer", "GET", lambda s: "/batches"),
+        _Probe("400 csrf page", "exporter_a", "POST",
+               lambda s: f"/batches/{s.batch_a}/submit", csrf=False),
+        _Probe("static file", "anonymous", "GET", lambda s: "/static/style.css"),
+        _Probe("document download", "exporter_a", "GET",
+               lambda s: f"/batches/{s.batch_a}/documents/{s.document_id}"),
+        _Probe("photo", "officer_ntb", "GET", lambda s: f"/products/{s.product_a}/photo"),
+    ]
+    clients = {a: _sign_in(make_client, a) for a in ACTORS}
+    for probe in probes:
+        client = clients[probe.actor]
+        path = probe.path(scene)
+        if probe.method == "GET":
+            response = client.get(path)
+        elif probe.csrf:
+            response = client.post(path, probe.data)
+        else:
+            response = client.http.post(path, data=probe.data)
+        assert response.status_code < 500, probe.label
+        _check_headers(response, probe.label)
+
+
+def test_healthz(client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.is_json
+    assert response.get_json()["status"] == "ok"
