@@ -25,7 +25,8 @@ class Product(SQLModel, table=True):
     name_en: str = Field(max_length=300)
     category: str = Field(max_length=32)
     hs_code: str = Field(max_length=6)
-    gtin: str | None = Field(default=None, max_length=14)
+    # Verification looks products up by GTIN on every scan.
+    gtin: str | None = Field(default=None, max_length=14, index=True)
     description: str = Field(default="", max_length=4000)
     photo_stored_name: str | None = Field(default=None, max_length=64)
     created_at: dt.datetime = Field(

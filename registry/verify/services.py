@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import case, func, literal
 from sqlmodel import Session, select
 
 from registry import gs1
@@ -40,11 +42,12 @@ def find_batch(session: Session, link: gs1.DigitalLink) -> tuple[Batch, Product]
         if product is not None and product.gtin:
             product = None  # a product with a real GTIN is never labelled with ours
     else:
-        product = session.exec(select(Product).where(Product.gtin == link.gtin)).first()
+        product = session.exec(
+            select(Product).where(Product.gtin == link.gtin).limit(1)).first()
     if product is None:
         return None
     batch = session.exec(
-        select(Batch).where(Batch.product_id == product.id, Batch.lot_code == link.lot)
+        select(Batch).where(Batch.product_id == product.id, Batch.lot_code == link.lot).limit(1)
     ).first()
     return (batch, product) if batch is not None else None
 
@@ -65,42 +68,47 @@ def scan_stats(
     session: Session, batch_id: int, serial: int, *, since: dt.datetime,
     pending: Sequence[dict[str, Any]] = (), client: str | None = None,
 ) -> ScanStats:
-    """Scans of one serial so far (written and still buffered), counting this one too."""
-    total, clients = session.exec(
-        select(func.count(), func.count(func.distinct(Scan.client))).where(
-            Scan.batch_id == batch_id, Scan.serial_number == serial)
+    """Scans of one serial so far (written and still buffered), counting this one too.
+
+    One statement: on PostgreSQL every round trip costs more than the counting itself."""
+    extra = {row["client"] for row in pending} | ({client} if client else set())
+    seen_extra = (
+        func.count(func.distinct(case((Scan.client.in_(extra), Scan.client))))  # type: ignore[attr-defined]
+        if extra else literal(0)
+    )
+    total, clients, recent, seen = session.exec(
+        select(func.count(), func.count(func.distinct(Scan.client)),
+               func.coalesce(func.sum(case((Scan.created_at >= since, 1), else_=0)), 0),
+               seen_extra)
+        .where(Scan.batch_id == batch_id, Scan.serial_number == serial)
     ).one()
-    recent = session.exec(
-        select(func.count()).where(Scan.batch_id == batch_id, Scan.serial_number == serial,
-                                   Scan.created_at >= since)
-    ).one()
-    seen = set(session.exec(
-        select(Scan.client).where(Scan.batch_id == batch_id, Scan.serial_number == serial)
-        .distinct().limit(1000)
-    ).all()) if pending or client else set()
-    extra_clients = {row["client"] for row in pending} | ({client} if client else set())
-    new_clients = len(extra_clients - seen)
     this = 1 if client else 0
     return ScanStats(total=total + len(pending) + this,
-                     distinct_clients=clients + new_clients,
+                     distinct_clients=clients + len(extra) - seen,
                      in_window=recent + len(pending) + this)
 
 
-def _latest_decision(session: Session, batch_id: int, action: str) -> Decision | None:
-    return session.exec(
-        select(Decision).where(Decision.batch_id == batch_id, Decision.action == action)
-        .order_by(Decision.created_at.desc())  # type: ignore[union-attr]
-    ).first()
+def _latest_decisions(session: Session, batch_id: int) -> dict[str, Decision]:
+    """The latest decision of each kind, in one query on the batch's own few decisions
+    (asking per action let SQLite walk the figures' action index over every approval)."""
+    latest: dict[str, Decision] = {}
+    for decision in session.exec(
+        select(Decision).where(Decision.batch_id == batch_id)
+        .order_by(Decision.created_at, Decision.id)  # type: ignore[arg-type]
+    ).all():
+        latest[decision.action] = decision
+    return latest
 
 
 def public_facts(session: Session, batch: Batch, product: Product, *,
                  url_for: Callable[..., str], today: dt.date) -> BatchPublic:
     regency = regencies().get(batch.origin_regency_code)
     exporter = session.get(Organisation, batch.organisation_id)
-    approval = _latest_decision(session, batch.id, "approve")
+    decisions = _latest_decisions(session, batch.id)
+    approval = decisions.get("approve")
     office = session.get(Organisation, approval.office_id) if approval else None
-    revoke = _latest_decision(session, batch.id, "revoke")
-    suspend = _latest_decision(session, batch.id, "suspend")
+    revoke = decisions.get("revoke")
+    suspend = decisions.get("suspend")
     status = display_status(Status(batch.status), batch.valid_until, today)
     documents = session.exec(
         select(Document).where(Document.batch_id == batch.id, Document.is_public == True)  # noqa: E712
@@ -130,11 +138,35 @@ def public_facts(session: Session, batch: Batch, product: Product, *,
     )
 
 
+class FactsCache:
+    """Public facts per batch for a few seconds. The key holds the batch's version and the
+    day, so a decision (which bumps the version) or an expiry shows on the very next scan;
+    the short lifetime covers what changes without a version bump (a document made public)."""
+
+    def __init__(self, ttl: float = 30.0, size: int = 4096) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._items: dict[tuple[int, int, dt.date], tuple[float, BatchPublic]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, int, dt.date]) -> BatchPublic | None:
+        item = self._items.get(key)
+        if item is None or item[0] < time.monotonic():
+            return None
+        return item[1]
+
+    def put(self, key: tuple[int, int, dt.date], facts: BatchPublic) -> None:
+        with self._lock:
+            if len(self._items) >= self.size:
+                self._items.clear()  # crude, but bounded and lock-cheap
+            self._items[key] = (time.monotonic() + self.ttl, facts)
+
+
 def resolve(
     session: Session, link: gs1.DigitalLink, *, public_keys: Sequence[dict[str, Any]],
     thresholds: Thresholds, now: dt.datetime, today: dt.date, client: str,
     pending: Callable[[int, int], Sequence[dict[str, Any]]],
-    url_for: Callable[..., str],
+    url_for: Callable[..., str], facts_cache: FactsCache | None = None,
 ) -> Resolution:
     signature = verify_uri(link, public_keys).status
     found = find_batch(session, link) if signature is VerifyStatus.VALID else None
@@ -153,7 +185,12 @@ def resolve(
     )
     public = None
     if batch is not None and product is not None and printed:
-        public = public_facts(session, batch, product, url_for=url_for, today=today)
+        key = (batch.id or 0, batch.version, today)
+        public = facts_cache.get(key) if facts_cache else None
+        if public is None:
+            public = public_facts(session, batch, product, url_for=url_for, today=today)
+            if facts_cache is not None:
+                facts_cache.put(key, public)
     return Resolution(link, verdict, signals, signature, batch if printed else None, public,
                       stats)
 

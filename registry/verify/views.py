@@ -119,9 +119,11 @@ def _resolve(link: gs1.DigitalLink) -> services.Resolution:
         return buffer.pending(lambda r: r["batch_id"] == batch_id
                               and r["serial_number"] == serial)
 
+    cache = current_app.extensions.setdefault("verify_facts", services.FactsCache())
     return services.resolve(
         get_session(), link, public_keys=keystore().public_keys(), thresholds=thresholds(),
         now=utcnow(), today=today(), client=g.client, pending=pending, url_for=url_for,
+        facts_cache=cache,
     )
 
 
@@ -160,7 +162,9 @@ def resolve(_rest: str) -> Any:
     else:
         html = render_template(
             "verify/page.html", link=link, languages=_language_links(link),
-            form=ReportForm(uri=_label_url(link)), verdict_class=_verdict_class(resolution),
+            # Plain fields, not a ReportForm: building a form reloads WTForms' catalogue on
+            # every request, and this page is the registry's hottest path.
+            report_uri=_label_url(link), verdict_class=_verdict_class(resolution),
             report_action=url_for("verify.report", lang=_chosen_language()),
             **presenter.page_context(resolution))
         response = Response(html)
