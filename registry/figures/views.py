@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import force_locale, format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -165,8 +165,15 @@ def _statement(filters: Filters) -> Select[Any]:
 
 def _rows(statement: Select[Any]) -> Iterator[Any]:
     # Its own connection: the request's session is closed by the time a streamed body runs.
-    with engine().connect() as conn:
-        yield from conn.execution_options(stream_results=True, yield_per=2000).execute(statement)
+    # The engine is taken now, so the body needs no request context (nothing to pop late).
+    bound = engine()
+
+    def rows() -> Iterator[Any]:
+        with bound.connect() as conn:
+            yield from conn.execution_options(stream_results=True, yield_per=2000).execute(
+                statement)
+
+    return rows()
 
 
 def _filename(filters: Filters, ext: str) -> str:
@@ -179,7 +186,7 @@ def _filename(filters: Filters, ext: str) -> str:
 def export_csv() -> Any:
     filters = _strict_filters()
     statement = _statement(filters)
-    body = stream_with_context(exports.csv_lines(_rows(statement)))
+    body = exports.csv_lines(_rows(statement))
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{_filename(filters, "csv")}"'})
 
