@@ -22,6 +22,7 @@ from registry.auth import roles_required, safe_next
 from registry.db import get_session
 from registry.errors import ValidationError
 from registry.extensions import limiter
+from registry.formerrors import apply_field_errors
 
 bp = Blueprint("accounts", __name__)
 
@@ -31,16 +32,6 @@ FIELD_MESSAGES = {
     "required": lambda: _("This field is required."),
     "wrong_kind": lambda: _("This role does not belong to this kind of organisation."),
 }
-
-
-def apply_field_errors(form: Any, exc: ValidationError) -> None:
-    for field, code in exc.fields.items():
-        target = getattr(form, field, None)
-        message = FIELD_MESSAGES.get(code, lambda c=code: c)()
-        if target is not None:
-            target.errors = [*target.errors, message]
-        else:
-            flash(message, "error")
 
 
 def _login_limit() -> str:
@@ -106,7 +97,7 @@ def signup() -> Any:
                 address=form.address.data or "",
             )
         except ValidationError as exc:
-            apply_field_errors(form, exc)
+            apply_field_errors(form, exc, FIELD_MESSAGES)
         else:
             flash(_("Thank you. A trade office will check your company and activate the "
                     "account; you can sign in after that."), "success")
@@ -158,7 +149,7 @@ def users() -> Any:
                 password=form.password.data or "",
             )
         except ValidationError as exc:
-            apply_field_errors(form, exc)
+            apply_field_errors(form, exc, FIELD_MESSAGES)
         else:
             flash(_("User created."), "success")
             return redirect(url_for("accounts.users"))
@@ -179,7 +170,7 @@ def organisations() -> Any:
                 address=form.address.data or "",
             )
         except ValidationError as exc:
-            apply_field_errors(form, exc)
+            apply_field_errors(form, exc, FIELD_MESSAGES)
         else:
             flash(_("Organisation created."), "success")
             return redirect(url_for("accounts.organisations"))

@@ -34,6 +34,7 @@ from registry.certification import (
 )
 from registry.db import get_session, on_rollback
 from registry.errors import Conflict, ValidationError
+from registry.formerrors import apply_field_errors
 from registry.review.services import decisions_for
 from registry.templating import STATUS_LABELS, batch_display
 from registry.timeutil import today
@@ -59,16 +60,6 @@ FIELD_MESSAGES = {
     "too_many_pixels": lambda: _("The image has too many pixels (at most 40 megapixels)."),
     "broken_file": lambda: _("The file is damaged or could not be read."),
 }
-
-
-def _field_errors(form: Any, exc: ValidationError) -> None:
-    for field, code in exc.fields.items():
-        message = FIELD_MESSAGES.get(code, lambda c=code: c)()
-        target = getattr(form, field, None)
-        if target is not None:
-            target.errors = [*target.errors, message]
-        else:
-            flash(message, "error")
 
 
 def _upload_dir() -> Path:
@@ -130,7 +121,7 @@ def product_new() -> Any:
         try:
             services.create_product(get_session(), current_user, _product_input(form))
         except ValidationError as exc:
-            _field_errors(form, exc)
+            apply_field_errors(form, exc, FIELD_MESSAGES)
         else:
             flash(_("Product saved."), "success")
             return redirect(url_for("catalog.products"))
@@ -147,7 +138,7 @@ def product_edit(product_id: int) -> Any:
         try:
             services.update_product(db, current_user, product_id, _product_input(form))
         except ValidationError as exc:
-            _field_errors(form, exc)
+            apply_field_errors(form, exc, FIELD_MESSAGES)
         else:
             flash(_("Product saved."), "success")
             return redirect(url_for("catalog.products"))
@@ -172,7 +163,7 @@ def product_photo(product_id: int) -> Any:
             max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
         )
     except ValidationError as exc:
-        _field_errors(form, exc)
+        apply_field_errors(form, exc, FIELD_MESSAGES)
         product = services.get_product(db, current_user, product_id)
         return render_template("catalog/product_form.html", form=ProductForm(obj=product),
                                product=product, photo_form=form), 422
@@ -244,7 +235,7 @@ def batch_new() -> Any:
         try:
             batch = services.create_batch(get_session(), current_user, _batch_input(form))
         except ValidationError as exc:
-            _field_errors(form, exc)
+            apply_field_errors(form, exc, FIELD_MESSAGES)
         else:
             flash(_("Draft batch saved. Add evidence documents, then submit it."), "success")
             return redirect(url_for("catalog.batch_detail", batch_id=batch.id))
@@ -264,7 +255,7 @@ def batch_edit(batch_id: int) -> Any:
         try:
             services.update_batch(db, current_user, batch_id, _batch_input(form))
         except ValidationError as exc:
-            _field_errors(form, exc)
+            apply_field_errors(form, exc, FIELD_MESSAGES)
         else:
             flash(_("Batch saved."), "success")
             return redirect(url_for("catalog.batch_detail", batch_id=batch_id))
@@ -328,7 +319,7 @@ def document_add(batch_id: int) -> Any:
                 max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
             )
         except ValidationError as exc:
-            _field_errors(form, exc)
+            apply_field_errors(form, exc, FIELD_MESSAGES)
         else:
             _forget_on_rollback(stored)
             flash(_("Document added."), "success")

@@ -23,6 +23,7 @@ from registry.catalog import services as catalog
 from registry.catalog.models import Product
 from registry.db import get_session
 from registry.errors import Conflict, NotFound, ValidationError
+from registry.formerrors import apply_field_errors
 from registry.keys import signer
 from registry.printing import services
 from registry.printing.forms import OrderForm, ReprintForm
@@ -37,13 +38,6 @@ MESSAGES = {
     "unknown": lambda: _("Please choose a value from the list."),
     "bad_sheets": lambda: _("Choose sheets within the job."),
 }
-
-
-def _errors(form: Any, exc: ValidationError) -> None:
-    for field, code in exc.fields.items():
-        target = getattr(form, field, None)
-        if target is not None:
-            target.errors = [*target.errors, MESSAGES.get(code, lambda c=code: c)()]
 
 
 def _host() -> tuple[str, str]:
@@ -81,7 +75,7 @@ def order(batch_id: int) -> Any:
                 stock=form.stock.data or "", quantity=form.quantity.data or 0,
                 net_quantity=form.net_quantity.data or "")
         except ValidationError as exc:
-            _errors(form, exc)
+            apply_field_errors(form, exc, MESSAGES)
         else:
             flash(_("Print job ordered: serials %(first)s to %(last)s.",
                     first=job.serial_first, last=job.serial_last), "success")
