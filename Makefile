@@ -17,6 +17,7 @@ $(VENV)/.installed: pyproject.toml
 
 translations: venv
 	$(BIN)/pybabel compile -d registry/translations --statistics
+	$(BIN)/pybabel compile -D wtforms -d registry/translations --statistics
 
 extract-messages: venv
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o registry/translations/messages.pot .

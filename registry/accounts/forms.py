@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
 from registry.accounts.models import Role
 from registry.accounts.rules import MAX_PASSWORD, PasswordProblem, password_problem, valid_nib
+from registry.forms import Form
 from registry.reference import PROVINCES
 
 PASSWORD_MESSAGES = {
@@ -17,14 +17,14 @@ PASSWORD_MESSAGES = {
 }
 
 
-def _strong_password(form: FlaskForm, field: PasswordField) -> None:
+def _strong_password(form: Form, field: PasswordField) -> None:
     email = form.email.data if hasattr(form, "email") else ""
     problem = password_problem(field.data or "", email=email or "")
     if problem is not None:
         raise ValidationError(PASSWORD_MESSAGES[problem])
 
 
-def _nib(_form: FlaskForm, field: StringField) -> None:
+def _nib(_form: Form, field: StringField) -> None:
     if not valid_nib((field.data or "").strip()):
         raise ValidationError(_l("The NIB is the 13-digit business number issued by OSS."))
 
@@ -33,14 +33,14 @@ def province_choices() -> list[tuple[str, str]]:
     return list(PROVINCES.items())
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[InputRequired(),
                                                         Length(max=MAX_PASSWORD)])
     next = HiddenField()
 
 
-class SignupForm(FlaskForm):
+class SignupForm(Form):
     company_name = StringField(_l("Company legal name"), validators=[InputRequired(),
                                                                     Length(max=200)])
     nib = StringField(_l("NIB (business number)"), validators=[InputRequired(), _nib])
@@ -54,7 +54,7 @@ class SignupForm(FlaskForm):
         InputRequired(), EqualTo("password", message=_l("The passwords do not match."))])
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     kind = SelectField(_l("Kind"), choices=[
         ("trade_office", _l("Trade office")), ("printer", _l("Print shop")),
         ("exporter", _l("Exporter")), ("admin", _l("Registry administration"))])
@@ -64,7 +64,7 @@ class OrganisationForm(FlaskForm):
     address = TextAreaField(_l("Address"), validators=[Length(max=500)])
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
     role = SelectField(_l("Role"), choices=[
@@ -75,5 +75,5 @@ class UserForm(FlaskForm):
                                                                  _strong_password])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A bare form for buttons that only need CSRF protection."""

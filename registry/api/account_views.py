@@ -22,7 +22,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
@@ -34,6 +33,7 @@ from registry.auth import roles_required
 from registry.db import get_session
 from registry.errors import ValidationError
 from registry.extensions import limiter
+from registry.forms import Form
 
 bp = Blueprint("api_account", __name__, url_prefix="/account")
 
@@ -45,7 +45,7 @@ MESSAGES = {
 }
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(_l("Name (what the token is for)"),
                        validators=[InputRequired(), Length(max=100)])
     access = SelectField(_l("Access"), choices=[

@@ -4,7 +4,6 @@ from decimal import Decimal
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -19,11 +18,12 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Sto
 
 from registry.catalog.models import DocumentKind
 from registry.catalog.rules import MAX_QUANTITY
+from registry.forms import Form
 from registry.reference import CATEGORIES, HUBS, PROVINCE_SHORT, UNITS, hs_codes, regencies
 from registry.templating import category_label, country_choices, document_kind_label, unit_label
 
 
-def _finite(_form: FlaskForm, field: DecimalField) -> None:
+def _finite(_form: Form, field: DecimalField) -> None:
     # Decimal() also parses "NaN", "sNaN" and "Infinity"; NumberRange cannot compare a
     # signalling NaN (ValueError, a 500), so stop at any value that is not a finite number.
     if field.data is not None and not field.data.is_finite():
@@ -49,7 +49,7 @@ def destination_choices() -> list[tuple[str, str]]:
     return [("", "—"), *[(c, n) for c, n in country_choices(str(get_locale())) if c != "ID"]]
 
 
-class ProductForm(FlaskForm):
+class ProductForm(Form):
     name_id = StringField(_l("Name (Indonesian)"), validators=[InputRequired(), Length(max=300)])
     name_en = StringField(_l("Name (English)"), validators=[InputRequired(), Length(max=300)])
     category = SelectField(_l("Category"), choices=category_choices)
@@ -59,11 +59,11 @@ class ProductForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(Form):
     photo = FileField(_l("Photo (JPEG or PNG)"), validators=[FileRequired()])
 
 
-class BatchForm(FlaskForm):
+class BatchForm(Form):
     product_id = SelectField(_l("Product"), coerce=int, choices=[])
     lot_code = StringField(_l("Lot code"), validators=[InputRequired(), Length(max=20)],
                            description=_l("Up to 20 letters, digits, '-', '.' or '_'."))
@@ -84,7 +84,7 @@ class BatchForm(FlaskForm):
         InputRequired(), NumberRange(min=0, max=10**15)])
 
 
-class DocumentForm(FlaskForm):
+class DocumentForm(Form):
     kind = SelectField(_l("Document type"), choices=lambda: [
         (k, str(document_kind_label(k))) for k in DocumentKind.CHOICES])
     file = FileField(_l("File (PDF, JPEG or PNG, at most 10 MB)"), validators=[FileRequired()])

@@ -7,17 +7,17 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.fields import MonthField
 from wtforms.validators import InputRequired, Optional
 
+from registry.forms import Form
 from registry.reference import CATEGORIES, PROVINCES
 
 ALL = "all"
 
 
-class _GetForm(FlaskForm):
+class _GetForm(Form):
     class Meta:
         csrf = False
 

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from registry.forms import Form
 from registry.printing.rules import MAX_LABELS_PER_JOB
 
 
-class OrderForm(FlaskForm):
+class OrderForm(Form):
     printer_org_id = SelectField(_l("Print shop"), coerce=int, choices=[])
     stock = SelectField(_l("Label stock"), choices=[])
     quantity = IntegerField(_l("Number of labels"), validators=[
@@ -17,7 +17,7 @@ class OrderForm(FlaskForm):
         InputRequired(), Length(max=16)], description=_l("For example 250 g, 1 kg, 500 ml, 1 pcs."))
 
 
-class ReprintForm(FlaskForm):
+class ReprintForm(Form):
     sheet_first = IntegerField(_l("From sheet"), validators=[InputRequired(),
                                                             NumberRange(min=1, max=10**6)])
     sheet_last = IntegerField(_l("To sheet"), validators=[InputRequired(),

@@ -25,7 +25,6 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
@@ -34,6 +33,7 @@ from registry import gs1
 from registry.catalog import storage
 from registry.db import get_session
 from registry.extensions import limiter
+from registry.forms import Form
 from registry.keys import keystore
 from registry.timeutil import today, utcnow
 from registry.verify import presenter, services
@@ -46,7 +46,7 @@ LINKSET = "application/linkset+json"
 GS1 = "https://gs1.org/voc/"
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     uri = HiddenField(validators=[InputRequired(), Length(max=600)])
     message = TextAreaField(validators=[InputRequired(), Length(max=4000)])
     where_bought = StringField(validators=[Optional(), Length(max=200)])
