@@ -34,6 +34,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "registry")
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    if app.config.get("PROXY_HOPS"):
+        # Behind a reverse proxy, rate limits and the scan client hash need the buyer's
+        # address, not the proxy's; trust exactly as many hops as are configured.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
     csrf.init_app(app)

@@ -284,9 +284,10 @@ ROUTES: tuple[Route, ...] = (
     Route("accounts.login", "POST", lambda s: "/login", _all(302, anonymous=200), public=True,
           writes=frozenset({"anonymous"}),
           data=lambda s: {"email": "a@test.id", "password": "not-the-password-1"}),
-    Route("accounts.signup", "GET", lambda s: "/signup", _all(200), public=True),
+    # Signing up is for newcomers: signed-in users are sent home and nothing is created.
+    Route("accounts.signup", "GET", lambda s: "/signup", _all(302, anonymous=200), public=True),
     Route("accounts.signup", "POST", lambda s: "/signup", _all(302), public=True,
-          writes=frozenset(ACTORS), data=signup_data),
+          writes=frozenset({"anonymous"}), data=signup_data),
     # -- any signed-in user
     Route("accounts.logout", "POST", lambda s: "/logout", _signed_in(302),
           writes=frozenset(SIGNED_IN)),

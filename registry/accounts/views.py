@@ -42,6 +42,11 @@ def _signup_limit() -> str:
     return current_app.config["SIGNUP_RATE_LIMIT"]
 
 
+def _signed_up(response: Any) -> bool:
+    # Only real sign-ups use up the budget, not signed-in users sent home.
+    return response.status_code == 302 and not current_user.is_authenticated
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302)
 def login() -> Any:
@@ -85,8 +90,11 @@ def logout() -> Any:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-@limiter.limit(_signup_limit, methods=["POST"], deduct_when=lambda r: r.status_code == 302)
+@limiter.limit(_signup_limit, methods=["POST"], deduct_when=_signed_up)
 def signup() -> Any:
+    if current_user.is_authenticated:
+        # A signed-in user registering a second company is a mistake, not a sign-up.
+        return redirect(url_for("main.home"))
     form = SignupForm()
     if form.validate_on_submit():
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -136,8 +137,11 @@ def update_product(session: Session, actor: User, product_id: int, data: Product
 def set_product_photo(
     session: Session, actor: User, product_id: int, data: bytes, *, upload_dir: Path,
     max_bytes: int, max_pixels: int,
-) -> tuple[Product, storage.StoredFile]:
-    """Store a re-encoded photo; the caller deletes the file if the transaction fails."""
+) -> tuple[Product, storage.StoredFile, str | None]:
+    """Store a re-encoded photo, written last so a failed flush leaves no file behind.
+
+    Returns the new file and the replaced one's name: the caller deletes the new file if the
+    transaction fails and the old one once it commits."""
     _require_exporter(actor)
     product = get_product(session, actor, product_id)
     try:
@@ -146,14 +150,15 @@ def set_product_photo(
         )
     except storage.UploadError as exc:
         raise ValidationError("invalid photo", fields={"photo": exc.code}) from None
-    stored = storage.store(upload_dir, payload, content_type)
     before = _product_snapshot(product)
-    product.photo_stored_name = stored.stored_name
+    replaced = product.photo_stored_name
+    product.photo_stored_name = storage.new_name(content_type)
     session.add(product)
     session.flush()
     audit.record(session, actor=actor, action="product.photo", object_type="product",
                  object_id=product.id, before=before, after=_product_snapshot(product))
-    return product, stored
+    stored = storage.store(upload_dir, payload, content_type, product.photo_stored_name)
+    return product, stored, replaced
 
 
 # ---------------------------------------------------------------- batches
@@ -308,17 +313,19 @@ def add_document(
         )
     except storage.UploadError as exc:
         raise ValidationError("invalid file", fields={"file": exc.code}) from None
-    stored = storage.store(upload_dir, payload, content_type)
+    digest = hashlib.sha256(payload).hexdigest()
     doc = Document(
         batch_id=batch.id, kind=kind, original_name=(filename or "document")[-255:],
-        stored_name=stored.stored_name, content_type=content_type, size=stored.size,
-        sha256=stored.sha256, is_public=is_public, uploaded_by=actor.id,
+        stored_name=storage.new_name(content_type), content_type=content_type,
+        size=len(payload), sha256=digest, is_public=is_public, uploaded_by=actor.id,
     )
     session.add(doc)
     session.flush()
     audit.record(session, actor=actor, action="document.add", object_type="batch",
                  object_id=batch.id, after={"document_id": doc.id, "kind": kind,
-                                            "sha256": stored.sha256, "public": is_public})
+                                            "sha256": digest, "public": is_public})
+    # Written last: any failure above leaves no file behind.
+    stored = storage.store(upload_dir, payload, content_type, doc.stored_name)
     return doc, stored
 
 

@@ -104,9 +104,13 @@ def prepare(data: bytes, *, allowed: frozenset[str], max_bytes: int, max_pixels:
     return _reencode_image(data, content_type, max_pixels), content_type
 
 
-def store(directory: Path, data: bytes, content_type: str) -> StoredFile:
+def new_name(content_type: str) -> str:
+    return secrets.token_hex(16) + EXTENSIONS[content_type]
+
+
+def store(directory: Path, data: bytes, content_type: str, name: str | None = None) -> StoredFile:
     directory.mkdir(parents=True, exist_ok=True)
-    name = secrets.token_hex(16) + EXTENSIONS[content_type]
+    name = name or new_name(content_type)
     tmp = directory / (name + ".part")
     with open(tmp, "wb") as fh:
         fh.write(data)

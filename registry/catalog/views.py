@@ -32,7 +32,7 @@ from registry.certification import (
     is_editable,
     may_issue_labels,
 )
-from registry.db import get_session, on_rollback
+from registry.db import get_session, on_commit, on_rollback
 from registry.errors import Conflict, ValidationError
 from registry.formerrors import apply_field_errors
 from registry.review.services import decisions_for
@@ -157,7 +157,7 @@ def product_photo(product_id: int) -> Any:
         return redirect(url_for("catalog.product_edit", product_id=product_id)), 303
     _filename, data = _read_upload(form.photo)
     try:
-        _product, stored = services.set_product_photo(
+        _product, stored, replaced = services.set_product_photo(
             db, current_user, product_id, data, upload_dir=_upload_dir(),
             max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
             max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
@@ -168,6 +168,9 @@ def product_photo(product_id: int) -> Any:
         return render_template("catalog/product_form.html", form=ProductForm(obj=product),
                                product=product, photo_form=form), 422
     _forget_on_rollback(stored)
+    if replaced:
+        directory = _upload_dir()
+        on_commit(lambda: storage.remove(directory, replaced))
     flash(_("Photo saved."), "success")
     return redirect(url_for("catalog.product_edit", product_id=product_id))
 
@@ -336,8 +339,6 @@ def document_remove(batch_id: int, document_id: int) -> Any:
         doc = services.remove_document(get_session(), current_user, batch_id, document_id)
         directory = _upload_dir()
         # The file goes only once the row's deletion is committed.
-        from registry.db import on_commit
-
         on_commit(lambda: storage.remove(directory, doc.stored_name))
         flash(_("Document removed."), "success")
     return redirect(url_for("catalog.batch_detail", batch_id=batch_id))

@@ -150,9 +150,10 @@ def resolve(_rest: str) -> Any:
     g.client = client_hash()
     resolution = _resolve(link)
     language = str(get_locale())
-    scan_buffer().add(services.scan_row(
-        resolution, now=utcnow(), language=language, country=client_country(),
-        mobile="Mobi" in request.headers.get("User-Agent", ""), client=g.client))
+    if _is_a_scan():
+        scan_buffer().add(services.scan_row(
+            resolution, now=utcnow(), language=language, country=client_country(),
+            mobile="Mobi" in request.headers.get("User-Agent", ""), client=g.client))
     kind = _wants()
     etag = None
     if kind == "json":
@@ -181,6 +182,20 @@ def resolve(_rest: str) -> Any:
     else:
         response.add_etag()
     return response.make_conditional(request)
+
+
+# Link previews fetch the page when a buyer shares it in a chat: not a package in a hand, and
+# counting them would make a shared genuine label look copied.
+PREVIEW_AGENTS = ("facebookexternalhit", "whatsapp", "telegrambot", "slackbot", "twitterbot",
+                  "discordbot", "linkedinbot", "skypeuripreview", "googlebot", "bingbot",
+                  "applebot", "line-poker", "kakaotalk-scrap")
+
+
+def _is_a_scan() -> bool:
+    if request.method != "GET":
+        return False
+    agent = request.headers.get("User-Agent", "").lower()
+    return not any(bot in agent for bot in PREVIEW_AGENTS)
 
 
 def _chosen_language() -> str | None:

@@ -148,3 +148,14 @@ def test_buffer_keeps_rows_when_the_database_fails(app: Flask) -> None:
     with pytest.raises(Exception):
         buffer.flush()
     assert len(buffer.pending(lambda _row: True)) == 1
+
+
+def test_head_requests_and_link_previews_are_not_scans(app: Flask, labels: list[str]) -> None:
+    uri = path_of(labels[0])
+    client = app.test_client()
+    assert client.head(uri).status_code == 200
+    assert client.get(uri, headers={"User-Agent": "WhatsApp/2.23.20.0 A"}).status_code == 200
+    assert client.get(uri, headers={"User-Agent": "facebookexternalhit/1.1"}).status_code == 200
+    assert app.extensions["scan_buffer"].flush() == 0
+    client.get(uri, headers={"User-Agent": "Mozilla/5.0 (iPhone) Mobile"})
+    assert app.extensions["scan_buffer"].flush() == 1
