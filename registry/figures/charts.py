@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -253,3 +254,35 @@ def regency_map(chart_id: str, values: dict[str, float], *, title: str, desc: st
                     f'fill="{INK}">{_e(text)}</text>')
         x += item_w
     return "".join([_open(chart_id, width, y + 22, title, desc), *parts, *rows, "</svg>"])
+
+
+PROVINCE_TINTS = {"51": "#e4e1d6", "52": "#d8e0da", "53": "#dfe5e9"}
+ORIGIN_FILL = "#0b5d4b"
+ORIGIN_MARK = "#f4c430"
+
+
+@cache
+def locator_map(code: str) -> str:
+    """Bali, NTB and NTT with one regency marked, for the public verification page.
+
+    Decorative (the page states the origin in words), so it is hidden from screen readers;
+    a ring marks the regency too, because a kota is a few pixels wide at this scale."""
+    shapes, width, height = map_shapes()
+    parts: list[str] = []
+    marker = ""
+    for s in shapes:
+        if s.code == code:
+            continue
+        fill = PROVINCE_TINTS.get(s.province_code, NODATA)
+        parts.append(f'<path d="{s.path}" fill="{fill}" stroke="#ffffff" stroke-width="0.6"/>')
+    origin = next((s for s in shapes if s.code == code), None)
+    if origin is not None:
+        numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", origin.path)]
+        xs, ys = numbers[0::2], numbers[1::2]
+        cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+        parts.append(f'<path d="{origin.path}" fill="{ORIGIN_FILL}" stroke="{ORIGIN_FILL}" '
+                     f'stroke-width="1"/>')
+        marker = (f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="11" fill="none" '
+                  f'stroke="{ORIGIN_MARK}" stroke-width="3"/>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
+            f'aria-hidden="true" focusable="false">{"".join(parts)}{marker}</svg>')

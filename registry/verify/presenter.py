@@ -6,7 +6,9 @@ from typing import Any
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
+from registry.figures.charts import locator_map
 from registry.templating import country_name, fmt_date, fmt_quantity
 from registry.verify.rules import Signal, Verdict
 from registry.verify.services import Resolution
@@ -115,6 +117,9 @@ def page_context(r: Resolution) -> dict[str, Any]:
         "facts": r.public,
         "product_name": product_name(r),
         "rows": rows(r),
-        "map_svg": None,
-        "origin_caption": "",
+        # Drawn from the shipped geometry only: no user text reaches this markup.
+        "map_svg": Markup(locator_map(r.public.origin_regency_code))  # noqa: S704
+        if r.public else None,
+        "origin_caption": _("Origin: %(place)s", place=f"{r.public.origin_regency}, "
+                            f"{r.public.origin_province}") if r.public else "",
     }
