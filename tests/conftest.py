@@ -229,3 +229,20 @@ def batch_form(product_id: int, lot: str = "NEW-LOT-1", **overrides: Any) -> dic
     }
     data.update(overrides)
     return data
+
+
+def decode_qr_codes(pdf: bytes, dpi: int = 150) -> list[str]:
+    """Every QR code on every page, rasterised at ``dpi`` and decoded from the pixels."""
+    import pypdfium2
+    import zxingcpp
+
+    doc = pypdfium2.PdfDocument(pdf)
+    found: list[str] = []
+    try:
+        for page in doc:
+            image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+            found += [r.text for r in zxingcpp.read_barcodes(
+                image, formats=zxingcpp.BarcodeFormat.QRCode)]
+    finally:
+        doc.close()
+    return found

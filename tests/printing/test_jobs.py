@@ -16,7 +16,7 @@ from flask import Flask
 from PIL import Image
 from sqlmodel import Session, select
 
-from conftest import PASSWORD, Client, World
+from conftest import PASSWORD, Client, World, decode_qr_codes
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, OrgKind, Role
 from registry.audit import AuditEvent
@@ -40,19 +40,6 @@ def _order(client: Client, world: World, batch: Batch, quantity: int = 21,
     return client.post(f"/batches/{batch.id}/labels", {
         "printer_org_id": str(world.print_org.id), "stock": stock, "quantity": str(quantity),
         "net_quantity": net})
-
-
-def _decode_pdf(pdf: bytes, dpi: int) -> list[str]:
-    doc = pypdfium2.PdfDocument(pdf)
-    found: list[str] = []
-    try:
-        for page in doc:
-            image = page.render(scale=dpi / 72, grayscale=True).to_pil()
-            found += [r.text for r in zxingcpp.read_barcodes(
-                image, formats=zxingcpp.BarcodeFormat.QRCode)]
-    finally:
-        doc.close()
-    return found
 
 
 def _public_keys(app: Flask) -> list[dict[str, Any]]:
@@ -112,7 +99,7 @@ def test_printer_pdf_decodes_to_signed_uris(app: Flask, client: Client, make_cli
     pdf = response.get_data()
     keys = _public_keys(app)
     for dpi in (300, 150):
-        uris = _decode_pdf(pdf, dpi)
+        uris = decode_qr_codes(pdf, dpi)
         serials = sorted(int(parse_uri(u).serial) for u in uris)
         assert serials == list(range(1, 25)), dpi
         for uri in uris:
@@ -147,7 +134,7 @@ def test_reprint_reissues_the_same_serials(app: Flask, client: Client, make_clie
     response = printer.post(f"/print-shop/jobs/{job.id}/reprint",
                             {"sheet_first": "2", "sheet_last": "2", "reason": "jammed"})
     assert response.status_code == 200
-    serials = sorted(int(parse_uri(u).serial) for u in _decode_pdf(response.get_data(), 200))
+    serials = sorted(int(parse_uri(u).serial) for u in decode_qr_codes(response.get_data(), 200))
     assert serials == list(range(22, 43))
     reprint = db.exec(select(Reprint)).one()
     assert (reprint.sheet_first, reprint.sheet_last, reprint.reason) == (2, 2, "jammed")
@@ -237,7 +224,7 @@ def test_preview_png_and_proof_pdf(client: Client, world: World, db: Session) ->
     assert len(decoded) == 1 and parse_uri(decoded[0]).lot == "A-LOT-1"
     proof = client.get(f"/batches/{batch.id}/labels/proof.pdf?stock=a4-2x4")
     assert proof.status_code == 200
-    assert len(_decode_pdf(proof.get_data(), 150)) == 8
+    assert len(decode_qr_codes(proof.get_data(), 150)) == 8
     assert db.exec(select(PrintJob)).all() == []  # a proof allocates nothing
     assert client.get(f"/batches/{batch.id}/labels/preview.png?stock=nope").status_code == 404
 

@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pypdfium2
-import zxingcpp
 from flask import Flask
 from sqlmodel import Session, select
 
-from conftest import Client, World
+from conftest import Client, World, decode_qr_codes
 from registry import keys
 from registry.catalog.models import Batch
 from registry.certification import Action
@@ -35,19 +33,6 @@ def approve(world: World, batch: Batch | None = None) -> Batch:
     return batch
 
 
-def decode_pdf(pdf: bytes, dpi: int = 150) -> list[str]:
-    doc = pypdfium2.PdfDocument(pdf)
-    found: list[str] = []
-    try:
-        for page in doc:
-            image = page.render(scale=dpi / 72, grayscale=True).to_pil()
-            found += [r.text for r in zxingcpp.read_barcodes(
-                image, formats=zxingcpp.BarcodeFormat.QRCode)]
-    finally:
-        doc.close()
-    return found
-
-
 def print_labels(exporter: Client, printer: Client, world: World, db: Session, batch: Batch,
                  quantity: int = 3) -> list[str]:
     """Order ``quantity`` labels as the exporter, download the PDF as the print shop, and
@@ -61,7 +46,7 @@ def print_labels(exporter: Client, printer: Client, world: World, db: Session, b
     assert job is not None
     pdf = printer.get(f"/print-shop/jobs/{job.id}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    uris = decode_pdf(pdf.get_data())
+    uris = decode_qr_codes(pdf.get_data())
     assert len(uris) == quantity
     return sorted(uris, key=lambda u: int(parse_uri(u).serial))
 
