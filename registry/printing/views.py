@@ -44,6 +44,11 @@ def _host() -> tuple[str, str]:
     return current_app.config["PUBLIC_HOST"], current_app.config["PUBLIC_SCHEME"]
 
 
+def _stock_names() -> dict[str, str]:
+    lang = str(get_locale())
+    return {s.id: s.name(lang) for s in services.stocks().values()}
+
+
 def _order_form() -> OrderForm:
     form = OrderForm()
     form.printer_org_id.choices = [(o.id, o.name) for o in services.print_shops(get_session())]
@@ -81,6 +86,7 @@ def order(batch_id: int) -> Any:
                     first=job.serial_first, last=job.serial_last), "success")
             return redirect(url_for("printing.order", batch_id=batch_id))
     return render_template("printing/order.html", batch=batch, form=form,
+                           stock_names=_stock_names(),
                            jobs=services.jobs_for_batch(db, current_user, batch),
                            can_order=services.may_order(batch),
                            product=db.get(Product, batch.product_id))
@@ -127,6 +133,7 @@ def proof_pdf(batch_id: int) -> Any:
 def jobs() -> Any:
     rows = services.jobs_for_printer(get_session(), current_user)
     return render_template("printing/jobs.html", rows=rows, reprint_form=ReprintForm(),
+                           stock_names=_stock_names(),
                            sheets={r.job.id: services.sheets_of(r.job) for r in rows},
                            rolls={r.job.id: is_roll(services.stocks()[r.job.stock])
                                   for r in rows}, action_form=ActionForm())
