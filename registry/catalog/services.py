@@ -249,7 +249,7 @@ def _editable_batch(session: Session, actor: User, batch_id: int) -> Batch:
     return batch
 
 
-def _bump(session: Session, batch: Batch, values: dict[str, Any]) -> None:
+def update_if_unchanged(session: Session, batch: Batch, values: dict[str, Any]) -> None:
     """Write ``values`` only if nobody changed the batch since we read it."""
     result = session.execute(
         update(Batch)
@@ -267,7 +267,7 @@ def update_batch(session: Session, actor: User, batch_id: int, data: BatchInput)
     before = batch_snapshot(batch)
     values = {k: (v.strip() if isinstance(v, str) else v) for k, v in asdict(data).items()}
     values["origin_province_code"] = province_of_regency(data.origin_regency_code) or ""
-    _bump(session, batch, values)
+    update_if_unchanged(session, batch, values)
     audit.record(session, actor=actor, action="batch.update", object_type="batch",
                  object_id=batch.id, before=before, after=batch_snapshot(batch))
     return batch
@@ -281,7 +281,7 @@ def submit_batch(session: Session, actor: User, batch_id: int) -> Batch:
     except TransitionError as exc:
         raise Conflict(str(exc)) from None
     before = batch_snapshot(batch)
-    _bump(session, batch, {"status": new, "submitted_at": utcnow()})
+    update_if_unchanged(session, batch, {"status": new, "submitted_at": utcnow()})
     audit.record(session, actor=actor, action="batch.submit", object_type="batch",
                  object_id=batch.id, before=before, after=batch_snapshot(batch))
     return batch

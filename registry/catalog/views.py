@@ -30,14 +30,13 @@ from registry.certification import (
     Status,
     allowed_actions,
     is_editable,
-    may_issue_labels,
 )
 from registry.db import get_session, on_commit, on_rollback
 from registry.errors import Conflict, ValidationError
 from registry.formerrors import apply_field_errors
+from registry.printing import services as printing
 from registry.review.services import decisions_for
 from registry.templating import STATUS_LABELS, batch_display
-from registry.timeutil import today
 from registry.verify import services as verify_services
 from registry.verify.views import thresholds as verify_thresholds
 
@@ -291,7 +290,7 @@ def batch_context(batch: Batch) -> dict[str, Any]:
             a.value == "submit" for a in allowed_actions(status)),
         "officer_actions": [a.value for a in allowed_actions(status) if a.value != "submit"],
         "can_label": current_user.role == Role.EXPORTER
-        and may_issue_labels(status, batch.valid_until, today()),
+        and printing.can_print(batch),
         "scans": verify_services.batch_scan_summary(db, batch, verify_thresholds()),
     }
 

@@ -61,8 +61,12 @@ def allocate_serials(session: Session, batch_id: int, count: int) -> tuple[int, 
     return new_next - count, new_next - 1
 
 
-def _labellable(batch: Batch) -> None:
-    if not may_issue_labels(Status(batch.status), batch.valid_until, today()):
+def can_print(batch: Batch) -> bool:
+    return may_issue_labels(Status(batch.status), batch.valid_until, today())
+
+
+def require_printable(batch: Batch) -> None:
+    if not can_print(batch):
         raise Conflict("labels are only issued for certified batches within their validity")
 
 
@@ -73,7 +77,7 @@ def order_job(
     if actor.role != Role.EXPORTER:
         raise Forbidden("only exporters order labels")
     batch = get_batch(session, actor, batch_id)
-    _labellable(batch)
+    require_printable(batch)
     problems = job_problems(quantity=quantity, net_quantity=net_quantity, stock=stock,
                             stocks=set(stocks()))
     shop = session.get(Organisation, printer_org_id)
@@ -127,8 +131,7 @@ def jobs_for_printer(session: Session, actor: User) -> list[JobRow]:
         .order_by(PrintJob.id.desc())  # type: ignore[union-attr]
     ).all()
     return [
-        JobRow(job, batch, product, exporter,
-               may_issue_labels(Status(batch.status), batch.valid_until, today()))
+        JobRow(job, batch, product, exporter, can_print(batch))
         for job, batch, product, exporter in rows
     ]
 
@@ -143,7 +146,7 @@ def printer_job(session: Session, actor: User, job_id: int) -> tuple[PrintJob, B
     batch = session.get(Batch, job.batch_id)
     product = session.get(Product, batch.product_id) if batch else None
     assert batch is not None and product is not None
-    _labellable(batch)
+    require_printable(batch)
     return job, batch, product
 
 
@@ -226,7 +229,3 @@ def next_free_serial(session: Session, batch_id: int) -> int:
 
 def sheets_of(job: PrintJob) -> int:
     return sheet_count(stocks()[job.stock], job.quantity)
-
-
-def may_order(batch: Batch) -> bool:
-    return may_issue_labels(Status(batch.status), batch.valid_until, today())

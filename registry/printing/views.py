@@ -20,13 +20,14 @@ from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
 from registry.auth import roles_required
 from registry.catalog import services as catalog
-from registry.catalog.models import Product
+from registry.catalog.models import Batch, Product
 from registry.db import get_session
 from registry.errors import Conflict, NotFound, ValidationError
 from registry.formerrors import apply_field_errors
 from registry.keys import signer
 from registry.printing import services
 from registry.printing.forms import OrderForm, ReprintForm
+from registry.printing.models import PrintJob
 from registry.printing.render import iter_pdf, render_pdf, render_png_preview
 from registry.printing.zpl import ZplError, is_roll, iter_zpl
 
@@ -60,7 +61,7 @@ def _order_form() -> OrderForm:
 def _source(batch_id: int, net_quantity: str) -> Any:
     db = get_session()
     batch = catalog.get_batch(db, current_user, batch_id)
-    services._labellable(batch)
+    services.require_printable(batch)
     product = db.get(Product, batch.product_id)
     host, scheme = _host()
     return batch, services.label_source(batch, product, net_quantity=net_quantity, host=host,
@@ -88,7 +89,7 @@ def order(batch_id: int) -> Any:
     return render_template("printing/order.html", batch=batch, form=form,
                            stock_names=_stock_names(),
                            jobs=services.jobs_for_batch(db, current_user, batch),
-                           can_order=services.may_order(batch),
+                           can_order=services.can_print(batch),
                            product=db.get(Product, batch.product_id))
 
 
@@ -139,24 +140,29 @@ def jobs() -> Any:
                                   for r in rows}, action_form=ActionForm())
 
 
-def _job_labels(job_id: int, kind: str) -> tuple[Any, Any, Any]:
-    db = get_session()
+def _printable_job(job_id: int) -> tuple[PrintJob, Batch, Product]:
+    """The print shop's job, or 404; 409 with a clear message once the batch lost its
+    certification."""
     try:
-        job, batch, product = services.printer_job(db, current_user, job_id)
+        return services.printer_job(get_session(), current_user, job_id)
     except Conflict:
         raise Conflict(_("This batch's certification is suspended, revoked or expired: its "
                          "labels can no longer be printed."), public=True) from None
-    services.record_download(db, current_user, job, kind)
+
+
+def _labels(job: PrintJob, batch: Batch, product: Product, first: int, last: int) -> Any:
     host, scheme = _host()
     source = services.label_source(batch, product, net_quantity=job.net_quantity, host=host,
                                    scheme=scheme)
-    return job, batch, source.labels(signer(), job.serial_first, job.serial_last)
+    return source.labels(signer(), first, last)
 
 
 @bp.route("/print-shop/jobs/<int:job_id>.pdf")
 @roles_required(Role.PRINTER)
 def download_pdf(job_id: int) -> Any:
-    job, batch, labels = _job_labels(job_id, "pdf")
+    job, batch, product = _printable_job(job_id)
+    services.record_download(get_session(), current_user, job, "pdf")
+    labels = _labels(job, batch, product, job.serial_first, job.serial_last)
     stream = iter_pdf(services.stocks()[job.stock], labels)
     return Response(stream, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="job-{job.id}-{batch.lot_code}.pdf"',
@@ -167,12 +173,12 @@ def download_pdf(job_id: int) -> Any:
 @roles_required(Role.PRINTER)
 def download_zpl(job_id: int) -> Any:
     dpi = request.args.get("dpi", 300, type=int)
-    db = get_session()
-    job, _batch, _product = services.printer_job(db, current_user, job_id)
+    job, batch, product = _printable_job(job_id)
     stock = services.stocks()[job.stock]
     if not is_roll(stock) or dpi not in (203, 300, 600):
         raise NotFound("ZPL is offered for thermal roll stocks at 203, 300 or 600 dpi")
-    job, batch, labels = _job_labels(job_id, f"zpl-{dpi}")
+    services.record_download(get_session(), current_user, job, f"zpl-{dpi}")
+    labels = _labels(job, batch, product, job.serial_first, job.serial_last)
     first = next(labels)
     try:
         head = next(iter_zpl(stock, [first], dpi=dpi))
@@ -197,7 +203,7 @@ def reprint(job_id: int) -> Any:
     if not form.validate_on_submit():
         flash(_("Choose the sheets to reprint."), "error")
         return redirect(url_for("printing.jobs"))
-    job, batch, product = services.printer_job(db, current_user, job_id)
+    job, batch, product = _printable_job(job_id)
     try:
         services.record_reprint(db, current_user, job, sheet_first=form.sheet_first.data,
                                 sheet_last=form.sheet_last.data, reason=form.reason.data or "")
@@ -205,15 +211,12 @@ def reprint(job_id: int) -> Any:
         flash(_("Choose sheets within the job (1 to %(n)s).", n=services.sheets_of(job)),
               "error")
         return redirect(url_for("printing.jobs"))
-    host, scheme = _host()
-    source = services.label_source(batch, product, net_quantity=job.net_quantity, host=host,
-                                   scheme=scheme)
     stock = services.stocks()[job.stock]
     # The same serials as on the damaged sheets, and only those: no need to sign the rest.
     first = job.serial_first + (form.sheet_first.data - 1) * stock.labels_per_sheet
     last = min(job.serial_last, job.serial_first + form.sheet_last.data
                * stock.labels_per_sheet - 1)
-    pdf = render_pdf(stock, source.labels(signer(), first, last), workers=1)
+    pdf = render_pdf(stock, _labels(job, batch, product, first, last), workers=1)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="job-{job.id}-reprint-'
                                f'{form.sheet_first.data}-{form.sheet_last.data}.pdf"',

@@ -10,7 +10,7 @@ from registry import audit
 from registry.accounts.models import Organisation, Role, User
 from registry.accounts.services import officer_province
 from registry.catalog.models import Batch, Product
-from registry.catalog.services import _bump, batch_snapshot, get_batch
+from registry.catalog.services import batch_snapshot, get_batch, update_if_unchanged
 from registry.certification import (
     OFFICER_ACTIONS,
     Action,
@@ -84,7 +84,7 @@ def decide(
     values: dict[str, object] = {"status": new, "decided_at": utcnow()}
     if action is Action.APPROVE:
         values["valid_until"] = valid_until
-    _bump(session, batch, values)
+    update_if_unchanged(session, batch, values)
     decision = Decision(
         batch_id=batch.id, officer_id=actor.id, office_id=actor.organisation_id,
         action=action, from_status=current, to_status=new,

@@ -130,13 +130,13 @@ def test_racing_officers_exactly_one_wins(app: Flask, world: World, db: Session,
     world.submit(world.batch_a, world.exporter_a)
     second = _second_ntb_officer(world)
     barrier = threading.Barrier(2, timeout=20)
-    real_bump = review._bump
+    real_bump = review.update_if_unchanged
 
     def bump_after_both_read(*args: Any, **kwargs: Any) -> None:
         barrier.wait()
         real_bump(*args, **kwargs)
 
-    monkeypatch.setattr(review, "_bump", bump_after_both_read)
+    monkeypatch.setattr(review, "update_if_unchanged", bump_after_both_read)
     outcomes: dict[str, str] = {}
 
     def officer(name: str, user_id: int, action: Action, extra: dict[str, Any]) -> None:
