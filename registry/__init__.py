@@ -34,14 +34,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "registry")
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
-    if app.config.get("PROXY_HOPS"):
-        # Behind a reverse proxy, rate limits and the scan client hash need the buyer's
-        # address, not the proxy's; trust exactly as many hops as are configured.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = int(app.config["PROXY_HOPS"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -72,4 +64,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(api_account_bp)
     app.register_blueprint(verify_bp)
+
+    from registry.verify.hotpath import LabelResolver
+
+    # Label scans are answered before Flask's request machinery (see registry.verify.hotpath).
+    resolver = app.extensions["label_resolver"] = LabelResolver(app, app.wsgi_app)
+    app.wsgi_app = resolver  # type: ignore[method-assign]
+    if app.config.get("PROXY_HOPS"):
+        # Behind a reverse proxy, rate limits and the scan client hash need the buyer's
+        # address, not the proxy's; trust exactly as many hops as are configured.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     return app

@@ -29,11 +29,19 @@ def select_locale() -> str:
             # On the public page the choice lives in the URL, so a shared link keeps it.
             session["lang"] = asked
         return asked
+    if request.blueprint == "verify":
+        # Public pages take the language from the URL or the browser only, as the label
+        # resolver in front of Flask does (registry.verify.hotpath): one label, one answer.
+        return _from_accept_language(langs)
     chosen = session.get("lang")
     if chosen in langs:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale in langs:
         return current_user.locale
+    return _from_accept_language(langs)
+
+
+def _from_accept_language(langs: list[str]) -> str:
     # Browsers send zh-CN, zh-TW, ja-JP: match on the primary language too.
     primary = [(value.split("-")[0].lower(), q) for value, q in request.accept_languages]
     for value, _q in sorted(primary, key=lambda item: -item[1]):

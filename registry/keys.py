@@ -16,10 +16,14 @@ keys_cli = AppGroup("keys", help="Label signing keys (Ed25519).")
 
 
 def keystore() -> KeyStore:
-    store = current_app.extensions.get("keystore")
+    return store_for(current_app)
+
+
+def store_for(app: Flask) -> KeyStore:
+    store = app.extensions.get("keystore")
     if store is None:
-        store = KeyStore(current_app.config["KEY_DIR"], current_app.config.get("KEY_PASSPHRASE"))
-        current_app.extensions["keystore"] = store
+        store = KeyStore(app.config["KEY_DIR"], app.config.get("KEY_PASSPHRASE"))
+        app.extensions["keystore"] = store
     return store
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "KeyStore",
     "KeyStoreError",
     "Signer",
+    "Verifier",
     "VerifyResult",
     "VerifyStatus",
     "key_id_for",
@@ -136,6 +137,7 @@ class KeyStore:
         self._signers: dict[str, Signer] = {}
         self._meta_stamp: tuple[int, int] | None = None
         self._meta: list[dict[str, Any]] = []
+        self._verifier: tuple[list[dict[str, Any]], Verifier] | None = None
 
     # -- metadata ------------------------------------------------------------------------------
 
@@ -294,6 +296,14 @@ class KeyStore:
             raise KeyStoreError(f"key file for {kid} holds a different key")
         return key
 
+    def verifier(self) -> Verifier:
+        """A verifier of the published keys, made again only when the key file changes
+        (a rotation or revocation by another process shows on the next call)."""
+        meta = self._load_meta()
+        if self._verifier is None or self._verifier[0] is not meta:
+            self._verifier = (meta, Verifier(self.public_keys()))
+        return self._verifier[1]
+
     def public_keys(self) -> list[dict[str, Any]]:
         """The published key list: kid, alg, public_key, created, retired_at, revoked_at, status."""
         return [
@@ -322,45 +332,55 @@ class VerifyResult:
         return self.status is VerifyStatus.VALID
 
 
-def _usable_keys(public_keys: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
-    keys: dict[str, Mapping[str, Any]] = {}
-    for entry in public_keys:
+class Verifier:
+    """Published keys made ready to check signatures: entries whose kid does not match their
+    key are dropped, and each key is loaded once instead of on every verification."""
+
+    def __init__(self, public_keys: Sequence[Mapping[str, Any]]) -> None:
+        self._keys: dict[str, tuple[Ed25519PublicKey | None, bool]] = {}
+        for entry in public_keys:
+            try:
+                raw = _unb64(str(entry["public_key"]))
+                kid = str(entry["kid"])
+            except (KeyError, ValueError, TypeError):
+                continue
+            # An entry whose kid does not match its key is ignored rather than trusted.
+            if len(raw) != 32 or key_id_for(raw) != kid:
+                continue
+            revoked = bool(entry.get("revoked_at")) or entry.get("status") == KeyStatus.REVOKED
+            # A key of another algorithm is known but cannot vouch for anything.
+            usable = entry.get("alg", ALGORITHM) == ALGORITHM
+            self._keys[kid] = (Ed25519PublicKey.from_public_bytes(raw) if usable else None,
+                               revoked)
+
+    def verify(self, uri_or_parsed: str | DigitalLink) -> VerifyResult:
+        """Check a label URI; never raises for bad input."""
+        if isinstance(uri_or_parsed, DigitalLink):
+            link = uri_or_parsed
+        else:
+            try:
+                link = parse_uri(uri_or_parsed)
+            except Gs1Error as exc:
+                return VerifyResult(VerifyStatus.INVALID, reason=f"malformed: {exc}")
+        if link.signature is None or link.key_id is None:
+            return VerifyResult(VerifyStatus.INVALID, link, reason="unsigned")
+        known = self._keys.get(link.key_id)
+        if known is None:
+            return VerifyResult(VerifyStatus.UNKNOWN_KEY, link, link.key_id, "key not published")
+        public, revoked = known
+        if public is None:
+            return VerifyResult(VerifyStatus.INVALID, link, link.key_id, "unsupported algorithm")
         try:
-            raw = _unb64(str(entry["public_key"]))
-            kid = str(entry["kid"])
-        except (KeyError, ValueError, TypeError):
-            continue
-        # An entry whose kid does not match its key is ignored rather than trusted.
-        if len(raw) == 32 and key_id_for(raw) == kid:
-            keys[kid] = entry
-    return keys
+            public.verify(_unb64(link.signature), link.canonical.encode())
+        except (InvalidSignature, ValueError):
+            return VerifyResult(VerifyStatus.INVALID, link, link.key_id, "bad signature")
+        if revoked:
+            return VerifyResult(VerifyStatus.REVOKED_KEY, link, link.key_id, "key revoked")
+        return VerifyResult(VerifyStatus.VALID, link, link.key_id)
 
 
 def verify_uri(
     uri_or_parsed: str | DigitalLink, public_keys: Sequence[Mapping[str, Any]]
 ) -> VerifyResult:
     """Check a label URI against published keys only; never raises for bad input."""
-    if isinstance(uri_or_parsed, DigitalLink):
-        link = uri_or_parsed
-    else:
-        try:
-            link = parse_uri(uri_or_parsed)
-        except Gs1Error as exc:
-            return VerifyResult(VerifyStatus.INVALID, reason=f"malformed: {exc}")
-    if link.signature is None or link.key_id is None:
-        return VerifyResult(VerifyStatus.INVALID, link, reason="unsigned")
-    entry = _usable_keys(public_keys).get(link.key_id)
-    if entry is None:
-        return VerifyResult(VerifyStatus.UNKNOWN_KEY, link, link.key_id, "key not published")
-    if entry.get("alg", ALGORITHM) != ALGORITHM:
-        return VerifyResult(VerifyStatus.INVALID, link, link.key_id, "unsupported algorithm")
-    try:
-        signature = _unb64(link.signature)
-        public = Ed25519PublicKey.from_public_bytes(_unb64(str(entry["public_key"])))
-        public.verify(signature, link.canonical.encode())
-    except (InvalidSignature, ValueError):
-        return VerifyResult(VerifyStatus.INVALID, link, link.key_id, "bad signature")
-    revoked = entry.get("revoked_at") or entry.get("status") == KeyStatus.REVOKED
-    if revoked:
-        return VerifyResult(VerifyStatus.REVOKED_KEY, link, link.key_id, "key revoked")
-    return VerifyResult(VerifyStatus.VALID, link, link.key_id)
+    return Verifier(public_keys).verify(uri_or_parsed)

@@ -22,6 +22,8 @@ class ScanBuffer:
         self.max_rows = max_rows
         self.max_age = max_age
         self._rows: list[dict[str, Any]] = []
+        # Clients of the buffered scans per (batch, serial): asked on every verification.
+        self._clients: dict[tuple[int, int], list[str]] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = False
@@ -34,18 +36,33 @@ class ScanBuffer:
     def add(self, row: dict[str, Any]) -> None:
         with self._lock:
             self._rows.append(row)
+            self._index(row)
             full = len(self._rows) >= self.max_rows
         if full:
             self._wake.set()
+
+    def _index(self, row: dict[str, Any]) -> None:
+        if row.get("batch_id") is not None and row.get("serial_number") is not None:
+            self._clients.setdefault((row["batch_id"], row["serial_number"]),
+                                     []).append(row["client"])
 
     def pending(self, match: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
         """Buffered rows that ``match`` (so signals count scans not yet written)."""
         with self._lock:
             return [row for row in self._rows if match(row)]
 
+    def pending_clients(self, batch_id: int, serial: int) -> tuple[str, ...]:
+        """The client of each buffered scan of one serial, so signals count scans not yet
+        written."""
+        if (batch_id, serial) not in self._clients:
+            return ()
+        with self._lock:
+            return tuple(self._clients.get((batch_id, serial), ()))
+
     def flush(self) -> int:
         with self._lock:
             rows, self._rows = self._rows, []
+            self._clients = {}
         if not rows:
             return 0
         try:
@@ -55,6 +72,9 @@ class ScanBuffer:
             # Keep the rows for the next attempt, but never grow without bound.
             with self._lock:
                 self._rows = (rows + self._rows)[-100_000:]
+                self._clients = {}
+                for row in self._rows:
+                    self._index(row)
             raise
         return len(rows)
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from verify_support import path_of, signed_labels
 
 from conftest import Client, World
-from registry.verify import views
+from registry.verify import hotpath
 from registry.verify.models import Scan
 from registry.verify.scanlog import ScanBuffer
 
@@ -80,8 +80,8 @@ def test_client_hash_rotates_daily(app: Flask, labels: list[str], db: Session,
     phone = _phone(app)
     phone.get(path_of(labels[0]))
     phone.get(path_of(labels[0]))
-    real_today = views.today()
-    monkeypatch.setattr(views, "today", lambda: real_today + dt.timedelta(days=1))
+    real_today = hotpath.today()
+    monkeypatch.setattr(hotpath, "today", lambda: real_today + dt.timedelta(days=1))
     phone.get(path_of(labels[0]))
     _phone(app, ip="198.51.100.9").get(path_of(labels[0]))
     _flush(app)

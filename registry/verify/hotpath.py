@@ -1,0 +1,308 @@
+"""Label URIs answered in front of Flask: the verification page and its JSON.
+
+Every package scanned anywhere lands here, so this path does only what a verification needs:
+parse the URI, check the signature, one database statement, the page from ``page.py``, a
+buffered scan. Flask's request machinery (context, session, CSRF, rate limiter, locale
+selector, per-header hooks) cost several times that work; none of it is needed, because the
+page has no session, no form and no user. Whatever is not a plain page or JSON request for a
+well-formed code (``linkType``, a linkset, a malformed code, a database failure) goes on to
+the Flask view, which answers it as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+from flask import Flask
+from werkzeug.datastructures import LanguageAccept, MIMEAccept
+from werkzeug.http import parse_accept_header, parse_etags
+from werkzeug.wsgi import get_host
+
+from registry import gs1
+from registry.i18n import VERIFY_LANGUAGES
+from registry.keys import store_for
+from registry.security import security_headers
+from registry.timeutil import today, utcnow
+from registry.verify import services
+from registry.verify.page import PageRenderer, label_url
+from registry.verify.rules import Thresholds
+from registry.verify.scanlog import ScanBuffer
+
+log = logging.getLogger(__name__)
+
+LINKSET = "application/linkset+json"
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+# Link previews fetch the page when a buyer shares it in a chat: not a package in a hand, and
+# counting them would make a shared genuine label look copied.
+PREVIEW_AGENTS = ("facebookexternalhit", "whatsapp", "telegrambot", "slackbot", "twitterbot",
+                  "discordbot", "linkedinbot", "skypeuripreview", "googlebot", "bingbot",
+                  "applebot", "line-poker", "kakaotalk-scrap")
+
+
+def wanted(accept_header: str) -> str:
+    """``html``, ``json`` or ``linkset`` for an Accept header."""
+    accept = parse_accept_header(accept_header, MIMEAccept)
+    best = accept.best_match(["text/html", "application/json", LINKSET])
+    # HTML only when the client names it: "application/json, text/plain, */*" (what most
+    # HTTP libraries send) wants JSON, though its */* would take a page too.
+    named_html = max((q for value, q in accept if value == "text/html"), default=0)
+    if best == LINKSET or (best == "application/json" and named_html < accept[best]):
+        return "linkset" if best == LINKSET else "json"
+    return "html"
+
+
+def language_for(accept_language: str, default: str) -> str:
+    """The page language for an Accept-Language header (zh-CN, ja-JP match on the primary)."""
+    accept = parse_accept_header(accept_language, LanguageAccept)
+    primary = [(value.split("-")[0].lower(), q) for value, q in accept]
+    for value, _q in sorted(primary, key=lambda item: -item[1]):
+        if value in VERIFY_LANGUAGES:
+            return value
+    return default
+
+
+def country_for(accept_language: str) -> str | None:
+    for value, _q in parse_accept_header(accept_language, LanguageAccept):
+        _, _, region = value.replace("_", "-").partition("-")
+        if len(region) == 2 and region.isalpha():
+            return region.upper()
+    return None
+
+
+class Memo:
+    """A small bounded memo for header values: browsers send a handful of distinct ones."""
+
+    def __init__(self, func: Callable[..., Any], size: int = 512) -> None:
+        self.func, self.size, self.items = func, size, {}  # type: ignore[var-annotated]
+
+    def __call__(self, *key: Any) -> Any:
+        try:
+            return self.items[key]
+        except KeyError:
+            if len(self.items) >= self.size:
+                self.items.clear()
+            value = self.items[key] = self.func(*key)
+            return value
+
+
+class Urls:
+    """The resolver's public URLs, built from the app's URL map once per kind."""
+
+    def __init__(self, app: Flask) -> None:
+        self._adapter = app.url_map.bind("localhost")
+        photo = self._adapter.build("verify.photo", {"product_id": 1})
+        document = self._adapter.build("verify.document", {"document_id": 1})
+        self._photo = photo.rpartition("/1/")
+        self._document = document.rpartition("/1")
+        self.keys = self._adapter.build("verify.keys")
+
+    def photo(self, product_id: int) -> str:
+        head, _mid, tail = self._photo
+        return f"{head}/{product_id}/{tail}"
+
+    def document(self, document_id: int) -> str:
+        head, _mid, tail = self._document
+        return f"{head}/{document_id}{tail}"
+
+
+class LabelResolver:
+    """WSGI middleware: answers page and JSON requests for label URIs, passes the rest on."""
+
+    def __init__(self, app: Flask, downstream: WsgiApp) -> None:
+        self.app = app
+        self.downstream = downstream
+        cfg = app.config
+        self.engine = app.extensions["engine"]
+        self.renderer = PageRenderer(app)
+        self.urls = Urls(app)
+        self.default_language = cfg.get("BABEL_DEFAULT_LOCALE", "en")
+        if self.default_language not in VERIFY_LANGUAGES:
+            self.default_language = "en"
+        self.country_header = cfg.get("COUNTRY_HEADER")  # e.g. CF-IPCountry behind a CDN
+        self.secret = str(cfg["SECRET_KEY"]).encode()
+        self.security_headers = security_headers(production=bool(cfg.get("PRODUCTION")))
+        # Tests make an app per test: a connection held per thread would outlive its database.
+        self.keep_connection = not cfg.get("TESTING")
+        self._wanted = Memo(wanted)
+        self._language = Memo(language_for)
+        self._country = Memo(country_for)
+        self._local = threading.local()
+        self._day_key: tuple[dt.date, bytes] | None = None
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """When a serial looks copied: the ``COPY_*`` settings, read as they are now."""
+        cfg = self.app.config
+        return Thresholds(
+            distinct_clients=int(cfg.get("COPY_DISTINCT_CLIENTS", 6)),
+            window=dt.timedelta(minutes=int(cfg.get("COPY_WINDOW_MINUTES", 60))),
+            scans_in_window=int(cfg.get("COPY_SCANS_IN_WINDOW", 20)),
+        )
+
+    # -- WSGI -------------------------------------------------------------------------------
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD")
+        if (method == "GET" or method == "HEAD") and environ.get("PATH_INFO", "").startswith(
+                "/01/"):
+            try:
+                answer = self.answer(environ)
+            except Exception:  # the Flask view answers (or fails) the same request properly
+                log.exception("label resolver failed; passing the request to Flask")
+                answer = None
+            if answer is not None:
+                status, headers, body = answer
+                start_response(status, headers)
+                return [] if method == "HEAD" else [body]
+        return self.downstream(environ, start_response)
+
+    def answer(self, environ: Environ) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """Status, headers and body for a page or JSON request; ``None`` for anything else."""
+        params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        if "linkType" in params:
+            return None
+        kind = self._wanted(environ.get("HTTP_ACCEPT", ""))
+        if kind == "linkset":
+            return None
+        try:
+            link = gs1.parse_uri(raw_uri(environ))
+        except gs1.Gs1Error:
+            return None
+        chosen = params.get("lang")
+        chosen = chosen if chosen in VERIFY_LANGUAGES else None
+        accept_language = environ.get("HTTP_ACCEPT_LANGUAGE", "")
+        lang = chosen or self._language(accept_language, self.default_language)
+        agent = environ.get("HTTP_USER_AGENT", "")
+        client = self.client_hash(environ.get("REMOTE_ADDR") or "", agent)
+        resolution = self.resolve(link, client)
+
+        if kind == "json":
+            host = f"{environ['wsgi.url_scheme']}://{get_host(environ)}"
+            body = self.app.json.dumps(self.json(resolution, host)).encode()
+            content_type = "application/json"
+        else:
+            body = self.renderer.render(resolution, lang, chosen=chosen).encode()
+            content_type = "text/html; charset=utf-8"
+        etag = f'"{hashlib.sha1(body, usedforsecurity=False).hexdigest()}"'
+        headers = [
+            ("Content-Type", content_type),
+            ("Vary", "Accept, Accept-Language"),
+            ("Cache-Control", "no-cache"),
+            ("Link", f'<{label_url(link, linkType="all")}>; rel="linkset"; type="{LINKSET}"'),
+            ("ETag", etag),
+            *self.security_headers,
+        ]
+        if environ.get("REQUEST_METHOD") == "GET" and not is_preview(agent):
+            self.buffer().add(services.scan_row(
+                resolution, now=utcnow(), language=lang,
+                country=self.country(environ, accept_language), mobile="Mobi" in agent,
+                client=client))
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match and parse_etags(if_none_match).contains(etag[1:-1]):
+            return "304 Not Modified", headers[1:], b""
+        headers.append(("Content-Length", str(len(body))))
+        return "200 OK", headers, body
+
+    # -- the work ---------------------------------------------------------------------------
+
+    def resolve(self, link: gs1.DigitalLink, client: str) -> services.Resolution:
+        buffer = self.buffer()
+        with self.connection() as connection:
+            return services.resolve(
+                connection, link, verifier=store_for(self.app).verifier(),
+                thresholds=self.thresholds, now=utcnow(), today=today(), client=client,
+                pending_clients=buffer.pending_clients, urls=self.urls)
+
+    def buffer(self) -> ScanBuffer:
+        buffer = self.app.extensions.get("scan_buffer")
+        if buffer is None:
+            buffer = ScanBuffer(self.engine, background=not self.app.config.get("TESTING"))
+            self.app.extensions["scan_buffer"] = buffer
+        return buffer
+
+    def connection(self) -> _Connection:
+        return _Connection(self)
+
+    def client_hash(self, address: str, agent: str) -> str:
+        """HMAC of address and browser under a key that changes daily: countable today only."""
+        day = today()
+        if self._day_key is None or self._day_key[0] != day:
+            key = hmac.new(self.secret, day.isoformat().encode(), hashlib.sha256).digest()
+            self._day_key = (day, key)
+        message = f"{address}|{agent[:200]}".encode()
+        return hmac.new(self._day_key[1], message, hashlib.sha256).hexdigest()[:16]
+
+    def country(self, environ: Environ, accept_language: str) -> str | None:
+        if self.country_header:
+            value = environ.get("HTTP_" + self.country_header.upper().replace("-", "_"), "")
+            if len(value) == 2:
+                return value.upper()
+        return self._country(accept_language)
+
+    def json(self, r: services.Resolution, host: str) -> dict[str, Any]:
+        link = r.link
+        return {
+            "verdict": r.verdict.value,
+            "signals": [s.value for s in r.signals],
+            "label": {"gtin": link.gtin, "lot": link.lot, "serial": link.serial,
+                      "key_id": link.key_id, "signature": r.signature.value},
+            "batch": r.public.model_dump(mode="json") if r.public else None,
+            "links": {"page": host + label_url(link),
+                      "linkset": host + label_url(link, linkType="all"),
+                      "keys": host + self.urls.keys},
+        }
+
+
+class _Connection:
+    """A DB-API connection for one resolution: the thread's own, kept between requests
+    (a pool checkout, and on PostgreSQL its liveness ping, cost as much as the lookup), or a
+    pooled one returned at once under tests. Any error discards it."""
+
+    def __init__(self, resolver: LabelResolver) -> None:
+        self.resolver = resolver
+        self.pooled: Any = None
+
+    def __enter__(self) -> Any:
+        local = self.resolver._local
+        pooled = getattr(local, "pooled", None) if self.resolver.keep_connection else None
+        if pooled is None:
+            pooled = self.resolver.engine.raw_connection()
+            if self.resolver.keep_connection:
+                driver = pooled.driver_connection
+                if hasattr(driver, "autocommit"):  # psycopg: every lookup sees the latest commit
+                    driver.rollback()
+                    driver.autocommit = True
+                local.pooled = pooled
+        self.pooled = pooled
+        return pooled.driver_connection
+
+    def __exit__(self, exc_type: Any, *_exc: Any) -> None:
+        if exc_type is not None:
+            self.resolver._local.pooled = None
+            self.pooled.invalidate()
+        elif not self.resolver.keep_connection:
+            self.pooled.close()
+
+
+def raw_uri(environ: Environ) -> str:
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return str(raw)
+    query = environ.get("QUERY_STRING", "")
+    path = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe="/%!&'()*+,;=:-._~")
+    return path + (f"?{query}" if query else "")
+
+
+def is_preview(agent: str) -> bool:
+    agent = agent.lower()
+    return any(bot in agent for bot in PREVIEW_AGENTS)

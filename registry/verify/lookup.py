@@ -1,0 +1,202 @@
+"""Everything a label's verification needs, in one SQL statement on a DB-API connection.
+
+Every scan of every package lands here, so the lookup is written for that: one round trip
+(on PostgreSQL each one costs more than the work inside it), no ORM objects, and statement text
+that never changes so both databases keep it prepared. Decisions, public documents and the
+serial's scan counts ride along as JSON arrays from correlated subqueries; each of them is an
+index probe on the batch (and serial).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from registry import gs1
+from registry.verify.rules import ScanStats
+
+# The statement, with the few spellings that differ between SQLite and PostgreSQL filled in.
+# ``action || ''`` keeps SQLite on the batch's own decisions: with a bare ``action =`` it may
+# walk the figures' (action, created_at) index over every approval in the registry.
+_SQL = """
+SELECT b.id, b.version, b.status, b.valid_until, b.quantity, b.unit, b.production_date,
+       b.best_before, b.origin_regency_code, b.origin_province_code, b.producer, b.hub,
+       b.destination_country, b.lot_code,
+       p.id, p.name_en, p.name_id, p.category, p.hs_code, p.photo_stored_name, o.name,
+       EXISTS (SELECT 1 FROM print_job j WHERE j.batch_id = b.id
+               AND j.serial_first <= :serial AND j.serial_last >= :serial),
+       (SELECT {agg}({arr}(d.id, d.action || '', {day}, f.name, d.reason))
+          FROM decision d LEFT JOIN organisation f ON f.id = d.office_id
+         WHERE d.batch_id = b.id AND d.action || '' IN ('approve', 'revoke', 'suspend')),
+       (SELECT {agg}({arr}(x.id, x.kind, x.sha256, x.uploaded_at))
+          FROM document x WHERE x.batch_id = b.id AND x.is_public),
+       (SELECT {arr}(count(*), count(DISTINCT s.client),
+                     count(CASE WHEN s.created_at >= :since THEN 1 END),
+                     count(CASE WHEN s.client = :client THEN 1 END))
+          FROM scan s WHERE s.batch_id = b.id AND s.serial_number = :serial)
+  FROM product p
+  JOIN batch b ON b.product_id = p.id AND b.lot_code = :lot
+  LEFT JOIN organisation o ON o.id = b.organisation_id
+ WHERE {product}
+ LIMIT 1
+"""
+_PRODUCT = {
+    # A product with a company GTIN is never labelled with a registry-issued one.
+    "registry": "p.id = :product_id AND (p.gtin IS NULL OR p.gtin = '')",
+    "company": "p.gtin = :gtin",
+}
+_DIALECT = {
+    "sqlite": {"agg": "json_group_array", "arr": "json_array",
+               "day": "substr(d.created_at, 1, 10)"},
+    "postgresql": {"agg": "json_agg", "arr": "json_build_array",
+                   "day": "to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"},
+}
+_SEEN_SQL = ("SELECT DISTINCT client FROM scan WHERE batch_id = :batch_id "
+             "AND serial_number = :serial AND client IN ({clients})")
+
+
+def _statement(dialect: str, product: str) -> str:
+    sql = _SQL.format(product=_PRODUCT[product], **_DIALECT[dialect])
+    return sql if dialect == "sqlite" else re.sub(r":(\w+)", r"%(\1)s", sql)
+
+
+STATEMENTS = {(dialect, product): _statement(dialect, product)
+              for dialect in _DIALECT for product in _PRODUCT}
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRow:
+    id: int
+    action: str
+    day: dt.date
+    office: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRow:
+    id: int
+    kind: str
+    sha256: str
+    uploaded_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class LabelRow:
+    """The batch behind a label code, whether this serial was printed, and its scans so far."""
+
+    batch_id: int
+    version: int
+    status: str
+    valid_until: dt.date | None
+    quantity: Decimal
+    unit: str
+    production_date: dt.date
+    best_before: dt.date | None
+    origin_regency_code: str
+    origin_province_code: str
+    producer: str
+    hub: str
+    destination_country: str
+    lot: str
+    product_id: int
+    name_en: str
+    name_id: str
+    category: str
+    hs_code: str
+    has_photo: bool
+    exporter: str
+    printed: bool
+    decisions: list[DecisionRow] = field(default_factory=list)
+    documents: list[DocumentRow] = field(default_factory=list)
+    stats: ScanStats = field(default_factory=ScanStats)
+
+    def latest(self, action: str) -> DecisionRow | None:
+        rows = [d for d in self.decisions if d.action == action]
+        return max(rows, key=lambda d: (d.day, d.id)) if rows else None
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _json(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def dialect_of(connection: Any) -> str:
+    return "sqlite" if type(connection).__module__.startswith("sqlite3") else "postgresql"
+
+
+def _since_param(dialect: str, since: dt.datetime) -> Any:
+    # SQLite holds timestamps as naive UTC text in SQLAlchemy's format; compare like with like.
+    if dialect == "sqlite":
+        return since.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return since
+
+
+def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: str,
+         pending_clients: tuple[str, ...] = ()) -> LabelRow | None:
+    """The label's batch and scan counts, counting this scan and ``pending_clients`` (the
+    client of each scan still in the write buffer) as well; ``None`` when no batch has this
+    GTIN and lot."""
+    dialect = dialect_of(connection)
+    if gs1.is_registry_gtin(link.gtin):
+        product, key = "registry", {"product_id": int(link.gtin[4:13])}
+    else:
+        product, key = "company", {"gtin": link.gtin}
+    serial = link.serial_number
+    params = {**key, "lot": link.lot, "serial": -1 if serial is None else serial,
+              "since": _since_param(dialect, since), "client": client}
+    cursor = connection.cursor()
+    try:
+        cursor.execute(STATEMENTS[dialect, product], params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        total, clients, recent, this_seen = _json(row[24])
+        extra = set(pending_clients) - {client}
+        seen = set()
+        if extra and serial is not None:
+            seen = _seen(cursor, dialect, row[0], serial, extra)
+        # This scan and the buffered ones are not in the table yet: count them as written.
+        stats = ScanStats(
+            total=total + len(pending_clients) + 1,
+            distinct_clients=clients + (0 if this_seen else 1) + len(extra - seen),
+            in_window=recent + len(pending_clients) + 1,
+        ) if serial is not None else ScanStats()
+    finally:
+        cursor.close()
+    return LabelRow(
+        batch_id=row[0], version=row[1], status=row[2], valid_until=_date(row[3]),
+        quantity=Decimal(str(row[4])).quantize(Decimal("0.001")), unit=row[5],
+        production_date=_date(row[6]) or dt.date.min, best_before=_date(row[7]),
+        origin_regency_code=row[8], origin_province_code=row[9], producer=row[10], hub=row[11],
+        destination_country=row[12], lot=row[13], product_id=row[14], name_en=row[15],
+        name_id=row[16], category=row[17], hs_code=row[18], has_photo=bool(row[19]),
+        exporter=row[20] or "", printed=bool(row[21]),
+        decisions=[DecisionRow(i, a, _date(d) or dt.date.min, office, reason)
+                   for i, a, d, office, reason in _json(row[22])],
+        documents=sorted((DocumentRow(i, k, h, str(u)) for i, k, h, u in _json(row[23])),
+                         key=lambda d: (d.uploaded_at, d.id)),
+        stats=stats,
+    )
+
+
+def _seen(cursor: Any, dialect: str, batch_id: int, serial: int, clients: set[str]) -> set[str]:
+    names = [f"c{n}" for n in range(len(clients))]
+    marks = ", ".join(f":{n}" if dialect == "sqlite" else f"%({n})s" for n in names)
+    sql = _SEEN_SQL.format(clients=marks)
+    if dialect != "sqlite":
+        sql = re.sub(r":(batch_id|serial)\b", r"%(\1)s", sql)
+    params = {"batch_id": batch_id, "serial": serial, **dict(zip(names, clients, strict=True))}
+    cursor.execute(sql, params)
+    return {r[0] for r in cursor.fetchall()}

@@ -1,0 +1,250 @@
+"""The verification page, in the reader's language, built without a request context.
+
+Every scan renders this page, so nothing here asks Flask-Babel per string: each language's
+words are looked up once (``Words``) and dates, numbers and country names are formatted once
+per value. The template is the ordinary Jinja template, rendered from plain values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlencode
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from flask import Flask
+from flask_babel import force_locale, get_translations
+from flask_babel import gettext as _
+from jinja2 import Template
+from markupsafe import Markup
+
+from registry import gs1
+from registry.figures.charts import locator_map
+from registry.i18n import LANGUAGE_NAMES, VERIFY_LANGUAGES
+from registry.templating import DOCUMENT_LABELS, UNIT_LABELS, country_name
+from registry.verify.rules import Signal, Verdict
+from registry.verify.services import Resolution
+
+SYMBOLS = {Verdict.GENUINE: "✓", Verdict.SUSPENDED: "!", Verdict.EXPIRED: "!",
+           Verdict.REVOKED: "✗", Verdict.NOT_GENUINE: "✗", Verdict.POSSIBLE_COPY: "⚠"}
+VERDICT_CLASS = {Verdict.GENUINE: "ok", Verdict.SUSPENDED: "warn", Verdict.EXPIRED: "warn",
+                 Verdict.REVOKED: "bad", Verdict.NOT_GENUINE: "bad", Verdict.POSSIBLE_COPY: "bad"}
+
+
+def _headlines() -> dict[Verdict, str]:
+    return {
+        Verdict.GENUINE: _("Genuine and certified"),
+        Verdict.SUSPENDED: _("Certification suspended"),
+        Verdict.REVOKED: _("Certification revoked"),
+        Verdict.EXPIRED: _("Certification expired"),
+        Verdict.NOT_GENUINE: _("Not a genuine label"),
+        Verdict.POSSIBLE_COPY: _("Possible copy"),
+    }
+
+
+def _signals() -> dict[Signal, str]:
+    return {
+        Signal.BAD_SIGNATURE: _("The code's digital signature does not match: the code was "
+                                "changed or made up."),
+        Signal.UNKNOWN_KEY: _("The code was not signed with a key of the registry."),
+        Signal.REVOKED_KEY: _("The code was signed with a key that the registry has "
+                              "withdrawn."),
+        Signal.UNKNOWN_CODE: _("The registry knows no product or batch with this code."),
+        Signal.NEVER_PRINTED: _("The registry never printed a label with this serial "
+                                "number."),
+        Signal.NOT_CERTIFIED: _("This batch was never certified."),
+    }
+
+
+def _messages() -> dict[str, str]:
+    """Sentences with a placeholder, kept untranslated-in-form until the value is known."""
+    return {
+        "genuine": _("This label was issued by the registry and the batch is certified "
+                     "until %(date)s."),
+        "suspended": _("The trade office has suspended the certification of this batch. "
+                       "Do not rely on it until it is reinstated."),
+        "revoked": _("The trade office has revoked the certification of this batch."),
+        "expired": _("The certification of this batch ended on %(date)s."),
+        "reason": _("Reason: %(reason)s"),
+        "copy": _("This code is genuine, but it has been scanned by many different people or "
+                  "far more often than one package could be. The label on your package may be "
+                  "a copy."),
+        "compare": _("Compare the details below with your package and report it if anything "
+                     "differs."),
+        "origin_caption": _("Origin: %(place)s"),
+        "origin": _("Origin"),
+        "producer": _("Producer"),
+        "production_date": _("Harvest or production date"),
+        "best_before": _("Best before"),
+        "lot": _("Lot code"),
+        "quantity": _("Batch quantity"),
+        "exporter": _("Exporter"),
+        "hub": _("Exported through"),
+        "destination": _("Destination"),
+        "office": _("Certified by"),
+        "certified_on": _("Certified on"),
+        "valid_until": _("Valid until"),
+    }
+
+
+@dataclass(frozen=True)
+class Words:
+    """One language's words for the page, looked up once."""
+
+    lang: str
+    gettext: Callable[[str], str]
+    headline: dict[Verdict, str]
+    signal: dict[Signal, str]
+    message: dict[str, str]
+    unit: dict[str, str]
+    document: dict[str, str]
+
+
+def load_words(app: Flask, lang: str) -> Words:
+    with app.test_request_context(), force_locale(lang):
+        translations = get_translations()
+        return Words(
+            lang=lang, gettext=translations.ugettext, headline=_headlines(),
+            signal=_signals(), message=_messages(),
+            unit={code: str(label) for code, label in UNIT_LABELS.items()},
+            document={code: str(label) for code, label in DOCUMENT_LABELS.items()},
+        )
+
+
+@lru_cache(maxsize=8192)
+def fmt_date(value: dt.date | None, lang: str) -> str:
+    return "—" if value is None else format_date(value, "medium", locale=lang)
+
+
+@lru_cache(maxsize=8192)
+def fmt_quantity(quantity: Decimal, unit: str, lang: str) -> str:
+    return f"{format_decimal(quantity.normalize(), locale=lang)} {unit}"
+
+
+def label_url(link: gs1.DigitalLink, **params: str) -> str:
+    """The label's own URI (path and query), keeping its signature, with ``params`` added."""
+    query = gs1.pack_signature(link.key_id, link.signature) if link.signature and \
+        link.key_id else None
+    path = gs1.canonical_path(link.gtin, link.lot, link.serial)
+    parts = [f"s={query}"] if query else []
+    parts += [f"{key}={value}" for key, value in params.items()]  # only ASCII codes are passed
+    return path + ("?" + "&".join(parts) if parts else "")
+
+
+def explanation(r: Resolution, words: Words) -> list[str]:
+    facts, say, lang = r.public, words.message, words.lang
+    lines: list[str] = []
+    if r.verdict is Verdict.GENUINE and facts:
+        lines.append(say["genuine"] % {"date": fmt_date(facts.valid_until, lang)})
+    elif r.verdict is Verdict.SUSPENDED:
+        lines.append(say["suspended"])
+        if facts and facts.suspension_reason:
+            lines.append(say["reason"] % {"reason": facts.suspension_reason})
+    elif r.verdict is Verdict.REVOKED:
+        lines.append(say["revoked"])
+        if facts and facts.revocation_reason:
+            lines.append(say["reason"] % {"reason": facts.revocation_reason})
+    elif r.verdict is Verdict.EXPIRED and facts:
+        lines.append(say["expired"] % {"date": fmt_date(facts.valid_until, lang)})
+    elif r.verdict is Verdict.POSSIBLE_COPY:
+        lines += [say["copy"], say["compare"]]
+    lines += [words.signal[s] for s in r.signals if s in words.signal]
+    return lines
+
+
+def rows(r: Resolution, words: Words) -> list[tuple[str, str]]:
+    facts, say, lang = r.public, words.message, words.lang
+    if facts is None:
+        return []
+    out = [
+        (say["origin"], f"{facts.origin_regency}, {facts.origin_province}"),
+        (say["producer"], facts.producer),
+        (say["production_date"], fmt_date(facts.production_date, lang)),
+    ]
+    if facts.best_before:
+        out.append((say["best_before"], fmt_date(facts.best_before, lang)))
+    out += [
+        (say["lot"], facts.lot),
+        (say["quantity"], fmt_quantity(Decimal(facts.quantity),
+                                       words.unit.get(facts.unit, facts.unit), lang)),
+        (say["exporter"], facts.exporter),
+        (say["hub"], facts.hub),
+        (say["destination"], country_name(facts.destination_country, lang)),
+    ]
+    if facts.certifying_office:
+        out.append((say["office"], facts.certifying_office))
+    if facts.certified_on:
+        out.append((say["certified_on"], fmt_date(facts.certified_on, lang)))
+    if facts.valid_until:
+        out.append((say["valid_until"], fmt_date(facts.valid_until, lang)))
+    return out
+
+
+class PageRenderer:
+    """Renders ``verify/page.html`` for a resolution in one of the page's languages."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._words: dict[str, Words] = {}
+        self._lock = threading.Lock()
+        self._template: Template | None = None
+        adapter = app.url_map.bind("localhost")
+        self._static = {name: adapter.build("static", {"filename": name})
+                        for name in ("verify.css", "mark.svg")}
+        self._keys_url = adapter.build("verify.keys")
+        self._report_url = adapter.build("verify.report_page")
+
+    def words(self, lang: str) -> Words:
+        words = self._words.get(lang)
+        if words is None:
+            with self._lock:
+                words = self._words[lang] = load_words(self.app, lang)
+        return words
+
+    def template(self) -> Template:
+        if self._template is None:
+            self._template = self.app.jinja_env.get_template("verify/page.html")
+        return self._template
+
+    def _url_for(self, endpoint: str, filename: str = "", **_values: Any) -> str:
+        return self._static[filename] if endpoint == "static" else self._keys_url
+
+    def render(self, r: Resolution, lang: str, *, chosen: str | None) -> str:
+        """``chosen``: the language picked in the URL, which the report link keeps."""
+        words = self.words(lang)
+        facts, link = r.public, r.link
+        report = label_url(link, lang=chosen) if chosen else label_url(link)
+        return self.template().render(
+            # What Flask would otherwise provide, without a request context.
+            _=words.gettext, url_for=self._url_for, get_flashed_messages=_no_flashes,
+            current_locale=lang,
+            languages=[(code, LANGUAGE_NAMES[code], label_url(link, lang=code))
+                       for code in VERIFY_LANGUAGES],
+            headline=words.headline[r.verdict], symbol=SYMBOLS[r.verdict],
+            verdict_class=VERDICT_CLASS[r.verdict], explanation=explanation(r, words),
+            facts=facts, link=link,
+            product_name=(facts.product_name_id if lang == "id" else facts.product_name)
+            if facts else "",
+            rows=rows(r, words),
+            documents=[(words.document.get(d.kind, d.kind), d.url) for d in facts.documents]
+            if facts else [],
+            # Drawn from the shipped geometry only: no user text reaches this markup.
+            map_svg=Markup(locator_map(facts.origin_regency_code)) if facts else None,  # noqa: S704
+            origin_caption=words.message["origin_caption"] % {
+                "place": f"{facts.origin_regency}, {facts.origin_province}"} if facts else "",
+            report_url=f"{self._report_url}?{_query(uri=report, lang=chosen)}",
+        )
+
+
+def _query(**params: str | None) -> str:
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+def _no_flashes(**_kwargs: Any) -> list[Any]:
+    return []
