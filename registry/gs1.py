@@ -243,6 +243,7 @@ def _decode_segment(name: str, segment: str) -> str:
     return validate_ai_value(name, "".join(out))
 
 
+@lru_cache(maxsize=1024)  # asked several times per verification (signature, page links)
 def canonical_path(gtin: str, lot: str, serial: str) -> str:
     """Host-independent canonical form that is signed: ``/01/{gtin14}/10/{lot}/21/{serial}``."""
     g = normalise_gtin(gtin)
@@ -268,6 +269,7 @@ def _b64decode(text: str, nbytes: int, what: str) -> bytes:
     return raw
 
 
+@lru_cache(maxsize=1024)
 def pack_signature(key_id: str, signature: str) -> str:
     """Combine key id (11 chars) and signature (86 chars) into the 96-char ``s`` value."""
     kid = _b64decode(key_id, KEY_ID_BYTES, "key id")

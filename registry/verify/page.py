@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
 from urllib.parse import urlencode
 
 from babel.dates import format_date
@@ -21,11 +20,10 @@ from babel.numbers import format_decimal
 from flask import Flask
 from flask_babel import force_locale, get_translations
 from flask_babel import gettext as _
-from jinja2 import Template
-from markupsafe import Markup
+from html import escape  # 2-3 times faster than markupsafe's on short strings
 
 from registry import gs1
-from registry.figures.charts import locator_map
+from registry.figures.charts import map_shapes
 from registry.i18n import LANGUAGE_NAMES, VERIFY_LANGUAGES
 from registry.templating import DOCUMENT_LABELS, UNIT_LABELS, country_name
 from registry.verify.rules import Signal, Verdict
@@ -104,6 +102,7 @@ class Words:
     message: dict[str, str]
     unit: dict[str, str]
     document: dict[str, str]
+    static: dict[str, str]
 
 
 def load_words(app: Flask, lang: str) -> Words:
@@ -114,6 +113,7 @@ def load_words(app: Flask, lang: str) -> Words:
             signal=_signals(), message=_messages(),
             unit={code: str(label) for code, label in UNIT_LABELS.items()},
             document={code: str(label) for code, label in DOCUMENT_LABELS.items()},
+            static=_static_words(),
         )
 
 
@@ -186,19 +186,92 @@ def rows(r: Resolution, words: Words) -> list[tuple[str, str]]:
     return out
 
 
+PAGE = """<!doctype html>
+<html lang="{lang}">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{headline} · Made in Bali–NTB–NTT</title>
+  <link rel="stylesheet" href="{css_url}">
+  <meta name="robots" content="noindex">
+</head>
+<body>
+<header>
+  <span class="mark"><img src="{mark_url}" alt="" width="28" height="28">
+    Made in Bali–NTB–NTT</span>
+  <nav aria-label="Language">{languages}</nav>
+</header>
+<main>
+<section class="verdict {verdict_class}" role="alert" aria-live="polite">
+  <p class="symbol" aria-hidden="true">{symbol}</p>
+  <h1>{headline}</h1>
+  {explanation}
+</section>
+{product}<section class="label-facts">
+  <h2>{w[this_label]}</h2>
+  <dl>
+    <dt>{w[serial]}</dt><dd>{serial}</dd>
+    <dt>{w[lot]}</dt><dd>{lot}</dd>
+    <dt>GTIN</dt><dd>{gtin}</dd>
+  </dl>
+</section>
+<p class="report"><a href="{report_url}">{w[report]}</a></p>
+<p class="small">{w[keys_note]} <a href="{keys_url}">{w[keys]}</a></p>
+</main>
+<footer><p>{w[footer]}</p></footer>
+</body>
+</html>
+"""
+CURRENT = ' aria-current="true"'
+PRODUCT = """<section class="product">
+  {photo}<h2>{name}</h2>
+  <dl>
+    {rows}
+  </dl>
+  <figure class="map"><img src="{map_url}" alt="" {map_size}>
+    <figcaption>{caption}</figcaption></figure>
+  {documents}
+</section>
+"""
+
+
+def _static_words() -> dict[str, str]:
+    """The page's fixed words, escaped once per language."""
+    return {key: str(escape(value)) for key, value in {
+        "this_label": _("This label"),
+        "serial": _("Serial number"),
+        "lot": _("Lot code"),
+        "report": _("Report a suspected fake"),
+        "keys_note": _("Each label carries a digital signature of the registry. Anyone can "
+                       "check it with the published keys:"),
+        "keys": _("registry keys"),
+        "footer": _("The joint export label of the provinces of Bali, Nusa Tenggara Barat and "
+                    "Nusa Tenggara Timur."),
+        "documents": _("Documents"),
+    }.items()}
+
+
 class PageRenderer:
-    """Renders ``verify/page.html`` for a resolution in one of the page's languages."""
+    """Renders the verification page for a resolution in one of the page's languages.
+
+    The page is assembled from ``PAGE`` with escaped values rather than through Jinja: it is
+    the one page rendered on every scan, and Jinja's generator chain cost more than all the
+    rest of a verification. Every value passes through ``escape``; ``PAGE`` holds no logic.
+    """
 
     def __init__(self, app: Flask) -> None:
         self.app = app
         self._words: dict[str, Words] = {}
         self._lock = threading.Lock()
-        self._template: Template | None = None
         adapter = app.url_map.bind("localhost")
-        self._static = {name: adapter.build("static", {"filename": name})
-                        for name in ("verify.css", "mark.svg")}
+        self._css_url = adapter.build("static", {"filename": "verify.css"})
+        self._mark_url = adapter.build("static", {"filename": "mark.svg"})
         self._keys_url = adapter.build("verify.keys")
         self._report_url = adapter.build("verify.report_page")
+        self._map_url = adapter.build("verify.origin_map", {"code": "CODE"}).replace(
+            "CODE", "{}")
+        _shapes, width, height = map_shapes()
+        self._map_size = f'width="320" height="{320 * height / width:.0f}"'  # no layout shift
 
     def words(self, lang: str) -> Words:
         words = self._words.get(lang)
@@ -207,44 +280,53 @@ class PageRenderer:
                 words = self._words[lang] = load_words(self.app, lang)
         return words
 
-    def template(self) -> Template:
-        if self._template is None:
-            self._template = self.app.jinja_env.get_template("verify/page.html")
-        return self._template
-
-    def _url_for(self, endpoint: str, filename: str = "", **_values: Any) -> str:
-        return self._static[filename] if endpoint == "static" else self._keys_url
-
     def render(self, r: Resolution, lang: str, *, chosen: str | None) -> str:
         """``chosen``: the language picked in the URL, which the report link keeps."""
         words = self.words(lang)
-        facts, link = r.public, r.link
+        link = r.link
+        headline = escape(words.headline[r.verdict])
+        own = escape(label_url(link))
+        own += "&amp;lang=" if "?" in own else "?lang="
+        languages = "".join(
+            f'<a href="{own}{code}" hreflang="{code}" lang="{code}"'
+            f'{CURRENT if code == lang else ""}>{LANGUAGE_NAMES[code]}</a>'
+            for code in VERIFY_LANGUAGES)
         report = label_url(link, lang=chosen) if chosen else label_url(link)
-        return self.template().render(
-            # What Flask would otherwise provide, without a request context.
-            _=words.gettext, url_for=self._url_for, get_flashed_messages=_no_flashes,
-            current_locale=lang,
-            languages=[(code, LANGUAGE_NAMES[code], label_url(link, lang=code))
-                       for code in VERIFY_LANGUAGES],
-            headline=words.headline[r.verdict], symbol=SYMBOLS[r.verdict],
-            verdict_class=VERDICT_CLASS[r.verdict], explanation=explanation(r, words),
-            facts=facts, link=link,
-            product_name=(facts.product_name_id if lang == "id" else facts.product_name)
-            if facts else "",
-            rows=rows(r, words),
-            documents=[(words.document.get(d.kind, d.kind), d.url) for d in facts.documents]
-            if facts else [],
-            # Drawn from the shipped geometry only: no user text reaches this markup.
-            map_svg=Markup(locator_map(facts.origin_regency_code)) if facts else None,  # noqa: S704
-            origin_caption=words.message["origin_caption"] % {
-                "place": f"{facts.origin_regency}, {facts.origin_province}"} if facts else "",
-            report_url=f"{self._report_url}?{_query(uri=report, lang=chosen)}",
+        return PAGE.format(
+            lang=lang, headline=headline, css_url=self._css_url, mark_url=self._mark_url,
+            w=words.static, languages=languages, verdict_class=VERDICT_CLASS[r.verdict],
+            symbol=SYMBOLS[r.verdict],
+            explanation="".join(f"<p>{escape(line)}</p>" for line in explanation(r, words)),
+            product=self._product(r, words), serial=escape(link.serial),
+            lot=escape(link.lot), gtin=escape(link.gtin),
+            report_url=escape(f"{self._report_url}?{_query(uri=report, lang=chosen)}"),
+            keys_url=self._keys_url,
+        )
+
+    def _product(self, r: Resolution, words: Words) -> str:
+        facts = r.public
+        if facts is None:
+            return ""
+        name = escape(facts.product_name_id if words.lang == "id" else facts.product_name)
+        photo = (f'<img src="{escape(facts.photo_url)}" alt="{name}" width="320" '
+                 f'loading="lazy">') if facts.photo_url else ""
+        documents = ""
+        if facts.documents:
+            items = "".join(f'<li><a href="{escape(d.url)}">'
+                            f"{escape(words.document.get(d.kind, d.kind))}</a></li>"
+                            for d in facts.documents)
+            documents = f"<h3>{words.static['documents']}</h3>\n  <ul>{items}</ul>"
+        place = f"{facts.origin_regency}, {facts.origin_province}"
+        return PRODUCT.format(
+            photo=photo, name=name,
+            rows="".join(f"<dt>{escape(label)}</dt><dd>{escape(value)}</dd>"
+                         for label, value in rows(r, words)),
+            map_url=escape(self._map_url.format(facts.origin_regency_code)),
+            map_size=self._map_size,
+            caption=escape(words.message["origin_caption"] % {"place": place}),
+            documents=documents,
         )
 
 
 def _query(**params: str | None) -> str:
     return urlencode({k: v for k, v in params.items() if v})
-
-
-def _no_flashes(**_kwargs: Any) -> list[Any]:
-    return []

@@ -31,9 +31,11 @@ from registry import gs1
 from registry.catalog import storage
 from registry.db import get_session
 from registry.extensions import limiter
+from registry.figures.charts import locator_map
 from registry.forms import Form
 from registry.i18n import VERIFY_LANGUAGES
 from registry.keys import keystore
+from registry.reference import regencies
 from registry.timeutil import today, utcnow
 from registry.verify import services
 from registry.verify.hotpath import LINKSET, LabelResolver, raw_uri, wanted
@@ -199,6 +201,18 @@ def report() -> Any:
                          language=str(get_locale()), client=client)
     query = urlencode({k: v for k, v in (("uri", back), ("lang", chosen), ("sent", "1")) if v})
     return redirect(f"{url_for('verify.report_page')}?{query}", 303)
+
+
+@bp.route("/verify/maps/<code>.svg")
+def origin_map(code: str) -> Any:
+    """The locator map of one regency: an image of its own, so browsers keep it across
+    scans and the verification page stays a few kilobytes."""
+    if code not in regencies():
+        abort(404)
+    response = Response(locator_map(code), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.route("/verify/documents/<int:document_id>")

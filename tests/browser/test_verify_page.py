@@ -107,10 +107,13 @@ def test_report_form_works_without_javascript(new_context: Callable[..., Any],
 
     page = _phone(new_context, "ja")
     page.goto(label_path)
-    page.locator("summary").click()  # <details> opens without any script
+    page.get_by_role("link", name="偽造の疑いを報告する").click()
     page.get_by_label("どこがおかしいですか？").fill("ホログラムがありません")
     page.get_by_role("button", name="報告を送信").click()
-    expect(page.locator(".flash")).to_contain_text("ありがとうございます")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("ありがとうございます")
+    page.get_by_role("link", name="認証結果に戻る").click()  # back to the label's verdict
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    expect(page.locator(".verdict")).to_have_class("verdict ok")
     db.expire_all()
     assert db.exec(select(FakeReport)).one().message == "ホログラムがありません"
 

@@ -10,8 +10,8 @@ import datetime as dt
 import json
 import re
 import string
-from urllib.parse import parse_qs, urlsplit
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 import pytest
@@ -546,8 +546,9 @@ def test_etag_changes_when_the_verdict_does(http: FlaskClient, quick: list[str],
 def test_page_weight_under_100_kb(http: FlaskClient, quick: list[str]) -> None:
     response = http.get(path_of(quick[0]), headers=ENGLISH)
     html = response.get_data()
-    assets = re.findall(rb'(?:href|src)="(/static/[^"]+)"', html)
+    assets = re.findall(rb'(?:href|src)="(/(?:static|verify/maps)/[^"]+)"', html)
     assert b"/static/verify.css" in assets and b"/static/mark.svg" in assets
+    assert any(asset.startswith(b"/verify/maps/") for asset in assets)  # the origin map
     total = len(html)
     for asset in set(assets):
         static = http.get(asset.decode())
