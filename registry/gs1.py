@@ -332,10 +332,22 @@ def max_uri_length() -> int:
     )
 
 
+# What a scan of one of our labels sends: the canonical path and the signature (plus perhaps the
+# page's language). Taken apart in one match; anything else goes through the full parser.
+_SCANNED = re.compile(r"/01/(\d{14})/10/([A-Za-z0-9._-]{1,20})/21/([A-Za-z0-9._-]{1,20})"
+                      r"\?s=([A-Za-z0-9_-]{96})(?:&lang=[a-z]{2})?")
+
+
 def parse_uri(uri: str) -> DigitalLink:
     """Parse a label URI (absolute, or path plus query). Raises Gs1Error and nothing else."""
     if not isinstance(uri, str):
         raise Gs1Error("URI must be a string")
+    scanned = _SCANNED.fullmatch(uri)
+    if scanned:
+        gtin, lot, serial, field = scanned.groups()
+        if gtin_check_digit(gtin[:13]) == gtin[13]:
+            key_id, signature = unpack_signature(field)
+            return DigitalLink(gtin, lot, serial, signature, key_id)
     if not uri.isascii() or any(c <= " " or c == "\x7f" for c in uri):
         raise Gs1Error("URI must be printable ASCII without spaces")
     try:

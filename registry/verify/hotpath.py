@@ -256,7 +256,7 @@ class LabelResolver:
             "signals": [s.value for s in r.signals],
             "label": {"gtin": link.gtin, "lot": link.lot, "serial": link.serial,
                       "key_id": link.key_id, "signature": r.signature.value},
-            "batch": r.public.model_dump(mode="json") if r.public else None,
+            "batch": r.public.as_json() if r.public else None,
             "links": {"page": host + label_url(link),
                       "linkset": host + label_url(link, linkType="all"),
                       "keys": host + self.urls.keys},

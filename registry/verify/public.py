@@ -1,19 +1,26 @@
-"""What the public verification page and JSON may show: a whitelist, nothing else leaks."""
+"""What the public verification page and JSON may show: a whitelist, nothing else leaks.
+
+Plain dataclasses rather than models: built on every scan from rows the lookup already typed,
+where validating them again cost as much as the page itself.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
-from sqlmodel import SQLModel
 
-
-class DocumentPublic(SQLModel):
+@dataclass(frozen=True, slots=True)
+class DocumentPublic:
     kind: str
     url: str
     sha256: str
 
 
-class BatchPublic(SQLModel):
+@dataclass(frozen=True, slots=True)
+class BatchPublic:
     product_name: str
     product_name_id: str
     category: str
@@ -38,3 +45,15 @@ class BatchPublic(SQLModel):
     revocation_reason: str | None
     suspension_reason: str | None
     documents: list[DocumentPublic]
+
+    def as_json(self) -> dict[str, Any]:
+        """JSON-ready: dates as ISO 8601 strings (see schemas/verification.schema.json)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, dt.date):
+                value = value.isoformat()
+            elif f.name == "documents":
+                value = [{"kind": d.kind, "url": d.url, "sha256": d.sha256} for d in value]
+            out[f.name] = value
+        return out

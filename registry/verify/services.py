@@ -46,8 +46,7 @@ def public_facts(row: lookup.LabelRow, *, urls: Urls, today: dt.date) -> BatchPu
     revoke = row.latest("revoke")
     suspend = row.latest("suspend")
     status = display_status(Status(row.status), row.valid_until, today)
-    # Built from rows the lookup already typed: skip validation on the hottest path.
-    return BatchPublic.model_construct(
+    return BatchPublic(
         product_name=row.name_en, product_name_id=row.name_id, category=row.category,
         hs_code=row.hs_code, photo_url=urls.photo(row.product_id) if row.has_photo else None,
         lot=row.lot, quantity=format(row.quantity.normalize(), "f"), unit=row.unit,
@@ -62,8 +61,7 @@ def public_facts(row: lookup.LabelRow, *, urls: Urls, today: dt.date) -> BatchPu
         valid_until=row.valid_until, status=status.value,
         revocation_reason=revoke.reason if revoke and status is Display.REVOKED else None,
         suspension_reason=suspend.reason if suspend and status is Display.SUSPENDED else None,
-        documents=[DocumentPublic.model_construct(kind=d.kind, sha256=d.sha256,
-                                                  url=urls.document(d.id))
+        documents=[DocumentPublic(kind=d.kind, sha256=d.sha256, url=urls.document(d.id))
                    for d in row.documents],
     )
 
