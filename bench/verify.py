@@ -590,9 +590,8 @@ def profile(workdir: Path, db_url: str, n: int) -> None:
 
     for k, v in app_env(workdir, db_url).items():
         os.environ[k] = v
-    from registry import create_app
-    from registry.keys import KeyStore
-    from registry.verify import services, views
+    from registry import create_app, gs1, signing
+    from registry.verify import hotpath, lookup, page, services
 
     app = create_app()
     client = app.test_client()
@@ -620,14 +619,13 @@ def profile(workdir: Path, db_url: str, n: int) -> None:
                 steps[label] = steps.get(label, 0.0) + time.process_time() - t0
         setattr(owner, attr, wrapper)
 
-    timed(services, "verify_uri", "signature: verify_uri (Ed25519)")
-    timed(KeyStore, "public_keys", "keystore().public_keys() (stat keys.json)")
-    timed(services, "find_batch", "find_batch (product + batch)")
-    timed(services, "was_printed", "was_printed (print_job range)")
-    timed(services, "scan_stats", "scan_stats (3 queries + buffer)")
-    timed(services, "public_facts", "public_facts (6 queries)")
-    timed(views, "render_template", "render_template (page)")
-    timed(views, "client_hash", "client_hash (2 HMAC)")
+    timed(gs1, "parse_uri", "gs1.parse_uri")
+    timed(signing.Verifier, "verify", "signature: Verifier.verify (Ed25519)")
+    timed(lookup, "find", "lookup.find (the one SQL statement)")
+    timed(services, "public_facts", "services.public_facts")
+    timed(page.PageRenderer, "render", "PageRenderer.render (page)")
+    timed(hotpath.LabelResolver, "client_hash", "client_hash (2 HMAC)")
+    timed(hotpath.LabelResolver, "answer", "LabelResolver.answer (all of it)")
 
     headers = {"Accept": HTML_ACCEPT, "User-Agent": USER_AGENT, "Accept-Language": "en"}
     for path in paths[:200]:  # warm: compile templates, load catalogues, fill caches

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from argon2 import PasswordHasher
@@ -392,6 +392,11 @@ ROUTES: tuple[Route, ...] = (
     Route("verify.resolver_description", "GET", lambda s: "/.well-known/gs1resolver",
           _all(200), public=True),
     Route("verify.keys", "GET", lambda s: "/.well-known/registry-keys.json", _all(200),
+          public=True),
+    Route("verify.report_page", "GET",
+          lambda s: "/verify/report?" + urlencode({"uri": s.label_path}), _all(200),
+          public=True, state="approved"),
+    Route("verify.origin_map", "GET", lambda s: "/verify/maps/52.04.svg", _all(200),
           public=True),
     Route("verify.report", "POST", lambda s: "/verify/report", _all(303), public=True,
           writes=frozenset(ACTORS), state="approved",

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from html import escape  # 2-3 times faster than markupsafe's on short strings
 from urllib.parse import urlencode
 
 from babel.dates import format_date
@@ -20,7 +21,6 @@ from babel.numbers import format_decimal
 from flask import Flask
 from flask_babel import force_locale, get_translations
 from flask_babel import gettext as _
-from html import escape  # 2-3 times faster than markupsafe's on short strings
 
 from registry import gs1
 from registry.figures.charts import map_shapes
@@ -123,8 +123,8 @@ def fmt_date(value: dt.date | None, lang: str) -> str:
 
 
 @lru_cache(maxsize=8192)
-def fmt_quantity(quantity: Decimal, unit: str, lang: str) -> str:
-    return f"{format_decimal(quantity.normalize(), locale=lang)} {unit}"
+def fmt_quantity(quantity: str, unit: str, lang: str) -> str:
+    return f"{format_decimal(Decimal(quantity).normalize(), locale=lang)} {unit}"
 
 
 def label_url(link: gs1.DigitalLink, **params: str) -> str:
@@ -171,8 +171,8 @@ def rows(r: Resolution, words: Words) -> list[tuple[str, str]]:
         out.append((say["best_before"], fmt_date(facts.best_before, lang)))
     out += [
         (say["lot"], facts.lot),
-        (say["quantity"], fmt_quantity(Decimal(facts.quantity),
-                                       words.unit.get(facts.unit, facts.unit), lang)),
+        (say["quantity"], fmt_quantity(facts.quantity, words.unit.get(facts.unit, facts.unit),
+                                       lang)),
         (say["exporter"], facts.exporter),
         (say["hub"], facts.hub),
         (say["destination"], country_name(facts.destination_country, lang)),

@@ -609,3 +609,14 @@ def test_verdicts_are_translated_in_every_language(app: Flask, quick: list[str],
         assert _headline(html) == headline
         assert "Report a suspected fake" not in html
         assert "This label" not in html
+
+
+def test_origin_map_is_a_cacheable_image(http: FlaskClient) -> None:
+    response = http.get("/verify/maps/52.04.svg")
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    assert response.get_data(as_text=True).startswith("<svg")
+    assert "max-age=86400" in response.headers["Cache-Control"]
+    again = http.get("/verify/maps/52.04.svg", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+    assert http.get("/verify/maps/99.99.svg").status_code == 404
