@@ -1,15 +1,15 @@
 """The verification page, in the reader's language, built without a request context.
 
 Every scan renders this page, so nothing here asks Flask-Babel per string: each language's
-words are looked up once (``Words``) and dates, numbers and country names are formatted once
-per value. The template is the ordinary Jinja template, rendered from plain values.
+words are looked up once (``Words``, through Flask-Babel and the same catalogues as every other
+page) and dates, numbers and country names are formatted once per value. The HTML is ``PAGE``
+and ``PRODUCT`` below, filled with escaped values (see ``PageRenderer``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import Flask
-from flask_babel import force_locale, get_translations
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from registry import gs1
@@ -61,7 +61,7 @@ def _signals() -> dict[Signal, str]:
 
 
 def _messages() -> dict[str, str]:
-    """Sentences with a placeholder, kept untranslated-in-form until the value is known."""
+    """Row labels, and sentences whose placeholder is filled once the value is known."""
     return {
         "genuine": _("This label was issued by the registry and the batch is certified "
                      "until %(date)s."),
@@ -96,7 +96,6 @@ class Words:
     """One language's words for the page, looked up once."""
 
     lang: str
-    gettext: Callable[[str], str]
     headline: dict[Verdict, str]
     signal: dict[Signal, str]
     message: dict[str, str]
@@ -107,9 +106,8 @@ class Words:
 
 def load_words(app: Flask, lang: str) -> Words:
     with app.test_request_context(), force_locale(lang):
-        translations = get_translations()
         return Words(
-            lang=lang, gettext=translations.ugettext, headline=_headlines(),
+            lang=lang, headline=_headlines(),
             signal=_signals(), message=_messages(),
             unit={code: str(label) for code, label in UNIT_LABELS.items()},
             document={code: str(label) for code, label in DOCUMENT_LABELS.items()},
@@ -255,8 +253,9 @@ class PageRenderer:
     """Renders the verification page for a resolution in one of the page's languages.
 
     The page is assembled from ``PAGE`` with escaped values rather than through Jinja: it is
-    the one page rendered on every scan, and Jinja's generator chain cost more than all the
-    rest of a verification. Every value passes through ``escape``; ``PAGE`` holds no logic.
+    the one page rendered on every scan, and rendering it through Jinja's generator chain cost
+    as much as the whole database lookup. Every value passes through ``escape``; ``PAGE``
+    holds no logic.
     """
 
     def __init__(self, app: Flask) -> None:
