@@ -125,13 +125,15 @@ def fmt_quantity(quantity: str, unit: str, lang: str) -> str:
     return f"{format_decimal(Decimal(quantity).normalize(), locale=lang)} {unit}"
 
 
-def label_url(link: gs1.DigitalLink, **params: str) -> str:
-    """The label's own URI (path and query), keeping its signature, with ``params`` added."""
+def label_url(link: gs1.DigitalLink, **params: str | None) -> str:
+    """The label's own URI (path and query), keeping its signature, with ``params`` added
+    (those given as ``None`` are left out)."""
     query = gs1.pack_signature(link.key_id, link.signature) if link.signature and \
         link.key_id else None
     path = gs1.canonical_path(link.gtin, link.lot, link.serial)
     parts = [f"s={query}"] if query else []
-    parts += [f"{key}={value}" for key, value in params.items()]  # only ASCII codes are passed
+    parts += [f"{key}={value}" for key, value in params.items()
+              if value is not None]  # only ASCII codes are passed
     return path + ("?" + "&".join(parts) if parts else "")
 
 
@@ -290,7 +292,7 @@ class PageRenderer:
             f'<a href="{own}{code}" hreflang="{code}" lang="{code}"'
             f'{CURRENT if code == lang else ""}>{LANGUAGE_NAMES[code]}</a>'
             for code in VERIFY_LANGUAGES)
-        report = label_url(link, lang=chosen) if chosen else label_url(link)
+        report = label_url(link, lang=chosen)
         return PAGE.format(
             lang=lang, headline=headline, css_url=self._css_url, mark_url=self._mark_url,
             w=words.static, languages=languages, verdict_class=VERDICT_CLASS[r.verdict],

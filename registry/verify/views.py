@@ -171,7 +171,7 @@ def _report_link() -> gs1.DigitalLink:
 def report_page() -> Any:
     link = _report_link()
     chosen = _chosen_language()
-    back = label_url(link, lang=chosen) if chosen else label_url(link)
+    back = label_url(link, lang=chosen)
     form = ReportForm(uri=back)
     sent = request.args.get("sent") == "1"
     return render_template("verify/report.html", form=form, back=back, sent=sent, link=link,
@@ -184,7 +184,7 @@ def report() -> Any:
     form = ReportForm()
     link = _report_link()
     chosen = _chosen_language()
-    back = label_url(link, lang=chosen) if chosen else label_url(link)
+    back = label_url(link, lang=chosen)
     if not form.validate_on_submit():
         return render_template("verify/report.html", form=form, back=back, sent=False,
                                link=link, action=url_for("verify.report", lang=chosen),
