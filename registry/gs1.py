@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -108,10 +108,23 @@ class DigitalLink:
     serial: str
     signature: str | None = None  # 86 characters base64url, no padding
     key_id: str | None = None  # 11 characters base64url, no padding
+    # Known already when the scanned URI was canonical (the usual case): saves building them
+    # again on every scan. Never part of equality.
+    known_path: str | None = field(default=None, compare=False, repr=False)
+    known_field: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def canonical(self) -> str:
-        return canonical_path(self.gtin, self.lot, self.serial)
+        return self.known_path or canonical_path(self.gtin, self.lot, self.serial)
+
+    @property
+    def signature_field(self) -> str | None:
+        """The ``s`` value (key id and signature), or None for an unsigned link."""
+        if self.known_field:
+            return self.known_field
+        if self.signature and self.key_id:
+            return pack_signature(self.key_id, self.signature)
+        return None
 
     @property
     def serial_number(self) -> int | None:
@@ -130,7 +143,7 @@ def gtin_check_digit(body: str) -> str:
     if not (isinstance(body, str) and _DIGITS.fullmatch(body) and len(body) in (7, 11, 12, 13)):
         raise Gs1Error(f"GTIN body must be 7, 11, 12 or 13 digits, got {body!r}")
     # Weights 3,1,3,1... run from the rightmost body digit leftwards.
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    total = 3 * sum(map(int, body[-1::-2])) + sum(map(int, body[-2::-2]))
     return str(-total % 10)
 
 
@@ -344,10 +357,13 @@ def parse_uri(uri: str) -> DigitalLink:
         raise Gs1Error("URI must be a string")
     scanned = _SCANNED.fullmatch(uri)
     if scanned:
-        gtin, lot, serial, field = scanned.groups()
+        gtin, lot, serial, packed = scanned.groups()
         if gtin_check_digit(gtin[:13]) == gtin[13]:
-            key_id, signature = unpack_signature(field)
-            return DigitalLink(gtin, lot, serial, signature, key_id)
+            key_id, signature = unpack_signature(packed)
+            # Lot and serial in the pattern's characters need no escaping: this is the
+            # canonical path, and unpack_signature accepted only a canonical field.
+            path = f"/01/{gtin}/10/{lot}/21/{serial}"
+            return DigitalLink(gtin, lot, serial, signature, key_id, path, packed)
     if not uri.isascii() or any(c <= " " or c == "\x7f" for c in uri):
         raise Gs1Error("URI must be printable ASCII without spaces")
     try:

@@ -149,7 +149,8 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
     client of each scan still in the write buffer) as well; ``None`` when no batch has this
     GTIN and lot."""
     dialect = dialect_of(connection)
-    if gs1.is_registry_gtin(link.gtin):
+    # A parsed link's GTIN is already checked and 14 digits long.
+    if link.gtin.startswith(gs1.REGISTRY_GTIN_PREFIX):
         product, key = "registry", {"product_id": int(link.gtin[4:13])}
     else:
         product, key = "company", {"gtin": link.gtin}

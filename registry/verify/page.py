@@ -128,13 +128,11 @@ def fmt_quantity(quantity: str, unit: str, lang: str) -> str:
 def label_url(link: gs1.DigitalLink, **params: str | None) -> str:
     """The label's own URI (path and query), keeping its signature, with ``params`` added
     (those given as ``None`` are left out)."""
-    query = gs1.pack_signature(link.key_id, link.signature) if link.signature and \
-        link.key_id else None
-    path = gs1.canonical_path(link.gtin, link.lot, link.serial)
-    parts = [f"s={query}"] if query else []
+    packed = link.signature_field
+    parts = [f"s={packed}"] if packed else []
     parts += [f"{key}={value}" for key, value in params.items()
               if value is not None]  # only ASCII codes are passed
-    return path + ("?" + "&".join(parts) if parts else "")
+    return link.canonical + ("?" + "&".join(parts) if parts else "")
 
 
 def explanation(r: Resolution, words: Words) -> list[str]:
