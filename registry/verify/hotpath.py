@@ -138,16 +138,19 @@ class LabelResolver:
         self._country = Memo(country_for)
         self._local = threading.local()
         self._day_key: tuple[dt.date, bytes] | None = None
+        self._thresholds: tuple[tuple[Any, ...], Thresholds] | None = None
 
     @property
     def thresholds(self) -> Thresholds:
         """When a serial looks copied: the ``COPY_*`` settings, read as they are now."""
         cfg = self.app.config
-        return Thresholds(
-            distinct_clients=int(cfg.get("COPY_DISTINCT_CLIENTS", 6)),
-            window=dt.timedelta(minutes=int(cfg.get("COPY_WINDOW_MINUTES", 60))),
-            scans_in_window=int(cfg.get("COPY_SCANS_IN_WINDOW", 20)),
-        )
+        key = (cfg.get("COPY_DISTINCT_CLIENTS", 6), cfg.get("COPY_WINDOW_MINUTES", 60),
+               cfg.get("COPY_SCANS_IN_WINDOW", 20))
+        if self._thresholds is None or self._thresholds[0] != key:
+            self._thresholds = (key, Thresholds(
+                distinct_clients=int(key[0]), window=dt.timedelta(minutes=int(key[1])),
+                scans_in_window=int(key[2])))
+        return self._thresholds[1]
 
     # -- WSGI -------------------------------------------------------------------------------
 
@@ -168,7 +171,7 @@ class LabelResolver:
 
     def answer(self, environ: Environ) -> tuple[str, list[tuple[str, str]], bytes] | None:
         """Status, headers and body for a page or JSON request; ``None`` for anything else."""
-        params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
+        params = query_params(environ.get("QUERY_STRING", ""))
         if "linkType" in params:
             return None
         kind = self._wanted(environ.get("HTTP_ACCEPT", ""))
@@ -185,20 +188,22 @@ class LabelResolver:
         agent = environ.get("HTTP_USER_AGENT", "")
         client = self.client_hash(environ.get("REMOTE_ADDR") or "", agent)
         resolution = self.resolve(link, client)
+        own = label_url(link)
+        linkset = f"{own}&linkType=all" if "?" in own else f"{own}?linkType=all"
 
         if kind == "json":
             host = f"{environ['wsgi.url_scheme']}://{get_host(environ)}"
-            body = self.app.json.dumps(self.json(resolution, host)).encode()
+            body = self.app.json.dumps(self.json(resolution, host, own, linkset)).encode()
             content_type = "application/json"
         else:
-            body = self.renderer.render(resolution, lang, chosen=chosen).encode()
+            body = self.renderer.render(resolution, lang, chosen=chosen, own=own).encode()
             content_type = "text/html; charset=utf-8"
         etag = f'"{hashlib.sha1(body, usedforsecurity=False).hexdigest()}"'
         headers = [
             ("Content-Type", content_type),
             ("Vary", "Accept, Accept-Language"),
             ("Cache-Control", "no-cache"),
-            ("Link", f'<{label_url(link, linkType="all")}>; rel="linkset"; type="{LINKSET}"'),
+            ("Link", f'<{linkset}>; rel="linkset"; type="{LINKSET}"'),
             ("ETag", etag),
             *self.security_headers,
         ]
@@ -249,7 +254,7 @@ class LabelResolver:
                 return value.upper()
         return self._country(accept_language)
 
-    def json(self, r: services.Resolution, host: str) -> dict[str, Any]:
+    def json(self, r: services.Resolution, host: str, own: str, linkset: str) -> dict[str, Any]:
         link = r.link
         return {
             "verdict": r.verdict.value,
@@ -257,8 +262,7 @@ class LabelResolver:
             "label": {"gtin": link.gtin, "lot": link.lot, "serial": link.serial,
                       "key_id": link.key_id, "signature": r.signature.value},
             "batch": r.public.as_json() if r.public else None,
-            "links": {"page": host + label_url(link),
-                      "linkset": host + label_url(link, linkType="all"),
+            "links": {"page": host + own, "linkset": host + linkset,
                       "keys": host + self.urls.keys},
         }
 
@@ -292,6 +296,14 @@ class _Connection:
             self.pooled.invalidate()
         elif not self.resolver.keep_connection:
             self.pooled.close()
+
+
+def query_params(query: str) -> dict[str, str]:
+    """The query's parameters (the last of repeated ones, as ``parse_qsl`` into a dict)."""
+    if "%" in query or "+" in query:
+        return dict(parse_qsl(query, keep_blank_values=True))
+    # A scanned label's query is plain ``s=...`` (and maybe ``lang=``): nothing to decode.
+    return dict(part.partition("=")[::2] for part in query.split("&") if part)
 
 
 def raw_uri(environ: Environ) -> str:

@@ -14,6 +14,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from registry import gs1
@@ -120,6 +121,9 @@ class LabelRow:
         return max(rows, key=lambda d: (d.day, d.id)) if rows else None
 
 
+_MILLI = Decimal("0.001")
+
+
 def _date(value: Any) -> dt.date | None:
     if value is None or isinstance(value, dt.date):
         return value
@@ -137,10 +141,14 @@ def dialect_of(connection: Any) -> str:
 
 
 def _since_param(dialect: str, since: dt.datetime) -> Any:
+    # Whole seconds are precise enough for an hour's window, and let the text be reused.
+    return _since_text(since.replace(microsecond=0)) if dialect == "sqlite" else since
+
+
+@lru_cache(maxsize=4)
+def _since_text(since: dt.datetime) -> str:
     # SQLite holds timestamps as naive UTC text in SQLAlchemy's format; compare like with like.
-    if dialect == "sqlite":
-        return since.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return since
+    return since.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: str,
@@ -178,7 +186,7 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
         cursor.close()
     return LabelRow(
         batch_id=row[0], version=row[1], status=row[2], valid_until=_date(row[3]),
-        quantity=Decimal(str(row[4])).quantize(Decimal("0.001")), unit=row[5],
+        quantity=Decimal(str(row[4])).quantize(_MILLI), unit=row[5],
         production_date=_date(row[6]) or dt.date.min, best_before=_date(row[7]),
         origin_regency_code=row[8], origin_province_code=row[9], producer=row[10], hub=row[11],
         destination_country=row[12], lot=row[13], product_id=row[14], name_en=row[15],
