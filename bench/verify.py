@@ -44,6 +44,7 @@ import datetime as dt
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -422,6 +423,19 @@ class Server:
                                      start_new_session=True)
         self._wait_ready(ready_path)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by this server's processes (Linux /proc)."""
+        total = 0
+        pids = [self.proc.pid]
+        with contextlib.suppress(OSError):
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+            pids += [int(c) for c in children.split()]
+        for pid in pids:
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+                total += int(stat[11]) + int(stat[12])  # utime, stime (fields 14, 15)
+        return total / os.sysconf("SC_CLK_TCK")
+
     def _wait_ready(self, path: str) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -480,6 +494,8 @@ class Result:
     errors: int
     requests: int
     load: float = 0.0  # 1-minute load average at the end of the run (other work on the machine)
+    server_us: float = 0.0  # the server's CPU time per request (master and workers)
+    wrk_us: float = 0.0  # wrk's CPU time per request
 
 
 def run_wrk(url: str, uris: Path, *, seconds: float, threads: int, connections: int,
@@ -489,14 +505,18 @@ def run_wrk(url: str, uris: Path, *, seconds: float, threads: int, connections: 
     for h in headers:
         cmd += ["-H", h]
     cmd += [url, "--", str(uris)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no figures:\n{out.stdout}\n{out.stderr}")
     d = json.loads(line.removeprefix("WRK_JSON "))
     errors = d["connect"] + d["read"] + d["write"] + d["status"] + d["timeout"]
     return Result(label, d["requests"] / (d["duration_us"] / 1e6), d["p50_us"] / 1000,
-                  d["p99_us"] / 1000, errors, d["requests"], os.getloadavg()[0])
+                  d["p99_us"] / 1000, errors, d["requests"], os.getloadavg()[0],
+                  wrk_us=1e6 * wrk_cpu / max(1, d["requests"]))
 
 
 def smoke(url: str, uris: Path, n: int = 200) -> dict[str, int]:
@@ -515,6 +535,31 @@ def smoke(url: str, uris: Path, n: int = 200) -> dict[str, int]:
         if resp.status != 200 or "text/html" not in resp.headers.get("Content-Type", ""):
             raise RuntimeError("the verification page did not answer HTML")
     return verdicts
+
+
+def prepare_run(db_url: str, preloaded_scans: int) -> None:
+    """Every run starts from the loaded registry: the schema brought to the latest migration
+    (a kept load may predate one) and the scans that earlier runs recorded removed. Without
+    the second, each run would find the same serials scanned more often than the last, until
+    every page says "possible copy" and the figures measure that instead of a first scan."""
+    from sqlalchemy import create_engine, text
+
+    from registry.migrate import upgrade
+
+    upgrade(db_url)
+    url = db_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        removed = conn.execute(text("DELETE FROM scan WHERE id > :n"),
+                               {"n": preloaded_scans}).rowcount
+    if url.startswith("sqlite"):
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    else:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE scan")
+    engine.dispose()
+    log(f"{url.split(':')[0]}: schema at head; {removed:,} scans of earlier runs removed")
 
 
 def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespace
@@ -544,7 +589,10 @@ def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespa
             kw = dict(threads=args.threads, connections=args.connections,
                       headers=headers + common)
             run_wrk(url, paths, seconds=args.warmup, label=label, **kw)
+            server = app if url == app.url else hello
+            cpu0 = server.cpu_seconds()
             result = run_wrk(url, paths, seconds=args.duration, label=label, **kw)
+            result.server_us = 1e6 * (server.cpu_seconds() - cpu0) / max(1, result.requests)
             log(f"{name}: {label}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, "
                 f"p99 {result.p99_ms:.1f} ms, {result.errors} errors, load {result.load:.1f}")
             results.append(result)
@@ -561,7 +609,7 @@ def print_table(all_results: dict[str, list[Result]], args: argparse.Namespace) 
           f"{args.workers} sync workers; wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration:g}s (after {args.warmup:g}s warm-up); {os.cpu_count()} cores")
     head = f"{'database':<11}{'endpoint':<27}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}" \
-           f"{'vs bare':>9}{'errors':>8}{'load':>6}"
+           f"{'vs bare':>9}{'errors':>8}{'load':>6}{'server µs':>11}{'wrk µs':>8}"
     print(head)
     print("-" * len(head))
     for db, results in all_results.items():
@@ -571,10 +619,11 @@ def print_table(all_results: dict[str, list[Result]], args: argparse.Namespace) 
             # wrk keeps no latency for requests that timed out (--timeout 5s): say so.
             p50, p99 = (f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}") if r.p99_ms else (">5000", ">5000")
             print(f"{db:<11}{r.label:<27}{r.rps:>9,.0f}{p50:>9}{p99:>9}"
-                  f"{ratio:>9}{r.errors:>8}{r.load:>6.1f}")
+                  f"{ratio:>9}{r.errors:>8}{r.load:>6.1f}{r.server_us:>11.0f}{r.wrk_us:>8.0f}")
     print("Target (issue 4): verification page >= 60 % of the bare route, p99 <= 25 ms. "
           "load: the machine's 1-minute load average after the run (2 cores: >2 means other "
-          "work competed for the CPU).")
+          "work competed for the CPU). server µs, wrk µs: CPU time a request of the gunicorn "
+          "processes and of wrk, which share the machine's cores.")
 
 
 # ---------------------------------------------------------------------------------- profile
@@ -683,7 +732,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--gtin-share", type=float, default=0.2,
                    help="products with a company GTIN (the rest: registry-issued)")
     p.add_argument("--scans", type=int, default=1_000_000, help="earlier scans to preload")
-    p.add_argument("--uris", type=int, default=20_000)
+    p.add_argument("--uris", type=int, default=200_000,
+                   help="signed URIs to request at random (enough that a serial is scanned "
+                        "about once a run, as a package is; see prepare_run)")
     p.add_argument("--duration", type=float, default=20)
     p.add_argument("--warmup", type=float, default=3)
     p.add_argument("--threads", type=int, default=2)
@@ -741,15 +792,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log(f"PostgreSQL {PG_DB} loaded in {time.perf_counter() - t0:.0f} s")
             meta_path.write_text(json.dumps({
                 "batches": args.batches, "serials_per_batch": args.serials_per_batch,
-                "serials": plan.total_serials, "sqlite": do_sqlite, "postgres": do_pg}))
+                "serials": plan.total_serials, "sqlite": do_sqlite, "postgres": do_pg,
+                "scans": args.scans}))
             del plan
 
         all_results: dict[str, list[Result]] = {}
         if not args.no_http:
+            preloaded = json.loads(meta_path.read_text()).get("scans", args.scans)
             if do_sqlite:
+                prepare_run(f"sqlite:///{sqlite_path}", preloaded)
                 all_results["SQLite"] = bench_database("sqlite", f"sqlite:///{sqlite_path}",
                                                        workdir, args)
             if do_pg:
+                prepare_run(pg_url(), preloaded)
                 all_results["PostgreSQL"] = bench_database("postgres", pg_url(), workdir, args)
             print_table(all_results, args)
         if args.profile:

@@ -38,11 +38,13 @@ class Batch(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("organisation_id", "lot_code", name="uq_batch_org_lot"),
         Index("ix_batch_status_origin", "status", "origin_province_code"),
+        # A label names product and lot: one index probe finds its batch (0008).
+        Index("ix_batch_product_lot", "product_id", "lot_code"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
-    product_id: int = Field(foreign_key="product.id", index=True)
+    product_id: int = Field(foreign_key="product.id")
     lot_code: str = Field(max_length=20)
     quantity: Decimal = Field(sa_column=Column(Numeric(14, 3), nullable=False))
     unit: str = Field(max_length=8)
