@@ -245,7 +245,7 @@ class LabelResolver:
             key = hmac.new(self.secret, day.isoformat().encode(), hashlib.sha256).digest()
             self._day_key = (day, key)
         message = f"{address}|{agent[:200]}".encode()
-        return hmac.new(self._day_key[1], message, hashlib.sha256).hexdigest()[:16]
+        return hmac.digest(self._day_key[1], message, "sha256").hex()[:16]
 
     def country(self, environ: Environ, accept_language: str) -> str | None:
         if self.country_header:

@@ -16,7 +16,6 @@ class Scan(SQLModel, table=True):
     __table_args__ = (
         # A serial's scan counts from the index alone, on every verification (lookup.py, 0008).
         Index("ix_scan_serial_seen", "batch_id", "serial_number", "created_at", "client"),
-        Index("ix_scan_created", "created_at"),
         # Scans of a period by verdict, country and language from the index alone (figures, 0006).
         Index("ix_scan_figures", "created_at", "verdict", "country", "language", "batch_id"),
     )
