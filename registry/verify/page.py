@@ -157,7 +157,7 @@ def explanation(r: Resolution, words: Words) -> list[str]:
     facts, say, lang = r.public, words.message, words.lang
     lines: list[str] = []
     if r.verdict is Verdict.GENUINE and facts:
-        lines.append(say["genuine"] % {"date": escape(fmt_date(facts.valid_until, lang))})
+        lines.append(say["genuine"] % {"date": fmt_date(facts.valid_until, lang)})
     elif r.verdict is Verdict.SUSPENDED:
         lines.append(say["suspended"])
         if facts and facts.suspension_reason:
@@ -167,7 +167,7 @@ def explanation(r: Resolution, words: Words) -> list[str]:
         if facts and facts.revocation_reason:
             lines.append(say["reason"] % {"reason": escape(facts.revocation_reason)})
     elif r.verdict is Verdict.EXPIRED and facts:
-        lines.append(say["expired"] % {"date": escape(fmt_date(facts.valid_until, lang))})
+        lines.append(say["expired"] % {"date": fmt_date(facts.valid_until, lang)})
     elif r.verdict is Verdict.POSSIBLE_COPY:
         lines += [say["copy"], say["compare"]]
     lines += [words.signal[s] for s in r.signals if s in words.signal]
@@ -188,8 +188,8 @@ def rows(r: Resolution, words: Words) -> list[tuple[str, str]]:
         out.append((say["best_before"], fmt_date(facts.best_before, lang)))
     out += [
         (say["lot"], escape(facts.lot)),
-        (say["quantity"], fmt_quantity(facts.quantity, words.unit.get(facts.unit, facts.unit),
-                                       lang)),
+        (say["quantity"], fmt_quantity(facts.quantity,
+                                       words.unit.get(facts.unit) or escape(facts.unit), lang)),
         (say["exporter"], escape(facts.exporter)),
         (say["hub"], escape(facts.hub)),
         (say["destination"], escape(country_name(facts.destination_country, lang))),
