@@ -35,7 +35,8 @@ SELECT b.id, b.version, b.status, b.valid_until, b.quantity, b.unit, b.productio
          WHERE d.batch_id = b.id AND d.action || '' IN ('approve', 'revoke', 'suspend')),
        (SELECT {agg}({arr}(x.id, x.kind, x.sha256, x.uploaded_at))
           FROM document x WHERE x.batch_id = b.id AND x.is_public),
-       (SELECT {arr}(count(*), count(DISTINCT s.client),
+       (SELECT {arr}(count(*), count(DISTINCT CASE WHEN s.created_at >= :day_start
+                                                 THEN s.client END),
                      count(CASE WHEN s.created_at >= :since THEN 1 END),
                      count(CASE WHEN s.client = :client THEN 1 END))
           FROM scan s WHERE s.batch_id = b.id AND s.serial_number = :serial)
@@ -152,10 +153,14 @@ def _since_text(since: dt.datetime) -> str:
 
 
 def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: str,
-         pending_clients: tuple[str, ...] = ()) -> LabelRow | None:
+         pending_clients: tuple[str, ...] = (), day_start: dt.datetime | None = None
+         ) -> LabelRow | None:
     """The label's batch and scan counts, counting this scan and ``pending_clients`` (the
     client of each scan still in the write buffer) as well; ``None`` when no batch has this
-    GTIN and lot."""
+    GTIN and lot.
+
+    Distinct clients are counted from ``day_start`` on (default: ``since``): a client hash
+    changes every day, so one buyer scanning on six days would otherwise be six clients."""
     dialect = dialect_of(connection)
     # A parsed link's GTIN is already checked and 14 digits long.
     if link.gtin.startswith(gs1.REGISTRY_GTIN_PREFIX):
@@ -164,7 +169,8 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
         product, key = "company", {"gtin": link.gtin}
     serial = link.serial_number
     params = {**key, "lot": link.lot, "serial": -1 if serial is None else serial,
-              "since": _since_param(dialect, since), "client": client}
+              "since": _since_param(dialect, since), "client": client,
+              "day_start": _since_param(dialect, day_start or since)}
     cursor = connection.cursor()
     try:
         cursor.execute(STATEMENTS[dialect, product], params)

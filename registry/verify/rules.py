@@ -42,7 +42,7 @@ class Thresholds:
     """When a genuine serial looks copied. One package is scanned by a handful of people
     (packer, importer, shop, buyer) over weeks; a copied label is scanned by many."""
 
-    distinct_clients: int = 6  # distinct clients (per day's hash) that scanned one serial
+    distinct_clients: int = 6  # distinct clients that scanned one serial in one day
     window: dt.timedelta = dt.timedelta(hours=1)
     scans_in_window: int = 20  # scans of one serial within ``window``
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import func
@@ -15,6 +16,7 @@ from registry.catalog.models import Batch, Document, Product
 from registry.certification import Display, Status, display_status
 from registry.reference import HUBS, PROVINCES, regencies
 from registry.signing import Verifier, VerifyStatus
+from registry.timeutil import REGION_TZ
 from registry.verify import lookup
 from registry.verify.models import FakeReport, Scan
 from registry.verify.public import BatchPublic, DocumentPublic
@@ -66,6 +68,12 @@ def public_facts(row: lookup.LabelRow, *, urls: Urls, today: dt.date) -> BatchPu
     )
 
 
+@lru_cache(maxsize=4)
+def hash_day_start(day: dt.date) -> dt.datetime:
+    """When the client hashes of ``day`` began (they rotate at midnight, regional time)."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=REGION_TZ).astimezone(dt.UTC)
+
+
 def resolve(
     connection: Any, link: gs1.DigitalLink, *, verifier: Verifier, thresholds: Thresholds,
     now: dt.datetime, today: dt.date, client: str,
@@ -76,12 +84,13 @@ def resolve(
     signature = verifier.verify(link).status
     row = None
     if signature is VerifyStatus.VALID:
-        row = lookup.find(connection, link, since=now - thresholds.window, client=client)
+        since, day_start = now - thresholds.window, hash_day_start(today)
+        row = lookup.find(connection, link, since=since, client=client, day_start=day_start)
         serial = link.serial_number
         if row is not None and serial is not None and (
                 pending := pending_clients(row.batch_id, serial)):
-            row = lookup.find(connection, link, since=now - thresholds.window, client=client,
-                              pending_clients=pending)
+            row = lookup.find(connection, link, since=since, client=client,
+                              pending_clients=pending, day_start=day_start)
     printed = bool(row and row.printed)
     status = display_status(Status(row.status), row.valid_until, today) if row else None
     verdict, signals = decide(

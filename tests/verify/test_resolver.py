@@ -28,6 +28,7 @@ from registry.catalog.models import Batch
 from registry.certification import Action
 from registry.gs1 import parse_uri
 from registry.timeutil import today
+from registry.verify.models import Scan
 
 JSON = {"Accept": "application/json"}
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
@@ -302,6 +303,21 @@ def test_same_serial_from_many_clients_is_a_possible_copy(
     assert body["verdict"] == "possible_copy" and "many_clients" in body["signals"]
     # Another serial of the same batch is not affected.
     assert _verdict(app.test_client(), path_of(labels[1]))["verdict"] == "genuine"
+
+
+def test_one_buyer_scanning_on_several_days_is_not_a_copy(
+    app: Flask, copy_thresholds: None, quick: list[str], world: World, db: Session,
+) -> None:
+    """Client hashes change daily: scans from earlier days must not add up to many clients."""
+    link = parse_uri(quick[0])
+    now = dt.datetime.now(dt.UTC)
+    for days_ago in range(1, 6):  # five earlier days, a new hash each day
+        db.add(Scan(created_at=now - dt.timedelta(days=days_ago), batch_id=_batch(world).id,
+                    gtin=link.gtin, lot=link.lot, serial=link.serial,
+                    serial_number=link.serial_number, verdict="genuine", language="en",
+                    mobile=True, client=f"{days_ago:016x}"))
+    db.commit()
+    assert _verdict(app.test_client(), path_of(quick[0]))["verdict"] == "genuine"
 
 
 def test_same_serial_scanned_too_often_is_a_possible_copy(
