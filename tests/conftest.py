@@ -241,8 +241,10 @@ def decode_qr_codes(pdf: bytes, dpi: int = 150) -> list[str]:
     try:
         for page in doc:
             image = page.render(scale=dpi / 72, grayscale=True).to_pil()
+            # Model 2 QR only: in zxing-cpp 3 "QRCode" is a family that also reads Micro QR
+            # and rMQR, and once found a 6-digit one in a label's pattern (flaky CI failure).
             found += [r.text for r in zxingcpp.read_barcodes(
-                image, formats=zxingcpp.BarcodeFormat.QRCode)]
+                image, formats=zxingcpp.BarcodeFormat.QRCodeModel2)]
     finally:
         doc.close()
     return found

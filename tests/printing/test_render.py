@@ -73,7 +73,7 @@ def scan(page: pypdfium2.PdfPage, dpi: int) -> list[str]:
 
 def scan_symbols(page: pypdfium2.PdfPage, dpi: int) -> list[zxingcpp.Barcode]:
     image = page.render(scale=dpi / 72, grayscale=True).to_pil()
-    return zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    return zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCodeModel2)
 
 
 def slot_at(stock: Stock, barcode: zxingcpp.Barcode, dpi: int) -> int:
@@ -290,5 +290,5 @@ def test_png_preview_scans(signer: Signer, tmp_path: Path) -> None:
     assert png.startswith(b"\x89PNG")
     image = Image.open(io.BytesIO(png))
     assert image.width == round(50 / 25.4 * 300)
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCodeModel2)
     assert [b.text for b in found] == [label.qr_uri]
