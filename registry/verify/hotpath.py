@@ -189,7 +189,7 @@ class LabelResolver:
         client = self.client_hash(environ.get("REMOTE_ADDR") or "", agent)
         resolution = self.resolve(link, client)
         own = label_url(link)
-        linkset = f"{own}&linkType=all" if "?" in own else f"{own}?linkType=all"
+        linkset = label_url(link, linkType="all")
 
         if kind == "json":
             host = f"{environ['wsgi.url_scheme']}://{get_host(environ)}"
@@ -220,13 +220,17 @@ class LabelResolver:
 
     # -- the work ---------------------------------------------------------------------------
 
-    def resolve(self, link: gs1.DigitalLink, client: str) -> services.Resolution:
-        buffer = self.buffer()
-        with self.connection() as connection:
-            return services.resolve(
-                connection, link, verifier=store_for(self.app).verifier(),
-                thresholds=self.thresholds, now=utcnow(), today=today(), client=client,
-                pending_clients=buffer.pending_clients, urls=self.urls)
+    def resolve(self, link: gs1.DigitalLink, client: str,
+                connection: Any = None) -> services.Resolution:
+        """The verdict on ``link``; on ``connection`` (DB-API) when given, such as the
+        request's own in a Flask view, else on the thread's kept connection."""
+        if connection is None:
+            with self.connection() as kept:
+                return self.resolve(link, client, kept)
+        return services.resolve(
+            connection, link, verifier=store_for(self.app).verifier(),
+            thresholds=self.thresholds, now=utcnow(), today=today(), client=client,
+            pending_clients=self.buffer().pending_clients, urls=self.urls)
 
     def buffer(self) -> ScanBuffer:
         buffer = self.app.extensions.get("scan_buffer")

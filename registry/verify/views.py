@@ -36,7 +36,6 @@ from registry.forms import Form
 from registry.i18n import VERIFY_LANGUAGES
 from registry.keys import keystore
 from registry.reference import regencies
-from registry.timeutil import today, utcnow
 from registry.verify import services
 from registry.verify.hotpath import LINKSET, LabelResolver, raw_uri, wanted
 from registry.verify.page import label_url
@@ -191,11 +190,8 @@ def report() -> Any:
                                languages=[]), 400
     hot = resolver()
     client = hot.client_hash(request.remote_addr or "", request.headers.get("User-Agent", ""))
-    resolution = services.resolve(
-        get_session().connection().connection.driver_connection, link,
-        verifier=keystore().verifier(), thresholds=hot.thresholds,
-        now=utcnow(), today=today(), client=client,
-        pending_clients=hot.buffer().pending_clients, urls=hot.urls)
+    resolution = hot.resolve(link, client,
+                             get_session().connection().connection.driver_connection)
     services.report_fake(get_session(), resolution, message=form.message.data or "",
                          contact=form.contact.data, where_bought=form.where_bought.data,
                          language=str(get_locale()), client=client)
