@@ -399,6 +399,49 @@ def hello():
     return "hello"
 '''
 
+# The issue's own reference point ("an ORM lookup in 1M rows plus a Jinja page reaches ~53 % of
+# the bare route"), measured in the same run so the target can be read against this machine:
+# one ORM get of a random batch through the registry's model and a Jinja page of its facts,
+# about the size of the verification page. No signature, no status rules, no scan.
+REFERENCE_APP = '''\
+import os
+import sys
+
+sys.path.insert(0, os.environ["BENCH_APP_ROOT"])
+
+from flask import Flask
+from sqlalchemy import create_engine
+from sqlmodel import Session
+
+from registry.catalog.models import Batch
+
+URL = os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
+engine = create_engine(URL)
+app = Flask(__name__)
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Batch {{ b.lot_code }}</title><link rel="stylesheet" href="/static/verify.css"></head>
+<body><main><h1 class="verdict">{{ b.status|upper }}</h1><dl>
+{% for name, value in facts %}<dt>{{ name }}</dt><dd>{{ value }}</dd>
+{% endfor %}</dl><p>{{ filler }}</p></main></body></html>"""
+FILLER = "Compare these facts with the package in your hand. " * 40
+TEMPLATE = app.jinja_env.from_string(PAGE)  # compiled once, as render_template caches it
+
+
+@app.route("/ref/<int:batch_id>")
+def reference(batch_id):
+    with Session(engine) as session:
+        b = session.get(Batch, batch_id)
+        if b is None:
+            return "not found", 404
+        facts = [("Lot", b.lot_code), ("Quantity", f"{b.quantity} {b.unit}"),
+                 ("Produced", b.production_date), ("Best before", b.best_before),
+                 ("Origin", b.origin_regency_code), ("Producer", b.producer),
+                 ("Hub", b.hub), ("Destination", b.destination_country),
+                 ("Valid until", b.valid_until), ("Status", b.status)]
+        return TEMPLATE.render(b=b, facts=facts, filler=FILLER)
+'''
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -568,6 +611,11 @@ def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespa
     hello_uris = workdir / "hello.txt"
     hello_uris.write_text("/hello\n")
     (workdir / "hello_app.py").write_text(HELLO_APP)
+    reference_uris = workdir / "reference.txt"
+    rng = random.Random(SEED)
+    reference_uris.write_text("".join(f"/ref/{rng.randint(1, args.batches)}\n"
+                                      for _ in range(100_000)))
+    (workdir / "reference_app.py").write_text(REFERENCE_APP)
     common = [f"User-Agent: {USER_AGENT}", "Accept-Language: en-GB,en;q=0.9"]
     servers: list[Server] = []
     results = []
@@ -578,10 +626,15 @@ def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespa
         hello = Server("hello", "hello_app:app", workdir, app_env(workdir, db_url),
                        args.workers, workdir / "gunicorn-hello.log", "/hello")
         servers.append(hello)
+        reference = Server("reference", "reference_app:app", workdir,
+                           {**app_env(workdir, db_url), "BENCH_APP_ROOT": str(APP_ROOT)},
+                           args.workers, workdir / "gunicorn-reference.log", "/ref/1")
+        servers.append(reference)
         verdicts = smoke(app.url, uris)
         log(f"{name}: verdicts of 200 sampled URIs: {verdicts}")
         runs = [
             ("bare hello", hello.url, hello_uris, [f"Accept: {HTML_ACCEPT}"]),
+            ("reference: ORM + Jinja", reference.url, reference_uris, [f"Accept: {HTML_ACCEPT}"]),
             ("verification page (html)", app.url, uris, [f"Accept: {HTML_ACCEPT}"]),
             ("verification JSON", app.url, uris, ["Accept: application/json"]),
         ]
@@ -589,7 +642,7 @@ def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespa
             kw = dict(threads=args.threads, connections=args.connections,
                       headers=headers + common)
             run_wrk(url, paths, seconds=args.warmup, label=label, **kw)
-            server = app if url == app.url else hello
+            server = next(s for s in servers if s.url == url)
             cpu0 = server.cpu_seconds()
             result = run_wrk(url, paths, seconds=args.duration, label=label, **kw)
             result.server_us = 1e6 * (server.cpu_seconds() - cpu0) / max(1, result.requests)
