@@ -38,7 +38,6 @@ from registry.printing import services as printing
 from registry.review.services import decisions_for
 from registry.templating import STATUS_LABELS, batch_display
 from registry.verify import services as verify_services
-from registry.verify.views import thresholds as verify_thresholds
 
 bp = Blueprint("catalog", __name__)
 
@@ -291,7 +290,7 @@ def batch_context(batch: Batch) -> dict[str, Any]:
         "officer_actions": [a.value for a in allowed_actions(status) if a.value != "submit"],
         "can_label": current_user.role == Role.EXPORTER
         and printing.can_print(batch),
-        "scans": verify_services.batch_scan_summary(db, batch, verify_thresholds()),
+        "scans": verify_services.batch_scan_summary(db, batch),
     }
 
 

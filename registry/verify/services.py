@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from registry import gs1
@@ -140,16 +140,24 @@ def report_fake(session: Session, resolution: Resolution, *, message: str, conta
 
 
 @dataclass(frozen=True)
+class SuspiciousSerial:
+    serial: str
+    scans: int
+    copies: int  # scans whose buyer was told "possible copy"
+    first_copy: dt.datetime
+
+
+@dataclass(frozen=True)
 class ScanSummary:
     count: int
     first: dt.datetime | None
     last: dt.datetime | None
     languages: list[tuple[str, int]]
-    suspicious: list[tuple[str, int, int]]  # serial, scans, distinct clients
+    suspicious: list[SuspiciousSerial]
     reports: list[FakeReport]
 
 
-def batch_scan_summary(session: Session, batch: Batch, thresholds: Thresholds) -> ScanSummary:
+def batch_scan_summary(session: Session, batch: Batch) -> ScanSummary:
     count, first, last = session.exec(
         select(func.count(), func.min(Scan.created_at), func.max(Scan.created_at))
         .where(Scan.batch_id == batch.id)
@@ -158,12 +166,17 @@ def batch_scan_summary(session: Session, batch: Batch, thresholds: Thresholds) -
         select(Scan.language, func.count()).where(Scan.batch_id == batch.id)
         .group_by(Scan.language).order_by(func.count().desc())
     ).all()
+    # The serials whose buyers were told "possible copy", from the verdict each scan recorded:
+    # the same judgement, thresholds and daily client counting as the page, never a second
+    # opinion computed differently here.
+    copy = Scan.verdict == Verdict.POSSIBLE_COPY.value
+    copies = func.sum(case((copy, 1), else_=0))
     suspicious = session.exec(
-        select(Scan.serial, func.count(), func.count(func.distinct(Scan.client)))
+        select(Scan.serial, func.count(), copies, func.min(case((copy, Scan.created_at))))
         .where(Scan.batch_id == batch.id)
         .group_by(Scan.serial)
-        .having(func.count(func.distinct(Scan.client)) >= thresholds.distinct_clients)
-        .order_by(func.count().desc())
+        .having(copies > 0)
+        .order_by(copies.desc(), Scan.serial)
         .limit(50)
     ).all()
     reports = list(session.exec(
@@ -171,7 +184,15 @@ def batch_scan_summary(session: Session, batch: Batch, thresholds: Thresholds) -
         .order_by(FakeReport.created_at.desc()).limit(50)  # type: ignore[union-attr]
     ).all())
     return ScanSummary(count, first, last, [(lang, n) for lang, n in languages],
-                       [(s, n, c) for s, n, c in suspicious], reports)
+                       [SuspiciousSerial(s, int(n), int(c), _aware(at))
+                        for s, n, c, at in suspicious], reports)
+
+
+def _aware(value: dt.datetime | str) -> dt.datetime:
+    # A min() over a CASE loses the column's type on SQLite: the stored naive UTC text.
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def public_document(session: Session, document_id: int) -> Document | None:

@@ -123,8 +123,31 @@ def test_exporter_and_office_see_scans_and_suspicious_serials(
         assert "<dt>Scans</dt><dd>5</dd>" in section
         assert "日本語 (4)" in section and "中文 (1)" in section
         assert "Serials that look copied" in section
-        assert "<tr><td>1</td><td>4</td><td>4</td></tr>" in section
+        # Four scans of serial 1; the third and fourth phones were told "possible copy".
+        assert "<tr><td>1</td><td>4</td><td>2</td><td>" in section
         assert "<tr><td>2</td>" not in section
+
+
+def test_exporter_list_agrees_with_what_buyers_were_told(
+    app: Flask, labels: list[str], make_client: Any, world: World, db: Session,
+) -> None:
+    """Five earlier days of scans by one buyer (a new client hash each day) are not a copy on
+    the page, so the exporter's list does not call them one either."""
+    app.config.update(COPY_DISTINCT_CLIENTS=3)
+    now = dt.datetime.now(dt.UTC)
+    for days_ago in range(1, 6):
+        db.add(Scan(created_at=now - dt.timedelta(days=days_ago), batch_id=world.batch_a.id,
+                    gtin="00490000000016", lot="A-LOT-1", serial="1", serial_number=1,
+                    verdict="genuine", language="en", mobile=True, client=f"{days_ago:016x}"))
+    db.commit()
+    assert _phone(app).get(path_of(labels[0]), headers={"Accept": "application/json"}
+                           ).json["verdict"] == "genuine"
+    _flush(app)
+    exporter = make_client()
+    exporter.login("a@test.id")
+    html = exporter.get(f"/batches/{world.batch_a.id}?lang=en").get_data(as_text=True)
+    assert "<dt>Scans</dt><dd>6</dd>" in html
+    assert "Serials that look copied" not in html
 
 
 def test_other_exporter_sees_nothing(app: Flask, labels: list[str], make_client: Any,
