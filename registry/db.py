@@ -11,13 +11,14 @@ from typing import Any
 
 from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
-from sqlalchemy import event
+from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, create_engine, select
 from werkzeug.routing import Map
 from werkzeug.routing.converters import IntegerConverter
 
 from registry.errors import ValidationError
+from registry.paging import Page, Window
 
 # Primary keys are INTEGER columns: 32-bit on PostgreSQL, 64-bit on SQLite.
 MAX_ID = 2**31 - 1
@@ -118,6 +119,16 @@ def get_session() -> Session:
 
 def engine() -> Engine:
     return current_app.extensions["engine"]
+
+
+def fetch_page(session: Session, statement: Any, window: Window) -> Page[Any]:
+    """One page of ``statement``'s rows and the count of all of them, both in SQL.
+    ``statement`` must order its rows totally (end with a unique column), or rows may repeat
+    or go missing between pages."""
+    total = session.exec(  # type: ignore[call-overload]
+        select(func.count()).select_from(statement.order_by(None).subquery())).one()
+    rows = session.exec(statement.offset(window.offset).limit(window.size)).all()
+    return Page(items=list(rows), total=int(total), window=window)
 
 
 def on_rollback(callback: Callable[[], None]) -> None:

@@ -144,6 +144,7 @@ def init_app(app: Flask) -> None:
         doc_kind=document_kind_label,
         date=fmt_date,
         idr=fmt_idr,
+        number=format_decimal,
         status_badge=status_badge,
         hub=lambda code: HUBS.get(code, code),
         province=lambda code: PROVINCES.get(code or "", code or "—"),

@@ -9,7 +9,6 @@ and shape the answer through the response models in ``schemas``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,6 +38,7 @@ from registry.certification import (
 from registry.db import get_session, on_rollback
 from registry.errors import TITLES, Forbidden, RegistryError
 from registry.extensions import csrf, limiter
+from registry.paging import Page, Window
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
 from registry.printing.views import MESSAGES as PRINTING_MESSAGES
@@ -160,26 +160,27 @@ def openapi_json() -> Any:
 # ---------------------------------------------------------------- shaping
 
 
-def _paginate(items: Sequence[T], query: s.PageQuery, endpoint: str,
+def _window(query: s.PageQuery) -> Window:
+    return Window(query.page, query.per_page)
+
+
+def _paginate(page: Page[T], endpoint: str,
               **params: Any) -> tuple[list[T], dict[str, Any], dict[str, str]]:
-    total = len(items)
-    start = (query.page - 1) * query.per_page
-    page = list(items[start:start + query.per_page])
-    last = max(1, -(-total // query.per_page))
     params = {k: v for k, v in params.items() if v is not None}
+    size = page.window.size
 
     def link(n: int) -> str:
-        return url_for(endpoint, page=n, per_page=query.per_page, **params)
+        return url_for(endpoint, page=n, per_page=size, **params)
 
-    rels = {"first": 1, "last": last}
-    if query.page > 1:
-        rels["prev"] = min(query.page - 1, last)
-    if query.page < last:
-        rels["next"] = query.page + 1
+    rels = {"first": 1, "last": page.last}
+    if page.previous is not None:
+        rels["prev"] = page.previous
+    if page.next is not None:
+        rels["next"] = page.next
     headers = {"Link": ", ".join(f'<{link(n)}>; rel="{rel}"' for rel, n in rels.items())}
-    meta = {"page": query.page, "per_page": query.per_page, "total": total,
-            "next": link(rels["next"]) if "next" in rels else None}
-    return page, meta, headers
+    meta = {"page": page.number, "per_page": size, "total": page.total,
+            "next": link(page.next) if page.next is not None else None}
+    return page.items, meta, headers
 
 
 def _product_read(product: Product) -> s.ProductRead:
@@ -260,8 +261,8 @@ def _token_info(token: ApiToken) -> dict[str, Any]:
 @spec.route("GET", "/products", summary="List own products", tag="products",
             query=s.PageQuery, response=s.ProductPage, links=True, roles=("exporter",))
 def products_list(query: s.PageQuery) -> Any:
-    rows = catalog.list_products(get_session(), _user())
-    page, meta, headers = _paginate(rows, query, "api.products_list")
+    rows = catalog.product_page(get_session(), _user(), _window(query))
+    page, meta, headers = _paginate(rows, "api.products_list")
     return s.ProductPage(items=[_product_read(p) for p in page], **meta), headers
 
 
@@ -292,11 +293,9 @@ def products_update(product_id: int, body: s.ProductWrite) -> Any:
 @spec.route("GET", "/batches", summary="List own batches", tag="batches",
             query=s.BatchListQuery, response=s.BatchPage, links=True, roles=("exporter",))
 def batches_list(query: s.BatchListQuery) -> Any:
-    rows = catalog.list_batches(get_session(), _user())
-    if query.status is not None:
-        wanted = Display(query.status)
-        rows = [(b, p) for b, p in rows if batch_display(b) is wanted]
-    page, meta, headers = _paginate(rows, query, "api.batches_list", status=query.status)
+    wanted = Display(query.status) if query.status is not None else None
+    rows = catalog.batch_page(get_session(), _user(), _window(query), wanted)
+    page, meta, headers = _paginate(rows, "api.batches_list", status=query.status)
     return s.BatchPage(items=[_batch_summary(b, p) for b, p in page], **meta), headers
 
 
@@ -380,8 +379,8 @@ def batches_decide(batch_id: int, body: s.DecisionCreate) -> Any:
             roles=("officer",))
 def review_queue(query: s.QueueQuery) -> Any:
     """Submitted batches by default; `status` lists the province's decided batches."""
-    rows = review.queue(get_session(), _user(), (Status(query.status),))
-    page, meta, headers = _paginate(rows, query, "api.review_queue", status=query.status)
+    rows = review.queue(get_session(), _user(), (Status(query.status),), _window(query))
+    page, meta, headers = _paginate(rows, "api.review_queue", status=query.status)
     items = [
         s.QueueItem.model_validate({**_summary_fields(b, p),
                                     "exporter": {"id": o.id, "name": o.name}})

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, func, or_, update
 from sqlmodel import Session, select
 
 from registry import audit
@@ -22,8 +23,17 @@ from registry.catalog.rules import (
     normalise_gtin,
     product_problems,
 )
-from registry.certification import Action, Status, TransitionError, is_editable, next_status
+from registry.certification import (
+    Action,
+    Display,
+    Status,
+    TransitionError,
+    is_editable,
+    next_status,
+)
+from registry.db import fetch_page
 from registry.errors import Conflict, Forbidden, NotFound, ValidationError
+from registry.paging import Page, Window
 from registry.reference import province_of_regency
 from registry.timeutil import today, utcnow
 
@@ -175,6 +185,40 @@ def list_batches(session: Session, actor: User) -> list[tuple[Batch, Product]]:
             .order_by(Batch.created_at.desc())  # type: ignore[union-attr]
         ).all()
     ]
+
+
+def product_page(session: Session, actor: User, window: Window) -> Page[Product]:
+    _require_exporter(actor)
+    return fetch_page(session, select(Product)
+                      .where(Product.organisation_id == actor.organisation_id)
+                      .order_by(Product.name_en, Product.id), window)
+
+
+def batch_page(session: Session, actor: User, window: Window,
+               display: Display | None = None) -> Page[tuple[Batch, Product]]:
+    """The exporter's batches, newest first, a page at a time; only those shown as
+    ``display`` when given."""
+    _require_exporter(actor)
+    statement = (
+        select(Batch, Product)
+        .join(Product, Product.id == Batch.product_id)
+        .where(Batch.organisation_id == actor.organisation_id)
+        .order_by(Batch.created_at.desc(), Batch.id.desc())  # type: ignore[union-attr]
+    )
+    if display is not None:
+        statement = statement.where(shown_as(display, today()))
+    page = fetch_page(session, statement, window)
+    return Page([(b, p) for b, p in page.items], page.total, page.window)
+
+
+def shown_as(display: Display, day: dt.date) -> Any:
+    """SQL for "the batch is shown as ``display`` on ``day``" (``display_status`` in SQL)."""
+    if display is Display.EXPIRED:
+        return and_(Batch.status == Status.APPROVED.value, Batch.valid_until < day)  # type: ignore[operator]
+    if display is Display.APPROVED:
+        return and_(Batch.status == Status.APPROVED.value,
+                    or_(Batch.valid_until.is_(None), Batch.valid_until >= day))  # type: ignore[union-attr, operator]
+    return Batch.status == display.value
 
 
 def status_counts(session: Session, actor: User) -> dict[str, int]:

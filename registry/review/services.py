@@ -20,7 +20,9 @@ from registry.certification import (
     check_decision,
     next_status,
 )
+from registry.db import fetch_page
 from registry.errors import Conflict, Forbidden, ValidationError
+from registry.paging import Page, Window
 from registry.review.models import Decision
 from registry.timeutil import today, utcnow
 
@@ -31,18 +33,22 @@ def _require_officer(actor: User) -> None:
 
 
 def queue(
-    session: Session, actor: User, statuses: tuple[Status, ...] = (Status.SUBMITTED,)
-) -> list[tuple[Batch, Product, Organisation]]:
+    session: Session, actor: User, statuses: tuple[Status, ...] = (Status.SUBMITTED,),
+    window: Window | None = None,
+) -> Page[tuple[Batch, Product, Organisation]]:
+    """The officer's province's batches in ``statuses``, oldest submission first, a page
+    at a time (the first page by default)."""
     _require_officer(actor)
     province = officer_province(session, actor)
-    rows = session.exec(
+    statement = (
         select(Batch, Product, Organisation)
         .join(Product, Product.id == Batch.product_id)
         .join(Organisation, Organisation.id == Batch.organisation_id)
         .where(Batch.origin_province_code == province, Batch.status.in_(statuses))  # type: ignore[union-attr]
-        .order_by(Batch.submitted_at)
-    ).all()
-    return [(b, p, o) for b, p, o in rows]
+        .order_by(Batch.submitted_at, Batch.id)
+    )
+    page = fetch_page(session, statement, window or Window())
+    return Page([(b, p, o) for b, p, o in page.items], page.total, page.window)
 
 
 def decisions_for(session: Session, batch: Batch) -> list[tuple[Decision, User]]:

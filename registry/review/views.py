@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +15,7 @@ from registry.catalog.views import batch_context
 from registry.certification import Action, Status
 from registry.db import get_session
 from registry.errors import Conflict, ValidationError
+from registry.paging import Page, window_from
 from registry.review import services
 from registry.review.forms import DecisionForm
 from registry.timeutil import today
@@ -40,18 +41,24 @@ def _conflict_text(exc: Conflict) -> str:
 @bp.route("/")
 @roles_required(Role.OFFICER)
 def queue() -> Any:
-    rows = services.queue(get_session(), current_user)
-    return render_template("review/queue.html", rows=rows, title=_("Review queue"),
-                           empty=_("No batches wait for review in your province."))
+    page = services.queue(get_session(), current_user,
+                          window=window_from(request.args.get("page")))
+    return _list(page, _("Review queue"), _("No batches wait for review in your province."))
 
 
 @bp.route("/certified")
 @roles_required(Role.OFFICER)
 def certified() -> Any:
-    rows = services.queue(get_session(), current_user,
-                          (Status.APPROVED, Status.SUSPENDED, Status.REVOKED, Status.REJECTED))
-    return render_template("review/queue.html", rows=rows, title=_("Decided batches"),
-                           empty=_("No decided batches yet."))
+    page = services.queue(get_session(), current_user,
+                          (Status.APPROVED, Status.SUSPENDED, Status.REVOKED, Status.REJECTED),
+                          window=window_from(request.args.get("page")))
+    return _list(page, _("Decided batches"), _("No decided batches yet."))
+
+
+def _list(page: Page[Any], title: str, empty: str) -> Any:
+    if not page.items and page.total:  # past the end (the list got shorter): the last page
+        return redirect(url_for(request.endpoint or "review.queue", page=page.last))
+    return render_template("review/queue.html", page=page, title=title, empty=empty)
 
 
 def _page(batch_id: int, form: DecisionForm | None = None, status: int = 200) -> Any:
