@@ -180,7 +180,8 @@ class _Face:
 
 
 @lru_cache(maxsize=8)
-def _face(path: Path) -> _Face:
+def font_face(path: Path) -> _Face:
+    """A stock font's metrics, read once (the PDF and the ZPL writer measure text alike)."""
     return _Face(path)
 
 
@@ -513,7 +514,7 @@ class _Document:
     def _use(self, font_key: str) -> _FontUse:
         use = self.uses.get(font_key)
         if use is None:
-            face = _face(self.stock.fonts[font_key])
+            face = font_face(self.stock.fonts[font_key])
             use = self.uses[font_key] = _FontUse(face, f"F{len(self.uses)}")
         return use
 

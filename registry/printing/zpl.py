@@ -70,7 +70,7 @@ def label_zpl(stock: Stock, label: LabelData, *, dpi: int = 300) -> str:
         if not text:
             continue
         text = render.clean_text(element.style.prefix + text)
-        face = render._face(stock.fonts[element.style.font])  # same metrics as the PDF
+        face = render.font_face(stock.fonts[element.style.font])  # same metrics as the PDF
         width_pt = element.box.w * 72 / MM_PER_INCH
         height_pt = element.box.h * 72 / MM_PER_INCH
         size, lines = render.fit_text(face, text, element.style, width_pt, height_pt)

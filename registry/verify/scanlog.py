@@ -12,7 +12,6 @@ import atexit
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import insert
@@ -64,10 +63,9 @@ class ScanBuffer:
             self._clients.setdefault((row["batch_id"], row["serial_number"]),
                                      []).append(row["client"])
 
-    def pending(self, match: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
-        """Buffered rows that ``match`` (so signals count scans not yet written)."""
-        with self._lock:
-            return [row for row in self._rows if match(row)]
+    def __len__(self) -> int:
+        """Scans waiting to be written."""
+        return len(self._rows)
 
     def pending_clients(self, batch_id: int, serial: int) -> tuple[str, ...]:
         """The client of each buffered scan of one serial, so signals count scans not yet

@@ -222,7 +222,7 @@ def test_300_char_name_stays_inside_every_label(signer: Signer, stock_id: str) -
     assert "Bali–NTB–NTT" in " ".join(text.split())
 
 
-FACE = render._face(STOCKS["a4-3x7"].fonts["regular"])
+FACE = render.font_face(STOCKS["a4-3x7"].fonts["regular"])
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
