@@ -40,6 +40,8 @@ class Batch(SQLModel, table=True):
         Index("ix_batch_status_origin", "status", "origin_province_code"),
         # A label names product and lot: one index probe finds its batch (0008).
         Index("ix_batch_product_lot", "product_id", "lot_code"),
+        # An office's decided batches, latest decision first, a page at a time (0009).
+        Index("ix_batch_origin_decided", "origin_province_code", "decided_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

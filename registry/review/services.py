@@ -36,8 +36,9 @@ def queue(
     session: Session, actor: User, statuses: tuple[Status, ...] = (Status.SUBMITTED,),
     window: Window | None = None,
 ) -> Page[tuple[Batch, Product, Organisation]]:
-    """The officer's province's batches in ``statuses``, oldest submission first, a page
-    at a time (the first page by default)."""
+    """The officer's province's batches in ``statuses``, a page at a time (the first page by
+    default): waiting ones oldest submission first, as they are to be reviewed; decided ones
+    latest decision first."""
     _require_officer(actor)
     province = officer_province(session, actor)
     statement = (
@@ -45,8 +46,11 @@ def queue(
         .join(Product, Product.id == Batch.product_id)
         .join(Organisation, Organisation.id == Batch.organisation_id)
         .where(Batch.origin_province_code == province, Batch.status.in_(statuses))  # type: ignore[union-attr]
-        .order_by(Batch.submitted_at, Batch.id)
     )
+    if statuses == (Status.SUBMITTED,):
+        statement = statement.order_by(Batch.submitted_at, Batch.id)
+    else:
+        statement = statement.order_by(Batch.decided_at.desc(), Batch.id.desc())  # type: ignore[union-attr]
     page = fetch_page(session, statement, window or Window())
     return Page([(b, p, o) for b, p, o in page.items], page.total, page.window)
 

@@ -43,7 +43,8 @@ def _conflict_text(exc: Conflict) -> str:
 def queue() -> Any:
     page = services.queue(get_session(), current_user,
                           window=window_from(request.args.get("page")))
-    return _list(page, _("Review queue"), _("No batches wait for review in your province."))
+    return _list(page, _("Review queue"), _("No batches wait for review in your province."),
+                 decided=False)
 
 
 @bp.route("/certified")
@@ -52,13 +53,15 @@ def certified() -> Any:
     page = services.queue(get_session(), current_user,
                           (Status.APPROVED, Status.SUSPENDED, Status.REVOKED, Status.REJECTED),
                           window=window_from(request.args.get("page")))
-    return _list(page, _("Decided batches"), _("No decided batches yet."))
+    return _list(page, _("Decided batches"), _("No decided batches yet."), decided=True)
 
 
-def _list(page: Page[Any], title: str, empty: str) -> Any:
+def _list(page: Page[Any], title: str, empty: str, *, decided: bool) -> Any:
     if not page.items and page.total:  # past the end (the list got shorter): the last page
         return redirect(url_for(request.endpoint or "review.queue", page=page.last))
-    return render_template("review/queue.html", page=page, title=title, empty=empty)
+    rows = [(b, p, o, b.decided_at if decided else b.submitted_at) for b, p, o in page.items]
+    return render_template("review/queue.html", page=page, rows=rows, title=title, empty=empty,
+                           when=_("Decided") if decided else _("Submitted"))
 
 
 def _page(batch_id: int, form: DecisionForm | None = None, status: int = 200) -> Any:

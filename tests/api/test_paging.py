@@ -103,3 +103,19 @@ def test_api_batch_filter_by_shown_status(app: Flask, db: Session, world: World)
     assert api.get("/batches?status=approved&per_page=1&page=2").json["items"][0][
         "lot_code"] == "S-1"
     assert api.get("/batches").json["total"] == 4  # and the world's draft
+
+
+def test_decided_batches_latest_decision_first(make_client: Any, db: Session,
+                                               world: World) -> None:
+    batches = [world.batch(world.exporter_a, world.product_a, f"Q-{n:03d}", "52.04")
+               for n in range(3)]
+    db.commit()
+    for batch in batches:
+        world.submit(batch, world.exporter_a)
+        world.decide(batch, world.officer_ntb, Action.APPROVE)
+    world.decide(batches[0], world.officer_ntb, Action.SUSPEND)  # the latest decision
+    officer = make_client()
+    officer.login("officer.ntb@test.id")
+    html = officer.get("/review/certified?lang=en").get_data(as_text=True)
+    assert _lots(html) == ["Q-000", "Q-002", "Q-001"]
+    assert "<th>Decided</th>" in html
