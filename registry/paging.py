@@ -1,6 +1,6 @@
 """Pages of long lists. A province's decided batches run into the hundreds of thousands, so
-lists are counted and cut in SQL (``registry.db.fetch_page``): page 1,000 costs what page 1
-does, and no request loads a whole list to show fifty rows. No Flask, no database here."""
+lists are counted and cut in SQL (``registry.db.fetch_page``): no request loads a whole list to
+show fifty rows. No Flask, no database here."""
 
 from __future__ import annotations
 

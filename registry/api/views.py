@@ -378,7 +378,8 @@ def batches_decide(batch_id: int, body: s.DecisionCreate) -> Any:
             tag="review", query=s.QueueQuery, response=s.QueuePage, links=True,
             roles=("officer",))
 def review_queue(query: s.QueueQuery) -> Any:
-    """Submitted batches by default; `status` lists the province's decided batches."""
+    """Submitted batches by default, oldest submission first; `status` lists the province's
+    decided batches, latest decision first."""
     rows = review.queue(get_session(), _user(), (Status(query.status),), _window(query))
     page, meta, headers = _paginate(rows, "api.review_queue", status=query.status)
     items = [
