@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, case, func, or_, update
 from sqlmodel import Session, select
 
 from registry import audit
@@ -174,19 +174,6 @@ def set_product_photo(
 # ---------------------------------------------------------------- batches
 
 
-def list_batches(session: Session, actor: User) -> list[tuple[Batch, Product]]:
-    _require_exporter(actor)
-    return [
-        (b, p)
-        for b, p in session.exec(
-            select(Batch, Product)
-            .join(Product, Product.id == Batch.product_id)
-            .where(Batch.organisation_id == actor.organisation_id)
-            .order_by(Batch.created_at.desc())  # type: ignore[union-attr]
-        ).all()
-    ]
-
-
 def product_page(session: Session, actor: User, window: Window) -> Page[Product]:
     _require_exporter(actor)
     return fetch_page(session, select(Product)
@@ -221,14 +208,19 @@ def shown_as(display: Display, day: dt.date) -> Any:
     return Batch.status == display.value
 
 
-def status_counts(session: Session, actor: User) -> dict[str, int]:
+def display_counts(session: Session, actor: User) -> dict[Display, int]:
+    """How many of the exporter's batches are shown with each status today."""
     _require_exporter(actor)
+    past = case((shown_as(Display.EXPIRED, today()), 1), else_=0)
     rows = session.exec(
-        select(Batch.status, func.count())
+        select(Batch.status, past, func.count())
         .where(Batch.organisation_id == actor.organisation_id)
-        .group_by(Batch.status)
+        .group_by(Batch.status, past)
     ).all()
-    return {status: count for status, count in rows}
+    counts = dict.fromkeys(Display, 0)
+    for status, expired, n in rows:
+        counts[Display.EXPIRED if expired else Display(status)] += n
+    return counts
 
 
 def get_batch(session: Session, actor: User, batch_id: int) -> Batch:

@@ -34,9 +34,10 @@ from registry.certification import (
 from registry.db import get_session, on_commit, on_rollback
 from registry.errors import Conflict, ValidationError
 from registry.formerrors import apply_field_errors
+from registry.paging import Window, window_from
 from registry.printing import services as printing
 from registry.review.services import decisions_for
-from registry.templating import STATUS_LABELS, batch_display
+from registry.templating import STATUS_LABELS
 from registry.verify import services as verify_services
 
 bp = Blueprint("catalog", __name__)
@@ -82,15 +83,26 @@ def _forget_on_rollback(stored: storage.StoredFile) -> None:
 @bp.route("/batches")
 @roles_required(Role.EXPORTER)
 def dashboard() -> Any:
+    """The exporter's batches by status: the latest of each status, or one status a page at
+    a time (``?status=``)."""
     db = get_session()
-    rows = services.list_batches(db, current_user)
-    groups: dict[Display, list[tuple[Batch, Product]]] = {d: [] for d in Display}
-    for batch, product in rows:
-        groups[batch_display(batch)].append((batch, product))
-    summary = [(STATUS_LABELS[d], d.value, len(groups[d])) for d in Display]
-    return render_template("catalog/dashboard.html", groups=groups, summary=summary,
-                           labels=STATUS_LABELS, has_products=bool(services.list_products(
-                               db, current_user)))
+    counts = services.display_counts(db, current_user)
+    chosen = next((d for d in Display if d.value == request.args.get("status")), None)
+    if chosen is None:
+        pages = {d: services.batch_page(db, current_user, Window(), d)
+                 for d in Display if counts[d]}
+    else:
+        page = services.batch_page(db, current_user, window_from(request.args.get("page")),
+                                   chosen)
+        if not page.items and page.total:  # past the end: the last page
+            return redirect(url_for("catalog.dashboard", status=chosen.value, page=page.last))
+        pages = {chosen: page}
+    summary = [(STATUS_LABELS[d], d.value, counts[d]) for d in Display]
+    return render_template(
+        "catalog/dashboard.html", pages=pages, summary=summary, labels=STATUS_LABELS,
+        chosen=chosen, has_products=bool(services.product_page(db, current_user,
+                                                                Window(1, 1)).total),
+        empty=_("No batches with this status.") if chosen else _("No batches yet."))
 
 
 # ---------------------------------------------------------------- products

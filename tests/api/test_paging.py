@@ -119,3 +119,30 @@ def test_decided_batches_latest_decision_first(make_client: Any, db: Session,
     html = officer.get("/review/certified?lang=en").get_data(as_text=True)
     assert _lots(html) == ["Q-000", "Q-002", "Q-001"]
     assert "<th>Decided</th>" in html
+
+
+def test_exporter_dashboard_shows_the_latest_of_each_status_then_pages(
+    make_client: Any, db: Session, world: World,
+) -> None:
+    for n in range(52):  # 52 drafts: a page of 50 and a second of 2
+        world.batch(world.exporter_a, world.product_a, f"Q-{n:03d}", "52.04")
+    db.commit()
+    world.submit(world.batch_a, world.exporter_a)
+    exporter = make_client()
+    exporter.login("a@test.id")
+    overview = exporter.get("/batches?lang=en").get_data(as_text=True)
+    assert "<strong>52</strong> Draft" in overview and "<strong>1</strong> Submitted" in overview
+    assert len(_lots(overview)) == 50 and _lots(overview)[0] == "Q-051"  # newest first
+    assert "A-LOT-1" in overview  # the submitted group is shown beside the drafts
+    assert 'href="/batches?status=draft">All 52</a>' in overview
+
+    drafts = exporter.get("/batches?status=draft&page=2&lang=en").get_data(as_text=True)
+    assert _lots(drafts) == ["Q-001", "Q-000"] and "A-LOT-1" not in drafts
+    assert "51–52 of 52" in drafts
+    assert 'href="/batches?page=1&amp;status=draft" rel="prev"' in drafts
+    past = exporter.get("/batches?status=draft&page=7")
+    assert past.status_code == 302 and past.headers["Location"].endswith(
+        "/batches?status=draft&page=2")
+    none = exporter.get("/batches?status=revoked&lang=en").get_data(as_text=True)
+    assert "No batches with this status." in none
+    assert len(_lots(exporter.get("/batches?status=nonsense").get_data(as_text=True))) == 50
