@@ -21,11 +21,15 @@ What it does:
    database ``bench_verify`` (dropped and created again), loaded with COPY.
 2. Creates an Ed25519 key (``registry.signing.KeyStore``) in a temporary KEY_DIR and writes
    ``--uris`` signed label URIs (path and query) for random printed serials.
-3. Serves the real app (``wsgi:app``) and a bare Flask "hello" app with the same gunicorn
-   settings (``--workers`` sync workers, loopback, a free port), and drives each with wrk
-   (``bench/wrk_uris.lua``: a random URI per request) after a warm-up: the verification page
-   (text/html), the JSON answer (Accept: application/json) and the bare route.
-4. Prints requests/s, p50 and p99 for each and the ratio verification/bare, per database.
+3. Serves the real app (``wsgi:app``), a bare Flask "hello" app and two yardsticks with the
+   same gunicorn settings (``--workers`` sync workers, loopback, a free port): the issue's
+   reference (``REFERENCE_APP``: an ORM get of a random batch and a Jinja page) and the floor
+   (``FLOOR_APP``: bare WSGI, signature check and lookup statement only, fixed page). Drives
+   each with wrk (``bench/wrk_uris.lua``: a random URI per request) after a warm-up: the bare
+   route, the reference, the floor, the verification page (text/html) and the JSON answer
+   (Accept: application/json).
+4. Prints requests/s, p50 and p99 for each, the ratio to the bare route and the CPU time a
+   request of the servers, PostgreSQL and wrk, per database.
    Target (issue 4): page >= 60 % of the bare route, p99 <= 25 ms.
 
 ``--profile N`` instead (or as well) runs N verification requests through Flask's test client
