@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
 from sqlalchemy import event, func
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 from sqlmodel import Session, create_engine, select
 from werkzeug.routing import Map
 from werkzeug.routing.converters import IntegerConverter
@@ -128,7 +128,9 @@ def fetch_page(session: Session, statement: Any, window: Window) -> Page[Any]:
     total = session.exec(  # type: ignore[call-overload]
         select(func.count()).select_from(statement.order_by(None).subquery())).one()
     rows = session.exec(statement.offset(window.offset).limit(window.size)).all()
-    return Page(items=list(rows), total=int(total), window=window)
+    # Rows of several entities as plain tuples, so every list pages the same way.
+    items = [tuple(row) if isinstance(row, Row) else row for row in rows]
+    return Page(items=items, total=int(total), window=window)
 
 
 def on_rollback(callback: Callable[[], None]) -> None:

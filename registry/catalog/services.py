@@ -194,8 +194,7 @@ def batch_page(session: Session, actor: User, window: Window,
     )
     if display is not None:
         statement = statement.where(shown_as(display, today()))
-    page = fetch_page(session, statement, window)
-    return Page([(b, p) for b, p in page.items], page.total, page.window)
+    return fetch_page(session, statement, window)
 
 
 def shown_as(display: Display, day: dt.date) -> Any:

@@ -51,8 +51,7 @@ def queue(
         statement = statement.order_by(Batch.submitted_at, Batch.id)
     else:
         statement = statement.order_by(Batch.decided_at.desc(), Batch.id.desc())  # type: ignore[union-attr]
-    page = fetch_page(session, statement, window or Window())
-    return Page([(b, p, o) for b, p, o in page.items], page.total, page.window)
+    return fetch_page(session, statement, window or Window())
 
 
 def decisions_for(session: Session, batch: Batch) -> list[tuple[Decision, User]]:

@@ -33,6 +33,16 @@ def queue(world: World, db: Session) -> list[str]:
     return lots
 
 
+def _approved(world: World, db: Session, lots: list[str]) -> list[Batch]:
+    """Company A's NTB batches with these lots, submitted and approved in this order."""
+    batches = [world.batch(world.exporter_a, world.product_a, lot, "52.04") for lot in lots]
+    db.commit()
+    for batch in batches:
+        world.submit(batch, world.exporter_a)
+        world.decide(batch, world.officer_ntb, Action.APPROVE)
+    return batches
+
+
 def _lots(html: str) -> list[str]:
     return re.findall(r">(Q-\d{3})</a>", html)
 
@@ -81,12 +91,7 @@ def test_api_queue_pages_cover_the_queue_once_in_order(app: Flask, db: Session, 
 
 def test_api_batch_filter_by_shown_status(app: Flask, db: Session, world: World) -> None:
     """"expired" is approved with a validity in the past: the filter says so in SQL."""
-    batches = [world.batch(world.exporter_a, world.product_a, f"S-{n}", "52.04")
-               for n in range(3)]
-    db.commit()
-    for batch in batches:
-        world.submit(batch, world.exporter_a)
-        world.decide(batch, world.officer_ntb, Action.APPROVE)
+    batches = _approved(world, db, ["S-0", "S-1", "S-2"])
     expired = db.get(Batch, batches[0].id)
     assert expired is not None
     expired.valid_until = today() - dt.timedelta(days=1)  # its validity ran out yesterday
@@ -107,12 +112,7 @@ def test_api_batch_filter_by_shown_status(app: Flask, db: Session, world: World)
 
 def test_decided_batches_latest_decision_first(make_client: Any, db: Session,
                                                world: World) -> None:
-    batches = [world.batch(world.exporter_a, world.product_a, f"Q-{n:03d}", "52.04")
-               for n in range(3)]
-    db.commit()
-    for batch in batches:
-        world.submit(batch, world.exporter_a)
-        world.decide(batch, world.officer_ntb, Action.APPROVE)
+    batches = _approved(world, db, ["Q-000", "Q-001", "Q-002"])
     world.decide(batches[0], world.officer_ntb, Action.SUSPEND)  # the latest decision
     officer = make_client()
     officer.login("officer.ntb@test.id")
