@@ -24,7 +24,7 @@ from registry.api.openapi import ApiSpec, InputError, Scope, uploaded_filename
 from registry.api.scans import scan_figures
 from registry.catalog import services as catalog
 from registry.catalog import storage
-from registry.catalog.models import Batch, Document, Product
+from registry.catalog.models import Batch, Document, Product, ProductFacts
 from registry.catalog.rules import BatchInput, ProductInput
 from registry.catalog.views import FIELD_MESSAGES as CATALOG_MESSAGES
 from registry.certification import (
@@ -188,7 +188,9 @@ def _product_read(product: Product) -> s.ProductRead:
         {**product.model_dump(), "has_photo": bool(product.photo_stored_name)})
 
 
-def _summary_fields(batch: Batch, product: Product) -> dict[str, Any]:
+def _summary_fields(batch: Batch, product: Product | ProductFacts) -> dict[str, Any]:
+    if isinstance(product, Product):  # the product as the batch froze it at submission
+        product = catalog.registered_product(batch, product)
     return {
         **batch.model_dump(),
         "product": {"id": product.id, "name": product.name_en},
@@ -196,7 +198,7 @@ def _summary_fields(batch: Batch, product: Product) -> dict[str, Any]:
     }
 
 
-def _batch_summary(batch: Batch, product: Product) -> s.BatchSummary:
+def _batch_summary(batch: Batch, product: Product | ProductFacts) -> s.BatchSummary:
     return s.BatchSummary.model_validate(_summary_fields(batch, product))
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -25,8 +26,9 @@ class Product(SQLModel, table=True):
     name_en: str = Field(max_length=300)
     category: str = Field(max_length=32)
     hs_code: str = Field(max_length=6)
-    # Verification looks products up by GTIN on every scan.
-    gtin: str | None = Field(default=None, max_length=14, index=True)
+    # One GTIN, one product of one company: a unique index (0010), so parallel registrations
+    # cannot both win. NULL (no GTIN: the product carries a registry number) many times.
+    gtin: str | None = Field(default=None, max_length=14, index=True, unique=True)
     description: str = Field(default="", max_length=4000)
     photo_stored_name: str | None = Field(default=None, max_length=64)
     created_at: dt.datetime = Field(
@@ -42,6 +44,8 @@ class Batch(SQLModel, table=True):
         Index("ix_batch_product_lot", "product_id", "lot_code"),
         # An office's decided batches, latest decision first, a page at a time (0009).
         Index("ix_batch_origin_decided", "origin_province_code", "decided_at", "id"),
+        # A label's GTIN and lot find its batch by the frozen GTIN (0010).
+        Index("ix_batch_gtin_lot", "gtin", "lot_code"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -74,6 +78,35 @@ class Batch(SQLModel, table=True):
     decided_at: dt.datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+    # The product as the office reviewed it, frozen at submission (refreshed when a rejected
+    # batch is submitted again): labels, the public page, figures and exports read these,
+    # never the live product, which stays editable for batches registered later (0010).
+    # NULL while the batch is a draft. ``gtin`` is what the labels carry: the company GTIN or
+    # the registry-issued 0049... number.
+    gtin: str | None = Field(default=None, max_length=14)
+    product_name_id: str | None = Field(default=None, max_length=300)
+    product_name_en: str | None = Field(default=None, max_length=300)
+    product_category: str | None = Field(default=None, max_length=32)
+    product_hs_code: str | None = Field(default=None, max_length=6)
+    product_description: str | None = Field(default=None, max_length=4000)
+    product_photo: str | None = Field(default=None, max_length=64)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductFacts:
+    """A product as one batch shows it: frozen on the batch once submitted, the live product
+    before. Same attribute names as ``Product``, so pages and labels read either."""
+
+    id: int
+    organisation_id: int
+    name_id: str
+    name_en: str
+    category: str
+    hs_code: str
+    gtin: str  # always set: the company GTIN or the registry number
+    description: str
+    photo_stored_name: str | None
+    frozen: bool
 
 
 class DocumentKind:

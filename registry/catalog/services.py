@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from dataclasses import asdict
@@ -9,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from registry import audit
+from registry import audit, gs1
 from registry.accounts.models import Role, User
 from registry.accounts.services import officer_province
 from registry.catalog import storage
-from registry.catalog.models import Batch, Document, Product
+from registry.catalog.models import Batch, Document, Product, ProductFacts
 from registry.catalog.rules import (
     BatchInput,
     ProductInput,
@@ -61,6 +63,13 @@ def batch_snapshot(batch: Batch) -> dict[str, Any]:
         "declared_value_idr": batch.declared_value_idr,
         "status": batch.status,
         "valid_until": batch.valid_until,
+        # What was certified, frozen at submission (None while a draft).
+        "gtin": batch.gtin,
+        "product_name_id": batch.product_name_id,
+        "product_name_en": batch.product_name_en,
+        "product_category": batch.product_category,
+        "product_hs_code": batch.product_hs_code,
+        "product_photo": batch.product_photo,
     }
 
 
@@ -96,18 +105,61 @@ def get_product(session: Session, actor: User, product_id: int) -> Product:
     return product
 
 
+def label_gtin(product: Product) -> str:
+    """The GTIN a product's labels carry: its own, or the registry-issued 0049... number."""
+    return product.gtin or gs1.registry_gtin(product.id or 0)
+
+
+def frozen_columns(product: Product) -> dict[str, Any]:
+    """The batch columns that freeze ``product`` as submitted (see ``Batch``)."""
+    return {
+        "gtin": label_gtin(product), "product_name_id": product.name_id,
+        "product_name_en": product.name_en, "product_category": product.category,
+        "product_hs_code": product.hs_code, "product_description": product.description,
+        "product_photo": product.photo_stored_name,
+    }
+
+
+def registered_product(batch: Batch, product: Product) -> ProductFacts:
+    """The product as ``batch`` shows it: as frozen at submission once submitted (what the
+    office reviewed and certified), the live product while the batch is a draft."""
+    if batch.gtin is not None:
+        return ProductFacts(
+            id=batch.product_id, organisation_id=batch.organisation_id,
+            name_id=batch.product_name_id or "", name_en=batch.product_name_en or "",
+            category=batch.product_category or "", hs_code=batch.product_hs_code or "",
+            gtin=batch.gtin, description=batch.product_description or "",
+            photo_stored_name=batch.product_photo, frozen=True)
+    return ProductFacts(
+        id=product.id or 0, organisation_id=product.organisation_id, name_id=product.name_id,
+        name_en=product.name_en, category=product.category, hs_code=product.hs_code,
+        gtin=label_gtin(product), description=product.description,
+        photo_stored_name=product.photo_stored_name, frozen=False)
+
+
+def has_submitted_batches(session: Session, product_id: int) -> bool:
+    """Whether any batch of the product was ever submitted (its facts are frozen there)."""
+    return session.exec(
+        select(Batch.id).where(Batch.product_id == product_id,
+                               or_(Batch.status != Status.DRAFT,
+                                   Batch.submitted_at.is_not(None)))  # type: ignore[union-attr]
+        .limit(1)
+    ).first() is not None
+
+
 def _apply_product(product: Product, data: ProductInput) -> None:
     product.name_id = data.name_id.strip()
     product.name_en = data.name_en.strip()
     product.category = data.category
     product.hs_code = data.hs_code
-    product.gtin = normalise_gtin(data.gtin) if data.gtin else None
+    # '' is no GTIN: stored as NULL, which the unique index allows any number of times.
+    product.gtin = normalise_gtin(data.gtin) if data.gtin and data.gtin.strip() else None
     product.description = data.description.strip()
 
 
 def _check_product(session: Session, actor: User, data: ProductInput, exclude: int | None) -> None:
     problems = product_problems(data)
-    if data.gtin and "gtin" not in problems:
+    if data.gtin and data.gtin.strip() and "gtin" not in problems:
         gtin = normalise_gtin(data.gtin)
         clash = session.exec(
             select(Product.id).where(Product.gtin == gtin, Product.id != (exclude or 0))
@@ -118,27 +170,53 @@ def _check_product(session: Session, actor: User, data: ProductInput, exclude: i
         raise ValidationError("invalid product", fields=problems)
 
 
+def _flush_product(session: Session, product: Product) -> None:
+    """Flush inside a savepoint: the unique index on ``product.gtin`` is what decides a race
+    between two registrations of one GTIN (the check above only answers the common case
+    kindly), and the loser gets the same field error, with nothing of it written."""
+    try:
+        with session.begin_nested():
+            session.add(product)
+            session.flush()
+    except IntegrityError:
+        if product.gtin is None:
+            raise
+        raise ValidationError("invalid product", fields={"gtin": "taken"}) from None
+
+
 def create_product(session: Session, actor: User, data: ProductInput) -> Product:
     _require_exporter(actor)
     _check_product(session, actor, data, None)
     product = Product(organisation_id=actor.organisation_id, name_id="", name_en="",
                       category="", hs_code="")
     _apply_product(product, data)
-    session.add(product)
-    session.flush()
+    _flush_product(session, product)
     audit.record(session, actor=actor, action="product.create", object_type="product",
                  object_id=product.id, after=_product_snapshot(product))
     return product
 
 
 def update_product(session: Session, actor: User, product_id: int, data: ProductInput) -> Product:
+    """Edit a product; batches already submitted keep the facts frozen with them.
+
+    Its GTIN can no longer change once any batch of it was submitted: printed labels carry it.
+    The check runs after the row is written (in a savepoint): the UPDATE holds the product
+    row (PostgreSQL) or the database's write lock (SQLite) and ``submit_batch`` reads the
+    product after taking its batch, so a submission racing this edit is either seen here or
+    freezes the edited product."""
     _require_exporter(actor)
     product = get_product(session, actor, product_id)
     _check_product(session, actor, data, product.id)
     before = _product_snapshot(product)
-    _apply_product(product, data)
-    session.add(product)
-    session.flush()
+    try:
+        with session.begin_nested():
+            _apply_product(product, data)
+            session.add(product)
+            session.flush()
+            if product.gtin != before["gtin"] and has_submitted_batches(session, product.id):
+                raise ValidationError("invalid product", fields={"gtin": "locked"})
+    except IntegrityError:
+        raise ValidationError("invalid product", fields={"gtin": "taken"}) from None
     audit.record(session, actor=actor, action="product.update", object_type="product",
                  object_id=product.id, before=before, after=_product_snapshot(product))
     return product
@@ -165,6 +243,12 @@ def set_product_photo(
     product.photo_stored_name = storage.new_name(content_type)
     session.add(product)
     session.flush()
+    # A photo frozen with a submitted batch is what its buyers see: keep the file. Checked
+    # after the write, so a submission racing this one either shows here or freezes the new
+    # photo (see ``update_product``).
+    if replaced and session.exec(
+            select(Batch.id).where(Batch.product_photo == replaced).limit(1)).first():
+        replaced = None
     audit.record(session, actor=actor, action="product.photo", object_type="product",
                  object_id=product.id, before=before, after=_product_snapshot(product))
     stored = storage.store(upload_dir, payload, content_type, product.photo_stored_name)
@@ -182,7 +266,7 @@ def product_page(session: Session, actor: User, window: Window) -> Page[Product]
 
 
 def batch_page(session: Session, actor: User, window: Window,
-               display: Display | None = None) -> Page[tuple[Batch, Product]]:
+               display: Display | None = None) -> Page[tuple[Batch, ProductFacts]]:
     """The exporter's batches, newest first, a page at a time; only those shown as
     ``display`` when given."""
     _require_exporter(actor)
@@ -194,7 +278,13 @@ def batch_page(session: Session, actor: User, window: Window,
     )
     if display is not None:
         statement = statement.where(shown_as(display, today()))
-    return fetch_page(session, statement, window)
+    return as_registered(fetch_page(session, statement, window))
+
+
+def as_registered(page: Page[Any]) -> Page[Any]:
+    """A page of (batch, product, ...) rows with each product as its batch shows it."""
+    items = [(row[0], registered_product(row[0], row[1]), *row[2:]) for row in page.items]
+    return dataclasses.replace(page, items=items)
 
 
 def shown_as(display: Display, day: dt.date) -> Any:
@@ -317,6 +407,13 @@ def submit_batch(session: Session, actor: User, batch_id: int) -> Batch:
         raise Conflict(str(exc)) from None
     before = batch_snapshot(batch)
     update_if_unchanged(session, batch, {"status": new, "submitted_at": utcnow()})
+    # Freeze the product as the office will review it, read after the batch row is taken
+    # (FOR UPDATE waits for an edit of the product in flight; see ``update_product``).
+    product = session.exec(select(Product).where(Product.id == batch.product_id)
+                           .with_for_update().execution_options(populate_existing=True)).one()
+    session.execute(update(Batch).where(Batch.id == batch.id)  # type: ignore[arg-type]
+                    .values(**frozen_columns(product)))
+    session.refresh(batch)
     audit.record(session, actor=actor, action="batch.submit", object_type="batch",
                  object_id=batch.id, before=before, after=batch_snapshot(batch))
     return batch

@@ -48,6 +48,8 @@ FIELD_MESSAGES = {
     "unknown": lambda: _("Please choose a value from the list."),
     "bad_gtin": lambda: _("This is not a valid GTIN: check the digits and the check digit."),
     "taken": lambda: _("This value is already used by another record."),
+    "locked": lambda: _("The GTIN can no longer change: batches of this product were "
+                        "submitted and their labels carry it."),
     "bad_lot": lambda: _("Use up to 20 letters, digits, '-', '.' or '_'."),
     "out_of_range": lambda: _("This number is out of range."),
     "future": lambda: _("This date cannot be in the future."),
@@ -152,8 +154,15 @@ def product_edit(product_id: int) -> Any:
         else:
             flash(_("Product saved."), "success")
             return redirect(url_for("catalog.products"))
+    return _product_page(product, form, PhotoForm())
+
+
+def _product_page(product: Product, form: ProductForm, photo_form: PhotoForm,
+                  status: int = 200) -> Any:
+    """The edit page; it says when batches already froze the product as submitted."""
+    frozen = services.has_submitted_batches(get_session(), product.id or 0)
     return render_template("catalog/product_form.html", form=form, product=product,
-                           photo_form=PhotoForm())
+                           photo_form=photo_form, frozen=frozen), status
 
 
 @bp.route("/products/<int:product_id>/photo", methods=["POST"])
@@ -175,8 +184,7 @@ def product_photo(product_id: int) -> Any:
     except ValidationError as exc:
         apply_field_errors(form, exc, FIELD_MESSAGES)
         product = services.get_product(db, current_user, product_id)
-        return render_template("catalog/product_form.html", form=ProductForm(obj=product),
-                               product=product, photo_form=form), 422
+        return _product_page(product, ProductForm(obj=product), form, 422)
     _forget_on_rollback(stored)
     if replaced:
         directory = _upload_dir()
@@ -290,7 +298,7 @@ def batch_context(batch: Batch) -> dict[str, Any]:
     status = Status(batch.status)
     return {
         "batch": batch,
-        "product": db.get(Product, batch.product_id),
+        "product": services.registered_product(batch, db.get(Product, batch.product_id)),
         "exporter": db.get(Organisation, batch.organisation_id)
         if current_user.role != Role.EXPORTER else None,
         "documents": services.list_documents(db, batch),

@@ -50,7 +50,7 @@ from sqlmodel import Session
 
 from registry.accounts.models import Organisation, Role, User
 from registry.accounts.services import officer_province
-from registry.catalog.models import Batch, Product
+from registry.catalog.models import Batch
 from registry.errors import Forbidden
 from registry.printing.models import PrintJob
 from registry.reference import UNITS, regencies
@@ -63,7 +63,6 @@ MAX_MONTHS = 120  # ten years: enough for any review, small enough to keep the p
 LATEST = 10
 
 batch_t = Batch.__table__  # type: ignore[attr-defined]
-product_t = Product.__table__  # type: ignore[attr-defined]
 decision_t = Decision.__table__  # type: ignore[attr-defined]
 job_t = PrintJob.__table__  # type: ignore[attr-defined]
 scan_t = Scan.__table__  # type: ignore[attr-defined]
@@ -186,7 +185,7 @@ def _batch_conditions(filters: Filters, scope: Scope) -> list[ColumnElement[bool
     if filters.destination:
         conds.append(batch_t.c.destination_country == filters.destination)
     if filters.category:
-        conds.append(product_t.c.category == filters.category)
+        conds.append(batch_t.c.product_category == filters.category)
     return conds
 
 
@@ -195,13 +194,13 @@ def _needs_batch(filters: Filters, scope: Scope) -> bool:
                 or filters.category)
 
 
-def _decisions(action: str, filters: Filters, scope: Scope, *, with_product: bool = False
+def _decisions(action: str, filters: Filters, scope: Scope
                ) -> tuple[Any, list[ColumnElement[bool]]]:
-    """Decisions of ``action`` in the period joined to their batch (and product if needed)."""
+    """Decisions of ``action`` in the period joined to their batch. Category, HS code and
+    product names are the batch's, frozen at submission: what was certified is what counts,
+    not what the product's record says today."""
     start, end = filters.bounds()
     source = decision_t.join(batch_t, batch_t.c.id == decision_t.c.batch_id)
-    if with_product or filters.category:
-        source = source.join(product_t, product_t.c.id == batch_t.c.product_id)
     conds = [decision_t.c.action == action, decision_t.c.created_at >= start,
              decision_t.c.created_at < end, *_batch_conditions(filters, scope)]
     return source, conds
@@ -341,12 +340,12 @@ def _certified_cube(session: Session, filters: Filters, scope: Scope) -> Any:
     the join is what costs at a million batches (random reads of batch rows), so doing it once
     instead of once per figure is most of the speed. Rows come back tagged by their grouping.
     """
-    source, conds = _decisions("approve", filters, scope, with_product=True)
+    source, conds = _decisions("approve", filters, scope)
     base = select(
         batch_t.c.origin_regency_code.label("regency"),
         month_bucket(decision_t.c.created_at, filters).label("month"),
-        product_t.c.category.label("category"),
-        func.substr(product_t.c.hs_code, 1, 2).label("chapter"),
+        batch_t.c.product_category.label("category"),
+        func.substr(batch_t.c.product_hs_code, 1, 2).label("chapter"),
         batch_t.c.destination_country.label("dest"),
         batch_t.c.status.label("status"),
         normalised_unit().label("unit"),
@@ -403,8 +402,6 @@ def _labels(session: Session, filters: Filters, scope: Scope) -> dict[str, Any]:
     source: Any = job_t
     if _needs_batch(filters, scope):
         source = job_t.join(batch_t, batch_t.c.id == job_t.c.batch_id)
-        if filters.category:
-            source = source.join(product_t, product_t.c.id == batch_t.c.product_id)
     labels, jobs = session.execute(
         select(func.coalesce(func.sum(job_t.c.quantity), 0), func.count()).select_from(source)
         .where(job_t.c.created_at >= start, job_t.c.created_at < end,
@@ -420,8 +417,6 @@ def _scan_source(filters: Filters, scope: Scope) -> tuple[Any, list[ColumnElemen
     source: Any = scan_t
     if _needs_batch(filters, scope):
         source = scan_t.join(batch_t, batch_t.c.id == scan_t.c.batch_id)
-        if filters.category:
-            source = source.join(product_t, product_t.c.id == batch_t.c.product_id)
     conds = [scan_t.c.created_at >= start, scan_t.c.created_at < end,
              *_batch_conditions(filters, scope)]
     return source, conds
@@ -478,11 +473,11 @@ def export_statement(session: Session, actor: User, filters: Filters) -> Select[
     scope = scope_for(session, actor)
     if not scope.rows_allowed(filters):
         raise Forbidden("row exports cover only the batches you may open")
-    source, conds = _decisions("approve", filters, scope, with_product=True)
+    source, conds = _decisions("approve", filters, scope)
     source = source.join(org_t, org_t.c.id == batch_t.c.organisation_id)
     return (
-        select(decision_t.c.created_at, batch_t.c.lot_code, org_t.c.name, product_t.c.name_id,
-               product_t.c.name_en, product_t.c.category, product_t.c.hs_code,
+        select(decision_t.c.created_at, batch_t.c.lot_code, org_t.c.name, batch_t.c.product_name_id,
+               batch_t.c.product_name_en, batch_t.c.product_category, batch_t.c.product_hs_code,
                batch_t.c.origin_regency_code, batch_t.c.origin_province_code,
                batch_t.c.producer, batch_t.c.hub, batch_t.c.destination_country,
                batch_t.c.quantity, batch_t.c.unit, normalised_quantity(), normalised_unit(),

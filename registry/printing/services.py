@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 
 from registry import audit, gs1
 from registry.accounts.models import Organisation, OrgKind, Role, User
-from registry.catalog.models import Batch, Product
-from registry.catalog.services import get_batch
+from registry.catalog.models import Batch, Product, ProductFacts
+from registry.catalog.services import get_batch, label_gtin, registered_product
 from registry.certification import Status, may_issue_labels
 from registry.errors import Conflict, Forbidden, NotFound, ValidationError
 from registry.printing.models import PrintJob, Reprint, SerialCounter
@@ -114,7 +114,7 @@ def jobs_for_batch(session: Session, actor: User, batch: Batch) -> list[tuple[Pr
 class JobRow:
     job: PrintJob
     batch: Batch
-    product: Product
+    product: ProductFacts
     exporter: str
     downloadable: bool
 
@@ -131,7 +131,7 @@ def jobs_for_printer(session: Session, actor: User) -> list[JobRow]:
         .order_by(PrintJob.id.desc())  # type: ignore[union-attr]
     ).all()
     return [
-        JobRow(job, batch, product, exporter, can_print(batch))
+        JobRow(job, batch, registered_product(batch, product), exporter, can_print(batch))
         for job, batch, product, exporter in rows
     ]
 
@@ -207,14 +207,18 @@ class LabelSource:
 
 
 def product_gtin(product: Product) -> str:
-    return product.gtin or gs1.registry_gtin(product.id or 0)
+    """The GTIN the product's next batches will carry (a submitted batch keeps its own)."""
+    return label_gtin(product)
 
 
 def label_source(batch: Batch, product: Product, *, net_quantity: str, host: str,
                  scheme: str) -> LabelSource:
+    """The batch's labels, with the product as frozen at submission: a later edit of the
+    product never reaches labels of a certified batch."""
     regency = regencies()[batch.origin_regency_code]
+    facts = registered_product(batch, product)
     return LabelSource(
-        gtin=product_gtin(product), lot=batch.lot_code, product_name=product.name_en,
+        gtin=facts.gtin, lot=batch.lot_code, product_name=facts.name_en,
         origin_regency=regency.name, origin_province=PROVINCE_SHORT[regency.province_code],
         producer=batch.producer, net_quantity=net_quantity,
         best_before=batch.best_before.isoformat() if batch.best_before else None,

@@ -90,7 +90,8 @@ def order(batch_id: int) -> Any:
                            stock_names=_stock_names(),
                            jobs=services.jobs_for_batch(db, current_user, batch),
                            can_order=services.can_print(batch),
-                           product=db.get(Product, batch.product_id))
+                           product=catalog.registered_product(
+                               batch, db.get(Product, batch.product_id)))
 
 
 def _preview_args() -> tuple[str, str]:

@@ -9,8 +9,13 @@ from sqlmodel import Session, select
 from registry import audit
 from registry.accounts.models import Organisation, Role, User
 from registry.accounts.services import officer_province
-from registry.catalog.models import Batch, Product
-from registry.catalog.services import batch_snapshot, get_batch, update_if_unchanged
+from registry.catalog.models import Batch, Product, ProductFacts
+from registry.catalog.services import (
+    as_registered,
+    batch_snapshot,
+    get_batch,
+    update_if_unchanged,
+)
 from registry.certification import (
     OFFICER_ACTIONS,
     Action,
@@ -35,7 +40,7 @@ def _require_officer(actor: User) -> None:
 def queue(
     session: Session, actor: User, statuses: tuple[Status, ...] = (Status.SUBMITTED,),
     window: Window | None = None,
-) -> Page[tuple[Batch, Product, Organisation]]:
+) -> Page[tuple[Batch, ProductFacts, Organisation]]:
     """The officer's province's batches in ``statuses``, a page at a time (the first page by
     default): waiting ones oldest submission first, as they are to be reviewed; decided ones
     latest decision first."""
@@ -51,7 +56,8 @@ def queue(
         statement = statement.order_by(Batch.submitted_at, Batch.id)
     else:
         statement = statement.order_by(Batch.decided_at.desc(), Batch.id.desc())  # type: ignore[union-attr]
-    return fetch_page(session, statement, window or Window())
+    # Each product as its batch froze it at submission: what the office reviews.
+    return as_registered(fetch_page(session, statement, window or Window()))
 
 
 def decisions_for(session: Session, batch: Batch) -> list[tuple[Decision, User]]:

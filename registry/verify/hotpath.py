@@ -100,15 +100,15 @@ class Urls:
 
     def __init__(self, app: Flask) -> None:
         self._adapter = app.url_map.bind("localhost")
-        photo = self._adapter.build("verify.photo", {"product_id": 1})
+        photo = self._adapter.build("verify.photo", {"batch_id": 1})
         document = self._adapter.build("verify.document", {"document_id": 1})
         self._photo = photo.rpartition("/1/")
         self._document = document.rpartition("/1")
         self.keys = self._adapter.build("verify.keys")
 
-    def photo(self, product_id: int) -> str:
+    def photo(self, batch_id: int) -> str:
         head, _mid, tail = self._photo
-        return f"{head}/{product_id}/{tail}"
+        return f"{head}/{batch_id}/{tail}"
 
     def document(self, document_id: int) -> str:
         head, _mid, tail = self._document

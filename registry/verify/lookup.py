@@ -27,7 +27,8 @@ _SQL = """
 SELECT b.id, b.version, b.status, b.valid_until, b.quantity, b.unit, b.production_date,
        b.best_before, b.origin_regency_code, b.origin_province_code, b.producer, b.hub,
        b.destination_country, b.lot_code,
-       p.id, p.name_en, p.name_id, p.category, p.hs_code, p.photo_stored_name, o.name,
+       b.product_id, b.product_name_en, b.product_name_id, b.product_category,
+       b.product_hs_code, b.product_photo, o.name,
        EXISTS (SELECT 1 FROM print_job j WHERE j.batch_id = b.id
                AND j.serial_first <= :serial AND j.serial_last >= :serial),
        (SELECT {agg}({arr}(d.id, d.action || '', {day}, f.name, d.reason))
@@ -40,17 +41,12 @@ SELECT b.id, b.version, b.status, b.valid_until, b.quantity, b.unit, b.productio
                      count(CASE WHEN s.created_at >= :since THEN 1 END),
                      count(CASE WHEN s.client = :client THEN 1 END))
           FROM scan s WHERE s.batch_id = b.id AND s.serial_number = :serial)
-  FROM product p
-  JOIN batch b ON b.product_id = p.id AND b.lot_code = :lot
+  FROM batch b
   LEFT JOIN organisation o ON o.id = b.organisation_id
- WHERE {product}
+ WHERE b.gtin = :gtin AND b.lot_code = :lot AND b.status <> 'draft'
+ ORDER BY b.id
  LIMIT 1
 """
-_PRODUCT = {
-    # A product with a company GTIN is never labelled with a registry-issued one.
-    "registry": "p.id = :product_id AND (p.gtin IS NULL OR p.gtin = '')",
-    "company": "p.gtin = :gtin",
-}
 _DIALECT = {
     "sqlite": {"agg": "json_group_array", "arr": "json_array",
                "day": "substr(d.created_at, 1, 10)"},
@@ -61,13 +57,16 @@ _SEEN_SQL = ("SELECT DISTINCT client FROM scan WHERE batch_id = :batch_id "
              "AND serial_number = :serial AND client IN ({clients})")
 
 
-def _statement(dialect: str, product: str) -> str:
-    sql = _SQL.format(product=_PRODUCT[product], **_DIALECT[dialect])
+def _statement(dialect: str) -> str:
+    sql = _SQL.format(**_DIALECT[dialect])
     return sql if dialect == "sqlite" else re.sub(r":(\w+)", r"%(\1)s", sql)
 
 
-STATEMENTS = {(dialect, product): _statement(dialect, product)
-              for dialect in _DIALECT for product in _PRODUCT}
+# The batch is found by the GTIN and product facts frozen with it at submission (0010), never
+# through the live product: what the office certified is what the buyer sees, whatever the
+# product's record says today. Drafts carry no frozen GTIN; ``ORDER BY`` only decides between
+# batches whose GTIN was shared by two companies before GTINs became unique (see 0010).
+STATEMENTS = {dialect: _statement(dialect) for dialect in _DIALECT}
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,17 +162,13 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
     changes every day, so one buyer scanning on six days would otherwise be six clients."""
     dialect = dialect_of(connection)
     # A parsed link's GTIN is already checked and 14 digits long.
-    if link.gtin.startswith(gs1.REGISTRY_GTIN_PREFIX):
-        product, key = "registry", {"product_id": int(link.gtin[4:13])}
-    else:
-        product, key = "company", {"gtin": link.gtin}
     serial = link.serial_number
-    params = {**key, "lot": link.lot, "serial": -1 if serial is None else serial,
+    params = {"gtin": link.gtin, "lot": link.lot, "serial": -1 if serial is None else serial,
               "since": _since_param(dialect, since), "client": client,
               "day_start": _since_param(dialect, day_start or since)}
     cursor = connection.cursor()
     try:
-        cursor.execute(STATEMENTS[dialect, product], params)
+        cursor.execute(STATEMENTS[dialect], params)
         row = cursor.fetchone()
         if row is None:
             return None

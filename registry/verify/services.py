@@ -12,7 +12,7 @@ from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from registry import gs1
-from registry.catalog.models import Batch, Document, Product
+from registry.catalog.models import Batch, Document
 from registry.certification import Display, Status, display_status
 from registry.reference import HUBS, PROVINCES, regencies
 from registry.signing import Verifier, VerifyStatus
@@ -37,7 +37,7 @@ class Resolution:
 class Urls(Protocol):
     """Where the public page's photo and documents are served (the resolver's routes)."""
 
-    def photo(self, product_id: int) -> str: ...
+    def photo(self, batch_id: int) -> str: ...
 
     def document(self, document_id: int) -> str: ...
 
@@ -50,7 +50,7 @@ def public_facts(row: lookup.LabelRow, *, urls: Urls, today: dt.date) -> BatchPu
     status = display_status(Status(row.status), row.valid_until, today)
     return BatchPublic(
         product_name=row.name_en, product_name_id=row.name_id, category=row.category,
-        hs_code=row.hs_code, photo_url=urls.photo(row.product_id) if row.has_photo else None,
+        hs_code=row.hs_code, photo_url=urls.photo(row.batch_id) if row.has_photo else None,
         lot=row.lot, quantity=format(row.quantity.normalize(), "f"), unit=row.unit,
         production_date=row.production_date, best_before=row.best_before,
         origin_regency_code=row.origin_regency_code,
@@ -206,14 +206,13 @@ def public_document(session: Session, document_id: int) -> Document | None:
     return doc
 
 
-def public_photo(session: Session, product_id: int) -> Product | None:
-    product = session.get(Product, product_id)
-    if product is None or not product.photo_stored_name:
+def public_photo(session: Session, batch_id: int) -> str | None:
+    """The stored name of the photo frozen with a batch, once the batch had a certification
+    decision: the photo the office saw, whatever the product's photo is today."""
+    batch = session.get(Batch, batch_id)
+    if batch is None or batch.status not in (Status.APPROVED, Status.SUSPENDED,
+                                             Status.REVOKED):
         return None
-    certified = session.exec(
-        select(Batch.id).where(Batch.product_id == product_id, Batch.status.in_(  # type: ignore[union-attr]
-            [Status.APPROVED, Status.SUSPENDED, Status.REVOKED])).limit(1)
-    ).first()
-    return product if certified is not None else None
+    return batch.product_photo
 
 

@@ -223,12 +223,12 @@ def document(document_id: int) -> Any:
                      max_age=3600)
 
 
-@bp.route("/verify/products/<int:product_id>/photo")
-def photo(product_id: int) -> Any:
-    product = services.public_photo(get_session(), product_id)
-    if product is None or not product.photo_stored_name:
+@bp.route("/verify/batches/<int:batch_id>/photo")
+def photo(batch_id: int) -> Any:
+    stored_name = services.public_photo(get_session(), batch_id)
+    if stored_name is None:
         abort(404)
-    path = storage.path_of(Path(current_app.config["UPLOAD_DIR"]), product.photo_stored_name)
+    path = storage.path_of(Path(current_app.config["UPLOAD_DIR"]), stored_name)
     if not path.exists():
         abort(404)
     return send_file(path, max_age=3600)

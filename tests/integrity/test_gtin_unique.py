@@ -14,10 +14,10 @@ import threading
 from collections import Counter
 from typing import Any
 
+from api.api_helpers import token_for
 from flask import Flask
 from sqlmodel import Session, func, select
 
-from api.api_helpers import token_for
 from conftest import Client, World
 from registry import gs1
 from registry.audit import AuditEvent
