@@ -404,7 +404,7 @@ ROUTES: tuple[Route, ...] = (
                           "message": "The seal looks printed on plain paper."}),
     Route("verify.document", "GET", lambda s: f"/verify/documents/{s.document_id}", _all(200),
           public=True, state="approved"),
-    Route("verify.photo", "GET", lambda s: f"/verify/products/{s.product_a}/photo", _all(200),
+    Route("verify.photo", "GET", lambda s: f"/verify/batches/{s.batch_a}/photo", _all(200),
           public=True, state="approved"),
 )
 
@@ -590,7 +590,7 @@ def test_public_files_wait_for_the_certification(
     scene = build_scene(world, db, app, state=state)
     anonymous = make_client()
     assert anonymous.get(f"/verify/documents/{scene.document_id}").status_code == 404
-    assert anonymous.get(f"/verify/products/{scene.product_a}/photo").status_code == 404
+    assert anonymous.get(f"/verify/batches/{scene.batch_a}/photo").status_code == 404
 
 
 def test_public_route_serves_only_documents_marked_public(
