@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
-from registry import create_app, migrate  # noqa: E402
+from registry import create_app, gs1, migrate  # noqa: E402
 from registry.db import make_engine  # noqa: E402
 
 START = dt.datetime(2019, 1, 1, tzinfo=dt.UTC)
@@ -102,14 +102,26 @@ def rows(n_batches: int, n_jobs: int, n_scans: int) -> dict[str, Callable[[], It
             yield (uid, email, email.split("@")[0], pw, role, "active", org, f"nonce{uid}", "en",
                    START, None)
 
-    def products() -> Iterator[tuple]:
+    def product_rows() -> list[tuple]:
         rnd = random.Random(1)
         cats = list(CATEGORY_UNITS)
+        rows = []
         for i in range(N_PRODUCTS):
             cat = cats[i % len(cats)]
             hs = rnd.choice([h for h in CATEGORY_HS[cat] if h in known_hs] or ["090111"])
-            yield (1 + i, 10 + i % N_EXPORTERS, f"Produk {i}", f"Product {i}", cat, hs, None, "",
-                   None, START)
+            rows.append((1 + i, 10 + i % N_EXPORTERS, f"Produk {i}", f"Product {i}", cat, hs,
+                         None, "", None, START))
+        return rows
+
+    product_list = product_rows()
+
+    def products() -> Iterator[tuple]:
+        yield from product_list
+
+    def frozen(product: int) -> tuple:
+        """The batch's copy of its product as submitted (gtin ... photo, migration 0010)."""
+        pid, _org, name_id, name_en, cat, hs, _gtin, desc, photo, _at = product_list[product - 1]
+        return (gs1.registry_gtin(pid), name_id, name_en, cat, hs, desc, photo)
 
     product_cat = {1 + i: list(CATEGORY_UNITS)[i % len(CATEGORY_UNITS)] for i in range(N_PRODUCTS)}
 
@@ -138,7 +150,7 @@ def rows(n_batches: int, n_jobs: int, n_scans: int) -> dict[str, Callable[[], It
                    rnd.randrange(5_000_000, 2_000_000_000), status,
                    (decided + dt.timedelta(days=365)).date() if status != "rejected" else None,
                    2, created, None if status == "draft" else submitted,
-                   None if status == "submitted" else decided)
+                   None if status == "submitted" else decided, *frozen(product))
 
     def decisions() -> Iterator[tuple]:
         n = 0

@@ -208,7 +208,10 @@ def build_plan(batches: int, serials_per_batch: int, gtin_share: float, scans: i
             f"Koperasi Tani {bid % 997}", hubs[bid % len(hubs)], countries[bid % len(countries)],
             150_000_000 + bid, status, ds(valid_until), 2 if extra is None else 3,
             ts(decided - dt.timedelta(days=5)), ts(decided - dt.timedelta(days=2)),
-            ts(decided)))
+            ts(decided),
+            # The product as submitted, frozen with the batch (migration 0010).
+            plan.product_gtin[pid], f"Kopi Arabika {pid}", f"Arabica coffee {pid}",
+            CATEGORIES[pid % len(CATEGORIES)], "090111", "Semi-washed, grade 1.", None))
         decision_id += 1
         decisions.append((decision_id, bid, office, office, "approve", "submitted", "approved",
                           None, ds(valid_until), ts(decided)))
@@ -235,7 +238,9 @@ def build_plan(batches: int, serials_per_batch: int, gtin_share: float, scans: i
         ["id", "organisation_id", "product_id", "lot_code", "quantity", "unit",
          "production_date", "best_before", "origin_regency_code", "origin_province_code",
          "producer", "hub", "destination_country", "declared_value_idr", "status",
-         "valid_until", "version", "created_at", "submitted_at", "decided_at"], batch_rows)
+         "valid_until", "version", "created_at", "submitted_at", "decided_at", "gtin",
+         "product_name_id", "product_name_en", "product_category", "product_hs_code",
+         "product_description", "product_photo"], batch_rows)
     plan.tables["decision"] = (
         ["id", "batch_id", "officer_id", "office_id", "action", "from_status", "to_status",
          "reason", "valid_until", "created_at"], decisions)
