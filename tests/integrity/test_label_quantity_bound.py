@@ -98,7 +98,7 @@ def test_the_tolerance_is_a_setting(app: Flask, client: Client, world: World,
 ])
 def test_net_content_must_be_comparable_with_the_batch_unit(
         client: Client, world: World, db: Session, unit: str, net: str, ok: bool) -> None:
-    batch = _certified(world, "10", unit)
+    batch = _certified(world, "100", unit)
     client.login("a@test.id")
     response = _order(client, world, batch, 1, net)
     assert response.status_code == (302 if ok else 200), net
@@ -126,7 +126,7 @@ def test_api_answers_a_problem_with_the_numbers(app: Flask, world: World, db: Se
     response = http.post(f"/api/v1/batches/{batch.id}/print-jobs", json=order, headers=auth)
     assert response.status_code == 422 and response.mimetype == "application/problem+json"
     body = response.get_json()
-    assert body["errors"] == {"quantity": "over_certified_quantity"}
+    assert body["codes"] == {"quantity": "over_certified_quantity"}
     assert "1,264.8" in body["detail"] and "100,000" in body["detail"]
     assert body["labelled"] == {"ordered": "0", "this_order": "100000", "allowed": "1264.8",
                                 "unit": "kg"}
@@ -136,7 +136,7 @@ def test_api_answers_a_problem_with_the_numbers(app: Flask, world: World, db: Se
     bad_unit = http.post(f"/api/v1/batches/{batch.id}/print-jobs",
                          json={**order, "quantity": 1, "net_quantity": "1 l"}, headers=auth)
     assert bad_unit.status_code == 422
-    assert bad_unit.get_json()["errors"] == {"net_quantity": "incomparable_unit"}
+    assert bad_unit.get_json()["codes"] == {"net_quantity": "incomparable_unit"}
     assert _labelled(db, batch) == []
 
 
