@@ -101,6 +101,10 @@ def test_proof_and_preview_codes_never_verify_before_or_after_a_job(
         for lang, headline in HEADLINES.items():
             html = http.get(f"{_path(uri)}&lang={lang}").get_data(as_text=True)
             assert headline in html and "Sumbawa Honey" not in html, lang
+    linkset = http.get(_path(codes[0]), headers={"Accept": "application/linkset+json"})
+    entry = linkset.get_json()["linkset"][0]
+    assert "https://gs1.org/voc/certificationInfo" not in entry
+    assert "Specimen" in entry["https://gs1.org/voc/defaultLink"][0]["title"]
     # A proof ordered after the job still shows no code of the job's range.
     later, _ = _proof_and_preview(client, batch)
     assert all(parse_uri(u).serial_number is None for u in later)
