@@ -60,6 +60,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "COPY_DISTINCT_CLIENTS": int(env.get("COPY_DISTINCT_CLIENTS", 6)),
         "COPY_SCANS_IN_WINDOW": int(env.get("COPY_SCANS_IN_WINDOW", 20)),
         "COPY_WINDOW_MINUTES": int(env.get("COPY_WINDOW_MINUTES", 60)),
+        # How far a batch's labels (labels × net content) may claim beyond its certified
+        # quantity before a trade office's allowance is needed (issue 11 §4).
+        "LABEL_QUANTITY_TOLERANCE_PERCENT": float(env.get("LABEL_QUANTITY_TOLERANCE_PERCENT", 2)),
         "REPORT_RATE_LIMIT": env.get("REPORT_RATE_LIMIT", "5 per hour"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per 15 minutes"),
         "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "5 per hour"),

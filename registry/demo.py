@@ -199,7 +199,7 @@ def load_demo(session: Session, *, force: bool = False, upload_dir: str | Path =
                          object_id=batch.id, before=before, after=catalog.batch_snapshot(batch))
     # Print jobs on every stock for the demo print shop, so its login has real labels at once.
     jobs = [("a4-3x7", 42, "500 g"), ("roll-60x40", 12, "1 pcs"), ("a4-2x7", 28, "1 kg"),
-            ("roll-100x150", 6, "25 kg"), ("letter-3x10", 30, "250 g"), ("a4-2x4", 16, "1 kg"),
+            ("roll-100x150", 6, "25 kg"), ("letter-3x10", 30, "250 g"), ("a4-2x4", 16, "1 pcs"),
             ("roll-50x30", 10, "100 g")]
     for i, (stock, count, net) in enumerate(jobs):
         exporter, batch = approved[i % len(approved)]

@@ -14,10 +14,12 @@ class RegistryError(Exception):
     status = 400
 
     def __init__(self, message: str, *, fields: dict[str, str] | None = None,
-                 public: bool = False) -> None:
+                 public: bool = False, extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        # Further members of the problem document (e.g. the numbers behind the message).
+        self.extra = extra or {}
         # Services speak English to developers and API clients; a page shows the reader a
         # translated text unless the message was written (and translated) for them.
         self.public = public
@@ -102,7 +104,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RegistryError)
     def _domain(exc: RegistryError) -> Any:
-        extra = {"errors": exc.fields} if exc.fields else {}
+        extra = {**exc.extra, **({"errors": exc.fields} if exc.fields else {})}
         if _wants_json() or exc.public:
             return render_error(exc.status, exc.message, **extra)
         return render_error(exc.status, **extra)

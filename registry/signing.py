@@ -48,6 +48,7 @@ __all__ = [
     "KeyStatus",
     "KeyStore",
     "KeyStoreError",
+    "SPECIMEN_DOMAIN",
     "Signer",
     "Verifier",
     "VerifyResult",
@@ -57,6 +58,10 @@ __all__ = [
 ]
 
 ALGORITHM = "Ed25519"
+# Proofs and previews are signed over this prefix and the canonical form, so their codes keep
+# a real label's length and shape but can never pass as a label's signature (a label's message
+# starts with "/"), and the resolver can still tell "specimen" from "forged".
+SPECIMEN_DOMAIN = b"specimen\x00"
 METADATA_FILE = "keys.json"
 LOCK_FILE = ".lock"
 VERIFIER_RECHECK_SECONDS = 1.0
@@ -116,6 +121,16 @@ class Signer:
             raise Gs1Error("scheme must be https or http")
         canonical = canonical_path(gtin, lot, serial)
         field = _b64(_unb64(self.kid) + self.private_key.sign(canonical.encode()))
+        return f"{scheme}://{check_host(host)}{canonical}?{SIGNATURE_PARAM}={field}"
+
+    def specimen_uri(self, host: str, gtin: str, lot: str, serial: str,
+                     scheme: str = "https") -> str:
+        """A proof's code: shaped like a label URI, signed in the specimen domain only."""
+        if scheme not in ("https", "http"):
+            raise Gs1Error("scheme must be https or http")
+        canonical = canonical_path(gtin, lot, serial)
+        signature = self.private_key.sign(SPECIMEN_DOMAIN + canonical.encode())
+        field = _b64(_unb64(self.kid) + signature)
         return f"{scheme}://{check_host(host)}{canonical}?{SIGNATURE_PARAM}={field}"
 
     def public_key_raw(self) -> bytes:
@@ -337,6 +352,8 @@ class VerifyResult:
     link: DigitalLink | None = None
     key_id: str | None = None
     reason: str = ""
+    # The signature is a registry key's, over the specimen domain: a proof, not a label.
+    specimen: bool = False
 
     @property
     def ok(self) -> bool:
@@ -387,10 +404,28 @@ class Verifier:
         try:
             public.verify(link.canonical.encode(), _unb64(link.signature))
         except (BadSignatureError, ValueError, TypeError):
+            if is_specimen_serial(link.serial) and _verifies(
+                    public, SPECIMEN_DOMAIN + link.canonical.encode(), link.signature):
+                return VerifyResult(VerifyStatus.INVALID, link, link.key_id,
+                                    "specimen from a proof sheet, not a label", specimen=True)
             return VerifyResult(VerifyStatus.INVALID, link, link.key_id, "bad signature")
         if revoked:
             return VerifyResult(VerifyStatus.REVOKED_KEY, link, link.key_id, "key revoked")
         return VerifyResult(VerifyStatus.VALID, link, link.key_id)
+
+
+def is_specimen_serial(serial: str) -> bool:
+    """Proofs carry serial 0…0, which no print job ever allocates (serials start at 1 and
+    have no leading zeros); only such codes are worth a second, specimen-domain check."""
+    return bool(serial) and serial.strip("0") == ""
+
+
+def _verifies(public: VerifyKey, message: bytes, signature: str) -> bool:
+    try:
+        public.verify(message, _unb64(signature))
+    except (BadSignatureError, ValueError, TypeError):
+        return False
+    return True
 
 
 def verify_uri(

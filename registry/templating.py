@@ -64,6 +64,7 @@ AUDIT_LABELS = {
     "batch.suspend": _l("Suspended"),
     "batch.reinstate": _l("Reinstated"),
     "batch.revoke": _l("Revoked"),
+    "batch.label_allowance": _l("Label allowance granted"),
     "document.add": _l("Document added"),
     "document.remove": _l("Document removed"),
 }

@@ -43,7 +43,7 @@ from registry.catalog.models import Batch, Document, Product
 from registry.certification import Action
 from registry.keys import signer
 from registry.printing import services as printing
-from registry.printing.models import PrintJob, Reprint
+from registry.printing.models import LabelAllowance, PrintJob, Reprint
 from registry.review.models import Decision
 from registry.timeutil import today
 from registry.verify.models import FakeReport
@@ -168,7 +168,7 @@ def fingerprint(scene: Scene) -> tuple[Any, ...]:
         counts = tuple(conn.execute(select(*[
             select(func.count()).select_from(model).scalar_subquery()  # type: ignore[arg-type]
             for model in (Organisation, User, Product, Batch, Document, Decision, AuditEvent,
-                          PrintJob, Reprint, ApiToken, FakeReport)
+                          PrintJob, Reprint, ApiToken, FakeReport, LabelAllowance)
         ])).one())
         rows = (
             conn.execute(select(Batch.id, Batch.status, Batch.version, Batch.lot_code,
@@ -351,6 +351,12 @@ ROUTES: tuple[Route, ...] = (
     Route("review.decide", "POST", lambda s: f"/review/batches/{s.batch_a}/decide",
           {"officer_bali": 404, "officer_ntt": 404, "officer_ntb": 302},
           writes=frozenset({"officer_ntb"}), data=decide_data, state="submitted"),
+    # An office lets a certified batch's labels claim more (issue 11 §4): its own province only.
+    Route("review.label_allowance", "POST",
+          lambda s: f"/review/batches/{s.batch_a}/label-allowance",
+          {"officer_bali": 404, "officer_ntt": 404, "officer_ntb": 302},
+          writes=frozenset({"officer_ntb"}), state="approved",
+          data=lambda s: {"amount": "50", "reason": "Second weighing at the hub"}),
     # -- labels: the exporter orders for its certified batch, the print shop downloads its jobs
     Route("printing.order", "GET", lambda s: f"/batches/{s.batch_a}/labels", OWNER_PAGE,
           state="approved"),

@@ -42,6 +42,7 @@ from registry.paging import Page, Window
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
 from registry.printing.views import MESSAGES as PRINTING_MESSAGES
+from registry.printing.views import bound_message, tolerance
 from registry.review import services as review
 from registry.review.models import Decision
 from registry.templating import batch_display
@@ -122,11 +123,14 @@ def _problem(exc: RegistryError) -> Any:
         "title": TITLES.get(exc.status) or ("Unauthorized" if exc.status == 401 else "Error"),
         "status": exc.status,
         "detail": exc.message,
+        **exc.extra,
     }
     if exc.fields:
         body["codes"] = exc.fields
+        # A code with no fixed text (one whose message carries numbers) is told by the detail.
         body["errors"] = (exc.messages if isinstance(exc, InputError)
-                          else {k: _message(v) for k, v in exc.fields.items()})
+                          else {k: _message(v) if _message(v) != v else exc.message
+                                for k, v in exc.fields.items()})
     headers = {"Content-Type": "application/problem+json"}
     challenge = getattr(exc, "challenge", None)
     if challenge:
@@ -427,9 +431,15 @@ def print_jobs_create(batch_id: int, body: s.PrintJobCreate) -> Any:
     """Only for certified batches within their validity (409 otherwise). Serials are
     allocated as one contiguous range."""
     db = get_session()
-    job = printing.order_job(db, _user(), batch_id, printer_org_id=body.printer_org_id,
-                             stock=body.stock, quantity=body.quantity,
-                             net_quantity=body.net_quantity)
+    try:
+        job = printing.order_job(db, _user(), batch_id, printer_org_id=body.printer_org_id,
+                                 stock=body.stock, quantity=body.quantity,
+                                 net_quantity=body.net_quantity,
+                                 tolerance_percent=tolerance())
+    except printing.LabelBoundExceeded as exc:
+        # The numbers in the reader's language (Accept-Language), as the web form says them.
+        exc.message = bound_message(exc)
+        raise
     shop = db.get(Organisation, job.printer_org_id)
     return _job_read(job, shop.name if shop else "")
 

@@ -311,6 +311,11 @@ def batch_context(batch: Batch) -> dict[str, Any]:
         "can_label": current_user.role == Role.EXPORTER
         and printing.can_print(batch),
         "scans": verify_services.batch_scan_summary(db, batch),
+        # Labels × net content against the certified quantity, and the offices' allowances.
+        "bound": printing.bound_for(db, batch, current_app.config.get(
+            "LABEL_QUANTITY_TOLERANCE_PERCENT", 2)),
+        "allowances": printing.allowances_for(db, batch),
+        "show_bound": status in (Status.APPROVED, Status.SUSPENDED, Status.REVOKED),
     }
 
 

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index, Numeric
 from sqlmodel import Field, SQLModel
 
 from registry.timeutil import utcnow
@@ -59,6 +61,23 @@ class Reprint(SQLModel, table=True):
     sheet_last: int
     reason: str = Field(default="", max_length=500)
     printed_by: int = Field(foreign_key="user.id")
+    created_at: dt.datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    )
+
+
+class LabelAllowance(SQLModel, table=True):
+    """More net content than certified (plus tolerance) that an officer of the batch's
+    province lets its labels claim, with the reason; the bound adds every grant."""
+
+    __tablename__ = "label_allowance"
+    __table_args__ = (CheckConstraint("amount > 0", name="ck_label_allowance_amount"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="batch.id", index=True)
+    amount: Decimal = Field(sa_column=Column(Numeric(14, 3), nullable=False))  # batch's unit
+    reason: str = Field(max_length=500)
+    granted_by: int = Field(foreign_key="user.id")
     created_at: dt.datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
     )

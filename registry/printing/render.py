@@ -61,6 +61,7 @@ from registry.printing.stocks import (
 
 __all__ = [
     "MARK_TEXT",
+    "SPECIMEN_TEXT",
     "LabelData",
     "RenderError",
     "iter_pdf",
@@ -72,6 +73,9 @@ __all__ = [
 ]
 
 MARK_TEXT = "Made in Bali–NTB–NTT"
+# Overprinted on every proof and preview label (English and Indonesian), never on a job's.
+SPECIMEN_TEXT = "SPECIMEN / CONTOH"
+SPECIMEN_RGB = "0.8 0.07 0.07"
 MM = 72 / 25.4
 ELLIPSIS = "…"
 SIZE_STEP = 0.25  # points between tried font sizes
@@ -499,8 +503,10 @@ def _emblem_ops(box: Box, label_h: float) -> str:
 class _Document:
     """State of one PDF being written: fonts in use, label forms already emitted."""
 
-    def __init__(self, stock: Stock):
+    def __init__(self, stock: Stock, *, specimen: bool = False):
         self.stock = stock
+        self.specimen = specimen
+        self._specimen_ops: str | None = None
         self.pdf = _PdfWriter()
         self.catalog, self.pages_num, self.font_dict = (self.pdf.alloc() for _ in range(3))
         self.pdf.obj(self.catalog, b"<</Type/Catalog/Pages %d 0 R>>" % self.pages_num)
@@ -583,6 +589,33 @@ class _Document:
         y = (self.label_h - box.y - box.h) * MM + (box.h * MM - side) / 2
         return side, x, y
 
+    def specimen_ops(self) -> str:
+        """The SPECIMEN / CONTOH overprint in label coordinates: red text along the label's
+        diagonal, clipped out of the whole QR box so the code and its quiet zone stay clean
+        (the proof still shows the real code's size and still scans, to "specimen")."""
+        if self._specimen_ops is None:
+            stock = self.stock
+            w, h = stock.label_width * MM, stock.label_height * MM
+            box = stock.qr.box
+            use = self._use(stock.texts[0].style.font)
+            face = use.face
+            length = math.hypot(w, h)
+            size = 0.7 * length * 1000 / face.width(SPECIMEN_TEXT)
+            cos, sin = w / length, h / length
+            text_w = face.width(SPECIMEN_TEXT) * size / 1000
+            drop = (face.ascent - face.descent) * size / 2  # baseline to the glyphs' middle
+            x = w / 2 - cos * text_w / 2 + sin * drop
+            y = h / 2 - sin * text_w / 2 - cos * drop
+            runs = "".join(f"/{use.resource(subset)} {_num(size)} Tf<{codes.hex()}>Tj"
+                           for subset, codes in use.runs(SPECIMEN_TEXT))
+            qx, qy = box.x * MM, (self.label_h - box.y - box.h) * MM
+            self._specimen_ops = (
+                f"q 0 0 {_num(w)} {_num(h)} re {_num(qx)} {_num(qy)} {_num(box.w * MM)} "
+                f"{_num(box.h * MM)} re W* n {SPECIMEN_RGB} rg BT "
+                f"{cos:.4f} {sin:.4f} {-sin:.4f} {cos:.4f} {_num(x)} {_num(y)} Tm {runs} ET Q\n"
+            )
+        return self._specimen_ops
+
     def page(self, labels: list[LabelData], masks: list[tuple[int, bytes]]) -> None:
         pdf, stock = self.pdf, self.stock
         xobjects: list[str] = []
@@ -609,7 +642,8 @@ class _Document:
             ops.append(
                 f"q 1 0 0 1 {_num(x)} {_num(y)} cm /{forms_here[form]} Do\n"
                 f"{self.text_ops(self.serial_el, label.serial)}"
-                f"q {side:.4f} 0 0 {side:.4f} {_num(qx)} {_num(qy)} cm /Q{slot} Do Q Q\n"
+                f"q {side:.4f} 0 0 {side:.4f} {_num(qx)} {_num(qy)} cm /Q{slot} Do Q "
+                f"{self.specimen_ops() if self.specimen else ''}Q\n"
             )
         content = pdf.alloc()
         pdf.stream(content, b"", "".join(ops).encode("ascii"))
@@ -808,18 +842,20 @@ def iter_pdf(
     *,
     sheets: range | None = None,
     workers: int | None = None,
+    specimen: bool = False,
 ) -> Iterator[bytes]:
     """Yield the PDF in chunks as pages are done.
 
     ``sheets`` picks pages by index (0-based, in the order the labels come) for reprints: the
     labels of other sheets are consumed but not drawn. ``workers`` is the number of QR encoder
-    processes for large jobs (default: up to 2; 1 keeps everything in-process).
+    processes for large jobs (default: up to 2; 1 keeps everything in-process). ``specimen``
+    overprints every label with SPECIMEN / CONTOH (proofs and previews).
     """
     if workers is None:
         workers = _default_workers()
     if isinstance(labels, Sized) and len(labels) < PARALLEL_MIN_JOB:
         workers = 1
-    doc = _Document(stock)
+    doc = _Document(stock, specimen=specimen)
     first = True
     chosen = _selected(_sheets(stock, labels), sheets)
     for (_, batch), masks in _with_masks(stock, chosen, workers):
@@ -851,7 +887,8 @@ def sheet_count(stock: Stock, n_labels: int) -> int:
     return -(-n_labels // stock.labels_per_sheet)
 
 
-def render_png_preview(stock: Stock, label: LabelData, *, dpi: int = 300) -> bytes:
+def render_png_preview(stock: Stock, label: LabelData, *, dpi: int = 300,
+                       specimen: bool = False) -> bytes:
     """One label alone as a PNG, with a hairline showing the label's edge."""
     import pypdfium2
 
@@ -866,7 +903,7 @@ def render_png_preview(stock: Stock, label: LabelData, *, dpi: int = 300) -> byt
         gap_x=0.0,
         gap_y=0.0,
     )
-    pdf = pypdfium2.PdfDocument(render_pdf(single, [label], workers=1))
+    pdf = pypdfium2.PdfDocument(render_pdf(single, [label], workers=1, specimen=specimen))
     try:
         image = pdf[0].render(scale=dpi / 72).to_pil().convert("RGB")
     finally:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -21,9 +22,19 @@ from registry.catalog.models import Batch, Product, ProductFacts
 from registry.catalog.services import get_batch, label_gtin, registered_product
 from registry.certification import Status, may_issue_labels
 from registry.errors import Conflict, Forbidden, NotFound, ValidationError
-from registry.printing.models import PrintJob, Reprint, SerialCounter
+from registry.printing.models import LabelAllowance, PrintJob, Reprint, SerialCounter
 from registry.printing.render import LabelData, sheet_count
-from registry.printing.rules import job_problems, sheet_range_problems
+from registry.printing.rules import (
+    DEFAULT_TOLERANCE_PERCENT,
+    LabelBound,
+    allowance_problems,
+    job_problems,
+    label_bound,
+    net_problem,
+    plain,
+    sheet_range_problems,
+    to_batch_unit,
+)
 from registry.printing.stocks import Stock, load_stocks
 from registry.reference import PROVINCE_SHORT, regencies
 from registry.signing import Signer
@@ -39,6 +50,55 @@ def print_shops(session: Session) -> list[Organisation]:
     return list(session.exec(
         select(Organisation).where(Organisation.kind == OrgKind.PRINTER).order_by(Organisation.name)
     ).all())
+
+
+class LabelBoundExceeded(ValidationError):
+    """An order whose labels would claim more than the batch may: the numbers travel with it
+    so that the form and the API can say them in the reader's language."""
+
+    def __init__(self, bound: LabelBound, this_order: Decimal) -> None:
+        self.bound, self.this_order = bound, this_order
+        unit = bound.unit
+        super().__init__(
+            f"too many labels for the certified quantity: {plain(bound.ordered)} {unit} ordered "
+            f"already, {plain(this_order)} {unit} in this order, {plain(bound.allowed)} {unit} "
+            f"allowed", fields={"quantity": "over_certified_quantity"},
+            extra={"labelled": {"ordered": plain(bound.ordered),
+                                "this_order": plain(this_order),
+                                "allowed": plain(bound.allowed), "unit": unit}})
+
+
+def lock_serials(session: Session, batch_id: int) -> None:
+    """Take the batch's counter row for the rest of the transaction without moving it: a no-op
+    UPDATE locks the row on PostgreSQL and takes SQLite's single write lock, so whatever this
+    transaction reads next (the labels already ordered) no concurrent order can change."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(SerialCounter).values(batch_id=batch_id, next_serial=1)
+        .on_conflict_do_nothing(index_elements=["batch_id"])
+    )
+    session.execute(
+        update(SerialCounter)
+        .where(SerialCounter.batch_id == batch_id)  # type: ignore[arg-type]
+        .values(next_serial=SerialCounter.next_serial)
+    )
+
+
+def bound_for(session: Session, batch: Batch,
+              tolerance_percent: Decimal | float = DEFAULT_TOLERANCE_PERCENT) -> LabelBound:
+    """What the batch's labels claim so far against what they may (reprints are not jobs)."""
+    jobs = session.exec(
+        select(PrintJob.quantity, PrintJob.net_quantity).where(PrintJob.batch_id == batch.id)
+    ).all()
+    allowances = session.exec(
+        select(func.coalesce(func.sum(LabelAllowance.amount), 0))
+        .where(LabelAllowance.batch_id == batch.id)
+    ).one()
+    return label_bound(certified=Decimal(batch.quantity), batch_unit=batch.unit,
+                       tolerance_percent=Decimal(str(tolerance_percent)),
+                       allowances=Decimal(str(allowances)),
+                       jobs=[(q, net) for q, net in jobs])
 
 
 def allocate_serials(session: Session, batch_id: int, count: int) -> tuple[int, int]:
@@ -73,23 +133,34 @@ def require_printable(batch: Batch) -> None:
 def order_job(
     session: Session, actor: User, batch_id: int, *, printer_org_id: int, stock: str,
     quantity: int, net_quantity: str,
+    tolerance_percent: Decimal | float = DEFAULT_TOLERANCE_PERCENT,
 ) -> PrintJob:
+    """Order labels. Their net content in all (with the batch's earlier jobs) may not exceed
+    the certified quantity plus ``tolerance_percent`` plus officers' allowances; the check
+    runs under the batch's counter lock, so parallel orders cannot pass it together."""
     if actor.role != Role.EXPORTER:
         raise Forbidden("only exporters order labels")
     batch = get_batch(session, actor, batch_id)
     require_printable(batch)
     problems = job_problems(quantity=quantity, net_quantity=net_quantity, stock=stock,
-                            stocks=set(stocks()))
+                            stocks=set(stocks()), batch_unit=batch.unit)
     shop = session.get(Organisation, printer_org_id)
     if shop is None or shop.kind != OrgKind.PRINTER:
         problems["printer_org_id"] = "unknown"
     if problems:
         raise ValidationError("invalid print job", fields=problems)
+    net, _problem = net_problem(net_quantity, batch.unit)
+    assert net is not None
+    lock_serials(session, batch.id)
+    bound = bound_for(session, batch, tolerance_percent)
+    this_order = to_batch_unit(quantity * net.base, batch.unit)
+    if not bound.admits(this_order):
+        raise LabelBoundExceeded(bound, this_order)
     first, last = allocate_serials(session, batch.id, quantity)
     job = PrintJob(
         batch_id=batch.id, exporter_org_id=batch.organisation_id, printer_org_id=printer_org_id,
         stock=stock, quantity=quantity, serial_first=first, serial_last=last,
-        net_quantity=net_quantity.strip().replace(",", "."), ordered_by=actor.id,
+        net_quantity=net.text, ordered_by=actor.id,
     )
     session.add(job)
     session.flush()
@@ -98,6 +169,37 @@ def order_job(
                                             "quantity": quantity, "serials": [first, last],
                                             "printer_org_id": printer_org_id})
     return job
+
+
+def grant_allowance(session: Session, actor: User, batch_id: int, *, amount: Decimal | None,
+                    reason: str) -> LabelAllowance:
+    """An officer of the batch's province lets its labels claim ``amount`` more (in the
+    batch's unit), for a reason the exporter sees."""
+    if actor.role != Role.OFFICER:
+        raise Forbidden("only trade offices grant label allowances")
+    batch = get_batch(session, actor, batch_id)  # other provinces: 404
+    if Status(batch.status) not in (Status.APPROVED, Status.SUSPENDED):
+        raise Conflict("allowances are for certified batches")
+    problems = allowance_problems(amount, reason)
+    if problems:
+        raise ValidationError("invalid allowance", fields=problems)
+    assert amount is not None
+    grant = LabelAllowance(batch_id=batch.id, amount=amount, reason=reason.strip(),
+                           granted_by=actor.id)
+    session.add(grant)
+    session.flush()
+    audit.record(session, actor=actor, action="batch.label_allowance", object_type="batch",
+                 object_id=batch.id, after={"allowance_id": grant.id, "amount": plain(amount),
+                                            "unit": batch.unit, "reason": grant.reason})
+    return grant
+
+
+def allowances_for(session: Session, batch: Batch) -> list[tuple[LabelAllowance, str]]:
+    rows = session.exec(
+        select(LabelAllowance, User.name).join(User, User.id == LabelAllowance.granted_by)
+        .where(LabelAllowance.batch_id == batch.id).order_by(LabelAllowance.id)
+    ).all()
+    return [(grant, name) for grant, name in rows]
 
 
 def jobs_for_batch(session: Session, actor: User, batch: Batch) -> list[tuple[PrintJob, str]]:
@@ -204,6 +306,19 @@ class LabelSource:
                 short_host=self.host,
                 qr_uri=signer.label_uri(self.host, self.gtin, self.lot, serial, self.scheme),
             )
+
+
+    def specimen(self, signer: Signer, next_serial: int) -> LabelData:
+        """A proof's label: serial 0…0 as wide as the next real serial (so the code has the
+        real length), signed in the specimen domain, which never verifies as a label."""
+        serial = "0" * min(len(str(max(next_serial, 1))), gs1.MAX_SERIAL_DIGITS)
+        return LabelData(
+            product_name=self.product_name, origin_regency=self.origin_regency,
+            origin_province=self.origin_province, producer=self.producer, lot=self.lot,
+            net_quantity=self.net_quantity, best_before=self.best_before, serial=serial,
+            short_host=self.host,
+            qr_uri=signer.specimen_uri(self.host, self.gtin, self.lot, serial, self.scheme),
+        )
 
 
 def product_gtin(product: Product) -> str:

@@ -22,13 +22,15 @@ from registry.auth import roles_required
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Product
 from registry.db import get_session
-from registry.errors import Conflict, NotFound, ValidationError
+from registry.errors import Conflict, NotFound, RegistryError, ValidationError
 from registry.formerrors import apply_field_errors
 from registry.keys import signer
 from registry.printing import services
 from registry.printing.forms import OrderForm, ReprintForm
 from registry.printing.models import PrintJob
 from registry.printing.render import iter_pdf, render_pdf, render_png_preview
+from registry.printing.rules import net_problem
+from registry.templating import fmt_quantity
 from registry.printing.zpl import ZplError, is_roll, iter_zpl
 
 bp = Blueprint("printing", __name__)
@@ -38,7 +40,27 @@ MESSAGES = {
     "bad_net_quantity": lambda: _("Write the net quantity like 250 g, 1 kg, 500 ml or 1 pcs."),
     "unknown": lambda: _("Please choose a value from the list."),
     "bad_sheets": lambda: _("Choose sheets within the job."),
+    "incomparable_unit": lambda: _("The net quantity must be in a unit comparable with the "
+                                   "batch's quantity: g, kg or t for weight, ml or l for "
+                                   "volume, pcs for pieces, head for livestock."),
 }
+
+
+def tolerance() -> Any:
+    """``LABEL_QUANTITY_TOLERANCE_PERCENT``: how far a batch's labels may claim beyond its
+    certified quantity before an officer's allowance is needed."""
+    return current_app.config.get("LABEL_QUANTITY_TOLERANCE_PERCENT", 2)
+
+
+def bound_message(exc: services.LabelBoundExceeded) -> str:
+    """The refusal with its numbers, in the reader's language and number format."""
+    bound, unit = exc.bound, exc.bound.unit
+    return _("Not enough certified quantity left for this order: %(ordered)s already ordered, "
+             "%(this)s in this order, %(allowed)s allowed in all (the certified quantity plus "
+             "%(tolerance)s %% tolerance and any allowance of the trade office).",
+             ordered=fmt_quantity(bound.ordered, unit), this=fmt_quantity(exc.this_order, unit),
+             allowed=fmt_quantity(bound.allowed, unit),
+             tolerance=fmt_quantity(bound.tolerance_percent, "").strip())
 
 
 def _host() -> tuple[str, str]:
@@ -58,16 +80,6 @@ def _order_form() -> OrderForm:
     return form
 
 
-def _source(batch_id: int, net_quantity: str) -> Any:
-    db = get_session()
-    batch = catalog.get_batch(db, current_user, batch_id)
-    services.require_printable(batch)
-    product = db.get(Product, batch.product_id)
-    host, scheme = _host()
-    return batch, services.label_source(batch, product, net_quantity=net_quantity, host=host,
-                                        scheme=scheme)
-
-
 @bp.route("/batches/<int:batch_id>/labels", methods=["GET", "POST"])
 @roles_required(Role.EXPORTER)
 def order(batch_id: int) -> Any:
@@ -79,7 +91,9 @@ def order(batch_id: int) -> Any:
             job = services.order_job(
                 db, current_user, batch_id, printer_org_id=form.printer_org_id.data,
                 stock=form.stock.data or "", quantity=form.quantity.data or 0,
-                net_quantity=form.net_quantity.data or "")
+                net_quantity=form.net_quantity.data or "", tolerance_percent=tolerance())
+        except services.LabelBoundExceeded as exc:
+            form.quantity.errors = [*form.quantity.errors, bound_message(exc)]
         except ValidationError as exc:
             apply_field_errors(form, exc, MESSAGES)
         else:
@@ -91,37 +105,46 @@ def order(batch_id: int) -> Any:
                            jobs=services.jobs_for_batch(db, current_user, batch),
                            can_order=services.can_print(batch),
                            product=catalog.registered_product(
-                               batch, db.get(Product, batch.product_id)))
+                               batch, db.get(Product, batch.product_id)),
+                           bound=services.bound_for(db, batch, tolerance()))
 
 
-def _preview_args() -> tuple[str, str]:
+def _preview_args(batch_id: int) -> tuple[str, Batch, services.LabelSource]:
+    """Stock, batch and label text of a proof; the net quantity follows the order's rule."""
     stock = request.args.get("stock", "a4-3x7")
     if stock not in services.stocks():
         raise NotFound("no such stock")
-    net = (request.args.get("net") or "1 kg")[:16]
-    return stock, net
+    db = get_session()
+    batch = catalog.get_batch(db, current_user, batch_id)
+    services.require_printable(batch)
+    net, problem = net_problem(request.args.get("net") or "1 kg", batch.unit)
+    if net is None:
+        code = problem or "bad_net_quantity"
+        raise RegistryError(MESSAGES[code](), public=True, fields={"net": code})
+    host, scheme = _host()
+    product = db.get(Product, batch.product_id)
+    return stock, batch, services.label_source(batch, product, net_quantity=net.text,
+                                               host=host, scheme=scheme)
 
 
 @bp.route("/batches/<int:batch_id>/labels/preview.png")
 @roles_required(Role.EXPORTER)
 def preview_png(batch_id: int) -> Any:
-    stock, net = _preview_args()
-    batch, source = _source(batch_id, net)
-    first = services.next_free_serial(get_session(), batch.id)
-    label = next(source.labels(signer(), first, first))
-    png = render_png_preview(services.stocks()[stock], label, dpi=200)
+    stock, batch, source = _preview_args(batch_id)
+    label = source.specimen(signer(), services.next_free_serial(get_session(), batch.id))
+    png = render_png_preview(services.stocks()[stock], label, dpi=200, specimen=True)
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, no-store"})
 
 
 @bp.route("/batches/<int:batch_id>/labels/proof.pdf")
 @roles_required(Role.EXPORTER)
 def proof_pdf(batch_id: int) -> Any:
-    stock_id, net = _preview_args()
+    stock_id, batch, source = _preview_args(batch_id)
     stock = services.stocks()[stock_id]
-    batch, source = _source(batch_id, net)
-    first = services.next_free_serial(get_session(), batch.id)
-    labels = source.labels(signer(), first, first + stock.labels_per_sheet - 1)
-    pdf = render_pdf(stock, labels, workers=1)
+    # Specimens only: a proof must never carry a code that could verify, now or once the
+    # serials it would show are printed by a job.
+    label = source.specimen(signer(), services.next_free_serial(get_session(), batch.id))
+    pdf = render_pdf(stock, [label] * stock.labels_per_sheet, workers=1, specimen=True)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'inline; filename="proof-{batch.lot_code}-{stock_id}.pdf"',
         "Cache-Control": "private, no-store"})

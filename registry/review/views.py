@@ -17,7 +17,8 @@ from registry.db import get_session
 from registry.errors import Conflict, ValidationError
 from registry.paging import Page, window_from
 from registry.review import services
-from registry.review.forms import DecisionForm
+from registry.printing import services as printing
+from registry.review.forms import AllowanceForm, DecisionForm
 from registry.timeutil import today
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -64,10 +65,13 @@ def _list(page: Page[Any], title: str, empty: str, *, decided: bool) -> Any:
                            when=_("Decided") if decided else _("Submitted"))
 
 
-def _page(batch_id: int, form: DecisionForm | None = None, status: int = 200) -> Any:
+def _page(batch_id: int, form: DecisionForm | None = None, status: int = 200,
+          allowance_form: AllowanceForm | None = None) -> Any:
     db = get_session()
     batch = catalog.get_batch(db, current_user, batch_id)
     context = batch_context(batch)
+    if batch.status in (Status.APPROVED, Status.SUSPENDED):
+        context["allowance_form"] = allowance_form or AllowanceForm(formdata=None)
     default_until = today() + dt.timedelta(days=365)
     forms = {}
     for action in context["officer_actions"]:
@@ -84,6 +88,28 @@ def _page(batch_id: int, form: DecisionForm | None = None, status: int = 200) ->
 @roles_required(Role.OFFICER)
 def batch(batch_id: int) -> Any:
     return _page(batch_id)
+
+
+@bp.route("/batches/<int:batch_id>/label-allowance", methods=["POST"])
+@roles_required(Role.OFFICER)
+def label_allowance(batch_id: int) -> Any:
+    """Let a certified batch's labels claim more than its quantity plus the tolerance."""
+    form = AllowanceForm()
+    catalog.get_batch(get_session(), current_user, batch_id)  # other provinces: 404 first
+    if not form.validate_on_submit():
+        return _page(batch_id, status=422, allowance_form=form)
+    try:
+        printing.grant_allowance(get_session(), current_user, batch_id, amount=form.amount.data,
+                                 reason=form.reason.data or "")
+    except ValidationError as exc:
+        for name in exc.fields:
+            getattr(form, name).errors = [_("Please check this value.")]
+        return _page(batch_id, status=422, allowance_form=form)
+    except Conflict:
+        flash(_("Allowances are only for certified batches."), "error")
+        return _page(batch_id, status=409)
+    flash(_("Label allowance granted; the exporter sees it with your reason."), "success")
+    return redirect(url_for("review.batch", batch_id=batch_id))
 
 
 @bp.route("/batches/<int:batch_id>/decide", methods=["POST"])

@@ -30,9 +30,11 @@ from registry.verify.rules import Signal, Verdict
 from registry.verify.services import Resolution
 
 SYMBOLS = {Verdict.GENUINE: "✓", Verdict.SUSPENDED: "!", Verdict.EXPIRED: "!",
-           Verdict.REVOKED: "✗", Verdict.NOT_GENUINE: "✗", Verdict.POSSIBLE_COPY: "⚠"}
+           Verdict.REVOKED: "✗", Verdict.NOT_GENUINE: "✗", Verdict.POSSIBLE_COPY: "⚠",
+           Verdict.SPECIMEN: "✗"}
 VERDICT_CLASS = {Verdict.GENUINE: "ok", Verdict.SUSPENDED: "warn", Verdict.EXPIRED: "warn",
-                 Verdict.REVOKED: "bad", Verdict.NOT_GENUINE: "bad", Verdict.POSSIBLE_COPY: "bad"}
+                 Verdict.REVOKED: "bad", Verdict.NOT_GENUINE: "bad", Verdict.POSSIBLE_COPY: "bad",
+                 Verdict.SPECIMEN: "bad"}
 
 
 def _headlines() -> dict[Verdict, str]:
@@ -43,6 +45,7 @@ def _headlines() -> dict[Verdict, str]:
         Verdict.EXPIRED: _("Certification expired"),
         Verdict.NOT_GENUINE: _("Not a genuine label"),
         Verdict.POSSIBLE_COPY: _("Possible copy"),
+        Verdict.SPECIMEN: _("Specimen — not a label"),
     }
 
 
@@ -57,6 +60,9 @@ def _signals() -> dict[Signal, str]:
         Signal.NEVER_PRINTED: _("The registry never printed a label with this serial "
                                 "number."),
         Signal.NOT_CERTIFIED: _("This batch was never certified."),
+        Signal.SPECIMEN: _("This code comes from a proof or preview sheet marked SPECIMEN. "
+                           "It is not a label and says nothing about any package. If it is "
+                           "on a package, do not trust that package."),
     }
 
 

@@ -21,6 +21,8 @@ class Verdict(StrEnum):
     EXPIRED = "expired"
     NOT_GENUINE = "not_genuine"
     POSSIBLE_COPY = "possible_copy"
+    # A proof or preview's code: signed in the specimen domain, never a label (issue 11 §3).
+    SPECIMEN = "specimen"
 
 
 class Signal(StrEnum):
@@ -35,6 +37,7 @@ class Signal(StrEnum):
     BATCH_REVOKED = "batch_revoked"
     BATCH_EXPIRED = "batch_expired"
     NOT_CERTIFIED = "not_certified"
+    SPECIMEN = "specimen"
 
 
 @dataclass(frozen=True)
@@ -61,9 +64,12 @@ class Facts:
     printed: bool
     status: Display | None
     stats: ScanStats = field(default_factory=ScanStats)
+    specimen: bool = False  # a registry key signed it in the specimen domain (a proof)
 
 
 def decide(facts: Facts, thresholds: Thresholds) -> tuple[Verdict, list[Signal]]:
+    if facts.specimen:
+        return Verdict.SPECIMEN, [Signal.SPECIMEN]
     if facts.signature != "valid":
         signal = {
             "unknown_key": Signal.UNKNOWN_KEY,

@@ -81,7 +81,8 @@ def resolve(
 ) -> Resolution:
     """The verdict on a label: signature first (no database for a forged code), then one
     lookup of batch, printed range and scans. ``connection`` is a DB-API connection."""
-    signature = verifier.verify(link).status
+    checked = verifier.verify(link)
+    signature = checked.status
     row = None
     if signature is VerifyStatus.VALID:
         since, day_start = now - thresholds.window, hash_day_start(today)
@@ -95,7 +96,8 @@ def resolve(
     status = display_status(Status(row.status), row.valid_until, today) if row else None
     verdict, signals = decide(
         Facts(signature=signature.value, batch_found=row is not None, printed=printed,
-              status=status, stats=row.stats if row and printed else ScanStats()),
+              status=status, stats=row.stats if row and printed else ScanStats(),
+              specimen=checked.specimen),
         thresholds,
     )
     public = public_facts(row, urls=urls, today=today) if row and printed else None

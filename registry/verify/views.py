@@ -117,6 +117,14 @@ def _linkset_json(link: gs1.DigitalLink) -> str:
     from registry.i18n import VERIFY_LANGUAGES
 
     page = _absolute(label_url(link))
+    if keystore().verifier().verify(link).specimen:
+        # A proof's code: it points to its page ("specimen — not a label") and claims no
+        # certification or product information.
+        return json.dumps({"linkset": [{
+            "anchor": _absolute(gs1.canonical_path(link.gtin, link.lot, link.serial)),
+            f"{GS1}defaultLink": [{"href": page, "title": "Specimen, not a label",
+                                   "type": "text/html"}],
+        }]}, separators=(",", ":"))
     entry = {
         "anchor": _absolute(gs1.canonical_path(link.gtin, link.lot, link.serial)),
         f"{GS1}defaultLink": [{"href": page, "title": "Verification", "type": "text/html"}],

@@ -196,7 +196,7 @@ def test_parallel_orders_never_overlap(app: Flask, world: World, db: Session) ->
                 barrier.wait()
                 job = printing.order_job(session, exporter, batch.id,
                                          printer_org_id=world.print_org.id, stock="a4-3x7",
-                                         quantity=n, net_quantity="1 kg")
+                                         quantity=n, net_quantity="500 g")
                 session.commit()
                 ranges.append((job.serial_first, job.serial_last))
         except BaseException as exc:  # surfaced below
