@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, abort, current_app
 
 from registry.checkpoints import services
 from registry.checkpoints.keys import AuditKeyStore
@@ -14,10 +14,10 @@ from registry.db import get_session
 bp = Blueprint("checkpoints", __name__)
 
 
-def _text(body: str, status: int = 200) -> Response:
-    response = Response(body, status=status, mimetype="text/plain")
+def _text(body: str) -> Response:
+    response = Response(body, mimetype="text/plain")
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = "public, max-age=60" if status == 200 else "no-store"
+    response.headers["Cache-Control"] = "public, max-age=60"
     return response
 
 
@@ -26,7 +26,7 @@ def latest_checkpoint() -> Any:
     """The latest signed checkpoint of the audit log (a C2SP tlog-checkpoint note)."""
     checkpoint = services.latest(get_session())
     if checkpoint is None:
-        return _text("no audit checkpoint has been signed yet\n", 404)
+        abort(404, description="No audit checkpoint has been signed yet.")
     return _text(checkpoint.note)
 
 
@@ -35,5 +35,5 @@ def audit_key() -> Any:
     """The verifier key of the checkpoints, as a note verifier key: name+hash+key."""
     verifier = AuditKeyStore.for_app(current_app).verifier()
     if verifier is None:
-        return _text("no audit key has been made yet\n", 404)
+        abort(404, description="No audit key has been made yet.")
     return _text(f"{verifier}\n")
