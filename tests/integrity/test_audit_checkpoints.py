@@ -6,6 +6,7 @@ tables refuse UPDATE and DELETE outright."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from conftest import World
+from registry import audit
 from registry.audit import AuditEvent, event_hash
 from registry.certification import Action
 from registry.checkpoints.keys import AuditKeyStore
 from registry.checkpoints.note import NoteSigner, VerifierKey, open_checkpoint
+from registry.checkpoints.services import make_checkpoint
 
 
 def cli(app: Flask, *args: str) -> Result:
@@ -236,3 +239,49 @@ def test_postgresql_refuses_update_and_delete_of_audit_rows(app: Flask, world: W
             db.execute(text(statement))
         db.rollback()
     assert cli(app, "verify").exit_code == 0
+
+
+def test_checkpoints_signed_while_events_are_appended_all_hold(app: Flask, world: World,
+                                                               tmp_path: Path) -> None:
+    """Writers append events in parallel transactions while checkpoints are signed: every
+    checkpoint pairs a size with that size's head, so the final log extends them all."""
+    engine = app.extensions["engine"]
+    with app.app_context():
+        signer, _ = AuditKeyStore.for_app(app).ensure("registry.test/audit-log")
+    notes: list[str] = []
+    errors: list[BaseException] = []
+
+    def writer(worker: int) -> None:
+        try:
+            for n in range(12):
+                with Session(engine) as session:
+                    audit.record(session, actor=None, action="test.append",
+                                 object_type="test", object_id=f"{worker}-{n}")
+                    session.commit()
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    def checkpointer() -> None:
+        try:
+            while not notes or any(w.is_alive() for w in writers):
+                with Session(engine, expire_on_commit=False) as session:
+                    row, _new = make_checkpoint(session, signer)
+                    session.commit()
+                    notes.append(row.note)
+        except BaseException as exc:
+            errors.append(exc)
+
+    writers = [threading.Thread(target=writer, args=(i,)) for i in range(3)]
+    threads = [*writers, threading.Thread(target=checkpointer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    sizes = [open_checkpoint(n, signer.verifier).size for n in notes]
+    assert sizes == sorted(sizes)
+    kept = tmp_path / "kept.txt"
+    kept.write_text("".join(notes), "utf-8")
+    result = cli(app, "verify", "--checkpoint", str(kept), "--key", str(signer.verifier))
+    assert result.exit_code == 0, result.output
+    assert "extends all" in result.stdout
