@@ -164,8 +164,8 @@ def _report_extension(ext: Extension) -> bool:
     if ext.conflict:
         click.echo(f"checkpoints CONFLICT: {ext.conflict}", err=True)
     if ext.first_bad is None:
-        click.echo(f"audit log extends all {ext.checkpoints} kept checkpoints "
-                   f"(the largest of size {ext.extended_up_to})")
+        click.echo(f"audit log extends every kept checkpoint ({ext.checkpoints} sizes "
+                   f"checked, the largest {ext.extended_up_to})")
         return ext.conflict is not None
     assert ext.bad_until is not None
     shorter = (f"; the log has only {ext.events} events"
