@@ -170,14 +170,15 @@ def test_a_checkpoint_not_signed_by_the_kept_key_is_refused(app: Flask, world: W
                          "AAAAAAAAAAAAAAAAAAA=\n")
     (office / "day-1").write_text(forged, "utf-8")
     result = cli(app, "verify", "--checkpoint", str(office / "day-1"), "--key", vkey)
-    assert result.exit_code != 0
+    assert result.exit_code == 2
     assert "checkpoint refused" in result.stderr and "not signed by" in result.stderr
     # A note edited after signing fails its signature.
     lines = note.split("\n")
     lines[1] = str(int(lines[1]) + 1)  # one more event than was signed
     edited = "\n".join(lines)
     (office / "day-1").write_text(edited, "utf-8")
-    assert cli(app, "verify", "--checkpoint", str(office / "day-1"), "--key", vkey).exit_code != 0
+    result = cli(app, "verify", "--checkpoint", str(office / "day-1"), "--key", vkey)
+    assert result.exit_code == 2 and "does not verify" in result.stderr
 
 
 def test_the_checkpoint_and_its_key_are_published(app: Flask, world: World, db: Session) -> None:
