@@ -27,6 +27,7 @@ run: translations
 	$(BIN)/flask --app registry db upgrade
 	$(BIN)/flask --app registry keys ensure
 	$(BIN)/flask --app registry demo
+	$(BIN)/flask --app registry audit checkpoint >/dev/null
 	$(BIN)/flask --app registry run --host 127.0.0.1 --port $(PORT)
 
 test: translations

@@ -4,6 +4,10 @@ Every event stores the hash of the previous one; ``verify_chain`` recomputes the
 reports the first broken link, so an edited, deleted or inserted row is detectable.
 Appends are serialised through the one-row ``audit_head`` table: its UPDATE takes a row lock
 on PostgreSQL and the write lock on SQLite, so two transactions never fork the chain.
+
+A chain alone does not stop whoever holds the database from rewriting an event and recomputing
+every later hash: signed checkpoints (``registry.checkpoints``) kept outside the registry do.
+On PostgreSQL the tables below refuse UPDATE and DELETE (a trigger, migration 0013).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +63,20 @@ def _dump(value: dict[str, Any] | None) -> str | None:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def event_hash(event: AuditEvent) -> str:
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed checkpoint of the log: its first ``size`` events end in ``head_hash``. The note
+    is what the registry publishes and offices keep; one checkpoint per size."""
+
+    __tablename__ = "audit_checkpoint"
+    id: int | None = Field(default=None, primary_key=True)
+    size: int = Field(unique=True, index=True)
+    head_hash: str = Field(max_length=64)
+    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))
+
+
+def event_hash(event: AuditEvent, prev_hash: str | None = None) -> str:
+    """The event's hash; ``prev_hash`` replaces the stored link to recompute a chain."""
     payload = json.dumps(
         [
             event.seq,
@@ -70,7 +88,7 @@ def event_hash(event: AuditEvent) -> str:
             event.object_id,
             event.before,
             event.after,
-            event.prev_hash,
+            event.prev_hash if prev_hash is None else prev_hash,
         ],
         separators=(",", ":"),
     )
@@ -152,6 +170,32 @@ def verify_chain(session: Session, batch_size: int = 5000) -> ChainReport:
     if head is not None and (head.seq != checked or head.last_hash != prev_hash):
         return ChainReport(False, checked, checked + 1, "latest events missing (deleted?)")
     return ChainReport(True, checked)
+
+
+def chain_hashes(session: Session, sizes: Collection[int], batch_size: int = 5000) -> (
+    tuple[int, dict[int, str]]
+):
+    """Recompute the chain from the genesis over the stored events in order, ignoring their
+    stored links and hashes: the number of events and the head after each of ``sizes`` events.
+    What a checkpoint committed to is compared with this, so a rewrite that recomputed the
+    stored hashes changes these heads all the same."""
+    wanted = set(sizes)
+    heads: dict[int, str] = {0: GENESIS} if 0 in wanted else {}
+    head, count, last_seq = GENESIS, 0, None
+    while True:
+        query = select(AuditEvent).order_by(AuditEvent.seq).limit(batch_size)
+        if last_seq is not None:
+            query = query.where(AuditEvent.seq > last_seq)
+        rows = session.exec(query).all()
+        if not rows:
+            return count, heads
+        for event in rows:
+            head = event_hash(event, prev_hash=head)
+            count += 1
+            if count in wanted:
+                heads[count] = head
+            last_seq = event.seq
+            session.expunge(event)  # a long log must not pile up in the identity map
 
 
 def events_for(session: Session, object_type: str, object_id: object) -> list[AuditEvent]:

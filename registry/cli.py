@@ -1,18 +1,25 @@
-"""Project commands: ``flask --app registry db upgrade | users create | audit verify | demo``."""
+"""Project commands: ``flask --app registry db upgrade | users create | audit verify|checkpoint|key
+| demo``."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from registry import audit, migrate
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, OrgKind, Role
 from registry.accounts.rules import password_problem
+from registry.checkpoints import services as checkpoints
+from registry.checkpoints.keys import AuditKeyError, AuditKeyStore, default_origin
+from registry.checkpoints.note import NoteError, VerifierKey, open_checkpoint, split_notes
+from registry.checkpoints.rules import Extension, Kept
 
 db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="User accounts.")
@@ -77,19 +84,147 @@ def users_create(email: str, name: str, role: str, org_name: str, province: str 
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
-    """Recompute the hash chain; exit 1 and name the first broken link if it was tampered."""
+@click.option("--checkpoint", "paths", multiple=True,
+              type=click.Path(exists=True, path_type=Path),
+              help="A checkpoint file kept outside the registry (it may hold many), or a "
+                   "directory of them; repeatable.")
+@click.option("--key", "vkey", default=None,
+              help="The audit verifier key (name+hash+key) or a file holding it, as kept "
+                   "outside the registry. Default: the registry's own, which an insider could "
+                   "have replaced.")
+def audit_verify(paths: tuple[Path, ...], vkey: str | None) -> None:
+    """Recompute the hash chain; exit 1 and name the first broken link if it was tampered.
+    With --checkpoint, also prove that the log extends every kept checkpoint (exit 1 naming
+    the first event that does not; exit 2 if a kept file does not verify under the key)."""
+    unreadable: list[str] = []
     with _session() as session:
         report = audit.verify_chain(session)
-    if report.ok:
-        click.echo(f"audit log intact: {report.checked} events")
-        return
-    click.echo(
-        f"audit log BROKEN at event #{report.broken_seq}: {report.problem} "
-        f"({report.checked} events verified before it)",
-        err=True,
-    )
-    sys.exit(1)
+        failed = not report.ok
+        if failed:
+            click.echo(f"audit log BROKEN at event #{report.broken_seq}: {report.problem} "
+                       f"({report.checked} events verified before it)", err=True)
+        if paths:
+            verifier = _verifier_key(vkey)
+            kept, unreadable = _kept_checkpoints(paths, verifier)
+            for problem in unreadable:
+                click.echo(f"checkpoint refused: {problem}", err=True)
+            if kept:
+                extension = checkpoints.check_extension(session, kept)
+                failed = _report_extension(extension) or failed
+            else:
+                click.echo("no kept checkpoint could be verified", err=True)
+        elif not failed:
+            click.echo("(a recomputed chain proves nothing against its keeper: add "
+                       "--checkpoint with checkpoints kept outside the registry)")
+    if failed:
+        sys.exit(1)
+    if unreadable:  # an office's copy that does not verify is itself a finding
+        sys.exit(2)
+    click.echo(f"audit log intact: {report.checked} events")
+
+
+def _verifier_key(vkey: str | None) -> VerifierKey:
+    if vkey is None:
+        own = AuditKeyStore.for_app(current_app).verifier()
+        if own is None:
+            raise click.ClickException("no audit key: give --key")
+        click.echo("warning: checking against the registry's own audit key; give --key with "
+                   "the key kept outside the registry", err=True)
+        return own
+    text = vkey
+    if "+" not in vkey and Path(vkey).is_file():
+        text = Path(vkey).read_text("utf-8")
+    try:
+        return VerifierKey.parse(text)
+    except NoteError as exc:
+        raise click.BadParameter(str(exc), param_hint="--key") from None
+
+
+def _kept_checkpoints(paths: tuple[Path, ...], verifier: VerifierKey) -> (
+    tuple[list[Kept], list[str]]
+):
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    kept: list[Kept] = []
+    problems: list[str] = []
+    for file in files:
+        try:
+            notes = split_notes(file.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{file}: {exc}")
+            continue
+        for number, text in enumerate(notes, 1):
+            source = f"{file}" if len(notes) == 1 else f"{file} (note {number})"
+            try:
+                kept.append(Kept(source, open_checkpoint(text, verifier)))
+            except NoteError as exc:
+                problems.append(f"{source}: {exc}")
+    return kept, problems
+
+
+def _report_extension(ext: Extension) -> bool:
+    """Print what the kept checkpoints prove; True if the log does not extend them."""
+    if ext.conflict:
+        click.echo(f"checkpoints CONFLICT: {ext.conflict}", err=True)
+    if ext.first_bad is None:
+        click.echo(f"audit log extends every kept checkpoint ({ext.checkpoints} sizes "
+                   f"checked, the largest {ext.extended_up_to})")
+        return ext.conflict is not None
+    assert ext.bad_until is not None
+    shorter = (f"; the log has only {ext.events} events"
+               if ext.events < ext.bad_until else "")
+    click.echo(f"audit log does NOT extend the checkpoint of size {ext.bad_until} kept in "
+               f"{ext.bad_source}{shorter}", err=True)
+    if ext.exact:
+        click.echo(f"first event that does not extend the kept checkpoints: #{ext.first_bad} "
+                   f"(checkpoints of sizes {ext.first_bad - 1} and {ext.first_bad} were kept: "
+                   f"this event was changed, removed or inserted)", err=True)
+    else:
+        click.echo(f"first event that does not extend the kept checkpoints: #{ext.first_bad} "
+                   f"(the log still extends the checkpoint of size {ext.extended_up_to}; the "
+                   f"change lies in events #{ext.first_bad}..#{ext.bad_until}, which a hash "
+                   f"chain cannot narrow further)", err=True)
+    return True
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign and store a checkpoint of the audit log (size and head), published at
+    /.well-known/audit-checkpoint; makes the audit key on first use. Run it on a schedule."""
+    store = AuditKeyStore.for_app(current_app)
+    try:
+        signer, made = store.ensure(default_origin(current_app))
+    except (AuditKeyError, NoteError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if made:
+        click.echo(f"made the audit key; its verifier key (keep it outside the registry):\n"
+                   f"{signer.verifier}", err=True)
+    with _session() as session:
+        try:
+            row, new = checkpoints.make_checkpoint(session, signer)
+            session.commit()
+        except checkpoints.CheckpointRefused as exc:
+            raise click.ClickException(f"checkpoint refused: {exc}") from None
+        except IntegrityError:
+            raise click.ClickException("another run signed a checkpoint of this size at the "
+                                       "same moment; run again") from None
+    if not new:
+        click.echo(f"no new events since the checkpoint of size {row.size}", err=True)
+    click.echo(row.note, nl=False)
+
+
+@audit_cli.command("key")
+def audit_key() -> None:
+    """Print the audit verifier key (name+hash+key) that offices keep to check checkpoints."""
+    try:
+        verifier = AuditKeyStore.for_app(current_app).verifier()
+    except AuditKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    if verifier is None:
+        raise click.ClickException("no audit key yet: run `flask --app registry audit "
+                                   "checkpoint`")
+    click.echo(str(verifier))
 
 
 @click.command("demo")

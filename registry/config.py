@@ -49,6 +49,10 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance_path / "uploads"),
         "KEY_DIR": env.get("KEY_DIR") or str(instance_path / "keys"),
         "KEY_PASSPHRASE": env.get("KEY_PASSPHRASE"),
+        # The audit checkpoint key (default KEY_DIR/audit) and its name, the checkpoints'
+        # origin (default PUBLIC_HOST/audit-log), fixed when the key is made.
+        "AUDIT_KEY_DIR": env.get("AUDIT_KEY_DIR"),
+        "AUDIT_ORIGIN": env.get("AUDIT_ORIGIN"),
         "PUBLIC_HOST": env.get("PUBLIC_HOST", "127.0.0.1:5000"),
         "PUBLIC_SCHEME": env.get("PUBLIC_SCHEME", "https" if production else "http"),
         # A request body larger than this gets the 413 page before any view runs.

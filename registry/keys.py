@@ -64,13 +64,17 @@ def keys_rotate() -> None:
 
 @keys_cli.command("revoke")
 @click.argument("kid")
-def keys_revoke(kid: str) -> None:
+@click.option("--with-successor", is_flag=True,
+              help="Revoking the active key: make the new active key in the same step.")
+def keys_revoke(kid: str, with_successor: bool) -> None:
     """Mark a compromised key: labels signed with it stop verifying."""
     try:
-        keystore().revoke(kid)
+        successor = keystore().revoke(kid, with_successor=with_successor)
     except KeyStoreError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"revoked key {kid}")
+    if successor:
+        click.echo(f"active key now {successor}")
 
 
 @keys_cli.command("list")

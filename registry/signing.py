@@ -8,8 +8,9 @@ id and signature travel together in the URI's ``s`` parameter (see ``registry.gs
 Key lifecycle, kept in a directory (no Flask): exactly one key is *active* and signs; ``rotate``
 makes a new active key and *retires* the old one, whose labels stay valid; ``revoke`` marks a
 compromised key, whose labels then verify as ``revoked_key``, and deletes its private half so it
-can never sign again. ``public_keys()`` is what the registry publishes; ``verify_uri`` needs
-nothing else, so anyone can verify offline.
+can never sign again; the active key is revoked only together with making its successor.
+``public_keys()`` is what the registry publishes; ``verify_uri`` needs nothing else, so anyone
+can verify offline.
 """
 
 from __future__ import annotations
@@ -273,18 +274,31 @@ class KeyStore:
             self._save_meta()
         return kid
 
-    def revoke(self, kid: str) -> None:
-        """Mark a key compromised: its labels stop verifying and it never signs again."""
+    def revoke(self, kid: str, *, with_successor: bool = False) -> str | None:
+        """Mark a key compromised: its labels stop verifying and it never signs again.
+
+        The active key is revoked only together with making its successor, in the same
+        locked step: a registry without an active key cannot print (and a production one does
+        not make keys on demand). Returns the successor's key id, if one was made."""
+        successor = None
         with self._locked():
             entry = self._find(kid)
             if entry.get("revoked_at"):
-                return
+                return None
+            if self._status(entry) is KeyStatus.ACTIVE:
+                if not with_successor:
+                    raise KeyStoreError(
+                        f"{kid} is the only active signing key: revoking it alone would stop "
+                        f"all label printing. Make its successor in the same step: "
+                        f"keys revoke {kid} --with-successor")
+                successor = self._new_key()
             entry["revoked_at"] = _now()
             entry["retired_at"] = entry.get("retired_at") or entry["revoked_at"]
             self._save_meta()
             self._signers.pop(kid, None)
             with contextlib.suppress(FileNotFoundError):
                 self._pem_path(kid).unlink()
+        return successor
 
     # -- use -----------------------------------------------------------------------------------
 

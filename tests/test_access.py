@@ -399,6 +399,12 @@ ROUTES: tuple[Route, ...] = (
           _all(200), public=True),
     Route("verify.keys", "GET", lambda s: "/.well-known/registry-keys.json", _all(200),
           public=True),
+    # -- the audit checkpoint and its key, for anyone; the scene has signed none yet, so
+    # everyone alike gets 404 (tests/integrity/test_audit_checkpoints.py has the 200s)
+    Route("checkpoints.latest_checkpoint", "GET", lambda s: "/.well-known/audit-checkpoint",
+          _all(404), public=True),
+    Route("checkpoints.audit_key", "GET", lambda s: "/.well-known/audit-key", _all(404),
+          public=True),
     Route("verify.report_page", "GET",
           lambda s: "/verify/report?" + urlencode({"uri": s.label_path}), _all(200),
           public=True, state="approved"),

@@ -97,13 +97,15 @@ def test_rotation_keeps_retired_key_valid_and_revocation_kills_it(store: KeyStor
     assert entry["status"] == "revoked" and entry["revoked_at"]
 
 
-def test_revoking_the_active_key_stops_signing(store: KeyStore) -> None:
+def test_revoking_the_active_key_needs_its_successor(store: KeyStore) -> None:
     kid = store.active_signer().kid
-    store.revoke(kid)
-    with pytest.raises(KeyStoreError):
-        store.active_signer()
-    store.rotate()
-    assert store.active_signer().kid != kid
+    with pytest.raises(KeyStoreError, match="--with-successor"):
+        store.revoke(kid)
+    assert store.active_signer().kid == kid  # refused: nothing changed
+    successor = store.revoke(kid, with_successor=True)
+    assert successor and store.active_signer().kid == successor != kid
+    statuses = {k["kid"]: k["status"] for k in store.public_keys()}
+    assert statuses == {kid: "revoked", successor: "active"}
 
 
 def test_unknown_key_and_bad_input(store: KeyStore, tmp_path: Path) -> None:

@@ -17,8 +17,9 @@ Definitions (also shown on the page):
 
 Who sees what: exporters only their own company's batches; officers and admins all three
 provinces in aggregate (the cooperation is joint and its figures are shared), an officer's
-default being their own province. Row-level detail (exports, lot codes of suspicious scans) is
-limited to what the user may open anyway: officers their province, admins everything.
+default being their own province. Row-level detail (exports, lot codes of suspicious scans,
+rejection reasons) is limited to what the user may open anyway: officers their province, admins
+everything; the totals of every province stay visible.
 
 Every number is one GROUP BY in the database; no batch row is loaded into Python to be summed.
 """
@@ -28,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -124,6 +125,18 @@ class Scope:
         if self.rows_everywhere or self.organisation_id is not None:
             return True
         return self.row_province is not None and filters.province == self.row_province
+
+    def detail_filters(self, filters: Filters) -> Filters | None:
+        """The filters under which this user may read row-level detail that is not a batch
+        line (rejection reasons): an officer's own province only, whatever province the
+        totals are for; ``None`` when the filters leave nothing of it."""
+        if self.rows_everywhere or self.organisation_id is not None:
+            return filters
+        if self.row_province is None or filters.province not in (None, self.row_province):
+            return None
+        if filters.province == self.row_province:
+            return filters
+        return replace(filters, province=self.row_province)
 
 
 def scope_for(session: Session, actor: User) -> Scope:
@@ -280,6 +293,9 @@ class Figures:
     rejections: int
     common_reasons: list[tuple[str, int]]
     latest_reasons: list[tuple[dt.datetime, str, str]]
+    # Set when the reasons are limited to this province (an officer's own) while the
+    # totals are not: the page says so.
+    reasons_province: str | None
     labels_printed: int
     print_jobs: int
     scans: int
@@ -381,12 +397,21 @@ def _rejections(session: Session, filters: Filters, scope: Scope) -> dict[str, A
         conds = [decision_t.c.action == "reject", decision_t.c.created_at >= start,
                  decision_t.c.created_at < end]
     count = session.execute(select(func.count()).select_from(source).where(*conds)).scalar_one()
+    # The count is a total and stays visible; the reasons are what an officer wrote about a
+    # batch, so an officer reads them for their own province only (an exporter's scope is
+    # already their company, an admin's everything).
+    detail = scope.detail_filters(filters)
+    if detail is None:
+        return {"rejections": int(count), "common_reasons": [], "latest_reasons": [],
+                "reasons_province": scope.row_province}
+    if detail is not filters or _needs_batch(filters, scope):
+        source, conds = _decisions("reject", detail, scope)
     reason = func.lower(func.trim(decision_t.c.reason))
     common = session.execute(
         select(reason, func.count().label("n")).select_from(source).where(*conds)
         .group_by(reason).order_by(func.count().desc(), reason).limit(5)
     ).all()
-    source, conds = _decisions("reject", filters, scope)
+    source, conds = _decisions("reject", detail, scope)
     latest = session.execute(
         select(decision_t.c.created_at, batch_t.c.origin_province_code, decision_t.c.reason)
         .select_from(source).where(*conds)
@@ -394,7 +419,8 @@ def _rejections(session: Session, filters: Filters, scope: Scope) -> dict[str, A
     ).all()
     return {"rejections": int(count),
             "common_reasons": [(r or "", int(n)) for r, n in common],
-            "latest_reasons": [(at, prov, text or "") for at, prov, text in latest]}
+            "latest_reasons": [(at, prov, text or "") for at, prov, text in latest],
+            "reasons_province": detail.province if detail is not filters else None}
 
 
 def _labels(session: Session, filters: Filters, scope: Scope) -> dict[str, Any]:
