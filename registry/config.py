@@ -60,6 +60,13 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "COPY_DISTINCT_CLIENTS": int(env.get("COPY_DISTINCT_CLIENTS", 6)),
         "COPY_SCANS_IN_WINDOW": int(env.get("COPY_SCANS_IN_WINDOW", 20)),
         "COPY_WINDOW_MINUTES": int(env.get("COPY_WINDOW_MINUTES", 60)),
+        # A reader, for copy signals and scan budgets: the network address behind PROXY_HOPS,
+        # cut to this prefix (one household or phone holds a whole IPv6 /64).
+        "CLIENT_PREFIX_V4": int(env.get("CLIENT_PREFIX_V4", 24)),
+        "CLIENT_PREFIX_V6": int(env.get("CLIENT_PREFIX_V6", 64)),
+        # Scan rows one reader may cost per hour and worker: in all, and of one label.
+        "SCAN_ROWS_PER_CLIENT": int(env.get("SCAN_ROWS_PER_CLIENT", 100)),
+        "SCAN_ROWS_PER_SERIAL": int(env.get("SCAN_ROWS_PER_SERIAL", 3)),
         "REPORT_RATE_LIMIT": env.get("REPORT_RATE_LIMIT", "5 per hour"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per 15 minutes"),
         "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "5 per hour"),
