@@ -247,7 +247,8 @@ class ScanBudget:
         hour = int(time.time() // 3600)
         key = (client, gtin, lot, serial)
         with self._lock:
-            if hour != self._hour or len(self._clients) > self.max_clients:
+            if (hour != self._hour or len(self._clients) > self.max_clients
+                    or len(self._serials) > 10 * self.max_clients):
                 self._hour, self._clients, self._serials = hour, {}, {}
             used = self._clients.get(client, 0)
             same = self._serials.get(key, 0)

@@ -196,8 +196,9 @@ def report() -> Any:
     resolution = hot.resolve(link, client, connection)
     # Every report is attributed (the batch's too): the desk reads reports by attribution.
     attribution = attribute(connection, link, [s.value for s in resolution.signals])
-    if resolution.batch is not None:
-        attribution = replace(attribution, province_code=resolution.batch.origin_province_code)
+    if resolution.batch is not None:  # the batch's own office; its verdict says the rest
+        attribution = replace(attribution, province_code=resolution.batch.origin_province_code,
+                              kind=None)
     services.report_fake(get_session(), resolution, message=form.message.data or "",
                          contact=form.contact.data, where_bought=form.where_bought.data,
                          language=str(get_locale()), client=client, attribution=attribution)

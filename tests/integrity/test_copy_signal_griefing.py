@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from flask import Flask
 from scan_support import certified_labels, flush, phone, verdict
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from conftest import World
+from conftest import World, decode_qr_codes
+from registry.certification import Action
+from registry.printing.models import PrintJob
 
 
 def test_six_user_agents_from_one_address_do_not_flip_the_verdict(
@@ -45,7 +50,7 @@ def test_the_prefix_is_configurable(app: Flask, world: World, db: Session) -> No
 
 
 def test_behind_the_configured_proxy_the_forwarded_address_counts(
-        tmp_path, database_url: str, world: World, db: Session) -> None:  # noqa: ANN001
+        tmp_path: Path, database_url: str, world: World, db: Session) -> None:
     from registry import create_app
 
     proxied = create_app({
@@ -65,3 +70,23 @@ def test_behind_the_configured_proxy_the_forwarded_address_counts(
         assert seen[-1] == "possible_copy"
     finally:
         proxied.extensions["engine"].dispose()
+
+
+def test_labels_decoded_from_the_print_shops_pdf_resist_six_user_agents(
+        app: Flask, world: World, db: Session, make_client: Any) -> None:
+    """Acceptance 2 (this part): a buyer's-eye run from the printed PDF's pixels."""
+    world.submit(world.batch_a, world.exporter_a)
+    world.decide(world.batch_a, world.officer_ntb, Action.APPROVE)
+    exporter, printer = make_client(), make_client()
+    exporter.login("a@test.id")
+    printer.login("printer@test.id")
+    ordered = exporter.post(f"/batches/{world.batch_a.id}/labels", {
+        "printer_org_id": str(world.print_org.id), "stock": "a4-3x7", "quantity": "2",
+        "net_quantity": "500 g"})
+    assert ordered.status_code == 302
+    job = db.exec(select(PrintJob).where(PrintJob.batch_id == world.batch_a.id)).one()
+    uris = decode_qr_codes(printer.get(f"/print-shop/jobs/{job.id}.pdf").get_data())
+    assert len(uris) == 2
+    for uri in uris:
+        seen = [verdict(phone(app, "203.0.113.7", f"Agent {n}"), uri) for n in range(7)]
+        assert seen == ["genuine"] * 7

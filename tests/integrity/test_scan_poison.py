@@ -5,6 +5,7 @@ is kept; every failure is logged and visible to operators in /healthz."""
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -76,7 +77,7 @@ def test_a_row_the_database_refuses_is_dropped_and_logged_alone(
 
 
 def test_an_unreachable_database_keeps_the_rows_and_says_so(
-        app: Flask, tmp_path, caplog: pytest.LogCaptureFixture) -> None:  # noqa: ANN001
+        app: Flask, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     from registry.db import make_engine
 
     broken = make_engine(f"sqlite:///{tmp_path}/no/such/dir/x.sqlite3")
