@@ -277,10 +277,15 @@ class LabelResolver:
         only on not-genuine answers."""
         if not services.needs_attribution(resolution):
             return NO_ATTRIBUTION
-        if connection is None:
-            with self.connection() as kept:
-                return self.attribution(resolution, kept)
-        return attribute(connection, resolution.link, [s.value for s in resolution.signals])
+        signals = [s.value for s in resolution.signals]
+        try:
+            if connection is None:
+                with self.connection() as kept:  # discarded if the query fails
+                    return attribute(kept, resolution.link, signals)
+            return attribute(connection, resolution.link, signals)
+        except Exception:  # the buyer's answer and the scan matter more: the admins get it
+            log.exception("attributing a not-genuine scan failed")
+            return NO_ATTRIBUTION
 
     def buffer(self) -> ScanBuffer:
         buffer = self.app.extensions.get("scan_buffer")
