@@ -15,6 +15,12 @@ from registry.audit import AuditEvent
 from registry.verify.models import FakeReport
 
 
+def _handle(start: threading.Barrier, answers: list[Any], user: Any, path: str, token: str,
+            note: str) -> None:
+    start.wait()
+    answers.append(user.http.post(path, data={"csrf_token": token, "note": note}))
+
+
 def test_parallel_handling_keeps_one_note(app: Flask, world: World, db: Session,
                                           make_client: Any) -> None:
     for round_ in range(3):
@@ -33,12 +39,8 @@ def test_parallel_handling_keeps_one_note(app: Flask, world: World, db: Session,
         start = threading.Barrier(2)
         answers: list[Any] = []
 
-        def handle(user: Any, token: str, note: str) -> None:
-            start.wait()
-            answers.append(user.http.post(f"/desk/reports/{report.id}/handle?lang=en",
-                                          data={"csrf_token": token, "note": note}))
-
-        threads = [threading.Thread(target=handle, args=(u, t, f"note {n}"))
+        path = f"/desk/reports/{report.id}/handle?lang=en"
+        threads = [threading.Thread(target=_handle, args=(start, answers, u, path, t, f"note {n}"))
                    for n, (u, t) in enumerate(users)]
         for t in threads:
             t.start()

@@ -157,3 +157,24 @@ def test_a_report_is_marked_handled_with_a_note_once_and_audited(
     assert event.object_id == str(report.id)
     html = _desk(make_client, "a@test.id")
     assert "Shop in Nagoya warned" in html and "Handled" in html
+
+
+def test_the_desk_pages_newest_first(app: Flask, world: World, db: Session,
+                                     make_client: Any) -> None:
+    import datetime as dt
+
+    now = dt.datetime.now(dt.UTC)
+    for n in range(55):
+        db.add(FakeReport(created_at=now - dt.timedelta(minutes=n), gtin="00490000000016",
+                          lot="A-LOT-1", serial=str(n + 1), verdict="not_genuine",
+                          message=f"report number {n + 1:02d}.", language="en",
+                          client="0" * 16, product_id=world.product_a.id,
+                          organisation_id=world.company_a.id, province_code="52",
+                          kind="bad_signature"))
+    db.commit()
+    first = _desk(make_client, "officer.ntb@test.id")
+    shown = re.findall(r"report number (\d+)\.", first)
+    assert shown == [f"{n:02d}" for n in range(1, 51)]
+    assert "1–50 of 55" in first and 'rel="next"' in first
+    second = _desk(make_client, "officer.ntb@test.id", "&page=2")
+    assert re.findall(r"report number (\d+)\.", second) == [f"{n}" for n in range(51, 56)]
