@@ -50,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.api.views import bp as api_bp
     from registry.catalog.views import bp as catalog_bp
     from registry.checkpoints.views import bp as checkpoints_bp
+    from registry.desk.views import bp as desk_bp
     from registry.figures.views import bp as figures_bp
     from registry.main import bp as main_bp
     from registry.printing.views import bp as printing_bp
@@ -66,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_account_bp)
     app.register_blueprint(verify_bp)
     app.register_blueprint(checkpoints_bp)
+    app.register_blueprint(desk_bp)
 
     from registry.verify.hotpath import LabelResolver
 

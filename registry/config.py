@@ -67,6 +67,13 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # How far a batch's labels (labels × net content) may claim beyond its certified
         # quantity before a trade office's allowance is needed (issue 11 §4).
         "LABEL_QUANTITY_TOLERANCE_PERCENT": float(env.get("LABEL_QUANTITY_TOLERANCE_PERCENT", 2)),
+        # A reader, for copy signals and scan budgets: the network address behind PROXY_HOPS,
+        # cut to this prefix (one household or phone holds a whole IPv6 /64).
+        "CLIENT_PREFIX_V4": int(env.get("CLIENT_PREFIX_V4", 24)),
+        "CLIENT_PREFIX_V6": int(env.get("CLIENT_PREFIX_V6", 64)),
+        # Scan rows one reader may cost per hour and worker: in all, and of one label.
+        "SCAN_ROWS_PER_CLIENT": int(env.get("SCAN_ROWS_PER_CLIENT", 100)),
+        "SCAN_ROWS_PER_SERIAL": int(env.get("SCAN_ROWS_PER_SERIAL", 3)),
         "REPORT_RATE_LIMIT": env.get("REPORT_RATE_LIMIT", "5 per hour"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per 15 minutes"),
         "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "5 per hour"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -45,5 +45,13 @@ def healthz() -> Any:
         with engine().connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception:  # any driver error means the database is not usable
-        return {"status": "error", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}
+        return {"status": "error", "database": "unreachable", "scan_buffer": _scan_buffer()}, 503
+    return {"status": "ok", "database": "ok", "scan_buffer": _scan_buffer()}
+
+
+def _scan_buffer() -> dict[str, Any]:
+    """This worker's scan buffer for operators: rows waiting, written, refused (dropped one
+    by one), discarded, failed flushes, the last error, and scans not recorded because a
+    reader used up its budget (``skipped``)."""
+    resolver = current_app.extensions["label_resolver"]
+    return {**resolver.buffer().stats(), "skipped": resolver.budget.skipped}

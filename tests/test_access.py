@@ -106,6 +106,7 @@ class Scene:
     batch_version: int
     job_id: int = 0
     label_path: str = ""
+    report_id: int = 0  # a buyer's report naming product A: the NTB office's and A's desk
 
     @property
     def upload_dir(self) -> Path:
@@ -136,12 +137,17 @@ def build_scene(world: World, db: Session, app: Flask, *, state: str) -> Scene:
         db, email="pending@test.id", name="Pending", password=PASSWORD,
         company_name="Company P", nib="1234567890125", province_code="52", address="Mataram")
     token = tokens.create_token(db, world.exporter_a, name="ERP", access="write").token
+    report = FakeReport(gtin="00490000000016", lot="A-LOT-1", serial="99", verdict="not_genuine",
+                        message="Seal looks photocopied", language="en", client="0" * 16,
+                        product_id=world.product_a.id, organisation_id=world.company_a.id,
+                        province_code="52", kind="never_printed")
+    db.add(report)
     db.commit()
     if state != "draft":
         world.submit(world.batch_a, world.exporter_a)
     scene = Scene(world=world, app=app, pending_id=pending.id,  # type: ignore[arg-type]
                   document_id=doc.id, token_id=token.id,  # type: ignore[arg-type]
-                  batch_version=0)
+                  batch_version=0, report_id=report.id)  # type: ignore[arg-type]
     if state == "approved":
         world.decide(world.batch_a, world.officer_ntb, Action.APPROVE)
         job = printing.order_job(db, world.exporter_a, world.batch_a.id,
@@ -377,6 +383,14 @@ ROUTES: tuple[Route, ...] = (
     Route("printing.reprint", "POST", lambda s: f"/print-shop/jobs/{s.job_id}/reprint",
           {"printer": 200}, writes=frozenset({"printer"}), state="approved",
           data=lambda s: {"sheet_first": "1", "sheet_last": "1", "reason": "paper jam"}),
+    # -- the suspicious-activity desk: offices (their province), exporters (their products),
+    #    the admin; a report is marked handled only from a desk that shows it
+    Route("desk.index", "GET", lambda s: "/desk", FIGURES),
+    Route("desk.handle", "POST", lambda s: f"/desk/reports/{s.report_id}/handle",
+          {"exporter_a": 302, "exporter_b": 404, "officer_bali": 404, "officer_ntt": 404,
+           "officer_ntb": 302, "admin": 302},
+          writes=frozenset({"exporter_a", "officer_ntb", "admin"}),
+          data=lambda s: {"note": "Shop warned, label reported to customs"}),
     # -- figures: offices, exporters (their own company) and the admin
     *[Route(f"figures.{name}", "GET", lambda s, p=path: p, FIGURES, state="approved")
       for name, path in (("dashboard", "/figures/"), ("export_csv", "/figures/batches.csv"),

@@ -85,7 +85,9 @@ def test_demo_refuses_production(tmp_path: Path) -> None:
 
 
 def test_healthz_checks_the_database(app: Flask, tmp_path: Path) -> None:
-    assert app.test_client().get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+    health = app.test_client().get("/healthz").get_json()
+    assert (health["status"], health["database"]) == ("ok", "ok")
+    assert health["scan_buffer"]["pending"] == 0  # the scan buffer's state: tests/integrity
     broken = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "s" * 40,
                          "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
     response = broken.test_client().get("/healthz")

@@ -40,9 +40,11 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    false,
     func,
     literal,
     null,
+    or_,
     select,
     union_all,
 )
@@ -300,6 +302,7 @@ class Figures:
     print_jobs: int
     scans: int
     scans_by_country: list[tuple[str, int]]
+    scans_by_language_region: list[tuple[str, int]]
     scans_by_language: list[tuple[str, int]]
     suspicious: dict[str, int]
     suspicious_latest: list[tuple[dt.datetime, str, str, str, str | None]]
@@ -437,32 +440,61 @@ def _labels(session: Session, filters: Filters, scope: Scope) -> dict[str, Any]:
 
 
 def _scan_source(filters: Filters, scope: Scope) -> tuple[Any, list[ColumnElement[bool]]]:
-    """Scans in the period. Scans of unknown labels (no batch) belong to no province or
-    company, so they count only in the unfiltered, all-provinces view."""
+    """Scans in the period. Scans of a batch are filtered through their batch; not-genuine
+    scans (no batch) through their own attribution (issue 11 §6: the product's exporter and
+    the origin province), so an office counts the fakes of its province. A not-genuine scan
+    has no destination: a destination filter leaves it out; unattributed ones count only in
+    the unfiltered, all-provinces view."""
     start, end = filters.bounds()
     source: Any = scan_t
+    conds: list[ColumnElement[bool]] = [scan_t.c.created_at >= start, scan_t.c.created_at < end]
     if _needs_batch(filters, scope):
-        source = scan_t.join(batch_t, batch_t.c.id == scan_t.c.batch_id)
-    conds = [scan_t.c.created_at >= start, scan_t.c.created_at < end,
-             *_batch_conditions(filters, scope)]
+        source = scan_t.outerjoin(batch_t, batch_t.c.id == scan_t.c.batch_id)
+        if filters.category:
+            # A batch's scans filter on its frozen category (_batch_conditions); a
+            # not-genuine scan has only its attributed product.
+            source = source.outerjoin(product_t, product_t.c.id == scan_t.c.product_id)
+        conds.append(or_(and_(scan_t.c.batch_id.is_not(None), *_batch_conditions(filters, scope)),
+                         and_(scan_t.c.batch_id.is_(None), *_attributed_scans(filters, scope))))
     return source, conds
+
+
+def _attributed_scans(filters: Filters, scope: Scope) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if scope.organisation_id is not None:
+        conds.append(scan_t.c.organisation_id == scope.organisation_id)
+    if filters.province:
+        conds.append(scan_t.c.province_code == filters.province)
+    if filters.destination:
+        conds.append(false())
+    if filters.category:
+        conds.append(product_t.c.category == filters.category)
+    return conds
 
 
 def _scans(session: Session, filters: Filters, scope: Scope) -> dict[str, Any]:
     source, conds = _scan_source(filters, scope)
     rows = session.execute(
-        select(scan_t.c.country, scan_t.c.language, scan_t.c.verdict, func.count())
+        select(scan_t.c.country, scan_t.c.country_source, scan_t.c.language, scan_t.c.verdict,
+               func.count())
         .select_from(source).where(*conds)
-        .group_by(scan_t.c.country, scan_t.c.language, scan_t.c.verdict)
+        .group_by(scan_t.c.country, scan_t.c.country_source, scan_t.c.language,
+                  scan_t.c.verdict)
     ).all()
+    # "By country" only where the reader's country is known (a header set by the CDN or
+    # proxy); otherwise the region of the reader's language, and the page says so.
     countries: dict[str, int] = defaultdict(int)
+    regions: dict[str, int] = defaultdict(int)
     languages: dict[str, int] = defaultdict(int)
     suspicious: dict[str, int] = {}
     total = 0
-    for country, language, verdict, n in rows:
+    for country, country_source, language, verdict, n in rows:
         n = int(n)
         total += n
-        countries[country or ""] += n
+        if country_source == "header":
+            countries[country or ""] += n
+        else:
+            regions[country or ""] += n
         languages[language or ""] += n
         if verdict in SUSPICIOUS:
             suspicious[verdict] = suspicious.get(verdict, 0) + n
@@ -481,6 +513,7 @@ def _scans(session: Session, filters: Filters, scope: Scope) -> dict[str, Any]:
         return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
     return {"scans": total, "scans_by_country": ranked(countries),
+            "scans_by_language_region": ranked(regions),
             "scans_by_language": ranked(languages), "suspicious": suspicious,
             "suspicious_latest": latest}
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -28,12 +29,15 @@ from werkzeug.wsgi import get_host
 from registry import gs1
 from registry.i18n import VERIFY_LANGUAGES
 from registry.keys import store_for
+from registry.reference import country_codes
 from registry.security import security_headers
 from registry.timeutil import today, utcnow
 from registry.verify import services
+from registry.verify.attribution import NONE as NO_ATTRIBUTION
+from registry.verify.attribution import Attribution, attribute
 from registry.verify.page import PageRenderer, label_url
 from registry.verify.rules import Thresholds
-from registry.verify.scanlog import ScanBuffer
+from registry.verify.scanlog import ScanBudget, ScanBuffer
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +76,32 @@ def language_for(accept_language: str, default: str) -> str:
 
 
 def country_for(accept_language: str) -> str | None:
+    """The region of the first language tag that names one (``zh-Hans-CN`` → CN): an ISO
+    3166 alpha-2 code or nothing. Headers arrive as latin-1 text, so "en-ßß" must not become
+    "SSSS" (``"ß".upper()``), which no country column holds."""
+    codes = country_codes()
     for value, _q in parse_accept_header(accept_language, LanguageAccept):
-        _, _, region = value.replace("_", "-").partition("-")
-        if len(region) == 2 and region.isalpha():
-            return region.upper()
+        for subtag in value.replace("_", "-").split("-")[1:]:
+            if subtag.lower() == "x":  # private use follows
+                break
+            region = subtag.upper()
+            if len(subtag) == 2 and subtag.isascii() and region in codes:
+                return region
     return None
+
+
+def network_of(address: str, v4_prefix: int, v6_prefix: int) -> str:
+    """The network a scan comes from: the address cut to its /``v4_prefix`` or
+    /``v6_prefix`` prefix (a home or phone gets a whole IPv6 /64, so its addresses are one
+    reader). Anything that is not an address is used as it is."""
+    try:
+        ip = ipaddress.ip_address(address.strip().split("%")[0])
+    except ValueError:
+        return address[:64]
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    prefix = v4_prefix if ip.version == 4 else v6_prefix
+    return str(ipaddress.ip_network((ip, prefix), strict=False))
 
 
 class Memo:
@@ -136,9 +161,11 @@ class LabelResolver:
         self._wanted = Memo(wanted)
         self._language = Memo(language_for)
         self._country = Memo(country_for)
+        self._network = Memo(network_of, size=4096)
         self._local = threading.local()
         self._day_key: tuple[dt.date, bytes] | None = None
         self._thresholds: tuple[tuple[Any, ...], Thresholds] | None = None
+        self._budget: tuple[tuple[int, int], ScanBudget] | None = None
 
     @property
     def thresholds(self) -> Thresholds:
@@ -151,6 +178,16 @@ class LabelResolver:
                 distinct_clients=int(key[0]), window=dt.timedelta(minutes=int(key[1])),
                 scans_in_window=int(key[2])))
         return self._thresholds[1]
+
+    @property
+    def budget(self) -> ScanBudget:
+        """How many scan rows one client may cost an hour (``SCAN_ROWS_PER_*`` settings)."""
+        cfg = self.app.config
+        key = (int(cfg.get("SCAN_ROWS_PER_CLIENT", 100)),
+               int(cfg.get("SCAN_ROWS_PER_SERIAL", 3)))
+        if self._budget is None or self._budget[0] != key:
+            self._budget = (key, ScanBudget(per_client=key[0], per_serial=key[1]))
+        return self._budget[1]
 
     # -- WSGI -------------------------------------------------------------------------------
 
@@ -186,7 +223,7 @@ class LabelResolver:
         accept_language = environ.get("HTTP_ACCEPT_LANGUAGE", "")
         lang = chosen or self._language(accept_language, self.default_language)
         agent = environ.get("HTTP_USER_AGENT", "")
-        client = self.client_hash(environ.get("REMOTE_ADDR") or "", agent)
+        client = self.client_hash(environ.get("REMOTE_ADDR") or "")
         resolution = self.resolve(link, client)
         own = label_url(link)
         linkset = label_url(link, linkType="all")
@@ -207,11 +244,13 @@ class LabelResolver:
             ("ETag", etag),
             *self.security_headers,
         ]
-        if environ.get("REQUEST_METHOD") == "GET" and not is_preview(agent):
+        if (environ.get("REQUEST_METHOD") == "GET" and not is_preview(agent)
+                and self.budget.allow(client, link.gtin, link.lot, link.serial)):
+            country, source = self.country(environ, accept_language)
             self.buffer().add(services.scan_row(
-                resolution, now=utcnow(), language=lang,
-                country=self.country(environ, accept_language), mobile="Mobi" in agent,
-                client=client))
+                resolution, now=utcnow(), language=lang, country=country,
+                country_source=source, mobile="Mobi" in agent, client=client,
+                attribution=self.attribution(resolution)))
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match and parse_etags(if_none_match).contains(etag[1:-1]):
             return "304 Not Modified", headers[1:], b""
@@ -232,6 +271,22 @@ class LabelResolver:
             thresholds=self.thresholds, now=utcnow(), today=today(), client=client,
             pending_clients=self.buffer().pending_clients, urls=self.urls)
 
+    def attribution(self, resolution: services.Resolution,
+                    connection: Any = None) -> Attribution:
+        """Who must see this answer, when it belongs to no batch: a small query of its own,
+        only on not-genuine answers."""
+        if not services.needs_attribution(resolution):
+            return NO_ATTRIBUTION
+        signals = [s.value for s in resolution.signals]
+        try:
+            if connection is None:
+                with self.connection() as kept:  # discarded if the query fails
+                    return attribute(kept, resolution.link, signals)
+            return attribute(connection, resolution.link, signals)
+        except Exception:  # the buyer's answer and the scan matter more: the admins get it
+            log.exception("attributing a not-genuine scan failed")
+            return NO_ATTRIBUTION
+
     def buffer(self) -> ScanBuffer:
         buffer = self.app.extensions.get("scan_buffer")
         if buffer is None:
@@ -242,21 +297,32 @@ class LabelResolver:
     def connection(self) -> _Connection:
         return _Connection(self)
 
-    def client_hash(self, address: str, agent: str) -> str:
-        """HMAC of address and browser under a key that changes daily: countable today only."""
+    def client_hash(self, address: str) -> str:
+        """HMAC of the reader's network under a key that changes daily: countable today only,
+        and untraceable across days. The network (the address behind the configured proxy
+        hops, cut to ``CLIENT_PREFIX_V4`` / ``CLIENT_PREFIX_V6``) is something a scanner
+        cannot choose freely, unlike the User-Agent: one address is one reader, whatever
+        browsers it claims (issue 11)."""
         day = today()
         if self._day_key is None or self._day_key[0] != day:
             key = hmac.new(self.secret, day.isoformat().encode(), hashlib.sha256).digest()
             self._day_key = (day, key)
-        message = f"{address}|{agent[:200]}".encode()
-        return hmac.digest(self._day_key[1], message, "sha256").hex()[:16]
+        cfg = self.app.config
+        network = self._network(address, int(cfg.get("CLIENT_PREFIX_V4", 24)),
+                                int(cfg.get("CLIENT_PREFIX_V6", 64)))
+        return hmac.digest(self._day_key[1], network.encode(), "sha256").hex()[:16]
 
-    def country(self, environ: Environ, accept_language: str) -> str | None:
+    def country(self, environ: Environ, accept_language: str) -> tuple[str | None, str | None]:
+        """The reader's country and where it came from: ``header`` (set by the CDN or proxy
+        named in ``COUNTRY_HEADER``: the reader's country) or ``language`` (the region of the
+        preferred language: not a location)."""
         if self.country_header:
             value = environ.get("HTTP_" + self.country_header.upper().replace("-", "_"), "")
-            if len(value) == 2:
-                return value.upper()
-        return self._country(accept_language)
+            value = value.strip().upper()
+            if value.isascii() and value in country_codes():
+                return value, "header"
+        region = self._country(accept_language)
+        return (region, "language") if region else (None, None)
 
     def json(self, r: services.Resolution, host: str, own: str, linkset: str) -> dict[str, Any]:
         link = r.link

@@ -18,6 +18,10 @@ class Scan(SQLModel, table=True):
         Index("ix_scan_serial_seen", "batch_id", "serial_number", "created_at", "client"),
         # Scans of a period by verdict, country and language from the index alone (figures, 0006).
         Index("ix_scan_figures", "created_at", "verdict", "country", "language", "batch_id"),
+        # The suspicious-activity desk: a province's or a company's unbatched scans, newest
+        # first (0012).
+        Index("ix_scan_desk_province", "province_code", "created_at"),
+        Index("ix_scan_desk_organisation", "organisation_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -31,17 +35,35 @@ class Scan(SQLModel, table=True):
     serial_number: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     verdict: str = Field(max_length=16, index=True)
     language: str = Field(max_length=8)
-    # Coarse facts only: the region of the reader's preferred language (ISO 3166 alpha-2) or
-    # a country header set by a trusted proxy, and whether the client looked like a phone.
+    # Coarse facts only: an ISO 3166 alpha-2 country, from a country header set by a trusted
+    # proxy or CDN ("header": the reader's country) or else the region of the reader's
+    # preferred language ("language": a language region, not a location), and whether the
+    # client looked like a phone.
     country: str | None = Field(default=None, max_length=2)
+    country_source: str | None = Field(default=None, max_length=8)
     mobile: bool = Field(default=False)
     client: str = Field(max_length=16)
+    # Who must see a scan that belongs to no batch (a not-genuine answer), when the code names
+    # a product the registry knows: its exporter and the origin province's office (the
+    # batch's when the lot is known, else the exporter's province). Scans of a batch are
+    # attributed through the batch; all four stay empty for them. ``kind``: an
+    # ``attribution.Kind`` (bad signature, never printed, unknown lot, ...).
+    product_id: int | None = Field(default=None, foreign_key="product.id")
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    province_code: str | None = Field(default=None, max_length=2)
+    kind: str | None = Field(default=None, max_length=16)
 
 
 class FakeReport(SQLModel, table=True):
-    """A buyer's report of a suspected fake, for the exporter and the trade office."""
+    """A buyer's report of a suspected fake, for the exporter and the trade office: always
+    attributed (product, exporter, office's province) when the code names a known product,
+    else to the administrators; a desk user marks it handled with a note."""
 
     __tablename__ = "fake_report"
+    __table_args__ = (
+        Index("ix_fake_report_desk_province", "province_code", "created_at"),
+        Index("ix_fake_report_desk_organisation", "organisation_id", "created_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     created_at: dt.datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
@@ -56,3 +78,11 @@ class FakeReport(SQLModel, table=True):
     where_bought: str | None = Field(default=None, max_length=200)
     language: str = Field(max_length=8)
     client: str = Field(max_length=16)
+    product_id: int | None = Field(default=None, foreign_key="product.id")
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    province_code: str | None = Field(default=None, max_length=2)
+    kind: str | None = Field(default=None, max_length=16)
+    handled_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    handled_by_id: int | None = Field(default=None, foreign_key="user.id")
+    handled_note: str | None = Field(default=None, max_length=2000)

@@ -14,10 +14,12 @@ from sqlmodel import Session, select
 from registry import gs1
 from registry.catalog.models import Batch, Document
 from registry.certification import Display, Status, display_status
-from registry.reference import HUBS, PROVINCES, regencies
+from registry.reference import HUBS, PROVINCES, country_codes, regencies
 from registry.signing import Verifier, VerifyStatus
 from registry.timeutil import REGION_TZ
 from registry.verify import lookup
+from registry.verify.attribution import BATCH_VERDICTS, Attribution
+from registry.verify.attribution import NONE as NO_ATTRIBUTION
 from registry.verify.models import FakeReport, Scan
 from registry.verify.public import BatchPublic, DocumentPublic
 from registry.verify.rules import Facts, ScanStats, Signal, Thresholds, Verdict, decide
@@ -106,35 +108,52 @@ def resolve(
 
 
 def scan_row(resolution: Resolution, *, now: dt.datetime, language: str, country: str | None,
-             mobile: bool, client: str) -> dict[str, Any]:
+             mobile: bool, client: str, country_source: str | None = None,
+             attribution: Attribution = NO_ATTRIBUTION) -> dict[str, Any]:
+    """One scan, every value bounded to its column here at the edge (issue 11: one value
+    the database refuses must not stop the recording)."""
     link = resolution.link
+    country = country if country in country_codes() else None
     return {
         "created_at": now,
         "batch_id": resolution.batch.batch_id if resolution.batch else None,
-        "gtin": link.gtin, "lot": link.lot[:20], "serial": link.serial[:20],
-        "serial_number": link.serial_number, "verdict": resolution.verdict.value,
-        "language": language[:8], "country": country, "mobile": mobile, "client": client,
+        "gtin": link.gtin[:14], "lot": link.lot[:20], "serial": link.serial[:20],
+        "serial_number": link.serial_number, "verdict": resolution.verdict.value[:16],
+        "language": language[:8], "country": country,
+        "country_source": (country_source or "")[:8] or None if country else None,
+        "mobile": bool(mobile), "client": client[:16], **attribution.as_row(),
     }
 
 
+def needs_attribution(resolution: Resolution) -> bool:
+    """Scans of a batch are attributed through it; every other answer (not genuine, or a
+    verdict added later) carries its own attribution."""
+    return resolution.batch is None or resolution.verdict.value not in BATCH_VERDICTS
+
+
 def report_fake(session: Session, resolution: Resolution, *, message: str, contact: str | None,
-                where_bought: str | None, language: str, client: str) -> FakeReport:
+                where_bought: str | None, language: str, client: str,
+                attribution: Attribution = NO_ATTRIBUTION) -> FakeReport:
+    """Store a buyer's report with its attribution (exporter and office, or the admins when
+    the code names no known product) and its audit event, in the caller's transaction."""
     from registry import audit
 
     link = resolution.link
     report = FakeReport(
         batch_id=resolution.batch.batch_id if resolution.batch else None, gtin=link.gtin,
-        lot=link.lot[:20], serial=link.serial[:20], verdict=resolution.verdict.value,
+        lot=link.lot[:20], serial=link.serial[:20], verdict=resolution.verdict.value[:16],
         message=message.strip()[:4000], contact=(contact or "").strip()[:254] or None,
         where_bought=(where_bought or "").strip()[:200] or None, language=language[:8],
-        client=client,
+        client=client[:16], **attribution.as_row(),
     )
     session.add(report)
     session.flush()
     audit.record(session, actor=None, action="fake.report", object_type="batch",
                  object_id=report.batch_id,
                  after={"report_id": report.id, "serial": report.serial,
-                        "verdict": report.verdict})
+                        "verdict": report.verdict, "kind": report.kind,
+                        "province": report.province_code,
+                        "organisation_id": report.organisation_id})
     return report
 
 

@@ -6,6 +6,7 @@ Page and JSON requests for well-formed codes are answered in front of Flask by
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -37,6 +38,7 @@ from registry.i18n import VERIFY_LANGUAGES
 from registry.keys import keystore
 from registry.reference import regencies
 from registry.verify import services
+from registry.verify.attribution import attribute
 from registry.verify.hotpath import LINKSET, LabelResolver, raw_uri, wanted
 from registry.verify.page import label_url
 from registry.verify.rules import Thresholds
@@ -197,12 +199,17 @@ def report() -> Any:
                                link=link, action=url_for("verify.report", lang=chosen),
                                languages=[]), 400
     hot = resolver()
-    client = hot.client_hash(request.remote_addr or "", request.headers.get("User-Agent", ""))
-    resolution = hot.resolve(link, client,
-                             get_session().connection().connection.driver_connection)
+    client = hot.client_hash(request.remote_addr or "")
+    connection = get_session().connection().connection.driver_connection
+    resolution = hot.resolve(link, client, connection)
+    # Every report is attributed (the batch's too): the desk reads reports by attribution.
+    attribution = attribute(connection, link, [s.value for s in resolution.signals])
+    if resolution.batch is not None:  # the batch's own office; its verdict says the rest
+        attribution = replace(attribution, province_code=resolution.batch.origin_province_code,
+                              kind=None)
     services.report_fake(get_session(), resolution, message=form.message.data or "",
                          contact=form.contact.data, where_bought=form.where_bought.data,
-                         language=str(get_locale()), client=client)
+                         language=str(get_locale()), client=client, attribution=attribution)
     query = urlencode({k: v for k, v in (("uri", back), ("lang", chosen), ("sent", "1")) if v})
     return redirect(f"{url_for('verify.report_page')}?{query}", 303)
 

@@ -290,7 +290,7 @@ def test_same_serial_from_many_clients_is_a_possible_copy(
     seen = []
     for n in range(1, 4):
         phone = app.test_client()
-        phone.environ_base.update(REMOTE_ADDR=f"198.51.100.{n}")
+        phone.environ_base.update(REMOTE_ADDR=f"198.51.{n}.10")  # a network each
         response = phone.get(path, headers={**ENGLISH, "User-Agent": f"Phone {n}"})
         seen.append(_headline(response.get_data(as_text=True)))
         if n == 2:
@@ -323,19 +323,28 @@ def test_one_buyer_scanning_on_several_days_is_not_a_copy(
 def test_same_serial_scanned_too_often_is_a_possible_copy(
     app: Flask, copy_thresholds: None, labels: list[str],
 ) -> None:
-    phone = app.test_client()
+    app.config.update(COPY_DISTINCT_CLIENTS=100)  # the frequency signal alone
+    first, second = app.test_client(), app.test_client()
+    first.environ_base.update(REMOTE_ADDR="198.51.1.10")
+    second.environ_base.update(REMOTE_ADDR="198.51.2.10")
     path = path_of(labels[2])
-    verdicts = [_verdict(phone, path)["verdict"] for _ in range(4)]
-    assert verdicts == ["genuine"] * 4
+    verdicts = [_verdict(first, path)["verdict"] for _ in range(3)]
     app.extensions["scan_buffer"].flush()
-    body = _verdict(phone, path)  # the fifth scan within ten minutes, by the same phone
+    verdicts.append(_verdict(second, path)["verdict"])
+    assert verdicts == ["genuine"] * 4
+    body = _verdict(second, path)  # the fifth scan within ten minutes
     assert body["verdict"] == "possible_copy" and body["signals"] == ["too_frequent"]
+    # One phone alone never gets there: its rows of one label are bounded (SCAN_ROWS_PER_SERIAL).
+    alone = app.test_client()
+    alone.environ_base.update(REMOTE_ADDR="198.51.3.10")
+    assert {_verdict(alone, path_of(labels[1]))["verdict"] for _ in range(8)} == {"genuine"}
 
 
 def test_revocation_outranks_copy_signals(app: Flask, copy_thresholds: None,
                                           quick: list[str], world: World) -> None:
-    phone = app.test_client()
-    for _ in range(5):
+    phones = [app.test_client() for _ in range(3)]
+    for n, phone in enumerate(phones):
+        phone.environ_base.update(REMOTE_ADDR=f"198.51.{n}.10")
         phone.get(path_of(quick[0]), headers=JSON)
     assert _verdict(phone, path_of(quick[0]))["verdict"] == "possible_copy"
     world.decide(_batch(world), world.officer_ntb, Action.REVOKE, reason="Fraud")

@@ -1,0 +1,79 @@
+"""The suspicious-activity desk (``/desk``): trade offices, exporters, administrators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from registry.accounts.models import Role
+from registry.auth import roles_required
+from registry.db import get_session
+from registry.desk import services
+from registry.errors import Conflict
+from registry.forms import Form
+from registry.paging import window_from
+from registry.verify.attribution import KIND_LABELS
+
+bp = Blueprint("desk", __name__)
+
+SHOWS = ("reports", "scans", "copies")
+
+
+class HandleForm(Form):
+    note = TextAreaField(validators=[InputRequired(), Length(max=2000)])
+
+
+@bp.route("/desk")
+@roles_required(Role.OFFICER, Role.EXPORTER, Role.ADMIN)
+def index() -> Any:
+    return _page(request.args.get("show", "reports"))
+
+
+def _page(show: str, form: HandleForm | None = None, form_for: int | None = None,
+          status: int = 200) -> Any:
+    db = get_session()
+    everything = current_user.role == Role.ADMIN and request.args.get("all") == "1"
+    scope = services.scope_for(db, current_user, everything=everything)
+    show = show if show in SHOWS else "reports"
+    window = window_from(request.args.get("page"))
+    lists = {"reports": services.reports, "scans": services.scan_groups,
+             "copies": services.copy_serials}
+    page = lists[show](db, scope, window)
+    if not page.items and page.total:  # past the end (the list got shorter): the last page
+        return redirect(url_for("desk.index", show=show, page=page.last,
+                                **({"all": "1"} if everything else {})))
+    ids = {getattr(item, "product_id", None) for item in page.items}
+    return render_template(
+        "desk/index.html", show=show, page=page, scope=scope, everything=everything,
+        products=services.product_names(db, ids), kinds=KIND_LABELS,
+        open_reports=services.open_reports(db, scope), form=form or HandleForm(),
+        form_for=form_for, verdicts=_verdict_labels()), status
+
+
+def _verdict_labels() -> dict[str, str]:
+    """What the buyer was told, in the desk user's language (the verification page's words)."""
+    return {"genuine": _("Genuine and certified"), "suspended": _("Certification suspended"),
+            "revoked": _("Certification revoked"), "expired": _("Certification expired"),
+            "not_genuine": _("Not genuine"), "possible_copy": _("Possible copy")}
+
+
+@bp.route("/desk/reports/<int:report_id>/handle", methods=["POST"])
+@roles_required(Role.OFFICER, Role.EXPORTER, Role.ADMIN)
+def handle(report_id: int) -> Any:
+    db = get_session()
+    services.get_report(db, current_user, report_id)  # 404 before anything else
+    form = HandleForm()
+    if not form.validate_on_submit() or not (form.note.data or "").strip():
+        return _page("reports", form, report_id, 400)
+    try:
+        services.handle_report(db, current_user, report_id, note=form.note.data or "")
+    except Conflict:
+        flash(_("This report was already marked handled."), "error")
+    else:
+        flash(_("Report marked handled."), "success")
+    return redirect(url_for("desk.index", show="reports") + f"#report-{report_id}")
