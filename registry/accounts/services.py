@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from registry import audit
@@ -169,6 +170,12 @@ def set_user_status(session: Session, actor: User, *, user_id: int, status: User
             raise NotFound("no such user")
         if status != UserStatus.ACTIVE:
             raise Forbidden("officers can only activate exporters")
+        if user.status != UserStatus.PENDING:
+            # A disabled account was disabled by the administrators, for a reason the office
+            # may not know: only they re-enable it (issue 11: an officer undid it silently).
+            raise Conflict(_("Only new sign-ups waiting for activation can be activated by a "
+                             "trade office. A disabled account is re-enabled by the registry "
+                             "administrators."), public=True)
     elif actor.role != Role.ADMIN:
         raise Forbidden("not allowed")
     if user.id == actor.id:
