@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, update
 from sqlmodel import Session, select
 
@@ -17,13 +19,16 @@ from registry.accounts.services import officer_province
 from registry.catalog import storage
 from registry.catalog.models import Batch, Document, Product
 from registry.catalog.rules import (
+    ANY_DOCUMENT,
     BatchInput,
     ProductInput,
     batch_problems,
+    missing_evidence,
     normalise_gtin,
     product_problems,
 )
 from registry.certification import (
+    EDITABLE,
     Action,
     Display,
     Status,
@@ -308,13 +313,36 @@ def update_batch(session: Session, actor: User, batch_id: int, data: BatchInput)
     return batch
 
 
-def submit_batch(session: Session, actor: User, batch_id: int) -> Batch:
+class EvidenceMissing(ValidationError):
+    """The batch lacks evidence; ``kinds`` are the missing document kinds (or ANY_DOCUMENT)."""
+
+    def __init__(self, kinds: list[str]) -> None:
+        code = "evidence_missing" if kinds == [ANY_DOCUMENT] else "evidence_kinds_missing"
+        super().__init__("add evidence before submitting: " + ", ".join(kinds),
+                         fields={"documents": code})
+        self.kinds = kinds
+
+
+def submit_batch(session: Session, actor: User, batch_id: int, *,
+                 required_evidence: Mapping[str, Sequence[str]] | None = None) -> Batch:
+    """Submit a draft (or corrected) batch; it needs at least one document and the kinds
+    ``required_evidence`` (category → kinds, the REQUIRED_EVIDENCE setting) names.
+
+    The documents are read after the batch: an upload or removal committed in between bumped
+    the batch's version (``_lock_for_evidence``), so the version check below refuses this
+    submission rather than sending the office other evidence than was checked."""
     _require_exporter(actor)
     batch = get_batch(session, actor, batch_id)
     try:
         new = next_status(Status(batch.status), Action.SUBMIT)
     except TransitionError as exc:
         raise Conflict(str(exc)) from None
+    product = session.get(Product, batch.product_id)
+    assert product is not None  # enforced by the foreign key
+    kinds = set(session.exec(select(Document.kind).where(Document.batch_id == batch.id)).all())
+    missing = missing_evidence(product.category, kinds, required_evidence or {})
+    if missing:
+        raise EvidenceMissing(missing)
     before = batch_snapshot(batch)
     update_if_unchanged(session, batch, {"status": new, "submitted_at": utcnow()})
     audit.record(session, actor=actor, action="batch.submit", object_type="batch",
@@ -333,6 +361,26 @@ def list_documents(session: Session, batch: Batch) -> list[Document]:
     )
 
 
+def _lock_for_evidence(session: Session, batch: Batch) -> None:
+    """Take the batch's optimistic lock for a change of its evidence.
+
+    One conditional UPDATE bumps the version only while the batch is editable. Against a
+    racing submission exactly one wins: if the submission committed first, this UPDATE finds
+    the batch no longer editable (PostgreSQL re-checks the row after waiting for its lock,
+    SQLite runs writers one at a time); if this one committed first, the submission's version
+    check fails. Two uploads to one draft both pass, one after the other."""
+    result = session.execute(
+        update(Batch)
+        .where(Batch.id == batch.id,  # type: ignore[arg-type]
+               Batch.status.in_([s.value for s in EDITABLE]))  # type: ignore[attr-defined]
+        .values(version=Batch.version + 1)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(_("This batch was submitted: its evidence can no longer be changed."),
+                       public=True)
+    session.refresh(batch)
+
+
 def add_document(
     session: Session, actor: User, batch_id: int, *, kind: str, filename: str, data: bytes,
     is_public: bool, upload_dir: Path, max_bytes: int, max_pixels: int,
@@ -349,6 +397,7 @@ def add_document(
     except storage.UploadError as exc:
         raise ValidationError("invalid file", fields={"file": exc.code}) from None
     digest = hashlib.sha256(payload).hexdigest()
+    _lock_for_evidence(session, batch)
     doc = Document(
         batch_id=batch.id, kind=kind, original_name=(filename or "document")[-255:],
         stored_name=storage.new_name(content_type), content_type=content_type,
@@ -369,6 +418,7 @@ def remove_document(session: Session, actor: User, batch_id: int, document_id: i
     doc = session.get(Document, document_id)
     if doc is None or doc.batch_id != batch.id:
         raise NotFound("no such document")
+    _lock_for_evidence(session, batch)
     session.delete(doc)
     session.flush()
     audit.record(session, actor=actor, action="document.remove", object_type="batch",

@@ -24,7 +24,7 @@ from registry.auth import roles_required
 from registry.catalog import services, storage
 from registry.catalog.forms import BatchForm, DocumentForm, PhotoForm, ProductForm
 from registry.catalog.models import Batch, Product
-from registry.catalog.rules import BatchInput, ProductInput
+from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
 from registry.certification import (
     Display,
     Status,
@@ -37,7 +37,7 @@ from registry.formerrors import apply_field_errors
 from registry.paging import Window, window_from
 from registry.printing import services as printing
 from registry.review.services import decisions_for
-from registry.templating import STATUS_LABELS
+from registry.templating import STATUS_LABELS, document_kind_label
 from registry.verify import services as verify_services
 
 bp = Blueprint("catalog", __name__)
@@ -58,6 +58,11 @@ FIELD_MESSAGES = {
                           "of them."),
     "too_many_pixels": lambda: _("The image has too many pixels (at most 40 megapixels)."),
     "broken_file": lambda: _("The file is damaged or could not be read."),
+    "evidence_missing": lambda: _("Add at least one evidence document (a certificate, lab "
+                                  "results or similar) before submitting."),
+    "evidence_kinds_missing": lambda: _("This product's category needs more evidence "
+                                        "documents before submitting; the batch page lists "
+                                        "them."),
 }
 
 
@@ -311,9 +316,25 @@ def batch_context(batch: Batch) -> dict[str, Any]:
 def batch_submit(batch_id: int) -> Any:
     form = ActionForm()
     if form.validate_on_submit():
-        services.submit_batch(get_session(), current_user, batch_id)
+        db = get_session()
+        try:
+            services.submit_batch(db, current_user, batch_id,
+                                  required_evidence=current_app.config["REQUIRED_EVIDENCE"])
+        except services.EvidenceMissing as exc:
+            # Refused before anything was written: the page says what to add.
+            flash(_evidence_message(exc.kinds), "error")
+            batch = services.get_batch(db, current_user, batch_id)
+            return render_template("catalog/batch_detail.html", **batch_context(batch),
+                                   doc_form=DocumentForm(), action_form=ActionForm()), 422
         flash(_("Submitted. The trade office of the origin province will review it."), "success")
     return redirect(url_for("catalog.batch_detail", batch_id=batch_id))
+
+
+def _evidence_message(kinds: list[str]) -> str:
+    if kinds == [ANY_DOCUMENT]:
+        return FIELD_MESSAGES["evidence_missing"]()
+    return _("This product's category needs these documents before submitting: %(kinds)s.",
+             kinds=", ".join(str(document_kind_label(k)) for k in kinds))
 
 
 @bp.route("/batches/<int:batch_id>/documents", methods=["POST"])
