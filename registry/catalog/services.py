@@ -323,14 +323,14 @@ class EvidenceMissing(ValidationError):
         self.kinds = kinds
 
 
+def _evidence_kinds(session: Session, batch: Batch) -> set[str]:
+    return set(session.exec(select(Document.kind).where(Document.batch_id == batch.id)).all())
+
+
 def submit_batch(session: Session, actor: User, batch_id: int, *,
                  required_evidence: Mapping[str, Sequence[str]] | None = None) -> Batch:
     """Submit a draft (or corrected) batch; it needs at least one document and the kinds
-    ``required_evidence`` (category → kinds, the REQUIRED_EVIDENCE setting) names.
-
-    The documents are read after the batch: an upload or removal committed in between bumped
-    the batch's version (``_lock_for_evidence``), so the version check below refuses this
-    submission rather than sending the office other evidence than was checked."""
+    ``required_evidence`` (category → kinds, the REQUIRED_EVIDENCE setting) names."""
     _require_exporter(actor)
     batch = get_batch(session, actor, batch_id)
     try:
@@ -339,12 +339,18 @@ def submit_batch(session: Session, actor: User, batch_id: int, *,
         raise Conflict(str(exc)) from None
     product = session.get(Product, batch.product_id)
     assert product is not None  # enforced by the foreign key
-    kinds = set(session.exec(select(Document.kind).where(Document.batch_id == batch.id)).all())
-    missing = missing_evidence(product.category, kinds, required_evidence or {})
+    required = required_evidence or {}
+    # Checked before writing, so a refusal leaves the session clean for the page ...
+    missing = missing_evidence(product.category, _evidence_kinds(session, batch), required)
     if missing:
         raise EvidenceMissing(missing)
     before = batch_snapshot(batch)
     update_if_unchanged(session, batch, {"status": new, "submitted_at": utcnow()})
+    # ... and again holding the batch's lock: a removal that committed in between
+    # (``_lock_for_evidence`` made us wait for it) is seen now, and refuses the submission.
+    missing = missing_evidence(product.category, _evidence_kinds(session, batch), required)
+    if missing:
+        raise EvidenceMissing(missing)
     audit.record(session, actor=actor, action="batch.submit", object_type="batch",
                  object_id=batch.id, before=before, after=batch_snapshot(batch))
     return batch
@@ -362,23 +368,24 @@ def list_documents(session: Session, batch: Batch) -> list[Document]:
 
 
 def _lock_for_evidence(session: Session, batch: Batch) -> None:
-    """Take the batch's optimistic lock for a change of its evidence.
+    """Lock the batch row for a change of its evidence, while it is still editable.
 
-    One conditional UPDATE bumps the version only while the batch is editable. Against a
-    racing submission exactly one wins: if the submission committed first, this UPDATE finds
-    the batch no longer editable (PostgreSQL re-checks the row after waiting for its lock,
-    SQLite runs writers one at a time); if this one committed first, the submission's version
-    check fails. Two uploads to one draft both pass, one after the other."""
+    A conditional UPDATE that changes nothing but takes the row's write lock (PostgreSQL
+    re-checks its WHERE after waiting for a racing submission's lock; SQLite runs one writer
+    at a time). Against a racing submission exactly one order results: the submission first,
+    and this UPDATE finds the batch no longer editable (409); this change first, and the
+    submission, waiting for the lock, then reads the evidence as changed. The version is not
+    bumped: it counts decisions an officer reviews, and two uploads to a draft may both land.
+    """
     result = session.execute(
         update(Batch)
         .where(Batch.id == batch.id,  # type: ignore[arg-type]
                Batch.status.in_([s.value for s in EDITABLE]))  # type: ignore[attr-defined]
-        .values(version=Batch.version + 1)
+        .values(version=Batch.version)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(_("This batch was submitted: its evidence can no longer be changed."),
                        public=True)
-    session.refresh(batch)
 
 
 def add_document(

@@ -321,7 +321,8 @@ def batch_submit(batch_id: int) -> Any:
             services.submit_batch(db, current_user, batch_id,
                                   required_evidence=current_app.config["REQUIRED_EVIDENCE"])
         except services.EvidenceMissing as exc:
-            # Refused before anything was written: the page says what to add.
+            # The page shows the batch as stored, and says what to add.
+            db.rollback()
             flash(_evidence_message(exc.kinds), "error")
             batch = services.get_batch(db, current_user, batch_id)
             return render_template("catalog/batch_detail.html", **batch_context(batch),

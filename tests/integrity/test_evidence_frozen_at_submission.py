@@ -120,6 +120,30 @@ def test_removal_racing_the_submit_never_strips_a_submitted_batch(
     assert late == [], "documents removed after the submission"
 
 
+def test_removing_the_last_document_while_submitting_never_submits_without_evidence(
+    world: World, db: Session, make_client: Callable[[], Client]
+) -> None:
+    for i in range(TRIALS):
+        batch = world.batch(world.exporter_a, world.product_a, f"LAST-{i}", "52.04")
+        only = world.attach_evidence(batch, world.exporter_a)
+        db.commit()
+        submitter, token_s = _signed_in(make_client, batch.id)
+        remover, token_r = _signed_in(make_client, batch.id)
+        codes = _race(
+            lambda b=batch, c=submitter, t=token_s: c.http.post(
+                f"/batches/{b.id}/submit", data={"csrf_token": t}),
+            lambda b=batch, c=remover, t=token_r, d=only.id: c.http.post(
+                f"/batches/{b.id}/documents/{d}/delete", data={"csrf_token": t}),
+        )
+        db.expire_all()
+        status = db.get(Batch, batch.id).status
+        docs = catalog.list_documents(db, batch)
+        # Submitted with its document (the removal refused), or a draft without it (the
+        # submission refused for want of evidence); never submitted with nothing.
+        assert (codes, status, len(docs)) in (([302, 409], "submitted", 1),
+                                              ([422, 302], "draft", 0)), (codes, status)
+
+
 def test_no_upload_or_removal_after_submission(world: World, db: Session,
                                                client: Client) -> None:
     world.submit(world.batch_a, world.exporter_a)
