@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from registry import audit
@@ -36,8 +37,8 @@ from registry.certification import (
     is_editable,
     next_status,
 )
-from registry.db import fetch_page
-from registry.errors import Conflict, Forbidden, NotFound, ValidationError
+from registry.db import fetch_page, flush_unique, unique_columns
+from registry.errors import Conflict, Forbidden, NotFound, Taken, ValidationError
 from registry.paging import Page, Window
 from registry.reference import province_of_regency
 from registry.timeutil import today, utcnow
@@ -275,7 +276,7 @@ def create_batch(session: Session, actor: User, data: BatchInput) -> Batch:
                   **{k: v for k, v in asdict(data).items()}, origin_province_code="")
     _apply_batch(batch, data)
     session.add(batch)
-    session.flush()
+    flush_unique(session, {"lot_code": "lot_code"})
     audit.record(session, actor=actor, action="batch.create", object_type="batch",
                  object_id=batch.id, after=batch_snapshot(batch))
     return batch
@@ -307,7 +308,14 @@ def update_batch(session: Session, actor: User, batch_id: int, data: BatchInput)
     before = batch_snapshot(batch)
     values = {k: (v.strip() if isinstance(v, str) else v) for k, v in asdict(data).items()}
     values["origin_province_code"] = province_of_regency(data.origin_regency_code) or ""
-    update_if_unchanged(session, batch, values)
+    try:
+        update_if_unchanged(session, batch, values)
+    except IntegrityError as exc:
+        # Renamed to a lot code a racing request registered a moment ago.
+        if "lot_code" not in unique_columns(exc):
+            raise
+        session.rollback()
+        raise Taken("already registered", fields={"lot_code": "taken"}) from None
     audit.record(session, actor=actor, action="batch.update", object_type="batch",
                  object_id=batch.id, before=before, after=batch_snapshot(batch))
     return batch
