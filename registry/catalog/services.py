@@ -40,6 +40,7 @@ from registry.certification import (
 from registry.db import fetch_page, flush_unique, unique_columns
 from registry.errors import Conflict, Forbidden, NotFound, Taken, ValidationError
 from registry.paging import Page, Window
+from registry.plaintext import text_problem
 from registry.reference import province_of_regency
 from registry.timeutil import today, utcnow
 
@@ -405,6 +406,11 @@ def add_document(
     batch = _editable_batch(session, actor, batch_id)
     if kind not in DocumentKind.CHOICES:
         raise ValidationError("invalid document", fields={"kind": "unknown"})
+    if text_problem(filename):
+        # The name goes into the download's Content-Disposition and onto pages: a CR/LF
+        # there made the document undownloadable, a bidi override disguises its type.
+        raise ValidationError("file name with control or bidi characters",
+                              fields={"file": "bad_filename"})
     try:
         payload, content_type = storage.prepare(
             data, allowed=EVIDENCE_TYPES, max_bytes=max_bytes, max_pixels=max_pixels

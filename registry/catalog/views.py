@@ -35,6 +35,7 @@ from registry.db import get_session, on_commit, on_rollback
 from registry.errors import Conflict, ValidationError
 from registry.formerrors import apply_field_errors
 from registry.paging import Window, window_from
+from registry.plaintext import text_problem
 from registry.printing import services as printing
 from registry.review.services import decisions_for
 from registry.templating import STATUS_LABELS, document_kind_label
@@ -58,6 +59,8 @@ FIELD_MESSAGES = {
                           "of them."),
     "too_many_pixels": lambda: _("The image has too many pixels (at most 40 megapixels)."),
     "broken_file": lambda: _("The file is damaged or could not be read."),
+    "bad_filename": lambda: _("The file name contains invisible control or text-direction "
+                              "characters. Please rename the file and try again."),
     "evidence_missing": lambda: _("Add at least one evidence document (a certificate, lab "
                                   "results or similar) before submitting."),
     "evidence_kinds_missing": lambda: _("This product's category needs more evidence "
@@ -214,6 +217,10 @@ def _send_stored(stored_name: str, download_name: str | None) -> Any:
         abort(404)
     if not path.exists():
         abort(404)
+    if download_name is not None:
+        # Names stored before invisible characters were refused: a CR/LF cannot go into
+        # a header, so leave such characters out rather than fail the download.
+        download_name = "".join(ch for ch in download_name if not text_problem(ch)) or "document"
     response = send_file(path, as_attachment=download_name is not None,
                          download_name=download_name, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
