@@ -35,7 +35,6 @@ from registry.db import get_session, on_commit, on_rollback
 from registry.errors import Conflict, ValidationError
 from registry.formerrors import apply_field_errors
 from registry.paging import Window, window_from
-from registry.plaintext import text_problem
 from registry.printing import services as printing
 from registry.review.services import decisions_for
 from registry.templating import STATUS_LABELS, document_kind_label
@@ -59,6 +58,9 @@ FIELD_MESSAGES = {
                           "of them."),
     "too_many_pixels": lambda: _("The image has too many pixels (at most 40 megapixels)."),
     "broken_file": lambda: _("The file is damaged or could not be read."),
+    "active_pdf": lambda: _("PDF files with scripts or launch actions are not accepted. "
+                            "Please upload a plain PDF, for example printed to PDF again or "
+                            "scanned."),
     "bad_filename": lambda: _("The file name contains invisible control or text-direction "
                               "characters. Please rename the file and try again."),
     "evidence_missing": lambda: _("Add at least one evidence document (a certificate, lab "
@@ -210,7 +212,10 @@ def product_photo_file(product_id: int) -> Any:
     return _send_stored(product.photo_stored_name, None)
 
 
-def _send_stored(stored_name: str, download_name: str | None) -> Any:
+def _send_stored(stored_name: str, download_name: str | None,
+                 content_type: str | None = None) -> Any:
+    """Serve a stored file as the type sniffed at upload (``content_type``, else from the
+    generated name's extension), never as the uploader's file name suggests."""
     try:
         path = storage.path_of(_upload_dir(), stored_name)
     except FileNotFoundError:
@@ -218,11 +223,10 @@ def _send_stored(stored_name: str, download_name: str | None) -> Any:
     if not path.exists():
         abort(404)
     if download_name is not None:
-        # Names stored before invisible characters were refused: a CR/LF cannot go into
-        # a header, so leave such characters out rather than fail the download.
-        download_name = "".join(ch for ch in download_name if not text_problem(ch)) or "document"
+        download_name = storage.download_name(download_name)
     response = send_file(path, as_attachment=download_name is not None,
-                         download_name=download_name, max_age=0)
+                         download_name=download_name, max_age=0,
+                         mimetype=content_type or storage.content_type_of(stored_name))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -387,7 +391,7 @@ def document_remove(batch_id: int, document_id: int) -> Any:
 @roles_required(Role.EXPORTER, Role.OFFICER, Role.ADMIN)
 def document_file(batch_id: int, document_id: int) -> Any:
     doc = services.get_document(get_session(), current_user, batch_id, document_id)
-    return _send_stored(doc.stored_name, doc.original_name)
+    return _send_stored(doc.stored_name, doc.original_name, doc.content_type)
 
 
 @bp.app_template_global()
