@@ -6,6 +6,7 @@ development creates one in the instance folder so a newcomer needs no setup.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -32,6 +33,29 @@ def _instance_secret(instance_path: Path) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+def _required_evidence(raw: str | None) -> dict[str, list[str]]:
+    """``REQUIRED_EVIDENCE``: JSON mapping a product category to the document kinds a batch
+    needs before submission, e.g. ``{"agriculture": ["phytosanitary"]}``. Unset: any one
+    document. A typo would silently demand nothing (or the impossible), so refuse to start."""
+    if not raw:
+        return {}
+    from registry.catalog.models import DocumentKind
+    from registry.reference import CATEGORIES
+
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"REQUIRED_EVIDENCE is not JSON: {exc}") from None
+    if not isinstance(value, dict) or not all(
+        category in CATEGORIES and isinstance(kinds, list)
+        and all(kind in DocumentKind.CHOICES for kind in kinds)
+        for category, kinds in value.items()
+    ):
+        raise ConfigError("REQUIRED_EVIDENCE maps categories " + ", ".join(CATEGORIES)
+                          + " to lists of document kinds " + ", ".join(DocumentKind.CHOICES))
+    return value
 
 
 def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -74,6 +98,7 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # Scan rows one reader may cost per hour and worker: in all, and of one label.
         "SCAN_ROWS_PER_CLIENT": int(env.get("SCAN_ROWS_PER_CLIENT", 100)),
         "SCAN_ROWS_PER_SERIAL": int(env.get("SCAN_ROWS_PER_SERIAL", 3)),
+        "REQUIRED_EVIDENCE": _required_evidence(env.get("REQUIRED_EVIDENCE")),
         "REPORT_RATE_LIMIT": env.get("REPORT_RATE_LIMIT", "5 per hour"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per 15 minutes"),
         "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "5 per hour"),

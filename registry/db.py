@@ -6,18 +6,20 @@ Services receive the session and only flush; the request commits once in ``after
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, current_app, g, request
 from flask_babel import gettext as _
 from sqlalchemy import event, func
 from sqlalchemy.engine import Engine, Row
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine, select
 from werkzeug.routing import Map
 from werkzeug.routing.converters import IntegerConverter
 
-from registry.errors import ValidationError
+from registry.errors import Taken, ValidationError
 from registry.paging import Page, Window
 
 # Primary keys are INTEGER columns: 32-bit on PostgreSQL, 64-bit on SQLite.
@@ -131,6 +133,36 @@ def fetch_page(session: Session, statement: Any, window: Window) -> Page[Any]:
     # Rows of several entities as plain tuples, so every list pages the same way.
     items = [tuple(row) if isinstance(row, Row) else row for row in rows]
     return Page(items=items, total=int(total), window=window)
+
+
+_PG_KEY = re.compile(r"Key \(([^)]*)\)=")
+_SQLITE_KEY = re.compile(r"UNIQUE constraint failed: (.*)")
+
+
+def unique_columns(exc: IntegrityError) -> set[str]:
+    """The columns of the unique constraint ``exc`` broke (empty when it was another kind)."""
+    message = str(exc.orig)
+    found = _PG_KEY.search(message) or _SQLITE_KEY.search(message)
+    if found is None:
+        return set()
+    return {part.strip().rsplit(".", 1)[-1] for part in found.group(1).split(",")}
+
+
+def flush_unique(session: Session, fields: Mapping[str, str]) -> None:
+    """Flush; if a racing request took one of the unique values first, roll back and raise
+    ``Taken`` naming the form field (``fields`` maps a column to its field).
+
+    The service checked the value was free, but so did the racing request: the database's
+    unique index decides. The transaction cannot go on after the failed INSERT, and the
+    request writes nothing else, so it is rolled back here: the form page can still read."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        taken = {fields[c]: "taken" for c in unique_columns(exc) if c in fields}
+        if not taken:
+            raise
+        session.rollback()
+        raise Taken("already registered", fields=taken) from None
 
 
 def on_rollback(callback: Callable[[], None]) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 from pathlib import Path
 
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
 from sqlmodel import Session, func, select
 
 from registry import audit
@@ -60,6 +63,18 @@ PRODUCTS = {
         ("Tuna Sirip Kuning Beku", "Frozen Yellowfin Tuna", "fishery", "030342", None),
     ],
 }
+
+
+def _evidence_pdf(title: str) -> bytes:
+    """A one-page demo certificate (a real PDF, as the upload checks demand)."""
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=A4)
+    pdf.setTitle(title)
+    pdf.drawString(72, 760, title)
+    pdf.drawString(72, 740, "Demo document of the Made in Bali–NTB–NTT registry.")
+    pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
 
 
 def load_demo(session: Session, *, force: bool = False, upload_dir: str | Path = "") -> str:
@@ -154,6 +169,7 @@ def load_demo(session: Session, *, force: bool = False, upload_dir: str | Path =
     ]
     created = 0
     approved: list[tuple[User, Batch]] = []
+    evidence_dir = Path(upload_dir or "instance/uploads")
     for key, idx, lot, qty, unit, regency, producer, dest, value, fate in plans:
         exporter = exporters[key]
         product = products[key][idx]
@@ -166,6 +182,17 @@ def load_demo(session: Session, *, force: bool = False, upload_dir: str | Path =
         created += 1
         if fate == "draft":
             continue
+        # The office reviews evidence: every submitted batch carries its documents, the
+        # phytosanitary certificate (public on the verification page) and the origin one.
+        for kind, title, public in (
+            ("phytosanitary", "Phytosanitary certificate", True),
+            ("certificate_of_origin", "Certificate of origin (SKA)", False),
+        ):
+            catalog.add_document(session, exporter, batch.id, kind=kind,
+                                 filename=f"{kind}-{lot}.pdf",
+                                 data=_evidence_pdf(f"{title} — {lot} — {producer}"),
+                                 is_public=public, upload_dir=evidence_dir,
+                                 max_bytes=10 * 1024 * 1024, max_pixels=40_000_000)
         catalog.submit_batch(session, exporter, batch.id)
         if fate == "submitted":
             continue

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 
@@ -27,6 +28,14 @@ class RegistryError(Exception):
 
 class ValidationError(RegistryError):
     status = 422
+
+
+class Taken(ValidationError):
+    """A unique value (e-mail, NIB, lot code) that a racing request registered first: the
+    check before the INSERT passed for both, the database let one win. Forms show it like
+    any "already registered" field; the API answers 409."""
+
+    status = 409
 
 
 class NotFound(RegistryError):
@@ -108,6 +117,18 @@ def init_app(app: Flask) -> None:
         if _wants_json() or exc.public:
             return render_error(exc.status, exc.message, **extra)
         return render_error(exc.status, **extra)
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: IntegrityError) -> Any:
+        # A safety net: services turn the unique values they know into field errors
+        # (``db.flush_unique``); any other violation is still a conflict, not a crash.
+        app.logger.warning("integrity error on %s %s: %s", request.method, request.path,
+                           exc.orig)
+        session = g.get("db_session")
+        if session is not None:
+            session.rollback()
+        return render_error(409, _("This is already registered, possibly by someone at the "
+                                   "same moment. Please reload the page and check."))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

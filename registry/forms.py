@@ -12,8 +12,13 @@ from typing import Any
 from babel import support
 from flask import g
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage
+from wtforms import PasswordField, TextAreaField
 from wtforms.i18n import messages_path
+
+from registry.plaintext import TextProblem, text_problem
 
 OWN_CATALOGUES = str(Path(__file__).parent / "translations")
 
@@ -39,7 +44,41 @@ class _Translations:
 _translations = _Translations()
 
 
+TEXT_MESSAGES = {
+    TextProblem.CONTROL: _l("This text contains invisible control characters, which are not "
+                            "allowed."),
+    TextProblem.BIDI: _l("This text contains invisible text-direction override characters "
+                         "(U+202A–U+202E, U+2066–U+2069), which are not allowed."),
+    TextProblem.LINE_BREAK: _l("Line breaks are not allowed in this field."),
+}
+FILE_NAME_MESSAGE = _l("The file name contains invisible control or text-direction "
+                       "characters. Please rename the file and try again.")
+
+
 class Form(FlaskForm):
+    """Every form refuses invisible characters (``registry.plaintext``) in every text field
+    and file name, so no field can forget it; text areas may hold line breaks."""
+
     class Meta(FlaskForm.Meta):
         def get_translations(self, form: Any) -> Any:
             return _translations
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            message = _text_message(field)
+            if message is not None:
+                field.errors = [*field.errors, message]
+                valid = False
+        return valid
+
+
+def _text_message(field: Any) -> Any:
+    data = field.data
+    if isinstance(data, FileStorage):
+        return FILE_NAME_MESSAGE if text_problem(data.filename or "") else None
+    # A password is never shown nor stored as typed; refusing one could lock a user out.
+    if not isinstance(data, str) or isinstance(field, PasswordField):
+        return None
+    problem = text_problem(data, multiline=isinstance(field, TextAreaField))
+    return TEXT_MESSAGES[problem] if problem is not None else None

@@ -4,8 +4,10 @@ migrated with Alembic once per run and emptied between tests, and a CSRF-aware c
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +25,7 @@ from registry import create_app, migrate
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, OrgKind, Role, User
 from registry.catalog import services as catalog
-from registry.catalog.models import Batch, Product
+from registry.catalog.models import Batch, Document, Product
 from registry.catalog.rules import BatchInput, ProductInput
 from registry.certification import Action
 from registry.db import make_engine
@@ -137,12 +139,29 @@ def make_client(app: Flask) -> Any:
     return lambda: Client(app.test_client())
 
 
+def evidence_pdf(text: str = "Phytosanitary certificate No. 52/2026") -> bytes:
+    """A small real one-page PDF, as a scanned certificate would be (no scripts, no actions)."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=A4)
+    pdf.drawString(72, 760, text)
+    pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
+
+
 class World:
     """The cast every access test needs: two exporter companies, officers of the three
-    provinces, a print shop and an admin, with one product and one batch per exporter."""
+    provinces, a print shop and an admin, with one product and one batch per exporter.
 
-    def __init__(self, session: Session) -> None:
+    ``submit`` attaches a PDF evidence document first when the batch has none, as the
+    registry refuses to submit a batch without evidence."""
+
+    def __init__(self, session: Session, upload_dir: Path | None = None) -> None:
         self.session = session
+        self.upload_dir = upload_dir or Path(tempfile.mkdtemp(prefix="world-uploads-"))
         self.admin_org = self._org(OrgKind.ADMIN, "Admin", None)
         self.admin = self._user("admin@test.id", Role.ADMIN, self.admin_org)
         self.offices = {p: self._org(OrgKind.TRADE_OFFICE, f"Office {p}", p)
@@ -185,7 +204,19 @@ class World:
     def batch(self, exporter: User, product: Product, lot: str, regency: str) -> Batch:
         return catalog.create_batch(self.session, exporter, batch_input(product, lot, regency))
 
+    def attach_evidence(self, batch: Batch, exporter: User, kind: str = "phytosanitary",
+                        is_public: bool = False) -> Document:
+        doc, _stored = catalog.add_document(
+            self.session, exporter, batch.id, kind=kind, filename=f"{kind}.pdf",
+            data=evidence_pdf(), is_public=is_public, upload_dir=self.upload_dir,
+            max_bytes=10 * 1024 * 1024, max_pixels=40_000_000)
+        self.session.refresh(batch)
+        return doc
+
     def submit(self, batch: Batch, exporter: User) -> Batch:
+        if not catalog.list_documents(self.session, batch):
+            self.attach_evidence(batch, exporter)
+        self.session.refresh(batch)
         catalog.submit_batch(self.session, exporter, batch.id)
         self.session.commit()
         return batch
@@ -215,8 +246,8 @@ def batch_input(product: Product, lot: str, regency: str, **overrides: Any) -> B
 
 
 @pytest.fixture
-def world(db: Session) -> World:
-    return World(db)
+def world(db: Session, app: Flask) -> World:
+    return World(db, Path(app.config["UPLOAD_DIR"]))
 
 
 def batch_form(product_id: int, lot: str = "NEW-LOT-1", **overrides: Any) -> dict[str, Any]:

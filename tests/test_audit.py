@@ -83,6 +83,8 @@ def test_rehashing_an_edited_row_still_breaks_the_next_link(world: World, db: Se
 
 def test_login_and_every_state_change_write_events(client: Client, world: World,
                                                    db: Session) -> None:
+    world.attach_evidence(world.batch_a, world.exporter_a)
+    db.commit()
     before = len(db.exec(select(AuditEvent)).all())
     client.login("a@test.id")
     client.post(f"/batches/{world.batch_a.id}/submit")

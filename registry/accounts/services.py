@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import secrets
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from registry import audit
 from registry.accounts.models import ROLE_ORG_KIND, Organisation, OrgKind, Role, User, UserStatus
 from registry.auth import check_password, hash_password
+from registry.db import flush_unique
 from registry.errors import Conflict, Forbidden, NotFound, ValidationError
 from registry.reference import PROVINCES
 from registry.timeutil import utcnow
@@ -57,14 +59,17 @@ def signup_exporter(
         raise ValidationError("NIB taken", fields={"nib": "taken"})
     if province_code not in PROVINCES:
         raise ValidationError("unknown province", fields={"province_code": "unknown"})
+    # Hashed before the first INSERT: on SQLite the write lock is held from there to the
+    # commit, and Argon2 takes a while.
+    password_hash = hash_password(password)
     org = Organisation(kind=OrgKind.EXPORTER, name=company_name.strip(), nib=nib,
                        province_code=province_code, address=address.strip())
     session.add(org)
-    session.flush()
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password),
+    flush_unique(session, {"nib": "nib"})
+    user = User(email=email, name=name.strip(), password_hash=password_hash,
                 role=Role.EXPORTER, status=UserStatus.PENDING, organisation_id=org.id)
     session.add(user)
-    session.flush()
+    flush_unique(session, {"email": "email"})
     audit.record(session, actor=user, action="organisation.create", object_type="organisation",
                  object_id=org.id, after={"name": org.name, "nib": nib, "kind": org.kind,
                                           "province_code": province_code})
@@ -112,7 +117,7 @@ def create_organisation(
     org = Organisation(kind=kind, name=name.strip(), province_code=province_code or None,
                        nib=nib or None, address=address.strip())
     session.add(org)
-    session.flush()
+    flush_unique(session, {"nib": "nib"})
     audit.record(session, actor=actor, action="organisation.create", object_type="organisation",
                  object_id=org.id, after={"name": org.name, "kind": kind,
                                           "province_code": province_code})
@@ -138,7 +143,7 @@ def create_user(
     user = User(email=email, name=name.strip(), password_hash=hash_password(password),
                 role=role, status=UserStatus.ACTIVE, organisation_id=organisation_id)
     session.add(user)
-    session.flush()
+    flush_unique(session, {"email": "email"})
     audit.record(session, actor=actor, action="user.create", object_type="user",
                  object_id=user.id, after=_user_snapshot(user))
     return user
@@ -169,6 +174,12 @@ def set_user_status(session: Session, actor: User, *, user_id: int, status: User
             raise NotFound("no such user")
         if status != UserStatus.ACTIVE:
             raise Forbidden("officers can only activate exporters")
+        if user.status != UserStatus.PENDING:
+            # A disabled account was disabled by the administrators, for a reason the office
+            # may not know: only they re-enable it (issue 11: an officer undid it silently).
+            raise Conflict(_("Only new sign-ups waiting for activation can be activated by a "
+                             "trade office. A disabled account is re-enabled by the registry "
+                             "administrators."), public=True)
     elif actor.role != Role.ADMIN:
         raise Forbidden("not allowed")
     if user.id == actor.id:

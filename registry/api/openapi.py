@@ -129,9 +129,9 @@ def _parse_multipart(model: type[BaseModel]) -> BaseModel:
 
 
 def uploaded_filename(name: str) -> str:
-    """The client's file name of a multipart field, without control characters."""
-    raw = g.get("api_filenames", {}).get(name, "")
-    return "".join(ch for ch in raw if ch.isprintable())[-255:]
+    """The client's file name of a multipart field, as sent: the service refuses invisible
+    characters with a message rather than storing another name than the client's."""
+    return str(g.get("api_filenames", {}).get(name, ""))
 
 
 def _json_response(result: Any, op: Operation) -> Response:

@@ -27,6 +27,7 @@ from pydantic import (
 
 from registry.catalog.models import DocumentKind
 from registry.certification import OFFICER_ACTIONS, Display, Status
+from registry.plaintext import TextProblem, text_problem
 from registry.reference import CATEGORIES, HUBS, UNITS, country_codes, hs_codes, regencies
 
 # PostgreSQL INTEGER: ids and versions beyond it cannot exist, and must never reach a query.
@@ -35,12 +36,34 @@ MAX_ID = 2**31 - 1
 MAX_DECLARED_VALUE = 2**63 - 1
 
 
-def _text(value: str) -> str:
+def _unicode(value: str) -> str:
     # Lone surrogates cannot be stored as UTF-8 (the driver would fail on them).
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+TEXT_PROBLEMS = {
+    TextProblem.CONTROL: "must not contain control characters",
+    TextProblem.BIDI: "must not contain text-direction override characters "
+                      "(U+202A-U+202E, U+2066-U+2069)",
+    TextProblem.LINE_BREAK: "must not contain line breaks",
+}
+
+
+def _text(value: str) -> str:
+    problem = text_problem(_unicode(value))
+    if problem is not None:
+        raise ValueError(TEXT_PROBLEMS[problem])
+    return value
+
+
+def _multiline_text(value: str) -> str:
+    problem = text_problem(_unicode(value), multiline=True)
+    if problem is not None:
+        raise ValueError(TEXT_PROBLEMS[problem])
     return value
 
 
@@ -51,6 +74,10 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 # Text a database can store: no NUL character (PostgreSQL refuses it), valid Unicode.
 Text = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$"), AfterValidator(_text)]
+# The same rule as every form (``registry.plaintext``): no control or bidi characters; line
+# breaks only in a text of several lines.
+MultilineText = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$"),
+                          AfterValidator(_multiline_text)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 UtcDatetime = Annotated[dt.datetime, AfterValidator(_utc)]
 # Quantities as the column stores them (NUMERIC(14, 3)), e.g. "950.500", in JSON as a string.
@@ -138,7 +165,7 @@ class ProductWrite(WriteModel):
     hs_code: Text = Field(description="HS 2022 subheading (6 digits) from the registry's list.",
                           json_schema_extra=_enum(hs_codes()))
     gtin: Text | None = Field(None, description="GTIN-8/12/13/14 with a valid check digit.")
-    description: Text = ""
+    description: MultilineText = ""
 
 
 class ProductRead(BaseModel):
@@ -288,7 +315,8 @@ class DecisionCreate(WriteModel):
     action: OfficerAction
     expected_version: int = Field(ge=0, le=MAX_ID, description="The batch version you "
                                                                   "reviewed; 409 if it changed.")
-    reason: Text | None = Field(None, description="Required to reject, suspend or revoke.")
+    reason: MultilineText | None = Field(None,
+                                         description="Required to reject, suspend or revoke.")
     valid_until: dt.date | None = Field(None, description="Required to approve.")
 
 

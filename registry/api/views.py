@@ -25,7 +25,7 @@ from registry.api.scans import scan_figures
 from registry.catalog import services as catalog
 from registry.catalog import storage
 from registry.catalog.models import Batch, Document, Product, ProductFacts
-from registry.catalog.rules import BatchInput, ProductInput
+from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
 from registry.catalog.views import FIELD_MESSAGES as CATALOG_MESSAGES
 from registry.certification import (
     EXPORTER_ACTIONS,
@@ -131,6 +131,8 @@ def _problem(exc: RegistryError) -> Any:
         body["errors"] = (exc.messages if isinstance(exc, InputError)
                           else {k: _message(v) if _message(v) != v else exc.message
                                 for k, v in exc.fields.items()})
+    if isinstance(exc, catalog.EvidenceMissing):
+        body["missing_kinds"] = [k for k in exc.kinds if k != ANY_DOCUMENT]
     headers = {"Content-Type": "application/problem+json"}
     challenge = getattr(exc, "challenge", None)
     if challenge:
@@ -350,8 +352,12 @@ def batches_upload(batch_id: int, body: s.DocumentUpload) -> Any:
 @spec.route("POST", "/batches/<int:batch_id>/submit", summary="Submit for certification",
             tag="batches", scope="write", response=s.BatchRead, roles=("exporter",))
 def batches_submit(batch_id: int) -> Any:
+    """Needs at least one evidence document, and the kinds the registry requires for the
+    product's category (422 with `missing_kinds` otherwise)."""
     db, user = get_session(), _user()
-    return _batch_read(db, user, catalog.submit_batch(db, user, batch_id))
+    batch = catalog.submit_batch(db, user, batch_id,
+                                 required_evidence=current_app.config["REQUIRED_EVIDENCE"])
+    return _batch_read(db, user, batch)
 
 
 @spec.route("GET", "/batches/<int:batch_id>/decisions", summary="Decisions on a batch",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -103,3 +104,21 @@ def batch_problems(data: BatchInput, today: dt.date) -> dict[str, str]:
     if not (0 <= data.declared_value_idr <= MAX_VALUE_IDR):
         problems["declared_value_idr"] = "out_of_range"
     return problems
+
+
+# ``missing_evidence`` answers this when the batch has no document at all and its category
+# names no particular kind: any one document will do.
+ANY_DOCUMENT = "any"
+
+
+def missing_evidence(category: str, kinds: Collection[str],
+                     required: Mapping[str, Sequence[str]]) -> list[str]:
+    """What a batch of ``category`` still lacks before it may be submitted, given the kinds of
+    its documents and the ``REQUIRED_EVIDENCE`` setting (category → kinds); empty when none.
+
+    An office cannot review a batch on nothing, so even a category without required kinds
+    needs one document."""
+    needed = list(required.get(category, ()))
+    if not kinds:
+        return needed or [ANY_DOCUMENT]
+    return [kind for kind in needed if kind not in kinds]

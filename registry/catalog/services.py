@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -19,13 +21,16 @@ from registry.accounts.services import officer_province
 from registry.catalog import storage
 from registry.catalog.models import Batch, Document, Product, ProductFacts
 from registry.catalog.rules import (
+    ANY_DOCUMENT,
     BatchInput,
     ProductInput,
     batch_problems,
+    missing_evidence,
     normalise_gtin,
     product_problems,
 )
 from registry.certification import (
+    EDITABLE,
     Action,
     Display,
     Status,
@@ -33,9 +38,10 @@ from registry.certification import (
     is_editable,
     next_status,
 )
-from registry.db import fetch_page
-from registry.errors import Conflict, Forbidden, NotFound, ValidationError
+from registry.db import fetch_page, flush_unique, unique_columns
+from registry.errors import Conflict, Forbidden, NotFound, Taken, ValidationError
 from registry.paging import Page, Window
+from registry.plaintext import text_problem
 from registry.reference import province_of_regency
 from registry.timeutil import today, utcnow
 
@@ -360,7 +366,7 @@ def create_batch(session: Session, actor: User, data: BatchInput) -> Batch:
                   **{k: v for k, v in asdict(data).items()}, origin_province_code="")
     _apply_batch(batch, data)
     session.add(batch)
-    session.flush()
+    flush_unique(session, {"lot_code": "lot_code"})
     audit.record(session, actor=actor, action="batch.create", object_type="batch",
                  object_id=batch.id, after=batch_snapshot(batch))
     return batch
@@ -392,19 +398,50 @@ def update_batch(session: Session, actor: User, batch_id: int, data: BatchInput)
     before = batch_snapshot(batch)
     values = {k: (v.strip() if isinstance(v, str) else v) for k, v in asdict(data).items()}
     values["origin_province_code"] = province_of_regency(data.origin_regency_code) or ""
-    update_if_unchanged(session, batch, values)
+    try:
+        update_if_unchanged(session, batch, values)
+    except IntegrityError as exc:
+        # Renamed to a lot code a racing request registered a moment ago.
+        if "lot_code" not in unique_columns(exc):
+            raise
+        session.rollback()
+        raise Taken("already registered", fields={"lot_code": "taken"}) from None
     audit.record(session, actor=actor, action="batch.update", object_type="batch",
                  object_id=batch.id, before=before, after=batch_snapshot(batch))
     return batch
 
 
-def submit_batch(session: Session, actor: User, batch_id: int) -> Batch:
+class EvidenceMissing(ValidationError):
+    """The batch lacks evidence; ``kinds`` are the missing document kinds (or ANY_DOCUMENT)."""
+
+    def __init__(self, kinds: list[str]) -> None:
+        code = "evidence_missing" if kinds == [ANY_DOCUMENT] else "evidence_kinds_missing"
+        super().__init__("add evidence before submitting: " + ", ".join(kinds),
+                         fields={"documents": code})
+        self.kinds = kinds
+
+
+def _evidence_kinds(session: Session, batch: Batch) -> set[str]:
+    return set(session.exec(select(Document.kind).where(Document.batch_id == batch.id)).all())
+
+
+def submit_batch(session: Session, actor: User, batch_id: int, *,
+                 required_evidence: Mapping[str, Sequence[str]] | None = None) -> Batch:
+    """Submit a draft (or corrected) batch; it needs at least one document and the kinds
+    ``required_evidence`` (category → kinds, the REQUIRED_EVIDENCE setting) names."""
     _require_exporter(actor)
     batch = get_batch(session, actor, batch_id)
     try:
         new = next_status(Status(batch.status), Action.SUBMIT)
     except TransitionError as exc:
         raise Conflict(str(exc)) from None
+    product = session.get(Product, batch.product_id)
+    assert product is not None  # enforced by the foreign key
+    required = required_evidence or {}
+    # Checked before writing, so a refusal leaves the session clean for the page ...
+    missing = missing_evidence(product.category, _evidence_kinds(session, batch), required)
+    if missing:
+        raise EvidenceMissing(missing)
     before = batch_snapshot(batch)
     update_if_unchanged(session, batch, {"status": new, "submitted_at": utcnow()})
     # Freeze the product as the office will review it, read after the batch row is taken
@@ -414,6 +451,11 @@ def submit_batch(session: Session, actor: User, batch_id: int) -> Batch:
     session.execute(update(Batch).where(Batch.id == batch.id)  # type: ignore[arg-type]
                     .values(**frozen_columns(product)))
     session.refresh(batch)
+    # ... and again holding the batch's lock: a removal that committed in between
+    # (``_lock_for_evidence`` made us wait for it) is seen now, and refuses the submission.
+    missing = missing_evidence(product.category, _evidence_kinds(session, batch), required)
+    if missing:
+        raise EvidenceMissing(missing)
     audit.record(session, actor=actor, action="batch.submit", object_type="batch",
                  object_id=batch.id, before=before, after=batch_snapshot(batch))
     return batch
@@ -430,6 +472,27 @@ def list_documents(session: Session, batch: Batch) -> list[Document]:
     )
 
 
+def _lock_for_evidence(session: Session, batch: Batch) -> None:
+    """Lock the batch row for a change of its evidence, while it is still editable.
+
+    A conditional UPDATE that changes nothing but takes the row's write lock (PostgreSQL
+    re-checks its WHERE after waiting for a racing submission's lock; SQLite runs one writer
+    at a time). Against a racing submission exactly one order results: the submission first,
+    and this UPDATE finds the batch no longer editable (409); this change first, and the
+    submission, waiting for the lock, then reads the evidence as changed. The version is not
+    bumped: it counts decisions an officer reviews, and two uploads to a draft may both land.
+    """
+    result = session.execute(
+        update(Batch)
+        .where(Batch.id == batch.id,  # type: ignore[arg-type]
+               Batch.status.in_([s.value for s in EDITABLE]))  # type: ignore[attr-defined]
+        .values(version=Batch.version)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(_("This batch was submitted: its evidence can no longer be changed."),
+                       public=True)
+
+
 def add_document(
     session: Session, actor: User, batch_id: int, *, kind: str, filename: str, data: bytes,
     is_public: bool, upload_dir: Path, max_bytes: int, max_pixels: int,
@@ -439,6 +502,11 @@ def add_document(
     batch = _editable_batch(session, actor, batch_id)
     if kind not in DocumentKind.CHOICES:
         raise ValidationError("invalid document", fields={"kind": "unknown"})
+    if text_problem(filename):
+        # The name goes into the download's Content-Disposition and onto pages: a CR/LF
+        # there made the document undownloadable, a bidi override disguises its type.
+        raise ValidationError("file name with control or bidi characters",
+                              fields={"file": "bad_filename"})
     try:
         payload, content_type = storage.prepare(
             data, allowed=EVIDENCE_TYPES, max_bytes=max_bytes, max_pixels=max_pixels
@@ -446,6 +514,7 @@ def add_document(
     except storage.UploadError as exc:
         raise ValidationError("invalid file", fields={"file": exc.code}) from None
     digest = hashlib.sha256(payload).hexdigest()
+    _lock_for_evidence(session, batch)
     doc = Document(
         batch_id=batch.id, kind=kind, original_name=(filename or "document")[-255:],
         stored_name=storage.new_name(content_type), content_type=content_type,
@@ -466,6 +535,7 @@ def remove_document(session: Session, actor: User, batch_id: int, document_id: i
     doc = session.get(Document, document_id)
     if doc is None or doc.batch_id != batch.id:
         raise NotFound("no such document")
+    _lock_for_evidence(session, batch)
     session.delete(doc)
     session.flush()
     audit.record(session, actor=actor, action="document.remove", object_type="batch",

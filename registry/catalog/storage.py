@@ -14,8 +14,11 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
 import pypdfium2
 from PIL import Image, UnidentifiedImageError
+
+from registry.plaintext import text_problem
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
@@ -75,6 +78,12 @@ def _reencode_image(data: bytes, content_type: str, max_pixels: int) -> bytes:
         raise UploadError("broken_file") from None
 
 
+# Action types that run code or programs when a reader opens or clicks something, and the
+# keys that hold document-level JavaScript (the /Names tree's /JavaScript, an action's /JS).
+ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch"})
+ACTIVE_KEYS = frozenset({"/JS", "/JavaScript"})
+
+
 def _check_pdf(data: bytes) -> None:
     try:
         pdf = pypdfium2.PdfDocument(data)
@@ -85,6 +94,40 @@ def _check_pdf(data: bytes) -> None:
             raise UploadError("broken_file")
     finally:
         pdf.close()
+    if _is_active(data):
+        raise UploadError("active_pdf")
+
+
+def _is_active(data: bytes) -> bool:
+    """Whether the PDF carries JavaScript or a launch action anywhere.
+
+    qpdf (pikepdf) parses the file, object streams included, so a name hidden in a
+    compressed object stream is found like any other; every indirect object is looked at,
+    with the direct dictionaries and arrays nested in it (an annotation's /A, a page's /AA).
+    A file qpdf cannot read (or only with a password) is refused as damaged."""
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            return any(_active(obj, 0) for obj in pdf.objects)
+    except (pikepdf.PdfError, pikepdf.PasswordError, RecursionError):
+        raise UploadError("broken_file") from None
+
+
+def _active(obj: object, depth: int) -> bool:
+    if depth > 64:  # no honest certificate nests this deep
+        return True
+    if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+        keys = set(obj.keys())
+        if keys & ACTIVE_KEYS or str(obj.get("/S", "")) in ACTIVE_ACTIONS:
+            return True
+        children = [obj[k] for k in keys]
+    elif isinstance(obj, pikepdf.Array):
+        children = list(obj)
+    else:
+        return False
+    # Indirect children are objects of their own in ``pdf.objects``: each is visited once.
+    return any(_active(child, depth + 1) for child in children
+               if isinstance(child, pikepdf.Dictionary | pikepdf.Array)
+               and not child.is_indirect)
 
 
 def prepare(data: bytes, *, allowed: frozenset[str], max_bytes: int, max_pixels: int) -> tuple[
@@ -102,6 +145,20 @@ def prepare(data: bytes, *, allowed: frozenset[str], max_bytes: int, max_pixels:
         _check_pdf(data)
         return data, content_type
     return _reencode_image(data, content_type, max_pixels), content_type
+
+
+def download_name(original_name: str) -> str:
+    """The uploader's name for a download header. Names stored before invisible characters
+    were refused may hold a CR/LF, which cannot go into a header (it was a 500): left out."""
+    return "".join(ch for ch in original_name if not text_problem(ch)) or "document"
+
+
+def content_type_of(stored_name: str) -> str:
+    """The type of a stored file, from the extension ``new_name`` gave it after sniffing."""
+    for content_type, extension in EXTENSIONS.items():
+        if stored_name.endswith(extension):
+            return content_type
+    return "application/octet-stream"
 
 
 def new_name(content_type: str) -> str:

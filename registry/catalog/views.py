@@ -24,7 +24,7 @@ from registry.auth import roles_required
 from registry.catalog import services, storage
 from registry.catalog.forms import BatchForm, DocumentForm, PhotoForm, ProductForm
 from registry.catalog.models import Batch, Product
-from registry.catalog.rules import BatchInput, ProductInput
+from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
 from registry.certification import (
     Display,
     Status,
@@ -37,7 +37,7 @@ from registry.formerrors import apply_field_errors
 from registry.paging import Window, window_from
 from registry.printing import services as printing
 from registry.review.services import decisions_for
-from registry.templating import STATUS_LABELS
+from registry.templating import STATUS_LABELS, document_kind_label
 from registry.verify import services as verify_services
 
 bp = Blueprint("catalog", __name__)
@@ -60,6 +60,16 @@ FIELD_MESSAGES = {
                           "of them."),
     "too_many_pixels": lambda: _("The image has too many pixels (at most 40 megapixels)."),
     "broken_file": lambda: _("The file is damaged or could not be read."),
+    "active_pdf": lambda: _("PDF files with scripts or launch actions are not accepted. "
+                            "Please upload a plain PDF, for example printed to PDF again or "
+                            "scanned."),
+    "bad_filename": lambda: _("The file name contains invisible control or text-direction "
+                              "characters. Please rename the file and try again."),
+    "evidence_missing": lambda: _("Add at least one evidence document (a certificate, lab "
+                                  "results or similar) before submitting."),
+    "evidence_kinds_missing": lambda: _("This product's category needs more evidence "
+                                        "documents before submitting; the batch page lists "
+                                        "them."),
 }
 
 
@@ -210,15 +220,21 @@ def product_photo_file(product_id: int) -> Any:
     return _send_stored(product.photo_stored_name, None)
 
 
-def _send_stored(stored_name: str, download_name: str | None) -> Any:
+def _send_stored(stored_name: str, download_name: str | None,
+                 content_type: str | None = None) -> Any:
+    """Serve a stored file as the type sniffed at upload (``content_type``, else from the
+    generated name's extension), never as the uploader's file name suggests."""
     try:
         path = storage.path_of(_upload_dir(), stored_name)
     except FileNotFoundError:
         abort(404)
     if not path.exists():
         abort(404)
+    if download_name is not None:
+        download_name = storage.download_name(download_name)
     response = send_file(path, as_attachment=download_name is not None,
-                         download_name=download_name, max_age=0)
+                         download_name=download_name, max_age=0,
+                         mimetype=content_type or storage.content_type_of(stored_name))
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -324,9 +340,26 @@ def batch_context(batch: Batch) -> dict[str, Any]:
 def batch_submit(batch_id: int) -> Any:
     form = ActionForm()
     if form.validate_on_submit():
-        services.submit_batch(get_session(), current_user, batch_id)
+        db = get_session()
+        try:
+            services.submit_batch(db, current_user, batch_id,
+                                  required_evidence=current_app.config["REQUIRED_EVIDENCE"])
+        except services.EvidenceMissing as exc:
+            # The page shows the batch as stored, and says what to add.
+            db.rollback()
+            flash(_evidence_message(exc.kinds), "error")
+            batch = services.get_batch(db, current_user, batch_id)
+            return render_template("catalog/batch_detail.html", **batch_context(batch),
+                                   doc_form=DocumentForm(), action_form=ActionForm()), 422
         flash(_("Submitted. The trade office of the origin province will review it."), "success")
     return redirect(url_for("catalog.batch_detail", batch_id=batch_id))
+
+
+def _evidence_message(kinds: list[str]) -> str:
+    if kinds == [ANY_DOCUMENT]:
+        return FIELD_MESSAGES["evidence_missing"]()
+    return _("This product's category needs these documents before submitting: %(kinds)s.",
+             kinds=", ".join(str(document_kind_label(k)) for k in kinds))
 
 
 @bp.route("/batches/<int:batch_id>/documents", methods=["POST"])
@@ -371,7 +404,7 @@ def document_remove(batch_id: int, document_id: int) -> Any:
 @roles_required(Role.EXPORTER, Role.OFFICER, Role.ADMIN)
 def document_file(batch_id: int, document_id: int) -> Any:
     doc = services.get_document(get_session(), current_user, batch_id, document_id)
-    return _send_stored(doc.stored_name, doc.original_name)
+    return _send_stored(doc.stored_name, doc.original_name, doc.content_type)
 
 
 @bp.app_template_global()

@@ -20,6 +20,7 @@ from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
@@ -98,6 +99,10 @@ def xlsx_file(rows: Iterable[Sequence[Any]], title: str = "batches") -> IO[bytes
         for value in export_values(row):
             if isinstance(value, Decimal):
                 value = float(value) if value != value.to_integral() else int(value)
+            if isinstance(value, str):
+                # Records from before control characters were refused at the edge: XML
+                # cannot carry them, and one made the export fail for everyone.
+                value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
             cell = WriteOnlyCell(sheet, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # never a formula, whatever the text starts with

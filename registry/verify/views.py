@@ -234,8 +234,8 @@ def document(document_id: int) -> Any:
     path = storage.path_of(Path(current_app.config["UPLOAD_DIR"]), doc.stored_name)
     if not path.exists():
         abort(404)
-    return send_file(path, mimetype=doc.content_type, download_name=doc.original_name,
-                     max_age=3600)
+    return send_file(path, mimetype=doc.content_type,
+                     download_name=storage.download_name(doc.original_name), max_age=3600)
 
 
 @bp.route("/verify/batches/<int:batch_id>/photo")

@@ -120,9 +120,14 @@ def test_batch_lifecycle_through_the_api(app: Flask, db: Session, world: World) 
     assert updated.json["version"] == batch.version + 1
 
     pdf = make_pdf()
-    upload = api.post(f"/batches/{batch.id}/documents", data={
+    # A control character in the file name is refused, not silently dropped (issue 11).
+    bell = api.post(f"/batches/{batch.id}/documents", data={
         "kind": "phytosanitary", "is_public": "true",
         "file": (io.BytesIO(pdf), "Sertifikat\x07.pdf")}, content_type="multipart/form-data")
+    assert assert_problem(bell, 422)["codes"] == {"file": "bad_filename"}
+    upload = api.post(f"/batches/{batch.id}/documents", data={
+        "kind": "phytosanitary", "is_public": "true",
+        "file": (io.BytesIO(pdf), "Sertifikat.pdf")}, content_type="multipart/form-data")
     assert upload.status_code == 201, upload.json
     assert upload.json["kind"] == "phytosanitary" and upload.json["is_public"] is True
     assert upload.json["original_name"] == "Sertifikat.pdf" and "stored_name" not in upload.json

@@ -51,6 +51,8 @@ def test_create_edit_and_submit_batch(client: Client, world: World, db: Session)
     db.expire_all()
     assert db.get(Batch, batch.id).producer == "KUB Madu Sumbawa"
 
+    world.attach_evidence(batch, world.exporter_a)
+    db.commit()
     assert client.post(f"/batches/{batch.id}/submit").status_code == 302
     db.expire_all()
     assert db.get(Batch, batch.id).status == Status.SUBMITTED

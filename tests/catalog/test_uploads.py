@@ -423,4 +423,4 @@ def test_rejected_batch_takes_new_evidence(exporter: Client, world: World, app: 
     response = upload_document(exporter, world.batch_a.id, make_pdf("Lab results"), "lab.pdf",
                                kind="lab_results")
     assert response.status_code == 302
-    assert count(app, Document) == 1
+    assert count(app, Document) == 2  # the one submitted first, and the new one
