@@ -53,7 +53,7 @@ from sqlmodel import Session
 
 from registry.accounts.models import Organisation, Role, User
 from registry.accounts.services import officer_province
-from registry.catalog.models import Batch
+from registry.catalog.models import Batch, Product
 from registry.errors import Forbidden
 from registry.printing.models import PrintJob
 from registry.reference import UNITS, regencies
@@ -65,6 +65,7 @@ SUSPICIOUS = ("possible_copy", "not_genuine")
 MAX_MONTHS = 120  # ten years: enough for any review, small enough to keep the page readable
 LATEST = 10
 
+product_t = Product.__table__  # type: ignore[attr-defined]
 batch_t = Batch.__table__  # type: ignore[attr-defined]
 decision_t = Decision.__table__  # type: ignore[attr-defined]
 job_t = PrintJob.__table__  # type: ignore[attr-defined]
