@@ -7,7 +7,8 @@ on PostgreSQL and the write lock on SQLite, so two transactions never fork the c
 
 A chain alone does not stop whoever holds the database from rewriting an event and recomputing
 every later hash: signed checkpoints (``registry.checkpoints``) kept outside the registry do.
-On PostgreSQL the tables below refuse UPDATE and DELETE (a trigger, migration 0013).
+On PostgreSQL ``audit_event`` and ``audit_checkpoint`` refuse UPDATE and DELETE (a trigger,
+migration 0013); ``audit_head`` moves with every append.
 """
 
 from __future__ import annotations
