@@ -10,7 +10,7 @@ from decimal import Decimal
 MAX_LABELS_PER_JOB = 100_000
 DEFAULT_TOLERANCE_PERCENT = Decimal(2)
 # What a package says it holds, e.g. "250 g", "1 kg", "2.5 l", "12 pcs", "1 head".
-NET_QUANTITY_RE = re.compile(r"^(\d{1,6}(?:[.,]\d{1,3})?) ?(g|kg|t|ml|l|pcs|head)$",
+NET_QUANTITY_RE = re.compile(r"^([0-9]{1,6}(?:[.,][0-9]{1,3})?) ?(g|kg|t|ml|l|pcs|head)$",
                              re.IGNORECASE)
 # Net-content unit → (what it measures, how many base units: g, ml, pieces, head).
 NET_UNITS: dict[str, tuple[str, Decimal]] = {
