@@ -9,4 +9,5 @@ from registry.review.models import Decision
 from registry.verify.models import FakeReport, Scan
 
 __all__ = ["ApiToken", "AuditEvent", "AuditHead", "Batch", "Decision", "Document", "FakeReport",
-           "LabelAllowance", "Organisation", "PrintJob", "Product", "Reprint", "Scan", "SerialCounter", "User"]
+           "LabelAllowance", "Organisation", "PrintJob", "Product", "Reprint", "Scan",
+           "SerialCounter", "User"]

@@ -30,8 +30,8 @@ from registry.printing.forms import OrderForm, ReprintForm
 from registry.printing.models import PrintJob
 from registry.printing.render import iter_pdf, render_pdf, render_png_preview
 from registry.printing.rules import net_problem
-from registry.templating import fmt_quantity
 from registry.printing.zpl import ZplError, is_roll, iter_zpl
+from registry.templating import fmt_quantity
 
 bp = Blueprint("printing", __name__)
 
