@@ -73,6 +73,11 @@ def net_problem(text: str, batch_unit: str) -> tuple[NetContent | None, str | No
     return net, None
 
 
+def default_net(batch_unit: str) -> str:
+    """A preview's net quantity until the exporter types one: one of the batch's unit."""
+    return "1 kg" if batch_unit == "t" else f"1 {batch_unit}"
+
+
 def to_batch_unit(base: Decimal, batch_unit: str) -> Decimal:
     """Base units (g, ml, pieces, head) in the batch's unit."""
     return base / NET_UNITS[batch_unit][1]

@@ -9,6 +9,7 @@ import pytest
 from registry.printing.rules import (
     NetContent,
     allowance_problems,
+    default_net,
     job_problems,
     label_bound,
     net_problem,
@@ -52,6 +53,11 @@ def test_units_comparable_with_the_batch(batch_unit: str, good: list[str],
         assert net_problem(text, batch_unit)[1] is None, text
     for text in bad:
         assert net_problem(text, batch_unit) == (None, "incomparable_unit"), text
+
+
+@pytest.mark.parametrize("unit", ["kg", "t", "l", "pcs", "head"])
+def test_a_preview_default_fits_every_batch_unit(unit: str) -> None:
+    assert net_problem(default_net(unit), unit)[1] is None
 
 
 def test_job_problems() -> None:
