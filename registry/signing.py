@@ -46,10 +46,10 @@ from registry.gs1 import (
 
 __all__ = [
     "ALGORITHM",
+    "SPECIMEN_DOMAIN",
     "KeyStatus",
     "KeyStore",
     "KeyStoreError",
-    "SPECIMEN_DOMAIN",
     "Signer",
     "Verifier",
     "VerifyResult",

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index, Numeric

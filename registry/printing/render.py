@@ -590,28 +590,36 @@ class _Document:
         return side, x, y
 
     def specimen_ops(self) -> str:
-        """The SPECIMEN / CONTOH overprint in label coordinates: red text along the label's
-        diagonal, clipped out of the whole QR box so the code and its quiet zone stay clean
-        (the proof still shows the real code's size and still scans, to "specimen")."""
+        """The SPECIMEN / CONTOH overprint in label coordinates: red text along the diagonal of
+        the label's largest part beside the QR box, clipped out of the whole QR box so the
+        code and its quiet zone stay clean (the proof still shows the real code's size and
+        still scans, to "specimen")."""
         if self._specimen_ops is None:
             stock = self.stock
             w, h = stock.label_width * MM, stock.label_height * MM
             box = stock.qr.box
             use = self._use(stock.texts[0].style.font)
             face = use.face
-            length = math.hypot(w, h)
-            size = 0.7 * length * 1000 / face.width(SPECIMEN_TEXT)
-            cos, sin = w / length, h / length
+            qx, qy = box.x * MM, (self.label_h - box.y - box.h) * MM
+            qw, qh = box.w * MM, box.h * MM
+            # Along the diagonal of the largest part of the label beside the QR box, so the
+            # whole text shows (a diagonal across the label could vanish behind a large QR).
+            rx, ry, rw, rh = max(
+                ((0.0, 0.0, qx, h), (qx + qw, 0.0, w - qx - qw, h),
+                 (0.0, 0.0, w, qy), (0.0, qy + qh, w, h - qy - qh)),
+                key=lambda r: r[2] * r[3])
+            length = math.hypot(rw, rh)
+            size = min(0.8 * length * 1000 / face.width(SPECIMEN_TEXT), 0.45 * min(rw, rh))
+            cos, sin = rw / length, rh / length
             text_w = face.width(SPECIMEN_TEXT) * size / 1000
             drop = (face.ascent - face.descent) * size / 2  # baseline to the glyphs' middle
-            x = w / 2 - cos * text_w / 2 + sin * drop
-            y = h / 2 - sin * text_w / 2 - cos * drop
+            x = rx + rw / 2 - cos * text_w / 2 + sin * drop
+            y = ry + rh / 2 - sin * text_w / 2 - cos * drop
             runs = "".join(f"/{use.resource(subset)} {_num(size)} Tf<{codes.hex()}>Tj"
                            for subset, codes in use.runs(SPECIMEN_TEXT))
-            qx, qy = box.x * MM, (self.label_h - box.y - box.h) * MM
             self._specimen_ops = (
-                f"q 0 0 {_num(w)} {_num(h)} re {_num(qx)} {_num(qy)} {_num(box.w * MM)} "
-                f"{_num(box.h * MM)} re W* n {SPECIMEN_RGB} rg BT "
+                f"q 0 0 {_num(w)} {_num(h)} re {_num(qx)} {_num(qy)} {_num(qw)} {_num(qh)} re "
+                f"W* n {SPECIMEN_RGB} rg BT "
                 f"{cos:.4f} {sin:.4f} {-sin:.4f} {cos:.4f} {_num(x)} {_num(y)} Tm {runs} ET Q\n"
             )
         return self._specimen_ops

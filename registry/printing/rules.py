@@ -10,7 +10,7 @@ from decimal import Decimal
 MAX_LABELS_PER_JOB = 100_000
 DEFAULT_TOLERANCE_PERCENT = Decimal(2)
 # What a package says it holds, e.g. "250 g", "1 kg", "2.5 l", "12 pcs", "1 head".
-NET_QUANTITY_RE = re.compile(r"^(\d{1,6}(?:[.,]\d{1,3})?) ?(g|kg|t|ml|l|pcs|head)$",
+NET_QUANTITY_RE = re.compile(r"^([0-9]{1,6}(?:[.,][0-9]{1,3})?) ?(g|kg|t|ml|l|pcs|head)$",
                              re.IGNORECASE)
 # Net-content unit → (what it measures, how many base units: g, ml, pieces, head).
 NET_UNITS: dict[str, tuple[str, Decimal]] = {
@@ -71,6 +71,11 @@ def net_problem(text: str, batch_unit: str) -> tuple[NetContent | None, str | No
     if batch_unit not in NET_UNITS or NET_UNITS[batch_unit][0] != net.dimension:
         return None, "incomparable_unit"
     return net, None
+
+
+def default_net(batch_unit: str) -> str:
+    """A preview's net quantity until the exporter types one: one of the batch's unit."""
+    return "1 kg" if batch_unit == "t" else f"1 {batch_unit}"
 
 
 def to_batch_unit(base: Decimal, batch_unit: str) -> Decimal:

@@ -29,9 +29,9 @@ from registry.printing import services
 from registry.printing.forms import OrderForm, ReprintForm
 from registry.printing.models import PrintJob
 from registry.printing.render import iter_pdf, render_pdf, render_png_preview
-from registry.printing.rules import net_problem
-from registry.templating import fmt_quantity
+from registry.printing.rules import default_net, net_problem
 from registry.printing.zpl import ZplError, is_roll, iter_zpl
+from registry.templating import fmt_quantity
 
 bp = Blueprint("printing", __name__)
 
@@ -106,7 +106,8 @@ def order(batch_id: int) -> Any:
                            can_order=services.can_print(batch),
                            product=catalog.registered_product(
                                batch, db.get(Product, batch.product_id)),
-                           bound=services.bound_for(db, batch, tolerance()))
+                           bound=services.bound_for(db, batch, tolerance()),
+                           default_net=default_net(batch.unit))
 
 
 def _preview_args(batch_id: int) -> tuple[str, Batch, services.LabelSource]:
@@ -117,7 +118,7 @@ def _preview_args(batch_id: int) -> tuple[str, Batch, services.LabelSource]:
     db = get_session()
     batch = catalog.get_batch(db, current_user, batch_id)
     services.require_printable(batch)
-    net, problem = net_problem(request.args.get("net") or "1 kg", batch.unit)
+    net, problem = net_problem(request.args.get("net") or default_net(batch.unit), batch.unit)
     if net is None:
         code = problem or "bad_net_quantity"
         raise RegistryError(MESSAGES[code](), public=True, fields={"net": code})

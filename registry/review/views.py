@@ -16,8 +16,8 @@ from registry.certification import Action, Status
 from registry.db import get_session
 from registry.errors import Conflict, ValidationError
 from registry.paging import Page, window_from
-from registry.review import services
 from registry.printing import services as printing
+from registry.review import services
 from registry.review.forms import AllowanceForm, DecisionForm
 from registry.timeutil import today
 

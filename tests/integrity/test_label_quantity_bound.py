@@ -110,7 +110,7 @@ def test_net_content_must_be_comparable_with_the_batch_unit(
 def test_indonesian_form_message(client: Client, world: World) -> None:
     batch = _certified(world)
     client.login("a@test.id")
-    client.get("/?lang=id")
+    client.get(f"/batches/{batch.id}/labels?lang=id")
     page = _order(client, world, batch, 2_000, "1 kg").get_data(as_text=True)
     assert "1.264,8" in page and "2.000" in page and "sudah dipesan" in page
 

@@ -107,6 +107,9 @@ def build() -> dict[str, Any]:
          "note": "no s parameter"},
         {"name": "malformed-check-digit", "uri": _with_path(valid, GTIN, GTIN[:-1] + "7"),
          "expected": "invalid", "note": "GTIN check digit wrong"},
+        {"name": "specimen-proof", "uri": active.specimen_uri(HOST, GTIN, "A-LOT-1", "00"),
+         "expected": "invalid", "note": "a proof's code: serial 0…0 signed over "
+                                        "'specimen\\0' + the canonical form, never a label"},
         {"name": "malformed-order",
          "uri": f"https://{HOST}/01/{GTIN}/21/42/10/A-LOT-1?s={field}",
          "expected": "invalid", "note": "serial before lot"},
