@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -17,9 +18,21 @@ from registry.desk import services
 from registry.errors import Conflict
 from registry.forms import Form
 from registry.paging import window_from
-from registry.verify.attribution import KIND_LABELS
+from registry.verify.attribution import Kind
 
 bp = Blueprint("desk", __name__)
+
+# Why a code was not genuine, as the desk shows it (the kinds of ``attribution.Kind``).
+KIND_LABELS = {
+    Kind.BAD_SIGNATURE: _l("Bad signature"),
+    Kind.UNKNOWN_KEY: _l("Unknown signing key"),
+    Kind.REVOKED_KEY: _l("Withdrawn signing key"),
+    Kind.UNKNOWN_PRODUCT: _l("Unknown product"),
+    Kind.UNKNOWN_LOT: _l("Unknown lot"),
+    Kind.NEVER_PRINTED: _l("Serial never printed"),
+    Kind.NOT_CERTIFIED: _l("Batch never certified"),
+    Kind.OTHER: _l("Other"),
+}
 
 SHOWS = ("reports", "scans", "copies")
 

@@ -6,7 +6,7 @@ province: the batch's origin province when the lot is known, else the province o
 exporter's organisation. A code naming no known product goes to the administrators.
 
 This runs only on not-genuine answers (and on reports), as its own small query, so the
-genuine path pays nothing for it. Kinds have their display labels here, in one place.
+genuine path pays nothing for it. The desk (``registry.desk.views``) labels the kinds.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-
-from flask_babel import lazy_gettext as _l
 
 from registry import gs1
 from registry.verify.lookup import dialect_of
@@ -34,17 +32,6 @@ class Kind(StrEnum):
     NOT_CERTIFIED = "not_certified"
     OTHER = "other"  # a verdict this module does not know (a specimen code, say)
 
-
-KIND_LABELS = {
-    Kind.BAD_SIGNATURE: _l("Bad signature"),
-    Kind.UNKNOWN_KEY: _l("Unknown signing key"),
-    Kind.REVOKED_KEY: _l("Withdrawn signing key"),
-    Kind.UNKNOWN_PRODUCT: _l("Unknown product"),
-    Kind.UNKNOWN_LOT: _l("Unknown lot"),
-    Kind.NEVER_PRINTED: _l("Serial never printed"),
-    Kind.NOT_CERTIFIED: _l("Batch never certified"),
-    Kind.OTHER: _l("Other"),
-}
 
 # Verdicts whose scans belong to a batch (attributed through it); any other verdict, known
 # today or added later, is treated as not genuine and attributed here.

@@ -123,6 +123,8 @@ class Registry:
             s.add(Scan(created_at=when, batch_id=batch.id if batch else None, gtin="0" * 14,
                        lot=batch.lot_code if batch else "FAKE", serial=str(i + 1),
                        serial_number=i + 1, verdict=verdict, language=lang, country=country,
+                       # The Japanese reader's country came from the browser's language.
+                       country_source="language" if country == "JP" else "header",
                        client="c" * 16))
         s.commit()
         self.a1, self.a2, self.a3, self.a4, self.b1, self.b2 = a1, a2, a3, a4, b1, b2
@@ -175,7 +177,9 @@ def test_admin_figures_match_the_hand_computed_values(reg: Registry, db: Session
                                                 "Missing phytosanitary certificate"]
     assert (f.labels_printed, f.print_jobs) == (150, 2)
     assert f.scans == 6  # the unknown label's scan counts in the unfiltered view
-    assert dict(f.scans_by_country) == {"NL": 3, "CN": 1, "JP": 1, "US": 1}
+    # By country only where a header gave it; the rest by language region, said so.
+    assert dict(f.scans_by_country) == {"NL": 3, "CN": 1, "US": 1}
+    assert dict(f.scans_by_language_region) == {"JP": 1}
     assert dict(f.scans_by_language) == {"en": 4, "zh": 1, "ja": 1}
     assert f.suspicious == {"possible_copy": 1, "not_genuine": 1}
     assert [s[1] for s in f.suspicious_latest] == ["not_genuine", "possible_copy"]
