@@ -102,6 +102,17 @@ def render_error(status: int, detail: str | None = None, **extra: Any) -> Any:
     return render_template("error.html", status=status, message=message), status
 
 
+CONFLICT_MARKERS = (
+    "unique constraint", "UNIQUE constraint", "duplicate key",  # SQLite, PostgreSQL
+    "FOREIGN KEY constraint", "foreign key constraint",
+)
+
+
+def _is_conflict(exc: IntegrityError) -> bool:
+    message = str(exc.orig)
+    return any(marker in message for marker in CONFLICT_MARKERS)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
@@ -121,7 +132,11 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(IntegrityError)
     def _integrity(exc: IntegrityError) -> Any:
         # A safety net: services turn the unique values they know into field errors
-        # (``db.flush_unique``); any other violation is still a conflict, not a crash.
+        # (``db.flush_unique``); a duplicate or a vanished parent row they did not foresee
+        # is still a conflict with another request, not a crash. A NOT NULL or CHECK
+        # violation is a bug in the code: that stays a logged 500.
+        if not _is_conflict(exc):
+            return _unexpected(exc)
         app.logger.warning("integrity error on %s %s: %s", request.method, request.path,
                            exc.orig)
         session = g.get("db_session")

@@ -15,7 +15,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
-from wtforms import PasswordField, TextAreaField
+from wtforms import HiddenField, PasswordField, TextAreaField
 from wtforms.i18n import messages_path
 
 from registry.plaintext import TextProblem, text_problem
@@ -78,7 +78,9 @@ def _text_message(field: Any) -> Any:
     if isinstance(data, FileStorage):
         return FILE_NAME_MESSAGE if text_problem(data.filename or "") else None
     # A password is never shown nor stored as typed; refusing one could lock a user out.
-    if not isinstance(data, str) or isinstance(field, PasswordField):
+    # Hidden fields (CSRF token, version, ``next``) are not typed by anyone, show no error
+    # and are checked by what reads them.
+    if not isinstance(data, str) or isinstance(field, PasswordField | HiddenField):
         return None
     problem = text_problem(data, multiline=isinstance(field, TextAreaField))
     return TEXT_MESSAGES[problem] if problem is not None else None

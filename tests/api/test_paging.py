@@ -27,6 +27,7 @@ def queue(world: World, db: Session) -> list[str]:
     lots = []
     for n in range(SUBMITTED):
         batch = world.batch(world.exporter_a, world.product_a, f"Q-{n:03d}", "52.04")
+        world.attach_evidence(batch, world.exporter_a)
         catalog.submit_batch(db, world.exporter_a, batch.id)
         lots.append(batch.lot_code)
     db.commit()
