@@ -87,7 +87,7 @@ def test_batch_from_registration_to_certificate(new_context: Callable[..., Any],
     batch_id = int(page.url.rsplit("/", 1)[1])
     expect(page.locator(".flash")).to_contain_text("Draft batch saved.")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Batch {LOT}")
-    facts = page.locator("dl.facts")
+    facts = page.locator("dl.batch-facts")
     expect(facts).to_contain_text("950.5 kg")
     expect(facts).to_contain_text("Kabupaten Sumbawa, Nusa Tenggara Barat")
     expect(facts).to_contain_text("Japan")
