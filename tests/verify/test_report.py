@@ -56,7 +56,8 @@ def test_report_is_stored_audited_and_thanked(app: Flask, labels: list[str], db:
     assert response.headers["Location"].startswith("/verify/report?")
     page = phone.get(response.headers["Location"], headers={"Accept-Language": "en"})
     html = page.get_data(as_text=True)
-    assert "Thank you. Your report reached the registry, which passes it on to those who must act on it." in html
+    assert ("Thank you. Your report reached the registry, which passes it on to those who "
+            "must act on it.") in html
     # ... with the way back to the label's verification page
     assert f'href="{path_of(labels[1]).replace("&", "&amp;")}"' in html
     db.expire_all()
