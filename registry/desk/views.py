@@ -72,7 +72,8 @@ def _verdict_labels() -> dict[str, str]:
     """What the buyer was told, in the desk user's language (the verification page's words)."""
     return {"genuine": _("Genuine and certified"), "suspended": _("Certification suspended"),
             "revoked": _("Certification revoked"), "expired": _("Certification expired"),
-            "not_genuine": _("Not genuine"), "possible_copy": _("Possible copy")}
+            "not_genuine": _("Not genuine"), "possible_copy": _("Possible copy"),
+            "specimen": _("Specimen — not a label")}
 
 
 @bp.route("/desk/reports/<int:report_id>/handle", methods=["POST"])
