@@ -18,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 import registry.models  # noqa: F401  (every table, so _empty() clears them all)
 from registry import create_app, migrate
@@ -30,6 +30,7 @@ from registry.catalog.rules import BatchInput, ProductInput
 from registry.certification import Action
 from registry.db import make_engine
 from registry.extensions import limiter
+from registry.printing.models import PrintJob
 from registry.review import services as review
 from registry.timeutil import today
 
@@ -279,3 +280,19 @@ def decode_qr_codes(pdf: bytes, dpi: int = 150) -> list[str]:
     finally:
         doc.close()
     return found
+
+
+def order_and_download(exporter: Client, printer: Client, world: World, db: Session,
+                       batch: Batch, quantity: int = 3) -> bytes:
+    """Order ``quantity`` labels of ``batch`` as the exporter (A4 3×7, 500 g each) and return
+    the job's PDF as the print shop downloads it."""
+    response = exporter.post(f"/batches/{batch.id}/labels", {
+        "printer_org_id": str(world.print_org.id), "stock": "a4-3x7",
+        "quantity": str(quantity), "net_quantity": "500 g"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
+    job = db.exec(select(PrintJob).where(PrintJob.batch_id == batch.id)
+                  .order_by(PrintJob.id.desc())).first()  # type: ignore[union-attr]
+    assert job is not None
+    pdf = printer.get(f"/print-shop/jobs/{job.id}.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    return pdf.get_data()  # type: ignore[no-any-return]

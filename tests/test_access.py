@@ -25,13 +25,11 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from PIL import Image
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from conftest import PASSWORD, Client, World, batch_form
+from conftest import PASSWORD, Client, World, batch_form, evidence_pdf
 from registry import auth
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, User
@@ -73,14 +71,6 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
                                                         parallelism=1))
 
-
-def make_pdf() -> bytes:
-    buf = io.BytesIO()
-    pdf = canvas.Canvas(buf, pagesize=A4)
-    pdf.drawString(72, 760, "Phytosanitary certificate")
-    pdf.showPage()
-    pdf.save()
-    return buf.getvalue()
 
 
 def make_png() -> bytes:
@@ -131,7 +121,7 @@ def build_scene(world: World, db: Session, app: Flask, *, state: str) -> Scene:
               "max_pixels": app.config["MAX_IMAGE_PIXELS"]}
     catalog.set_product_photo(db, world.exporter_a, world.product_a.id, make_png(), **limits)
     doc, _ = catalog.add_document(db, world.exporter_a, world.batch_a.id, kind="phytosanitary",
-                                  filename="phyto.pdf", data=make_pdf(), is_public=True,
+                                  filename="phyto.pdf", data=evidence_pdf(), is_public=True,
                                   **limits)
     pending = accounts.signup_exporter(
         db, email="pending@test.id", name="Pending", password=PASSWORD,
@@ -341,7 +331,7 @@ ROUTES: tuple[Route, ...] = (
           writes=A),
     Route("catalog.document_add", "POST", lambda s: f"/batches/{s.batch_a}/documents",
           OWNER_POST, writes=A,
-          data=lambda s: {"kind": "halal", "file": (io.BytesIO(make_pdf()), "halal.pdf")}),
+          data=lambda s: {"kind": "halal", "file": (io.BytesIO(evidence_pdf()), "halal.pdf")}),
     Route("catalog.document_remove", "POST",
           lambda s: f"/batches/{s.batch_a}/documents/{s.document_id}/delete", OWNER_POST,
           writes=A),

@@ -8,11 +8,9 @@ from typing import Any
 
 from api_helpers import Api, api_for, assert_problem, cheap_hashing  # noqa: F401
 from flask import Flask
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 from sqlmodel import Session, select
 
-from conftest import World
+from conftest import World, evidence_pdf
 from registry.api import schemas as s
 from registry.audit import AuditEvent
 from registry.catalog.models import Batch, Document, Product
@@ -34,14 +32,6 @@ def batch_body(product_id: int, lot: str = "API-LOT-1", **overrides: Any) -> dic
     body.update(overrides)
     return body
 
-
-def make_pdf() -> bytes:
-    buf = io.BytesIO()
-    pdf = canvas.Canvas(buf, pagesize=A4)
-    pdf.drawString(72, 760, "Phytosanitary certificate")
-    pdf.showPage()
-    pdf.save()
-    return buf.getvalue()
 
 
 def actions(db: Session) -> list[tuple[str, int | None]]:
@@ -119,7 +109,7 @@ def test_batch_lifecycle_through_the_api(app: Flask, db: Session, world: World) 
     assert updated.status_code == 200 and updated.json["declared_value_idr"] == 5
     assert updated.json["version"] == batch.version + 1
 
-    pdf = make_pdf()
+    pdf = evidence_pdf()
     # A control character in the file name is refused, not silently dropped (issue 11).
     bell = api.post(f"/batches/{batch.id}/documents", data={
         "kind": "phytosanitary", "is_public": "true",
@@ -227,7 +217,7 @@ def test_other_companies_objects_are_404(app: Flask, db: Session, world: World) 
     world.submit(world.batch_b, world.exporter_b)
     world.decide(world.batch_b, world.officer_ntt, Action.APPROVE)
     b, p = world.batch_b.id, world.product_b.id
-    pdf = make_pdf()
+    pdf = evidence_pdf()
     calls = [
         api.get(f"/products/{p}"), api.put(f"/products/{p}", json=PRODUCT),
         api.get(f"/batches/{b}"), api.put(f"/batches/{b}", json=batch_body(world.product_a.id)),

@@ -21,12 +21,10 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from PIL import Image
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from conftest import Client, World
+from conftest import Client, World, evidence_pdf
 from registry import auth
 from registry.audit import AuditEvent
 from registry.catalog.models import Document, Product
@@ -51,14 +49,6 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # ---------------------------------------------------------------- real and fake files
 
-
-def make_pdf(text: str = "Phytosanitary certificate No. 52/2026") -> bytes:
-    buf = io.BytesIO()
-    pdf = canvas.Canvas(buf, pagesize=A4)
-    pdf.drawString(72, 760, text)
-    pdf.showPage()
-    pdf.save()
-    return buf.getvalue()
 
 
 def make_image(fmt: str, size: tuple[int, int] = (120, 80), exif: bool = False) -> bytes:
@@ -165,7 +155,7 @@ def signed_in(make_client: Callable[[], Client], email: str) -> Client:
 def test_pdf_evidence_is_stored_under_a_generated_name_and_served_to_those_allowed(
     exporter: Client, world: World, app: Flask, db: Session, make_client: Callable[[], Client]
 ) -> None:
-    pdf = make_pdf()
+    pdf = evidence_pdf()
     before = stored_files(app)
     audit_before = count(app, AuditEvent)
     response = upload_document(exporter, world.batch_a.id, pdf, "Sertifikat fitosanitari.pdf",
@@ -272,7 +262,7 @@ def test_file_name_cannot_steer_where_the_file_goes(exporter: Client, world: Wor
                                                     app: Flask, db: Session,
                                                     tmp_path: Path) -> None:
     outside_before = sorted(p.name for p in upload_dir(app).parent.iterdir())
-    response = upload_document(exporter, world.batch_a.id, make_pdf(), "../../escape.pdf")
+    response = upload_document(exporter, world.batch_a.id, evidence_pdf(), "../../escape.pdf")
     assert response.status_code == 302
     doc = db.exec(select(Document)).one()[0]
     assert re.fullmatch(r"[0-9a-f]{32}\.pdf", doc.stored_name)
@@ -300,7 +290,7 @@ REFUSED_DOCUMENTS = [
     pytest.param(lambda: png_bomb(20000, 20000), "bomb.png", MSG_PIXELS, id="bomb-1bit-400MP"),
     pytest.param(lambda: png_bomb(7000, 6000, palette=True), "bomb.png", MSG_PIXELS,
                  id="bomb-palette-42MP"),
-    pytest.param(lambda: make_pdf() + b"%" + b"x" * (10 * MB), "huge.pdf", MSG_TOO_LARGE,
+    pytest.param(lambda: evidence_pdf() + b"%" + b"x" * (10 * MB), "huge.pdf", MSG_TOO_LARGE,
                  id="over-10MB"),
     pytest.param(lambda: b"", "empty.pdf", MSG_EMPTY, id="empty"),
 ]
@@ -321,7 +311,7 @@ def test_refused_evidence_leaves_no_trace(payload: Callable[[], bytes], filename
 
 
 @pytest.mark.parametrize(("payload", "filename", "message"), [
-    pytest.param(make_pdf, "photo.png", MSG_BAD_TYPE, id="pdf-as-photo"),
+    pytest.param(evidence_pdf, "photo.png", MSG_BAD_TYPE, id="pdf-as-photo"),
     pytest.param(lambda: b"GIF89a not really", "photo.png", MSG_BAD_TYPE, id="junk-named-png"),
     pytest.param(lambda: png_bomb(20000, 20000), "bomb.png", MSG_PIXELS, id="bomb-1bit-400MP"),
     pytest.param(lambda: png_bomb(7000, 6000, palette=True), "bomb.png", MSG_PIXELS,
@@ -351,7 +341,7 @@ def test_refused_photo_leaves_no_trace(payload: Callable[[], bytes], filename: s
 @pytest.mark.parametrize("target", ["document", "photo"])
 def test_request_over_the_body_limit_gets_413(target: str, exporter: Client, world: World,
                                               app: Flask) -> None:
-    data = make_pdf() + b"%" + b"x" * (app.config["MAX_CONTENT_LENGTH"] + MB)
+    data = evidence_pdf() + b"%" + b"x" * (app.config["MAX_CONTENT_LENGTH"] + MB)
     before = state(app)
     if target == "document":
         response = upload_document(exporter, world.batch_a.id, data, "huge.pdf")
@@ -383,7 +373,7 @@ def test_photo_without_a_file_asks_for_one(exporter: Client, world: World, app: 
 
 def test_unknown_document_kind_is_refused(exporter: Client, world: World, app: Flask) -> None:
     before = state(app)
-    response = upload_document(exporter, world.batch_a.id, make_pdf(), "x.pdf", kind="passport")
+    response = upload_document(exporter, world.batch_a.id, evidence_pdf(), "x.pdf", kind="passport")
     assert response.status_code == 422
     assert "Not a valid choice" in page_text(response)
     assert state(app) == before
@@ -395,7 +385,7 @@ def test_unknown_document_kind_is_refused(exporter: Client, world: World, app: F
 def test_submitted_batch_refuses_uploads(exporter: Client, world: World, app: Flask) -> None:
     world.submit(world.batch_a, world.exporter_a)
     before = state(app)
-    response = upload_document(exporter, world.batch_a.id, make_pdf(), "late.pdf")
+    response = upload_document(exporter, world.batch_a.id, evidence_pdf(), "late.pdf")
     assert response.status_code == 409
     assert "<h1>409</h1>" in response.get_data(as_text=True)
     assert state(app) == before
@@ -406,12 +396,12 @@ def test_submitted_batch_refuses_uploads(exporter: Client, world: World, app: Fl
 
 def test_approved_batch_refuses_uploads_and_removals(exporter: Client, world: World, app: Flask,
                                                      db: Session) -> None:
-    assert upload_document(exporter, world.batch_a.id, make_pdf(), "a.pdf").status_code == 302
+    assert upload_document(exporter, world.batch_a.id, evidence_pdf(), "a.pdf").status_code == 302
     doc = db.exec(select(Document)).one()[0]
     world.submit(world.batch_a, world.exporter_a)
     world.decide(world.batch_a, world.officer_ntb, Action.APPROVE)
     before = state(app)
-    assert upload_document(exporter, world.batch_a.id, make_pdf(), "b.pdf").status_code == 409
+    assert upload_document(exporter, world.batch_a.id, evidence_pdf(), "b.pdf").status_code == 409
     response = exporter.post(f"/batches/{world.batch_a.id}/documents/{doc.id}/delete", {})
     assert response.status_code == 409
     assert state(app) == before
@@ -420,7 +410,7 @@ def test_approved_batch_refuses_uploads_and_removals(exporter: Client, world: Wo
 def test_rejected_batch_takes_new_evidence(exporter: Client, world: World, app: Flask) -> None:
     world.submit(world.batch_a, world.exporter_a)
     world.decide(world.batch_a, world.officer_ntb, Action.REJECT, reason="lab results missing")
-    response = upload_document(exporter, world.batch_a.id, make_pdf("Lab results"), "lab.pdf",
+    response = upload_document(exporter, world.batch_a.id, evidence_pdf("Lab results"), "lab.pdf",
                                kind="lab_results")
     assert response.status_code == 302
     assert count(app, Document) == 2  # the one submitted first, and the new one

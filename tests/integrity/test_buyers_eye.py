@@ -19,12 +19,11 @@ from test_frozen_facts import (
     COMPANY_GTIN,
     FAKE_NAME,
     certified_honey,
-    order_and_download,
     path_of,
     signed_in,
 )
 
-from conftest import Client, decode_qr_codes
+from conftest import Client, decode_qr_codes, order_and_download
 from registry.gs1 import parse_uri
 from registry.printing.models import PrintJob
 

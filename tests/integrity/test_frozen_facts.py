@@ -20,16 +20,15 @@ from urllib.parse import urlsplit
 import pypdfium2
 from flask import Flask
 from PIL import Image
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from conftest import Client, World, decode_qr_codes
+from conftest import Client, World, decode_qr_codes, order_and_download
 from registry import gs1
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Product
 from registry.catalog.rules import ProductInput
 from registry.certification import Action
 from registry.gs1 import parse_uri
-from registry.printing.models import PrintJob
 
 HONEY = {"name_id": "Madu Hutan Sumbawa", "name_en": "Sumbawa Forest Honey",
          "category": "livestock", "hs_code": "040900"}
@@ -68,19 +67,6 @@ def certified_honey(world: World, db: Session, app: Flask) -> tuple[Product, Bat
     world.decide(batch, world.officer_ntb, Action.APPROVE)
     return product, batch
 
-
-def order_and_download(exporter: Client, printer: Client, world: World, db: Session,
-                       batch: Batch, quantity: int = 3) -> bytes:
-    response = exporter.post(f"/batches/{batch.id}/labels", {
-        "printer_org_id": str(world.print_org.id), "stock": "a4-3x7",
-        "quantity": str(quantity), "net_quantity": "500 g"})
-    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
-    job = db.exec(select(PrintJob).where(PrintJob.batch_id == batch.id)
-                  .order_by(PrintJob.id.desc())).first()  # type: ignore[union-attr]
-    assert job is not None
-    pdf = printer.get(f"/print-shop/jobs/{job.id}.pdf")
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    return pdf.get_data()  # type: ignore[no-any-return]
 
 
 def pdf_text(pdf: bytes) -> str:

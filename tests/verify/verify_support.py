@@ -13,15 +13,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from conftest import Client, World, decode_qr_codes
+from conftest import Client, World, decode_qr_codes, order_and_download
 from registry import keys
 from registry.catalog.models import Batch
 from registry.certification import Action
 from registry.gs1 import parse_uri
 from registry.printing import services as printing
-from registry.printing.models import PrintJob
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "registry" / "verify" / "schemas"
 
@@ -37,16 +36,7 @@ def print_labels(exporter: Client, printer: Client, world: World, db: Session, b
                  quantity: int = 3) -> list[str]:
     """Order ``quantity`` labels as the exporter, download the PDF as the print shop, and
     return the decoded label URIs sorted by serial."""
-    response = exporter.post(f"/batches/{batch.id}/labels", {
-        "printer_org_id": str(world.print_org.id), "stock": "a4-3x7",
-        "quantity": str(quantity), "net_quantity": "500 g"})
-    assert response.status_code == 302, response.get_data(as_text=True)[:1000]
-    job = db.exec(select(PrintJob).where(PrintJob.batch_id == batch.id)
-                  .order_by(PrintJob.id.desc())).first()  # type: ignore[union-attr]
-    assert job is not None
-    pdf = printer.get(f"/print-shop/jobs/{job.id}.pdf")
-    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
-    uris = decode_qr_codes(pdf.get_data())
+    uris = decode_qr_codes(order_and_download(exporter, printer, world, db, batch, quantity))
     assert len(uris) == quantity
     return sorted(uris, key=lambda u: int(parse_uri(u).serial))
 
