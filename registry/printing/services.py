@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from registry import audit, gs1
 from registry.accounts.models import Organisation, OrgKind, Role, User
 from registry.catalog.models import Batch, Product, ProductFacts
-from registry.catalog.services import get_batch, label_gtin, registered_product
+from registry.catalog.services import get_batch, registered_product
 from registry.certification import Status, may_issue_labels
 from registry.errors import Conflict, Forbidden, NotFound, ValidationError
 from registry.printing.models import LabelAllowance, PrintJob, Reprint, SerialCounter
@@ -72,16 +72,21 @@ def lock_serials(session: Session, batch_id: int) -> None:
     """Take the batch's counter row for the rest of the transaction without moving it: a no-op
     UPDATE locks the row on PostgreSQL and takes SQLite's single write lock, so whatever this
     transaction reads next (the labels already ordered) no concurrent order can change."""
+    _ensure_counter(session, batch_id)
+    session.execute(
+        update(SerialCounter)
+        .where(SerialCounter.batch_id == batch_id)  # type: ignore[arg-type]
+        .values(next_serial=SerialCounter.next_serial)
+    )
+
+
+def _ensure_counter(session: Session, batch_id: int) -> None:
+    """The batch's counter row, made on its first order (a no-op once it exists)."""
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
         insert(SerialCounter).values(batch_id=batch_id, next_serial=1)
         .on_conflict_do_nothing(index_elements=["batch_id"])
-    )
-    session.execute(
-        update(SerialCounter)
-        .where(SerialCounter.batch_id == batch_id)  # type: ignore[arg-type]
-        .values(next_serial=SerialCounter.next_serial)
     )
 
 
@@ -104,12 +109,7 @@ def bound_for(session: Session, batch: Batch,
 def allocate_serials(session: Session, batch_id: int, count: int) -> tuple[int, int]:
     """Reserve ``count`` consecutive serials of a batch: one atomic UPDATE ... RETURNING on the
     batch's counter row, so concurrent orders queue on its lock and never overlap."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(SerialCounter).values(batch_id=batch_id, next_serial=1)
-        .on_conflict_do_nothing(index_elements=["batch_id"])
-    )
+    _ensure_counter(session, batch_id)
     new_next = session.execute(
         update(SerialCounter)
         .where(SerialCounter.batch_id == batch_id)  # type: ignore[arg-type]
@@ -319,11 +319,6 @@ class LabelSource:
             short_host=self.host,
             qr_uri=signer.specimen_uri(self.host, self.gtin, self.lot, serial, self.scheme),
         )
-
-
-def product_gtin(product: Product) -> str:
-    """The GTIN the product's next batches will carry (a submitted batch keeps its own)."""
-    return label_gtin(product)
 
 
 def label_source(batch: Batch, product: Product, *, net_quantity: str, host: str,

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from conftest import World
 from registry import keys
+from registry.catalog.services import label_gtin
 from registry.certification import Action
 from registry.printing import services as printing
 
@@ -44,7 +45,7 @@ def label_path(app: Flask, world: World, db: Session) -> str:
     db.commit()
     with app.app_context():
         uri = keys.signer().label_uri(app.config["PUBLIC_HOST"],
-                                      printing.product_gtin(world.product_a),
+                                      label_gtin(world.product_a),
                                       world.batch_a.lot_code, str(job.serial_last),
                                       app.config["PUBLIC_SCHEME"])
     parts = urlsplit(uri)

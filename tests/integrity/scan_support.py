@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from conftest import World
 from registry import keys
+from registry.catalog.services import label_gtin
 from registry.certification import Action
 from registry.printing import services as printing
 
@@ -34,7 +35,7 @@ def sign(app: Flask, world: World, serial: str, lot: str | None = None) -> str:
     """A correctly signed label URI of product A (printed or not)."""
     with app.app_context():
         return keys.signer().label_uri(
-            app.config["PUBLIC_HOST"], printing.product_gtin(world.product_a),
+            app.config["PUBLIC_HOST"], label_gtin(world.product_a),
             lot or world.batch_a.lot_code, serial, app.config["PUBLIC_SCHEME"])
 
 

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from conftest import Client, World, decode_qr_codes, order_and_download
 from registry import keys
 from registry.catalog.models import Batch
+from registry.catalog.services import label_gtin
 from registry.certification import Action
 from registry.gs1 import parse_uri
 from registry.printing import services as printing
@@ -63,7 +64,7 @@ def signed_labels(app: Flask, world: World, db: Session, quantity: int = 3) -> l
     product = world.product_a
     with app.app_context():
         signer = keys.signer()
-        return [signer.label_uri(app.config["PUBLIC_HOST"], printing.product_gtin(product),
+        return [signer.label_uri(app.config["PUBLIC_HOST"], label_gtin(product),
                                  batch.lot_code, str(serial), app.config["PUBLIC_SCHEME"])
                 for serial in range(job.serial_first, job.serial_last + 1)]
 
