@@ -71,8 +71,23 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         or f"sqlite:///{(instance_path / 'registry.sqlite3').as_posix()}",
         "REDIS_URL": env.get("REDIS_URL"),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance_path / "uploads"),
+        # Signing keys live in the database (one truth for every server); their private
+        # halves are encrypted under the key-encryption key: base64 of 32 random bytes in
+        # KEY_ENCRYPTION_KEY, or a file holding it (KEY_ENCRYPTION_KEY_FILE). Development
+        # makes instance/key-encryption-key. KEY_DIR and KEY_PASSPHRASE now only name the
+        # folder ``keys import-dir`` migrates from (and the audit checkpoint key's folder).
+        "KEY_ENCRYPTION_KEY": env.get("KEY_ENCRYPTION_KEY"),
+        "KEY_ENCRYPTION_KEY_FILE": env.get("KEY_ENCRYPTION_KEY_FILE"),
         "KEY_DIR": env.get("KEY_DIR") or str(instance_path / "keys"),
         "KEY_PASSPHRASE": env.get("KEY_PASSPHRASE"),
+        # Uploaded files: "local" (UPLOAD_DIR, the embedded default) or "s3" (any S3 API:
+        # MinIO on the province's premises, AWS, …; credentials from boto3's usual
+        # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment).
+        "FILE_STORE": env.get("FILE_STORE", "local"),
+        "S3_BUCKET": env.get("S3_BUCKET"),
+        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL"),
+        "S3_REGION": env.get("S3_REGION", "us-east-1"),
+        "S3_PREFIX": env.get("S3_PREFIX", ""),
         # The audit checkpoint key (default KEY_DIR/audit) and its name, the checkpoints'
         # origin (default PUBLIC_HOST/audit-log), fixed when the key is made.
         "AUDIT_KEY_DIR": env.get("AUDIT_KEY_DIR"),
