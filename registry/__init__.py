@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from registry import auth, cli, db, errors, i18n, keys, security, templating
+    from registry import auth, cli, db, errors, i18n, keys, readiness, security, templating
     from registry.config import load_config
     from registry.extensions import csrf, limiter
 
@@ -33,6 +33,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
     )
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "registry")
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis", "rediss", "unix")):
+        # A Redis that stops answering must not hold a login for minutes: the limiter then
+        # falls back to per-process limits (extensions.limiter) and logs it once.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                              {"socket_connect_timeout": 1, "socket_timeout": 1})
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     csrf.init_app(app)
@@ -44,6 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     cli.init_app(app)
     keys.init_app(app)
+    readiness.init_app(app)
 
     from registry.accounts.views import bp as accounts_bp
     from registry.api.account_views import bp as api_account_bp
@@ -81,4 +87,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    else:
+        from registry.proxy import WarnForwardedWithoutHops
+
+        app.wsgi_app = WarnForwardedWithoutHops(app.wsgi_app)  # type: ignore[method-assign]
     return app

@@ -1,22 +1,42 @@
 """Configuration from the environment.
 
-Production (``REGISTRY_ENV=production``) refuses to start without a real secret key;
-development creates one in the instance folder so a newcomer needs no setup.
+Production (``REGISTRY_ENV=production``) refuses to start with anything that would let two
+servers give different answers or print a wrong address into labels for good (see
+``production_problems``); development creates a secret key in the instance folder and runs on
+SQLite so a newcomer needs no setup.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from registry.gs1 import Gs1Error, check_host
+
+N = TypeVar("N", int, float)
 
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "development"}
 
 
 class ConfigError(RuntimeError):
     pass
+
+
+def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str], N]) -> N:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        word = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name} must be {word}, not {raw!r}") from None
 
 
 def _instance_secret(instance_path: Path) -> str:
@@ -95,24 +115,25 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "PUBLIC_HOST": env.get("PUBLIC_HOST", "127.0.0.1:5000"),
         "PUBLIC_SCHEME": env.get("PUBLIC_SCHEME", "https" if production else "http"),
         # A request body larger than this gets the 413 page before any view runs.
-        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", 12 * 1024 * 1024)),
-        "MAX_UPLOAD_BYTES": int(env.get("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
-        "MAX_IMAGE_PIXELS": int(env.get("MAX_IMAGE_PIXELS", 40_000_000)),
-        "PROXY_HOPS": int(env.get("PROXY_HOPS", 0)),
+        "MAX_CONTENT_LENGTH": _number(env, "MAX_CONTENT_LENGTH", 12 * 1024 * 1024, int),
+        "MAX_UPLOAD_BYTES": _number(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, int),
+        "MAX_IMAGE_PIXELS": _number(env, "MAX_IMAGE_PIXELS", 40_000_000, int),
+        "PROXY_HOPS": _number(env, "PROXY_HOPS", 0, int),
         "COUNTRY_HEADER": env.get("COUNTRY_HEADER"),
-        "COPY_DISTINCT_CLIENTS": int(env.get("COPY_DISTINCT_CLIENTS", 6)),
-        "COPY_SCANS_IN_WINDOW": int(env.get("COPY_SCANS_IN_WINDOW", 20)),
-        "COPY_WINDOW_MINUTES": int(env.get("COPY_WINDOW_MINUTES", 60)),
+        "COPY_DISTINCT_CLIENTS": _number(env, "COPY_DISTINCT_CLIENTS", 6, int),
+        "COPY_SCANS_IN_WINDOW": _number(env, "COPY_SCANS_IN_WINDOW", 20, int),
+        "COPY_WINDOW_MINUTES": _number(env, "COPY_WINDOW_MINUTES", 60, int),
         # How far a batch's labels (labels × net content) may claim beyond its certified
         # quantity before a trade office's allowance is needed (issue 11 §4).
-        "LABEL_QUANTITY_TOLERANCE_PERCENT": float(env.get("LABEL_QUANTITY_TOLERANCE_PERCENT", 2)),
+        "LABEL_QUANTITY_TOLERANCE_PERCENT": _number(env, "LABEL_QUANTITY_TOLERANCE_PERCENT", 2,
+                                                    float),
         # A reader, for copy signals and scan budgets: the network address behind PROXY_HOPS,
         # cut to this prefix (one household or phone holds a whole IPv6 /64).
-        "CLIENT_PREFIX_V4": int(env.get("CLIENT_PREFIX_V4", 24)),
-        "CLIENT_PREFIX_V6": int(env.get("CLIENT_PREFIX_V6", 64)),
+        "CLIENT_PREFIX_V4": _number(env, "CLIENT_PREFIX_V4", 24, int),
+        "CLIENT_PREFIX_V6": _number(env, "CLIENT_PREFIX_V6", 64, int),
         # Scan rows one reader may cost per hour and worker: in all, and of one label.
-        "SCAN_ROWS_PER_CLIENT": int(env.get("SCAN_ROWS_PER_CLIENT", 100)),
-        "SCAN_ROWS_PER_SERIAL": int(env.get("SCAN_ROWS_PER_SERIAL", 3)),
+        "SCAN_ROWS_PER_CLIENT": _number(env, "SCAN_ROWS_PER_CLIENT", 100, int),
+        "SCAN_ROWS_PER_SERIAL": _number(env, "SCAN_ROWS_PER_SERIAL", 3, int),
         "REQUIRED_EVIDENCE": _required_evidence(env.get("REQUIRED_EVIDENCE")),
         "REPORT_RATE_LIMIT": env.get("REPORT_RATE_LIMIT", "5 per hour"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per 15 minutes"),
@@ -127,13 +148,90 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "LANGUAGES": ["en", "id"],
     }
     cfg.update(overrides)
+    if cfg["PROXY_HOPS"] < 0:
+        raise ConfigError("PROXY_HOPS must be 0 (directly exposed) or the number of proxies")
     secret = overrides.get("SECRET_KEY") or env.get("SECRET_KEY")
-    if production:
-        if not secret or secret.lower() in WEAK_SECRETS or len(secret) < 32:
-            raise ConfigError(
-                "SECRET_KEY must be set to a random value of at least 32 characters in production"
-            )
-    elif not secret:
-        secret = _instance_secret(instance_path)
     cfg["SECRET_KEY"] = secret
+    if production and not cfg["TESTING"]:
+        # TESTING can only be set from code: tests run production behaviour on SQLite.
+        explicit = {name for name, value in env.items() if value.strip()} | set(overrides)
+        problems = production_problems(cfg, explicit)
+        if problems:
+            raise ConfigError("Refusing to start in production:\n- " + "\n- ".join(problems))
+    elif production:
+        problems = _secret_problems(secret)
+        if problems:
+            raise ConfigError(problems[0])
+    elif not secret:
+        cfg["SECRET_KEY"] = _instance_secret(instance_path)
     return cfg
+
+
+# --- production refusals ----------------------------------------------------------------------
+# Pure checks of the loaded configuration: each problem names the variable and what is wanted,
+# never a value that may hold a password.
+
+# Names that never resolve for a buyer's phone (RFC 6761, RFC 8375, common intranet suffixes).
+PRIVATE_SUFFIXES = ("localhost", "local", "localdomain", "internal", "lan", "home.arpa",
+                    "test", "invalid")
+
+
+def production_problems(cfg: Mapping[str, Any], explicit: Collection[str]) -> list[str]:
+    """Everything wrong with ``cfg`` for a production server; ``explicit`` are the variable
+    names set in the environment (or by the caller), as a default can be the wrong answer."""
+    problems = _secret_problems(cfg.get("SECRET_KEY"))
+    scheme = urlsplit(cfg.get("DATABASE_URL") or "").scheme.split("+")[0]
+    if scheme not in ("postgresql", "postgres"):
+        problems.append("DATABASE_URL must be a PostgreSQL URL (postgresql://user@host/name): "
+                        f"every server shares one database, and {scheme or 'this'} cannot")
+    redis_url = cfg.get("REDIS_URL") or ""
+    if urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
+        problems.append("REDIS_URL must name the shared Redis (redis://host:6379/0): without "
+                        "it every process counts login and API limits on its own")
+    problems += public_host_problems(cfg.get("PUBLIC_HOST"), "PUBLIC_HOST" in explicit)
+    if not (cfg.get("KEY_ENCRYPTION_KEY") or cfg.get("KEY_ENCRYPTION_KEY_FILE")):
+        problems.append("KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE must hold the "
+                        "key-encryption key (base64 of 32 random bytes) that protects the "
+                        "signing keys in the database")
+    if cfg.get("FILE_STORE") != "s3":
+        problems.append("FILE_STORE must be s3 in production: a local UPLOAD_DIR is not seen "
+                        "by the other servers")
+    elif not cfg.get("S3_BUCKET"):
+        problems.append("S3_BUCKET must name the bucket of the object store (FILE_STORE=s3)")
+    if "PROXY_HOPS" not in explicit:
+        problems.append("PROXY_HOPS must be set: the number of reverse proxies in front of the "
+                        "app, or 0 if it is directly exposed; a wrong value makes one client "
+                        "look like every user to the login limits")
+    return problems
+
+
+def _secret_problems(secret: str | None) -> list[str]:
+    if not secret or secret.lower() in WEAK_SECRETS or len(secret) < 32:
+        return ["SECRET_KEY must be set to a random value of at least 32 characters in "
+                "production"]
+    return []
+
+
+def public_host_problems(host: str | None, explicit: bool) -> list[str]:
+    """PUBLIC_HOST is printed into every QR code, for good: it must be set on purpose and be a
+    name or address every buyer's phone can reach."""
+    if not explicit or not host:
+        return ["PUBLIC_HOST must be set to the public host[:port] printed into every QR code "
+                "(e.g. cek.example.id)"]
+    try:
+        check_host(host)
+    except Gs1Error as exc:
+        return [f"PUBLIC_HOST: {exc}"]
+    name = host.rsplit(":", 1)[0] if ":" in host else host
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        if "." not in name or name.endswith(tuple(f".{s}" for s in PRIVATE_SUFFIXES)) \
+                or name in PRIVATE_SUFFIXES:
+            return [f"PUBLIC_HOST {host!r} is not a public DNS name; every label would carry "
+                    "an address buyers cannot reach"]
+        return []
+    if not address.is_global:
+        return [f"PUBLIC_HOST {host!r} is a loopback, private or unspecified address; every "
+                "label would carry an address buyers cannot reach"]
+    return []

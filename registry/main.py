@@ -1,4 +1,4 @@
-"""Home, language switch and health check."""
+"""Home, language switch, liveness (/healthz) and readiness (/readyz)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
+from registry import readiness
 from registry.db import engine
+from registry.extensions import limiter
 
 bp = Blueprint("main", __name__)
 
@@ -47,6 +49,14 @@ def healthz() -> Any:
     except Exception:  # any driver error means the database is not usable
         return {"status": "error", "database": "unreachable", "scan_buffer": _scan_buffer()}, 503
     return {"status": "ok", "database": "ok", "scan_buffer": _scan_buffer()}
+
+
+@bp.route("/readyz")
+@limiter.exempt
+def readyz() -> Any:
+    """Readiness for a load balancer: every shared part this server needs (database, Redis,
+    key store, file store, …), each with a short timeout; 503 names the parts down."""
+    return readiness.report(readiness.run_checks(current_app._get_current_object()))
 
 
 def _scan_buffer() -> dict[str, Any]:

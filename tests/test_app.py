@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, select
 
+from conftest import PRODUCTION_CONFIG
 from registry import create_app
 from registry.accounts.models import User
 from registry.catalog.models import Batch
@@ -36,8 +37,7 @@ def test_development_creates_and_keeps_a_secret(tmp_path: Path,
 
 
 def test_production_cookies_are_secure(tmp_path: Path) -> None:
-    app = create_app({"ENV": "production", "INSTANCE_PATH": str(tmp_path),
-                      "SECRET_KEY": "p" * 40, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    app = create_app({**PRODUCTION_CONFIG, "INSTANCE_PATH": str(tmp_path)})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
@@ -77,8 +77,7 @@ def test_demo_fills_every_state_and_the_documented_accounts(app: Flask, db: Sess
 
 
 def test_demo_refuses_production(tmp_path: Path) -> None:
-    app = create_app({"ENV": "production", "INSTANCE_PATH": str(tmp_path),
-                      "SECRET_KEY": "p" * 40, "DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    app = create_app({**PRODUCTION_CONFIG, "INSTANCE_PATH": str(tmp_path)})
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code != 0
     assert "production" in result.output

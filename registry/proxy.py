@@ -1,0 +1,33 @@
+"""Behind a reverse proxy without ``PROXY_HOPS``: say so once.
+
+With ``PROXY_HOPS=0`` the app takes the connecting address as the reader's. Behind a proxy
+that is the proxy's, so every reader looks like one client: ten wrong logins from anyone lock
+out everyone, and copy signals see one phone. A request carrying ``X-Forwarded-For`` is the
+sign; the first one gets a warning in the log, once per process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class WarnForwardedWithoutHops:
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+        self.warned = False
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> (
+        Iterable[bytes]
+    ):
+        if not self.warned and "HTTP_X_FORWARDED_FOR" in environ:
+            self.warned = True
+            log.warning("Requests carry X-Forwarded-For but PROXY_HOPS is 0: behind a reverse "
+                        "proxy every reader looks like one client (login limits, copy "
+                        "signals). Set PROXY_HOPS to the number of proxies in front of the app.")
+        return self.app(environ, start_response)
