@@ -4,16 +4,37 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 export REGISTRY_INSTANCE ?= $(CURDIR)/instance
+# The development server prints its own address into every QR code: PUBLIC_HOST follows PORT
+# unless it is given (PORT=5301 make run → labels carry 127.0.0.1:5301).
+export PUBLIC_HOST ?= 127.0.0.1:$(PORT)
 
-.PHONY: run test lint translations extract-messages venv bench clean
+# Exact versions with their hashes (pip-tools); `make lock` makes them again from pyproject.toml.
+DEV_LOCK  := requirements/dev.lock
+PROD_LOCK := requirements/prod.lock
+LOCK_TOOLS := .lock-tools
+
+.PHONY: run test lint translations extract-messages venv lock bench clean
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The lock pins pip and setuptools too, so the editable install builds with the locked
+# setuptools (no build isolation: nothing is fetched unhashed).
+$(VENV)/.installed: $(DEV_LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# pip-tools lives in its own venv: the project's venv holds exactly the lock.
+lock:
+	$(PYTHON) -m venv $(LOCK_TOOLS)
+	$(LOCK_TOOLS)/bin/pip install --quiet --upgrade pip-tools
+	$(LOCK_TOOLS)/bin/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe \
+		--strip-extras --no-emit-index-url --no-emit-find-links \
+		--build-deps-for editable --extra dev -o $(DEV_LOCK) pyproject.toml
+	$(LOCK_TOOLS)/bin/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe \
+		--strip-extras --no-emit-index-url --no-emit-find-links \
+		--build-deps-for wheel -o $(PROD_LOCK) pyproject.toml
 
 translations: venv
 	$(BIN)/pybabel compile -d registry/translations --statistics
@@ -41,4 +62,4 @@ bench: venv
 	$(BIN)/python bench/labels.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LOCK_TOOLS) instance .pytest_cache .ruff_cache
