@@ -34,7 +34,7 @@ lock:
 		--build-deps-for editable --extra dev -o $(DEV_LOCK) pyproject.toml
 	$(LOCK_TOOLS)/bin/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe \
 		--strip-extras --no-emit-index-url --no-emit-find-links \
-		--build-deps-for wheel -o $(PROD_LOCK) pyproject.toml
+		--build-deps-for editable -o $(PROD_LOCK) pyproject.toml
 
 translations: venv
 	$(BIN)/pybabel compile -d registry/translations --statistics

@@ -1,7 +1,7 @@
 """Issue 12 §3: ``make run`` keeps PUBLIC_HOST in step with PORT, so a development server on
 another port prints its own address into the QR codes (today ``PORT=5301 make run`` printed
-127.0.0.1:5000). Each case asks the app, started with the environment the Makefile's recipes
-get, for the label address it would print; the venv and the server are not touched."""
+127.0.0.1:5000). Each case asks the app's configuration, loaded in the environment the
+Makefile's recipes get, for the label address it would print; the venv is not touched."""
 
 from __future__ import annotations
 
@@ -13,10 +13,14 @@ import pytest
 
 from registry import ROOT
 
-# A recipe added beside the Makefile's own: it runs with their environment.
-PROBE = ("label-address: ; @$(BIN)/python -c \"from registry import create_app, gs1; "
-         "app = create_app(); print(gs1.build_uri(app.config['PUBLIC_HOST'], '00490000000016', "
-         "'A-LOT-1', '42', scheme=app.config['PUBLIC_SCHEME']))\"")
+# A recipe added beside the Makefile's own: it runs with their environment and prints the label
+# address the app's configuration (what create_app loads) gives; the whole app would take
+# seconds to import, for the same answer.
+PROBE = ("label-address: ; @$(BIN)/python -c \"import os, pathlib; "
+         "from registry import gs1; from registry.config import load_config; "
+         "c = load_config(pathlib.Path(os.environ['REGISTRY_INSTANCE'])); "
+         "print(gs1.build_uri(c['PUBLIC_HOST'], '00490000000016', 'A-LOT-1', '42', "
+         "scheme=c['PUBLIC_SCHEME']))\"")
 
 
 def label_address(tmp_path: Path, *make_args: str, **env_vars: str) -> str:
