@@ -12,6 +12,8 @@ export PUBLIC_HOST ?= 127.0.0.1:$(PORT)
 DEV_LOCK  := requirements/dev.lock
 PROD_LOCK := requirements/prod.lock
 LOCK_TOOLS := .lock-tools
+# Kept pins stay unless asked: `make lock LOCK_ARGS=--upgrade` (or --upgrade-package NAME).
+LOCK_ARGS ?=
 
 .PHONY: run test lint translations extract-messages venv lock bench clean
 
@@ -29,10 +31,10 @@ $(VENV)/.installed: $(DEV_LOCK) pyproject.toml
 lock:
 	$(PYTHON) -m venv $(LOCK_TOOLS)
 	$(LOCK_TOOLS)/bin/pip install --quiet --upgrade pip-tools
-	$(LOCK_TOOLS)/bin/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe \
+	$(LOCK_TOOLS)/bin/pip-compile --quiet $(LOCK_ARGS) --generate-hashes --allow-unsafe \
 		--strip-extras --no-emit-index-url --no-emit-find-links \
 		--build-deps-for editable --extra dev -o $(DEV_LOCK) pyproject.toml
-	$(LOCK_TOOLS)/bin/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe \
+	$(LOCK_TOOLS)/bin/pip-compile --quiet $(LOCK_ARGS) --generate-hashes --allow-unsafe \
 		--strip-extras --no-emit-index-url --no-emit-find-links \
 		--build-deps-for editable -o $(PROD_LOCK) pyproject.toml
 
