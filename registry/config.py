@@ -222,12 +222,12 @@ def public_host_problems(host: str | None, explicit: bool) -> list[str]:
         check_host(host)
     except Gs1Error as exc:
         return [f"PUBLIC_HOST: {exc}"]
-    name = host.rsplit(":", 1)[0] if ":" in host else host
+    name = host.rsplit(":", 1)[0]
     try:
         address = ipaddress.ip_address(name)
     except ValueError:
-        if "." not in name or name.endswith(tuple(f".{s}" for s in PRIVATE_SUFFIXES)) \
-                or name in PRIVATE_SUFFIXES:
+        private = any(name == s or name.endswith("." + s) for s in PRIVATE_SUFFIXES)
+        if private or "." not in name:
             return [f"PUBLIC_HOST {host!r} is not a public DNS name; every label would carry "
                     "an address buyers cannot reach"]
         return []

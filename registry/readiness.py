@@ -16,10 +16,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from typing import Any
 
+import redis
 from flask import Flask
 from sqlalchemy import text
 
-Check = Callable[[], "str | None"]
+Check = Callable[[], str | None]
 
 # A load balancer polls /readyz every few seconds: a part that hangs (a firewall dropping
 # packets) must answer "down" within this, not hold the probe until TCP gives up.
@@ -58,8 +59,6 @@ def init_app(app: Flask) -> None:
 
 
 def _redis_check(url: str) -> Check:
-    import redis
-
     client = redis.Redis.from_url(url, socket_connect_timeout=CHECK_TIMEOUT,
                                   socket_timeout=CHECK_TIMEOUT)
 
