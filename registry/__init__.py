@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from registry import auth, cli, db, errors, i18n, keys, security, templating
+    from registry import auth, cli, db, errors, files, i18n, keys, security, templating
     from registry.config import load_config
     from registry.extensions import csrf, limiter
 
@@ -44,6 +44,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     cli.init_app(app)
     keys.init_app(app)
+    files.init_app(app)
 
     from registry.accounts.views import bp as accounts_bp
     from registry.api.account_views import bp as api_account_bp
