@@ -101,6 +101,9 @@ def init_app(app: Flask) -> None:
     except FileStoreConfigError as exc:
         raise ConfigError(str(exc)) from None
     app.extensions["file_store"] = store
+    from registry.files.cli import files_cli
+
+    app.cli.add_command(files_cli)
     app.extensions.setdefault("readiness", {})["files"] = store.check
 
     @app.errorhandler(FileStoreError)
