@@ -53,7 +53,10 @@ class LocalFileStore:
         return verified(name, data, expected_sha256)
 
     def delete(self, name: str) -> None:
-        self._path(name).unlink(missing_ok=True)
+        try:
+            self._path(name).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(name, f"{self.directory}: {exc.strerror or exc}") from exc
 
     def exists(self, name: str) -> bool:
         return self._path(name).is_file()
