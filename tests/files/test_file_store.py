@@ -143,3 +143,17 @@ def test_s3_keys_live_under_the_prefix(s3_endpoint: str, prefix: str) -> None:
     listing = s3_client(s3_endpoint).list_objects_v2(Bucket=TEST_BUCKET, Prefix="registry/")
     assert [o["Key"] for o in listing["Contents"]] == ["registry/uploads/0123abcd.pdf"]
     s3_client(s3_endpoint).delete_object(Bucket=TEST_BUCKET, Key="registry/uploads/0123abcd.pdf")
+
+
+@pytest.mark.parametrize(("config", "named"), [
+    ({"FILE_STORE": "s3"}, "S3_BUCKET"),
+    ({"FILE_STORE": "ftp"}, "FILE_STORE"),
+])
+def test_a_wrong_store_setting_refuses_to_start_naming_the_variable(
+        tmp_path: Path, config: dict[str, str], named: str) -> None:
+    from registry import create_app
+    from registry.config import ConfigError
+
+    with pytest.raises(ConfigError, match=named):
+        create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x" * 40, "S3_BUCKET": None,
+                    **config})
