@@ -112,7 +112,6 @@ class ProductFacts:
     description: str
     photo_stored_name: str | None
     frozen: bool
-    photo_sha256: str | None = None
 
 
 class DocumentKind:

@@ -136,14 +136,12 @@ def registered_product(batch: Batch, product: Product) -> ProductFacts:
             name_id=batch.product_name_id or "", name_en=batch.product_name_en or "",
             category=batch.product_category or "", hs_code=batch.product_hs_code or "",
             gtin=batch.gtin, description=batch.product_description or "",
-            photo_stored_name=batch.product_photo, frozen=True,
-            photo_sha256=batch.product_photo_sha256)
+            photo_stored_name=batch.product_photo, frozen=True)
     return ProductFacts(
         id=product.id or 0, organisation_id=product.organisation_id, name_id=product.name_id,
         name_en=product.name_en, category=product.category, hs_code=product.hs_code,
         gtin=label_gtin(product), description=product.description,
-        photo_stored_name=product.photo_stored_name, frozen=False,
-        photo_sha256=product.photo_sha256)
+        photo_stored_name=product.photo_stored_name, frozen=False)
 
 
 def has_submitted_batches(session: Session, product_id: int) -> bool:
