@@ -12,7 +12,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from registry import auth, cli, db, errors, i18n, keys, readiness, security, templating
+    from registry import (
+        auth,
+        cli,
+        db,
+        errors,
+        files,
+        i18n,
+        keys,
+        readiness,
+        security,
+        templating,
+    )
     from registry.config import load_config
     from registry.extensions import csrf, limiter
 
@@ -49,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     cli.init_app(app)
     keys.init_app(app)
+    files.init_app(app)
     readiness.init_app(app)
 
     from registry.accounts.views import bp as accounts_bp

@@ -233,12 +233,13 @@ def audit_key() -> None:
 def demo(force: bool) -> None:
     """Fill the registry with realistic demo data (refused in production)."""
     from registry.demo import DemoRefused, load_demo
+    from registry.files import file_store
 
     if current_app.config.get("PRODUCTION"):
         raise click.ClickException("refusing to load demo data into a production configuration")
     with _session() as session:
         try:
-            summary = load_demo(session, force=force, upload_dir=current_app.config["UPLOAD_DIR"])
+            summary = load_demo(session, force=force, store=file_store())
         except DemoRefused as exc:
             click.echo(str(exc))
             return

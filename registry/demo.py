@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 from decimal import Decimal
-from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
@@ -18,6 +17,7 @@ from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Product
 from registry.catalog.rules import BatchInput, ProductInput
 from registry.certification import Action
+from registry.files import FileStore
 from registry.printing import services as printing
 from registry.review import services as review
 from registry.timeutil import today
@@ -77,7 +77,7 @@ def _evidence_pdf(title: str) -> bytes:
     return buf.getvalue()
 
 
-def load_demo(session: Session, *, force: bool = False, upload_dir: str | Path = "") -> str:
+def load_demo(session: Session, *, store: FileStore, force: bool = False) -> str:
     existing = session.exec(select(func.count()).select_from(User)).one()
     if existing and not force:
         raise DemoRefused(f"the database already has {existing} users; demo data not loaded "
@@ -169,7 +169,6 @@ def load_demo(session: Session, *, force: bool = False, upload_dir: str | Path =
     ]
     created = 0
     approved: list[tuple[User, Batch]] = []
-    evidence_dir = Path(upload_dir or "instance/uploads")
     for key, idx, lot, qty, unit, regency, producer, dest, value, fate in plans:
         exporter = exporters[key]
         product = products[key][idx]
@@ -191,7 +190,7 @@ def load_demo(session: Session, *, force: bool = False, upload_dir: str | Path =
             catalog.add_document(session, exporter, batch.id, kind=kind,
                                  filename=f"{kind}-{lot}.pdf",
                                  data=_evidence_pdf(f"{title} — {lot} — {producer}"),
-                                 is_public=public, upload_dir=evidence_dir,
+                                 is_public=public, store=store,
                                  max_bytes=10 * 1024 * 1024, max_pixels=40_000_000)
         catalog.submit_batch(session, exporter, batch.id)
         if fate == "submitted":

@@ -8,6 +8,7 @@ import io
 import os
 import re
 import tempfile
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +31,7 @@ from registry.catalog.rules import BatchInput, ProductInput
 from registry.certification import Action
 from registry.db import make_engine
 from registry.extensions import limiter
+from registry.files import FileStore, LocalFileStore, store_for
 from registry.printing.models import PrintJob
 from registry.review import services as review
 from registry.timeutil import today
@@ -75,8 +77,95 @@ def _empty(engine: Engine) -> None:
                      {"h": "0" * 64})
 
 
+# ---------------------------------------------------------------- the file store
+# Files go to UPLOAD_DIR, or with TEST_FILE_STORE=s3 (or a module's own ``file_store_kind``
+# fixture, parametrised over both) to a bucket of moto's S3 server, over real HTTP on loopback.
+
+TEST_BUCKET = "registry-test"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    with pytest.MonkeyPatch.context() as env:
+        # boto3's standard credential chain, as production reads it; moto takes any keys.
+        env.setenv("AWS_ACCESS_KEY_ID", "registry-test")
+        env.setenv("AWS_SECRET_ACCESS_KEY", "registry-test-secret")
+        s3_client(endpoint).create_bucket(Bucket=TEST_BUCKET)
+        yield endpoint
+    server.stop()
+
+
+def s3_client(endpoint: str) -> Any:
+    """The tests' own client, to look into the bucket past the store under test."""
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="registry-test",
+                        aws_secret_access_key="registry-test-secret")
+
+
 @pytest.fixture
-def app(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Flask]:
+def file_store_kind() -> str:
+    return os.environ.get("TEST_FILE_STORE", "local")
+
+
+@pytest.fixture
+def file_store_config(file_store_kind: str, request: pytest.FixtureRequest) -> dict[str, Any]:
+    if file_store_kind == "local":
+        return {"FILE_STORE": "local"}
+    assert file_store_kind == "s3", file_store_kind
+    endpoint = request.getfixturevalue("s3_endpoint")
+    # One bucket, a prefix per test: no test sees another's objects.
+    return {"FILE_STORE": "s3", "S3_BUCKET": TEST_BUCKET, "S3_ENDPOINT_URL": endpoint,
+            "S3_REGION": "us-east-1", "S3_PREFIX": f"t-{uuid.uuid4().hex}/"}
+
+
+def stored_objects(app: Flask) -> list[str]:
+    """Every object in the app's store, read past the store: files below UPLOAD_DIR
+    (half-written ones included), or the keys under the app's prefix in the bucket."""
+    if app.config["FILE_STORE"] == "s3":
+        prefix = app.config["S3_PREFIX"]
+        listing = s3_client(app.config["S3_ENDPOINT_URL"]).list_objects_v2(
+            Bucket=app.config["S3_BUCKET"], Prefix=prefix)
+        return sorted(o["Key"].removeprefix(prefix) for o in listing.get("Contents", []))
+    root = Path(app.config["UPLOAD_DIR"])
+    return sorted(str(Path(folder, name).relative_to(root))
+                  for folder, _dirs, names in os.walk(root) for name in names)
+
+
+def read_object(app: Flask, name: str) -> bytes:
+    if app.config["FILE_STORE"] == "s3":
+        return s3_client(app.config["S3_ENDPOINT_URL"]).get_object(  # type: ignore[no-any-return]
+            Bucket=app.config["S3_BUCKET"], Key=app.config["S3_PREFIX"] + name)["Body"].read()
+    return (Path(app.config["UPLOAD_DIR"]) / name).read_bytes()
+
+
+def write_object(app: Flask, name: str, data: bytes) -> None:
+    """Change an object behind the registry's back (a damaged disk, a meddling admin)."""
+    if app.config["FILE_STORE"] == "s3":
+        s3_client(app.config["S3_ENDPOINT_URL"]).put_object(
+            Bucket=app.config["S3_BUCKET"], Key=app.config["S3_PREFIX"] + name, Body=data)
+    else:
+        (Path(app.config["UPLOAD_DIR"]) / name).write_bytes(data)
+
+
+def delete_object(app: Flask, name: str) -> None:
+    if app.config["FILE_STORE"] == "s3":
+        s3_client(app.config["S3_ENDPOINT_URL"]).delete_object(
+            Bucket=app.config["S3_BUCKET"], Key=app.config["S3_PREFIX"] + name)
+    else:
+        (Path(app.config["UPLOAD_DIR"]) / name).unlink()
+
+
+@pytest.fixture
+def app(database_url: str, engine: Engine, tmp_path: Path,
+        file_store_config: dict[str, Any]) -> Iterator[Flask]:
     _empty(engine)
     app = create_app({
         "DATABASE_URL": database_url,
@@ -86,6 +175,7 @@ def app(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[Flask]:
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "KEY_DIR": str(tmp_path / "keys"),
         "RATELIMIT_STORAGE_URI": "memory://",
+        **file_store_config,
     })
     limiter.reset()
     yield app
@@ -160,9 +250,9 @@ class World:
     ``submit`` attaches a PDF evidence document first when the batch has none, as the
     registry refuses to submit a batch without evidence."""
 
-    def __init__(self, session: Session, upload_dir: Path | None = None) -> None:
+    def __init__(self, session: Session, store: FileStore | None = None) -> None:
         self.session = session
-        self.upload_dir = upload_dir or Path(tempfile.mkdtemp(prefix="world-uploads-"))
+        self.store = store or LocalFileStore(tempfile.mkdtemp(prefix="world-uploads-"))
         self.admin_org = self._org(OrgKind.ADMIN, "Admin", None)
         self.admin = self._user("admin@test.id", Role.ADMIN, self.admin_org)
         self.offices = {p: self._org(OrgKind.TRADE_OFFICE, f"Office {p}", p)
@@ -209,7 +299,7 @@ class World:
                         is_public: bool = False) -> Document:
         doc, _stored = catalog.add_document(
             self.session, exporter, batch.id, kind=kind, filename=f"{kind}.pdf",
-            data=evidence_pdf(), is_public=is_public, upload_dir=self.upload_dir,
+            data=evidence_pdf(), is_public=is_public, store=self.store,
             max_bytes=10 * 1024 * 1024, max_pixels=40_000_000)
         self.session.refresh(batch)
         return doc
@@ -248,7 +338,7 @@ def batch_input(product: Product, lot: str, regency: str, **overrides: Any) -> B
 
 @pytest.fixture
 def world(db: Session, app: Flask) -> World:
-    return World(db, Path(app.config["UPLOAD_DIR"]))
+    return World(db, store_for(app))
 
 
 def batch_form(product_id: int, lot: str = "NEW-LOT-1", **overrides: Any) -> dict[str, Any]:

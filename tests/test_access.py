@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -29,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from conftest import PASSWORD, Client, World, batch_form, evidence_pdf
+from conftest import PASSWORD, Client, World, batch_form, evidence_pdf, stored_objects
 from registry import auth
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, User
@@ -39,6 +37,7 @@ from registry.audit import AuditEvent
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Document, Product
 from registry.certification import Action
+from registry.files import store_for
 from registry.keys import signer
 from registry.printing import services as printing
 from registry.printing.models import LabelAllowance, PrintJob, Reprint
@@ -99,10 +98,6 @@ class Scene:
     report_id: int = 0  # a buyer's report naming product A: the NTB office's and A's desk
 
     @property
-    def upload_dir(self) -> Path:
-        return Path(self.app.config["UPLOAD_DIR"])
-
-    @property
     def batch_a(self) -> int:
         return self.world.batch_a.id  # type: ignore[return-value]
 
@@ -116,8 +111,7 @@ STATES = ("draft", "submitted", "approved")
 
 def build_scene(world: World, db: Session, app: Flask, *, state: str) -> Scene:
     assert state in STATES
-    upload_dir = Path(app.config["UPLOAD_DIR"])
-    limits = {"upload_dir": upload_dir, "max_bytes": app.config["MAX_UPLOAD_BYTES"],
+    limits = {"store": store_for(app), "max_bytes": app.config["MAX_UPLOAD_BYTES"],
               "max_pixels": app.config["MAX_IMAGE_PIXELS"]}
     catalog.set_product_photo(db, world.exporter_a, world.product_a.id, make_png(), **limits)
     doc, _ = catalog.add_document(db, world.exporter_a, world.batch_a.id, kind="phytosanitary",
@@ -177,7 +171,7 @@ def fingerprint(scene: Scene) -> tuple[Any, ...]:
             conn.execute(select(PrintJob.id, PrintJob.downloads).order_by(PrintJob.id)).all(),
             conn.execute(select(ApiToken.id, ApiToken.revoked_at).order_by(ApiToken.id)).all(),
         )
-    files = tuple(sorted(os.listdir(scene.upload_dir)))
+    files = tuple(stored_objects(scene.app))
     return counts, rows, files
 
 

@@ -9,12 +9,12 @@ and shape the answer through the response models in ``schemas``.
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Blueprint, current_app, g, request, url_for
 from sqlmodel import Session
 
+from registry import files
 from registry.accounts.models import Organisation, Role, User
 from registry.accounts.services import organisation_of
 from registry.api import schemas as s
@@ -23,7 +23,6 @@ from registry.api.models import ApiToken
 from registry.api.openapi import ApiSpec, InputError, Scope, uploaded_filename
 from registry.api.scans import scan_figures
 from registry.catalog import services as catalog
-from registry.catalog import storage
 from registry.catalog.models import Batch, Document, Product, ProductFacts
 from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
 from registry.catalog.views import FIELD_MESSAGES as CATALOG_MESSAGES
@@ -35,7 +34,7 @@ from registry.certification import (
     Status,
     allowed_actions,
 )
-from registry.db import get_session, on_rollback
+from registry.db import get_session
 from registry.errors import TITLES, Forbidden, RegistryError
 from registry.extensions import csrf, limiter
 from registry.paging import Page, Window
@@ -338,14 +337,12 @@ def batches_update(batch_id: int, body: s.BatchWrite) -> Any:
             response=s.DocumentRead, status=201, roles=("exporter",))
 def batches_upload(batch_id: int, body: s.DocumentUpload) -> Any:
     """A phytosanitary, halal, organic, origin or lab document (PDF, JPEG or PNG)."""
-    directory = Path(current_app.config["UPLOAD_DIR"])
-    doc, stored = catalog.add_document(
+    doc, _stored = catalog.add_document(
         get_session(), _user(), batch_id, kind=body.kind, filename=uploaded_filename("file"),
-        data=body.file, is_public=body.is_public, upload_dir=directory,
+        data=body.file, is_public=body.is_public, store=files.file_store(),
         max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
         max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
     )
-    on_rollback(lambda: storage.remove(directory, stored.stored_name))
     return _document_read(doc)
 
 

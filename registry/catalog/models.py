@@ -31,6 +31,9 @@ class Product(SQLModel, table=True):
     gtin: str | None = Field(default=None, max_length=14, index=True, unique=True)
     description: str = Field(default="", max_length=4000)
     photo_stored_name: str | None = Field(default=None, max_length=64)
+    # The photo's SHA-256, checked on every read (0015). NULL for photos stored before
+    # digests were kept: served unchecked until ``files import`` records it.
+    photo_sha256: str | None = Field(default=None, max_length=64)
     created_at: dt.datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
     )
@@ -90,6 +93,8 @@ class Batch(SQLModel, table=True):
     product_hs_code: str | None = Field(default=None, max_length=6)
     product_description: str | None = Field(default=None, max_length=4000)
     product_photo: str | None = Field(default=None, max_length=64)
+    # The frozen photo's SHA-256 (0015); NULL as for ``Product.photo_sha256``.
+    product_photo_sha256: str | None = Field(default=None, max_length=64)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
@@ -15,7 +14,7 @@ from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from registry import audit, gs1
+from registry import audit, files, gs1
 from registry.accounts.models import Role, User
 from registry.accounts.services import officer_province
 from registry.catalog import storage
@@ -87,6 +86,7 @@ def _product_snapshot(product: Product) -> dict[str, Any]:
         "hs_code": product.hs_code,
         "gtin": product.gtin,
         "photo": product.photo_stored_name,
+        "photo_sha256": product.photo_sha256,
     }
 
 
@@ -123,6 +123,7 @@ def frozen_columns(product: Product) -> dict[str, Any]:
         "product_name_en": product.name_en, "product_category": product.category,
         "product_hs_code": product.hs_code, "product_description": product.description,
         "product_photo": product.photo_stored_name,
+        "product_photo_sha256": product.photo_sha256,
     }
 
 
@@ -229,13 +230,15 @@ def update_product(session: Session, actor: User, product_id: int, data: Product
 
 
 def set_product_photo(
-    session: Session, actor: User, product_id: int, data: bytes, *, upload_dir: Path,
+    session: Session, actor: User, product_id: int, data: bytes, *, store: files.FileStore,
     max_bytes: int, max_pixels: int,
-) -> tuple[Product, storage.StoredFile, str | None]:
-    """Store a re-encoded photo, written last so a failed flush leaves no file behind.
+) -> tuple[Product, files.StoredFile, str | None]:
+    """Store a re-encoded photo, written last so a failed flush leaves no object behind
+    (and one the transaction then fails to commit is deleted again, see
+    ``files.put_in_transaction``).
 
-    Returns the new file and the replaced one's name: the caller deletes the new file if the
-    transaction fails and the old one once it commits."""
+    Returns the new file and the replaced one's name: the caller deletes the old one once
+    the transaction commits."""
     _require_exporter(actor)
     product = get_product(session, actor, product_id)
     try:
@@ -247,6 +250,7 @@ def set_product_photo(
     before = _product_snapshot(product)
     replaced = product.photo_stored_name
     product.photo_stored_name = storage.new_name(content_type)
+    product.photo_sha256 = hashlib.sha256(payload).hexdigest()
     session.add(product)
     session.flush()
     # A photo frozen with a submitted batch is what its buyers see: keep the file. Checked
@@ -257,7 +261,7 @@ def set_product_photo(
         replaced = None
     audit.record(session, actor=actor, action="product.photo", object_type="product",
                  object_id=product.id, before=before, after=_product_snapshot(product))
-    stored = storage.store(upload_dir, payload, content_type, product.photo_stored_name)
+    stored = files.put_in_transaction(store, product.photo_stored_name, payload, content_type)
     return product, stored, replaced
 
 
@@ -495,8 +499,8 @@ def _lock_for_evidence(session: Session, batch: Batch) -> None:
 
 def add_document(
     session: Session, actor: User, batch_id: int, *, kind: str, filename: str, data: bytes,
-    is_public: bool, upload_dir: Path, max_bytes: int, max_pixels: int,
-) -> tuple[Document, storage.StoredFile]:
+    is_public: bool, store: files.FileStore, max_bytes: int, max_pixels: int,
+) -> tuple[Document, files.StoredFile]:
     from registry.catalog.models import DocumentKind
 
     batch = _editable_batch(session, actor, batch_id)
@@ -525,8 +529,8 @@ def add_document(
     audit.record(session, actor=actor, action="document.add", object_type="batch",
                  object_id=batch.id, after={"document_id": doc.id, "kind": kind,
                                             "sha256": digest, "public": is_public})
-    # Written last: any failure above leaves no file behind.
-    stored = storage.store(upload_dir, payload, content_type, doc.stored_name)
+    # Written last: any failure above leaves no object behind.
+    stored = files.put_in_transaction(store, doc.stored_name, payload, content_type)
     return doc, stored
 
 

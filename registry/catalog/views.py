@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pathlib import Path
+import io
 from typing import Any
 
 from flask import (
@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry import audit
+from registry import audit, files
 from registry.accounts.forms import ActionForm
 from registry.accounts.models import Organisation, Role
 from registry.auth import roles_required
@@ -31,7 +31,7 @@ from registry.certification import (
     allowed_actions,
     is_editable,
 )
-from registry.db import get_session, on_commit, on_rollback
+from registry.db import get_session
 from registry.errors import Conflict, ValidationError
 from registry.formerrors import apply_field_errors
 from registry.paging import Window, window_from
@@ -73,20 +73,11 @@ FIELD_MESSAGES = {
 }
 
 
-def _upload_dir() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"])
-
-
 def _read_upload(field: Any) -> tuple[str, bytes]:
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     storage_file = field.data
     data = storage_file.read(limit + 1)
     return storage_file.filename or "", data
-
-
-def _forget_on_rollback(stored: storage.StoredFile) -> None:
-    directory = _upload_dir()
-    on_rollback(lambda: storage.remove(directory, stored.stored_name))
 
 
 # ---------------------------------------------------------------- dashboard
@@ -186,8 +177,8 @@ def product_photo(product_id: int) -> Any:
         return redirect(url_for("catalog.product_edit", product_id=product_id)), 303
     _filename, data = _read_upload(form.photo)
     try:
-        _product, stored, replaced = services.set_product_photo(
-            db, current_user, product_id, data, upload_dir=_upload_dir(),
+        _product, _stored, replaced = services.set_product_photo(
+            db, current_user, product_id, data, store=files.file_store(),
             max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
             max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
         )
@@ -195,10 +186,8 @@ def product_photo(product_id: int) -> Any:
         apply_field_errors(form, exc, FIELD_MESSAGES)
         product = services.get_product(db, current_user, product_id)
         return _product_page(product, ProductForm(obj=product), form, 422)
-    _forget_on_rollback(stored)
     if replaced:
-        directory = _upload_dir()
-        on_commit(lambda: storage.remove(directory, replaced))
+        files.delete_after_commit(files.file_store(), replaced)
     flash(_("Photo saved."), "success")
     return redirect(url_for("catalog.product_edit", product_id=product_id))
 
@@ -217,23 +206,19 @@ def product_photo_file(product_id: int) -> Any:
         db, current_user, product
     ):
         abort(404)
-    return _send_stored(product.photo_stored_name, None)
+    return _send_stored(product.photo_stored_name, product.photo_sha256, None)
 
 
-def _send_stored(stored_name: str, download_name: str | None,
+def _send_stored(stored_name: str, sha256: str | None, download_name: str | None,
                  content_type: str | None = None) -> Any:
-    """Serve a stored file as the type sniffed at upload (``content_type``, else from the
-    generated name's extension), never as the uploader's file name suggests."""
-    try:
-        path = storage.path_of(_upload_dir(), stored_name)
-    except FileNotFoundError:
-        abort(404)
-    if not path.exists():
-        abort(404)
+    """Serve a stored file, checked against its recorded SHA-256, as the type sniffed at
+    upload (``content_type``, else from the generated name's extension), never as the
+    uploader's file name suggests."""
+    data = files.file_store().get(stored_name, sha256)
     if download_name is not None:
         download_name = storage.download_name(download_name)
-    response = send_file(path, as_attachment=download_name is not None,
-                         download_name=download_name, max_age=0,
+    response = send_file(io.BytesIO(data), as_attachment=download_name is not None,
+                         download_name=download_name, max_age=0, etag=sha256 or False,
                          mimetype=content_type or storage.content_type_of(stored_name))
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -371,16 +356,15 @@ def document_add(batch_id: int) -> Any:
     if form.validate_on_submit():
         filename, data = _read_upload(form.file)
         try:
-            _doc, stored = services.add_document(
+            _doc, _stored = services.add_document(
                 db, current_user, batch_id, kind=form.kind.data or "", filename=filename,
-                data=data, is_public=bool(form.is_public.data), upload_dir=_upload_dir(),
+                data=data, is_public=bool(form.is_public.data), store=files.file_store(),
                 max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
                 max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
             )
         except ValidationError as exc:
             apply_field_errors(form, exc, FIELD_MESSAGES)
         else:
-            _forget_on_rollback(stored)
             flash(_("Document added."), "success")
             return redirect(url_for("catalog.batch_detail", batch_id=batch_id))
     return render_template("catalog/batch_detail.html", **batch_context(batch), doc_form=form,
@@ -393,9 +377,8 @@ def document_remove(batch_id: int, document_id: int) -> Any:
     form = ActionForm()
     if form.validate_on_submit():
         doc = services.remove_document(get_session(), current_user, batch_id, document_id)
-        directory = _upload_dir()
         # The file goes only once the row's deletion is committed.
-        on_commit(lambda: storage.remove(directory, doc.stored_name))
+        files.delete_after_commit(files.file_store(), doc.stored_name)
         flash(_("Document removed."), "success")
     return redirect(url_for("catalog.batch_detail", batch_id=batch_id))
 
@@ -404,7 +387,7 @@ def document_remove(batch_id: int, document_id: int) -> Any:
 @roles_required(Role.EXPORTER, Role.OFFICER, Role.ADMIN)
 def document_file(batch_id: int, document_id: int) -> Any:
     doc = services.get_document(get_session(), current_user, batch_id, document_id)
-    return _send_stored(doc.stored_name, doc.original_name, doc.content_type)
+    return _send_stored(doc.stored_name, doc.sha256, doc.original_name, doc.content_type)
 
 
 @bp.app_template_global()

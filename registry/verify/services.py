@@ -227,13 +227,16 @@ def public_document(session: Session, document_id: int) -> Document | None:
     return doc
 
 
-def public_photo(session: Session, batch_id: int) -> str | None:
-    """The stored name of the photo frozen with a batch, once the batch had a certification
-    decision: the photo the office saw, whatever the product's photo is today."""
+def public_photo(session: Session, batch_id: int) -> tuple[str, str | None] | None:
+    """The stored name and SHA-256 of the photo frozen with a batch, once the batch had a
+    certification decision: the photo the office saw, whatever the product's photo is
+    today."""
     batch = session.get(Batch, batch_id)
     if batch is None or batch.status not in (Status.APPROVED, Status.SUSPENDED,
                                              Status.REVOKED):
         return None
-    return batch.product_photo
+    if batch.product_photo is None:
+        return None
+    return batch.product_photo, batch.product_photo_sha256
 
 

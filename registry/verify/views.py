@@ -6,8 +6,8 @@ Page and JSON requests for well-formed codes are answered in front of Flask by
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
-from registry import gs1
+from registry import files, gs1
 from registry.catalog import storage
 from registry.db import get_session
 from registry.extensions import limiter
@@ -231,19 +231,17 @@ def document(document_id: int) -> Any:
     doc = services.public_document(get_session(), document_id)
     if doc is None:
         abort(404)
-    path = storage.path_of(Path(current_app.config["UPLOAD_DIR"]), doc.stored_name)
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype=doc.content_type,
+    data = files.file_store().get(doc.stored_name, doc.sha256)
+    return send_file(io.BytesIO(data), mimetype=doc.content_type, etag=doc.sha256,
                      download_name=storage.download_name(doc.original_name), max_age=3600)
 
 
 @bp.route("/verify/batches/<int:batch_id>/photo")
 def photo(batch_id: int) -> Any:
-    stored_name = services.public_photo(get_session(), batch_id)
-    if stored_name is None:
+    photo = services.public_photo(get_session(), batch_id)
+    if photo is None:
         abort(404)
-    path = storage.path_of(Path(current_app.config["UPLOAD_DIR"]), stored_name)
-    if not path.exists():
-        abort(404)
-    return send_file(path, max_age=3600)
+    stored_name, sha256 = photo
+    data = files.file_store().get(stored_name, sha256)
+    return send_file(io.BytesIO(data), mimetype=storage.content_type_of(stored_name),
+                     etag=sha256 or False, max_age=3600)

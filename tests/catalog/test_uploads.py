@@ -1,6 +1,7 @@
 """Evidence documents and product photos uploaded through the browser forms.
 
-Good files are stored under a generated name in UPLOAD_DIR and served back only to those who
+Good files are stored under a generated name in the file store (UPLOAD_DIR or an S3
+bucket: every test runs on both) and served back only to those who
 may see them; every bad file gets a message in the page and leaves no trace: no file, no
 Document row, no audit event.
 """
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import html
 import io
-import os
 import re
 import struct
 import zlib
@@ -24,7 +24,7 @@ from PIL import Image
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from conftest import Client, World, evidence_pdf
+from conftest import Client, World, evidence_pdf, read_object, stored_objects
 from registry import auth
 from registry.audit import AuditEvent
 from registry.catalog.models import Document, Product
@@ -94,17 +94,19 @@ def gif() -> bytes:
 # ---------------------------------------------------------------- helpers
 
 
+@pytest.fixture(params=["local", "s3"])
+def file_store_kind(request: pytest.FixtureRequest) -> str:
+    """Every upload test runs against the folder and against an S3 server."""
+    return str(request.param)
+
+
 def upload_dir(app: Flask) -> Path:
     return Path(app.config["UPLOAD_DIR"])
 
 
 def stored_files(app: Flask) -> list[str]:
-    """Every file below UPLOAD_DIR, half-written ones included."""
-    root = upload_dir(app)
-    return sorted(
-        str(Path(folder, name).relative_to(root))
-        for folder, _dirs, names in os.walk(root) for name in names
-    )
+    """Every object in the store, half-written files included."""
+    return stored_objects(app)
 
 
 def count(app: Flask, model: Any) -> int:
@@ -174,7 +176,7 @@ def test_pdf_evidence_is_stored_under_a_generated_name_and_served_to_those_allow
     assert doc.size == len(pdf)
     new = sorted(set(stored_files(app)) - set(before))
     assert new == [doc.stored_name]
-    assert (upload_dir(app) / doc.stored_name).read_bytes() == pdf
+    assert read_object(app, doc.stored_name) == pdf
     assert count(app, AuditEvent) == audit_before + 1
 
     url = f"/batches/{world.batch_a.id}/documents/{doc.id}"
@@ -212,7 +214,7 @@ def test_image_evidence_is_accepted_and_served_as_image(
     doc = db.exec(select(Document).where(Document.batch_id == world.batch_a.id)).one()[0]
     assert doc.stored_name.endswith(suffix)
     assert doc.stored_name != filename
-    assert (upload_dir(app) / doc.stored_name).exists()
+    assert doc.stored_name in stored_files(app)
     download = exporter.get(f"/batches/{world.batch_a.id}/documents/{doc.id}")
     assert download.status_code == 200
     assert download.mimetype == mimetype

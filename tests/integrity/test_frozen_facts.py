@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +27,7 @@ from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Product
 from registry.catalog.rules import ProductInput
 from registry.certification import Action
+from registry.files import store_for
 from registry.gs1 import parse_uri
 
 HONEY = {"name_id": "Madu Hutan Sumbawa", "name_en": "Sumbawa Forest Honey",
@@ -58,7 +58,7 @@ def certified_honey(world: World, db: Session, app: Flask) -> tuple[Product, Bat
     """Honey of company A with a red photo, submitted and approved by the NTB office."""
     product = catalog.create_product(db, world.exporter_a, ProductInput(**HONEY))
     catalog.set_product_photo(db, world.exporter_a, product.id, png(RED),
-                              upload_dir=Path(app.config["UPLOAD_DIR"]),
+                              store=store_for(app),
                               max_bytes=app.config["MAX_UPLOAD_BYTES"],
                               max_pixels=app.config["MAX_IMAGE_PIXELS"])
     batch = world.batch(world.exporter_a, product, "HONEY-1", "52.04")
