@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from registry.gs1 import canonical_path, pack_signature
 from registry.signing import Signer, _b64, key_id_for
 
-OUT = Path(__file__).resolve().parent / "label-vectors.json"
+OUT = Path(__file__).resolve().parents[2] / "registry" / "verify" / "label-vectors.json"
 HOST = "verify.example"
 GTIN = "00490000000016"  # registry-issued identifier of product 1 (prefix 04, check digit 6)
 REAL_GTIN = "08991234567891"  # a company GTIN (GS1 Indonesia prefix 899)
