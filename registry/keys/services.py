@@ -121,8 +121,20 @@ def _insert_active(session: Session, row: SigningKey) -> None:
                           "run the command again") from None
 
 
+def _require_same_kek(session: Session, kek: Kek) -> None:
+    """A server configured with another KEK must not seal a new key only it can open: every
+    other server would then fail to sign."""
+    other = session.exec(select(SigningKey.kek_id).where(
+        col(SigningKey.kek_id).is_not(None), col(SigningKey.kek_id) != kek.id)).first()
+    if other is not None:
+        raise KeyStoreError(
+            f"the configured KEY_ENCRYPTION_KEY ({kek.id}) is not the one the registry's keys "
+            f"are sealed with ({other}): configure the same key-encryption key on every server")
+
+
 def _new_active(session: Session, actor: Any, kek: Kek, action: str,
                 before: dict[str, Any] | None = None) -> SigningKey:
+    _require_same_kek(session, kek)
     row = _sealed_row(Ed25519PrivateKey.generate(), kek, created_at=utcnow())
     _insert_active(session, row)
     audit.record(session, actor=actor, action=action, object_type=OBJECT, object_id=row.kid,
@@ -168,6 +180,7 @@ def _retire(session: Session, row: SigningKey, now: dt.datetime) -> None:
 
 def rotate(session: Session, actor: Any, kek: Kek) -> SigningKey:
     """A new active key; the previous one retires and its labels stay valid."""
+    _require_same_kek(session, kek)
     previous = active(session)
     before = None
     if previous is not None:
