@@ -64,7 +64,7 @@ def test_a_development_registry_makes_its_own_key_encryption_key(
         kek_file = Path(dev.instance_path) / DEV_FILE
         assert stat.S_IMODE(kek_file.stat().st_mode) == 0o600
         assert len(base64.b64decode(kek_file.read_text())) == 32
-        assert store_for(dev).check() is None
+        assert dev.extensions["readiness"]["keys"]() is None
     finally:
         dev.extensions["engine"].dispose()
 
@@ -76,7 +76,7 @@ def test_a_wrong_key_encryption_key_is_a_clear_error_never_not_genuine(
     label = download(printer(app), order(world, db, 1))[0]
     wrong = server(database_url, tmp_path, "wrong", KEY_ENCRYPTION_KEY=OTHER_KEK)
     try:
-        problem = store_for(wrong).check()
+        problem = wrong.extensions["readiness"]["keys"]()
         assert problem is not None and "KEY_ENCRYPTION_KEY" in problem
         assert OTHER_KEK not in problem
         # The print shop is told signing is unavailable: a 503, not a 500.
