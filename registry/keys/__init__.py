@@ -64,7 +64,7 @@ def _unavailable(exc: KeyStoreUnavailable) -> Any:
                     "a few minutes; this says nothing about the label.")
     else:
         message = _("Label signing is temporarily unavailable. Please try again in a few "
-                    "minutes; the registry's administrators have been told.")
+                    "minutes.")
     response = render_error(503, message)
     body, status = response[0], response[1]
     headers = dict(response[2]) if len(response) > 2 else {}
