@@ -239,8 +239,9 @@ def revoke(session: Session, actor: Any, kid: str, *, kek: Kek | None,
     session.flush()
     audit.record(session, actor=actor, action="key.revoke", object_type=OBJECT, object_id=kid,
                  before=before, after=_facts(row))
-    if status_of(row) is KeyStatus.REVOKED and before["status"] == "active":
-        successor = _new_active(session, actor, kek, "key.rotate", before)  # type: ignore[arg-type]
+    if before["status"] == KeyStatus.ACTIVE:
+        assert kek is not None
+        successor = _new_active(session, actor, kek, "key.rotate", before)
     return successor
 
 

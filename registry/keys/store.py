@@ -108,18 +108,15 @@ class KeyStore:
 
     def rows(self) -> tuple[KeyRow, ...]:
         """The key rows, read again when the last read is more than a second old."""
-        if time.monotonic() - self._checked < RECHECK_SECONDS:
-            if self._error is not None:
-                raise self._error
-            assert self._rows is not None
-            return self._rows
-        with self._lock:
-            now = time.monotonic()
-            if now - self._checked >= RECHECK_SECONDS:
-                self._refresh()
-                self._checked = now
+        if time.monotonic() - self._checked >= RECHECK_SECONDS:
+            with self._lock:
+                now = time.monotonic()
+                if now - self._checked >= RECHECK_SECONDS:
+                    self._refresh()
+                    self._checked = now
         if self._error is not None:
-            raise self._error
+            # A new exception each time: re-raising one instance would grow its traceback.
+            raise KeyStoreUnavailable(str(self._error))
         assert self._rows is not None
         return self._rows
 
