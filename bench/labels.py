@@ -33,9 +33,9 @@ STOCK = "a4-3x7"
 def make_labels(n: int, key_dir: str) -> Iterator[object]:
     from registry import gs1
     from registry.printing.render import LabelData
-    from registry.signing import KeyStore
+    from registry.signing import KeyDir
 
-    signer = KeyStore(key_dir).active_signer()
+    signer = KeyDir(key_dir).active_signer()
     gtin = gs1.registry_gtin(4711)
     lot = "BJW-2026/07"
     for number in range(1, n + 1):
@@ -171,10 +171,10 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT))
-    from registry.signing import KeyStore
+    from registry.signing import KeyDir
 
     with tempfile.TemporaryDirectory() as key_dir:
-        KeyStore(key_dir).create_key()
+        KeyDir(key_dir).create_key()
         print(f"stock {STOCK}, unique signed URIs, {os.cpu_count()} CPUs\n")
         base_1k: dict[str, float] | None = None
         for n in (1_000, 10_000):

@@ -19,8 +19,9 @@ What it does:
    indexes are dropped for the load and created again from their own definitions, so they are
    exactly the migrations' indexes. SQLite (WAL) in a temporary file; PostgreSQL in the
    database ``bench_verify`` (dropped and created again), loaded with COPY.
-2. Creates an Ed25519 key (``registry.signing.KeyStore``) in a temporary KEY_DIR and writes
-   ``--uris`` signed label URIs (path and query) for random printed serials.
+2. Creates an Ed25519 key (``registry.signing.KeyDir``) in a temporary folder, writes
+   ``--uris`` signed label URIs (path and query) for random printed serials, and imports the
+   key into each loaded database (as ``keys import-dir`` does).
 3. Serves the real app (``wsgi:app``), a bare Flask "hello" app and two yardsticks with the
    same gunicorn settings (``--workers`` sync workers, loopback, a free port): the issue's
    reference (``REFERENCE_APP``: an ORM get of a random batch and a Jinja page) and the floor
@@ -72,6 +73,7 @@ sys.path.insert(0, str(ROOT))
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_DB = "bench_verify"
 SECRET_KEY = "bench-verify-" + "k" * 48
+BENCH_KEK = "YmVuY2gtdmVyaWZ5LWtlay0zMi1ieXRlcy1sb25nISE="  # base64 of 32 bytes, bench only
 HTML_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 USER_AGENT = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
               "(KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36")
@@ -367,17 +369,32 @@ def load_postgres(plan: Plan) -> None:
 
 
 def make_key(key_dir: Path) -> None:
-    from registry.signing import KeyStore
+    from registry.signing import KeyDir
 
     shutil.rmtree(key_dir, ignore_errors=True)  # a fresh load gets a fresh key
-    KeyStore(key_dir).create_key()
+    KeyDir(key_dir).create_key()
+
+
+def import_key(db_url: str, key_dir: Path) -> None:
+    """The bench key into a loaded database, sealed under the bench's KEK."""
+    from sqlmodel import Session
+
+    from registry.db import make_engine
+    from registry.keys import kek, services
+
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        services.import_dir(session, None, key_dir, passphrase=None,
+                            kek=kek.parse(BENCH_KEK, "BENCH_KEK"))
+        session.commit()
+    engine.dispose()
 
 
 def write_uris(plan: Plan, key_dir: Path, path: Path, count: int) -> dict[str, int]:
     """Signed label URIs (path and query) for random printed serials; returns the mix."""
-    from registry.signing import KeyStore
+    from registry.signing import KeyDir
 
-    signer = KeyStore(key_dir).active_signer()
+    signer = KeyDir(key_dir).active_signer()
     rng = random.Random(SEED + 1)
     mix: dict[str, int] = {}
     lines = []
@@ -578,7 +595,7 @@ def app_env(workdir: Path, db_url: str, port_hint: str = "127.0.0.1:8000") -> di
         "SECRET_KEY": SECRET_KEY,
         "PUBLIC_HOST": port_hint,
         "DATABASE_URL": db_url,
-        "KEY_DIR": str(workdir / "keys"),
+        "KEY_ENCRYPTION_KEY": BENCH_KEK,
         "REGISTRY_INSTANCE": str(workdir / "instance"),
         "UPLOAD_DIR": str(workdir / "instance" / "uploads"),
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -917,11 +934,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if do_sqlite:
                 t0 = time.perf_counter()
                 load_sqlite(plan, sqlite_path)
+                import_key(f"sqlite:///{sqlite_path}", workdir / "keys")
                 log(f"SQLite loaded in {time.perf_counter() - t0:.0f} s: {sqlite_path} "
                     f"({sqlite_path.stat().st_size / 2**20:,.0f} MiB)")
             if do_pg:
                 t0 = time.perf_counter()
                 load_postgres(plan)
+                import_key(pg_url(), workdir / "keys")
                 log(f"PostgreSQL {PG_DB} loaded in {time.perf_counter() - t0:.0f} s")
             meta_path.write_text(json.dumps({
                 "batches": args.batches, "serials_per_batch": args.serials_per_batch,

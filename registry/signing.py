@@ -5,12 +5,13 @@ padding (11 characters), as the EU Digital COVID Certificate does. Signatures co
 host-independent canonical form of a label URI (``registry.gs1.canonical_path``) as UTF-8; key
 id and signature travel together in the URI's ``s`` parameter (see ``registry.gs1``).
 
-Key lifecycle, kept in a directory (no Flask): exactly one key is *active* and signs; ``rotate``
-makes a new active key and *retires* the old one, whose labels stay valid; ``revoke`` marks a
-compromised key, whose labels then verify as ``revoked_key``, and deletes its private half so it
-can never sign again; the active key is revoked only together with making its successor.
-``public_keys()`` is what the registry publishes; ``verify_uri`` needs nothing else, so anyone
-can verify offline.
+Key lifecycle: exactly one key is *active* and signs; a rotation makes a new active key and
+*retires* the old one, whose labels stay valid; a revocation marks a compromised key, whose
+labels then verify as ``revoked_key``, and deletes its private half so it can never sign again.
+The registry keeps its keys in the database (``registry.keys``); ``KeyDir`` here is the folder
+layout registries used before (``keys.json`` and ``key-*.pem``), kept to read such a folder for
+``keys import-dir`` and for standalone keys in tests and benchmarks. ``Verifier`` and
+``verify_uri`` need nothing but the published keys, so anyone can verify offline.
 """
 
 from __future__ import annotations
@@ -47,9 +48,10 @@ from registry.gs1 import (
 __all__ = [
     "ALGORITHM",
     "SPECIMEN_DOMAIN",
+    "KeyDir",
     "KeyStatus",
-    "KeyStore",
     "KeyStoreError",
+    "KeyStoreUnavailable",
     "Signer",
     "Verifier",
     "VerifyResult",
@@ -70,6 +72,12 @@ VERIFIER_RECHECK_SECONDS = 1.0
 
 class KeyStoreError(RuntimeError):
     """The key store cannot do what was asked (no active key, unknown key, bad passphrase…)."""
+
+
+class KeyStoreUnavailable(KeyStoreError):
+    """The key store cannot be read at all (database down, table missing, wrong
+    key-encryption key): the registry cannot vouch for any label just now, which is never the
+    same as "not genuine"."""
 
 
 class KeyStatus(StrEnum):
@@ -140,8 +148,10 @@ class Signer:
         )
 
 
-class KeyStore:
-    """Ed25519 keys in one directory: ``key-{kid}.pem`` (0600) and ``keys.json`` metadata.
+class KeyDir:
+    """The legacy layout: Ed25519 keys in one directory, ``key-{kid}.pem`` (0600) and
+    ``keys.json`` metadata. The registry no longer signs from such a folder; it is read by
+    ``keys import-dir`` and makes standalone keys for tests and benchmarks.
 
     Several processes may share the directory (web workers, the CLI): mutations take an
     exclusive ``flock``, and ``active_signer`` notices a rotation done elsewhere by the
@@ -309,10 +319,10 @@ class KeyStore:
         kid = entry["kid"]
         signer = self._signers.get(kid)
         if signer is None:
-            signer = self._signers[kid] = Signer(kid, self._load_private(kid))
+            signer = self._signers[kid] = Signer(kid, self.load_private(kid))
         return signer
 
-    def _load_private(self, kid: str) -> Ed25519PrivateKey:
+    def load_private(self, kid: str) -> Ed25519PrivateKey:
         try:
             pem = self._pem_path(kid).read_bytes()
         except FileNotFoundError:

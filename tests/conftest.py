@@ -37,6 +37,8 @@ from registry.review import services as review
 from registry.timeutil import today
 
 PASSWORD = "correct-horse-battery-7"
+# A fixed key-encryption key for test apps (base64 of 32 bytes; never a real one).
+TEST_KEK = "dGVzdC1rZWstMzItYnl0ZXMtbG9uZy0wMTIzNDU2Nzg="
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
@@ -174,6 +176,7 @@ def app(database_url: str, engine: Engine, tmp_path: Path,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "KEY_DIR": str(tmp_path / "keys"),
+        "KEY_ENCRYPTION_KEY": TEST_KEK,
         "RATELIMIT_STORAGE_URI": "memory://",
         **file_store_config,
     })

@@ -397,6 +397,9 @@ ROUTES: tuple[Route, ...] = (
           _all(200), public=True),
     Route("verify.keys", "GET", lambda s: "/.well-known/registry-keys.json", _all(200),
           public=True),
+    Route("verify.jwks", "GET", lambda s: "/.well-known/jwks.json", _all(200), public=True),
+    Route("verify.label_vectors", "GET", lambda s: "/.well-known/label-vectors.json",
+          _all(200), public=True),
     # -- the audit checkpoint and its key, for anyone; the scene has signed none yet, so
     # everyone alike gets 404 (tests/integrity/test_audit_checkpoints.py has the 200s)
     Route("checkpoints.latest_checkpoint", "GET", lambda s: "/.well-known/audit-checkpoint",

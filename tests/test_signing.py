@@ -12,7 +12,7 @@ import pytest
 
 from registry import gs1
 from registry.signing import (
-    KeyStore,
+    KeyDir,
     KeyStoreError,
     VerifyStatus,
     key_id_for,
@@ -23,13 +23,13 @@ GTIN = gs1.registry_gtin(12)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> KeyStore:
-    ks = KeyStore(tmp_path / "keys", passphrase="correct horse")
+def store(tmp_path: Path) -> KeyDir:
+    ks = KeyDir(tmp_path / "keys", passphrase="correct horse")
     ks.create_key()
     return ks
 
 
-def test_key_id_is_first_8_bytes_of_sha256_base64url(store: KeyStore) -> None:
+def test_key_id_is_first_8_bytes_of_sha256_base64url(store: KeyDir) -> None:
     signer = store.active_signer()
     raw = signer.public_key_raw()
     digest = hashlib.sha256(raw).digest()[:8]
@@ -38,7 +38,7 @@ def test_key_id_is_first_8_bytes_of_sha256_base64url(store: KeyStore) -> None:
     assert len(signer.sign(b"x")) == 86
 
 
-def test_signed_uri_verifies_with_published_keys_only(store: KeyStore) -> None:
+def test_signed_uri_verifies_with_published_keys_only(store: KeyDir) -> None:
     uri = store.active_signer().label_uri("mib.id", GTIN, "LOT-1", "42")
     assert len(uri) < 160
     published = json.loads(json.dumps(store.public_keys()))  # what an offline verifier has
@@ -50,14 +50,14 @@ def test_signed_uri_verifies_with_published_keys_only(store: KeyStore) -> None:
     assert verify_uri(uri.replace("mib.id", "other.example"), published).ok
 
 
-def test_signer_label_uri_matches_build_uri(store: KeyStore) -> None:
+def test_signer_label_uri_matches_build_uri(store: KeyDir) -> None:
     signer = store.active_signer()
     uri = signer.label_uri("mib.id", GTIN, "L/1 2"[:3], "7")
     sig = signer.sign_label(GTIN, "L/1", "7")
     assert uri == gs1.build_uri("mib.id", GTIN, "L/1", "7", key_id=signer.kid, signature=sig)
 
 
-def test_any_single_character_tamper_breaks_verification(store: KeyStore) -> None:
+def test_any_single_character_tamper_breaks_verification(store: KeyDir) -> None:
     keys = store.public_keys()
     uri = store.active_signer().label_uri("mib.id", GTIN, "LOT%7", "123")
     original = gs1.parse_uri(uri)
@@ -78,7 +78,7 @@ def test_any_single_character_tamper_breaks_verification(store: KeyStore) -> Non
     assert checked > 1500
 
 
-def test_rotation_keeps_retired_key_valid_and_revocation_kills_it(store: KeyStore) -> None:
+def test_rotation_keeps_retired_key_valid_and_revocation_kills_it(store: KeyDir) -> None:
     old = store.active_signer()
     old_uri = old.label_uri("mib.id", GTIN, "LOT-1", "1")
     new_kid = store.rotate()
@@ -97,7 +97,7 @@ def test_rotation_keeps_retired_key_valid_and_revocation_kills_it(store: KeyStor
     assert entry["status"] == "revoked" and entry["revoked_at"]
 
 
-def test_revoking_the_active_key_needs_its_successor(store: KeyStore) -> None:
+def test_revoking_the_active_key_needs_its_successor(store: KeyDir) -> None:
     kid = store.active_signer().kid
     with pytest.raises(KeyStoreError, match="--with-successor"):
         store.revoke(kid)
@@ -108,8 +108,8 @@ def test_revoking_the_active_key_needs_its_successor(store: KeyStore) -> None:
     assert statuses == {kid: "revoked", successor: "active"}
 
 
-def test_unknown_key_and_bad_input(store: KeyStore, tmp_path: Path) -> None:
-    other = KeyStore(tmp_path / "other")
+def test_unknown_key_and_bad_input(store: KeyDir, tmp_path: Path) -> None:
+    other = KeyDir(tmp_path / "other")
     other.create_key()
     uri = other.active_signer().label_uri("mib.id", GTIN, "L", "1")
     assert verify_uri(uri, store.public_keys()).status is VerifyStatus.UNKNOWN_KEY
@@ -121,32 +121,32 @@ def test_unknown_key_and_bad_input(store: KeyStore, tmp_path: Path) -> None:
     assert verify_uri(uri, forged).status is VerifyStatus.UNKNOWN_KEY
 
 
-def test_private_keys_are_0600_and_encrypted(store: KeyStore, tmp_path: Path) -> None:
+def test_private_keys_are_0600_and_encrypted(store: KeyDir, tmp_path: Path) -> None:
     kid = store.active_signer().kid
     pem = store.directory / f"key-{kid}.pem"
     assert stat.S_IMODE(pem.stat().st_mode) == 0o600
     assert b"ENCRYPTED PRIVATE KEY" in pem.read_bytes()
     with pytest.raises(KeyStoreError):
-        KeyStore(store.directory, passphrase="wrong").active_signer()
-    plain = KeyStore(tmp_path / "plain")
+        KeyDir(store.directory, passphrase="wrong").active_signer()
+    plain = KeyDir(tmp_path / "plain")
     plain.create_key()
     assert b"BEGIN PRIVATE KEY" in next((tmp_path / "plain").glob("key-*.pem")).read_bytes()
 
 
-def test_create_key_twice_is_refused(store: KeyStore) -> None:
+def test_create_key_twice_is_refused(store: KeyDir) -> None:
     with pytest.raises(KeyStoreError):
         store.create_key()
 
 
-def test_other_process_sees_rotation_and_signer_is_reused(store: KeyStore) -> None:
+def test_other_process_sees_rotation_and_signer_is_reused(store: KeyDir) -> None:
     signer = store.active_signer()
     assert store.active_signer() is signer  # not re-loaded per label
-    elsewhere = KeyStore(store.directory, passphrase="correct horse")
+    elsewhere = KeyDir(store.directory, passphrase="correct horse")
     new_kid = elsewhere.rotate()
     assert store.active_signer().kid == new_kid
 
 
-def test_public_keys_shape(store: KeyStore) -> None:
+def test_public_keys_shape(store: KeyDir) -> None:
     (entry,) = store.public_keys()
     assert set(entry) == {
         "kid", "alg", "public_key", "created", "retired_at", "revoked_at", "status",

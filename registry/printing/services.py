@@ -22,6 +22,7 @@ from registry.catalog.models import Batch, Product, ProductFacts
 from registry.catalog.services import get_batch, registered_product
 from registry.certification import Status, may_issue_labels
 from registry.errors import Conflict, Forbidden, NotFound, ValidationError
+from registry.keys.services import record_signature
 from registry.printing.models import LabelAllowance, PrintJob, Reprint, SerialCounter
 from registry.printing.render import LabelData, sheet_count
 from registry.printing.rules import (
@@ -252,29 +253,34 @@ def printer_job(session: Session, actor: User, job_id: int) -> tuple[PrintJob, B
     return job, batch, product
 
 
-def record_download(session: Session, actor: User, job: PrintJob, kind: str) -> None:
+def record_download(session: Session, actor: User, job: PrintJob, kind: str, kid: str) -> None:
+    """A download of the job's labels, signed by key ``kid``: counted, audited, and the key
+    noted as a signer of the job (refused first, writing nothing, if it was just revoked)."""
+    record_signature(session, job.id, kid)
     job.downloads += 1
     job.last_downloaded_at = utcnow()
     session.add(job)
     session.flush()
     audit.record(session, actor=actor, action="printjob.download", object_type="print_job",
                  object_id=job.id, after={"format": kind, "batch_id": job.batch_id,
-                                          "serials": [job.serial_first, job.serial_last]})
+                                          "serials": [job.serial_first, job.serial_last],
+                                          "kid": kid})
 
 
 def record_reprint(session: Session, actor: User, job: PrintJob, *, sheet_first: int,
-                   sheet_last: int, reason: str) -> Reprint:
+                   sheet_last: int, reason: str, kid: str) -> Reprint:
     sheets = sheet_count(stocks()[job.stock], job.quantity)
     problems = sheet_range_problems(sheet_first, sheet_last, sheets)
     if problems:
         raise ValidationError("invalid sheets", fields=problems)
+    record_signature(session, job.id, kid)
     reprint = Reprint(job_id=job.id, sheet_first=sheet_first, sheet_last=sheet_last,
                       reason=reason.strip()[:500], printed_by=actor.id)
     session.add(reprint)
     session.flush()
     audit.record(session, actor=actor, action="printjob.reprint", object_type="print_job",
                  object_id=job.id, after={"sheets": [sheet_first, sheet_last],
-                                          "reason": reprint.reason})
+                                          "reason": reprint.reason, "kid": kid})
     return reprint
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -24,13 +25,15 @@ from registry.catalog.models import Batch, Product
 from registry.db import get_session
 from registry.errors import Conflict, NotFound, RegistryError, ValidationError
 from registry.formerrors import apply_field_errors
-from registry.keys import signer
+from registry.keys import KeyStoreUnavailable, keystore, signer
+from registry.keys.services import KeyRevoked
 from registry.printing import services
 from registry.printing.forms import OrderForm, ReprintForm
 from registry.printing.models import PrintJob
 from registry.printing.render import iter_pdf, render_pdf, render_png_preview
 from registry.printing.rules import default_net, net_problem
 from registry.printing.zpl import ZplError, is_roll, iter_zpl
+from registry.signing import Signer
 from registry.templating import fmt_quantity
 
 bp = Blueprint("printing", __name__)
@@ -175,19 +178,35 @@ def _printable_job(job_id: int) -> tuple[PrintJob, Batch, Product]:
                          "labels can no longer be printed."), public=True) from None
 
 
-def _labels(job: PrintJob, batch: Batch, product: Product, first: int, last: int) -> Any:
+def _signing(record: Callable[[str], object]) -> Signer:
+    """The active signer, once ``record(kid)`` noted it in the request's transaction. A key
+    revoked on another server a moment ago is noticed there: read the keys again, once."""
+    for _attempt in range(2):
+        active = signer()
+        try:
+            record(active.kid)
+        except KeyRevoked:
+            keystore().invalidate()
+            continue
+        return active
+    raise KeyStoreUnavailable("the active signing key keeps changing")
+
+
+def _labels(job: PrintJob, batch: Batch, product: Product, first: int, last: int,
+            active: Signer) -> Any:
     host, scheme = _host()
     source = services.label_source(batch, product, net_quantity=job.net_quantity, host=host,
                                    scheme=scheme)
-    return source.labels(signer(), first, last)
+    return source.labels(active, first, last)
 
 
 @bp.route("/print-shop/jobs/<int:job_id>.pdf")
 @roles_required(Role.PRINTER)
 def download_pdf(job_id: int) -> Any:
     job, batch, product = _printable_job(job_id)
-    services.record_download(get_session(), current_user, job, "pdf")
-    labels = _labels(job, batch, product, job.serial_first, job.serial_last)
+    active = _signing(lambda kid: services.record_download(get_session(), current_user, job,
+                                                           "pdf", kid))
+    labels = _labels(job, batch, product, job.serial_first, job.serial_last, active)
     stream = iter_pdf(services.stocks()[job.stock], labels)
     return Response(stream, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="job-{job.id}-{batch.lot_code}.pdf"',
@@ -202,8 +221,9 @@ def download_zpl(job_id: int) -> Any:
     stock = services.stocks()[job.stock]
     if not is_roll(stock) or dpi not in (203, 300, 600):
         raise NotFound("ZPL is offered for thermal roll stocks at 203, 300 or 600 dpi")
-    services.record_download(get_session(), current_user, job, f"zpl-{dpi}")
-    labels = _labels(job, batch, product, job.serial_first, job.serial_last)
+    active = _signing(lambda kid: services.record_download(get_session(), current_user, job,
+                                                           f"zpl-{dpi}", kid))
+    labels = _labels(job, batch, product, job.serial_first, job.serial_last, active)
     first = next(labels)
     try:
         head = next(iter_zpl(stock, [first], dpi=dpi))
@@ -230,8 +250,9 @@ def reprint(job_id: int) -> Any:
         return redirect(url_for("printing.jobs"))
     job, batch, product = _printable_job(job_id)
     try:
-        services.record_reprint(db, current_user, job, sheet_first=form.sheet_first.data,
-                                sheet_last=form.sheet_last.data, reason=form.reason.data or "")
+        active = _signing(lambda kid: services.record_reprint(
+            db, current_user, job, sheet_first=form.sheet_first.data,
+            sheet_last=form.sheet_last.data, reason=form.reason.data or "", kid=kid))
     except ValidationError:
         flash(_("Choose sheets within the job (1 to %(n)s).", n=services.sheets_of(job)),
               "error")
@@ -241,7 +262,7 @@ def reprint(job_id: int) -> Any:
     first = job.serial_first + (form.sheet_first.data - 1) * stock.labels_per_sheet
     last = min(job.serial_last, job.serial_first + form.sheet_last.data
                * stock.labels_per_sheet - 1)
-    pdf = render_pdf(stock, _labels(job, batch, product, first, last), workers=1)
+    pdf = render_pdf(stock, _labels(job, batch, product, first, last, active), workers=1)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="job-{job.id}-reprint-'
                                f'{form.sheet_first.data}-{form.sheet_last.data}.pdf"',

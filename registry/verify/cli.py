@@ -1,8 +1,9 @@
 """``flask --app registry verify-label URI [--keys FILE]``: the offline verifier's command.
 
 Exit codes: 0 valid, 1 invalid (malformed, unsigned, tampered, wrong signature), 2 unknown
-key, 3 revoked key. Without ``--keys`` it uses the public half of this registry's key store
-(``KEY_DIR``); no database is touched either way.
+key, 3 revoked key (a label in a range the registry signed before the key's revocation is
+valid, with a note). Without ``--keys`` it reads this registry's published keys from its
+database, as ``/.well-known/registry-keys.json`` shows them.
 """
 
 from __future__ import annotations
@@ -31,9 +32,12 @@ def verify_label_command(uri: str, keys_file: Any) -> None:
         except ValueError as exc:
             raise click.ClickException(f"keys file is not JSON: {exc}") from None
     else:
-        from registry.keys import keystore
+        from registry.keys import KeyStoreError, keystore
 
-        document = {"keys": keystore().public_keys()}
+        try:
+            document = {"keys": keystore().public_keys()}
+        except KeyStoreError as exc:
+            raise click.ClickException(str(exc)) from None
     result = verify_label(uri.strip(), document)
     click.echo(result.describe())
     sys.exit(result.exit_code)

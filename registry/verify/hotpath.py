@@ -31,6 +31,7 @@ from registry.i18n import VERIFY_LANGUAGES
 from registry.keys import store_for
 from registry.reference import country_codes
 from registry.security import security_headers
+from registry.signing import KeyStoreUnavailable
 from registry.timeutil import today, utcnow
 from registry.verify import services
 from registry.verify.attribution import NONE as NO_ATTRIBUTION
@@ -197,6 +198,8 @@ class LabelResolver:
                 "/01/"):
             try:
                 answer = self.answer(environ)
+            except KeyStoreUnavailable:  # the Flask view answers 503, never "not genuine"
+                answer = None
             except Exception:  # the Flask view answers (or fails) the same request properly
                 log.exception("label resolver failed; passing the request to Flask")
                 answer = None

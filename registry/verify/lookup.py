@@ -53,6 +53,18 @@ _DIALECT = {
     "postgresql": {"agg": "json_agg", "arr": "json_build_array",
                    "day": "to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"},
 }
+# A label whose signature is good under a revoked key is the registry's only if the registry
+# signed this serial under that key before the revocation's effective time (issue 12 §1).
+_SIGNED_BEFORE_SQL = """
+SELECT 1 FROM batch b
+  JOIN print_job j ON j.batch_id = b.id
+  JOIN label_signature ls ON ls.job_id = j.id AND ls.kid = :kid
+  JOIN signing_key k ON k.kid = ls.kid
+ WHERE b.gtin = :gtin AND b.lot_code = :lot
+   AND j.serial_first <= :serial AND j.serial_last >= :serial
+   AND k.revoked_from IS NOT NULL AND ls.first_signed_at < k.revoked_from
+ LIMIT 1
+"""
 _SEEN_SQL = ("SELECT DISTINCT client FROM scan WHERE batch_id = :batch_id "
              "AND serial_number = :serial AND client IN ({clients})")
 
@@ -199,6 +211,24 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
                          key=lambda d: (d.uploaded_at, d.id)),
         stats=stats,
     )
+
+
+def signed_before_revocation(connection: Any, link: gs1.DigitalLink) -> bool:
+    """Whether the registry signed ``link``'s serial under its (revoked) key before the key's
+    effective revocation time. Asked only on that rare path, never on a genuine scan."""
+    serial = link.serial_number
+    if serial is None or link.key_id is None:
+        return False
+    dialect = dialect_of(connection)
+    sql = _SIGNED_BEFORE_SQL if dialect == "sqlite" else re.sub(r":(\w+)", r"%(\1)s",
+                                                                _SIGNED_BEFORE_SQL)
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, {"kid": link.key_id, "gtin": link.gtin, "lot": link.lot,
+                             "serial": serial})
+        return cursor.fetchone() is not None
+    finally:
+        cursor.close()
 
 
 def _seen(cursor: Any, dialect: str, batch_id: int, serial: int, clients: set[str]) -> set[str]:

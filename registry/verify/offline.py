@@ -17,7 +17,10 @@ What a valid result proves: the registry issued this serial of this lot of this 
 cannot prove that the package in hand is the one the label was printed for, nor that the
 batch is still certified (that is the online page's job: status, "never printed", copies).
 A *retired* key still verifies (its labels stay valid after a rotation); a *revoked* key
-does not.
+does not, except for the labels the registry signed with it before the revocation's effective
+time: a revoked entry lists them as ``signed_before_revocation`` ranges ({gtin, lot,
+serial_first, serial_last}, from ``revoked_from`` back), and a label inside one is valid, with
+a note saying so.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ class OfflineResult:
     gtin: str | None = None
     lot: str | None = None
     serial: str | None = None
+    note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -77,6 +81,8 @@ class OfflineResult:
                                                  else ""))
         if self.reason and not self.ok:
             parts.append(self.reason)
+        if self.note:
+            parts.append(self.note)
         return " · ".join(parts)
 
 
@@ -98,17 +104,38 @@ def verify_label(uri: str, keys_document: Mapping[str, Any] | Sequence[Mapping[s
     entries = keys_of(keys_document)
     result = verify_uri(uri, entries)
     key_status = None
-    if result.key_id is not None:
-        for entry in entries:
-            if entry.get("kid") == result.key_id:
-                key_status = ("revoked" if entry.get("revoked_at")
-                              else str(entry.get("status") or "")
-                              or ("retired" if entry.get("retired_at") else "active"))
-                break
+    entry = next((e for e in entries if result.key_id is not None
+                  and e.get("kid") == result.key_id), None)
+    if entry is not None:
+        key_status = ("revoked" if entry.get("revoked_at")
+                      else str(entry.get("status") or "")
+                      or ("retired" if entry.get("retired_at") else "active"))
     link = result.link
+    status, note = result.status, ""
+    if status is VerifyStatus.REVOKED_KEY and entry is not None and link is not None \
+            and _signed_before(entry, link.gtin, link.lot, link.serial_number):
+        status = VerifyStatus.VALID
+        note = (f"signed by the registry before the key's revocation "
+                f"(effective {entry.get('revoked_from') or entry.get('revoked_at')})")
     return OfflineResult(
-        status=result.status, reason=result.reason, key_id=result.key_id,
+        status=status, reason=result.reason, key_id=result.key_id,
         key_status=key_status,
         gtin=link.gtin if link else None, lot=link.lot if link else None,
-        serial=link.serial if link else None,
+        serial=link.serial if link else None, note=note,
     )
+
+
+def _signed_before(entry: Mapping[str, Any], gtin: str, lot: str, serial: int | None) -> bool:
+    """Whether a revoked key's entry lists this label among those the registry signed before
+    the revocation took effect. Anything malformed in the list vouches for nothing."""
+    ranges = entry.get("signed_before_revocation")
+    if serial is None or not isinstance(ranges, Sequence) or isinstance(ranges, str | bytes):
+        return False
+    for r in ranges:
+        if not isinstance(r, Mapping):
+            continue
+        first, last = r.get("serial_first"), r.get("serial_last")
+        if (r.get("gtin") == gtin and r.get("lot") == lot and isinstance(first, int)
+                and isinstance(last, int) and first <= serial <= last):
+            return True
+    return False

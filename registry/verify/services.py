@@ -85,6 +85,10 @@ def resolve(
     lookup of batch, printed range and scans. ``connection`` is a DB-API connection."""
     checked = verifier.verify(link)
     signature = checked.status
+    if signature is VerifyStatus.REVOKED_KEY and lookup.signed_before_revocation(connection,
+                                                                                 link):
+        # Signed by the registry before its key leaked: still its label (issue 12 §1).
+        signature = VerifyStatus.VALID
     row = None
     if signature is VerifyStatus.VALID:
         since, day_start = now - thresholds.window, hash_day_start(today)

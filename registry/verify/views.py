@@ -46,6 +46,7 @@ from registry.verify.rules import Thresholds
 bp = Blueprint("verify", __name__)
 
 GS1 = "https://gs1.org/voc/"
+VECTORS = Path(__file__).with_name("label-vectors.json")
 
 
 class ReportForm(Form):
@@ -158,14 +159,34 @@ def resolver_description() -> Any:
     })
 
 
-@bp.route("/.well-known/registry-keys.json")
-def keys() -> Any:
-    response = jsonify({"keys": keystore().public_keys(),
-                        "canonical_form": "/01/{gtin14}/10/{lot}/21/{serial}",
-                        "signature_parameter": "s = base64url(key_id[8] || ed25519_sig[64])"})
+def _published(response: Response) -> Response:
+    """Public documents any verifier may fetch from anywhere and keep for five minutes."""
     response.headers["Cache-Control"] = "public, max-age=300"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@bp.route("/.well-known/registry-keys.json")
+def keys() -> Any:
+    return _published(jsonify({
+        "keys": keystore().public_keys(),
+        "canonical_form": "/01/{gtin14}/10/{lot}/21/{serial}",
+        "signature_parameter": "s = base64url(key_id[8] || ed25519_sig[64])"}))
+
+
+@bp.route("/.well-known/jwks.json")
+def jwks() -> Any:
+    """The keys that verify, as a JWK Set (RFC 7517; OKP/Ed25519 per RFC 8037)."""
+    response = jsonify(keystore().jwks())
+    response.mimetype = "application/jwk-set+json"
+    return _published(response)
+
+
+@bp.route("/.well-known/label-vectors.json")
+def label_vectors() -> Any:
+    """The published test vectors for offline verifiers (made by tests/vectors/make_vectors.py)."""
+    response = send_file(VECTORS, mimetype="application/json", max_age=300)
+    return _published(response)
 
 
 def _report_link() -> gs1.DigitalLink:

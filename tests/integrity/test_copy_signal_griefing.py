@@ -10,7 +10,7 @@ from flask import Flask
 from scan_support import certified_labels, flush, phone, verdict
 from sqlmodel import Session, select
 
-from conftest import World, decode_qr_codes
+from conftest import TEST_KEK, World, decode_qr_codes
 from registry.certification import Action
 from registry.printing.models import PrintJob
 
@@ -57,7 +57,7 @@ def test_behind_the_configured_proxy_the_forwarded_address_counts(
         "DATABASE_URL": database_url, "TESTING": True, "PROXY_HOPS": 1,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
         "INSTANCE_PATH": str(tmp_path / "i2"), "UPLOAD_DIR": str(tmp_path / "u2"),
-        "KEY_DIR": str(tmp_path / "k2"), "RATELIMIT_STORAGE_URI": "memory://"})
+        "KEY_ENCRYPTION_KEY": TEST_KEK, "RATELIMIT_STORAGE_URI": "memory://"})
     try:
         label = certified_labels(proxied, world, db, quantity=1)[0]
         # One buyer with six browsers behind the proxy: one reader.

@@ -18,12 +18,13 @@ from registry.printing import services as printing
 
 @pytest.fixture
 def prod(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """The same database and key directory, configured as production: no key on demand."""
+    """The same database (so the same keys) and key-encryption key, configured as production:
+    no key on demand."""
     prod = create_app({
         "ENV": "production", "DATABASE_URL": database_url, "TESTING": True,
         "SECRET_KEY": "a-production-secret-key-of-sufficient-length-0123456789",
         "INSTANCE_PATH": str(tmp_path / "prod-instance"), "UPLOAD_DIR": app.config["UPLOAD_DIR"],
-        "KEY_DIR": app.config["KEY_DIR"], "RATELIMIT_STORAGE_URI": "memory://",
+        "KEY_ENCRYPTION_KEY": app.config["KEY_ENCRYPTION_KEY"], "RATELIMIT_STORAGE_URI": "memory://",
         "PUBLIC_HOST": "registry.test",
     })
     yield prod

@@ -26,9 +26,9 @@ from registry.audit import AuditEvent
 from registry.catalog.models import Batch
 from registry.certification import Action
 from registry.gs1 import parse_uri
+from registry.keys import keystore
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
-from registry.signing import KeyStore
 from registry.verify.offline import verify_label
 
 JSON = {"Accept": "application/json"}
@@ -85,7 +85,8 @@ def test_proof_and_preview_codes_never_verify_before_or_after_a_job(
     proof_codes, preview_codes = _proof_and_preview(client, batch)
     assert len(proof_codes) == 8 and len(preview_codes) == 1
     http = app.test_client()  # a buyer's phone
-    keys = KeyStore(app.config["KEY_DIR"]).public_keys()
+    with app.app_context():
+        keys = keystore().public_keys()
     codes = proof_codes + preview_codes
     for uri in codes:
         link = parse_uri(uri)

@@ -23,9 +23,10 @@ from registry.audit import AuditEvent
 from registry.catalog.models import Batch
 from registry.certification import Action
 from registry.gs1 import parse_uri
+from registry.keys import keystore
 from registry.printing import services as printing
 from registry.printing.models import PrintJob, Reprint
-from registry.signing import KeyStore, VerifyStatus, verify_uri
+from registry.signing import VerifyStatus, verify_uri
 
 
 def _approve(world: World, batch: Batch | None = None) -> Batch:
@@ -43,7 +44,8 @@ def _order(client: Client, world: World, batch: Batch, quantity: int = 21,
 
 
 def _public_keys(app: Flask) -> list[dict[str, Any]]:
-    return KeyStore(app.config["KEY_DIR"]).public_keys()
+    with app.app_context():
+        return keystore().public_keys()
 
 
 def test_order_allocates_contiguous_serials(client: Client, world: World, db: Session) -> None:

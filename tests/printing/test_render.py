@@ -18,7 +18,7 @@ from registry import gs1
 from registry.printing import render
 from registry.printing.render import MARK_TEXT, LabelData, RenderError, iter_pdf, render_pdf
 from registry.printing.stocks import MM, QR_QUIET_ZONE, Stock, TextStyle, load_stocks
-from registry.signing import KeyStore, Signer, verify_uri
+from registry.signing import KeyDir, Signer, verify_uri
 
 STOCKS = load_stocks()
 GTIN = gs1.registry_gtin(3)
@@ -28,14 +28,14 @@ LONG_NAME = ("Kopi arabika Flores Bajawa, semi-washed, grade 1 " * 8)[:300]
 
 
 @pytest.fixture(scope="module")
-def keystore(tmp_path_factory: pytest.TempPathFactory) -> KeyStore:
-    ks = KeyStore(tmp_path_factory.mktemp("keys"))
+def keystore(tmp_path_factory: pytest.TempPathFactory) -> KeyDir:
+    ks = KeyDir(tmp_path_factory.mktemp("keys"))
     ks.create_key()
     return ks
 
 
 @pytest.fixture(scope="module")
-def signer(keystore: KeyStore) -> Signer:
+def signer(keystore: KeyDir) -> Signer:
     return keystore.active_signer()
 
 
@@ -126,7 +126,7 @@ def inside(box: tuple[float, ...], rect: tuple[float, ...], tol: float = 0.01) -
 @pytest.mark.parametrize("stock_id", sorted(STOCKS))
 @pytest.mark.parametrize("dpi", [300, 150])
 def test_every_qr_on_a_sheet_scans_to_its_signed_uri(
-    signer: Signer, keystore: KeyStore, stock_id: str, dpi: int
+    signer: Signer, keystore: KeyDir, stock_id: str, dpi: int
 ) -> None:
     stock = STOCKS[stock_id]
     n = stock.labels_per_sheet if stock.labels_per_sheet > 1 else 2

@@ -6,7 +6,10 @@ running the script again reproduces the file byte for byte.
 
 The keys document in the file has the shape ``/.well-known/registry-keys.json`` publishes:
 an active key, a retired key (its labels stay valid) and a revoked key (its labels do not).
-A fourth key, "unpublished", signs the wrong-key vectors and is deliberately left out.
+A fourth key, "unpublished", signs the wrong-key vectors and is deliberately left out. A fifth,
+"revoked-from", was revoked with an effective time (issue 12): its entry lists the label ranges
+the registry signed with it before then (``signed_before_revocation``), which stay valid. It
+and its two vectors come last, so the earlier entries keep their bytes.
 The seeds are public: these keys are for tests only, never for a registry.
 """
 
@@ -26,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from registry.gs1 import canonical_path, pack_signature
 from registry.signing import Signer, _b64, key_id_for
 
-OUT = Path(__file__).resolve().parent / "label-vectors.json"
+OUT = Path(__file__).resolve().parents[2] / "registry" / "verify" / "label-vectors.json"
 HOST = "verify.example"
 GTIN = "00490000000016"  # registry-issued identifier of product 1 (prefix 04, check digit 6)
 REAL_GTIN = "08991234567891"  # a company GTIN (GS1 Indonesia prefix 899)
@@ -58,12 +61,17 @@ def _with_path(uri: str, old: str, new: str) -> str:
 
 
 def build() -> dict[str, Any]:
-    active, retired, revoked, stranger = (_signer(n) for n in
-                                          ("active", "retired", "revoked", "unpublished"))
+    active, retired, revoked, stranger, revoked_from = (
+        _signer(n) for n in ("active", "retired", "revoked", "unpublished", "revoked-from"))
     keys = {"keys": [
         _entry(retired, "2025-01-06T02:00:00Z", "2026-01-05T02:00:00Z", None),
         _entry(revoked, "2025-06-02T02:00:00Z", "2025-09-01T02:00:00Z", "2025-09-01T02:00:00Z"),
         _entry(active, "2026-01-05T02:00:00Z", None, None),
+        {**_entry(revoked_from, "2025-03-03T02:00:00Z", "2025-12-01T02:00:00Z",
+                  "2025-12-01T02:00:00Z"),
+         "revoked_from": "2025-11-20T00:00:00Z",
+         "signed_before_revocation": [{"gtin": GTIN, "lot": "A-LOT-3", "serial_first": 1,
+                                       "serial_last": 500}]},
     ]}
     valid = _uri(active, GTIN, "A-LOT-1", "42")
     field = valid.rsplit("=", 1)[1]
@@ -113,6 +121,14 @@ def build() -> dict[str, Any]:
         {"name": "malformed-order",
          "uri": f"https://{HOST}/01/{GTIN}/21/42/10/A-LOT-1?s={field}",
          "expected": "invalid", "note": "serial before lot"},
+        {"name": "revoked-from-signed-before", "uri": _uri(revoked_from, GTIN, "A-LOT-3", "250"),
+         "expected": "valid",
+         "note": "a key revoked with an effective time: this label lies in a range the "
+                 "registry signed before then (signed_before_revocation)"},
+        {"name": "revoked-from-not-signed-before",
+         "uri": _uri(revoked_from, GTIN, "A-LOT-3", "501"), "expected": "revoked_key",
+         "note": "the same revoked key, a serial outside the ranges signed before the "
+                 "effective time: what a thief holding the key would make"},
     ]
     return {
         "description": "Test vectors for offline verification of Made in Bali–NTB–NTT label "

@@ -1,0 +1,82 @@
+"""The registry's label signing keys, in the database: one truth for every app server.
+
+``store_for(app)`` is the process's view (``registry.keys.store``); ``signer()`` is what a
+label download signs with; ``flask --app registry keys …`` manages them (``registry.keys.cli``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_babel import gettext as _
+
+from registry.keys import kek as kek_module
+from registry.keys.store import KeyStore
+from registry.signing import KeyStoreError, KeyStoreUnavailable, Signer
+
+__all__ = ["KeyStore", "KeyStoreError", "KeyStoreUnavailable", "init_app", "keystore",
+           "signer", "store_for"]
+
+
+def store_for(app: Flask) -> KeyStore:
+    store = app.extensions.get("keystore")
+    if store is None:
+        cfg = app.config
+        store = app.extensions["keystore"] = KeyStore(
+            app.extensions["engine"],
+            lambda: kek_module.load(cfg.get("KEY_ENCRYPTION_KEY"),
+                                    cfg.get("KEY_ENCRYPTION_KEY_FILE"),
+                                    instance_path=Path(app.instance_path),
+                                    production=bool(cfg.get("PRODUCTION"))))
+    return store
+
+
+def keystore() -> KeyStore:
+    return store_for(current_app)
+
+
+def signer() -> Signer:
+    """The active signer. A development registry makes its first key on demand (so
+    ``make run`` works); production never does (``keys ensure`` is a deliberate step)."""
+    store = keystore()
+    try:
+        return store.active_signer()
+    except KeyStoreUnavailable:
+        raise
+    except KeyStoreError:
+        if current_app.config.get("PRODUCTION"):
+            raise KeyStoreUnavailable("no active signing key (flask --app registry keys "
+                                      "ensure)") from None
+        store.ensure()
+        return store.active_signer()
+
+
+def _unavailable(exc: KeyStoreUnavailable) -> Any:
+    """503, never a 500 nor (on the resolver) "not genuine": the registry cannot vouch for
+    a label just now, which says nothing about the label."""
+    from registry.errors import render_error
+
+    current_app.logger.error("key store unavailable on %s: %s", request.path, exc)
+    if request.blueprint == "verify":
+        message = _("Verification is temporarily unavailable. Please scan the label again in "
+                    "a few minutes; this says nothing about the label.")
+    else:
+        message = _("Label signing is temporarily unavailable. Please try again in a few "
+                    "minutes.")
+    response = render_error(503, message)
+    body, status = response[0], response[1]
+    headers = dict(response[2]) if len(response) > 2 else {}
+    headers["Retry-After"] = "30"
+    headers["Cache-Control"] = "no-store"
+    return body, status, headers
+
+
+def init_app(app: Flask) -> None:
+    from registry.keys.cli import keys_cli
+
+    app.cli.add_command(keys_cli)
+    app.register_error_handler(KeyStoreUnavailable, _unavailable)
+    store = store_for(app)
+    app.extensions.setdefault("readiness", {})["keys"] = store.check

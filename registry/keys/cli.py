@@ -1,0 +1,128 @@
+"""``flask --app registry keys ensure|create|rotate|revoke|list|import-dir``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from registry.keys.store import KeyStore
+from registry.signing import KeyStoreError
+
+keys_cli = AppGroup("keys", help="Label signing keys (Ed25519), kept in the database.")
+
+
+def _store() -> KeyStore:
+    from registry.keys import store_for
+
+    return store_for(current_app)
+
+
+def _run(work):  # type: ignore[no-untyped-def]
+    try:
+        return work()
+    except KeyStoreError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@keys_cli.command("ensure")
+def keys_ensure() -> None:
+    """Create a first key if there is none (idempotent; safe on several servers at once)."""
+    kid, made = _run(_store().ensure)
+    click.echo(f"created key {kid}" if made else f"active key {kid}")
+
+
+@keys_cli.command("create")
+def keys_create() -> None:
+    """Create the first signing key."""
+    click.echo(f"created key {_run(_store().create)}")
+
+
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """New active key; the old one retires (its labels stay valid)."""
+    click.echo(f"active key now {_run(_store().rotate)}")
+
+
+def _effective(text: str | None) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 time, e.g. "
+                                 f"2026-11-30T08:00:00+08:00", param_hint="--from") from None
+    if value.tzinfo is None:
+        raise click.BadParameter("give the time with its offset (…+08:00 for WITA, or Z for "
+                                 "UTC): a bare time is ambiguous", param_hint="--from")
+    return value
+
+
+@keys_cli.command("revoke")
+@click.argument("kid")
+@click.option("--from", "effective", metavar="ISO-TIME", default=None,
+              help="When the key stopped being trustworthy (default: now). Labels the "
+                   "registry signed with it before then keep verifying; others do not.")
+@click.option("--reason", default=None, help="Why (kept with the key and in the audit log).")
+@click.option("--with-successor", is_flag=True,
+              help="Revoking the active key: make the new active key in the same step.")
+def keys_revoke(kid: str, effective: str | None, reason: str | None,
+                with_successor: bool) -> None:
+    """Mark a compromised key: labels claiming it from the effective time on stop verifying."""
+    when = _effective(effective)
+    successor = _run(lambda: _store().revoke(kid, effective=when, reason=reason,
+                                             with_successor=with_successor))
+    click.echo(f"revoked key {kid}")
+    if successor:
+        click.echo(f"active key now {successor}")
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    for key in _run(_store().public_keys):
+        line = f"{key['kid']}  {key['status']:8}  created {key['created']}"
+        if key["revoked_from"]:
+            line += f"  revoked from {key['revoked_from']}"
+        click.echo(line)
+
+
+@keys_cli.command("import-dir")
+@click.argument("directory", required=False,
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--passphrase-env", metavar="VAR", default=None,
+              help="The environment variable holding the folder's PEM passphrase "
+                   "(default: KEY_PASSPHRASE).")
+def keys_import_dir(directory: Path | None, passphrase_env: str | None) -> None:
+    """Move a legacy KEY_DIR (keys.json, key-*.pem) into the database (idempotent)."""
+    from sqlmodel import Session
+
+    from registry.keys import services
+
+    directory = directory or Path(current_app.config["KEY_DIR"])
+    if passphrase_env:
+        passphrase = os.environ.get(passphrase_env)
+        if passphrase is None:
+            raise click.ClickException(f"the environment variable {passphrase_env} is not set")
+    else:
+        passphrase = current_app.config.get("KEY_PASSPHRASE")
+    store = _store()
+
+    def work() -> services.ImportReport:
+        with Session(store.engine, expire_on_commit=False) as session:
+            report = services.import_dir(session, None, directory, passphrase=passphrase,
+                                         kek=store.kek())
+            session.commit()
+        store.invalidate()
+        return report
+
+    report = _run(work)
+    for kid in report.imported:
+        click.echo(f"imported key {kid}")
+    for kid in report.present:
+        click.echo(f"already present {kid}")
+    click.echo(f"{len(report.imported)} keys imported, {report.signatures} print jobs "
+               f"linked to the key that signed them")

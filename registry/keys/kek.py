@@ -1,0 +1,117 @@
+"""The key-encryption key (KEK) that wraps every private signing key stored in the database.
+
+No Flask, no database. The KEK is 32 random bytes, given base64-encoded in
+``KEY_ENCRYPTION_KEY`` or in a file named by ``KEY_ENCRYPTION_KEY_FILE``; a development
+registry with neither makes ``instance/key-encryption-key`` once. Private keys are sealed with
+AES-256-GCM; the associated data binds the key id, so a ciphertext moved to another row does
+not open, and each row names the KEK that sealed it (``kek_id``), so a wrong KEK is a clear
+error rather than garbage.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+KEK_BYTES = 32
+NONCE_BYTES = 12
+DEV_FILE = "key-encryption-key"
+# Domain separation: the KEK's id is a hash of the KEK, never the KEK itself.
+_ID_PREFIX = b"made-in-bali-ntb-ntt kek id\x00"
+_AAD_PREFIX = b"made-in-bali-ntb-ntt signing key\x00"
+HOW_TO_MAKE = ('python -c "import base64,os;print(base64.b64encode(os.urandom(32)).decode())"')
+
+
+class KekError(ValueError):
+    """The key-encryption key is missing, malformed or not the one a key was sealed with."""
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Kek:
+    key: bytes
+
+    def __repr__(self) -> str:  # never print the key itself (logs, tracebacks)
+        return f"Kek(id={self.id})"
+
+    @property
+    def id(self) -> str:
+        digest = hashlib.sha256(_ID_PREFIX + self.key).digest()[:8]
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def wrap(self, kid: str, secret: bytes) -> bytes:
+        """nonce ‖ AES-256-GCM(secret), bound to ``kid``."""
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + AESGCM(self.key).encrypt(nonce, secret, _AAD_PREFIX + kid.encode())
+
+    def unwrap(self, kid: str, sealed: bytes, kek_id: str | None) -> bytes:
+        if kek_id is not None and kek_id != self.id:
+            raise KekError(
+                f"the private key of {kid} was encrypted under key-encryption key {kek_id}, "
+                f"but the configured KEY_ENCRYPTION_KEY is {self.id}: configure the one the "
+                f"keys were made with")
+        if len(sealed) <= NONCE_BYTES:
+            raise KekError(f"the stored private key of {kid} is damaged")
+        try:
+            return AESGCM(self.key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:],
+                                            _AAD_PREFIX + kid.encode())
+        except InvalidTag:
+            raise KekError(f"the stored private key of {kid} does not open under the "
+                           f"configured KEY_ENCRYPTION_KEY (wrong key, or the row was "
+                           f"altered)") from None
+
+
+def parse(text: str, source: str) -> Kek:
+    """A KEK from its base64 text; ``source`` names where it came from for the message."""
+    cleaned = text.strip()
+    try:
+        raw = base64.b64decode(cleaned, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != KEK_BYTES:
+        raise KekError(f"{source} must be the base64 of {KEK_BYTES} random bytes "
+                       f"(make one with: {HOW_TO_MAKE})")
+    return Kek(raw)
+
+
+def load(value: str | None, file: str | None, *, instance_path: Path,
+         production: bool) -> Kek:
+    """The configured KEK: ``KEY_ENCRYPTION_KEY``, else the file ``KEY_ENCRYPTION_KEY_FILE``,
+    else (development only) ``instance/key-encryption-key``, made on first use."""
+    if value and file:
+        raise KekError("set KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE, not both")
+    if value:
+        return parse(value, "KEY_ENCRYPTION_KEY")
+    if file:
+        try:
+            text = Path(file).read_text("ascii")
+        except (OSError, UnicodeError) as exc:
+            raise KekError(f"KEY_ENCRYPTION_KEY_FILE {file} cannot be read: "
+                           f"{exc.__class__.__name__}") from None
+        return parse(text, f"KEY_ENCRYPTION_KEY_FILE ({file})")
+    if production:
+        raise KekError("KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE must be set in "
+                       f"production (make one with: {HOW_TO_MAKE})")
+    return _development_kek(instance_path / DEV_FILE)
+
+
+def _development_kek(path: Path) -> Kek:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = base64.b64encode(os.urandom(KEK_BYTES)).decode()
+        # O_EXCL and 0600 from the start: two workers starting together keep one key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(text + "\n")
+            return parse(text, str(path))
+    return parse(path.read_text("ascii"), str(path))
