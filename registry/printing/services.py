@@ -23,7 +23,7 @@ from registry.catalog.services import get_batch, registered_product
 from registry.certification import Status, may_issue_labels
 from registry.errors import Conflict, Forbidden, NotFound, ValidationError
 from registry.printing.models import LabelAllowance, PrintJob, Reprint, SerialCounter
-from registry.printing.render import LabelData, sheet_count
+from registry.printing.render import LabelData, overflowing, sheet_count
 from registry.printing.rules import (
     DEFAULT_TOLERANCE_PERCENT,
     LabelBound,
@@ -66,6 +66,32 @@ class LabelBoundExceeded(ValidationError):
             extra={"labelled": {"ordered": plain(bound.ordered),
                                 "this_order": plain(this_order),
                                 "allowed": plain(bound.allowed), "unit": unit}})
+
+
+class LabelTextTooLong(ValidationError):
+    """The batch's text does not fit the chosen stock at the legible minimum: the stock, the
+    elements that do not fit and the stocks that would hold it travel with the refusal, so the
+    form and the API can name them in the reader's language."""
+
+    def __init__(self, stock: Stock, elements: list[str], larger: list[Stock]) -> None:
+        self.stock, self.elements, self.larger = stock, elements, larger
+        super().__init__(
+            f"the label text does not fit stock {stock.id}: {', '.join(elements)}; "
+            f"stocks that hold it: {', '.join(s.id for s in larger) or 'none'}",
+            fields={"stock": "text_does_not_fit"},
+            extra={"does_not_fit": {"stock": stock.id, "elements": elements,
+                                    "larger_stocks": [s.id for s in larger]}})
+
+
+def check_text_fits(stock_id: str, source: LabelSource) -> None:
+    """Refuse a stock that cannot print the batch's text whole (the lot identifies the batch;
+    a name cut on a signed label misleads), suggesting the stocks that can, smallest first."""
+    sample = source.widest()
+    elements = overflowing(stocks()[stock_id], sample)
+    if elements:
+        larger = sorted((st for st in stocks().values() if not overflowing(st, sample)),
+                        key=lambda st: st.label_width * st.label_height)
+        raise LabelTextTooLong(stocks()[stock_id], elements, larger)
 
 
 def lock_serials(session: Session, batch_id: int) -> None:
@@ -133,11 +159,13 @@ def require_printable(batch: Batch) -> None:
 def order_job(
     session: Session, actor: User, batch_id: int, *, printer_org_id: int, stock: str,
     quantity: int, net_quantity: str,
-    tolerance_percent: Decimal | float = DEFAULT_TOLERANCE_PERCENT,
+    tolerance_percent: Decimal | float = DEFAULT_TOLERANCE_PERCENT, host: str = "",
 ) -> PrintJob:
     """Order labels. Their net content in all (with the batch's earlier jobs) may not exceed
     the certified quantity plus ``tolerance_percent`` plus officers' allowances; the check
-    runs under the batch's counter lock, so parallel orders cannot pass it together."""
+    runs under the batch's counter lock, so parallel orders cannot pass it together. The
+    stock must hold the batch's text whole (``host``, the short verification address, is
+    checked too when given)."""
     if actor.role != Role.EXPORTER:
         raise Forbidden("only exporters order labels")
     batch = get_batch(session, actor, batch_id)
@@ -151,6 +179,10 @@ def order_job(
         raise ValidationError("invalid print job", fields=problems)
     net, _problem = net_problem(net_quantity, batch.unit)
     assert net is not None
+    product = session.get(Product, batch.product_id)
+    assert product is not None
+    check_text_fits(stock, label_source(batch, product, net_quantity=net.text, host=host,
+                                        scheme="https"))
     lock_serials(session, batch.id)
     bound = bound_for(session, batch, tolerance_percent)
     this_order = to_batch_unit(quantity * net.base, batch.unit)
@@ -307,6 +339,16 @@ class LabelSource:
                 qr_uri=signer.label_uri(self.host, self.gtin, self.lot, serial, self.scheme),
             )
 
+
+    def widest(self) -> LabelData:
+        """A label of this batch with the longest serial the registry issues, for measuring
+        (its QR URI is left empty: the stock's QR box is validated for the longest URI)."""
+        return LabelData(
+            product_name=self.product_name, origin_regency=self.origin_regency,
+            origin_province=self.origin_province, producer=self.producer, lot=self.lot,
+            net_quantity=self.net_quantity, best_before=self.best_before,
+            serial=gs1.format_serial(10**gs1.MAX_SERIAL_DIGITS - 1), short_host=self.host,
+            qr_uri="")
 
     def specimen(self, signer: Signer, next_serial: int) -> LabelData:
         """A proof's label: serial 0…0 as wide as the next real serial (so the code has the

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import (
     Blueprint,
     Response,
@@ -30,6 +31,7 @@ from registry.printing.forms import OrderForm, ReprintForm
 from registry.printing.models import PrintJob
 from registry.printing.render import iter_pdf, render_pdf, render_png_preview
 from registry.printing.rules import default_net, net_problem
+from registry.printing.stocks import LEGIBLE_MIN_PT
 from registry.printing.zpl import ZplError, is_roll, iter_zpl
 from registry.templating import fmt_quantity
 
@@ -63,6 +65,34 @@ def bound_message(exc: services.LabelBoundExceeded) -> str:
              tolerance=fmt_quantity(bound.tolerance_percent, "").strip())
 
 
+# What each label element shows, as the order form names it when the text does not fit.
+ELEMENT_NAMES = {
+    "mark": lambda: _("joint mark"),
+    "product": lambda: _("product name"),
+    "origin": lambda: _("origin"),
+    "producer": lambda: _("producer"),
+    "lot": lambda: _("lot code"),
+    "quantity": lambda: _("net quantity"),
+    "best_before": lambda: _("best-before date"),
+    "serial": lambda: _("serial number"),
+    "host": lambda: _("verification address"),
+}
+
+
+def fit_message(exc: services.LabelTextTooLong) -> str:
+    """The refusal naming the stock, what does not fit on it and the stocks that would hold
+    it, in the reader's language."""
+    lang = str(get_locale())
+    what = ", ".join(ELEMENT_NAMES[e]() if e in ELEMENT_NAMES else e for e in exc.elements)
+    message = _("The label stock “%(stock)s” cannot hold the %(what)s of this batch whole at "
+                "the smallest legible size (%(size)s pt).", stock=exc.stock.name(lang),
+                what=what, size=format_decimal(LEGIBLE_MIN_PT, locale=lang))
+    if exc.larger:
+        return message + " " + _("Choose a larger stock: %(stocks)s.",
+                                 stocks="; ".join(st.name(lang) for st in exc.larger))
+    return message + " " + _("No label stock can hold it.")
+
+
 def _host() -> tuple[str, str]:
     return current_app.config["PUBLIC_HOST"], current_app.config["PUBLIC_SCHEME"]
 
@@ -91,7 +121,10 @@ def order(batch_id: int) -> Any:
             job = services.order_job(
                 db, current_user, batch_id, printer_org_id=form.printer_org_id.data,
                 stock=form.stock.data or "", quantity=form.quantity.data or 0,
-                net_quantity=form.net_quantity.data or "", tolerance_percent=tolerance())
+                net_quantity=form.net_quantity.data or "", tolerance_percent=tolerance(),
+                host=_host()[0])
+        except services.LabelTextTooLong as exc:
+            form.stock.errors = [*form.stock.errors, fit_message(exc)]
         except services.LabelBoundExceeded as exc:
             form.quantity.errors = [*form.quantity.errors, bound_message(exc)]
         except ValidationError as exc:
@@ -169,10 +202,20 @@ def _printable_job(job_id: int) -> tuple[PrintJob, Batch, Product]:
     """The print shop's job, or 404; 409 with a clear message once the batch lost its
     certification."""
     try:
-        return services.printer_job(get_session(), current_user, job_id)
+        job, batch, product = services.printer_job(get_session(), current_user, job_id)
     except Conflict:
         raise Conflict(_("This batch's certification is suspended, revoked or expired: its "
                          "labels can no longer be printed."), public=True) from None
+    # A job ordered before the fit rule (or before PUBLIC_HOST changed) could cut its text.
+    host, scheme = _host()
+    try:
+        services.check_text_fits(job.stock, services.label_source(
+            batch, product, net_quantity=job.net_quantity, host=host, scheme=scheme))
+    except services.LabelTextTooLong as exc:
+        raise Conflict(fit_message(exc) + " " + _("Ask the exporter to order these labels "
+                                                  "again on a larger stock."),
+                       public=True) from None
+    return job, batch, product
 
 
 def _labels(job: PrintJob, batch: Batch, product: Product, first: int, last: int) -> Any:
