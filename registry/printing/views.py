@@ -133,7 +133,18 @@ def order(batch_id: int) -> Any:
             flash(_("Print job ordered: serials %(first)s to %(last)s.",
                     first=job.serial_first, last=job.serial_last), "success")
             return redirect(url_for("printing.order", batch_id=batch_id))
+    # The preview shows the stock being considered: the one previewed (?stock=), else the
+    # one on the order form just sent, else the form's first choice.
+    stock_ids = list(services.stocks())
+    preview_stock = request.args.get("stock") or form.stock.data or stock_ids[0]
+    if preview_stock not in services.stocks():
+        preview_stock = stock_ids[0]
+    if not form.is_submitted():
+        form.stock.data = preview_stock
+    preview_net = (request.args.get("net") or form.net_quantity.data
+                   or default_net(batch.unit))[:16]
     return render_template("printing/order.html", batch=batch, form=form,
+                           preview_stock=preview_stock, preview_net=preview_net,
                            stock_names=_stock_names(),
                            jobs=services.jobs_for_batch(db, current_user, batch),
                            can_order=services.can_print(batch),
