@@ -32,7 +32,7 @@ from registry.printing.models import PrintJob
 from registry.printing.render import iter_pdf, render_pdf, render_png_preview
 from registry.printing.rules import default_net, net_problem
 from registry.printing.stocks import LEGIBLE_MIN_PT
-from registry.printing.zpl import ZplError, is_roll, iter_zpl
+from registry.printing.zpl import SUPPORTED_DPI, ZPL_DPIS, ZplError, is_roll, iter_zpl, zpl_fits
 from registry.templating import fmt_quantity
 
 bp = Blueprint("printing", __name__)
@@ -205,8 +205,22 @@ def jobs() -> Any:
     return render_template("printing/jobs.html", rows=rows, reprint_form=ReprintForm(),
                            stock_names=_stock_names(),
                            sheets={r.job.id: services.sheets_of(r.job) for r in rows},
-                           rolls={r.job.id: is_roll(services.stocks()[r.job.stock])
-                                  for r in rows}, action_form=ActionForm())
+                           zpl={r.job.id: _zpl_dpis(r) for r in rows if r.downloadable},
+                           action_form=ActionForm())
+
+
+def _zpl_dpis(row: services.JobRow) -> dict[int, bool]:
+    """For a roll job: each offered printer resolution and whether its QR code can be drawn
+    there (a 203 dpi head has 0.125 mm dots: 0.4 mm modules take 4 dots, which the small
+    rolls' QR boxes may not hold)."""
+    stock = services.stocks()[row.job.stock]
+    if not is_roll(stock):
+        return {}
+    host, scheme = _host()
+    # The job's longest URI is its last serial's (signatures have a fixed length).
+    uri = signer().label_uri(host, row.product.gtin, row.batch.lot_code,
+                             str(row.job.serial_last), scheme)
+    return {dpi: zpl_fits(stock, len(uri), dpi) for dpi in ZPL_DPIS}
 
 
 def _printable_job(job_id: int) -> tuple[PrintJob, Batch, Product]:
@@ -254,7 +268,7 @@ def download_zpl(job_id: int) -> Any:
     dpi = request.args.get("dpi", 300, type=int)
     job, batch, product = _printable_job(job_id)
     stock = services.stocks()[job.stock]
-    if not is_roll(stock) or dpi not in (203, 300, 600):
+    if not is_roll(stock) or dpi not in SUPPORTED_DPI:
         raise NotFound("ZPL is offered for thermal roll stocks at 203, 300 or 600 dpi")
     services.record_download(get_session(), current_user, job, f"zpl-{dpi}")
     labels = _labels(job, batch, product, job.serial_first, job.serial_last)

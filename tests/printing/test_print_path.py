@@ -6,13 +6,18 @@ from __future__ import annotations
 import html
 import io
 import re
+from typing import Any
 
+from flask import Flask
 from PIL import Image
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from conftest import Client, World
 from registry.catalog.models import Batch
 from registry.certification import Action
+from registry.gs1 import parse_uri
+from registry.printing.models import PrintJob
+from registry.signing import KeyStore, VerifyStatus, verify_uri
 
 
 def _approve(world: World, batch: Batch | None = None) -> Batch:
@@ -57,3 +62,72 @@ def test_preview_shows_the_stock_chosen(client: Client, world: World, db: Sessio
     assert refused.status_code == 200
     width, height = _preview_size(client, refused.get_data(as_text=True))
     assert abs(_mm(width) - 60) < 0.5 and abs(_mm(height) - 40) < 0.5
+
+
+# --- ZPL at 203 and 300 dpi ---------------------------------------------------------------------
+
+ZPL_FIELD = re.compile(r"\^FD(.*?)\^FS", re.S)
+
+
+def _unhex(text: str) -> str:
+    return re.sub(rb"_([0-9A-F]{2})", lambda m: bytes([int(m.group(1), 16)]),
+                  text.encode()).decode()
+
+
+def _order(client: Client, world: World, batch: Batch, stock: str, quantity: int = 2) -> None:
+    response = client.post(f"/batches/{batch.id}/labels", {
+        "printer_org_id": str(world.print_org.id), "stock": stock, "quantity": str(quantity),
+        "net_quantity": "250 g"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+def test_zpl_at_203_and_300_dpi_matches_the_stock(app: Flask, client: Client, make_client: Any,
+                                                  world: World, db: Session) -> None:
+    batch = _approve(world)
+    client.login("a@test.id")
+    _order(client, world, batch, "roll-100x150")
+    job = db.exec(select(PrintJob)).one()
+    printer = make_client()
+    printer.login("printer@test.id")
+    listing = printer.get("/print-shop").get_data(as_text=True)
+    keys = KeyStore(app.config["KEY_DIR"]).public_keys()
+    for dpi in (203, 300):
+        href = f"/print-shop/jobs/{job.id}.zpl?dpi={dpi}"
+        assert f'href="{href}"' in listing  # the list offers both resolutions
+        response = printer.get(href)
+        assert response.status_code == 200
+        labels = [c for c in response.get_data(as_text=True).split("^XZ") if "^XA" in c]
+        assert len(labels) == 2
+        for serial, label in enumerate(labels, start=1):
+            commands = ["^" + c.strip() for c in label.split("^") if c.strip()]
+            dots = dpi / 25.4
+            assert f"^PW{round(100 * dots)}" in commands  # 100 mm wide
+            assert f"^LL{round(150 * dots)}" in commands  # 150 mm long
+            qr = [c for c in commands if c.startswith("^BQN,2,")]
+            assert len(qr) == 1
+            # Magnification: whole dots per module, at least 0.4 mm.
+            assert int(qr[0].split(",")[2]) / dots >= 0.4
+            fields = [_unhex(f) for f in ZPL_FIELD.findall(label)]
+            uri = next(f for f in fields if f.startswith("QA,")).removeprefix("QA,")
+            assert verify_uri(uri, keys).status is VerifyStatus.VALID
+            assert parse_uri(uri).serial == str(serial)
+            # Every field sits inside the label at this resolution.
+            for origin in re.findall(r"\^FO(\d+),(\d+)", label):
+                x, y = map(int, origin)
+                assert x < round(100 * dots) and y < round(150 * dots)
+
+
+def test_zpl_at_203_dpi_is_not_offered_where_the_qr_cannot_keep_its_modules(
+        client: Client, make_client: Any, world: World, db: Session) -> None:
+    batch = _approve(world)
+    client.login("a@test.id")
+    _order(client, world, batch, "roll-60x40")
+    job = db.exec(select(PrintJob)).one()
+    printer = make_client()
+    printer.login("printer@test.id")
+    listing = " ".join(printer.get("/print-shop").get_data(as_text=True).split())
+    assert f'href="/print-shop/jobs/{job.id}.zpl?dpi=300"' in listing
+    assert f"/print-shop/jobs/{job.id}.zpl?dpi=203" not in listing
+    assert "ZPL 203 dpi: this stock's QR code needs a finer printer head." in listing
+    refused = printer.get(f"/print-shop/jobs/{job.id}.zpl?dpi=203")
+    assert refused.status_code == 409 and "203 dpi" in refused.get_data(as_text=True)
