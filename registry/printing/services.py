@@ -32,7 +32,7 @@ from registry.printing.rules import (
     label_bound,
     net_problem,
     plain,
-    sheet_range_problems,
+    reprint_problems,
     to_batch_unit,
 )
 from registry.printing.stocks import Stock, load_stocks
@@ -297,11 +297,11 @@ def record_download(session: Session, actor: User, job: PrintJob, kind: str) -> 
 def record_reprint(session: Session, actor: User, job: PrintJob, *, sheet_first: int,
                    sheet_last: int, reason: str) -> Reprint:
     sheets = sheet_count(stocks()[job.stock], job.quantity)
-    problems = sheet_range_problems(sheet_first, sheet_last, sheets)
+    problems = reprint_problems(sheet_first, sheet_last, sheets, reason)
     if problems:
-        raise ValidationError("invalid sheets", fields=problems)
+        raise ValidationError("invalid reprint", fields=problems)
     reprint = Reprint(job_id=job.id, sheet_first=sheet_first, sheet_last=sheet_last,
-                      reason=reason.strip()[:500], printed_by=actor.id)
+                      reason=reason.strip(), printed_by=actor.id)
     session.add(reprint)
     session.flush()
     audit.record(session, actor=actor, action="printjob.reprint", object_type="print_job",

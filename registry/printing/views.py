@@ -294,14 +294,16 @@ def reprint(job_id: int) -> Any:
     db = get_session()
     form = ReprintForm()
     if not form.validate_on_submit():
-        flash(_("Choose the sheets to reprint."), "error")
+        flash(_("Say why the sheets are reprinted.") if form.reason.errors
+              else _("Choose the sheets to reprint."), "error")
         return redirect(url_for("printing.jobs"))
     job, batch, product = _printable_job(job_id)
     try:
         services.record_reprint(db, current_user, job, sheet_first=form.sheet_first.data,
                                 sheet_last=form.sheet_last.data, reason=form.reason.data or "")
-    except ValidationError:
-        flash(_("Choose sheets within the job (1 to %(n)s).", n=services.sheets_of(job)),
+    except ValidationError as exc:
+        flash(_("Say why the sheets are reprinted.") if "reason" in exc.fields else
+              _("Choose sheets within the job (1 to %(n)s).", n=services.sheets_of(job)),
               "error")
         return redirect(url_for("printing.jobs"))
     stock = services.stocks()[job.stock]

@@ -139,7 +139,7 @@ def test_reprint_reissues_the_same_serials(app: Flask, client: Client, make_clie
     reprint = db.exec(select(Reprint)).one()
     assert (reprint.sheet_first, reprint.sheet_last, reprint.reason) == (2, 2, "jammed")
     bad = printer.post(f"/print-shop/jobs/{job.id}/reprint",
-                       {"sheet_first": "3", "sheet_last": "9"})
+                       {"sheet_first": "3", "sheet_last": "9", "reason": "jammed"})
     assert bad.status_code == 302
     assert len(db.exec(select(Reprint)).all()) == 1
     # No new serials were allocated by the reprint.
@@ -164,7 +164,8 @@ def test_other_print_shop_gets_404(client: Client, make_client: Any, world: Worl
     assert shop_b.get(f"/print-shop/jobs/{job.id}.pdf").status_code == 404
     assert shop_b.get(f"/print-shop/jobs/{job.id}.zpl").status_code == 404
     assert shop_b.post(f"/print-shop/jobs/{job.id}/reprint",
-                       {"sheet_first": "1", "sheet_last": "1"}).status_code == 404
+                       {"sheet_first": "1", "sheet_last": "1",
+                        "reason": "jammed"}).status_code == 404
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "printjob.download")).all() == []
 
 

@@ -8,15 +8,19 @@ import io
 import re
 from typing import Any
 
+import pytest
 from flask import Flask
 from PIL import Image
 from sqlmodel import Session, select
 
 from conftest import Client, World
+from registry.audit import AuditEvent
 from registry.catalog.models import Batch
 from registry.certification import Action
+from registry.errors import ValidationError
 from registry.gs1 import parse_uri
-from registry.printing.models import PrintJob
+from registry.printing import services as printing
+from registry.printing.models import PrintJob, Reprint
 from registry.signing import KeyStore, VerifyStatus, verify_uri
 
 
@@ -131,3 +135,35 @@ def test_zpl_at_203_dpi_is_not_offered_where_the_qr_cannot_keep_its_modules(
     assert "ZPL 203 dpi: this stock's QR code needs a finer printer head." in listing
     refused = printer.get(f"/print-shop/jobs/{job.id}.zpl?dpi=203")
     assert refused.status_code == 409 and "203 dpi" in refused.get_data(as_text=True)
+
+
+# --- reprints need a reason ---------------------------------------------------------------------
+
+
+def test_reprint_needs_a_reason_recorded_with_it(client: Client, make_client: Any,
+                                                 world: World, db: Session) -> None:
+    batch = _approve(world)
+    client.login("a@test.id")
+    _order(client, world, batch, "a4-3x7", quantity=30)
+    job = db.exec(select(PrintJob)).one()
+    printer = make_client()
+    printer.login("printer@test.id")
+    for reason in ("", "   "):
+        refused = printer.post(f"/print-shop/jobs/{job.id}/reprint",
+                               {"sheet_first": "1", "sheet_last": "1", "reason": reason})
+        assert refused.status_code == 302 and refused.mimetype != "application/pdf"
+        page = printer.get("/print-shop").get_data(as_text=True)
+        assert "Say why the sheets are reprinted." in page
+    assert db.exec(select(Reprint)).all() == []
+    assert db.exec(select(AuditEvent).where(AuditEvent.action == "printjob.reprint")).all() == []
+    done = printer.post(f"/print-shop/jobs/{job.id}/reprint",
+                        {"sheet_first": "2", "sheet_last": "2", "reason": " Paper jam "})
+    assert done.status_code == 200 and done.mimetype == "application/pdf"
+    reprint = db.exec(select(Reprint)).one()
+    assert reprint.reason == "Paper jam"
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "printjob.reprint")).one()
+    assert "Paper jam" in str(event.after)
+    # The service refuses it too, whoever calls it.
+    with pytest.raises(ValidationError) as caught:
+        printing.record_reprint(db, world.printer, job, sheet_first=1, sheet_last=1, reason=" ")
+    assert caught.value.fields == {"reason": "required"}
