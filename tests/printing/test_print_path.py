@@ -3,6 +3,7 @@ stock chosen, reprint reasons, the print-shop list."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import re
@@ -167,3 +168,33 @@ def test_reprint_needs_a_reason_recorded_with_it(client: Client, make_client: An
     with pytest.raises(ValidationError) as caught:
         printing.record_reprint(db, world.printer, job, sheet_first=1, sheet_last=1, reason=" ")
     assert caught.value.fields == {"reason": "required"}
+
+
+# --- the print-shop list ------------------------------------------------------------------------
+
+
+def test_print_shop_list_dates_states_and_numbers_in_the_readers_locale(
+        client: Client, make_client: Any, world: World, db: Session) -> None:
+    batch = _approve(world)
+    client.login("a@test.id")
+    _order(client, world, batch, "a4-3x7", quantity=1500)
+    job = db.exec(select(PrintJob)).one()
+    job.created_at = dt.datetime(2026, 3, 1, 17, 30, tzinfo=dt.UTC)  # 01:30 WITA on 2 March
+    db.add(job)
+    db.commit()
+    printer = make_client()
+    printer.login("printer@test.id")
+    english = " ".join(printer.get("/print-shop?lang=en").get_data(as_text=True).split())
+    assert ">1,500<" in english
+    assert "Mar 2, 2026, 1:30:00 AM WITA" in english
+    assert "Certified" in english and f"/print-shop/jobs/{job.id}.pdf" in english
+    indonesian = " ".join(printer.get("/print-shop?lang=id").get_data(as_text=True).split())
+    assert ">1.500<" in indonesian
+    assert "2 Mar 2026 01.30.00 WITA" in indonesian
+    for action in (Action.REVOKE,):
+        world.decide(batch, world.officer_ntb, action)
+    revoked = " ".join(printer.get("/print-shop?lang=en").get_data(as_text=True).split())
+    assert "Revoked" in revoked
+    assert f"/print-shop/jobs/{job.id}.pdf" not in revoked
+    assert f"/print-shop/jobs/{job.id}/reprint" not in revoked
+    assert "its labels cannot be downloaded" in revoked
