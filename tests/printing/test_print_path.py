@@ -22,6 +22,8 @@ from registry.errors import ValidationError
 from registry.gs1 import parse_uri
 from registry.printing import services as printing
 from registry.printing.models import PrintJob, Reprint
+from registry.printing.render import LabelData, render_png_preview
+from registry.printing.stocks import load_stocks
 from registry.signing import KeyStore, VerifyStatus, verify_uri
 
 
@@ -32,6 +34,7 @@ def _approve(world: World, batch: Batch | None = None) -> Batch:
     return batch
 
 
+STOCKS = load_stocks()
 IMG_SRC = re.compile(r'<img class="label-preview" src="([^"]+)"')
 
 
@@ -198,3 +201,32 @@ def test_print_shop_list_dates_states_and_numbers_in_the_readers_locale(
     assert f"/print-shop/jobs/{job.id}.pdf" not in revoked
     assert f"/print-shop/jobs/{job.id}/reprint" not in revoked
     assert "its labels cannot be downloaded" in revoked
+
+
+# --- the 100 × 150 roll's layout ----------------------------------------------------------------
+
+
+def _widest_blank_band_mm(stock_id: str, product_name: str) -> float:
+    """The tallest run of blank pixel rows between the mark and the QR box, in mm."""
+    stock = STOCKS[stock_id]
+    label = LabelData(product_name=product_name, origin_regency="Kabupaten Sumbawa",
+                      origin_province="NTB", producer="Koperasi Batu Dulang", lot="A-LOT-1",
+                      net_quantity="500 g", best_before="2027-01-01", serial="123",
+                      short_host="mib.id", qr_uri="https://mib.id/01/09506000134352/10/A/21/1")
+    dpi = 100
+    image = Image.open(io.BytesIO(render_png_preview(stock, label, dpi=dpi))).convert("L")
+    mark = next(el.box for el in stock.texts if el.name == "mark")
+    top, bottom = round(mark.bottom / 25.4 * dpi), round(stock.qr.box.y / 25.4 * dpi)
+    width = image.width
+    pixels = image.load()
+    best = run = 0
+    for y in range(top, bottom):
+        blank = all(pixels[x, y] > 200 for x in range(3, width - 3))
+        run = run + 1 if blank else 0
+        best = max(best, run)
+    return best / dpi * 25.4
+
+
+def test_100x150_roll_has_no_empty_band_under_the_product_name() -> None:
+    for name in ("Sumbawa Honey", "Kopi Arabika Flores Bajawa, semi-washed, grade 1"):
+        assert _widest_blank_band_mm("roll-100x150", name) < 6.5, name
