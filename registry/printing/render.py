@@ -60,6 +60,7 @@ from registry.printing.stocks import (
 )
 
 __all__ = [
+    "COUNTRY_TEXT",
     "MARK_TEXT",
     "SPECIMEN_TEXT",
     "LabelData",
@@ -75,6 +76,10 @@ __all__ = [
 ]
 
 MARK_TEXT = "Made in Bali–NTB–NTT"
+# The country-of-origin statement importing countries ask for. Like every fixed text on the
+# physical label (the mark, "Lot", "Net", "Best before") it is in English, whatever the
+# language of whoever ordered or prints it: the label travels, the reader is abroad.
+COUNTRY_TEXT = "Product of Indonesia"
 # Overprinted on every proof and preview label (English and Indonesian), never on a job's.
 SPECIMEN_TEXT = "SPECIMEN / CONTOH"
 SPECIMEN_RGB = "0.8 0.07 0.07"
@@ -108,11 +113,17 @@ class LabelData:
     short_host: str
     qr_uri: str
     mark: str = MARK_TEXT
+    exporter: str = ""  # the exporting company, on stocks with an ``exporter`` element
+    country: str = COUNTRY_TEXT
 
     def text_for(self, element: str) -> str | None:
         match element:
             case "mark":
                 return self.mark
+            case "country":
+                return self.country
+            case "exporter":
+                return self.exporter
             case "product":
                 return self.product_name
             case "origin":
@@ -135,6 +146,7 @@ class LabelData:
         return (
             self.mark, self.product_name, self.origin_regency, self.origin_province,
             self.producer, self.lot, self.net_quantity, self.best_before, self.short_host,
+            self.exporter, self.country,
         )
 
 

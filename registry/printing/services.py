@@ -14,6 +14,7 @@ from functools import cache
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from registry import audit, gs1
@@ -327,6 +328,7 @@ class LabelSource:
     best_before: str | None
     host: str
     scheme: str
+    exporter: str = ""
 
     def labels(self, signer: Signer, first: int, last: int) -> Iterator[LabelData]:
         for number in range(first, last + 1):
@@ -335,7 +337,7 @@ class LabelSource:
                 product_name=self.product_name, origin_regency=self.origin_regency,
                 origin_province=self.origin_province, producer=self.producer, lot=self.lot,
                 net_quantity=self.net_quantity, best_before=self.best_before, serial=serial,
-                short_host=self.host,
+                short_host=self.host, exporter=self.exporter,
                 qr_uri=signer.label_uri(self.host, self.gtin, self.lot, serial, self.scheme),
             )
 
@@ -348,7 +350,7 @@ class LabelSource:
             origin_province=self.origin_province, producer=self.producer, lot=self.lot,
             net_quantity=self.net_quantity, best_before=self.best_before,
             serial=gs1.format_serial(10**gs1.MAX_SERIAL_DIGITS - 1), short_host=self.host,
-            qr_uri="")
+            exporter=self.exporter, qr_uri="")
 
     def specimen(self, signer: Signer, next_serial: int) -> LabelData:
         """A proof's label: serial 0…0 as wide as the next real serial (so the code has the
@@ -358,7 +360,7 @@ class LabelSource:
             product_name=self.product_name, origin_regency=self.origin_regency,
             origin_province=self.origin_province, producer=self.producer, lot=self.lot,
             net_quantity=self.net_quantity, best_before=self.best_before, serial=serial,
-            short_host=self.host,
+            short_host=self.host, exporter=self.exporter,
             qr_uri=signer.specimen_uri(self.host, self.gtin, self.lot, serial, self.scheme),
         )
 
@@ -369,12 +371,16 @@ def label_source(batch: Batch, product: Product, *, net_quantity: str, host: str
     product never reaches labels of a certified batch."""
     regency = regencies()[batch.origin_regency_code]
     facts = registered_product(batch, product)
+    # Read in the batch's own session, so that every caller (order check, preview, download)
+    # prints the same name without passing it along.
+    session = object_session(batch)
+    exporter = session.get(Organisation, batch.organisation_id) if session else None
     return LabelSource(
         gtin=facts.gtin, lot=batch.lot_code, product_name=facts.name_en,
         origin_regency=regency.name, origin_province=PROVINCE_SHORT[regency.province_code],
         producer=batch.producer, net_quantity=net_quantity,
         best_before=batch.best_before.isoformat() if batch.best_before else None,
-        host=host, scheme=scheme,
+        host=host, scheme=scheme, exporter=exporter.name if exporter else "",
     )
 
 

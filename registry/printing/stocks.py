@@ -45,11 +45,15 @@ STOCKS_DIR = LABELS_DIR / "stocks"
 FONTS_DIR = LABELS_DIR / "fonts"
 DEFAULTS_FILE = "_defaults.toml"
 
-TEXT_ELEMENTS = (
+REQUIRED_TEXT_ELEMENTS = (
     "mark", "product", "origin", "producer", "lot", "quantity", "best_before", "serial", "host",
+    "country",
 )
-ELEMENTS = (*TEXT_ELEMENTS, "qr")
-OPTIONAL_ELEMENTS = ("emblem",)
+# The exporter's name goes on every stock with room for it; the smallest have none.
+OPTIONAL_TEXT_ELEMENTS = ("exporter",)
+TEXT_ELEMENTS = (*REQUIRED_TEXT_ELEMENTS, *OPTIONAL_TEXT_ELEMENTS)
+ELEMENTS = (*REQUIRED_TEXT_ELEMENTS, "qr")
+OPTIONAL_ELEMENTS = ("emblem", *OPTIONAL_TEXT_ELEMENTS)
 
 QR_QUIET_ZONE = 4  # modules each side, ISO/IEC 18004
 MIN_MODULE_MM = 0.4
@@ -386,7 +390,8 @@ def load_stock(path: str | Path, defaults: Mapping[str, Any] | None = None) -> S
     emblem: Box | None = None
     for name in layout.table:
         if name not in ELEMENTS and name not in OPTIONAL_ELEMENTS:
-            raise layout.fail(f"unknown element {name!r}; known: {', '.join(ELEMENTS)}, emblem")
+            raise layout.fail(f"unknown element {name!r}; known: "
+                              f"{', '.join((*ELEMENTS, *OPTIONAL_ELEMENTS))}")
     for name in (*ELEMENTS, *OPTIONAL_ELEMENTS):
         if name not in layout.table:
             if name in OPTIONAL_ELEMENTS:
@@ -434,6 +439,7 @@ def load_stock(path: str | Path, defaults: Mapping[str, Any] | None = None) -> S
         if m_module >= MIN_MODULE_MM - _EPS:
             raise qr_r.fail("error_level L is only for stocks where M cannot keep 0.4 mm modules")
     top.no_unknown_keys()
+    _check_fixed_texts(path, texts, fonts)
 
     return Stock(
         id=path.stem,
@@ -455,6 +461,21 @@ def load_stock(path: str | Path, defaults: Mapping[str, Any] | None = None) -> S
         fonts=fonts,
         source=path,
     )
+
+
+def _check_fixed_texts(path: Path, texts: list[TextElement], fonts: Mapping[str, Path]) -> None:
+    """The texts every label carries (the mark, the country of origin) must fit whole at the
+    legible minimum: otherwise every order on the stock would be refused."""
+    from registry.printing import render  # render imports this module
+
+    fixed = {"mark": render.MARK_TEXT, "country": render.COUNTRY_TEXT}
+    for el in texts:
+        if el.name in fixed:
+            text = render.clean_text(el.style.prefix + fixed[el.name])
+            face = render.font_face(fonts[el.style.font])
+            if render.fit_lines(face, text, el.style, el.box.w * MM, el.box.h * MM) is None:
+                raise StockError(f"{path.name}: [layout.{el.name}] box {_fmt(el.box)} cannot "
+                                 f"hold {text!r} at size_min {el.style.size_min} pt")
 
 
 def _fmt(box: Box) -> str:

@@ -76,6 +76,8 @@ ELEMENT_NAMES = {
     "best_before": lambda: _("best-before date"),
     "serial": lambda: _("serial number"),
     "host": lambda: _("verification address"),
+    "exporter": lambda: _("exporter's name"),
+    "country": lambda: _("country of origin"),
 }
 
 

@@ -9,12 +9,13 @@ import io
 import re
 from typing import Any
 
+import pypdfium2
 import pytest
 from flask import Flask
 from PIL import Image
 from sqlmodel import Session, select
 
-from conftest import Client, World
+from conftest import Client, World, decode_qr_codes
 from registry.audit import AuditEvent
 from registry.catalog.models import Batch
 from registry.certification import Action
@@ -212,7 +213,8 @@ def _widest_blank_band_mm(stock_id: str, product_name: str) -> float:
     label = LabelData(product_name=product_name, origin_regency="Kabupaten Sumbawa",
                       origin_province="NTB", producer="Koperasi Batu Dulang", lot="A-LOT-1",
                       net_quantity="500 g", best_before="2027-01-01", serial="123",
-                      short_host="mib.id", qr_uri="https://mib.id/01/09506000134352/10/A/21/1")
+                      short_host="mib.id", exporter="PT Madu Sumbawa Lestari",
+                      qr_uri="https://mib.id/01/09506000134352/10/A/21/1")
     dpi = 100
     image = Image.open(io.BytesIO(render_png_preview(stock, label, dpi=dpi))).convert("L")
     mark = next(el.box for el in stock.texts if el.name == "mark")
@@ -230,3 +232,47 @@ def _widest_blank_band_mm(stock_id: str, product_name: str) -> float:
 def test_100x150_roll_has_no_empty_band_under_the_product_name() -> None:
     for name in ("Sumbawa Honey", "Kopi Arabika Flores Bajawa, semi-washed, grade 1"):
         assert _widest_blank_band_mm("roll-100x150", name) < 6.5, name
+
+
+# --- country of origin and exporter on every label ------------------------------------------------
+
+WITH_EXPORTER = {"a4-3x7", "a4-2x7", "a4-2x4", "roll-60x40", "roll-100x150"}
+
+
+def test_stocks_with_room_carry_the_exporter() -> None:
+    assert {s.id for s in STOCKS.values()
+            if any(el.name == "exporter" for el in s.texts)} == WITH_EXPORTER
+    for stock in STOCKS.values():
+        assert any(el.name == "country" for el in stock.texts), stock.id
+
+
+def test_every_label_says_product_of_indonesia_and_who_exports_it(
+        app: Flask, client: Client, make_client: Any, world: World, db: Session) -> None:
+    batch = _approve(world)
+    client.login("a@test.id")
+    printer = make_client()
+    printer.login("printer@test.id")
+    found: list[str] = []
+    for stock_id in sorted(STOCKS):
+        _order(client, world, batch, stock_id, quantity=2)
+        job = db.exec(select(PrintJob).where(PrintJob.stock == stock_id)).one()
+        response = printer.get(f"/print-shop/jobs/{job.id}.pdf")
+        assert response.status_code == 200
+        pdf = response.get_data()
+        doc = pypdfium2.PdfDocument(pdf)
+        try:
+            texts = [" ".join(page.get_textpage().get_text_range().split()) for page in doc]
+        finally:
+            doc.close()
+        words = " ".join(texts)
+        assert words.count("Product of Indonesia") == 2, stock_id  # once on each label
+        assert "…" not in words
+        if stock_id in WITH_EXPORTER:
+            assert words.count("Exporter: Company A") == 2, stock_id
+        else:
+            assert "Company A" not in words, stock_id
+        uris = decode_qr_codes(pdf, 150)
+        assert len(uris) == 2, stock_id
+        found += uris
+    keys = KeyStore(app.config["KEY_DIR"]).public_keys()  # the signing key exists by now
+    assert {verify_uri(u, keys).status for u in found} == {VerifyStatus.VALID}
