@@ -141,3 +141,24 @@ def test_api_refuses_with_a_problem_naming_the_field(app: Any, world: World,
     assert "Thermal roll, 50 × 30 mm" in body["errors"]["stock"]
     assert "lot code" in body["detail"] and "Choose a larger stock" in body["detail"]
     assert db.exec(select(PrintJob)).all() == []
+
+
+def test_a_job_ordered_before_the_rule_is_refused_at_download_not_printed_cut(
+        make_client: Any, world: World, db: Session) -> None:
+    batch = _long_lot_batch(world)
+    # As the registry took such orders before the rule: straight into the table.
+    job = PrintJob(batch_id=batch.id, exporter_org_id=batch.organisation_id,
+                   printer_org_id=world.print_org.id, stock="roll-50x30", quantity=2,
+                   serial_first=1, serial_last=2, net_quantity="250 g",
+                   ordered_by=world.exporter_a.id)
+    db.add(job)
+    db.commit()
+    printer = make_client()
+    printer.login("printer@test.id")
+    for path in (f"/print-shop/jobs/{job.id}.pdf", f"/print-shop/jobs/{job.id}.zpl"):
+        response = printer.get(path)
+        assert response.status_code == 409, path
+        text = " ".join(response.get_data(as_text=True).split())
+        assert "cannot hold the lot code" in text and "order these labels again" in text
+    db.expire_all()
+    assert db.get(PrintJob, job.id).downloads == 0
