@@ -295,11 +295,11 @@ def _chain(head: bytes, rest: Any) -> Any:
 def reprint(job_id: int) -> Any:
     db = get_session()
     form = ReprintForm()
+    job, batch, product = _printable_job(job_id)  # another shop's job is 404 whatever it sends
     if not form.validate_on_submit():
         flash(_("Say why the sheets are reprinted.") if form.reason.errors
               else _("Choose the sheets to reprint."), "error")
         return redirect(url_for("printing.jobs"))
-    job, batch, product = _printable_job(job_id)
     try:
         services.record_reprint(db, current_user, job, sheet_first=form.sheet_first.data,
                                 sheet_last=form.sheet_last.data, reason=form.reason.data or "")
