@@ -127,6 +127,20 @@ def fmt_date(value: dt.date | dt.datetime | None) -> str:
     return format_date(value, "medium")
 
 
+def fmt_wita(value: dt.datetime | None) -> str:
+    """A moment in the provinces' own time, with the zone said (WITA, UTC+8 all year), so a
+    print shop abroad or a server in another zone cannot misread it."""
+    if value is None:
+        return "—"
+    from babel.dates import format_datetime as babel_datetime
+
+    from registry.timeutil import REGION_TZ
+
+    if value.tzinfo is None:  # SQLite hands back naive UTC
+        value = value.replace(tzinfo=dt.UTC)
+    return f"{babel_datetime(value, 'medium', tzinfo=REGION_TZ, locale=str(get_locale()))} WITA"
+
+
 def fmt_quantity(quantity: Decimal, unit: str) -> str:
     return f"{format_decimal(quantity.normalize() if quantity else quantity)} {unit_label(unit)}"
 
@@ -144,6 +158,7 @@ def init_app(app: Flask) -> None:
         unit=unit_label,
         doc_kind=document_kind_label,
         date=fmt_date,
+        wita=fmt_wita,
         idr=fmt_idr,
         number=format_decimal,
         status_badge=status_badge,

@@ -41,7 +41,7 @@ from registry.paging import Page, Window
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
 from registry.printing.views import MESSAGES as PRINTING_MESSAGES
-from registry.printing.views import bound_message, tolerance
+from registry.printing.views import bound_message, fit_message, tolerance
 from registry.review import services as review
 from registry.review.models import Decision
 from registry.templating import batch_display
@@ -438,7 +438,11 @@ def print_jobs_create(batch_id: int, body: s.PrintJobCreate) -> Any:
         job = printing.order_job(db, _user(), batch_id, printer_org_id=body.printer_org_id,
                                  stock=body.stock, quantity=body.quantity,
                                  net_quantity=body.net_quantity,
-                                 tolerance_percent=tolerance())
+                                 tolerance_percent=tolerance(),
+                                 host=current_app.config["PUBLIC_HOST"])
+    except printing.LabelTextTooLong as exc:
+        exc.message = fit_message(exc)
+        raise
     except printing.LabelBoundExceeded as exc:
         # The numbers in the reader's language (Accept-Language), as the web form says them.
         exc.message = bound_message(exc)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange
 
 from registry.forms import Form
 from registry.printing.rules import MAX_LABELS_PER_JOB
@@ -22,4 +22,7 @@ class ReprintForm(Form):
                                                             NumberRange(min=1, max=10**6)])
     sheet_last = IntegerField(_l("To sheet"), validators=[InputRequired(),
                                                          NumberRange(min=1, max=10**6)])
-    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
+    # Recorded on the reprint and its audit event: the same serials printed twice need a
+    # reason an officer can read later (a jam, a smudge, a wrong roll).
+    reason = StringField(_l("Reason"), filters=[lambda v: v.strip() if v else v],
+                         validators=[InputRequired(), Length(max=500)])

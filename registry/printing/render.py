@@ -60,11 +60,14 @@ from registry.printing.stocks import (
 )
 
 __all__ = [
+    "COUNTRY_TEXT",
     "MARK_TEXT",
     "SPECIMEN_TEXT",
     "LabelData",
     "RenderError",
+    "fit_lines",
     "iter_pdf",
+    "overflowing",
     "qr_mask",
     "render_pdf",
     "render_png_preview",
@@ -73,6 +76,10 @@ __all__ = [
 ]
 
 MARK_TEXT = "Made in Bali–NTB–NTT"
+# The country-of-origin statement importing countries ask for. Like every fixed text on the
+# physical label (the mark, "Lot", "Net", "Best before") it is in English, whatever the
+# language of whoever ordered or prints it: the label travels, the reader is abroad.
+COUNTRY_TEXT = "Product of Indonesia"
 # Overprinted on every proof and preview label (English and Indonesian), never on a job's.
 SPECIMEN_TEXT = "SPECIMEN / CONTOH"
 SPECIMEN_RGB = "0.8 0.07 0.07"
@@ -106,11 +113,17 @@ class LabelData:
     short_host: str
     qr_uri: str
     mark: str = MARK_TEXT
+    exporter: str = ""  # the exporting company, on stocks with an ``exporter`` element
+    country: str = COUNTRY_TEXT
 
     def text_for(self, element: str) -> str | None:
         match element:
             case "mark":
                 return self.mark
+            case "country":
+                return self.country
+            case "exporter":
+                return self.exporter
             case "product":
                 return self.product_name
             case "origin":
@@ -133,6 +146,7 @@ class LabelData:
         return (
             self.mark, self.product_name, self.origin_regency, self.origin_province,
             self.producer, self.lot, self.net_quantity, self.best_before, self.short_host,
+            self.exporter, self.country,
         )
 
 
@@ -291,31 +305,51 @@ def _truncate(face: _Face, text: str, max_w: float) -> str:
     return text + ELLIPSIS if face.width(ELLIPSIS) <= max_w else ""
 
 
-def fit_text(
+def _capacity(face: _Face, style: TextStyle, size: float, height: float) -> int:
+    """Lines of ``size`` points that fit ``height`` points, at most the style's max_lines."""
+    line_em = face.ascent + face.descent
+    if line_em * size > height:
+        return 0
+    return min(style.max_lines, 1 + int((height - line_em * size) // (style.leading * size)))
+
+
+def fit_lines(
     face: _Face, text: str, style: TextStyle, width: float, height: float
-) -> tuple[float, list[str]]:
-    """Largest size (points) and lines that fit ``width`` × ``height`` points."""
+) -> tuple[float, list[str]] | None:
+    """Largest size (points) and lines that hold all of ``text`` in ``width`` × ``height``
+    points, no smaller than the style's size_min; None when no size down to it does."""
     if not text:
         return style.size_max, []
-    line_em = face.ascent + face.descent
-
-    def capacity(size: float) -> int:
-        if line_em * size > height:
-            return 0
-        return min(style.max_lines, 1 + int((height - line_em * size) // (style.leading * size)))
-
     # First only between words, then also after dashes and inside words: a smaller size
     # that keeps "Bali–NTB–NTT" whole reads better than a larger one that splits it.
     for split in (False, True):
         pieces = _pieces(text, break_dashes=split)
         size = style.size_max
         while size >= style.size_min - 1e-9:
-            n = capacity(size)
+            n = _capacity(face, style, size, height)
             if n:
                 lines = _wrap(face, pieces, width * 1000 / size, split=split)
                 if lines is not None and len(lines) <= n:
                     return size, lines
             size -= SIZE_STEP
+    return None
+
+
+def fit_text(
+    face: _Face, text: str, style: TextStyle, width: float, height: float
+) -> tuple[float, list[str]]:
+    """Largest size (points) and lines that fit ``width`` × ``height`` points.
+
+    Orders are refused when a label's text does not fit (``overflowing``), so the ellipsis
+    below is only ever seen on proofs of such text and on jobs ordered before that rule."""
+    fitted = fit_lines(face, text, style, width, height)
+    if fitted is not None:
+        return fitted
+    line_em = face.ascent + face.descent
+
+    def capacity(size: float) -> int:
+        return _capacity(face, style, size, height)
+
     # Last resort: the smallest size (smaller still if the box is too low for one line),
     # as many lines as fit, and an ellipsis.
     widest = max(face.width(c) for c in text)
@@ -331,6 +365,27 @@ def fit_text(
             pos += text.startswith(" ", pos)
         lines = [*lines[: n - 1], _truncate(face, text[pos:], max_w)]
     return size, lines
+
+
+def element_text(el: TextElement, label: LabelData) -> str:
+    """What an element prints for ``label``, prefix included ("" when it has nothing)."""
+    raw = label.text_for(el.name)
+    text = clean_text(raw) if raw else ""
+    if text and el.style.prefix:
+        text = clean_text(el.style.prefix + text)
+    return text
+
+
+def overflowing(stock: Stock, label: LabelData) -> list[str]:
+    """The text elements of ``stock`` that cannot hold ``label``'s text whole at the legible
+    minimum: the order rule (a lot or name is refused, never cut, on a signed label)."""
+    out = []
+    for el in stock.texts:
+        text = element_text(el, label)
+        face = font_face(stock.fonts[el.style.font])
+        if text and fit_lines(face, text, el.style, el.box.w * MM, el.box.h * MM) is None:
+            out.append(el.name)
+    return out
 
 
 # --- PDF writing ------------------------------------------------------------------------------

@@ -158,3 +158,14 @@ def sheet_range_problems(first: int, last: int, sheets: int) -> dict[str, str]:
     if not (1 <= first <= last <= sheets):
         return {"sheet_last": "bad_sheets"}
     return {}
+
+
+def reprint_problems(first: int, last: int, sheets: int, reason: str) -> dict[str, str]:
+    """A reprint issues the same serials again: within the job, and only with a reason."""
+    problems = sheet_range_problems(first, last, sheets)
+    reason = (reason or "").strip()
+    if not reason:
+        problems["reason"] = "required"
+    elif len(reason) > 500:
+        problems["reason"] = "too_long"
+    return problems

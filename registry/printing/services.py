@@ -14,6 +14,7 @@ from functools import cache
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from registry import audit, gs1
@@ -24,7 +25,7 @@ from registry.certification import Status, may_issue_labels
 from registry.errors import Conflict, Forbidden, NotFound, ValidationError
 from registry.keys.services import record_signature
 from registry.printing.models import LabelAllowance, PrintJob, Reprint, SerialCounter
-from registry.printing.render import LabelData, sheet_count
+from registry.printing.render import LabelData, overflowing, sheet_count
 from registry.printing.rules import (
     DEFAULT_TOLERANCE_PERCENT,
     LabelBound,
@@ -33,7 +34,7 @@ from registry.printing.rules import (
     label_bound,
     net_problem,
     plain,
-    sheet_range_problems,
+    reprint_problems,
     to_batch_unit,
 )
 from registry.printing.stocks import Stock, load_stocks
@@ -67,6 +68,32 @@ class LabelBoundExceeded(ValidationError):
             extra={"labelled": {"ordered": plain(bound.ordered),
                                 "this_order": plain(this_order),
                                 "allowed": plain(bound.allowed), "unit": unit}})
+
+
+class LabelTextTooLong(ValidationError):
+    """The batch's text does not fit the chosen stock at the legible minimum: the stock, the
+    elements that do not fit and the stocks that would hold it travel with the refusal, so the
+    form and the API can name them in the reader's language."""
+
+    def __init__(self, stock: Stock, elements: list[str], larger: list[Stock]) -> None:
+        self.stock, self.elements, self.larger = stock, elements, larger
+        super().__init__(
+            f"the label text does not fit stock {stock.id}: {', '.join(elements)}; "
+            f"stocks that hold it: {', '.join(s.id for s in larger) or 'none'}",
+            fields={"stock": "text_does_not_fit"},
+            extra={"does_not_fit": {"stock": stock.id, "elements": elements,
+                                    "larger_stocks": [s.id for s in larger]}})
+
+
+def check_text_fits(stock_id: str, source: LabelSource) -> None:
+    """Refuse a stock that cannot print the batch's text whole (the lot identifies the batch;
+    a name cut on a signed label misleads), suggesting the stocks that can, smallest first."""
+    sample = source.widest()
+    elements = overflowing(stocks()[stock_id], sample)
+    if elements:
+        larger = sorted((st for st in stocks().values() if not overflowing(st, sample)),
+                        key=lambda st: st.label_width * st.label_height)
+        raise LabelTextTooLong(stocks()[stock_id], elements, larger)
 
 
 def lock_serials(session: Session, batch_id: int) -> None:
@@ -134,11 +161,13 @@ def require_printable(batch: Batch) -> None:
 def order_job(
     session: Session, actor: User, batch_id: int, *, printer_org_id: int, stock: str,
     quantity: int, net_quantity: str,
-    tolerance_percent: Decimal | float = DEFAULT_TOLERANCE_PERCENT,
+    tolerance_percent: Decimal | float = DEFAULT_TOLERANCE_PERCENT, host: str = "",
 ) -> PrintJob:
     """Order labels. Their net content in all (with the batch's earlier jobs) may not exceed
     the certified quantity plus ``tolerance_percent`` plus officers' allowances; the check
-    runs under the batch's counter lock, so parallel orders cannot pass it together."""
+    runs under the batch's counter lock, so parallel orders cannot pass it together. The
+    stock must hold the batch's text whole (``host``, the short verification address, is
+    checked too when given)."""
     if actor.role != Role.EXPORTER:
         raise Forbidden("only exporters order labels")
     batch = get_batch(session, actor, batch_id)
@@ -152,6 +181,10 @@ def order_job(
         raise ValidationError("invalid print job", fields=problems)
     net, _problem = net_problem(net_quantity, batch.unit)
     assert net is not None
+    product = session.get(Product, batch.product_id)
+    assert product is not None
+    check_text_fits(stock, label_source(batch, product, net_quantity=net.text, host=host,
+                                        scheme="https"))
     lock_serials(session, batch.id)
     bound = bound_for(session, batch, tolerance_percent)
     this_order = to_batch_unit(quantity * net.base, batch.unit)
@@ -270,12 +303,12 @@ def record_download(session: Session, actor: User, job: PrintJob, kind: str, kid
 def record_reprint(session: Session, actor: User, job: PrintJob, *, sheet_first: int,
                    sheet_last: int, reason: str, kid: str) -> Reprint:
     sheets = sheet_count(stocks()[job.stock], job.quantity)
-    problems = sheet_range_problems(sheet_first, sheet_last, sheets)
+    problems = reprint_problems(sheet_first, sheet_last, sheets, reason)
     if problems:
-        raise ValidationError("invalid sheets", fields=problems)
+        raise ValidationError("invalid reprint", fields=problems)
     record_signature(session, job.id, kid)
     reprint = Reprint(job_id=job.id, sheet_first=sheet_first, sheet_last=sheet_last,
-                      reason=reason.strip()[:500], printed_by=actor.id)
+                      reason=reason.strip(), printed_by=actor.id)
     session.add(reprint)
     session.flush()
     audit.record(session, actor=actor, action="printjob.reprint", object_type="print_job",
@@ -301,6 +334,7 @@ class LabelSource:
     best_before: str | None
     host: str
     scheme: str
+    exporter: str = ""
 
     def labels(self, signer: Signer, first: int, last: int) -> Iterator[LabelData]:
         for number in range(first, last + 1):
@@ -309,10 +343,20 @@ class LabelSource:
                 product_name=self.product_name, origin_regency=self.origin_regency,
                 origin_province=self.origin_province, producer=self.producer, lot=self.lot,
                 net_quantity=self.net_quantity, best_before=self.best_before, serial=serial,
-                short_host=self.host,
+                short_host=self.host, exporter=self.exporter,
                 qr_uri=signer.label_uri(self.host, self.gtin, self.lot, serial, self.scheme),
             )
 
+
+    def widest(self) -> LabelData:
+        """A label of this batch with the longest serial the registry issues, for measuring
+        (its QR URI is left empty: the stock's QR box is validated for the longest URI)."""
+        return LabelData(
+            product_name=self.product_name, origin_regency=self.origin_regency,
+            origin_province=self.origin_province, producer=self.producer, lot=self.lot,
+            net_quantity=self.net_quantity, best_before=self.best_before,
+            serial=gs1.format_serial(10**gs1.MAX_SERIAL_DIGITS - 1), short_host=self.host,
+            exporter=self.exporter, qr_uri="")
 
     def specimen(self, signer: Signer, next_serial: int) -> LabelData:
         """A proof's label: serial 0…0 as wide as the next real serial (so the code has the
@@ -322,7 +366,7 @@ class LabelSource:
             product_name=self.product_name, origin_regency=self.origin_regency,
             origin_province=self.origin_province, producer=self.producer, lot=self.lot,
             net_quantity=self.net_quantity, best_before=self.best_before, serial=serial,
-            short_host=self.host,
+            short_host=self.host, exporter=self.exporter,
             qr_uri=signer.specimen_uri(self.host, self.gtin, self.lot, serial, self.scheme),
         )
 
@@ -333,12 +377,16 @@ def label_source(batch: Batch, product: Product, *, net_quantity: str, host: str
     product never reaches labels of a certified batch."""
     regency = regencies()[batch.origin_regency_code]
     facts = registered_product(batch, product)
+    # Read in the batch's own session, so that every caller (order check, preview, download)
+    # prints the same name without passing it along.
+    session = object_session(batch)
+    exporter = session.get(Organisation, batch.organisation_id) if session else None
     return LabelSource(
         gtin=facts.gtin, lot=batch.lot_code, product_name=facts.name_en,
         origin_regency=regency.name, origin_province=PROVINCE_SHORT[regency.province_code],
         producer=batch.producer, net_quantity=net_quantity,
         best_before=batch.best_before.isoformat() if batch.best_before else None,
-        host=host, scheme=scheme,
+        host=host, scheme=scheme, exporter=exporter.name if exporter else "",
     )
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULTS_FILE",
     "ELEMENTS",
     "LABELS_DIR",
+    "LEGIBLE_MIN_PT",
     "MIN_MODULE_MM",
     "QR_QUIET_ZONE",
     "TEXT_ELEMENTS",
@@ -44,14 +45,24 @@ STOCKS_DIR = LABELS_DIR / "stocks"
 FONTS_DIR = LABELS_DIR / "fonts"
 DEFAULTS_FILE = "_defaults.toml"
 
-TEXT_ELEMENTS = (
+REQUIRED_TEXT_ELEMENTS = (
     "mark", "product", "origin", "producer", "lot", "quantity", "best_before", "serial", "host",
+    "country",
 )
-ELEMENTS = (*TEXT_ELEMENTS, "qr")
-OPTIONAL_ELEMENTS = ("emblem",)
+# The exporter's name goes on every stock with room for it; the smallest have none.
+OPTIONAL_TEXT_ELEMENTS = ("exporter",)
+TEXT_ELEMENTS = (*REQUIRED_TEXT_ELEMENTS, *OPTIONAL_TEXT_ELEMENTS)
+ELEMENTS = (*REQUIRED_TEXT_ELEMENTS, "qr")
+OPTIONAL_ELEMENTS = ("emblem", *OPTIONAL_TEXT_ELEMENTS)
 
 QR_QUIET_ZONE = 4  # modules each side, ISO/IEC 18004
 MIN_MODULE_MM = 0.4
+# The smallest text a label may carry. At 4.75 pt DejaVu Sans has an x-height of 0.92 mm: above
+# the 0.9 mm that EU Regulation 1169/2011 (art. 13(3)) asks of mandatory food information on
+# packages under 80 cm², which every stock here is, and 7 dots high on a 203 dpi thermal head,
+# the fewest at which its stems and counters stay apart. Below this a name is refused at order
+# time, never printed smaller or cut.
+LEGIBLE_MIN_PT = 4.75
 MM = 72 / 25.4  # points per millimetre
 _EPS = 1e-6
 
@@ -302,6 +313,9 @@ def _style(reader: _Reader, defaults: Mapping[str, Any], fonts: Mapping[str, Pat
     )
     r.no_unknown_keys()
     reader.used.update(_STYLE_KEYS)
+    if style.size_min < LEGIBLE_MIN_PT - _EPS:
+        raise reader.fail(f"size_min {style.size_min} is below the legible minimum "
+                          f"{LEGIBLE_MIN_PT} pt")
     if style.size_min > style.size_max:
         raise reader.fail(f"size_min {style.size_min} > size_max {style.size_max}")
     if style.leading < _LINE_EM - _EPS:
@@ -376,7 +390,8 @@ def load_stock(path: str | Path, defaults: Mapping[str, Any] | None = None) -> S
     emblem: Box | None = None
     for name in layout.table:
         if name not in ELEMENTS and name not in OPTIONAL_ELEMENTS:
-            raise layout.fail(f"unknown element {name!r}; known: {', '.join(ELEMENTS)}, emblem")
+            raise layout.fail(f"unknown element {name!r}; known: "
+                              f"{', '.join((*ELEMENTS, *OPTIONAL_ELEMENTS))}")
     for name in (*ELEMENTS, *OPTIONAL_ELEMENTS):
         if name not in layout.table:
             if name in OPTIONAL_ELEMENTS:
@@ -424,6 +439,7 @@ def load_stock(path: str | Path, defaults: Mapping[str, Any] | None = None) -> S
         if m_module >= MIN_MODULE_MM - _EPS:
             raise qr_r.fail("error_level L is only for stocks where M cannot keep 0.4 mm modules")
     top.no_unknown_keys()
+    _check_fixed_texts(path, texts, fonts)
 
     return Stock(
         id=path.stem,
@@ -445,6 +461,21 @@ def load_stock(path: str | Path, defaults: Mapping[str, Any] | None = None) -> S
         fonts=fonts,
         source=path,
     )
+
+
+def _check_fixed_texts(path: Path, texts: list[TextElement], fonts: Mapping[str, Path]) -> None:
+    """The texts every label carries (the mark, the country of origin) must fit whole at the
+    legible minimum: otherwise every order on the stock would be refused."""
+    from registry.printing import render  # render imports this module
+
+    fixed = {"mark": render.MARK_TEXT, "country": render.COUNTRY_TEXT}
+    for el in texts:
+        if el.name in fixed:
+            text = render.clean_text(el.style.prefix + fixed[el.name])
+            face = render.font_face(fonts[el.style.font])
+            if render.fit_lines(face, text, el.style, el.box.w * MM, el.box.h * MM) is None:
+                raise StockError(f"{path.name}: [layout.{el.name}] box {_fmt(el.box)} cannot "
+                                 f"hold {text!r} at size_min {el.style.size_min} pt")
 
 
 def _fmt(box: Box) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import (
     Blueprint,
     Response,
@@ -32,7 +33,8 @@ from registry.printing.forms import OrderForm, ReprintForm
 from registry.printing.models import PrintJob
 from registry.printing.render import iter_pdf, render_pdf, render_png_preview
 from registry.printing.rules import default_net, net_problem
-from registry.printing.zpl import ZplError, is_roll, iter_zpl
+from registry.printing.stocks import LEGIBLE_MIN_PT
+from registry.printing.zpl import SUPPORTED_DPI, ZPL_DPIS, ZplError, is_roll, iter_zpl, zpl_fits
 from registry.signing import Signer
 from registry.templating import fmt_quantity
 
@@ -66,6 +68,36 @@ def bound_message(exc: services.LabelBoundExceeded) -> str:
              tolerance=fmt_quantity(bound.tolerance_percent, "").strip())
 
 
+# What each label element shows, as the order form names it when the text does not fit.
+ELEMENT_NAMES = {
+    "mark": lambda: _("joint mark"),
+    "product": lambda: _("product name"),
+    "origin": lambda: _("origin"),
+    "producer": lambda: _("producer"),
+    "lot": lambda: _("lot code"),
+    "quantity": lambda: _("net quantity"),
+    "best_before": lambda: _("best-before date"),
+    "serial": lambda: _("serial number"),
+    "host": lambda: _("verification address"),
+    "exporter": lambda: _("exporter's name"),
+    "country": lambda: _("country of origin"),
+}
+
+
+def fit_message(exc: services.LabelTextTooLong) -> str:
+    """The refusal naming the stock, what does not fit on it and the stocks that would hold
+    it, in the reader's language."""
+    lang = str(get_locale())
+    what = ", ".join(ELEMENT_NAMES[e]() if e in ELEMENT_NAMES else e for e in exc.elements)
+    message = _("The label stock “%(stock)s” cannot hold the %(what)s of this batch whole at "
+                "the smallest legible size (%(size)s pt).", stock=exc.stock.name(lang),
+                what=what, size=format_decimal(LEGIBLE_MIN_PT, locale=lang))
+    if exc.larger:
+        return message + " " + _("Choose a larger stock: %(stocks)s.",
+                                 stocks="; ".join(st.name(lang) for st in exc.larger))
+    return message + " " + _("No label stock can hold it.")
+
+
 def _host() -> tuple[str, str]:
     return current_app.config["PUBLIC_HOST"], current_app.config["PUBLIC_SCHEME"]
 
@@ -94,7 +126,10 @@ def order(batch_id: int) -> Any:
             job = services.order_job(
                 db, current_user, batch_id, printer_org_id=form.printer_org_id.data,
                 stock=form.stock.data or "", quantity=form.quantity.data or 0,
-                net_quantity=form.net_quantity.data or "", tolerance_percent=tolerance())
+                net_quantity=form.net_quantity.data or "", tolerance_percent=tolerance(),
+                host=_host()[0])
+        except services.LabelTextTooLong as exc:
+            form.stock.errors = [*form.stock.errors, fit_message(exc)]
         except services.LabelBoundExceeded as exc:
             form.quantity.errors = [*form.quantity.errors, bound_message(exc)]
         except ValidationError as exc:
@@ -103,7 +138,18 @@ def order(batch_id: int) -> Any:
             flash(_("Print job ordered: serials %(first)s to %(last)s.",
                     first=job.serial_first, last=job.serial_last), "success")
             return redirect(url_for("printing.order", batch_id=batch_id))
+    # The preview shows the stock being considered: the one previewed (?stock=), else the
+    # one on the order form just sent, else the form's first choice.
+    stock_ids = list(services.stocks())
+    preview_stock = request.args.get("stock") or form.stock.data or stock_ids[0]
+    if preview_stock not in services.stocks():
+        preview_stock = stock_ids[0]
+    if not form.is_submitted():
+        form.stock.data = preview_stock
+    preview_net = (request.args.get("net") or form.net_quantity.data
+                   or default_net(batch.unit))[:16]
     return render_template("printing/order.html", batch=batch, form=form,
+                           preview_stock=preview_stock, preview_net=preview_net,
                            stock_names=_stock_names(),
                            jobs=services.jobs_for_batch(db, current_user, batch),
                            can_order=services.can_print(batch),
@@ -164,18 +210,42 @@ def jobs() -> Any:
     return render_template("printing/jobs.html", rows=rows, reprint_form=ReprintForm(),
                            stock_names=_stock_names(),
                            sheets={r.job.id: services.sheets_of(r.job) for r in rows},
-                           rolls={r.job.id: is_roll(services.stocks()[r.job.stock])
-                                  for r in rows}, action_form=ActionForm())
+                           zpl={r.job.id: _zpl_dpis(r) for r in rows if r.downloadable},
+                           action_form=ActionForm())
+
+
+def _zpl_dpis(row: services.JobRow) -> dict[int, bool]:
+    """For a roll job: each offered printer resolution and whether its QR code can be drawn
+    there (a 203 dpi head has 0.125 mm dots: 0.4 mm modules take 4 dots, which the small
+    rolls' QR boxes may not hold)."""
+    stock = services.stocks()[row.job.stock]
+    if not is_roll(stock):
+        return {}
+    host, scheme = _host()
+    # The job's longest URI is its last serial's (signatures have a fixed length).
+    uri = signer().label_uri(host, row.product.gtin, row.batch.lot_code,
+                             str(row.job.serial_last), scheme)
+    return {dpi: zpl_fits(stock, len(uri), dpi) for dpi in ZPL_DPIS}
 
 
 def _printable_job(job_id: int) -> tuple[PrintJob, Batch, Product]:
     """The print shop's job, or 404; 409 with a clear message once the batch lost its
     certification."""
     try:
-        return services.printer_job(get_session(), current_user, job_id)
+        job, batch, product = services.printer_job(get_session(), current_user, job_id)
     except Conflict:
         raise Conflict(_("This batch's certification is suspended, revoked or expired: its "
                          "labels can no longer be printed."), public=True) from None
+    # A job ordered before the fit rule (or before PUBLIC_HOST changed) could cut its text.
+    host, scheme = _host()
+    try:
+        services.check_text_fits(job.stock, services.label_source(
+            batch, product, net_quantity=job.net_quantity, host=host, scheme=scheme))
+    except services.LabelTextTooLong as exc:
+        raise Conflict(fit_message(exc) + " " + _("Ask the exporter to order these labels "
+                                                  "again on a larger stock."),
+                       public=True) from None
+    return job, batch, product
 
 
 def _signing(record: Callable[[str], object]) -> Signer:
@@ -219,7 +289,7 @@ def download_zpl(job_id: int) -> Any:
     dpi = request.args.get("dpi", 300, type=int)
     job, batch, product = _printable_job(job_id)
     stock = services.stocks()[job.stock]
-    if not is_roll(stock) or dpi not in (203, 300, 600):
+    if not is_roll(stock) or dpi not in SUPPORTED_DPI:
         raise NotFound("ZPL is offered for thermal roll stocks at 203, 300 or 600 dpi")
     active = _signing(lambda kid: services.record_download(get_session(), current_user, job,
                                                            f"zpl-{dpi}", kid))
@@ -245,16 +315,18 @@ def _chain(head: bytes, rest: Any) -> Any:
 def reprint(job_id: int) -> Any:
     db = get_session()
     form = ReprintForm()
+    job, batch, product = _printable_job(job_id)  # another shop's job is 404 whatever it sends
     if not form.validate_on_submit():
-        flash(_("Choose the sheets to reprint."), "error")
+        flash(_("Say why the sheets are reprinted.") if form.reason.errors
+              else _("Choose the sheets to reprint."), "error")
         return redirect(url_for("printing.jobs"))
-    job, batch, product = _printable_job(job_id)
     try:
         active = _signing(lambda kid: services.record_reprint(
             db, current_user, job, sheet_first=form.sheet_first.data,
             sheet_last=form.sheet_last.data, reason=form.reason.data or "", kid=kid))
-    except ValidationError:
-        flash(_("Choose sheets within the job (1 to %(n)s).", n=services.sheets_of(job)),
+    except ValidationError as exc:
+        flash(_("Say why the sheets are reprinted.") if "reason" in exc.fields else
+              _("Choose sheets within the job (1 to %(n)s).", n=services.sheets_of(job)),
               "error")
         return redirect(url_for("printing.jobs"))
     stock = services.stocks()[job.stock]

@@ -17,6 +17,7 @@ from registry.printing.stocks import MIN_MODULE_MM, QR_QUIET_ZONE, Stock, qr_ver
 
 MM_PER_INCH = 25.4
 SUPPORTED_DPI = (203, 300, 600)
+ZPL_DPIS = (203, 300)  # what the print-shop list offers: the common thermal heads
 _ESCAPE = {"^", "~", "_", "\\"}
 
 
@@ -56,6 +57,15 @@ def qr_magnification(stock: Stock, uri_length: int, dpi: int) -> int:
         raise ZplError(f"stock {stock.id} cannot hold a {version}-version QR code at {dpi} dpi "
                        "with 0.4 mm modules")
     return min(largest, 10)
+
+
+def zpl_fits(stock: Stock, uri_length: int, dpi: int) -> bool:
+    """Whether a URI of ``uri_length`` can be printed on ``stock`` at ``dpi``."""
+    try:
+        qr_magnification(stock, uri_length, dpi)
+    except ZplError:
+        return False
+    return True
 
 
 def label_zpl(stock: Stock, label: LabelData, *, dpi: int = 300) -> str:

@@ -141,7 +141,7 @@ def test_reprint_reissues_the_same_serials(app: Flask, client: Client, make_clie
     reprint = db.exec(select(Reprint)).one()
     assert (reprint.sheet_first, reprint.sheet_last, reprint.reason) == (2, 2, "jammed")
     bad = printer.post(f"/print-shop/jobs/{job.id}/reprint",
-                       {"sheet_first": "3", "sheet_last": "9"})
+                       {"sheet_first": "3", "sheet_last": "9", "reason": "jammed"})
     assert bad.status_code == 302
     assert len(db.exec(select(Reprint)).all()) == 1
     # No new serials were allocated by the reprint.
