@@ -79,4 +79,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(keys_cli)
     app.register_error_handler(KeyStoreUnavailable, _unavailable)
     store = store_for(app)
-    app.extensions.setdefault("readiness", {})["keys"] = store.check
+    app.extensions.setdefault("readiness", {})["keys"] = lambda: store.check(
+        made_on_demand=not app.config.get("PRODUCTION"))

@@ -209,11 +209,16 @@ class KeyStore:
             self._signers[kid] = signer
         return signer
 
-    def check(self) -> str | None:
+    def check(self, *, made_on_demand: bool = False) -> str | None:
         """Readiness: None when the keys are readable, an active key exists and opens under
-        the configured KEK; else the problem, without secrets."""
+        the configured KEK; else the problem, without secrets. ``made_on_demand`` (a
+        development registry, which makes its first key on first use): no key yet is ready
+        as long as the KEK that will seal it loads."""
         self.invalidate()
         try:
+            if made_on_demand and self.active_kid() is None:
+                self.kek()
+                return None
             self.active_signer()
         except KeyStoreError as exc:
             return str(exc)
