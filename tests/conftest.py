@@ -233,6 +233,14 @@ def make_client(app: Flask) -> Any:
     return lambda: Client(app.test_client())
 
 
+def published_keys(app: Flask) -> list[dict[str, Any]]:
+    """The keys document the registry publishes, as an offline verifier would hold it."""
+    from registry.keys import keystore
+
+    with app.app_context():
+        return keystore().public_keys()
+
+
 def evidence_pdf(text: str = "Phytosanitary certificate No. 52/2026") -> bytes:
     """A small real one-page PDF, as a scanned certificate would be (no scripts, no actions)."""
     from reportlab.lib.pagesizes import A4

@@ -269,6 +269,7 @@ ROUTES: tuple[Route, ...] = (
     Route("main.about", "GET", lambda s: "/about", _all(200), public=True),
     Route("main.sources", "GET", lambda s: "/sources", _all(200), public=True),
     Route("main.healthz", "GET", lambda s: "/healthz", _all(200), public=True),
+    Route("main.readyz", "GET", lambda s: "/readyz", _all(200), public=True),
     Route("accounts.login", "GET", lambda s: "/login", _all(302, anonymous=200), public=True),
     # A wrong password shows the form again (and is audited); signed-in users are sent home.
     Route("accounts.login", "POST", lambda s: "/login", _all(302, anonymous=200), public=True,

@@ -16,14 +16,13 @@ from flask import Flask
 from PIL import Image
 from sqlmodel import Session, select
 
-from conftest import PASSWORD, Client, World, decode_qr_codes
+from conftest import PASSWORD, Client, World, decode_qr_codes, published_keys
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, OrgKind, Role
 from registry.audit import AuditEvent
 from registry.catalog.models import Batch
 from registry.certification import Action
 from registry.gs1 import parse_uri
-from registry.keys import keystore
 from registry.printing import services as printing
 from registry.printing.models import PrintJob, Reprint
 from registry.signing import VerifyStatus, verify_uri
@@ -41,11 +40,6 @@ def _order(client: Client, world: World, batch: Batch, quantity: int = 21,
     return client.post(f"/batches/{batch.id}/labels", {
         "printer_org_id": str(world.print_org.id), "stock": stock, "quantity": str(quantity),
         "net_quantity": net})
-
-
-def _public_keys(app: Flask) -> list[dict[str, Any]]:
-    with app.app_context():
-        return keystore().public_keys()
 
 
 def test_order_allocates_contiguous_serials(client: Client, world: World, db: Session) -> None:
@@ -99,7 +93,7 @@ def test_printer_pdf_decodes_to_signed_uris(app: Flask, client: Client, make_cli
     response = printer.get(f"/print-shop/jobs/{job.id}.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     pdf = response.get_data()
-    keys = _public_keys(app)
+    keys = published_keys(app)
     for dpi in (300, 150):
         uris = decode_qr_codes(pdf, dpi)
         serials = sorted(int(parse_uri(u).serial) for u in uris)
@@ -257,7 +251,7 @@ def test_zpl_for_thermal_rolls_parses_back(app: Flask, client: Client, make_clie
     body = response.get_data(as_text=True)
     labels = [chunk for chunk in body.split("^XZ") if "^XA" in chunk]
     assert len(labels) == 3
-    keys = _public_keys(app)
+    keys = published_keys(app)
     for serial, label in enumerate(labels, start=1):
         commands = label.split("^")
         assert any(c.startswith("BQN,2,") for c in commands)

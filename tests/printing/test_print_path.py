@@ -15,17 +15,18 @@ from flask import Flask
 from PIL import Image
 from sqlmodel import Session, select
 
-from conftest import Client, World, decode_qr_codes
+from conftest import Client, World, decode_qr_codes, published_keys
 from registry.audit import AuditEvent
 from registry.catalog.models import Batch
 from registry.certification import Action
 from registry.errors import ValidationError
 from registry.gs1 import parse_uri
+from registry.keys.models import LabelSignature
 from registry.printing import services as printing
 from registry.printing.models import PrintJob, Reprint
 from registry.printing.render import LabelData, render_png_preview
 from registry.printing.stocks import load_stocks
-from registry.signing import KeyStore, VerifyStatus, verify_uri
+from registry.signing import VerifyStatus, verify_uri
 
 
 def _approve(world: World, batch: Batch | None = None) -> Batch:
@@ -99,7 +100,7 @@ def test_zpl_at_203_and_300_dpi_matches_the_stock(app: Flask, client: Client, ma
     printer = make_client()
     printer.login("printer@test.id")
     listing = printer.get("/print-shop").get_data(as_text=True)
-    keys = KeyStore(app.config["KEY_DIR"]).public_keys()
+    keys = published_keys(app)
     for dpi in (203, 300):
         href = f"/print-shop/jobs/{job.id}.zpl?dpi={dpi}"
         assert f'href="{href}"' in listing  # the list offers both resolutions
@@ -170,7 +171,8 @@ def test_reprint_needs_a_reason_recorded_with_it(client: Client, make_client: An
     assert "Paper jam" in str(event.after)
     # The service refuses it too, whoever calls it.
     with pytest.raises(ValidationError) as caught:
-        printing.record_reprint(db, world.printer, job, sheet_first=1, sheet_last=1, reason=" ")
+        printing.record_reprint(db, world.printer, job, sheet_first=1, sheet_last=1, reason=" ",
+                                kid=db.exec(select(LabelSignature.kid)).first() or "")
     assert caught.value.fields == {"reason": "required"}
 
 
@@ -274,5 +276,5 @@ def test_every_label_says_product_of_indonesia_and_who_exports_it(
         uris = decode_qr_codes(pdf, 150)
         assert len(uris) == 2, stock_id
         found += uris
-    keys = KeyStore(app.config["KEY_DIR"]).public_keys()  # the signing key exists by now
+    keys = published_keys(app)  # the signing key exists by now
     assert {verify_uri(u, keys).status for u in found} == {VerifyStatus.VALID}
