@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from registry.audit import AuditEvent
 from registry.catalog.services import label_gtin
 from registry.gs1 import parse_uri
 from registry.keys import store_for
+from registry.keys.models import LabelSignature
+from registry.keys.services import record_signature
 from registry.signing import VerifyStatus
 from registry.timeutil import utcnow
 from registry.verify.offline import verify_label
@@ -124,3 +127,29 @@ def test_bad_effective_times_are_refused_with_a_message(app: Flask) -> None:
         assert code != 0 and expected in output, output
         assert "Traceback" not in output
     assert f"{kid}  retired" in cli(app, "keys", "list")[1]
+
+
+def test_downloads_at_the_same_moment_note_the_first_signature_once(
+        app: Flask, world: World, db: Session) -> None:
+    kid = cli(app, "keys", "ensure")[1].split()[-1]
+    approved(world)
+    job = order(world, db, 1)
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def download_at_once() -> None:
+        with Session(app.extensions["engine"]) as session:
+            barrier.wait()
+            try:
+                record_signature(session, job.id, kid)
+                session.commit()
+            except BaseException as exc:  # reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=download_at_once) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert [(s.job_id, s.kid) for s in db.exec(select(LabelSignature)).all()] == [(job.id, kid)]
