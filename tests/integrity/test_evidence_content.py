@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from pathlib import Path
 
 import pikepdf
 import pytest
@@ -16,7 +15,7 @@ from PIL import Image
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from conftest import Client, World, evidence_pdf
+from conftest import Client, World, evidence_pdf, stored_objects
 from registry import auth
 from registry.catalog.models import Document
 from tests.api.api_helpers import api_for, assert_problem
@@ -137,7 +136,7 @@ def test_pdfs_with_scripts_or_launch_actions_are_refused(
     assert body["codes"] == {"file": "active_pdf"}
     db.expire_all()
     assert db.exec(select(func.count()).select_from(Document)).one() == 0
-    assert not list(Path(app.config["UPLOAD_DIR"]).glob("*.pdf"))
+    assert stored_objects(app) == []
 
 
 def test_a_plain_pdf_with_a_link_is_still_accepted(client: Client, world: World) -> None:
