@@ -25,6 +25,7 @@ from registry.catalog.models import Batch, Product
 from registry.db import get_session
 from registry.errors import Conflict, NotFound, RegistryError, ValidationError
 from registry.formerrors import apply_field_errors
+from registry.gs1 import SIGNATURE_FIELD_LENGTH, SIGNATURE_PARAM, canonical_path
 from registry.keys import signer
 from registry.printing import services
 from registry.printing.forms import OrderForm, ReprintForm
@@ -219,10 +220,12 @@ def _zpl_dpis(row: services.JobRow) -> dict[int, bool]:
     if not is_roll(stock):
         return {}
     host, scheme = _host()
-    # The job's longest URI is its last serial's (signatures have a fixed length).
-    uri = signer().label_uri(host, row.product.gtin, row.batch.lot_code,
-                             str(row.job.serial_last), scheme)
-    return {dpi: zpl_fits(stock, len(uri), dpi) for dpi in ZPL_DPIS}
+    # The job's longest URI is its last serial's; the signature field has a fixed length, so
+    # nothing needs signing to know it.
+    length = (len(f"{scheme}://{host}") + len(canonical_path(
+        row.product.gtin, row.batch.lot_code, str(row.job.serial_last)))
+        + len(f"?{SIGNATURE_PARAM}=") + SIGNATURE_FIELD_LENGTH)
+    return {dpi: zpl_fits(stock, length, dpi) for dpi in ZPL_DPIS}
 
 
 def _printable_job(job_id: int) -> tuple[PrintJob, Batch, Product]:
