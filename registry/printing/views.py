@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from babel.numbers import format_decimal
 from flask import (
     Blueprint,
     Response,
@@ -13,7 +12,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -89,7 +88,7 @@ def fit_message(exc: services.LabelTextTooLong) -> str:
     what = ", ".join(ELEMENT_NAMES[e]() if e in ELEMENT_NAMES else e for e in exc.elements)
     message = _("The label stock “%(stock)s” cannot hold the %(what)s of this batch whole at "
                 "the smallest legible size (%(size)s pt).", stock=exc.stock.name(lang),
-                what=what, size=format_decimal(LEGIBLE_MIN_PT, locale=lang))
+                what=what, size=format_decimal(LEGIBLE_MIN_PT))
     if exc.larger:
         return message + " " + _("Choose a larger stock: %(stocks)s.",
                                  stocks="; ".join(st.name(lang) for st in exc.larger))
