@@ -24,7 +24,7 @@ from registry.catalog.models import Batch, Product
 from registry.db import get_session
 from registry.errors import Conflict, NotFound, RegistryError, ValidationError
 from registry.formerrors import apply_field_errors
-from registry.gs1 import SIGNATURE_FIELD_LENGTH, SIGNATURE_PARAM, canonical_path
+from registry.gs1 import uri_length
 from registry.keys import signer
 from registry.printing import services
 from registry.printing.forms import OrderForm, ReprintForm
@@ -219,11 +219,9 @@ def _zpl_dpis(row: services.JobRow) -> dict[int, bool]:
     if not is_roll(stock):
         return {}
     host, scheme = _host()
-    # The job's longest URI is its last serial's; the signature field has a fixed length, so
-    # nothing needs signing to know it.
-    length = (len(f"{scheme}://{host}") + len(canonical_path(
-        row.product.gtin, row.batch.lot_code, str(row.job.serial_last)))
-        + len(f"?{SIGNATURE_PARAM}=") + SIGNATURE_FIELD_LENGTH)
+    # The job's longest URI is its last serial's.
+    length = uri_length(host, row.product.gtin, row.batch.lot_code,
+                        str(row.job.serial_last), scheme)
     return {dpi: zpl_fits(stock, length, dpi) for dpi in ZPL_DPIS}
 
 
