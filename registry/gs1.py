@@ -67,6 +67,7 @@ __all__ = [
     "parse_uri",
     "registry_gtin",
     "unpack_signature",
+    "uri_length",
     "validate_ai_value",
 ]
 
@@ -343,6 +344,13 @@ def max_uri_length() -> int:
         + len("/21/") + MAX_SERIAL_DIGITS
         + len(f"?{SIGNATURE_PARAM}=") + SIGNATURE_FIELD_LENGTH
     )
+
+
+def uri_length(host: str, gtin: str, lot: str, serial: str, scheme: str = "https") -> int:
+    """Length of the signed URI of one label, known without signing (the field's length is
+    fixed): what a QR code must hold."""
+    return (len(f"{scheme}://{host}") + len(canonical_path(gtin, lot, serial))
+            + len(f"?{SIGNATURE_PARAM}=") + SIGNATURE_FIELD_LENGTH)
 
 
 # What a scan of one of our labels sends: the canonical path and the signature (plus perhaps the

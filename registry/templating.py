@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from babel import Locale
+from babel.dates import format_datetime as babel_datetime
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
@@ -19,7 +20,7 @@ from markupsafe import Markup
 
 from registry.certification import Display, display_status
 from registry.reference import HUBS, PROVINCES, country_codes, regencies
-from registry.timeutil import today
+from registry.timeutil import REGION_TZ, today
 
 STATUS_LABELS = {
     Display.DRAFT: _l("Draft"),
@@ -132,10 +133,6 @@ def fmt_wita(value: dt.datetime | None) -> str:
     print shop abroad or a server in another zone cannot misread it."""
     if value is None:
         return "—"
-    from babel.dates import format_datetime as babel_datetime
-
-    from registry.timeutil import REGION_TZ
-
     if value.tzinfo is None:  # SQLite hands back naive UTC
         value = value.replace(tzinfo=dt.UTC)
     return f"{babel_datetime(value, 'medium', tzinfo=REGION_TZ, locale=str(get_locale()))} WITA"

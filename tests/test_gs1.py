@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -187,3 +188,16 @@ def test_signature_field_packs_key_id_and_signature_without_slack() -> None:
     # refused rather than verified as the same signature.
     with pytest.raises(Gs1Error):
         gs1.pack_signature(kid, sig[:-1] + "B")
+
+
+def test_uri_length_is_the_signed_uris_length(tmp_path: Path) -> None:
+    from registry.signing import KeyStore
+
+    store = KeyStore(tmp_path)
+    store.create_key()
+    signer = store.active_signer()
+    for host, lot, serial, scheme in [("mib.id", "A-LOT.1", "1", "https"),
+                                      ("127.0.0.1:5000", "TTS-IKT-2611-LONGWWW", "9999999999",
+                                       "http")]:
+        uri = signer.label_uri(host, gs1.registry_gtin(7), lot, serial, scheme)
+        assert gs1.uri_length(host, gs1.registry_gtin(7), lot, serial, scheme) == len(uri)

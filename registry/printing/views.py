@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from babel.numbers import format_decimal
 from flask import (
     Blueprint,
     Response,
@@ -14,7 +13,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -26,6 +25,7 @@ from registry.catalog.models import Batch, Product
 from registry.db import get_session
 from registry.errors import Conflict, NotFound, RegistryError, ValidationError
 from registry.formerrors import apply_field_errors
+from registry.gs1 import uri_length
 from registry.keys import KeyStoreUnavailable, keystore, signer
 from registry.keys.services import KeyRevoked
 from registry.printing import services
@@ -91,7 +91,7 @@ def fit_message(exc: services.LabelTextTooLong) -> str:
     what = ", ".join(ELEMENT_NAMES[e]() if e in ELEMENT_NAMES else e for e in exc.elements)
     message = _("The label stock “%(stock)s” cannot hold the %(what)s of this batch whole at "
                 "the smallest legible size (%(size)s pt).", stock=exc.stock.name(lang),
-                what=what, size=format_decimal(LEGIBLE_MIN_PT, locale=lang))
+                what=what, size=format_decimal(LEGIBLE_MIN_PT))
     if exc.larger:
         return message + " " + _("Choose a larger stock: %(stocks)s.",
                                  stocks="; ".join(st.name(lang) for st in exc.larger))
@@ -222,10 +222,10 @@ def _zpl_dpis(row: services.JobRow) -> dict[int, bool]:
     if not is_roll(stock):
         return {}
     host, scheme = _host()
-    # The job's longest URI is its last serial's (signatures have a fixed length).
-    uri = signer().label_uri(host, row.product.gtin, row.batch.lot_code,
-                             str(row.job.serial_last), scheme)
-    return {dpi: zpl_fits(stock, len(uri), dpi) for dpi in ZPL_DPIS}
+    # The job's longest URI is its last serial's.
+    length = uri_length(host, row.product.gtin, row.batch.lot_code,
+                        str(row.job.serial_last), scheme)
+    return {dpi: zpl_fits(stock, length, dpi) for dpi in ZPL_DPIS}
 
 
 def _printable_job(job_id: int) -> tuple[PrintJob, Batch, Product]:

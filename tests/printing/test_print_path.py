@@ -100,6 +100,7 @@ def test_zpl_at_203_and_300_dpi_matches_the_stock(app: Flask, client: Client, ma
     printer = make_client()
     printer.login("printer@test.id")
     listing = printer.get("/print-shop").get_data(as_text=True)
+    printer.get(f"/print-shop/jobs/{job.id}.pdf")  # the first download makes the signing key
     keys = published_keys(app)
     for dpi in (203, 300):
         href = f"/print-shop/jobs/{job.id}.zpl?dpi={dpi}"
