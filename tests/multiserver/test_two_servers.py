@@ -143,7 +143,7 @@ def test_with_redis_stopped_login_answers_and_readyz_names_redis(stack: Stack,
             browser = server.browser()
             response = browser.login("a@test.id", PASSWORD)
             assert response.status_code == 302, (server.name, response.status_code)
-            wrong = browser.login("b@test.id", "not the password at all")
+            wrong = server.browser().login("b@test.id", "not the password at all")
             assert wrong.status_code in (200, 422), (server.name, wrong.status_code)
             ready = browser.get("/readyz")
             assert ready.status_code == 503
