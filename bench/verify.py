@@ -491,7 +491,7 @@ engine = registry.extensions["engine"]
 BODY = ("<!doctype html><title>Verification</title>" + "<p>" + "x" * 3800).encode()
 HEADERS = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(BODY))),
            ("Cache-Control", "no-cache"), ("Vary", "Accept, Accept-Language"),
-           *security_headers(production=True)]
+           *security_headers(production=False)]
 kept = []
 
 
@@ -591,7 +591,11 @@ class Server:
 def app_env(workdir: Path, db_url: str, port_hint: str = "127.0.0.1:8000") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REGISTRY_", "DATABASE_"))}
     env.update({
-        "REGISTRY_ENV": "production",
+        # Development mode: production now refuses to start on SQLite, a loopback PUBLIC_HOST
+        # and without Redis or an object store, which is what this benchmark runs on. The
+        # resolver's path is the same in both modes; only the HSTS header differs, and the
+        # reference app below sends the same headers as this mode.
+        "REGISTRY_ENV": "development",
         "SECRET_KEY": SECRET_KEY,
         "PUBLIC_HOST": port_hint,
         "DATABASE_URL": db_url,
