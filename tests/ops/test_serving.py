@@ -1,0 +1,234 @@
+"""Issue 13 §2: behind the documented serving setup (deploy/: nginx's proxy settings in front of
+gunicorn with deploy/gunicorn.conf.py), slow clients cannot starve the verification page.
+
+Real processes on loopback: Debian's nginx with deploy/nginx/registry-proxy.conf included
+verbatim, gunicorn with the shipped config (two sync workers, as on a small machine) and the
+app in development mode on SQLite. Slow-header clients send one header line a second; slow
+readers fetch the largest anonymous response through a tiny receive window. The same
+slow-header clients straight at gunicorn stall the page: that is the failure nginx prevents.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from servers import free_port, wait_for_port
+
+from registry import ROOT
+
+NGINX = Path("/usr/sbin/nginx")
+BIN = Path(sys.executable).parent
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not NGINX.exists(), reason="needs Debian's nginx (/usr/sbin/nginx): "
+                       "apt-get install nginx (.ci/run installs it)"),
+]
+
+# A well-formed GS1 Digital Link: the resolver parses it, looks it up and renders the verdict
+# page a buyer's phone gets (unknown label here: the database is fresh).
+VERIFY_PATH = "/01/09506000134352/10/ABC/21/1"
+WORKERS = 2
+# The page must answer within this; straight at gunicorn it does not answer at all while the
+# slow clients hold the workers (they would for gunicorn's whole 120 s timeout).
+PAGE_TIMEOUT = 3.0
+
+
+@dataclass
+class Setup:
+    gunicorn_port: int
+    nginx_port: int
+
+
+def _nginx_conf(prefix: Path, listen: int, upstream: int) -> str:
+    # Debian's nginx writes temporary files under /var/lib/nginx unless told: keep every path
+    # in the prefix so no root-owned folder is needed. As root, nginx's workers would switch to
+    # "nobody", who cannot write into pytest's private temp folder.
+    user = "user root root;" if os.geteuid() == 0 else ""
+    temp = "\n".join(f"  {kind}_temp_path {prefix / kind};"
+                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    return f"""{user}
+worker_processes 1;
+pid {prefix / 'nginx.pid'};
+error_log {prefix / 'error.log'} warn;
+events {{ worker_connections 512; }}
+http {{
+  access_log off;
+{temp}
+  upstream registry_app {{ server 127.0.0.1:{upstream}; }}
+  server {{
+    listen 127.0.0.1:{listen};
+    include {ROOT / 'deploy' / 'nginx' / 'registry-proxy.conf'};
+  }}
+}}
+"""
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    tmp = tmp_path_factory.mktemp("serving")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp), "LANG": "C.UTF-8",
+           "REGISTRY_ENV": "development", "REGISTRY_INSTANCE": str(tmp / "instance"),
+           "DATABASE_URL": f"sqlite:///{tmp / 'registry.sqlite3'}"}
+    subprocess.run([str(BIN / "flask"), "--app", "registry", "db", "upgrade"], cwd=ROOT, env=env,
+                   check=True, capture_output=True, timeout=120)
+    gport, nport = free_port(), free_port()
+    with open(tmp / "gunicorn.log", "wb") as log:
+        gunicorn = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+             "--bind", f"127.0.0.1:{gport}", "--workers", str(WORKERS), "wsgi:app"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    prefix = tmp / "nginx"
+    prefix.mkdir()
+    (prefix / "nginx.conf").write_text(_nginx_conf(prefix, nport, gport))
+    nginx = subprocess.Popen(
+        [str(NGINX), "-p", str(prefix), "-e", str(prefix / "error.log"),
+         "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(nport)
+        deadline = time.monotonic() + 60
+        while True:  # every worker booted: the app answers
+            try:
+                if requests.get(f"http://127.0.0.1:{gport}/healthz", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, (tmp / "gunicorn.log").read_text()
+            time.sleep(0.2)
+        yield Setup(gport, nport)
+    finally:
+        _stop(nginx)
+        _stop(gunicorn)
+        shutil.rmtree(prefix, ignore_errors=True)
+
+
+class SlowClients:
+    """Connections that hold a server: slow-header clients send one header line a second and
+    never finish; slow readers ask for a response and read it a few hundred bytes a second
+    through a receive window of a few kB."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.headers: list[socket.socket] = []
+        self.readers: list[socket.socket] = []
+        self.received: dict[int, bytes] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._trickle, daemon=True)
+
+    def open(self, slow_headers: int, slow_readers: int, read_path: str) -> None:
+        for _ in range(slow_headers):
+            sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            sock.sendall(f"GET {VERIFY_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode())
+            self.headers.append(sock)
+        for _ in range(slow_readers):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
+            sock.settimeout(5)
+            sock.connect(("127.0.0.1", self.port))
+            sock.sendall(f"GET {read_path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            self.readers.append(sock)
+        self.thread.start()
+
+    def _trickle(self) -> None:
+        line = 0
+        while not self.stop.wait(1.0):
+            line += 1
+            for sock in self.headers:
+                with contextlib.suppress(OSError):  # a server that gave up: counted later
+                    sock.sendall(f"X-Slow-{line}: {'x' * 20}\r\n".encode())
+            for sock in self.readers:
+                with contextlib.suppress(OSError):
+                    self.received[sock.fileno()] = (
+                        self.received.get(sock.fileno(), b"") + sock.recv(256))
+
+    def headers_still_held(self) -> bool:
+        """The slow-header connections are open and unanswered (nobody gave up on them)."""
+        for sock in self.headers:
+            sock.setblocking(False)
+            try:
+                if sock.recv(1, socket.MSG_PEEK) is not None:
+                    return False  # an answer (408, 400) or EOF
+            except BlockingIOError:
+                pass
+            finally:
+                sock.setblocking(True)
+        return True
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=5)
+        for sock in self.headers + self.readers:
+            sock.close()
+
+
+@pytest.fixture
+def slow_clients() -> Iterator[list[SlowClients]]:
+    made: list[SlowClients] = []
+    yield made
+    for clients in made:
+        clients.close()
+
+
+def page_answers(port: int) -> list[float]:
+    """Seconds the verification page and /healthz took; raises Timeout if either stalls."""
+    took = []
+    for path in (VERIFY_PATH, "/healthz"):
+        start = time.monotonic()
+        response = requests.get(f"http://127.0.0.1:{port}{path}", timeout=PAGE_TIMEOUT)
+        took.append(time.monotonic() - start)
+        assert response.status_code == 200, (path, response.status_code)
+    return took
+
+
+def test_slow_clients_cannot_starve_the_verification_page_behind_nginx(
+        setup: Setup, slow_clients: list[SlowClients]) -> None:
+    # Baseline through nginx: the page and /healthz answer.
+    page_answers(setup.nginx_port)
+
+    # Four times as many slow clients as workers: without buffering, each would hold a worker.
+    clients = SlowClients(setup.nginx_port)
+    slow_clients.append(clients)
+    clients.open(slow_headers=4 * WORKERS, slow_readers=2 * WORKERS,
+                 read_path="/api/v1/openapi.json")
+    time.sleep(2.5)  # a few header lines each; the readers have their first bytes
+
+    for _ in range(3):
+        page_answers(setup.nginx_port)
+    assert clients.headers_still_held(), "nginx dropped the slow-header clients early"
+    assert all(data.startswith(b"HTTP/1.1 200") for data in clients.received.values())
+    assert len(clients.received) == 2 * WORKERS
+
+    # The failure nginx prevents: three slow-header clients straight at gunicorn's two sync
+    # workers, and the page does not answer.
+    direct = SlowClients(setup.gunicorn_port)
+    slow_clients.append(direct)
+    direct.open(slow_headers=WORKERS + 1, slow_readers=0, read_path="")
+    time.sleep(1.5)
+    with pytest.raises(requests.Timeout):
+        requests.get(f"http://127.0.0.1:{setup.gunicorn_port}{VERIFY_PATH}",
+                     timeout=PAGE_TIMEOUT)
+    # Let go, and gunicorn answers again: it was the slow clients, not the load.
+    direct.close()
+    page_answers(setup.gunicorn_port)
