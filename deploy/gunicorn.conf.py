@@ -18,8 +18,12 @@ I/O, which nginx already absorbs.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
+from typing import Any
 
 # nginx on the same machine talks to loopback only; never expose gunicorn directly.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -74,3 +78,25 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+
+
+# After `kill -9` of the master (an OOM kill, a careless operator), its workers live on as
+# orphans holding the listening socket: an idle sync worker notices its parent is gone only at
+# its next wake-up, timeout / 2 = 60 s later, and until then a restarted gunicorn cannot bind
+# ("Address already in use"; it gives up after five tries) while the orphans keep answering
+# with the old code. Linux can tell a child when its parent dies: ask for SIGTERM, which a
+# gunicorn worker takes as "finish the request in hand, then exit".
+# (systemd's control group kills orphans too: registry-web.service; this covers every other
+# supervisor and a shell.)
+PR_SET_PDEATHSIG = 1
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        server.log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %s", ctypes.get_errno())
+    # The master may have died between fork and prctl: then no signal will come.
+    if os.getppid() != worker.ppid:
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -232,3 +232,80 @@ def test_slow_clients_cannot_starve_the_verification_page_behind_nginx(
     # Let go, and gunicorn answers again: it was the slow clients, not the load.
     direct.close()
     page_answers(setup.gunicorn_port)
+
+
+def test_a_restart_after_kill_9_of_the_master_gets_the_port(tmp_path: Path) -> None:
+    """After ``kill -9`` of the gunicorn master its workers still hold the listening socket
+    (and keep serving the old code); plain gunicorn's idle sync workers notice only at their
+    next wake-up (timeout / 2 = 60 s), and a restart meanwhile gives up: "Address already in
+    use". With deploy/gunicorn.conf.py the kernel tells each worker at once
+    (PR_SET_PDEATHSIG): they exit and the supervisor's restart binds."""
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "LANG": "C.UTF-8",
+           "REGISTRY_ENV": "development", "REGISTRY_INSTANCE": str(tmp_path / "instance"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'registry.sqlite3'}"}
+    port = free_port()
+    command = [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+               "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "wsgi:app"]
+    log_path = tmp_path / "gunicorn.log"
+    log = open(log_path, "wb")  # noqa: SIM115 (both servers write to it until the end)
+    first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    second = None
+    workers: list[int] = []
+    try:
+        _wait_healthy(port, log_path)
+        workers = _children(first.pid)
+        assert len(workers) == WORKERS
+        first.kill()  # SIGKILL to the master alone, as `kill -9 MASTER_PID`
+        first.wait(timeout=5)
+        killed = time.monotonic()
+        # What systemd's Restart=on-failure does (RestartSec=3): start it again.
+        second = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)
+        # gunicorn retries a busy port five times, a second apart, then exits.
+        while any(Path(f"/proc/{pid}").exists() and not _zombie(pid) for pid in workers):
+            assert time.monotonic() - killed < 10, (
+                f"orphaned workers {workers} still hold port {port} 10 s after kill -9")
+            time.sleep(0.1)
+        gone = time.monotonic() - killed
+        _wait_healthy(port, log_path, timeout=30, server=second)
+        assert set(_children(second.pid)), "the restarted master has no workers"
+        print(f"orphans gone {gone:.1f} s after kill -9; restarted server answering "
+              f"{time.monotonic() - killed:.1f} s after")
+    finally:
+        if second is not None:
+            _stop(second)
+        for pid in workers:  # orphans a failed run leaves behind
+            with contextlib.suppress(OSError):
+                os.kill(pid, 9)
+        log.close()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # The command name (field 2) may hold spaces: ppid is the 2nd field after ")".
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _zombie(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    return True
+
+
+def _wait_healthy(port: int, log: Path, timeout: float = 60,
+                  server: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        assert server is None or server.poll() is None, (
+            "the restarted gunicorn exited:\n" + log.read_text()[-2000:])
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        assert time.monotonic() < deadline, log.read_text()[-2000:]
+        time.sleep(0.2)
