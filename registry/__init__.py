@@ -20,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         files,
         i18n,
         keys,
+        metrics,
         readiness,
         security,
         templating,
@@ -44,12 +45,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
     )
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "registry")
+    app.config.setdefault("RATELIMIT_ON_BREACH_CALLBACK", metrics.rate_limit_breached)
     if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis", "rediss", "unix")):
         # A Redis that stops answering must not hold a login for minutes: the limiter then
         # falls back to per-process limits (extensions.limiter) and logs it once.
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                               {"socket_connect_timeout": 1, "socket_timeout": 1})
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    metrics.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
