@@ -20,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         files,
         i18n,
         keys,
+        logs,
         metrics,
         readiness,
         security,
@@ -52,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                               {"socket_connect_timeout": 1, "socket_timeout": 1})
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    logs.configure(app)
     metrics.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
@@ -106,4 +108,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from registry.proxy import WarnForwardedWithoutHops
 
         app.wsgi_app = WarnForwardedWithoutHops(app.wsgi_app)  # type: ignore[method-assign]
+    # Outermost: every log line of the request, the label resolver's too, carries its id.
+    app.wsgi_app = logs.RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     return app
