@@ -17,6 +17,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         cli,
         db,
         errors,
+        errortracking,
         files,
         i18n,
         keys,
@@ -54,6 +55,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                               {"socket_connect_timeout": 1, "socket_timeout": 1})
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     logs.configure(app)
+    errortracking.init_app(app)
     metrics.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
