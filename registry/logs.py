@@ -105,11 +105,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """To ``sys.stderr`` as it is when a line is written (gunicorn, click and test runners
+    replace it), as Flask's own handler did; another stream only when one is set."""
+
+    def __init__(self) -> None:
+        self._stream: Any = None
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return self._stream or sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        self._stream = None if value is sys.stderr else value
+
+
 def configure(app: Flask) -> None:
     """One handler on the root logger, to stderr (gunicorn and systemd collect it), in the
     configured format; the registry's own loggers at INFO. Replaces the handler an earlier
     app of this process installed (tests make many apps)."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StderrHandler()
     handler.set_name("registry")
     handler.addFilter(RequestIdFilter())
     if app.config.get("LOG_FORMAT") == "json":

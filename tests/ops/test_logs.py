@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import re
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,7 +35,7 @@ def json_app(app: Flask) -> Iterator[tuple[Flask, io.StringIO]]:
     try:
         yield made, out
     finally:
-        handler.setStream(__import__("sys").stderr)  # type: ignore[attr-defined]
+        handler.setStream(sys.stderr)  # type: ignore[attr-defined]
         made.extensions["engine"].dispose()
 
 
