@@ -146,9 +146,18 @@ def rate_limit_breached(request_limit: Any) -> None:
     key, scope = ["", "", *request_limit.request_args][-2:]
     prefix = str(key).partition(":")[0]
     name = str(scope) or "unknown"
-    if ":" in str(key) and _LIMIT_NAME.fullmatch(prefix):
+    if ":" in str(key) and _LIMIT_NAME.fullmatch(prefix) and not _is_address(str(key)):
         name = f"{name}/{prefix}"
     RATE_LIMIT_REFUSALS.labels(name[:64]).inc()
+
+
+def _is_address(key: str) -> bool:
+    """An IPv6 address as the whole key ("dead:beef::1") has no name before its colon."""
+    try:
+        ipaddress.ip_address(key)
+    except ValueError:
+        return False
+    return True
 
 
 # --- exposition -------------------------------------------------------------------------------

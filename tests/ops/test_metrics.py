@@ -217,3 +217,21 @@ def test_production_logs_json_by_default(tmp_path: Path) -> None:
     assert load_config(tmp_path, {"ENV": "production", "TESTING": True,
                                   "SECRET_KEY": "x" * 40})["LOG_FORMAT"] == "json"
     assert load_config(tmp_path)["LOG_FORMAT"] == "text"
+
+
+@pytest.mark.parametrize(("args", "name"), [
+    (["registry", "203.0.113.9", "accounts.login"], "accounts.login"),
+    (["registry", "dead:beef::1", "accounts.login"], "accounts.login"),  # no name in it
+    (["registry", "api-addr:dead:beef::1", "api"], "api/api-addr"),
+    (["registry", "api-token:0f1e2d", "api"], "api/api-token"),
+    (["token-create:42", "api_account.tokens"], "api_account.tokens/token-create"),
+])
+def test_limit_names_are_bounded(args: list[str], name: str) -> None:
+    """The label names the limit, never the visitor: no address, token or user id."""
+
+    class Breach:
+        request_args = args
+
+    before = metrics.RATE_LIMIT_REFUSALS.labels(name)._value.get()
+    metrics.rate_limit_breached(Breach())
+    assert metrics.RATE_LIMIT_REFUSALS.labels(name)._value.get() == before + 1
