@@ -77,6 +77,8 @@ def test_two_workers_one_count(app: Flask, tmp_path: Path) -> None:
         workers = [int(p) for p in subprocess.run(
             ["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()]
         assert len(workers) == 2, workers
+        live = prom / f"gauge_livesum_{workers[0]}.db"  # its scan buffer depth
+        assert live.exists()
         os.kill(workers[0], signal.SIGKILL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -86,6 +88,8 @@ def test_two_workers_one_count(app: Flask, tmp_path: Path) -> None:
                 break
             time.sleep(0.2)
         assert about_requests(base) == 8.0
+        # child_exit: the dead worker's buffer depth no longer adds to the live sum.
+        assert not live.exists()
     finally:
         server.terminate()
         server.wait(30)
