@@ -17,9 +17,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         cli,
         db,
         errors,
+        errortracking,
         files,
         i18n,
         keys,
+        logs,
+        metrics,
         readiness,
         security,
         templating,
@@ -44,12 +47,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "memory://"
     )
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "registry")
+    app.config.setdefault("RATELIMIT_ON_BREACH_CALLBACK", metrics.rate_limit_breached)
     if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis", "rediss", "unix")):
         # A Redis that stops answering must not hold a login for minutes: the limiter then
         # falls back to per-process limits (extensions.limiter) and logs it once.
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                               {"socket_connect_timeout": 1, "socket_timeout": 1})
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    logs.configure(app)
+    errortracking.init_app(app)
+    metrics.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -103,4 +110,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from registry.proxy import WarnForwardedWithoutHops
 
         app.wsgi_app = WarnForwardedWithoutHops(app.wsgi_app)  # type: ignore[method-assign]
+    # Outermost: every log line of the request, the label resolver's too, carries its id.
+    app.wsgi_app = logs.RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     return app

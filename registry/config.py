@@ -135,6 +135,13 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "SCAN_ROWS_PER_CLIENT": _number(env, "SCAN_ROWS_PER_CLIENT", 100, int),
         "SCAN_ROWS_PER_SERIAL": _number(env, "SCAN_ROWS_PER_SERIAL", 3, int),
         "REQUIRED_EVIDENCE": _required_evidence(env.get("REQUIRED_EVIDENCE")),
+        # Operations (issue 13 §3): who may read /metrics (CIDRs, default loopback only, or
+        # the bearer token), the log format, and the optional error tracker.
+        "METRICS_ALLOW": env.get("METRICS_ALLOW"),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        "LOG_FORMAT": env.get("LOG_FORMAT") or ("json" if production else "text"),
+        "SENTRY_DSN": env.get("SENTRY_DSN") or None,
+        "SENTRY_ENVIRONMENT": env.get("SENTRY_ENVIRONMENT") or mode,
         "REPORT_RATE_LIMIT": env.get("REPORT_RATE_LIMIT", "5 per hour"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per 15 minutes"),
         "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "5 per hour"),
@@ -150,6 +157,11 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     cfg.update(overrides)
     if cfg["PROXY_HOPS"] < 0:
         raise ConfigError("PROXY_HOPS must be 0 (directly exposed) or the number of proxies")
+    if cfg["LOG_FORMAT"] not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT must be text or json, not {cfg['LOG_FORMAT']!r}")
+    if cfg["METRICS_TOKEN"] is not None and len(cfg["METRICS_TOKEN"]) < 24:
+        raise ConfigError("METRICS_TOKEN must be a random value of at least 24 characters "
+                          "(or unset: /metrics then answers METRICS_ALLOW networks only)")
     secret = overrides.get("SECRET_KEY") or env.get("SECRET_KEY")
     cfg["SECRET_KEY"] = secret
     if production and not cfg["TESTING"]:

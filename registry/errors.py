@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, got_request_exception, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
@@ -149,6 +149,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        # Handled here, so Flask does not send its signal itself: error trackers (Sentry's
+        # Flask integration, registry.errortracking) listen to it.
+        got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=exc)
         # After a failed flush the request's session refuses every query until rolled back,
         # and the error page reads the signed-in user: without this the 500 page itself crashed.
         session = g.get("db_session")

@@ -270,6 +270,9 @@ ROUTES: tuple[Route, ...] = (
     Route("main.sources", "GET", lambda s: "/sources", _all(200), public=True),
     Route("main.healthz", "GET", lambda s: "/healthz", _all(200), public=True),
     Route("main.readyz", "GET", lambda s: "/readyz", _all(200), public=True),
+    # The test client's address is loopback, the default METRICS_ALLOW: everyone there may
+    # read it; tests/ops/test_metrics.py checks the rule from other addresses.
+    Route("metrics.metrics", "GET", lambda s: "/metrics", _all(200), public=True),
     Route("accounts.login", "GET", lambda s: "/login", _all(302, anonymous=200), public=True),
     # A wrong password shows the form again (and is audited); signed-in users are sent home.
     Route("accounts.login", "POST", lambda s: "/login", _all(302, anonymous=200), public=True,

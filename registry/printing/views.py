@@ -28,6 +28,7 @@ from registry.formerrors import apply_field_errors
 from registry.gs1 import uri_length
 from registry.keys import KeyStoreUnavailable, keystore, signer
 from registry.keys.services import KeyRevoked
+from registry.metrics import counted_labels, timed_stream
 from registry.printing import services
 from registry.printing.forms import OrderForm, ReprintForm
 from registry.printing.models import PrintJob
@@ -277,8 +278,8 @@ def download_pdf(job_id: int) -> Any:
     active = _signing(lambda kid: services.record_download(get_session(), current_user, job,
                                                            "pdf", kid))
     labels = _labels(job, batch, product, job.serial_first, job.serial_last, active)
-    stream = iter_pdf(services.stocks()[job.stock], labels)
-    return Response(stream, mimetype="application/pdf", headers={
+    stream = iter_pdf(services.stocks()[job.stock], counted_labels(labels, "pdf"))
+    return Response(timed_stream(stream, "pdf"), mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="job-{job.id}-{batch.lot_code}.pdf"',
         "Cache-Control": "private, no-store"})
 
@@ -293,14 +294,16 @@ def download_zpl(job_id: int) -> Any:
         raise NotFound("ZPL is offered for thermal roll stocks at 203, 300 or 600 dpi")
     active = _signing(lambda kid: services.record_download(get_session(), current_user, job,
                                                            f"zpl-{dpi}", kid))
-    labels = _labels(job, batch, product, job.serial_first, job.serial_last, active)
+    labels = counted_labels(_labels(job, batch, product, job.serial_first, job.serial_last,
+                                    active), "zpl")
     first = next(labels)
     try:
         head = next(iter_zpl(stock, [first], dpi=dpi))
     except ZplError as exc:
         raise Conflict(str(exc), public=True) from None
     body = iter_zpl(stock, labels, dpi=dpi)
-    return Response(_chain(head, body), mimetype="application/vnd.zebra.zpl", headers={
+    return Response(timed_stream(_chain(head, body), "zpl"),
+                    mimetype="application/vnd.zebra.zpl", headers={
         "Content-Disposition": f'attachment; filename="job-{job.id}-{batch.lot_code}.zpl"',
         "Cache-Control": "private, no-store"})
 
@@ -334,7 +337,8 @@ def reprint(job_id: int) -> Any:
     first = job.serial_first + (form.sheet_first.data - 1) * stock.labels_per_sheet
     last = min(job.serial_last, job.serial_first + form.sheet_last.data
                * stock.labels_per_sheet - 1)
-    pdf = render_pdf(stock, _labels(job, batch, product, first, last, active), workers=1)
+    pdf = render_pdf(stock, counted_labels(_labels(job, batch, product, first, last, active),
+                                           "pdf"), workers=1)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="job-{job.id}-reprint-'
                                f'{form.sheet_first.data}-{form.sheet_last.data}.pdf"',

@@ -29,6 +29,7 @@ from werkzeug.wsgi import get_host
 from registry import gs1
 from registry.i18n import VERIFY_LANGUAGES
 from registry.keys import store_for
+from registry.metrics import SCANS_BY_VERDICT
 from registry.reference import country_codes
 from registry.security import security_headers
 from registry.signing import KeyStoreUnavailable
@@ -228,6 +229,7 @@ class LabelResolver:
         agent = environ.get("HTTP_USER_AGENT", "")
         client = self.client_hash(environ.get("REMOTE_ADDR") or "")
         resolution = self.resolve(link, client)
+        SCANS_BY_VERDICT[resolution.verdict].inc()
         own = label_url(link)
         linkset = label_url(link, linkType="all")
 

@@ -28,6 +28,8 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
+from registry import metrics
+
 log = logging.getLogger(__name__)
 
 _COLUMNS = ("created_at", "batch_id", "gtin", "lot", "serial", "serial_number", "verdict",
@@ -172,6 +174,7 @@ class ScanBuffer:
                 written += 1
             except _ROW_REFUSALS as exc:
                 self._stats["rows_refused"] += 1
+                metrics.SCAN_ROWS_DROPPED.labels("refused").inc()
                 reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
                 log.warning("scan row refused by the database and dropped: %s (%s)",
                             _describe(row), reason)
@@ -184,6 +187,7 @@ class ScanBuffer:
 
     def _failed(self, exc: Exception, count: int) -> None:
         self._stats["flush_failures"] += 1
+        metrics.SCAN_BUFFER_FLUSH_FAILURES.inc()
         self._last_failure = dt.datetime.now(dt.UTC)
         self._last_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
         log.warning("scan buffer flush failed (%d rows, %d waiting): %s", count,
@@ -200,6 +204,7 @@ class ScanBuffer:
                 self._index(row)
         if discarded:
             self._stats["rows_discarded"] += discarded
+            metrics.SCAN_ROWS_DROPPED.labels("discarded").inc(discarded)
             log.error("scan buffer full while the database is unavailable: %d oldest scans "
                       "discarded", discarded)
 
@@ -211,6 +216,9 @@ class ScanBuffer:
                 self.flush()
             except Exception:  # logged in flush; a database hiccup must not kill the thread
                 time.sleep(self.max_age)
+            # Other workers cannot see this buffer: its depth goes to the (multiprocess)
+            # gauge here, at most ``max_age`` seconds old, never on a verification's path.
+            metrics.SCAN_BUFFER_PENDING.set(len(self._rows))
 
     def close(self) -> None:
         self._stopped = True
