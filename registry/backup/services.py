@@ -23,6 +23,7 @@ from typing import Any
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel
 
 import registry.models  # noqa: F401  (every table is in the metadata)
@@ -280,25 +281,38 @@ def _insert_rows(conn: Connection, archive: Unpacked) -> dict[str, int]:
             # Not an audit table with the append-only trigger: the seed row may be replaced.
             conn.execute(table.delete())
         types = {c.name: _python_type(c) for c in table.columns}
-        batch: list[dict[str, Any]] = []
-        count = 0
-        for row in archive.rows(table.name):
-            batch.append({k: decode(v, types[k]) for k, v in row.items()})
-            if len(batch) >= _INSERT_BATCH:
-                conn.execute(insert(table), batch)
-                count += len(batch)
-                batch = []
-        if batch:
-            conn.execute(insert(table), batch)
-            count += len(batch)
+        try:
+            count = _insert_table(conn, table, archive.rows(table.name), types)
+        except (SQLAlchemyError, ValueError, TypeError, KeyError) as exc:
+            # The checksums were right, so the archive is what was written; the rows still
+            # do not fit (a hand-edited archive, a bug): the transaction is rolled back.
+            detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
+            raise BackupError(f"the database refused table {table.name} ({detail}); "
+                              "nothing restored") from None
         expected = archive.manifest["tables"][table.name]["rows"]
         if count != expected:
             raise BackupError(f"table {table.name}: {count} rows in the archive where the "
-                              f"manifest counts {expected}")
+                              f"manifest counts {expected}; nothing restored")
         counts[table.name] = count
     if conn.dialect.name == "postgresql":
         _reset_sequences(conn)
     return counts
+
+
+def _insert_table(conn: Connection, table: Table, rows: Iterator[dict[str, Any]],
+                  types: dict[str, type | None]) -> int:
+    batch: list[dict[str, Any]] = []
+    count = 0
+    for row in rows:
+        batch.append({k: decode(v, types[k]) for k, v in row.items()})
+        if len(batch) >= _INSERT_BATCH:
+            conn.execute(insert(table), batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        conn.execute(insert(table), batch)
+        count += len(batch)
+    return count
 
 
 def _python_type(column: Any) -> type | None:

@@ -9,6 +9,7 @@ archive's neutral format is proved both ways."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import tarfile
 import uuid
@@ -34,6 +35,7 @@ from conftest import (
 )
 from registry import create_app, migrate
 from registry.audit import AuditEvent
+from registry.backup.archive import file_digest, write_archive
 from registry.catalog.models import Document
 from registry.certification import Action
 from registry.db import make_engine
@@ -293,3 +295,33 @@ def server(like: Flask, database_url: str) -> Iterator[Flask]:
         yield other
     finally:
         other.extensions["engine"].dispose()
+
+
+def test_a_restore_the_database_refuses_leaves_no_file_and_no_row(
+        app: Flask, world: World, db: Session, tmp_path: Path, restored: Flask) -> None:
+    """A well-formed archive (every checksum right) whose rows the database refuses: here a
+    user twice, as a hand-edited or buggy archive might hold. The files were written first;
+    they are removed again and the database is left empty, with a clear message."""
+    world.submit(world.batch_a, world.exporter_a)
+    archive = tmp_path / "b.tar"
+    assert cli(app, "backup", str(archive))[0] == 0
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(archive) as tar:
+        tar.extractall(unpacked, filter="data")
+    users = unpacked / "db" / "user.jsonl"
+    users.write_bytes(users.read_bytes() + users.read_bytes().splitlines(True)[0])
+    manifest = json.loads((unpacked / "manifest.json").read_text())
+    manifest["tables"]["user"]["rows"] += 1
+    members = [(name, unpacked / name) for name in manifest["members"]]
+    for name, path in members:
+        digest = file_digest(path)
+        manifest["members"][name] = {"size": digest.size, "sha256": digest.sha256}
+    edited = tmp_path / "edited.tar"
+    with open(edited, "wb") as out:
+        write_archive(out, manifest, members)
+
+    code, output = cli(restored, "restore", str(edited))
+    assert code == 1, output
+    assert "the database refused table user" in output, output
+    assert "nothing restored" in output
+    assert _is_empty(restored) and stored_objects(restored) == []
