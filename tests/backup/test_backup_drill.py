@@ -281,7 +281,11 @@ def test_a_non_empty_target_is_refused(app: Flask, world: World, db: Session,
     with server(restored, bare) as bare_db:
         code, output = cli(bare_db, "restore", str(archive))
         assert code == 1
-        assert "run `flask --app registry db upgrade 0015`" in output, output
+        with tarfile.open(archive) as tar:
+            manifest = tar.extractfile("manifest.json")
+            assert manifest is not None
+            revision = json.loads(manifest.read())["schema_revision"]
+        assert f"run `flask --app registry db upgrade {revision}`" in output, output
 
 
 @contextmanager
