@@ -112,6 +112,18 @@ def snapshot(engine: Engine) -> Iterator[Connection]:
 def take_backup(engine: Engine, store: FileStore, path: Path) -> BackupSummary:
     """Write the archive to ``path`` (via a temporary name: a failed backup leaves nothing
     under ``path``). Every file is checked against the digest its rows recorded."""
+    try:
+        return _take_backup(engine, store, path)
+    except SQLAlchemyError as exc:
+        raise BackupError(f"the database could not be read ({_first_line(exc)}); no archive "
+                          "written") from None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
+
+
+def _take_backup(engine: Engine, store: FileStore, path: Path) -> BackupSummary:
     if path.exists():
         raise BackupError(f"{path} already exists; choose a new name (a backup never "
                           "overwrites another)")
@@ -142,7 +154,8 @@ def take_backup(engine: Engine, store: FileStore, path: Path) -> BackupSummary:
                 members.append((member, staged))
             # Stored files are never changed in place (every upload gets a new name), so
             # reading them inside the snapshot gives exactly the files its rows refer to.
-            files = _copy_files(Session(bind=conn), store, staging)
+            with Session(bind=conn) as session:
+                files = _copy_files(session, store, staging)
             members += files
         digests = {}
         for name, staged in members:
@@ -207,26 +220,28 @@ def restore_backup(engine: Engine, store: FileStore, path: Path) -> RestoreSumma
         except ArchiveError as exc:
             raise BackupError(f"archive refused, nothing restored: {exc}") from None
         manifest = archive.manifest
-        with engine.connect() as conn:
-            _check_target(conn, manifest)
+        try:
+            with engine.connect() as conn:
+                _check_target(conn, manifest)
+        except SQLAlchemyError as exc:
+            raise BackupError(f"the target database could not be read ({_first_line(exc)}); "
+                              "nothing restored") from None
         _check_store_empty(store, archive.file_names())
         written: list[str] = []
         try:
             for name in archive.file_names():
                 data = archive.path(f"files/{name}").read_bytes()
                 written.append(name)
-                store.put(name, data, content_type_of(name))
-            with engine.begin() as conn:
-                _check_target(conn, manifest)
-                rows = _insert_rows(conn, archive)
-                with Session(bind=conn) as session:
-                    audit.record(session, actor=None, action="backup.restore",
-                                 object_type="registry",
-                                 after={"archive": path.name,
-                                        "created_at": manifest.get("created_at"),
-                                        "schema_revision": manifest["schema_revision"],
-                                        "rows": sum(rows.values()),
-                                        "files": len(written)})
+                try:
+                    store.put(name, data, content_type_of(name))
+                except FileStoreError as exc:
+                    raise BackupError(f"the file store failed on {name} ({exc.detail}); the "
+                                      "files written were removed, nothing restored") from None
+            try:
+                rows = _restore_database(engine, archive, path.name, len(written))
+            except SQLAlchemyError as exc:
+                raise BackupError(f"the database part failed ({_first_line(exc)}); the files "
+                                  "written were removed, nothing restored") from None
         except BaseException:
             for name in written:
                 with suppress(FileStoreError):  # the first error is the one to report
@@ -234,6 +249,21 @@ def restore_backup(engine: Engine, store: FileStore, path: Path) -> RestoreSumma
             raise
     return RestoreSummary(manifest["schema_revision"], rows, len(written),
                           str(manifest.get("created_at")))
+
+
+def _restore_database(engine: Engine, archive: Unpacked, name: str, files: int) -> (
+    dict[str, int]
+):
+    manifest = archive.manifest
+    with engine.begin() as conn:
+        _check_target(conn, manifest)
+        rows = _insert_rows(conn, archive)
+        with Session(bind=conn) as session:
+            audit.record(session, actor=None, action="backup.restore", object_type="registry",
+                         after={"archive": name, "created_at": manifest.get("created_at"),
+                                "schema_revision": manifest["schema_revision"],
+                                "rows": sum(rows.values()), "files": files})
+    return rows
 
 
 def _check_target(conn: Connection, manifest: dict[str, Any]) -> None:
@@ -286,8 +316,7 @@ def _insert_rows(conn: Connection, archive: Unpacked) -> dict[str, int]:
         except (SQLAlchemyError, ValueError, TypeError, KeyError) as exc:
             # The checksums were right, so the archive is what was written; the rows still
             # do not fit (a hand-edited archive, a bug): the transaction is rolled back.
-            detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
-            raise BackupError(f"the database refused table {table.name} ({detail}); "
+            raise BackupError(f"the database refused table {table.name} ({_first_line(exc)}); "
                               "nothing restored") from None
         expected = archive.manifest["tables"][table.name]["rows"]
         if count != expected:

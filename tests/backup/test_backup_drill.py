@@ -329,3 +329,26 @@ def test_a_restore_the_database_refuses_leaves_no_file_and_no_row(
     assert "the database refused table user" in output, output
     assert "nothing restored" in output
     assert _is_empty(restored) and stored_objects(restored) == []
+
+
+def test_a_store_that_does_not_answer_is_a_clear_refusal(
+        app: Flask, world: World, db: Session, tmp_path: Path, restored: Flask) -> None:
+    world.submit(world.batch_a, world.exporter_a)
+    archive = tmp_path / "b.tar"
+    unreachable = create_app({**app.config, "S3_ENDPOINT_URL": "http://127.0.0.1:9"})
+    try:
+        code, output = cli(unreachable, "backup", str(archive))
+    finally:
+        unreachable.extensions["engine"].dispose()
+    assert code == 1 and "could not be copied: StoreUnavailable" in output, output
+    assert "no archive written" in output and not archive.exists()
+    assert list(tmp_path.glob("*.part")) == []
+
+    assert cli(app, "backup", str(archive))[0] == 0
+    dead = create_app({**restored.config, "S3_ENDPOINT_URL": "http://127.0.0.1:9"})
+    try:
+        code, output = cli(dead, "restore", str(archive))
+    finally:
+        dead.extensions["engine"].dispose()
+    assert code == 1 and "the file store did not answer" in output, output
+    assert _is_empty(restored)
