@@ -252,6 +252,10 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo)
+    from registry.backup.cli import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     from registry.verify.cli import verify_label_command
 
     app.cli.add_command(verify_label_command)

@@ -1,0 +1,1 @@
+"""Backups: ``flask --app registry backup FILE`` / ``restore FILE`` (services, archive format)."""
