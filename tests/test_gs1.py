@@ -191,9 +191,9 @@ def test_signature_field_packs_key_id_and_signature_without_slack() -> None:
 
 
 def test_uri_length_is_the_signed_uris_length(tmp_path: Path) -> None:
-    from registry.signing import KeyStore
+    from registry.signing import KeyDir
 
-    store = KeyStore(tmp_path)
+    store = KeyDir(tmp_path)
     store.create_key()
     signer = store.active_signer()
     for host, lot, serial, scheme in [("mib.id", "A-LOT.1", "1", "https"),
