@@ -146,12 +146,18 @@ def allowance_problems(amount: Decimal | None, reason: str) -> dict[str, str]:
     if amount is None or not (Decimal(0) < amount <= Decimal("99999999999.999")) \
             or amount != amount.quantize(Decimal("0.001")):
         problems["amount"] = "out_of_range"
+    reason_problem = _reason_problem(reason)
+    if reason_problem:
+        problems["reason"] = reason_problem
+    return problems
+
+
+def _reason_problem(reason: str | None) -> str | None:
+    """A reason a person must give (an allowance, a reprint): said, and at most 500 long."""
     reason = (reason or "").strip()
     if not reason:
-        problems["reason"] = "required"
-    elif len(reason) > 500:
-        problems["reason"] = "too_long"
-    return problems
+        return "required"
+    return "too_long" if len(reason) > 500 else None
 
 
 def sheet_range_problems(first: int, last: int, sheets: int) -> dict[str, str]:
@@ -163,9 +169,7 @@ def sheet_range_problems(first: int, last: int, sheets: int) -> dict[str, str]:
 def reprint_problems(first: int, last: int, sheets: int, reason: str) -> dict[str, str]:
     """A reprint issues the same serials again: within the job, and only with a reason."""
     problems = sheet_range_problems(first, last, sheets)
-    reason = (reason or "").strip()
-    if not reason:
-        problems["reason"] = "required"
-    elif len(reason) > 500:
-        problems["reason"] = "too_long"
+    reason_problem = _reason_problem(reason)
+    if reason_problem:
+        problems["reason"] = reason_problem
     return problems

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
-from files_support import colour_of, other_server, png, upload_document, upload_photo
 from flask import Flask
 from sqlalchemy import event, func
 from sqlalchemy.exc import OperationalError
@@ -20,10 +18,10 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from conftest import Client, World, evidence_pdf, stored_objects
-from registry import auth
 from registry.api import tokens
 from registry.audit import AuditEvent
 from registry.catalog.models import Document, Product
+from tests.files.files_support import colour_of, other_server, png, upload_document, upload_photo
 
 RED, GREEN, BLUE = (200, 30, 30), (30, 200, 30), (30, 30, 200)
 
@@ -32,17 +30,6 @@ RED, GREEN, BLUE = (200, 30, 30), (30, 200, 30), (30, 30, 200)
 def file_store_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                        parallelism=1))
-
-
-@pytest.fixture
-def exporter(client: Client, world: World) -> Client:
-    client.login("a@test.id")
-    return client
 
 
 def api_token(db: Session, world: World) -> str:

@@ -10,17 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
-from files_support import colour_of, other_server, png, upload_document, upload_photo
 from flask import Flask
 from sqlalchemy import update
 from sqlmodel import Session, select
 
 from conftest import TEST_BUCKET, Client, World, evidence_pdf, stored_objects
-from registry import auth
 from registry.audit import AuditEvent
 from registry.catalog.models import Batch, Document, Product
 from registry.certification import Action
+from tests.files.files_support import colour_of, other_server, png, upload_document, upload_photo
 
 RED = (200, 30, 30)
 
@@ -28,12 +26,6 @@ RED = (200, 30, 30)
 @pytest.fixture
 def file_store_kind() -> str:
     return "local"  # today's layout: the files are in UPLOAD_DIR
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                        parallelism=1))
 
 
 def sha(data: bytes) -> str:

@@ -10,16 +10,14 @@ import socket
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
-from files_support import colour_of, other_server, png, upload_document, upload_photo
 from flask import Flask
 from sqlalchemy import update
 from sqlmodel import Session, select
 
 from conftest import Client, World, delete_object, evidence_pdf, write_object
-from registry import auth
 from registry.catalog.models import Batch, Document, Product
 from registry.certification import Action
+from tests.files.files_support import colour_of, other_server, png, upload_document, upload_photo
 
 RED, BLUE = (200, 30, 30), (30, 30, 200)
 MSG_DAMAGED = "The file failed its integrity check and is not served."
@@ -31,17 +29,6 @@ MSG_DOWN = "The file store is not reachable at the moment."
 def file_store_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                        parallelism=1))
-
-
-@pytest.fixture
-def exporter(client: Client, world: World) -> Client:
-    client.login("a@test.id")
-    return client
 
 
 def approved_with_evidence(exporter: Client, world: World, db: Session) -> Document:

@@ -11,15 +11,13 @@ import os
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
-from files_support import colour_of, other_server, png, upload_document, upload_photo
 from flask import Flask
 from sqlmodel import Session, select
 
 from conftest import Client, World, evidence_pdf
-from registry import auth
 from registry.catalog.models import Document
 from registry.certification import Action
+from tests.files.files_support import colour_of, other_server, png, upload_document, upload_photo
 
 RED = (200, 30, 30)
 
@@ -27,12 +25,6 @@ RED = (200, 30, 30)
 @pytest.fixture
 def file_store_kind() -> str:
     return "s3"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                        parallelism=1))
 
 
 def test_a_photo_uploaded_through_a_is_served_by_b(app: Flask, world: World, db: Session,
