@@ -94,14 +94,22 @@ class Member:
     sha256: str
 
 
-def file_digest(path: Path) -> Member:
+def _stream_digest(source: IO[bytes], copy_to: IO[bytes] | None = None) -> tuple[int, str]:
+    """Size and SHA-256 of ``source`` read in chunks, copying it to ``copy_to`` on the way."""
     digest = hashlib.sha256()
     size = 0
+    while chunk := source.read(_CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+        if copy_to is not None:
+            copy_to.write(chunk)
+    return size, digest.hexdigest()
+
+
+def file_digest(path: Path) -> Member:
     with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return Member("", size, digest.hexdigest())
+        size, sha256 = _stream_digest(fh)
+    return Member("", size, sha256)
 
 
 def write_archive(target: IO[bytes], manifest: dict[str, Any],
@@ -197,14 +205,9 @@ def _extract_checked(tar: tarfile.TarFile, info: tarfile.TarInfo, path: Path,
     fh = tar.extractfile(info)
     assert fh is not None
     path.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    size = 0
     with open(path, "wb") as out:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-    if size != expected["size"] or digest.hexdigest() != expected["sha256"].lower():
-        raise ArchiveError(f"member {info.name} is damaged: SHA-256 {digest.hexdigest()} "
+        size, sha256 = _stream_digest(fh, out)
+    if size != expected["size"] or sha256 != expected["sha256"].lower():
+        raise ArchiveError(f"member {info.name} is damaged: SHA-256 {sha256} "
                            f"({size} bytes) where the manifest recorded {expected['sha256']} "
                            f"({expected['size']} bytes)")

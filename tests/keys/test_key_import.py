@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from keys_support import cli, download, printer, verdict
+from keys_support import cli, download, order, printer, verdict
 from sqlmodel import Session, select
 
 from conftest import World
@@ -19,14 +19,6 @@ from registry.keys.models import LabelSignature, SigningKey
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
 from registry.signing import KeyDir
-
-
-def _job(world: World, db: Session, quantity: int = 2) -> PrintJob:
-    job = printing.order_job(db, world.exporter_a, world.batch_a.id,
-                             printer_org_id=world.print_org.id, stock="a4-3x7",
-                             quantity=quantity, net_quantity="500 g")
-    db.commit()
-    return job
 
 
 def _old_labels(app: Flask, world: World, job: PrintJob, legacy: KeyDir, kid: str,
@@ -54,12 +46,12 @@ def test_a_legacy_key_folder_moves_into_the_database(
     folder = tmp_path / "legacy-keys"
     legacy = KeyDir(folder, passphrase)
     first = legacy.create_key()
-    labels_first = _old_labels(app, world, _job(world, db), legacy, first, db)
+    labels_first = _old_labels(app, world, order(world, db), legacy, first, db)
     leaked = legacy.rotate()
-    labels_leaked = _old_labels(app, world, _job(world, db), legacy, leaked, db)
+    labels_leaked = _old_labels(app, world, order(world, db), legacy, leaked, db)
     current = legacy.rotate()
     legacy.revoke(leaked)
-    job = _job(world, db)
+    job = order(world, db)
     labels_current = _old_labels(app, world, job, legacy, current, db)
 
     args = ["keys", "import-dir", str(folder)]
