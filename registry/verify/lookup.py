@@ -69,9 +69,13 @@ _SEEN_SQL = ("SELECT DISTINCT client FROM scan WHERE batch_id = :batch_id "
              "AND serial_number = :serial AND client IN ({clients})")
 
 
-def _statement(dialect: str) -> str:
-    sql = _SQL.format(**_DIALECT[dialect])
+def _paramstyle(sql: str, dialect: str) -> str:
+    """``:name`` parameters (sqlite3) as psycopg's ``%(name)s``."""
     return sql if dialect == "sqlite" else re.sub(r":(\w+)", r"%(\1)s", sql)
+
+
+def _statement(dialect: str) -> str:
+    return _paramstyle(_SQL.format(**_DIALECT[dialect]), dialect)
 
 
 # The batch is found by the GTIN and product facts frozen with it at submission (0010), never
@@ -219,13 +223,11 @@ def signed_before_revocation(connection: Any, link: gs1.DigitalLink) -> bool:
     serial = link.serial_number
     if serial is None or link.key_id is None:
         return False
-    dialect = dialect_of(connection)
-    sql = _SIGNED_BEFORE_SQL if dialect == "sqlite" else re.sub(r":(\w+)", r"%(\1)s",
-                                                                _SIGNED_BEFORE_SQL)
     cursor = connection.cursor()
     try:
-        cursor.execute(sql, {"kid": link.key_id, "gtin": link.gtin, "lot": link.lot,
-                             "serial": serial})
+        cursor.execute(_paramstyle(_SIGNED_BEFORE_SQL, dialect_of(connection)),
+                       {"kid": link.key_id, "gtin": link.gtin, "lot": link.lot,
+                        "serial": serial})
         return cursor.fetchone() is not None
     finally:
         cursor.close()
