@@ -23,6 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         keys,
         logs,
         metrics,
+        queue,
         readiness,
         security,
         templating,
@@ -68,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     keys.init_app(app)
     files.init_app(app)
+    queue.init_app(app)
     readiness.init_app(app)
 
     from registry.accounts.views import bp as accounts_bp

@@ -108,6 +108,15 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL"),
         "S3_REGION": env.get("S3_REGION", "us-east-1"),
         "S3_PREFIX": env.get("S3_PREFIX", ""),
+        # The task queue (Huey) that renders label jobs: redis://host:6379/1 in production;
+        # unset, a SQLite file in the instance folder (``make run`` starts its worker). Tests
+        # set "immediate": tasks run in the caller, after its commit.
+        "QUEUE_URL": env.get("QUEUE_URL") or None,
+        "QUEUE_WORKERS": _number(env, "QUEUE_WORKERS", 2, int),
+        # Finished label files are deleted after this and rendered again on demand.
+        "LABEL_FILE_TTL_DAYS": _number(env, "LABEL_FILE_TTL_DAYS", 7, float),
+        # A render whose worker has not reported for this long is handed to another worker.
+        "LABEL_RENDER_LEASE_SECONDS": _number(env, "LABEL_RENDER_LEASE_SECONDS", 60, float),
         # The audit checkpoint key (default KEY_DIR/audit) and its name, the checkpoints'
         # origin (default PUBLIC_HOST/audit-log), fixed when the key is made.
         "AUDIT_KEY_DIR": env.get("AUDIT_KEY_DIR"),
@@ -157,6 +166,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     cfg.update(overrides)
     if cfg["PROXY_HOPS"] < 0:
         raise ConfigError("PROXY_HOPS must be 0 (directly exposed) or the number of proxies")
+    if cfg["LABEL_RENDER_LEASE_SECONDS"] < 2 or cfg["LABEL_FILE_TTL_DAYS"] <= 0:
+        raise ConfigError("LABEL_RENDER_LEASE_SECONDS must be at least 2 and "
+                          "LABEL_FILE_TTL_DAYS more than 0")
     if cfg["LOG_FORMAT"] not in ("text", "json"):
         raise ConfigError(f"LOG_FORMAT must be text or json, not {cfg['LOG_FORMAT']!r}")
     if cfg["METRICS_TOKEN"] is not None and len(cfg["METRICS_TOKEN"]) < 24:
@@ -201,6 +213,10 @@ def production_problems(cfg: Mapping[str, Any], explicit: Collection[str]) -> li
         problems.append("REDIS_URL must name the shared Redis (redis://host:6379/0): without "
                         "it every process counts login and API limits on its own")
     problems += public_host_problems(cfg.get("PUBLIC_HOST"), "PUBLIC_HOST" in explicit)
+    if urlsplit(cfg.get("QUEUE_URL") or "").scheme not in ("redis", "rediss", "unix"):
+        problems.append("QUEUE_URL must name the Redis of the task queue "
+                        "(redis://host:6379/1): a SQLite queue file is not seen by the "
+                        "workers of the other servers")
     if not (cfg.get("KEY_ENCRYPTION_KEY") or cfg.get("KEY_ENCRYPTION_KEY_FILE")):
         problems.append("KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE must hold the "
                         "key-encryption key (base64 of 32 random bytes) that protects the "

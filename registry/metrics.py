@@ -19,6 +19,7 @@ taken from a request would make a new time series per visitor.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import os
@@ -67,8 +68,21 @@ LABELS_RENDERED = Counter("registry_labels_rendered_total",
                           ["format"])
 PRINT_RENDER_SECONDS = Histogram(
     "registry_print_job_render_seconds",
-    "Time from the start of a print job download to its last byte", ["format"],
+    "Time the task queue's worker took to render a label file, from its claim to the file "
+    "stored (reprints: from the request to the last byte)", ["format"],
     buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600))
+LABEL_FILES_FINISHED = Counter("registry_label_file_renders_total",
+                               "Label file renders that ended, by outcome (ready, retried, "
+                               "failed, refused)", ["outcome"])
+# Read from the database and the queue at scrape time (the truth for every server), so the
+# value of the scraping process is the answer: "mostrecent", not a sum over workers.
+QUEUE_PENDING = Gauge("registry_queue_pending",
+                      "Messages waiting in the task queue", multiprocess_mode="mostrecent")
+LABEL_FILES = Gauge("registry_label_files", "Label files by state (queued and rendering are "
+                    "the render backlog)", ["state"], multiprocess_mode="mostrecent")
+OLDEST_QUEUED_SECONDS = Gauge("registry_label_file_oldest_queued_seconds",
+                              "Age of the longest-waiting queued label file (0: none)",
+                              multiprocess_mode="mostrecent")
 RATE_LIMIT_REFUSALS = Counter("registry_rate_limit_refusals_total",
                               "Requests refused by a rate limit, by limit", ["limit"])
 HTTP_REQUESTS = Counter("registry_http_requests_total",
@@ -85,6 +99,8 @@ for _reason in ("refused", "discarded"):
     SCAN_ROWS_DROPPED.labels(_reason)
 for _format in ("pdf", "zpl"):
     LABELS_RENDERED.labels(_format)
+for _outcome in ("ready", "retried", "failed", "refused"):
+    LABEL_FILES_FINISHED.labels(_outcome)
 
 
 # --- access -----------------------------------------------------------------------------------
@@ -188,8 +204,28 @@ def metrics() -> Any:
     buffer = current_app.extensions.get("scan_buffer")
     if buffer is not None:  # this worker's value is exact at scrape time
         SCAN_BUFFER_PENDING.set(len(buffer))
+    _queue_gauges()
     return Response(exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST,
                                            "Cache-Control": "no-store"})
+
+
+def _queue_gauges() -> None:
+    """The render backlog, from the label_file rows and the queue; a database or queue that
+    does not answer leaves the gauges as they were (``/readyz`` names it)."""
+    from registry.printing.jobfiles import backlog
+
+    try:
+        counts, oldest = backlog()
+    except Exception:
+        return
+    for state, count in counts.items():
+        LABEL_FILES.labels(state).set(count)
+    OLDEST_QUEUED_SECONDS.set(oldest)
+    huey = current_app.extensions.get("queue")
+    if huey is not None and not huey.immediate:
+        # A queue that does not answer keeps the last value; its readiness check names it.
+        with contextlib.suppress(Exception):
+            QUEUE_PENDING.set(huey.pending_count())
 
 
 def _start_timer() -> None:

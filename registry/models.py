@@ -5,10 +5,17 @@ from registry.api.models import ApiToken
 from registry.audit import AuditCheckpoint, AuditEvent, AuditHead
 from registry.catalog.models import Batch, Document, Product
 from registry.keys.models import LabelSignature, SigningKey
-from registry.printing.models import LabelAllowance, PrintJob, Reprint, SerialCounter
+from registry.printing.models import (
+    LabelAllowance,
+    LabelFile,
+    PrintJob,
+    Reprint,
+    SerialCounter,
+)
 from registry.review.models import Decision
 from registry.verify.models import FakeReport, Scan
 
 __all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "Decision",
-           "Document", "FakeReport", "LabelAllowance", "LabelSignature", "Organisation",
+           "Document", "FakeReport", "LabelAllowance", "LabelFile", "LabelSignature",
+           "Organisation",
            "PrintJob", "Product", "Reprint", "Scan", "SerialCounter", "SigningKey", "User"]

@@ -39,6 +39,11 @@ from registry.timeutil import today
 PASSWORD = "correct-horse-battery-7"
 # A fixed key-encryption key for test apps (base64 of 32 bytes; never a real one).
 TEST_KEK = "dGVzdC1rZWstMzItYnl0ZXMtbG9uZy0wMTIzNDU2Nzg="
+# Every app the tests make runs queue tasks with Huey's in-process mode (a render runs right
+# after the request that asked for it commits), unless it names another queue: tests/queue and
+# the multi-server test run the real worker on SQLite and Redis queues.
+os.environ.setdefault("QUEUE_URL", "immediate")
+
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
@@ -215,6 +220,19 @@ class Client:
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.http.get(path, **kwargs)
+
+    def download(self, path: str, **kwargs: Any) -> Any:
+        """A print job's file as a print shop gets it: the first request asks the worker to
+        render it and leads to the job's page (303); with the tests' in-process queue the
+        render has finished when that request returns, and the page offers the file."""
+        response = self.http.get(path, **kwargs)
+        if response.status_code == 303 and "/print-shop/jobs/" in response.location:
+            page = self.http.get(response.location)
+            assert page.status_code == 200, page.get_data(as_text=True)[:1000]
+            assert 'data-state="ready"' in page.get_data(as_text=True), \
+                page.get_data(as_text=True)[:3000]
+            response = self.http.get(path, **kwargs)
+        return response
 
     def post(self, path: str, data: dict[str, Any] | None = None, *, token_from: str | None = None,
              **kwargs: Any) -> Any:
@@ -394,7 +412,7 @@ def order_and_download(exporter: Client, printer: Client, world: World, db: Sess
     job = db.exec(select(PrintJob).where(PrintJob.batch_id == batch.id)
                   .order_by(PrintJob.id.desc())).first()  # type: ignore[union-attr]
     assert job is not None
-    pdf = printer.get(f"/print-shop/jobs/{job.id}.pdf")
+    pdf = printer.download(f"/print-shop/jobs/{job.id}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     return pdf.get_data()  # type: ignore[no-any-return]
 
@@ -411,4 +429,5 @@ PRODUCTION_CONFIG: dict[str, Any] = {
     "FILE_STORE": "s3",
     "S3_BUCKET": "registry-files",
     "PROXY_HOPS": 1,
+    "QUEUE_URL": "redis://cache.internal:6379/1",
 }

@@ -35,6 +35,7 @@ from registry.db import get_session
 from registry.errors import Conflict, ValidationError
 from registry.formerrors import apply_field_errors
 from registry.paging import Window, window_from
+from registry.printing import presenters
 from registry.printing import services as printing
 from registry.review.services import decisions_for
 from registry.templating import STATUS_LABELS, document_kind_label
@@ -316,6 +317,10 @@ def batch_context(batch: Batch) -> dict[str, Any]:
         "bound": printing.bound_for(db, batch, current_app.config.get(
             "LABEL_QUANTITY_TOLERANCE_PERCENT", 2)),
         "allowances": printing.allowances_for(db, batch),
+        # Each print job with its files' state, downloads and reprints.
+        "print_jobs": presenters.job_summaries(db, printing.jobs_for_batch(db, current_user,
+                                                                           batch)),
+        "stock_names": presenters.stock_names(),
         "show_bound": status in (Status.APPROVED, Status.SUSPENDED, Status.REVOKED),
     }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -53,6 +54,18 @@ class FileStore(Protocol):
         Raises ``FileMissing``, ``FileDamaged`` or ``StoreUnavailable``."""
         ...
 
+    def put_path(self, name: str, path: str, content_type: str, sha256: str) -> StoredFile:
+        """Write the file at ``path`` (too large to hold in memory: rendered label jobs are
+        tens of MB) under ``name``, all at once, recording the ``sha256`` its writer
+        computed."""
+        ...
+
+    def read_range(self, name: str, start: int, stop: int) -> Iterator[bytes]:
+        """Bytes ``start`` to ``stop`` (exclusive) of the object in chunks, for downloads with
+        HTTP Range. Nothing is checked here: the caller hashes what it serves. Raises
+        ``FileMissing`` or ``StoreUnavailable`` before the first chunk."""
+        ...
+
     def delete(self, name: str) -> None:
         """Remove the object; no error if it is already gone."""
         ...
@@ -77,6 +90,10 @@ def check_name(name: str) -> str:
     if not _SAFE_NAME.fullmatch(name):
         raise FileMissing(name, "not a stored file name")
     return name
+
+
+# Reads of large objects go out in chunks of this size (a download holds one at a time).
+CHUNK = 1 << 20
 
 
 def sha256_hex(data: bytes) -> str:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from registry.files.base import (
+    CHUNK,
     FileMissing,
     StoredFile,
     StoreUnavailable,
@@ -15,6 +19,18 @@ from registry.files.base import (
     sha256_hex,
     verified,
 )
+
+
+def _chunks(fh: BinaryIO, start: int, stop: int) -> Iterator[bytes]:
+    with fh:
+        fh.seek(start)
+        left = stop - start
+        while left > 0:
+            chunk = fh.read(min(CHUNK, left))
+            if not chunk:
+                return
+            left -= len(chunk)
+            yield chunk
 
 
 class LocalFileStore:
@@ -42,6 +58,31 @@ class LocalFileStore:
         except OSError as exc:
             raise StoreUnavailable(name, f"{self.directory}: {exc.strerror or exc}") from exc
         return StoredFile(name, content_type, len(data), sha256_hex(data))
+
+    def put_path(self, name: str, path: str, content_type: str, sha256: str) -> StoredFile:
+        target = self._path(name)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp = self.directory / f".{name}.{secrets.token_hex(4)}.part"
+            try:
+                shutil.copyfile(path, tmp)
+                with open(tmp, "rb") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(name, f"{self.directory}: {exc.strerror or exc}") from exc
+        return StoredFile(name, content_type, target.stat().st_size, sha256)
+
+    def read_range(self, name: str, start: int, stop: int) -> Iterator[bytes]:
+        try:
+            fh = open(self._path(name), "rb")  # noqa: SIM115 (closed by the generator)
+        except FileNotFoundError:
+            raise FileMissing(name, f"not in {self.directory}") from None
+        except OSError as exc:
+            raise StoreUnavailable(name, f"{self.directory}: {exc.strerror or exc}") from exc
+        return _chunks(fh, start, stop)
 
     def get(self, name: str, expected_sha256: str | None) -> bytes:
         try:

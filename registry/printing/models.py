@@ -3,7 +3,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, DateTime, Index, Numeric
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Index,
+    Numeric,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from registry.timeutil import utcnow
@@ -80,3 +88,46 @@ class LabelAllowance(SQLModel, table=True):
     created_at: dt.datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
     )
+
+
+class LabelFile(SQLModel, table=True):
+    """A print job's labels rendered into one file (PDF, or ZPL at one resolution) by the task
+    queue's worker, and kept in the file store for the print shop to download.
+
+    The row is the truth about the render, not the queue: a worker claims it by writing its
+    ``lease_token`` with ``lease_until`` and renews the lease as it reports progress; a worker
+    killed mid-job stops renewing, and the next sweep hands the job to another worker. Only
+    the holder of the current lease may mark the file ready, so a job completes once."""
+
+    __tablename__ = "label_file"
+    __table_args__ = (
+        UniqueConstraint("job_id", "format", name="uq_label_file_job_format"),
+        Index("ix_label_file_state", "state", "lease_until"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="print_job.id", index=True)
+    format: str = Field(max_length=16)  # pdf, zpl-203, zpl-300, zpl-600
+    state: str = Field(default="queued", max_length=16)  # registry.printing.jobfiles.State
+    labels_total: int
+    labels_done: int = Field(default=0)
+    attempts: int = Field(default=0)
+    requested_at: dt.datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow))
+    started_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    lease_token: str | None = Field(default=None, max_length=64)
+    lease_until: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    finished_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    expires_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    # The finished file: its object in the store, size and digest (the download's ETag), and
+    # the key that signed its labels (a file of a key revoked since is never served).
+    object_name: str | None = Field(default=None, max_length=128)
+    size: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    sha256: str | None = Field(default=None, max_length=64)
+    kid: str | None = Field(default=None, max_length=11)
+    error: str | None = Field(default=None, max_length=500)
+    downloads: int = Field(default=0)

@@ -24,18 +24,21 @@ from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Product
 from registry.db import get_session
 from registry.errors import Conflict, NotFound, RegistryError, ValidationError
+from registry.files.base import FileMissing
 from registry.formerrors import apply_field_errors
 from registry.gs1 import uri_length
 from registry.keys import KeyStoreUnavailable, keystore, signer
 from registry.keys.services import KeyRevoked
-from registry.metrics import counted_labels, timed_stream
-from registry.printing import services
+from registry.metrics import counted_labels
+from registry.printing import downloads, jobfiles, presenters, services
 from registry.printing.forms import OrderForm, ReprintForm
 from registry.printing.models import PrintJob
-from registry.printing.render import iter_pdf, render_pdf, render_png_preview
+from registry.printing.render import render_pdf, render_png_preview
 from registry.printing.rules import default_net, net_problem
 from registry.printing.stocks import LEGIBLE_MIN_PT
-from registry.printing.zpl import SUPPORTED_DPI, ZPL_DPIS, ZplError, is_roll, iter_zpl, zpl_fits
+from registry.printing.tasks import render_label_file
+from registry.printing.zpl import SUPPORTED_DPI, ZPL_DPIS, is_roll, zpl_fits
+from registry.queue import enqueue_after_commit
 from registry.signing import Signer
 from registry.templating import fmt_quantity
 
@@ -104,8 +107,7 @@ def _host() -> tuple[str, str]:
 
 
 def _stock_names() -> dict[str, str]:
-    lang = str(get_locale())
-    return {s.id: s.name(lang) for s in services.stocks().values()}
+    return presenters.stock_names()
 
 
 def _order_form() -> OrderForm:
@@ -152,7 +154,8 @@ def order(batch_id: int) -> Any:
     return render_template("printing/order.html", batch=batch, form=form,
                            preview_stock=preview_stock, preview_net=preview_net,
                            stock_names=_stock_names(),
-                           jobs=services.jobs_for_batch(db, current_user, batch),
+                           print_jobs=presenters.job_summaries(
+                               db, services.jobs_for_batch(db, current_user, batch)),
                            can_order=services.can_print(batch),
                            product=catalog.registered_product(
                                batch, db.get(Product, batch.product_id)),
@@ -207,25 +210,29 @@ def proof_pdf(batch_id: int) -> Any:
 @bp.route("/print-shop")
 @roles_required(Role.PRINTER)
 def jobs() -> Any:
-    rows = services.jobs_for_printer(get_session(), current_user)
+    db = get_session()
+    rows = services.jobs_for_printer(db, current_user)
+    zpl = {r.job.id: _zpl_dpis(r.job, r.batch, r.product.gtin) for r in rows if r.downloadable}
+    files = presenters.files_by_job(db, [(r.job, zpl[r.job.id]) for r in rows
+                                         if r.downloadable])
+    coarse = {job_id: [dpi for dpi, fits in dpis.items() if not fits]
+              for job_id, dpis in zpl.items()}
     return render_template("printing/jobs.html", rows=rows, reprint_form=ReprintForm(),
                            stock_names=_stock_names(),
                            sheets={r.job.id: services.sheets_of(r.job) for r in rows},
-                           zpl={r.job.id: _zpl_dpis(r) for r in rows if r.downloadable},
-                           action_form=ActionForm())
+                           files=files, coarse=coarse, action_form=ActionForm())
 
 
-def _zpl_dpis(row: services.JobRow) -> dict[int, bool]:
+def _zpl_dpis(job: PrintJob, batch: Batch, gtin: str) -> dict[int, bool]:
     """For a roll job: each offered printer resolution and whether its QR code can be drawn
     there (a 203 dpi head has 0.125 mm dots: 0.4 mm modules take 4 dots, which the small
     rolls' QR boxes may not hold)."""
-    stock = services.stocks()[row.job.stock]
+    stock = services.stocks()[job.stock]
     if not is_roll(stock):
         return {}
     host, scheme = _host()
     # The job's longest URI is its last serial's.
-    length = uri_length(host, row.product.gtin, row.batch.lot_code,
-                        str(row.job.serial_last), scheme)
+    length = uri_length(host, gtin, batch.lot_code, str(job.serial_last), scheme)
     return {dpi: zpl_fits(stock, length, dpi) for dpi in ZPL_DPIS}
 
 
@@ -271,46 +278,81 @@ def _labels(job: PrintJob, batch: Batch, product: Product, first: int, last: int
     return source.labels(active, first, last)
 
 
+def _format(job: PrintJob, dpi: int | None) -> str:
+    """The file asked for: the PDF, or ZPL at a resolution this roll's QR code can be drawn
+    in (404 for a sheet stock or an unknown resolution, 409 for a head too coarse)."""
+    if dpi is None:
+        return jobfiles.PDF
+    stock = services.stocks()[job.stock]
+    if not is_roll(stock) or dpi not in SUPPORTED_DPI:
+        raise NotFound("ZPL is offered for thermal roll stocks at 203, 300 or 600 dpi")
+    batch = get_session().get(Batch, job.batch_id)
+    product = get_session().get(Product, batch.product_id) if batch else None
+    assert batch is not None and product is not None
+    gtin = catalog.registered_product(batch, product).gtin
+    host, scheme = _host()
+    if not zpl_fits(stock, uri_length(host, gtin, batch.lot_code, str(job.serial_last),
+                                      scheme), dpi):
+        raise Conflict(_("ZPL %(dpi)s dpi: this stock's QR code needs a finer printer head.",
+                         dpi=dpi), public=True)
+    return jobfiles.zpl_format(dpi)
+
+
+@bp.route("/print-shop/jobs/<int:job_id>")
+@roles_required(Role.PRINTER)
+def job(job_id: int) -> Any:
+    """One job's files: state, labels rendered of all (a bar that needs no script: the page
+    reloads itself while a render runs), downloads, and the links that have one rendered."""
+    job, batch, product = _printable_job(job_id)
+    db = get_session()
+    view = presenters.job_files(db, job, _zpl_dpis(
+        job, batch, catalog.registered_product(batch, product).gtin))
+    return render_template("printing/job.html", job=job, batch=batch,
+                           product=catalog.registered_product(batch, product), files=view,
+                           refresh=any(f.in_progress for f in view),
+                           stock_names=_stock_names(), action_form=ActionForm(),
+                           reprint_form=ReprintForm(), sheets=services.sheets_of(job))
+
+
+def _request(job: PrintJob, fmt: str) -> None:
+    db = get_session()
+    row, send = jobfiles.request_file(db, current_user, job, fmt)
+    if send:
+        assert row.id is not None
+        enqueue_after_commit(db, render_label_file, row.id)
+
+
 @bp.route("/print-shop/jobs/<int:job_id>.pdf")
 @roles_required(Role.PRINTER)
 def download_pdf(job_id: int) -> Any:
-    job, batch, product = _printable_job(job_id)
-    active = _signing(lambda kid: services.record_download(get_session(), current_user, job,
-                                                           "pdf", kid))
-    labels = _labels(job, batch, product, job.serial_first, job.serial_last, active)
-    stream = iter_pdf(services.stocks()[job.stock], counted_labels(labels, "pdf"))
-    return Response(timed_stream(stream, "pdf"), mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="job-{job.id}-{batch.lot_code}.pdf"',
-        "Cache-Control": "private, no-store"})
+    return _download(job_id, None)
 
 
 @bp.route("/print-shop/jobs/<int:job_id>.zpl")
 @roles_required(Role.PRINTER)
 def download_zpl(job_id: int) -> Any:
-    dpi = request.args.get("dpi", 300, type=int)
-    job, batch, product = _printable_job(job_id)
-    stock = services.stocks()[job.stock]
-    if not is_roll(stock) or dpi not in SUPPORTED_DPI:
-        raise NotFound("ZPL is offered for thermal roll stocks at 203, 300 or 600 dpi")
-    active = _signing(lambda kid: services.record_download(get_session(), current_user, job,
-                                                           f"zpl-{dpi}", kid))
-    labels = counted_labels(_labels(job, batch, product, job.serial_first, job.serial_last,
-                                    active), "zpl")
-    first = next(labels)
+    return _download(job_id, request.args.get("dpi", 300, type=int))
+
+
+def _download(job_id: int, dpi: int | None) -> Any:
+    """The finished file from the store, with HTTP Range for resuming. A file not rendered
+    yet (or expired, or of a key revoked since) is asked for, and the print shop waits on
+    the job's page, which offers the download when it is ready."""
+    job, batch, _product = _printable_job(job_id)
+    fmt = _format(job, dpi)
+    db = get_session()
+    row = jobfiles.file_of(db, job, fmt)
+    if row is None or not jobfiles.servable(db, row):
+        _request(job, fmt)
+        return redirect(url_for("printing.job", job_id=job.id), code=303)
+    name = f"job-{job.id}-{batch.lot_code}.{jobfiles.extension(fmt)}"
     try:
-        head = next(iter_zpl(stock, [first], dpi=dpi))
-    except ZplError as exc:
-        raise Conflict(str(exc), public=True) from None
-    body = iter_zpl(stock, labels, dpi=dpi)
-    return Response(timed_stream(_chain(head, body), "zpl"),
-                    mimetype="application/vnd.zebra.zpl", headers={
-        "Content-Disposition": f'attachment; filename="job-{job.id}-{batch.lot_code}.zpl"',
-        "Cache-Control": "private, no-store"})
-
-
-def _chain(head: bytes, rest: Any) -> Any:
-    yield head
-    yield from rest
+        return downloads.send(row, job, filename=name, actor_id=current_user.id)
+    except FileMissing:
+        # The store lost it (or an operator emptied it): render it again.
+        jobfiles.discard_damaged(db, row)
+        _request(job, fmt)
+        return redirect(url_for("printing.job", job_id=job.id), code=303)
 
 
 @bp.route("/print-shop/jobs/<int:job_id>/reprint", methods=["POST"])

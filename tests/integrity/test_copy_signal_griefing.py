@@ -85,7 +85,7 @@ def test_labels_decoded_from_the_print_shops_pdf_resist_six_user_agents(
         "net_quantity": "500 g"})
     assert ordered.status_code == 302
     job = db.exec(select(PrintJob).where(PrintJob.batch_id == world.batch_a.id)).one()
-    uris = decode_qr_codes(printer.get(f"/print-shop/jobs/{job.id}.pdf").get_data())
+    uris = decode_qr_codes(printer.download(f"/print-shop/jobs/{job.id}.pdf").get_data())
     assert len(uris) == 2
     for uri in uris:
         seen = [verdict(phone(app, "203.0.113.7", f"Agent {n}"), uri) for n in range(7)]

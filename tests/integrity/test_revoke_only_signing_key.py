@@ -58,7 +58,7 @@ def test_revoking_the_only_key_is_refused_unless_a_successor_is_made(
 
     code, output = keys(prod, "revoke", kid)
     # The print shop can still print: the refused revocation changed nothing.
-    response = printer.get(f"/print-shop/jobs/{job.id}.pdf")
+    response = printer.download(f"/print-shop/jobs/{job.id}.pdf")
     assert response.status_code == 200
     assert code != 0
     assert "only active signing key" in output and "--with-successor" in output
@@ -70,7 +70,7 @@ def test_revoking_the_only_key_is_refused_unless_a_successor_is_made(
     assert f"{kid}  revoked" in listing
     (successor,) = [line.split()[0] for line in listing.splitlines() if "  active" in line]
     assert successor in output
-    response = printer.get(f"/print-shop/jobs/{job.id}.pdf")
+    response = printer.download(f"/print-shop/jobs/{job.id}.pdf")
     assert response.status_code == 200
     uris = decode_qr_codes(response.get_data())
     assert len(uris) == 3

@@ -121,7 +121,7 @@ def test_proof_codes_have_the_real_codes_length(app: Flask, client: Client, make
     printer = make_client()
     printer.login("printer@test.id")
     job = db.exec(select(PrintJob)).one()
-    real = decode_qr_codes(printer.get(f"/print-shop/jobs/{job.id}.pdf").get_data())
+    real = decode_qr_codes(printer.download(f"/print-shop/jobs/{job.id}.pdf").get_data())
     proof, _ = _proof_and_preview(client, batch)
     # The next serial is 22: a two-digit specimen serial, like the printed 10…21.
     assert {len(u) for u in proof} == {len(real[-1])}
@@ -197,10 +197,10 @@ def test_signed_labels_come_only_from_the_assigned_print_shop(
         other.login(who)
         for kind in ("pdf", "zpl"):
             assert other.get(f"/print-shop/jobs/{job.id}.{kind}").status_code == 403, who
-    assert app.test_client().get(f"/print-shop/jobs/{job.id}.pdf").status_code in (302, 401)
+    assert app.test_client().download(f"/print-shop/jobs/{job.id}.pdf").status_code in (302, 401)
     printer = make_client()
     printer.login("printer@test.id")
-    uris = decode_qr_codes(printer.get(f"/print-shop/jobs/{job.id}.pdf").get_data())
+    uris = decode_qr_codes(printer.download(f"/print-shop/jobs/{job.id}.pdf").get_data())
     # Exactly the job's range: every signed code of the registry lies inside a print job.
     assert sorted(parse_uri(u).serial_number for u in uris) == [1, 2, 3, 4, 5]
     downloads = db.exec(select(AuditEvent).where(AuditEvent.action == "printjob.download"))

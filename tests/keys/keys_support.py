@@ -53,7 +53,7 @@ def printer(app: Flask) -> Client:
 
 def download(client: Client, job: PrintJob) -> list[str]:
     """The job's PDF as the print shop downloads it, its QR codes read from the pixels."""
-    response = client.get(f"/print-shop/jobs/{job.id}.pdf")
+    response = client.download(f"/print-shop/jobs/{job.id}.pdf")
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     uris = decode_qr_codes(response.get_data())
     return sorted(uris, key=lambda u: int(parse_uri(u).serial))

@@ -79,7 +79,7 @@ def test_labels_ordered_on_b_downloaded_on_a_verify_on_both_and_revocation_reach
 
     printer_a = stack.a.browser()
     assert printer_a.login("printer@test.id", PASSWORD).status_code == 302
-    pdf = printer_a.get(f"/print-shop/jobs/{job.id}.pdf")
+    pdf = printer_a.download(f"/print-shop/jobs/{job.id}.pdf")
     assert pdf.status_code == 200, pdf.text[:500]
     uris = decode_qr_codes(pdf.content)
     assert len(uris) == 3

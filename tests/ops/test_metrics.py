@@ -107,7 +107,7 @@ def test_zpl_download_counts_its_labels(app: Flask, make_client: Any, world: Wor
     job_id = db.exec(select(PrintJob.id).where(PrintJob.batch_id == world.batch_a.id)).one()
     http = app.test_client()
     before = scrape(http)
-    zpl = printer.get(f"/print-shop/jobs/{job_id}.zpl?dpi=203").get_data()
+    zpl = printer.download(f"/print-shop/jobs/{job_id}.zpl?dpi=203").get_data()
     assert zpl.count(b"^XA") == 5
     after = scrape(http)
     assert value(after, "registry_labels_rendered_total", format="zpl") - value(

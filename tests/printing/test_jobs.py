@@ -90,7 +90,7 @@ def test_printer_pdf_decodes_to_signed_uris(app: Flask, client: Client, make_cli
     listing = printer.get("/print-shop").get_data(as_text=True)
     assert "A-LOT-1" in listing
     job = db.exec(select(PrintJob)).one()
-    response = printer.get(f"/print-shop/jobs/{job.id}.pdf")
+    response = printer.download(f"/print-shop/jobs/{job.id}.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     pdf = response.get_data()
     keys = published_keys(app)
@@ -157,8 +157,8 @@ def test_other_print_shop_gets_404(client: Client, make_client: Any, world: Worl
     shop_b = make_client()
     shop_b.login("printer.b@test.id")
     assert "A-LOT-1" not in shop_b.get("/print-shop").get_data(as_text=True)
-    assert shop_b.get(f"/print-shop/jobs/{job.id}.pdf").status_code == 404
-    assert shop_b.get(f"/print-shop/jobs/{job.id}.zpl").status_code == 404
+    assert shop_b.download(f"/print-shop/jobs/{job.id}.pdf").status_code == 404
+    assert shop_b.download(f"/print-shop/jobs/{job.id}.zpl").status_code == 404
     assert shop_b.post(f"/print-shop/jobs/{job.id}/reprint",
                        {"sheet_first": "1", "sheet_last": "1"}).status_code == 404
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "printjob.download")).all() == []
@@ -173,7 +173,7 @@ def test_suspension_after_ordering_blocks_download(client: Client, make_client: 
     printer = make_client()
     printer.login("printer@test.id")
     job = db.exec(select(PrintJob)).one()
-    response = printer.get(f"/print-shop/jobs/{job.id}.pdf")
+    response = printer.download(f"/print-shop/jobs/{job.id}.pdf")
     assert response.status_code == 409
     assert "can no longer be printed" in response.get_data(as_text=True)
     assert "do not print" in printer.get("/print-shop").get_data(as_text=True)
@@ -245,8 +245,8 @@ def test_zpl_for_thermal_rolls_parses_back(app: Flask, client: Client, make_clie
     printer = make_client()
     printer.login("printer@test.id")
     roll, sheet = db.exec(select(PrintJob).order_by(PrintJob.id)).all()
-    assert printer.get(f"/print-shop/jobs/{sheet.id}.zpl").status_code == 404
-    response = printer.get(f"/print-shop/jobs/{roll.id}.zpl")
+    assert printer.download(f"/print-shop/jobs/{sheet.id}.zpl").status_code == 404
+    response = printer.download(f"/print-shop/jobs/{roll.id}.zpl")
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     labels = [chunk for chunk in body.split("^XZ") if "^XA" in chunk]

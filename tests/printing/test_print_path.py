@@ -100,12 +100,12 @@ def test_zpl_at_203_and_300_dpi_matches_the_stock(app: Flask, client: Client, ma
     printer = make_client()
     printer.login("printer@test.id")
     listing = printer.get("/print-shop").get_data(as_text=True)
-    printer.get(f"/print-shop/jobs/{job.id}.pdf")  # the first download makes the signing key
+    printer.download(f"/print-shop/jobs/{job.id}.pdf")  # the first download makes the signing key
     keys = published_keys(app)
     for dpi in (203, 300):
         href = f"/print-shop/jobs/{job.id}.zpl?dpi={dpi}"
         assert f'href="{href}"' in listing  # the list offers both resolutions
-        response = printer.get(href)
+        response = printer.download(href)
         assert response.status_code == 200
         labels = [c for c in response.get_data(as_text=True).split("^XZ") if "^XA" in c]
         assert len(labels) == 2
@@ -140,7 +140,7 @@ def test_zpl_at_203_dpi_is_not_offered_where_the_qr_cannot_keep_its_modules(
     assert f'href="/print-shop/jobs/{job.id}.zpl?dpi=300"' in listing
     assert f"/print-shop/jobs/{job.id}.zpl?dpi=203" not in listing
     assert "ZPL 203 dpi: this stock's QR code needs a finer printer head." in listing
-    refused = printer.get(f"/print-shop/jobs/{job.id}.zpl?dpi=203")
+    refused = printer.download(f"/print-shop/jobs/{job.id}.zpl?dpi=203")
     assert refused.status_code == 409 and "203 dpi" in refused.get_data(as_text=True)
 
 
@@ -259,7 +259,7 @@ def test_every_label_says_product_of_indonesia_and_who_exports_it(
     for stock_id in sorted(STOCKS):
         _order(client, world, batch, stock_id, quantity=2)
         job = db.exec(select(PrintJob).where(PrintJob.stock == stock_id)).one()
-        response = printer.get(f"/print-shop/jobs/{job.id}.pdf")
+        response = printer.download(f"/print-shop/jobs/{job.id}.pdf")
         assert response.status_code == 200
         pdf = response.get_data()
         doc = pypdfium2.PdfDocument(pdf)

@@ -1,0 +1,332 @@
+"""Label files: a print job rendered by the worker into the file store, and its life.
+
+    (none) → queued → rendering → ready → expired
+                 ↑        │  ↘ failed (after the last retry; asked for again → queued)
+                 └────────┘ (lease lapsed: the worker died; the sweep sends it again)
+
+A render is claimed and finished with conditional UPDATEs on the row, never by trusting the
+queue: a message delivered twice, or a worker that comes back after its lease was given to
+another, changes nothing. Services flush and never commit; the worker's task (``tasks.py``)
+commits each step, the web request commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from registry import audit
+from registry.keys.models import SigningKey
+from registry.printing.models import LabelFile, PrintJob
+from registry.timeutil import utcnow
+
+
+class State(StrEnum):
+    QUEUED = "queued"
+    RENDERING = "rendering"
+    READY = "ready"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+# Tries of one render before the print shop is told it failed (a worker killed mid-job is not
+# a failed try: its lease lapses and the render is sent again without counting against it).
+MAX_ATTEMPTS = 3
+PDF = "pdf"
+
+
+def zpl_format(dpi: int) -> str:
+    return f"zpl-{dpi}"
+
+
+def format_dpi(fmt: str) -> int | None:
+    return int(fmt.removeprefix("zpl-")) if fmt.startswith("zpl-") else None
+
+
+def extension(fmt: str) -> str:
+    return "pdf" if fmt == PDF else "zpl"
+
+
+def content_type(fmt: str) -> str:
+    return "application/pdf" if fmt == PDF else "application/vnd.zebra.zpl"
+
+
+def files_of(session: Session, job_ids: list[int]) -> dict[int, dict[str, LabelFile]]:
+    """Each job's files by format."""
+    found: dict[int, dict[str, LabelFile]] = {job_id: {} for job_id in job_ids}
+    if job_ids:
+        for row in session.exec(select(LabelFile).where(col(LabelFile.job_id).in_(job_ids))):
+            found[row.job_id][row.format] = row
+    return found
+
+
+def file_of(session: Session, job: PrintJob, fmt: str) -> LabelFile | None:
+    return session.exec(select(LabelFile).where(LabelFile.job_id == job.id,
+                                                LabelFile.format == fmt)).first()
+
+
+def servable(session: Session, row: LabelFile | None) -> bool:
+    """A finished file that may be handed out now: not expired, and its labels' key not
+    revoked since (a revoked key's labels never leave the registry again)."""
+    if row is None or row.state != State.READY or row.object_name is None:
+        return False
+    if row.expires_at is not None and _aware(row.expires_at) <= utcnow():
+        return False
+    key = session.get(SigningKey, row.kid, populate_existing=True) if row.kid else None
+    return key is not None and key.revoked_at is None
+
+
+def request_file(session: Session, actor: Any | None, job: PrintJob, fmt: str) -> tuple[
+        LabelFile, bool]:
+    """Ask the worker for the job's labels as ``fmt``; returns the row and whether a render
+    must be sent (False when one is queued, running or usable already). The caller sends it
+    after commit. A finished file that can no longer be served (expired, key revoked) is
+    rendered again: the labels are deterministic, so the new file carries the same serials."""
+    _ensure_row(session, job, fmt)
+    row = session.exec(
+        select(LabelFile).where(LabelFile.job_id == job.id, LabelFile.format == fmt)
+        .with_for_update()
+    ).one()
+    session.refresh(row)
+    if row.state in (State.QUEUED, State.RENDERING) or servable(session, row):
+        return row, False
+    previous = row.state
+    stale_object = row.object_name
+    row.state, row.labels_done, row.requested_at = State.QUEUED, 0, utcnow()
+    row.error = None
+    row.lease_token = row.lease_until = None
+    row.object_name = row.size = row.sha256 = row.kid = None
+    row.finished_at = row.expires_at = None
+    row.attempts = 0
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, action="labelfile.request", object_type="print_job",
+                 object_id=job.id, after={"format": fmt, "file_id": row.id,
+                                          "previously": previous if previous != State.QUEUED
+                                          else None})
+    if stale_object:
+        from registry.files import delete_after_commit, file_store
+
+        delete_after_commit(file_store(), stale_object)
+    return row, True
+
+
+def _ensure_row(session: Session, job: PrintJob, fmt: str) -> None:
+    """The job's row for ``fmt``, made once even when two requests race (the unique key keeps
+    the first)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(LabelFile).values(
+        job_id=job.id, format=fmt, state=State.EXPIRED, labels_total=job.quantity,
+        labels_done=0, attempts=0, requested_at=utcnow(), downloads=0,
+    ).on_conflict_do_nothing(index_elements=["job_id", "format"]))
+
+
+# ---------------------------------------------------------------- the worker's steps
+
+
+def claim(session: Session, file_id: int, token: str, lease_seconds: float) -> bool:
+    """Take the render for this worker: a queued file, or one whose lease lapsed (its worker
+    died). One UPDATE with the condition, so two workers cannot both win."""
+    now = utcnow()
+    taken = session.execute(
+        update(LabelFile)
+        .where(col(LabelFile.id) == file_id,
+               or_(col(LabelFile.state) == State.QUEUED,
+                   and_(col(LabelFile.state) == State.RENDERING,
+                        col(LabelFile.lease_until) < now)))
+        .values(state=State.RENDERING, lease_token=token,
+                lease_until=now + dt.timedelta(seconds=lease_seconds),
+                started_at=now, labels_done=0, attempts=LabelFile.attempts + 1)
+    ).rowcount
+    if taken != 1:
+        return False
+    row = session.get(LabelFile, file_id, populate_existing=True)
+    assert row is not None
+    audit.record(session, actor=None, action="labelfile.render_start", object_type="print_job",
+                 object_id=row.job_id, after={"format": row.format, "file_id": file_id,
+                                              "attempt": row.attempts})
+    return True
+
+
+def report(session: Session, file_id: int, token: str, done: int,
+           lease_seconds: float) -> bool:
+    """Progress, which also renews the lease; False when this worker lost it."""
+    return session.execute(
+        update(LabelFile)
+        .where(col(LabelFile.id) == file_id, col(LabelFile.lease_token) == token,
+               col(LabelFile.state) == State.RENDERING)
+        .values(labels_done=done,
+                lease_until=utcnow() + dt.timedelta(seconds=lease_seconds))
+    ).rowcount == 1
+
+
+def sign(session: Session, file_id: int, token: str, kid: str) -> bool:
+    return session.execute(
+        update(LabelFile)
+        .where(col(LabelFile.id) == file_id, col(LabelFile.lease_token) == token)
+        .values(kid=kid)
+    ).rowcount == 1
+
+
+@dataclass(frozen=True)
+class Rendered:
+    object_name: str
+    size: int
+    sha256: str
+    labels: int
+    seconds: float
+
+
+def finish(session: Session, file_id: int, token: str, rendered: Rendered,
+           ttl_days: float) -> bool:
+    """Mark the file ready, if this worker still holds the lease; False otherwise (the
+    caller removes its object: another worker's file is the one)."""
+    now = utcnow()
+    done = session.execute(
+        update(LabelFile)
+        .where(col(LabelFile.id) == file_id, col(LabelFile.lease_token) == token,
+               col(LabelFile.state) == State.RENDERING)
+        .values(state=State.READY, object_name=rendered.object_name, size=rendered.size,
+                sha256=rendered.sha256, labels_done=rendered.labels, finished_at=now,
+                expires_at=now + dt.timedelta(days=ttl_days), lease_token=None,
+                lease_until=None, error=None)
+    ).rowcount == 1
+    if done:
+        row = session.get(LabelFile, file_id, populate_existing=True)
+        assert row is not None
+        audit.record(session, actor=None, action="labelfile.rendered", object_type="print_job",
+                     object_id=row.job_id, after={
+                         "format": row.format, "file_id": file_id, "labels": rendered.labels,
+                         "bytes": rendered.size, "sha256": rendered.sha256, "kid": row.kid,
+                         "seconds": round(rendered.seconds, 1), "attempt": row.attempts})
+    return done
+
+
+def fail(session: Session, file_id: int, token: str, error: str) -> bool:
+    """A render that raised: queued again for Huey's retry, or failed after the last try.
+    Returns True when it will be retried."""
+    row = session.get(LabelFile, file_id, populate_existing=True)
+    if row is None or row.lease_token != token or row.state != State.RENDERING:
+        return False
+    retry = row.attempts < MAX_ATTEMPTS
+    row.state = State.QUEUED if retry else State.FAILED
+    row.error = error[:500]
+    row.lease_token = row.lease_until = None
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=None, action="labelfile.render_failed", object_type="print_job",
+                 object_id=row.job_id, after={"format": row.format, "file_id": file_id,
+                                              "attempt": row.attempts, "error": row.error,
+                                              "retry": retry})
+    return retry
+
+
+def refuse(session: Session, file_id: int, token: str, reason: str) -> None:
+    """A render that must not happen (the batch lost its certification meanwhile)."""
+    row = session.get(LabelFile, file_id, populate_existing=True)
+    if row is None or row.lease_token != token:
+        return
+    row.state, row.error = State.FAILED, reason[:500]
+    row.lease_token = row.lease_until = None
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=None, action="labelfile.render_refused",
+                 object_type="print_job", object_id=row.job_id,
+                 after={"format": row.format, "file_id": file_id, "reason": row.error})
+
+
+@dataclass(frozen=True)
+class Sweep:
+    resend: list[int]
+    expired: list[str]
+
+
+def sweep(session: Session, lease_seconds: float) -> Sweep:
+    """What a periodic pass finds: renders whose worker stopped reporting (lease lapsed), and
+    queued ones waiting longer than a lease (their message was lost, e.g. Redis restarted
+    without persistence), to send again; ready files past their expiry, to delete."""
+    now = utcnow()
+    stale = list(session.exec(select(LabelFile.id).where(or_(
+        and_(col(LabelFile.state) == State.RENDERING, col(LabelFile.lease_until) < now),
+        and_(col(LabelFile.state) == State.QUEUED,
+             col(LabelFile.requested_at) < now - dt.timedelta(seconds=lease_seconds)),
+    )).order_by(col(LabelFile.id))).all())
+    expired_rows = list(session.exec(
+        select(LabelFile).where(col(LabelFile.state) == State.READY,
+                                col(LabelFile.expires_at) <= now).with_for_update()
+    ).all())
+    names = []
+    for row in expired_rows:
+        if row.object_name:
+            names.append(row.object_name)
+        audit.record(session, actor=None, action="labelfile.expired", object_type="print_job",
+                     object_id=row.job_id, after={"format": row.format, "file_id": row.id,
+                                                  "object": row.object_name})
+        row.state, row.object_name, row.size, row.sha256 = State.EXPIRED, None, None, None
+        row.expires_at = None
+        session.add(row)
+    # Queued rows waiting that long get a fresh timestamp, so one lost message is re-sent
+    # once per lease, not at every sweep while a long queue drains.
+    if stale:
+        session.execute(update(LabelFile).where(
+            col(LabelFile.id).in_(stale), col(LabelFile.state) == State.QUEUED,
+        ).values(requested_at=now))
+    session.flush()
+    return Sweep(resend=[int(i) for i in stale if i is not None], expired=names)
+
+
+def discard_damaged(session: Session, row: LabelFile) -> None:
+    """A finished file the store lost or damaged: forget it (the next request renders it
+    again; the labels are deterministic)."""
+    audit.record(session, actor=None, action="labelfile.discarded", object_type="print_job",
+                 object_id=row.job_id, after={"format": row.format, "file_id": row.id,
+                                              "object": row.object_name})
+    session.execute(update(LabelFile).where(col(LabelFile.id) == row.id).values(
+        state=State.EXPIRED, object_name=None, size=None, sha256=None, expires_at=None))
+    session.flush()
+
+
+def record_download(session: Session, actor: Any, job: PrintJob, row: LabelFile, *,
+                    first_byte: int, sent: int) -> None:
+    """A download that reached the file's last byte (a resumed one counts when its last part
+    completes): counted on the file and the job, audited with what was sent."""
+    now = utcnow()
+    session.execute(update(LabelFile).where(col(LabelFile.id) == row.id)
+                    .values(downloads=LabelFile.downloads + 1))
+    session.execute(update(PrintJob).where(col(PrintJob.id) == job.id)
+                    .values(downloads=PrintJob.downloads + 1, last_downloaded_at=now))
+    audit.record(session, actor=actor, action="printjob.download", object_type="print_job",
+                 object_id=job.id, after={"format": row.format, "batch_id": job.batch_id,
+                                          "serials": [job.serial_first, job.serial_last],
+                                          "kid": row.kid, "sha256": row.sha256,
+                                          "bytes": [first_byte, first_byte + sent]})
+
+
+def backlog() -> tuple[dict[str, int], float]:
+    """Label files by state and the age in seconds of the oldest queued one (metrics)."""
+    from sqlalchemy import func
+
+    from registry.db import engine
+
+    counts = {state.value: 0 for state in State}
+    with Session(engine()) as session:
+        for state, count in session.exec(
+                select(LabelFile.state, func.count()).group_by(LabelFile.state)).all():
+            counts[state] = int(count)
+        oldest = session.exec(select(func.min(LabelFile.requested_at))
+                              .where(LabelFile.state == State.QUEUED)).one()
+    age = (utcnow() - _aware(oldest)).total_seconds() if oldest else 0.0
+    return counts, max(age, 0.0)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes (stored in UTC).
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
