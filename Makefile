@@ -51,6 +51,10 @@ run: translations
 	$(BIN)/flask --app registry keys ensure
 	$(BIN)/flask --app registry demo
 	$(BIN)/flask --app registry audit checkpoint >/dev/null
+	# The task queue's worker (label jobs) beside the web server, on the SQLite queue file in
+	# the instance folder; it stops with the server (Ctrl-C reaches both).
+	$(BIN)/flask --app registry worker --workers 1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT; \
 	$(BIN)/flask --app registry run --host 127.0.0.1 --port $(PORT)
 
 test: translations

@@ -5,15 +5,18 @@
 Command-line flags and GUNICORN_CMD_ARGS override anything here (the compose file binds
 0.0.0.0 that way; the slow-client test binds a free loopback port).
 
-Why sync workers: every request is short CPU and database work, and nginx stands between the
-workers and the internet. nginx reads a client's whole request (headers and body) before it
-opens a connection to gunicorn, and reads gunicorn's whole response into its buffers (or a
-temporary file) before trickling it out, so a worker is never held by a slow network: a worker
-costs one request's work, not one client's patience. Without nginx, three clients sending one
-header line a second hold three sync workers for the full ``timeout`` (issue 13 §2).
-Async workers (gevent) would hide slow clients too, but the database driver, the PDF renderer
-and the signing code are blocking C code; threads (gthread) help only where requests wait on
-I/O, which nginx already absorbs.
+Why gthread workers (threads in a few processes): every request is short CPU and database
+work except one kind, the print shop's download of a finished label file (tens of MB, from
+the file store). nginx stands between the workers and the internet and buffers everything
+else both ways, so a slow client never holds a thread for those. A download is the
+exception on purpose: it is streamed unbuffered (the app sends ``X-Accel-Buffering: no``),
+because it is recorded only when its last byte has gone out, and nginx taking the whole file
+into its buffers is not the print shop having it. With sync workers such a download would
+hold a whole worker process and be killed at ``timeout``; with gthread it holds one thread
+while the worker's main loop keeps reporting to the master. Rendering itself runs in the
+task queue's worker (``flask --app registry worker``), never in a web request.
+Async workers (gevent) would do too, but the database driver, the PDF renderer and the
+signing code are blocking C code.
 """
 
 from __future__ import annotations
@@ -37,22 +40,23 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # CPU-bound work: the usual (2 × cores) + 1, so one worker can wait on the database while
 # the others compute. WEB_CONCURRENCY overrides (containers often see the host's cores).
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * multiprocessing.cpu_count() + 1)
-worker_class = "sync"
+worker_class = "gthread"
+# Per process: a few slow print-shop downloads leave the other threads (and the other
+# processes) to buyers' scans. GUNICORN_THREADS overrides.
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 
-# A worker silent this long is killed and replaced. Label print jobs are still rendered inside
-# the download request until the task queue of issue 13 §1 lands: a 100,000-label PDF takes
-# well over 30 s of CPU, so 30 s (gunicorn's default) cut downloads short. nginx buffers the
-# response, so this bounds rendering time only, never a client's download speed. Lower it to
-# 30 when rendering moves to the queue. Keep nginx's proxy_read_timeout equal to it.
-timeout = 120
+# A worker whose main loop is silent this long is killed and replaced. With gthread the main
+# loop reports while requests run in threads, so this bounds a hung worker, not a long
+# download. Keep nginx's proxy_read_timeout equal to it.
+timeout = 30
 
 # SIGTERM (systemctl stop/restart, a deploy): workers finish the request in hand for up to
 # this long. systemd's TimeoutStopSec (registry-web.service) is longer, so it never SIGKILLs a
 # worker mid-request during an orderly stop.
 graceful_timeout = 30
 
-# Sync workers close every connection after one response; nginx keeps the client's
-# keep-alive connection, so gunicorn's keepalive does not apply here.
+# nginx keeps the client's keep-alive connection and opens short ones to gunicorn
+# (registry-proxy.conf: no upstream keepalive), so this only bounds an idle one.
 keepalive = 2
 
 # Recycle a worker after this many requests (± jitter, so they do not all restart at once):
@@ -89,8 +93,8 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss id=%({x-request-id}o)s'
 
 
 # After `kill -9` of the master (an OOM kill, a careless operator), its workers live on as
-# orphans holding the listening socket: an idle sync worker notices its parent is gone only at
-# its next wake-up, timeout / 2 = 60 s later, and until then a restarted gunicorn cannot bind
+# orphans holding the listening socket: an idle worker notices its parent is gone only at its
+# next wake-up (a sync worker: timeout / 2 = 60 s later with the former timeout of 120 s), and until then a restarted gunicorn cannot bind
 # ("Address already in use"; it gives up after five tries) while the orphans keep answering
 # with the old code. Linux can tell a child when its parent dies: ask for SIGTERM, which a
 # gunicorn worker takes as "finish the request in hand, then exit".

@@ -43,6 +43,7 @@ from registry.catalog.storage import content_type_of
 from registry.files.base import FileStore, FileStoreError
 from registry.files.importer import references
 from registry.files.local import LocalFileStore
+from registry.printing.jobfiles import forget_rendered_files
 from registry.timeutil import utcnow
 
 _INSERT_BATCH = 500
@@ -258,6 +259,9 @@ def _restore_database(engine: Engine, archive: Unpacked, name: str, files: int) 
     with engine.begin() as conn:
         _check_target(conn, manifest)
         rows = _insert_rows(conn, archive)
+        # Rendered label files are not in a backup (tens of MB each, and the labels are
+        # deterministic): the restored registry renders each again when it is next asked for.
+        forget_rendered_files(conn)
         with Session(bind=conn) as session:
             audit.record(session, actor=None, action="backup.restore", object_type="registry",
                          after={"archive": name, "created_at": manifest.get("created_at"),

@@ -310,6 +310,14 @@ def record_download(session: Session, actor: Any, job: PrintJob, row: LabelFile,
                                           "bytes": [first_byte, first_byte + sent]})
 
 
+def forget_rendered_files(conn: Any) -> None:
+    """After a restore: no rendered file came with the backup, and no worker holds a lease in
+    the new registry; every file is rendered again on its next request."""
+    conn.execute(update(LabelFile).where(col(LabelFile.state) != State.FAILED).values(
+        state=State.EXPIRED, object_name=None, size=None, sha256=None, expires_at=None,
+        lease_token=None, lease_until=None))
+
+
 def backlog() -> tuple[dict[str, int], float]:
     """Label files by state and the age in seconds of the oldest queued one (metrics)."""
     from sqlalchemy import func

@@ -166,9 +166,17 @@ def sheet_range_problems(first: int, last: int, sheets: int) -> dict[str, str]:
     return {}
 
 
+# A reprint replaces damaged sheets and is rendered in the request (small, and the print shop
+# waits for it); more than this is a new download of the job's file, rendered by the worker.
+MAX_REPRINT_SHEETS = 200
+
+
 def reprint_problems(first: int, last: int, sheets: int, reason: str) -> dict[str, str]:
-    """A reprint issues the same serials again: within the job, and only with a reason."""
+    """A reprint issues the same serials again: within the job, at most MAX_REPRINT_SHEETS
+    sheets, and only with a reason."""
     problems = sheet_range_problems(first, last, sheets)
+    if not problems and last - first + 1 > MAX_REPRINT_SHEETS:
+        problems["sheet_last"] = "too_many_sheets"
     reason_problem = _reason_problem(reason)
     if reason_problem:
         problems["reason"] = reason_problem

@@ -34,7 +34,7 @@ from registry.printing import downloads, jobfiles, presenters, services
 from registry.printing.forms import OrderForm, ReprintForm
 from registry.printing.models import PrintJob
 from registry.printing.render import render_pdf, render_png_preview
-from registry.printing.rules import default_net, net_problem
+from registry.printing.rules import MAX_REPRINT_SHEETS, default_net, net_problem
 from registry.printing.stocks import LEGIBLE_MIN_PT
 from registry.printing.tasks import render_label_file
 from registry.printing.zpl import SUPPORTED_DPI, ZPL_DPIS, is_roll, zpl_fits
@@ -370,9 +370,14 @@ def reprint(job_id: int) -> Any:
             db, current_user, job, sheet_first=form.sheet_first.data,
             sheet_last=form.sheet_last.data, reason=form.reason.data or "", kid=kid))
     except ValidationError as exc:
-        flash(_("Say why the sheets are reprinted.") if "reason" in exc.fields else
-              _("Choose sheets within the job (1 to %(n)s).", n=services.sheets_of(job)),
-              "error")
+        if "reason" in exc.fields:
+            flash(_("Say why the sheets are reprinted."), "error")
+        elif exc.fields.get("sheet_last") == "too_many_sheets":
+            flash(_("A reprint replaces damaged sheets: at most %(n)s sheets at a time. For more, "
+                    "download the job's file again.", n=MAX_REPRINT_SHEETS), "error")
+        else:
+            flash(_("Choose sheets within the job (1 to %(n)s).", n=services.sheets_of(job)),
+                  "error")
         return redirect(url_for("printing.jobs"))
     stock = services.stocks()[job.stock]
     # The same serials as on the damaged sheets, and only those: no need to sign the rest.

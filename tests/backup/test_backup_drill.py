@@ -42,6 +42,7 @@ from registry.db import make_engine
 from registry.files import store_for
 from registry.files.importer import references
 from registry.gs1 import parse_uri
+from registry.printing.models import LabelFile, PrintJob
 
 JSON = {"Accept": "application/json"}
 
@@ -201,6 +202,15 @@ def test_backup_restore_drill(app: Flask, world: World, db: Session, tmp_path: P
         served = buyer_after.get(path)
         assert served.status_code == 200, path
         assert served.get_data() == buyer_before.get(path).get_data()
+
+    # Rendered label files are not in the archive: the restored registry renders the job's
+    # file again when the print shop next asks, with the same labels.
+    with Session(restored.extensions["engine"]) as session:
+        assert set(session.execute(select(LabelFile.state)).scalars()) == {"expired"}
+        first_job = session.execute(select(PrintJob.id).order_by(PrintJob.id)).scalars().first()
+    again = login(restored, "printer@test.id").download(f"/print-shop/jobs/{first_job}.pdf")
+    assert again.status_code == 200
+    assert sorted(decode_qr_codes(again.get_data())) == sorted(labels)
 
     # The restored key signs new labels, and they verify (the sequences moved past the ids
     # restored, or this order would collide with the archived print job).

@@ -8,6 +8,7 @@ import base64
 import contextlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -97,6 +98,16 @@ class Browser:
     def login(self, email: str, password: str) -> requests.Response:
         return self.post("/login", {"email": email, "password": password}, token_from="/login")
 
+    def download(self, path: str, timeout: float = 300) -> requests.Response:
+        """A print job's file as a print shop gets it: the first request has the worker render
+        it (303 to the job's page); asking again once it is ready gets the file."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.get(path)
+            if response.status_code != 303 or time.monotonic() > deadline:
+                return response
+            time.sleep(0.5)
+
 
 @dataclass
 class Server:
@@ -113,9 +124,10 @@ class Server:
 
     def start(self) -> None:
         with open(self.log, "ab") as log:
+            # The shipped config (gthread workers: a slow download holds a thread).
             self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{self.port}",
-                 "--timeout", "120", "wsgi:app"],
+                [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+                 "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         wait_for(lambda: requests.get(self.base + "/healthz", timeout=2).ok, 60,
                  f"server {self.name} ({self.log})")
@@ -138,6 +150,40 @@ class Server:
 
 
 @dataclass
+class Worker:
+    """``flask --app registry worker`` on a third "machine", sharing the Redis queue."""
+
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [str(BIN / "flask"), "--app", "registry", "worker", "--workers", "1"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True)
+
+    def kill(self) -> None:
+        """kill -9 of the worker and its QR encoder processes."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGINT)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+            self.process = None
+
+
+@dataclass
 class Stack:
     database_url: str
     redis: Redis
@@ -147,6 +193,7 @@ class Stack:
     secret: str
     a: Server
     b: Server
+    worker: Worker
 
     def app_config(self, instance: Path) -> dict[str, Any]:
         """What an operator's shell on a third machine would have (for seeding the cast)."""
@@ -189,6 +236,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterato
         "S3_BUCKET": TEST_BUCKET, "S3_ENDPOINT_URL": s3_endpoint, "S3_REGION": "us-east-1",
         "S3_PREFIX": "multiserver/",
         "PUBLIC_HOST": "verify.example.id", "PUBLIC_SCHEME": "https", "PROXY_HOPS": "0",
+        # The task queue on the stack's Redis (its own database there), shared by every
+        # server and the worker; a worker silent for 5 s is presumed dead.
+        "QUEUE_URL": redis.url.rsplit("/", 1)[0] + "/1", "LABEL_RENDER_LEASE_SECONDS": "5",
         **credentials,
     }
     servers = []
@@ -197,13 +247,34 @@ def stack(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterato
         env = {**common, "REGISTRY_INSTANCE": str(instance),
                "UPLOAD_DIR": str(instance / "uploads"), "KEY_DIR": str(instance / "keys")}
         servers.append(Server(name, env, free_port(), tmp / f"{name}.log"))
-    stack = Stack(database_url, redis, s3_endpoint, TEST_BUCKET, kek, secret, *servers)
+    worker_instance = tmp / "worker"
+    worker = Worker({**common, "REGISTRY_INSTANCE": str(worker_instance),
+                     "UPLOAD_DIR": str(worker_instance / "uploads"),
+                     "KEY_DIR": str(worker_instance / "keys")}, tmp / "worker.log")
+    stack = Stack(database_url, redis, s3_endpoint, TEST_BUCKET, kek, secret, *servers, worker)
     stack.a.flask("db", "upgrade")
     try:
         for server in servers:
             server.start()
+        worker.start()
         yield stack
     finally:
+        worker.stop()
         for server in servers:
             server.stop()
         redis.stop()
+
+
+@pytest.fixture(scope="module")
+def cast(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Any]]:
+    """The people and goods, entered from an operator's shell on a third machine."""
+    from sqlmodel import Session
+
+    from conftest import World
+    from registry import create_app
+    from registry.files import store_for
+
+    app = create_app(stack.app_config(tmp_path_factory.mktemp("shell")))
+    with app.app_context(), Session(app.extensions["engine"], expire_on_commit=False) as session:
+        yield World(session, store_for(app)), session
+    app.extensions["engine"].dispose()

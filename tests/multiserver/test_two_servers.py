@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,7 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from conftest import PASSWORD, World, decode_qr_codes, evidence_pdf
-from registry import create_app
 from registry.certification import Action
-from registry.files import store_for
 from registry.gs1 import parse_uri
 from registry.printing.models import PrintJob
 from tests.multiserver.conftest import Browser, Stack
@@ -30,15 +27,6 @@ from tests.verify.verify_support import path_of
 
 pytestmark = pytest.mark.slow
 JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture(scope="module")
-def cast(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, Session]]:
-    """The people and goods, entered from an operator's shell on a third machine."""
-    app = create_app(stack.app_config(tmp_path_factory.mktemp("shell")))
-    with app.app_context(), Session(app.extensions["engine"], expire_on_commit=False) as session:
-        yield World(session, store_for(app)), session
-    app.extensions["engine"].dispose()
 
 
 def _verdict(browser: Browser, uri: str) -> str:

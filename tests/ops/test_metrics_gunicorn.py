@@ -60,8 +60,8 @@ def test_two_workers_one_count(app: Flask, tmp_path: Path) -> None:
         wait_for_port(port, 60)
         for _ in range(3):
             assert requests.get(base + "/about", timeout=10).ok
-        # A request whose headers never end holds one sync worker, so the next ones are
-        # surely the other worker's; then it ends, and the held worker answers it.
+        # A request whose headers never end is held in one worker while the next ones are
+        # answered; then it ends, and the held one is answered too.
         held = socket.create_connection(("127.0.0.1", port))
         held.sendall(b"GET /about HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         time.sleep(0.5)

@@ -2,7 +2,8 @@
 gunicorn with deploy/gunicorn.conf.py), slow clients cannot starve the verification page.
 
 Real processes on loopback: Debian's nginx with deploy/nginx/registry-proxy.conf included
-verbatim, gunicorn with the shipped config (two sync workers, as on a small machine) and the
+verbatim, gunicorn with the shipped config (two gthread workers of four threads, as on a small
+machine) and the
 app in development mode on SQLite. Slow-header clients send one header line a second; slow
 readers fetch the largest anonymous response through a tiny receive window. The same
 slow-header clients straight at gunicorn stall the page: that is the failure nginx prevents.
@@ -40,8 +41,9 @@ pytestmark = [
 # page a buyer's phone gets (unknown label here: the database is fresh).
 VERIFY_PATH = "/01/09506000134352/10/ABC/21/1"
 WORKERS = 2
+THREADS = 4  # deploy/gunicorn.conf.py's default
 # The page must answer within this; straight at gunicorn it does not answer at all while the
-# slow clients hold the workers (they would for gunicorn's whole 120 s timeout).
+# slow clients hold every worker thread.
 PAGE_TIMEOUT = 3.0
 
 
@@ -207,10 +209,11 @@ def test_slow_clients_cannot_starve_the_verification_page_behind_nginx(
     # Baseline through nginx: the page and /healthz answer.
     page_answers(setup.nginx_port)
 
-    # Four times as many slow clients as workers: without buffering, each would hold a worker.
+    # Twice as many slow clients as gunicorn has threads: without buffering, each would hold
+    # one.
     clients = SlowClients(setup.nginx_port)
     slow_clients.append(clients)
-    clients.open(slow_headers=4 * WORKERS, slow_readers=2 * WORKERS,
+    clients.open(slow_headers=2 * WORKERS * THREADS, slow_readers=2 * WORKERS,
                  read_path="/api/v1/openapi.json")
     time.sleep(2.5)  # a few header lines each; the readers have their first bytes
 
@@ -220,11 +223,11 @@ def test_slow_clients_cannot_starve_the_verification_page_behind_nginx(
     assert all(data.startswith(b"HTTP/1.1 200") for data in clients.received.values())
     assert len(clients.received) == 2 * WORKERS
 
-    # The failure nginx prevents: three slow-header clients straight at gunicorn's two sync
-    # workers, and the page does not answer.
+    # The failure nginx prevents: one slow-header client more than gunicorn has threads,
+    # straight at it, and the page does not answer.
     direct = SlowClients(setup.gunicorn_port)
     slow_clients.append(direct)
-    direct.open(slow_headers=WORKERS + 1, slow_readers=0, read_path="")
+    direct.open(slow_headers=WORKERS * THREADS + 1, slow_readers=0, read_path="")
     time.sleep(1.5)
     with pytest.raises(requests.Timeout):
         requests.get(f"http://127.0.0.1:{setup.gunicorn_port}{VERIFY_PATH}",
