@@ -363,11 +363,14 @@ ROUTES: tuple[Route, ...] = (
     Route("printing.proof_pdf", "GET", lambda s: f"/batches/{s.batch_a}/labels/proof.pdf",
           OWNER_PAGE, state="approved"),
     Route("printing.jobs", "GET", lambda s: "/print-shop", {"printer": 200}, state="approved"),
-    # Each download is counted and audited.
+    # A file not rendered yet is asked of the worker (a row and its audit event) and the print
+    # shop is sent to the job's page; downloads of finished files are counted and audited.
     Route("printing.download_pdf", "GET", lambda s: f"/print-shop/jobs/{s.job_id}.pdf",
-          {"printer": 200}, writes=frozenset({"printer"}), state="approved"),
+          {"printer": 303}, writes=frozenset({"printer"}), state="approved"),
     Route("printing.download_zpl", "GET", lambda s: f"/print-shop/jobs/{s.job_id}.zpl",
-          {"printer": 200}, writes=frozenset({"printer"}), state="approved"),
+          {"printer": 303}, writes=frozenset({"printer"}), state="approved"),
+    Route("printing.job", "GET", lambda s: f"/print-shop/jobs/{s.job_id}", {"printer": 200},
+          state="approved"),
     Route("printing.reprint", "POST", lambda s: f"/print-shop/jobs/{s.job_id}/reprint",
           {"printer": 200}, writes=frozenset({"printer"}), state="approved",
           data=lambda s: {"sheet_first": "1", "sheet_last": "1", "reason": "paper jam"}),
