@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import registry.models  # noqa: F401  (registers every table on the metadata)
 from registry.db import make_engine
+from registry.migrate import migration_lock
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -15,12 +16,18 @@ target_metadata = SQLModel.metadata
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
+        # A caller handing in its own connection owns its transaction, and so its locking
+        # (nothing in the registry does; db upgrade and the tests come through the URL).
         _run(connection)
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
-    with engine.connect() as conn:
-        _run(conn)
-    engine.dispose()
+    try:
+        with engine.connect() as conn, migration_lock(conn):
+            # Locked before Alembic reads the version table: a second upgrade running at
+            # the same time (a rolling deploy) waits, then finds the schema at head.
+            _run(conn)
+    finally:
+        engine.dispose()
 
 
 def _run(connection: object) -> None:
