@@ -59,10 +59,13 @@ graceful_timeout = 30
 # (registry-proxy.conf: no upstream keepalive), so this only bounds an idle one.
 keepalive = 2
 
-# Recycle a worker after this many requests (± jitter, so they do not all restart at once):
-# bounds slow memory growth in the PDF and image libraries.
-max_requests = 1000
-max_requests_jitter = 100
+# Recycle a worker after this many requests plus a random 0..jitter, bounding slow memory
+# growth in the PDF and image libraries. Measured (bench/labeljob.py): with 1000 + 0..100 and
+# scans at 200-450 requests/s, each worker restarted every 5-10 s and the two often within a
+# second of each other, leaving no worker to accept for a moment (p99 in seconds). A large
+# count and a jitter as large as half of it spread the restarts minutes apart.
+max_requests = 20000
+max_requests_jitter = 10000
 
 # Each worker builds the app after the fork: no database connection or Redis pool is shared
 # between processes, and wsgi.py's readiness check runs in the worker that will serve.

@@ -83,8 +83,20 @@ def file_view(session: Session, job: PrintJob, fmt: str, row: LabelFile | None) 
         if state in (State.FAILED, State.EXPIRED) else _("rendered when you open it"),
         size_text=_size(row.size if row is not None and ready else None),
         downloads=row.downloads if row is not None else 0,
-        error=row.error if row is not None and state == State.FAILED else None,
+        error=_error_text(row, state),
         in_progress=in_progress)
+
+
+def _error_text(row: LabelFile | None, state: str) -> str | None:
+    """What the print shop is told of a failed try (the error itself is for the operators:
+    it is in the audit event and the worker's log)."""
+    if row is None or not row.error:
+        return None
+    if state == State.FAILED:
+        return _("Rendering failed. Ask the registry's operators; opening the file tries again.")
+    if state == State.QUEUED:
+        return _("The last try failed; the worker tries again shortly.")
+    return None
 
 
 def _formats(zpl: dict[int, bool]) -> list[str]:

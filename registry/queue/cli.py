@@ -26,7 +26,9 @@ def worker_command(workers: int | None) -> None:
     count = workers or int(current_app.config["QUEUE_WORKERS"])
     # Work a killed worker left behind is taken over at once, not at the next minute.
     run_sweeps()
+    # An idle worker polls a SQLite queue at most every 2 s (Huey's default backs off to
+    # 10 s); Redis is a blocking read, so a render asked for starts at once either way.
     consumer = huey.create_consumer(workers=count, worker_type="thread", periodic=True,
-                                    check_worker_health=True)
+                                    check_worker_health=True, max_delay=2.0)
     log.info("task queue worker: %s thread(s) on %s", count, type(huey.storage).__name__)
     consumer.run()

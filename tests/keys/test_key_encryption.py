@@ -13,11 +13,12 @@ from cryptography.hazmat.primitives import serialization
 from flask import Flask
 from keys_support import JSON, approved, cli, download, order, path_of, printer, server, verdict
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from conftest import World
 from registry.keys import store_for
 from registry.keys.kek import DEV_FILE
+from registry.printing.models import LabelFile
 
 OTHER_KEK = base64.b64encode(b"another-key-encryption-key-32-by").decode()
 
@@ -79,10 +80,17 @@ def test_a_wrong_key_encryption_key_is_a_clear_error_never_not_genuine(
         problem = wrong.extensions["readiness"]["keys"]()
         assert problem is not None and "KEY_ENCRYPTION_KEY" in problem
         assert OTHER_KEK not in problem
-        # The print shop is told signing is unavailable: a 503, not a 500.
-        response = printer(wrong).get(f"/print-shop/jobs/{order(world, db, 1).id}.pdf")
-        assert response.status_code == 503
-        assert "Label signing is temporarily unavailable" in response.get_data(as_text=True)
+        # Its render fails at the key store, is kept for another try and signs nothing; the
+        # print shop is told the try failed, not a 500.
+        job = order(world, db, 1)
+        shop = printer(wrong)
+        assert shop.get(f"/print-shop/jobs/{job.id}.pdf").status_code == 303
+        db.expire_all()
+        row = db.exec(select(LabelFile).where(LabelFile.job_id == job.id)).one()
+        assert row.state == "queued" and row.object_name is None
+        assert row.error is not None and "KeyStoreUnavailable" in row.error
+        page = shop.get(f"/print-shop/jobs/{job.id}").get_data(as_text=True)
+        assert "The last try failed; the worker tries again shortly." in page
         # A buyer still gets the truth: verifying needs only the public keys.
         assert verdict(wrong, label)["verdict"] == "genuine"
         # It may not make a key only it could open.
