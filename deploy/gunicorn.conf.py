@@ -97,8 +97,9 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss id=%({x-request-id}o)s'
 
 # After `kill -9` of the master (an OOM kill, a careless operator), its workers live on as
 # orphans holding the listening socket: an idle worker notices its parent is gone only at its
-# next wake-up (a sync worker: timeout / 2 = 60 s later with the former timeout of 120 s), and until then a restarted gunicorn cannot bind
-# ("Address already in use"; it gives up after five tries) while the orphans keep answering
+# next wake-up (a sync worker: timeout / 2 = 60 s later with the former timeout of 120 s), and
+# until then a restarted gunicorn cannot bind ("Address already in use"; it gives up after
+# five tries) while the orphans keep answering
 # with the old code. Linux can tell a child when its parent dies: ask for SIGTERM, which a
 # gunicorn worker takes as "finish the request in hand, then exit".
 # (systemd's control group kills orphans too: registry-web.service; this covers every other
