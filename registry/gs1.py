@@ -412,3 +412,74 @@ def parse_uri(uri: str) -> DigitalLink:
     if field is not None:
         key_id, signature = unpack_signature(field)
     return DigitalLink(link_gtin, link_lot, link_serial, signature, key_id)
+
+
+# --- any GS1 Digital Link URI with a GTIN (the resolver) ---------------------------------------
+
+# Key qualifiers of AI 01 in the order GS1 Digital Link's grammar allows: consumer product
+# variant (22), batch/lot (10), serial (21); each optional.
+GTIN_QUALIFIERS = ("22", "10", "21")
+
+
+@dataclass(frozen=True, slots=True)
+class Identified:
+    """What a GS1 Digital Link URI with primary key 01 names: a GTIN, optionally its variant,
+    lot and serial. The resolver answers for the most granular level the registry knows: a
+    label (lot and serial), a lot, or the GTIN's product."""
+
+    gtin: str
+    lot: str | None = None
+    serial: str | None = None
+    variant: str | None = None
+
+    @property
+    def label(self) -> bool:
+        return self.lot is not None and self.serial is not None
+
+    def levels(self) -> list[str]:
+        """Canonical paths from the most granular level the registry serves up to the GTIN
+        (a serial without a lot, or a variant, is walked up past: the registry issues
+        neither)."""
+        paths = []
+        if self.lot is not None and self.serial is not None:
+            paths.append(canonical_path(self.gtin, self.lot, self.serial))
+        if self.lot is not None:
+            paths.append(lot_path(self.gtin, self.lot))
+        paths.append(gtin_path(self.gtin))
+        return paths
+
+
+def gtin_path(gtin: str) -> str:
+    return f"/01/{gtin}"
+
+
+def lot_path(gtin: str, lot: str) -> str:
+    return f"/01/{gtin}/10/{encode_ai_value(lot)}"
+
+
+def parse_path(path: str) -> Identified:
+    """The identification in a Digital Link path ``/01/{gtin}[/22/{cpv}][/10/{lot}][/21/
+    {serial}]``, a trailing slash tolerated (the resolver standard asks for it). Raises
+    Gs1Error for anything else: the resolver answers 400."""
+    if not isinstance(path, str) or not path.isascii():
+        raise Gs1Error("path must be ASCII")
+    if path.endswith("/") and len(path) > 1:
+        path = path[:-1]
+    segments = path.split("/")
+    if len(segments) < 3 or segments[0] != "" or segments[1] != "01":
+        raise Gs1Error("path must start with /01/{gtin}")
+    if len(segments) % 2 == 0:
+        raise Gs1Error("every key qualifier needs its AI and a value")
+    gtin = normalise_gtin(segments[2])
+    values: dict[str, str] = {}
+    order = list(GTIN_QUALIFIERS)
+    for i in range(3, len(segments), 2):
+        ai, raw = segments[i], segments[i + 1]
+        if ai not in order:
+            raise Gs1Error(f"AI {ai!r} is not a key qualifier of AI 01 here (allowed, in "
+                           f"this order: {', '.join(GTIN_QUALIFIERS)})")
+        order = order[order.index(ai) + 1:]
+        name = {"22": "variant", "10": "lot", "21": "serial"}[ai]
+        values[ai] = _decode_segment(name, raw)
+    return Identified(gtin, lot=values.get("10"), serial=values.get("21"),
+                      variant=values.get("22"))

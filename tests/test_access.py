@@ -397,8 +397,11 @@ ROUTES: tuple[Route, ...] = (
     *[Route(rule_endpoint, method, lambda s, p=path: p, _all(401), public=True)
       for rule_endpoint, method, path in API_ROUTES],
     Route("api.openapi_json", "GET", lambda s: "/api/v1/openapi.json", _all(200), public=True),
-    # -- the public verification page of a label, for anyone
-    Route("verify.resolve", "GET", lambda s: s.label_path, _all(200), public=True,
+    # -- the GS1 resolver and the pages it leads to, for anyone: a label URI redirects to its
+    #    verification page; a GTIN and a lot to their public pages
+    Route("verify.resolve", "GET", lambda s: s.label_path, _all(307), public=True,
+          state="approved"),
+    Route("verify.page", "GET", lambda s: "/verify" + s.label_path, _all(200), public=True,
           state="approved"),
     Route("verify.resolver_description", "GET", lambda s: "/.well-known/gs1resolver",
           _all(200), public=True),

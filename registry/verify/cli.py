@@ -16,6 +16,7 @@ import click
 from flask.cli import with_appcontext
 
 from registry.verify.offline import verify_label
+from registry.verify.resolver import label_uri_of
 
 
 @click.command("verify-label")
@@ -38,6 +39,7 @@ def verify_label_command(uri: str, keys_file: Any) -> None:
             document = {"keys": keystore().public_keys()}
         except KeyStoreError as exc:
             raise click.ClickException(str(exc)) from None
-    result = verify_label(uri.strip(), document)
+    # The page's address (what a phone shows after the resolver's redirect) names the label.
+    result = verify_label(label_uri_of(uri.strip()), document)
     click.echo(result.describe())
     sys.exit(result.exit_code)

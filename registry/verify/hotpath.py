@@ -22,9 +22,8 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from flask import Flask
-from werkzeug.datastructures import LanguageAccept, MIMEAccept
+from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_etags
-from werkzeug.wsgi import get_host
 
 from registry import gs1
 from registry.i18n import VERIFY_LANGUAGES
@@ -34,47 +33,28 @@ from registry.reference import country_codes
 from registry.security import security_headers
 from registry.signing import KeyStoreUnavailable
 from registry.timeutil import today, utcnow
-from registry.verify import services
+from registry.verify import resolver, services
 from registry.verify.attribution import NONE as NO_ATTRIBUTION
 from registry.verify.attribution import Attribution, attribute
+from registry.verify.negotiation import LINKSET, language_for, wanted
 from registry.verify.page import PageRenderer, label_url
 from registry.verify.rules import Thresholds
 from registry.verify.scanlog import ScanBudget, ScanBuffer
 
 log = logging.getLogger(__name__)
 
-LINKSET = "application/linkset+json"
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 # Link previews fetch the page when a buyer shares it in a chat: not a package in a hand, and
 # counting them would make a shared genuine label look copied.
+# The verification page of a label: the resolver's default link for a label URI.
+LABEL_PAGE = "/verify/01/"
+
 PREVIEW_AGENTS = ("facebookexternalhit", "whatsapp", "telegrambot", "slackbot", "twitterbot",
                   "discordbot", "linkedinbot", "skypeuripreview", "googlebot", "bingbot",
                   "applebot", "line-poker", "kakaotalk-scrap")
-
-
-def wanted(accept_header: str) -> str:
-    """``html``, ``json`` or ``linkset`` for an Accept header."""
-    accept = parse_accept_header(accept_header, MIMEAccept)
-    best = accept.best_match(["text/html", "application/json", LINKSET])
-    # HTML only when the client names it: "application/json, text/plain, */*" (what most
-    # HTTP libraries send) wants JSON, though its */* would take a page too.
-    named_html = max((q for value, q in accept if value == "text/html"), default=0)
-    if best == LINKSET or (best == "application/json" and named_html < accept[best]):
-        return "linkset" if best == LINKSET else "json"
-    return "html"
-
-
-def language_for(accept_language: str, default: str) -> str:
-    """The page language for an Accept-Language header (zh-CN, ja-JP match on the primary)."""
-    accept = parse_accept_header(accept_language, LanguageAccept)
-    primary = [(value.split("-")[0].lower(), q) for value, q in accept]
-    for value, _q in sorted(primary, key=lambda item: -item[1]):
-        if value in VERIFY_LANGUAGES:
-            return value
-    return default
 
 
 def country_for(accept_language: str) -> str | None:
@@ -195,8 +175,18 @@ class LabelResolver:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
-        if (method == "GET" or method == "HEAD") and environ.get("PATH_INFO", "").startswith(
-                "/01/"):
+        path = environ.get("PATH_INFO", "")
+        answer = None
+        if path.startswith("/01/") and method in ("GET", "HEAD", "OPTIONS"):
+            # The GS1 resolver: a redirect or the linkset, no database (resolver.py).
+            try:
+                answer = self.resolve_uri(environ)
+            except Exception:  # the Flask view answers (or fails) the same request properly
+                log.exception("GS1 resolver failed; passing the request to Flask")
+            if answer is not None and answer[0].startswith("400") and self._wanted(
+                    environ.get("HTTP_ACCEPT", "")) == "html":
+                answer = None  # a person: the "not a registry label" page, from Flask
+        elif path.startswith(LABEL_PAGE) and method in ("GET", "HEAD"):
             try:
                 answer = self.answer(environ)
             except KeyStoreUnavailable:  # the Flask view answers 503, never "not genuine"
@@ -204,22 +194,35 @@ class LabelResolver:
             except Exception:  # the Flask view answers (or fails) the same request properly
                 log.exception("label resolver failed; passing the request to Flask")
                 answer = None
-            if answer is not None:
-                status, headers, body = answer
-                start_response(status, headers)
-                return [] if method == "HEAD" else [body]
+        if answer is not None:
+            status, headers, body = answer
+            start_response(status, headers)
+            return [] if method == "HEAD" else [body]
         return self.downstream(environ, start_response)
+
+    def base(self) -> str:
+        """Where every link and redirect points: ``PUBLIC_SCHEME://PUBLIC_HOST``, never the
+        request's Host header (an attacker's ``Host: evil.example`` is not reflected)."""
+        cfg = self.app.config
+        return f"{cfg.get('PUBLIC_SCHEME', 'https')}://{cfg['PUBLIC_HOST']}"
+
+    def resolve_uri(self, environ: Environ) -> resolver.Answer:
+        """The resolver's answer for a Digital Link URI (``/01/…``)."""
+        query = environ.get("QUERY_STRING", "")
+        status, headers, body = resolver.answer(
+            environ.get("REQUEST_METHOD", "GET"), request_path(environ),
+            parse_qsl(query, keep_blank_values=True), environ.get("HTTP_ACCEPT", ""),
+            self.base())
+        return status, [*headers, *self.security_headers], body
 
     def answer(self, environ: Environ) -> tuple[str, list[tuple[str, str]], bytes] | None:
         """Status, headers and body for a page or JSON request; ``None`` for anything else."""
         params = query_params(environ.get("QUERY_STRING", ""))
-        if "linkType" in params:
-            return None
         kind = self._wanted(environ.get("HTTP_ACCEPT", ""))
         if kind == "linkset":
-            return None
+            kind = "json"  # the page's own linkset is the label URI's (its Link header)
         try:
-            link = gs1.parse_uri(raw_uri(environ))
+            link = gs1.parse_uri(raw_uri(environ, strip=resolver.PAGE_PREFIX))
         except gs1.Gs1Error:
             return None
         chosen = params.get("lang")
@@ -230,12 +233,12 @@ class LabelResolver:
         client = self.client_hash(environ.get("REMOTE_ADDR") or "")
         resolution = self.resolve(link, client)
         SCANS_BY_VERDICT[resolution.verdict].inc()
-        own = label_url(link)
-        linkset = label_url(link, linkType="all")
+        own = resolver.PAGE_PREFIX + label_url(link)
+        linkset = link.canonical + "?linkType=linkset"
 
         if kind == "json":
-            host = f"{environ['wsgi.url_scheme']}://{get_host(environ)}"
-            body = self.app.json.dumps(self.json(resolution, host, own, linkset)).encode()
+            body = self.app.json.dumps(self.json(resolution, self.base(), own,
+                                                 linkset)).encode()
             content_type = "application/json"
         else:
             body = self.renderer.render(resolution, lang, chosen=chosen, own=own).encode()
@@ -245,8 +248,9 @@ class LabelResolver:
             ("Content-Type", content_type),
             ("Vary", "Accept, Accept-Language"),
             ("Cache-Control", "no-cache"),
-            ("Link", f'<{linkset}>; rel="linkset"; type="{LINKSET}"'),
+            ("Link", f'<{self.base()}{linkset}>; rel="linkset"; type="{LINKSET}"'),
             ("ETag", etag),
+            *resolver.CORS,
             *self.security_headers,
         ]
         if (environ.get("REQUEST_METHOD") == "GET" and not is_preview(agent)
@@ -381,13 +385,20 @@ def query_params(query: str) -> dict[str, str]:
     return dict(part.partition("=")[::2] for part in query.split("&") if part)
 
 
-def raw_uri(environ: Environ) -> str:
+def raw_uri(environ: Environ, strip: str = "") -> str:
+    """The request's path and query as the client sent them (percent-encoding kept), without
+    the prefix ``strip``."""
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-    if raw:
-        return str(raw)
-    query = environ.get("QUERY_STRING", "")
-    path = quote(environ.get("PATH_INFO", "").encode("latin-1"), safe="/%!&'()*+,;=:-._~")
-    return path + (f"?{query}" if query else "")
+    if not raw:
+        query = environ.get("QUERY_STRING", "")
+        raw = request_path(environ) + (f"?{query}" if query else "")
+    raw = str(raw)
+    return raw[len(strip):] if strip and raw.startswith(strip) else raw
+
+
+def request_path(environ: Environ) -> str:
+    """The request's path, percent-encoded again as a Digital Link path wants it."""
+    return quote(environ.get("PATH_INFO", "").encode("latin-1"), safe="/%!&'()*+,;=:-._~")
 
 
 def is_preview(agent: str) -> bool:

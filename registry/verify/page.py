@@ -26,6 +26,7 @@ from registry import gs1
 from registry.figures.charts import map_shapes
 from registry.i18n import LANGUAGE_NAMES, VERIFY_LANGUAGES
 from registry.templating import DOCUMENT_LABELS, UNIT_LABELS, country_name
+from registry.verify.resolver import PAGE_PREFIX
 from registry.verify.rules import Signal, Verdict
 from registry.verify.services import Resolution
 
@@ -307,10 +308,11 @@ class PageRenderer:
     def render(self, r: Resolution, lang: str, *, chosen: str | None,
                own: str | None = None) -> str:
         """``chosen``: the language picked in the URL, which the report link keeps;
-        ``own``: the label's URL (``label_url(r.link)``) when the caller has it already."""
+        ``own``: this page's URL (``/verify`` + ``label_url(r.link)``) when the caller has it
+        already."""
         words = self.words(lang)
         link = r.link
-        own = own or label_url(link)
+        own = own or PAGE_PREFIX + label_url(link)
         report = f"{own}&lang={chosen}" if chosen else own
         report_url = f"{self._report_url}?uri={query_value(report)}"
         if chosen:

@@ -7,6 +7,7 @@ Page and JSON requests for well-formed codes are answered in front of Flask by
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,17 +32,28 @@ from wtforms.validators import Email, InputRequired, Length, Optional
 
 from registry import files, gs1
 from registry.catalog import storage
+from registry.certification import Display
 from registry.db import get_session
 from registry.extensions import limiter
 from registry.figures.charts import locator_map
 from registry.forms import Form
-from registry.i18n import VERIFY_LANGUAGES
+from registry.i18n import LANGUAGE_NAMES, VERIFY_LANGUAGES
 from registry.keys import keystore
 from registry.reference import regencies
-from registry.verify import services
+from registry.templating import (
+    CATEGORY_LABELS,
+    DOCUMENT_LABELS,
+    STATUS_LABELS,
+    country_name,
+)
+from registry.timeutil import today
+from registry.verify import resolver as resolver_module
+from registry.verify import services, walkup
 from registry.verify.attribution import attribute
-from registry.verify.hotpath import LINKSET, LabelResolver, raw_uri, wanted
+from registry.verify.hotpath import LabelResolver, raw_uri, request_path
+from registry.verify.negotiation import LINKSET, wanted
 from registry.verify.page import label_url
+from registry.verify.resolver import PAGE_PREFIX, describe, label_uri_of
 from registry.verify.rules import Thresholds
 
 bp = Blueprint("verify", __name__)
@@ -66,33 +78,86 @@ def thresholds() -> Thresholds:
     return resolver().thresholds
 
 
-@bp.route("/01/<path:_rest>", methods=["GET", "HEAD"])
+@bp.route("/01/<path:_rest>", methods=["GET", "HEAD", "OPTIONS"])
 def resolve(_rest: str) -> Any:
+    """The GS1 resolver (registry.verify.resolver). Answered in front of Flask by the label
+    resolver, except a malformed code asked for by a person (the page below) or when that
+    failed, through Flask's error handling."""
+    status, headers, body = resolver().resolve_uri(request.environ)
+    if status.startswith("400") and wanted(request.headers.get("Accept", "")) == "html":
+        page, code = _bad_code(json.loads(body)["detail"])
+        response = Response(page, status=code)
+        response.headers.extend(resolver_module.CORS)
+        return response
+    return Response(body, status=status, headers=headers)
+
+
+@bp.route("/verify/01/<path:_rest>", methods=["GET", "HEAD"])
+def page(_rest: str) -> Any:
+    """The resolver's targets: a label's verification page (answered in front of Flask, which
+    sends it here only when it failed), a lot's page and a product's page (the walk-up)."""
+    path = request_path(request.environ).removeprefix(PAGE_PREFIX)
     try:
-        link = gs1.parse_uri(raw_uri(request.environ))
+        ident = gs1.parse_path(path)
     except gs1.Gs1Error as exc:
         return _bad_code(str(exc))
-    linktype = request.args.get("linkType")
-    if linktype and linktype != "all":
-        if linktype in ("gs1:pip", "gs1:certificationInfo", "gs1:verificationService",
-                        "gs1:defaultLink"):
-            return redirect(label_url(link), 303)
-        abort(404)
-    if linktype == "all" or wanted(request.headers.get("Accept", "")) == "linkset":
-        response = Response(_linkset_json(link), mimetype=LINKSET)
-        response.headers["Vary"] = "Accept, Accept-Language"
-        response.headers["Cache-Control"] = "no-cache"
-        response.headers["Link"] = (f'<{label_url(link, linkType="all")}>; rel="linkset"; '
-                                    f'type="{LINKSET}"')
-        response.add_etag()
-        return response.make_conditional(request)
-    # The page and JSON come from the resolver in front of Flask; it sends a request here
-    # only when it failed, and then it fails here too, through Flask's error handling.
-    answer = resolver().answer(request.environ)
-    if answer is None:
-        abort(404)
-    status, headers, body = answer
-    return Response(body, status=status, headers=headers)
+    if ident.label:
+        try:
+            gs1.parse_uri(raw_uri(request.environ, strip=PAGE_PREFIX))
+        except gs1.Gs1Error as exc:
+            return _bad_code(str(exc))
+        answer = resolver().answer(request.environ)
+        if answer is None:
+            abort(404)
+        status, headers, body = answer
+        return Response(body, status=status, headers=headers)
+    if ident.lot is not None:
+        return _lot_page(ident.gtin, ident.lot)
+    return _product_page(ident.gtin)
+
+
+def _walkup_response(template: str, code: int, **context: Any) -> Any:
+    path = request_path(request.environ)
+    languages = [(code, LANGUAGE_NAMES[code], f"{path}?lang={code}") for code in VERIFY_LANGUAGES]
+    response = Response(render_template(template, languages=languages, **context),
+                        status=code)
+    response.headers["Vary"] = "Accept-Language"
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    base = resolver().base()
+    linkset = f"{base}{path}?linkType=linkset".replace(f"{base}{PAGE_PREFIX}", base)
+    response.headers["Link"] = f'<{linkset}>; rel="linkset"; type="{LINKSET}"'
+    return response
+
+
+# A lot's page wears its certification's colour, as the label page wears its verdict's.
+LOT_VERDICT_CLASS = {Display.APPROVED: "ok", Display.SUSPENDED: "warn", Display.EXPIRED: "warn"}
+
+
+def _lot_page(gtin: str, lot: str) -> Any:
+    facts = walkup.lot_public(get_session(), gtin, lot, today())
+    if facts is None:
+        return _walkup_response("verify/walkup_missing.html", 404, gtin=gtin, lot=lot)
+    return _walkup_response(
+        "verify/lot.html", 200, facts=facts, certification=STATUS_LABELS[facts.lot.status],
+        verdict_class=LOT_VERDICT_CLASS.get(facts.lot.status, "bad"),
+        category=CATEGORY_LABELS.get(facts.category, facts.category),
+        destination=country_name(facts.destination_country),
+        photo=url_for("verify.photo", batch_id=facts.lot.batch_id) if facts.has_photo
+        else None,
+        documents=[(url_for("verify.document", document_id=d.id),
+                    DOCUMENT_LABELS.get(d.kind, d.kind), d.name) for d in facts.documents],
+        product_url=f"{PAGE_PREFIX}{gs1.gtin_path(gtin)}")
+
+
+def _product_page(gtin: str) -> Any:
+    facts = walkup.product_public(get_session(), gtin, today())
+    if facts is None:
+        return _walkup_response("verify/walkup_missing.html", 404, gtin=gtin, lot=None)
+    lots = [(f"{PAGE_PREFIX}{gs1.lot_path(gtin, row.lot)}", row, STATUS_LABELS[row.status])
+            for row in facts.lots]
+    return _walkup_response("verify/product.html", 200, facts=facts, lots=lots,
+                            category=CATEGORY_LABELS.get(facts.category, facts.category))
 
 
 def _chosen_language() -> str | None:
@@ -111,53 +176,14 @@ def _bad_code(problem: str) -> Any:
                            languages=[]), 400
 
 
-def _absolute(path: str) -> str:
-    return request.host_url.rstrip("/") + path
-
-
-def _linkset_json(link: gs1.DigitalLink) -> str:
-    import json
-
-    from registry.i18n import VERIFY_LANGUAGES
-
-    page = _absolute(label_url(link))
-    if keystore().verifier().verify(link).specimen:
-        # A proof's code: it points to its page ("specimen — not a label") and claims no
-        # certification or product information.
-        return json.dumps({"linkset": [{
-            "anchor": _absolute(gs1.canonical_path(link.gtin, link.lot, link.serial)),
-            f"{GS1}defaultLink": [{"href": page, "title": "Specimen, not a label",
-                                   "type": "text/html"}],
-        }]}, separators=(",", ":"))
-    entry = {
-        "anchor": _absolute(gs1.canonical_path(link.gtin, link.lot, link.serial)),
-        f"{GS1}defaultLink": [{"href": page, "title": "Verification", "type": "text/html"}],
-        f"{GS1}verificationService": [
-            {"href": page, "title": "Verify this label", "type": "text/html",
-             "hreflang": list(VERIFY_LANGUAGES)},
-            {"href": page, "title": "Verification result", "type": "application/json"},
-        ],
-        f"{GS1}certificationInfo": [{"href": page, "title": "Certification status",
-                                     "type": "text/html"}],
-        f"{GS1}pip": [{"href": page, "title": "Product information", "type": "text/html",
-                       "hreflang": list(VERIFY_LANGUAGES)}],
-    }
-    return json.dumps({"linkset": [entry]}, separators=(",", ":"))
-
-
-@bp.route("/.well-known/gs1resolver")
+@bp.route("/.well-known/gs1resolver", methods=["GET", "HEAD", "OPTIONS"])
 def resolver_description() -> Any:
-    return jsonify({
-        "name": "Made in Bali–NTB–NTT export registry",
-        "resolverRoot": request.host_url.rstrip("/"),
-        "supportedPrimaryKeys": ["01"],
-        "supportedQualifiers": ["10", "21"],
-        "supportedLinkType": [f"{GS1}{t}" for t in (
-            "defaultLink", "pip", "certificationInfo", "verificationService")],
-        "linkTypeDefaultCanBeLinkset": True,
-        "supportedContextValuesEnumerated": [],
-        "signatureKeys": url_for("verify.keys", _external=True),
-    })
+    """The resolver description file (GS1-Conformant Resolver standard §, valid against
+    GS1's schema), on ``PUBLIC_HOST`` whatever Host the request named."""
+    response = jsonify(describe(resolver().base()))
+    response.headers.extend(resolver_module.CORS)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def _published(response: Response) -> Response:
@@ -193,7 +219,7 @@ def label_vectors() -> Any:
 def _report_link() -> gs1.DigitalLink:
     """The label a report is about, from the form or the query string; 400 if malformed."""
     try:
-        return gs1.parse_uri(request.values.get("uri", ""))
+        return gs1.parse_uri(label_uri_of(request.values.get("uri", "")))
     except gs1.Gs1Error:
         abort(400)
 
@@ -202,7 +228,7 @@ def _report_link() -> gs1.DigitalLink:
 def report_page() -> Any:
     link = _report_link()
     chosen = _chosen_language()
-    back = label_url(link, lang=chosen)
+    back = PAGE_PREFIX + label_url(link, lang=chosen)
     form = ReportForm(uri=back)
     sent = request.args.get("sent") == "1"
     return render_template("verify/report.html", form=form, back=back, sent=sent, link=link,
@@ -215,7 +241,7 @@ def report() -> Any:
     form = ReportForm()
     link = _report_link()
     chosen = _chosen_language()
-    back = label_url(link, lang=chosen)
+    back = PAGE_PREFIX + label_url(link, lang=chosen)
     if not form.validate_on_submit():
         return render_template("verify/report.html", form=form, back=back, sent=False,
                                link=link, action=url_for("verify.report", lang=chosen),

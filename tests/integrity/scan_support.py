@@ -4,7 +4,6 @@ labels, phones with their own network address, and the scan buffer written on de
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Flask
 from sqlmodel import Session
@@ -14,6 +13,7 @@ from registry import keys
 from registry.catalog.services import label_gtin
 from registry.certification import Action
 from registry.printing import services as printing
+from tests.verify.verify_support import path_of
 
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148 Safari/604.1"
 
@@ -39,9 +39,6 @@ def sign(app: Flask, world: World, serial: str, lot: str | None = None) -> str:
             lot or world.batch_a.lot_code, serial, app.config["PUBLIC_SCHEME"])
 
 
-def path_of(uri: str) -> str:
-    parts = urlsplit(uri)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def phone(app: Flask, ip: str, agent: str = PHONE) -> Any:

@@ -25,7 +25,7 @@ REPORT_LINK = re.compile(r'<p class="report"><a href="([^"]+)"')
 
 def _send_report(client: Any, path: str, message: str) -> None:
     """Open the verification page, follow its report link, send the form: as a buyer does."""
-    page = client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    page = client.get(path_of(path), headers={"Accept-Language": "en"}).get_data(as_text=True)
     link = REPORT_LINK.search(page)
     assert link, page[:2000]
     html = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)

@@ -29,6 +29,7 @@ from registry.catalog.rules import ProductInput
 from registry.certification import Action
 from registry.files import store_for
 from registry.gs1 import parse_uri
+from tests.verify.verify_support import label_path, path_of
 
 HONEY = {"name_id": "Madu Hutan Sumbawa", "name_en": "Sumbawa Forest Honey",
          "category": "livestock", "hs_code": "040900"}
@@ -49,9 +50,6 @@ def colour_of(data: bytes) -> tuple[int, int, int]:
         return img.convert("RGB").getpixel((10, 10))  # type: ignore[return-value]
 
 
-def path_of(uri: str) -> str:
-    parts = urlsplit(uri)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def certified_honey(world: World, db: Session, app: Flask) -> tuple[Product, Batch]:
@@ -100,7 +98,7 @@ def assert_shows_certified_honey(anonymous: Client, uris: list[str]) -> None:
                                       "livestock", "040900")
         photo = anonymous.get(urlsplit(facts["photo_url"]).path)
         assert photo.status_code == 200 and colour_of(photo.get_data()) == RED
-        linkset = anonymous.get(path_of(uri), headers={"Accept": "application/linkset+json"})
+        linkset = anonymous.get(label_path(uri), headers={"Accept": "application/linkset+json"})
         assert linkset.status_code == 200
         entry = linkset.get_json()["linkset"][0]
         assert entry["anchor"].endswith(parse_uri(uri).canonical)

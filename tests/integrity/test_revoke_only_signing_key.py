@@ -77,7 +77,7 @@ def test_revoking_the_only_key_is_refused_unless_a_successor_is_made(
     # Reprinted labels carry the successor's signature and read genuine to a buyer.
     buyer = prod.test_client()
     for uri in uris:
-        path = uri.split("registry.test", 1)[1]
+        path = "/verify" + uri.split("registry.test", 1)[1]  # the label's page
         verdict = buyer.get(path, headers={"Accept": "application/json"},
                             base_url="https://registry.test").get_json()
         assert verdict["verdict"] == "genuine", verdict

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 from typing import Any
-from urllib.parse import urlsplit
 
 import pypdfium2
 import pytest
@@ -30,6 +29,7 @@ from registry.keys import keystore
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
 from registry.verify.offline import verify_label
+from tests.verify.verify_support import label_path, path_of
 
 JSON = {"Accept": "application/json"}
 HEADLINES = {
@@ -46,9 +46,6 @@ def _approve(world: World) -> Batch:
     return world.batch_a
 
 
-def _path(uri: str) -> str:
-    parts = urlsplit(uri)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _order(client: Client, world: World, batch: Batch, quantity: int, stock: str = "a4-3x7",
@@ -65,7 +62,7 @@ def _png_codes(png: bytes) -> list[str]:
 
 
 def _verdict(http: FlaskClient, uri: str) -> dict[str, Any]:
-    response = http.get(_path(uri), headers=JSON)
+    response = http.get(path_of(uri), headers=JSON)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     return response.get_json()  # type: ignore[no-any-return]
 
@@ -100,12 +97,14 @@ def test_proof_and_preview_codes_never_verify_before_or_after_a_job(
         assert body["verdict"] == "specimen", body
         assert body["batch"] is None
         for lang, headline in HEADLINES.items():
-            html = http.get(f"{_path(uri)}&lang={lang}").get_data(as_text=True)
+            html = http.get(f"{path_of(uri)}&lang={lang}").get_data(as_text=True)
             assert headline in html and "Sumbawa Honey" not in html, lang
-    linkset = http.get(_path(codes[0]), headers={"Accept": "application/linkset+json"})
+    # The proof code's own links lead only to its page ("specimen — not a label"); the
+    # certification belongs to the lot, one level up.
+    linkset = http.get(label_path(codes[0]), headers={"Accept": "application/linkset+json"})
     entry = linkset.get_json()["linkset"][0]
     assert "https://gs1.org/voc/certificationInfo" not in entry
-    assert "Specimen" in entry["https://gs1.org/voc/defaultLink"][0]["title"]
+    assert entry["https://gs1.org/voc/defaultLink"][0]["href"].endswith(path_of(codes[0]))
     # A proof ordered after the job still shows no code of the job's range.
     later, _ = _proof_and_preview(client, batch)
     assert all(parse_uri(u).serial_number is None for u in later)

@@ -60,8 +60,9 @@ def download(client: Client, job: PrintJob) -> list[str]:
 
 
 def path_of(uri: str) -> str:
+    """The label's verification page, where a phone ends up (the resolver redirects there)."""
     link = parse_uri(uri)
-    return uri[uri.index("/01/"):] if link else uri
+    return "/verify" + uri[uri.index("/01/"):] if link else uri
 
 
 def verdict(app: Flask, uri: str) -> dict[str, Any]:

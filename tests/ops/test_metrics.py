@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -25,6 +24,7 @@ from registry.certification import Action
 from registry.config import ConfigError, load_config
 from registry.printing.models import PrintJob
 from registry.verify.scanlog import ScanBuffer
+from tests.verify.verify_support import path_of
 
 TOKEN = "metrics-token-0123456789-abcdefghij"
 JSON = {"Accept": "application/json"}
@@ -57,9 +57,6 @@ def certified_labels(make_client: Any, world: World, db: Session, quantity: int)
     return decode_qr_codes(pdf)
 
 
-def path_of(uri: str) -> str:
-    parts = urlsplit(uri)
-    return f"{parts.path}?{parts.query}"
 
 
 def test_scans_by_verdict_and_labels_rendered(app: Flask, make_client: Any, world: World,

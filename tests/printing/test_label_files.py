@@ -191,7 +191,7 @@ def test_batch_pages_show_each_jobs_files_downloads_and_reprints(
     for page in (exporter_page, officer_page):
         assert 'data-format="pdf" data-state="ready"' in page
         assert "1,234" in page  # labels, with the reader's separators
-        assert "1 complete download" in page
-        assert "1 reprint (2 sheets)" in page
+        assert "Complete downloads: 1" in page
+        assert "Reprints: 1, sheets: 2" in page
     # Only the print shop gets links to the files.
     assert f"/print-shop/jobs/{job.id}.pdf" not in exporter_page + officer_page

@@ -70,7 +70,15 @@ def signed_labels(app: Flask, world: World, db: Session, quantity: int = 3) -> l
 
 
 def path_of(uri: str) -> str:
-    """What the phone requests from the registry's host: path and query of the label URI."""
+    """Where a buyer's phone ends up on the registry's host: the label's verification page,
+    the resolver's default link for the label URI (path and query; the redirect itself is
+    tests/verify/test_conformance.py's). A page's path is returned as it is."""
+    path = label_path(uri)
+    return path if path.startswith("/verify/") else "/verify" + path
+
+
+def label_path(uri: str) -> str:
+    """What the phone requests first: path and query of the label URI."""
     parts = urlsplit(uri)
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
