@@ -62,7 +62,9 @@ def _effective(text: str | None) -> dt.datetime | None:
     return value
 
 
-@keys_cli.command("revoke")
+# A key id is base64url and may start with "-" (one in 32): without this, "keys revoke
+# -Yq3…" was taken for an unknown option -Y.
+@keys_cli.command("revoke", context_settings={"ignore_unknown_options": True})
 @click.argument("kid")
 @click.option("--from", "effective", metavar="ISO-TIME", default=None,
               help="When the key stopped being trustworthy (default: now). Labels the "

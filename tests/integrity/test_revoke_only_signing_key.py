@@ -91,3 +91,6 @@ def test_a_retired_key_is_revoked_without_a_successor(prod: Flask, world: World)
     assert f"{old}  revoked" in keys(prod, "list")[1]
     code, output = keys(prod, "revoke", "no-such-key")
     assert code != 0 and "no key" in output
+    # A key id may start with "-" (base64url): it is a key id, never an unknown option.
+    code, output = keys(prod, "revoke", "-Yq3NoSuchK", "--with-successor")
+    assert code != 0 and "no key" in output and "No such option" not in output, output

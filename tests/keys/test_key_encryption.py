@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import stat
+import subprocess
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -47,7 +48,12 @@ def test_private_keys_are_stored_only_sealed(app: Flask, db: Session, database_u
     assert stored and not any(secret in stored for secret in secrets)
     if database_url.startswith("sqlite"):  # the whole database file and its log
         path = Path(database_url.removeprefix("sqlite:///"))
-        files = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+        # Read by another process: opening and closing the file here would drop this
+        # process's POSIX locks on it (SQLite's "how to corrupt a database" §2.2), and the next
+        # process to open the database (a gunicorn worker in a later test) could then reset
+        # its WAL index under this process's connections: "disk I/O error".
+        files = b"".join(subprocess.run(["cat", str(p)], capture_output=True, check=True).stdout
+                         for p in (path, Path(f"{path}-wal")) if p.exists())
         assert not any(secret in files for secret in secrets)
     # Nothing in clear in the instance folder or the old key folder either.
     for folder in (Path(app.instance_path), Path(app.config["KEY_DIR"])):
