@@ -181,6 +181,12 @@ def explanation(r: Resolution, words: Words) -> list[str]:
     return lines
 
 
+def bdi(text: str) -> str:
+    """Exporter-entered text as HTML: escaped, and isolated from its surroundings, so a
+    right-to-left override in a name cannot reverse the page's own words around it."""
+    return f"<bdi>{escape(text)}</bdi>"
+
+
 def rows(r: Resolution, words: Words) -> list[tuple[str, str]]:
     """The product's facts as (label, value) pairs, both HTML."""
     facts, say, lang = r.public, words.message, words.lang
@@ -188,7 +194,7 @@ def rows(r: Resolution, words: Words) -> list[tuple[str, str]]:
         return []
     out = [
         (say["origin"], escape(f"{facts.origin_regency}, {facts.origin_province}")),
-        (say["producer"], escape(facts.producer)),
+        (say["producer"], bdi(facts.producer)),
         (say["production_date"], fmt_date(facts.production_date, lang)),
     ]
     if facts.best_before:
@@ -197,7 +203,7 @@ def rows(r: Resolution, words: Words) -> list[tuple[str, str]]:
         (say["lot"], escape(facts.lot)),
         (say["quantity"], fmt_quantity(facts.quantity,
                                        words.unit.get(facts.unit) or escape(facts.unit), lang)),
-        (say["exporter"], escape(facts.exporter)),
+        (say["exporter"], bdi(facts.exporter)),
         (say["hub"], escape(facts.hub)),
         (say["destination"], escape(country_name(facts.destination_country, lang))),
     ]
@@ -333,8 +339,9 @@ class PageRenderer:
         facts = r.public
         if facts is None:
             return ""
-        name = escape(facts.product_name_id if words.lang == "id" else facts.product_name)
-        photo = (f'<img src="{escape(facts.photo_url)}" alt="{name}" width="320" '
+        plain = facts.product_name_id if words.lang == "id" else facts.product_name
+        name = bdi(plain)
+        photo = (f'<img src="{escape(facts.photo_url)}" alt="{escape(plain)}" width="320" '
                  f'loading="lazy">') if facts.photo_url else ""
         documents = ""
         if facts.documents:

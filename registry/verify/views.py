@@ -27,6 +27,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
@@ -140,6 +141,7 @@ def _lot_page(gtin: str, lot: str) -> Any:
         return _walkup_response("verify/walkup_missing.html", 404, gtin=gtin, lot=lot)
     return _walkup_response(
         "verify/lot.html", 200, facts=facts, certification=STATUS_LABELS[facts.lot.status],
+        product_html=Markup("<bdi>{}</bdi>").format(facts.name_en),
         verdict_class=LOT_VERDICT_CLASS.get(facts.lot.status, "bad"),
         category=CATEGORY_LABELS.get(facts.category, facts.category),
         destination=country_name(facts.destination_country),
@@ -156,7 +158,10 @@ def _product_page(gtin: str) -> Any:
         return _walkup_response("verify/walkup_missing.html", 404, gtin=gtin, lot=None)
     lots = [(f"{PAGE_PREFIX}{gs1.lot_path(gtin, row.lot)}", row, STATUS_LABELS[row.status])
             for row in facts.lots]
+    # A title holds no markup: the name is isolated with Unicode's first-strong isolate, so a
+    # right-to-left override in it cannot reverse the site's name after it.
     return _walkup_response("verify/product.html", 200, facts=facts, lots=lots,
+                            title=f"\u2068{facts.name_en}\u2069",
                             category=CATEGORY_LABELS.get(facts.category, facts.category))
 
 
