@@ -189,16 +189,39 @@ class LabelResolver:
         elif path.startswith(LABEL_PAGE) and method in ("GET", "HEAD"):
             try:
                 answer = self.answer(environ)
-            except KeyStoreUnavailable:  # the Flask view answers 503, never "not genuine"
-                answer = None
-            except Exception:  # the Flask view answers (or fails) the same request properly
-                log.exception("label resolver failed; passing the request to Flask")
-                answer = None
+            except Exception as exc:  # the key store or the database does not answer
+                # Answered here, never by re-entering Flask (which would meet the same
+                # failure a second time): 503, never "not genuine".
+                log.error("verification unavailable on %s: %s: %s", path,
+                          type(exc).__name__, exc, exc_info=not isinstance(
+                              exc, KeyStoreUnavailable))
+                answer = self.unavailable(environ)
         if answer is not None:
             status, headers, body = answer
             start_response(status, headers)
             return [] if method == "HEAD" else [body]
         return self.downstream(environ, start_response)
+
+    def unavailable(self, environ: Environ) -> tuple[str, list[tuple[str, str]], bytes]:
+        """503 in the reader's language (a page, or problem+json): the registry cannot vouch
+        for the label just now, which says nothing about the label."""
+        params = query_params(environ.get("QUERY_STRING", ""))
+        chosen = params.get("lang")
+        lang = chosen if chosen in VERIFY_LANGUAGES else self._language(
+            environ.get("HTTP_ACCEPT_LANGUAGE", ""), self.default_language)
+        if self._wanted(environ.get("HTTP_ACCEPT", "")) == "html":
+            body = self.renderer.unavailable(lang).encode()
+            content_type = "text/html; charset=utf-8"
+        else:
+            body = self.app.json.dumps({
+                "type": "about:blank", "title": "Service Unavailable", "status": 503,
+                "detail": self.renderer.unavailable_text(lang)}).encode()
+            content_type = "application/problem+json"
+        return "503 Service Unavailable", [
+            ("Content-Type", content_type), ("Content-Length", str(len(body))),
+            ("Retry-After", "30"), ("Cache-Control", "no-store"),
+            ("Vary", "Accept, Accept-Language"), *resolver.CORS, *self.security_headers,
+        ], body
 
     def base(self) -> str:
         """Where every link and redirect points: ``PUBLIC_SCHEME://PUBLIC_HOST``, never the

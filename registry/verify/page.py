@@ -253,6 +253,25 @@ PAGE = """<!doctype html>
 </html>
 """
 CURRENT = ' aria-current="true"'
+# The page of a verification that could not be made (the database or the key store does not
+# answer): it says so, and nothing about the label.
+UNAVAILABLE = """<!doctype html>
+<html lang="{lang}">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{w[unavailable_title]} · Made in Bali–NTB–NTT</title>
+  <link rel="stylesheet" href="{css_url}">
+  <meta name="robots" content="noindex">
+</head>
+<body>
+<main>
+<section class="verdict warn" role="alert"><h1>{w[unavailable_title]}</h1>
+  <p>{w[unavailable]}</p></section>
+</main>
+</body>
+</html>
+"""
 PRODUCT = """<section class="product">
   {photo}<h2>{name}</h2>
   <dl>
@@ -278,6 +297,9 @@ def _static_words() -> dict[str, str]:
         "footer": _("The joint export label of the provinces of Bali, Nusa Tenggara Barat and "
                     "Nusa Tenggara Timur."),
         "documents": _("Documents"),
+        "unavailable": _("Verification is temporarily unavailable. Please scan the label "
+                         "again in a few minutes; this says nothing about the label."),
+        "unavailable_title": _("Temporarily unavailable"),
     }.items()}
 
 
@@ -334,6 +356,13 @@ class PageRenderer:
             lot=escape(link.lot), gtin=escape(link.gtin),
             report_url=report_url, keys_url=self._keys_url,
         )
+
+    def unavailable(self, lang: str) -> str:
+        """The page of a verification that could not be made just now."""
+        return UNAVAILABLE.format(lang=lang, w=self.words(lang).static, css_url=self._css_url)
+
+    def unavailable_text(self, lang: str) -> str:
+        return str(self.words(lang).static["unavailable"])
 
     def _product(self, r: Resolution, words: Words) -> str:
         facts = r.public
