@@ -43,6 +43,7 @@ from registry.files import store_for
 from registry.files.importer import references
 from registry.gs1 import parse_uri
 from registry.printing.models import LabelFile, PrintJob
+from tests.verify.verify_support import path_of
 
 JSON = {"Accept": "application/json"}
 
@@ -119,7 +120,7 @@ def counts(engine: Engine) -> dict[str, int]:
 
 
 def verdict(app: Flask, uri: str) -> str:
-    response = app.test_client().get(uri[uri.index("/01/"):], headers=JSON)
+    response = app.test_client().get(path_of(uri), headers=JSON)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     return response.get_json()["verdict"]  # type: ignore[no-any-return]
 

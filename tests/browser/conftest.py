@@ -52,8 +52,10 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
-    """The app behind a real HTTP server; yields its base URL."""
+    """The app behind a real HTTP server; yields its base URL, which is the app's PUBLIC_HOST
+    (the resolver redirects a label URI to its page there, as a phone follows it)."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config.update(PUBLIC_HOST=f"127.0.0.1:{server.server_port}", PUBLIC_SCHEME="http")
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
