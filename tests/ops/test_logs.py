@@ -64,26 +64,26 @@ def test_every_log_line_of_a_request_carries_its_id(
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("the database went away")
 
-    # The resolver logs its failure and passes the scan to Flask, which fails too and logs
-    # the 500: two log lines from the two layers, one request.
+    # The label's page logs its failure with the traceback and answers 503 itself (issue 14:
+    # the fast path never hands a failure on to Flask).
     monkeypatch.setattr(services, "resolve", broken)
     http = app.test_client()
-    response = http.get(LABEL, headers={"X-Request-ID": "scan-42"})
-    assert response.status_code == 500
+    response = http.get("/verify" + LABEL, headers={"X-Request-ID": "scan-42"})
+    assert response.status_code == 503
     assert response.headers["X-Request-ID"] == "scan-42"
     logged = lines(out)
     messages = {entry["logger"]: entry for entry in logged}
-    assert messages["registry.verify.hotpath"]["message"].startswith("label resolver failed")
+    assert messages["registry.verify.hotpath"]["message"].startswith(
+        "verification unavailable on /verify/01/")
     assert "RuntimeError: the database went away" in messages[
         "registry.verify.hotpath"]["exception"]
-    assert messages["registry"]["message"].startswith("unhandled error on GET /01/")
     assert {entry["request_id"] for entry in logged} == {"scan-42"}
     assert all(entry["level"] == "ERROR" and entry["time"].endswith("+00:00")
                for entry in logged)
 
     out.truncate(0)
     out.seek(0)
-    http.get(LABEL)  # the next request: its own id, in its lines and its response
+    http.get("/verify" + LABEL)  # the next request: its own id, in its lines and response
     ids = {entry["request_id"] for entry in lines(out)}
     assert len(ids) == 1 and ids != {"scan-42"}
 
