@@ -37,9 +37,10 @@ pytestmark = [
                        "apt-get install nginx (.ci/run installs it)"),
 ]
 
-# A well-formed GS1 Digital Link: the resolver parses it, looks it up and renders the verdict
-# page a buyer's phone gets (unknown label here: the database is fresh).
-VERIFY_PATH = "/01/09506000134352/10/ABC/21/1"
+# The verdict page a buyer's phone lands on (the resolver redirects the label URI there): it
+# parses the code, looks it up and renders the page (unknown label here: the database is
+# fresh).
+VERIFY_PATH = "/verify/01/09506000134352/10/ABC/21/1"
 WORKERS = 2
 THREADS = 4  # deploy/gunicorn.conf.py's default
 # The page must answer within this; straight at gunicorn it does not answer at all while the
