@@ -208,7 +208,8 @@ class Registry:
             return int(job.id), job.serial_first, job.serial_last
 
     def uris(self, job_id: int, path: Path) -> int:
-        """The job's labels' URIs (path and query) as its labels print them, into ``path``."""
+        """The job's labels' verification pages (path and query): where a phone lands after
+        the resolver's redirect of the label URI, as its labels print them, into ``path``."""
         from sqlmodel import Session
 
         from registry.catalog.models import Batch, Product
@@ -228,7 +229,7 @@ class Registry:
             for label in source.labels(signer(), job.serial_first, job.serial_last):
                 if not label.qr_uri.startswith(prefix):
                     raise RuntimeError(f"unexpected label URI {label.qr_uri!r}")
-                lines.append(label.qr_uri.removeprefix(prefix))
+                lines.append("/verify" + label.qr_uri.removeprefix(prefix))
         path.write_text("\n".join(lines) + "\n")
         return len(lines)
 
