@@ -224,18 +224,9 @@ def test_slow_clients_cannot_starve_the_verification_page_behind_nginx(
     assert all(data.startswith(b"HTTP/1.1 200") for data in clients.received.values())
     assert len(clients.received) == 2 * WORKERS
 
-    # The failure nginx prevents: slow-header clients straight at gunicorn, and the page does
-    # not answer. Each holds a worker thread; the kernel spreads connections over the two
-    # workers unevenly, so five times as many clients as threads leave neither a free one.
-    direct = SlowClients(setup.gunicorn_port)
-    slow_clients.append(direct)
-    direct.open(slow_headers=5 * WORKERS * THREADS, slow_readers=0, read_path="")
-    time.sleep(1.5)
-    with pytest.raises(requests.Timeout):
-        requests.get(f"http://127.0.0.1:{setup.gunicorn_port}{VERIFY_PATH}",
-                     timeout=PAGE_TIMEOUT)
-    # Let go, and gunicorn answers again: it was the slow clients, not the load.
-    direct.close()
+    # (Straight at gunicorn, slow-header clients hold its threads; with gthread how many it
+    # takes depends on how the kernel spreads connections over the workers, so that contrast
+    # is not asserted here: 40 clients stalled the page in one CI run and not in the next.)
     page_answers(setup.gunicorn_port)
 
 
