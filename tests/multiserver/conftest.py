@@ -8,7 +8,6 @@ import base64
 import contextlib
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from sqlalchemy import make_url, text
 
 from conftest import TEST_BUCKET
 from registry.db import make_engine
+from tests.taskqueue.queue_support import Worker
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -147,40 +147,6 @@ class Server:
 
     def browser(self) -> Browser:
         return Browser(self.base)
-
-
-@dataclass
-class Worker:
-    """``flask --app registry worker`` on a third "machine", sharing the Redis queue."""
-
-    env: dict[str, str]
-    log: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [str(BIN / "flask"), "--app", "registry", "worker", "--workers", "1"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True)
-
-    def kill(self) -> None:
-        """kill -9 of the worker and its QR encoder processes."""
-        assert self.process is not None
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-        self.process = None
-
-    def stop(self) -> None:
-        if self.process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGINT)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
-            self.process = None
 
 
 @dataclass

@@ -62,17 +62,23 @@ def queued_app(app: Flask, queue_url: str) -> Iterator[Flask]:
 
 
 class Worker:
-    """``flask --app registry worker`` with the web app's settings, as a separate process."""
+    """``flask --app registry worker`` as a separate process with the environment ``env``
+    (the multi-server test uses it too)."""
 
-    def __init__(self, app: Flask, log: Path) -> None:
-        self.env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
-                    "LANG": "C.UTF-8", "REGISTRY_INSTANCE": app.instance_path,
-                    **{k: str(app.config[k]) for k in SHARED if app.config.get(k) is not None}}
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def like(cls, app: Flask, log: Path) -> Worker:
+        """A worker with the web app's settings."""
+        env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
+               "LANG": "C.UTF-8", "REGISTRY_INSTANCE": app.instance_path,
+               **{k: str(app.config[k]) for k in SHARED if app.config.get(k) is not None}}
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             if name in os.environ:
-                self.env[name] = os.environ[name]
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
+                env[name] = os.environ[name]
+        return cls(env, log)
 
     def start(self) -> Worker:
         with open(self.log, "ab") as log:
@@ -91,10 +97,11 @@ class Worker:
 
     def stop(self) -> None:
         if self.process is not None:
+            # SIGINT: Huey's graceful stop (the task in hand finishes).
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
+                os.killpg(self.process.pid, signal.SIGINT)
             try:
-                self.process.wait(15)
+                self.process.wait(20)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
@@ -109,7 +116,7 @@ def workers(queued_app: Flask, tmp_path: Path) -> Iterator[Callable[[], Worker]]
     started: list[Worker] = []
 
     def start() -> Worker:
-        worker = Worker(queued_app, tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log").start()
+        worker = Worker.like(queued_app, tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log").start()
         started.append(worker)
         return worker
 
