@@ -113,28 +113,28 @@ class S3FileStore:
     def read_range(self, name: str, start: int, stop: int) -> Iterator[bytes]:
         if stop <= start:
             return iter(())
-        try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self.key(name),
-                                              Range=f"bytes={start}-{stop - 1}")
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
-                raise FileMissing(name, f"not in {self.describe()}") from None
-            raise self._unavailable(name, exc) from exc
-        except BotoCoreError as exc:
-            raise self._unavailable(name, exc) from exc
+        response = self._get_object(name, Range=f"bytes={start}-{stop - 1}")
         return _body_chunks(response["Body"])
 
     def get(self, name: str, expected_sha256: str | None) -> bytes:
+        response = self._get_object(name)
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=self.key(name))
             data: bytes = response["Body"].read()
+        except BotoCoreError as exc:
+            raise self._unavailable(name, exc) from exc
+        return verified(name, data, expected_sha256)
+
+    def _get_object(self, name: str, **extra: str) -> Any:
+        """The object's GET response; FileMissing or StoreUnavailable instead of boto's
+        errors."""
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self.key(name), **extra)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
                 raise FileMissing(name, f"not in {self.describe()}") from None
             raise self._unavailable(name, exc) from exc
         except BotoCoreError as exc:
             raise self._unavailable(name, exc) from exc
-        return verified(name, data, expected_sha256)
 
     def delete(self, name: str) -> None:
         try:
