@@ -798,7 +798,8 @@ def profile(workdir: Path, db_url: str, n: int) -> None:
 
     app = create_app()
     client = app.test_client()
-    paths = (workdir / "uris.txt").read_text().split()
+    # The verification pages the resolver redirects label URIs to.
+    paths = ["/verify" + p for p in (workdir / "uris.txt").read_text().split()]
     rng = random.Random(11)
     engine = app.extensions["engine"]
     statements: list[str] = []
@@ -826,7 +827,7 @@ def profile(workdir: Path, db_url: str, n: int) -> None:
     timed(signing.Verifier, "verify", "signature: Verifier.verify (Ed25519)")
     timed(lookup, "find", "lookup.find (the one SQL statement)")
     timed(services, "public_facts", "services.public_facts")
-    timed(page.PageRenderer, "render", "PageRenderer.render (page)")
+    timed(page.VerifyPages, "label", "VerifyPages.label (page)")
     timed(hotpath.LabelResolver, "client_hash", "client_hash (2 HMAC)")
     timed(hotpath.LabelResolver, "answer", "LabelResolver.answer (all of it)")
 

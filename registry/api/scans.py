@@ -11,9 +11,7 @@ from sqlmodel import Session, select
 from registry.api.schemas import ScanFigures
 from registry.catalog.models import Batch
 from registry.verify.models import Scan
-
-# Verdicts that point at a fake (registry.verify.rules.Verdict values).
-SUSPICIOUS_VERDICTS = ("possible_copy", "not_genuine")
+from registry.verify.rules import SUSPICIOUS_VALUES
 
 
 def _counts(session: Session, batch_id: int, column: object) -> dict[str, int]:
@@ -31,7 +29,7 @@ def scan_figures(session: Session, batch: Batch) -> ScanFigures:
             func.count(),
             func.min(Scan.created_at),
             func.max(Scan.created_at),
-            func.coalesce(func.sum(case((Scan.verdict.in_(SUSPICIOUS_VERDICTS), 1),  # type: ignore[attr-defined]
+            func.coalesce(func.sum(case((Scan.verdict.in_(SUSPICIOUS_VALUES), 1),  # type: ignore[attr-defined]
                                         else_=0)), 0),
         ).where(Scan.batch_id == batch.id)
     ).one()

@@ -11,8 +11,9 @@ Definitions (also shown on the page):
 * **Approval lead time**: from the batch's (last) submission to its approval, for the batches
   certified in the period; median and 90th percentile by the nearest-rank method, to the hour.
 * **Rejections**: reject decisions in the period. **Labels printed**: labels of print jobs
-  ordered in the period. **Scans**: scans in the period; **suspicious** ones have the verdict
-  ``possible_copy`` or ``not_genuine``.
+  ordered in the period. **Scans**: scans in the period; **suspicious** ones as
+  ``registry.verify.rules.SUSPICIOUS`` says (the buyer was told "not genuine" or "possible
+  copy").
 * Months are calendar months in WITA (UTC+8), where all three provinces are.
 
 Who sees what: exporters only their own company's batches; officers and admins all three
@@ -60,8 +61,8 @@ from registry.reference import UNITS, regencies
 from registry.review.models import Decision
 from registry.timeutil import REGION_TZ
 from registry.verify.models import Scan
+from registry.verify.rules import SUSPICIOUS, SUSPICIOUS_VALUES
 
-SUSPICIOUS = ("possible_copy", "not_genuine")
 MAX_MONTHS = 120  # ten years: enough for any review, small enough to keep the page readable
 LATEST = 10
 
@@ -506,7 +507,7 @@ def _scans(session: Session, filters: Filters, scope: Scope) -> dict[str, Any]:
         latest = [tuple(r) for r in session.execute(
             select(scan_t.c.created_at, scan_t.c.verdict, scan_t.c.lot, scan_t.c.serial,
                    scan_t.c.country)
-            .select_from(source).where(*conds, scan_t.c.verdict.in_(SUSPICIOUS))
+            .select_from(source).where(*conds, scan_t.c.verdict.in_(SUSPICIOUS_VALUES))
             .order_by(scan_t.c.created_at.desc(), scan_t.c.id.desc()).limit(LATEST)
         ).all()]
 

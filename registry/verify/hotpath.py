@@ -1,12 +1,14 @@
 """Label URIs answered in front of Flask: the verification page and its JSON.
 
 Every package scanned anywhere lands here, so this path does only what a verification needs:
-parse the URI, check the signature, one database statement, the page from ``page.py``, a
-buffered scan. Flask's request machinery (context, session, CSRF, rate limiter, locale
-selector, per-header hooks) cost several times that work; none of it is needed, because the
-page has no session, no form and no user. Whatever is not a plain page or JSON request for a
-well-formed code (``linkType``, a linkset, a malformed code, a database failure) goes on to
-the Flask view, which answers it as before.
+parse the URI, check the signature, one database statement, the page from the verification
+pages' one renderer (``page.py``, the same templates the walk-up pages use), a buffered scan.
+Flask's request machinery (context, session, CSRF, rate limiter, locale selector, per-header
+hooks) cost several times that work; none of it is needed, because the page has no session,
+no form and no user. Digital Link URIs (``/01/…``) are answered here by the resolver
+(``resolver.py``). A database or key store failure is answered here too (503, a page or
+problem+json), never by re-entering Flask; whatever else is not a page or JSON request for
+a well-formed code (a malformed code, a walk-up page) goes on to the Flask views.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from registry.verify import resolver, services
 from registry.verify.attribution import NONE as NO_ATTRIBUTION
 from registry.verify.attribution import Attribution, attribute
 from registry.verify.negotiation import LINKSET, language_for, wanted
-from registry.verify.page import PageRenderer, label_url
+from registry.verify.page import VerifyPages, label_url
+from registry.verify.public import verification_json
 from registry.verify.rules import Thresholds
 from registry.verify.scanlog import ScanBudget, ScanBuffer
 
@@ -130,7 +133,7 @@ class LabelResolver:
         self.downstream = downstream
         cfg = app.config
         self.engine = app.extensions["engine"]
-        self.renderer = PageRenderer(app)
+        self.pages = VerifyPages(app)
         self.urls = Urls(app)
         self.default_language = cfg.get("BABEL_DEFAULT_LOCALE", "en")
         if self.default_language not in VERIFY_LANGUAGES:
@@ -210,12 +213,12 @@ class LabelResolver:
         lang = chosen if chosen in VERIFY_LANGUAGES else self._language(
             environ.get("HTTP_ACCEPT_LANGUAGE", ""), self.default_language)
         if self._wanted(environ.get("HTTP_ACCEPT", "")) == "html":
-            body = self.renderer.unavailable(lang).encode()
+            body = self.pages.unavailable(lang).encode()
             content_type = "text/html; charset=utf-8"
         else:
             body = self.app.json.dumps({
                 "type": "about:blank", "title": "Service Unavailable", "status": 503,
-                "detail": self.renderer.unavailable_text(lang)}).encode()
+                "detail": self.pages.unavailable_text(lang)}).encode()
             content_type = "application/problem+json"
         return "503 Service Unavailable", [
             ("Content-Type", content_type), ("Content-Length", str(len(body))),
@@ -260,11 +263,13 @@ class LabelResolver:
         linkset = link.canonical + "?linkType=linkset"
 
         if kind == "json":
-            body = self.app.json.dumps(self.json(resolution, self.base(), own,
-                                                 linkset)).encode()
+            base = self.base()
+            body = self.app.json.dumps(verification_json(
+                resolution, page=base + own, linkset=base + linkset,
+                keys=base + self.urls.keys)).encode()
             content_type = "application/json"
         else:
-            body = self.renderer.render(resolution, lang, chosen=chosen, own=own).encode()
+            body = self.pages.label(resolution, lang, chosen=chosen, own=own).encode()
             content_type = "text/html; charset=utf-8"
         etag = f'"{hashlib.sha1(body, usedforsecurity=False).hexdigest()}"'
         headers = [
@@ -355,18 +360,6 @@ class LabelResolver:
                 return value, "header"
         region = self._country(accept_language)
         return (region, "language") if region else (None, None)
-
-    def json(self, r: services.Resolution, host: str, own: str, linkset: str) -> dict[str, Any]:
-        link = r.link
-        return {
-            "verdict": r.verdict.value,
-            "signals": [s.value for s in r.signals],
-            "label": {"gtin": link.gtin, "lot": link.lot, "serial": link.serial,
-                      "key_id": link.key_id, "signature": r.signature.value},
-            "batch": r.public.as_json() if r.public else None,
-            "links": {"page": host + own, "linkset": host + linkset,
-                      "keys": host + self.urls.keys},
-        }
 
 
 class _Connection:

@@ -24,23 +24,25 @@ from registry.verify.rules import ScanStats
 # ``action || ''`` keeps SQLite on the batch's own decisions: with a bare ``action =`` it may
 # walk the figures' (action, created_at) index over every approval in the registry.
 _SQL = """
-SELECT b.id, b.version, b.status, b.valid_until, b.quantity, b.unit, b.production_date,
-       b.best_before, b.origin_regency_code, b.origin_province_code, b.producer, b.hub,
-       b.destination_country, b.lot_code,
-       b.product_id, b.product_name_en, b.product_name_id, b.product_category,
-       b.product_hs_code, b.product_photo, o.name,
+SELECT b.id AS batch_id, b.version, b.status, b.valid_until, b.quantity, b.unit,
+       b.production_date, b.best_before, b.origin_regency_code, b.origin_province_code,
+       b.producer, b.hub, b.destination_country, b.lot_code AS lot,
+       b.product_id, b.product_name_en AS name_en, b.product_name_id AS name_id,
+       b.product_category AS category, b.product_hs_code AS hs_code,
+       b.product_photo IS NOT NULL AS has_photo, o.name AS exporter,
        EXISTS (SELECT 1 FROM print_job j WHERE j.batch_id = b.id
-               AND j.serial_first <= :serial AND j.serial_last >= :serial),
+               AND j.serial_first <= :serial AND j.serial_last >= :serial) AS printed,
        (SELECT {agg}({arr}(d.id, d.action || '', {day}, f.name, d.reason))
           FROM decision d LEFT JOIN organisation f ON f.id = d.office_id
-         WHERE d.batch_id = b.id AND d.action || '' IN ('approve', 'revoke', 'suspend')),
+         WHERE d.batch_id = b.id AND d.action || '' IN ('approve', 'revoke', 'suspend'))
+         AS decisions,
        (SELECT {agg}({arr}(x.id, x.kind, x.sha256, x.uploaded_at))
-          FROM document x WHERE x.batch_id = b.id AND x.is_public),
+          FROM document x WHERE x.batch_id = b.id AND x.is_public) AS documents,
        (SELECT {arr}(count(*), count(DISTINCT CASE WHEN s.created_at >= :day_start
                                                  THEN s.client END),
                      count(CASE WHEN s.created_at >= :since THEN 1 END),
                      count(CASE WHEN s.client = :client THEN 1 END))
-          FROM scan s WHERE s.batch_id = b.id AND s.serial_number = :serial)
+          FROM scan s WHERE s.batch_id = b.id AND s.serial_number = :serial) AS scans
   FROM batch b
   LEFT JOIN organisation o ON o.id = b.organisation_id
  WHERE b.gtin = :gtin AND b.lot_code = :lot AND b.status <> 'draft'
@@ -83,6 +85,8 @@ def _statement(dialect: str) -> str:
 # product's record says today. Drafts carry no frozen GTIN; ``ORDER BY`` only decides between
 # batches whose GTIN was shared by two companies before GTINs became unique (see 0010).
 STATEMENTS = {dialect: _statement(dialect) for dialect in _DIALECT}
+# The statement's column names (its aliases), by dialect; rows are read by name.
+_COLUMNS: dict[str, tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,14 +189,18 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
     cursor = connection.cursor()
     try:
         cursor.execute(STATEMENTS[dialect], params)
-        row = cursor.fetchone()
-        if row is None:
+        found = cursor.fetchone()
+        if found is None:
             return None
-        total, clients, recent, this_seen = _json(row[24])
+        names = _COLUMNS.get(dialect)
+        if names is None:  # read once per dialect: the statement's text never changes
+            names = _COLUMNS[dialect] = tuple(column[0] for column in cursor.description)
+        row = dict(zip(names, found, strict=True))
+        total, clients, recent, this_seen = _json(row["scans"])
         extra = set(pending_clients) - {client}
         seen = set()
         if extra and serial is not None:
-            seen = _seen(cursor, dialect, row[0], serial, extra)
+            seen = _seen(cursor, dialect, row["batch_id"], serial, extra)
         # This scan and the buffered ones are not in the table yet: count them as written.
         stats = ScanStats(
             total=total + len(pending_clients) + 1,
@@ -202,16 +210,20 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
     finally:
         cursor.close()
     return LabelRow(
-        batch_id=row[0], version=row[1], status=row[2], valid_until=_date(row[3]),
-        quantity=Decimal(str(row[4])).quantize(_MILLI), unit=row[5],
-        production_date=_date(row[6]) or dt.date.min, best_before=_date(row[7]),
-        origin_regency_code=row[8], origin_province_code=row[9], producer=row[10], hub=row[11],
-        destination_country=row[12], lot=row[13], product_id=row[14], name_en=row[15],
-        name_id=row[16], category=row[17], hs_code=row[18], has_photo=bool(row[19]),
-        exporter=row[20] or "", printed=bool(row[21]),
+        batch_id=row["batch_id"], version=row["version"], status=row["status"],
+        valid_until=_date(row["valid_until"]),
+        quantity=Decimal(str(row["quantity"])).quantize(_MILLI), unit=row["unit"],
+        production_date=_date(row["production_date"]) or dt.date.min,
+        best_before=_date(row["best_before"]),
+        origin_regency_code=row["origin_regency_code"],
+        origin_province_code=row["origin_province_code"], producer=row["producer"],
+        hub=row["hub"], destination_country=row["destination_country"], lot=row["lot"],
+        product_id=row["product_id"], name_en=row["name_en"], name_id=row["name_id"],
+        category=row["category"], hs_code=row["hs_code"], has_photo=bool(row["has_photo"]),
+        exporter=row["exporter"] or "", printed=bool(row["printed"]),
         decisions=[DecisionRow(i, a, _date(d) or dt.date.min, office, reason)
-                   for i, a, d, office, reason in _json(row[22])],
-        documents=sorted((DocumentRow(i, k, h, str(u)) for i, k, h, u in _json(row[23])),
+                   for i, a, d, office, reason in _json(row["decisions"])],
+        documents=sorted((DocumentRow(i, k, h, str(u)) for i, k, h, u in _json(row["documents"])),
                          key=lambda d: (d.uploaded_at, d.id)),
         stats=stats,
     )

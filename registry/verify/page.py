@@ -1,26 +1,34 @@
-"""The verification page, in the reader's language, built without a request context.
+"""Every verification-family page (a label's verdict, a lot, a product, a bad code, the fake
+report, "unavailable") through one renderer: Jinja templates under ``templates/verify/``
+extending ``verify/_layout.html``, autoescaped, in one of the page's four languages.
 
-Every scan renders this page, so nothing here asks Flask-Babel per string: each language's
-words are looked up once (``Words``, through Flask-Babel and the same catalogues as every other
-page) and dates, numbers and country names are formatted once per value. The HTML is ``PAGE``
-and ``PRODUCT`` below, filled with escaped values (see ``PageRenderer``).
+The renderer needs no request context, so the label's page can be made in front of Flask
+(``hotpath``) and the walk-up pages inside it by the same code. The templates get their
+language from here, never from Flask-Babel's request locale: ``_()`` in them is this
+language's catalogue (``gettext`` in the render context outranks the environment's), and
+dates and quantities are formatted by the functions passed with it. Words the label's page
+needs on every scan (headlines, signals, sentences, unit and document names) are looked up
+once per language (``Words``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
-from html import escape  # faster than markupsafe's on short strings
+from typing import Any
 from urllib.parse import quote
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from flask import Flask
-from flask_babel import force_locale
+from flask_babel import force_locale, get_translations
 from flask_babel import gettext as _
+from jinja2 import Template
+from markupsafe import Markup
 
 from registry import gs1
 from registry.figures.charts import map_shapes
@@ -100,10 +108,8 @@ def _messages() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Words:
-    """One language's words for the page, looked up and HTML-escaped once.
-
-    Sentences with a placeholder (``%(date)s``) are escaped before the value goes in; the value
-    is escaped on its own when it does."""
+    """One language's words for the label's page, looked up once (plain text: the template
+    escapes them, and the values put into the sentences)."""
 
     lang: str
     headline: dict[Verdict, str]
@@ -111,42 +117,25 @@ class Words:
     message: dict[str, str]
     unit: dict[str, str]
     document: dict[str, str]
-    static: dict[str, str]
-    nav: str  # the language links, with ``{own}`` for the label's own URL (escaped)
+    unavailable: str
 
 
-def _escaped(words: dict[str, str]) -> dict[str, str]:
-    return {key: escape(str(value)) for key, value in words.items()}
-
-
-def load_words(app: Flask, lang: str) -> Words:
-    with app.test_request_context(), force_locale(lang):
-        return Words(
-            lang=lang, headline=_escaped(_headlines()),  # type: ignore[arg-type]
-            signal=_escaped(_signals()), message=_escaped(_messages()),  # type: ignore[arg-type]
-            unit=_escaped(UNIT_LABELS), document=_escaped(DOCUMENT_LABELS),
-            static=_static_words(), nav=_nav(lang),
-        )
-
-
-def _nav(lang: str) -> str:
-    # Braces in the names would break the later ``format``: there are none.
-    return "".join(
-        f'<a href="{{own}}{code}" hreflang="{code}" lang="{code}"'
-        f'{CURRENT if code == lang else ""}>{escape(LANGUAGE_NAMES[code])}</a>'
-        for code in VERIFY_LANGUAGES)
+def isolate(text: str) -> str:
+    """Exporter-entered text inside a sentence or a title: wrapped in Unicode's first-strong
+    isolate, so a right-to-left override in it cannot reverse the words around it (where
+    markup is possible the templates use ``<bdi>`` instead)."""
+    return f"\u2068{text}\u2069"
 
 
 @lru_cache(maxsize=8192)
 def fmt_date(value: dt.date | None, lang: str) -> str:
-    """A date in the reader's locale, as HTML (locale data holds no markup, but escape)."""
-    return "—" if value is None else escape(format_date(value, "medium", locale=lang))
+    """A date in the reader's locale (cached: a registry has few distinct dates)."""
+    return "—" if value is None else format_date(value, "medium", locale=lang)
 
 
 @lru_cache(maxsize=8192)
-def fmt_quantity(quantity: str, unit: str, lang: str) -> str:
-    """A quantity in the reader's locale with its (already escaped) unit, as HTML."""
-    return f"{escape(format_decimal(Decimal(quantity).normalize(), locale=lang))} {unit}"
+def _decimal(quantity: str | Decimal, lang: str) -> str:
+    return format_decimal(Decimal(quantity).normalize(), locale=lang)
 
 
 def label_url(link: gs1.DigitalLink, **params: str | None) -> str:
@@ -159,8 +148,42 @@ def label_url(link: gs1.DigitalLink, **params: str | None) -> str:
     return link.canonical + ("?" + "&".join(parts) if parts else "")
 
 
+# -- the label's page: what it shows, decided here, laid out by verify/label.html ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    label: str
+    value: str
+    entered: bool = False  # exporter-entered text: isolated (``<bdi>``) on the page
+
+
+@dataclass(frozen=True, slots=True)
+class ProductView:
+    name: str
+    photo_url: str | None
+    rows: list[Row]
+    map_url: str
+    map_height: int
+    caption: str
+    documents: list[tuple[str, str]]  # (url, kind's name)
+
+
+@dataclass(frozen=True, slots=True)
+class LabelView:
+    headline: str
+    verdict_class: str
+    symbol: str
+    explanation: list[str]
+    product: ProductView | None
+    serial: str
+    lot: str
+    gtin: str
+    report_url: str
+
+
 def explanation(r: Resolution, words: Words) -> list[str]:
-    """The verdict's sentences, as HTML."""
+    """The verdict's sentences."""
     facts, say, lang = r.public, words.message, words.lang
     lines: list[str] = []
     if r.verdict is Verdict.GENUINE and facts:
@@ -168,11 +191,11 @@ def explanation(r: Resolution, words: Words) -> list[str]:
     elif r.verdict is Verdict.SUSPENDED:
         lines.append(say["suspended"])
         if facts and facts.suspension_reason:
-            lines.append(say["reason"] % {"reason": escape(facts.suspension_reason)})
+            lines.append(say["reason"] % {"reason": isolate(facts.suspension_reason)})
     elif r.verdict is Verdict.REVOKED:
         lines.append(say["revoked"])
         if facts and facts.revocation_reason:
-            lines.append(say["reason"] % {"reason": escape(facts.revocation_reason)})
+            lines.append(say["reason"] % {"reason": isolate(facts.revocation_reason)})
     elif r.verdict is Verdict.EXPIRED and facts:
         lines.append(say["expired"] % {"date": fmt_date(facts.valid_until, lang)})
     elif r.verdict is Verdict.POSSIBLE_COPY:
@@ -181,212 +204,175 @@ def explanation(r: Resolution, words: Words) -> list[str]:
     return lines
 
 
-def bdi(text: str) -> str:
-    """Exporter-entered text as HTML: escaped, and isolated from its surroundings, so a
-    right-to-left override in a name cannot reverse the page's own words around it."""
-    return f"<bdi>{escape(text)}</bdi>"
-
-
-def rows(r: Resolution, words: Words) -> list[tuple[str, str]]:
-    """The product's facts as (label, value) pairs, both HTML."""
+def rows(r: Resolution, words: Words) -> list[Row]:
+    """The product's facts, in the page's order."""
     facts, say, lang = r.public, words.message, words.lang
     if facts is None:
         return []
     out = [
-        (say["origin"], escape(f"{facts.origin_regency}, {facts.origin_province}")),
-        (say["producer"], bdi(facts.producer)),
-        (say["production_date"], fmt_date(facts.production_date, lang)),
+        Row(say["origin"], f"{facts.origin_regency}, {facts.origin_province}"),
+        Row(say["producer"], facts.producer, entered=True),
+        Row(say["production_date"], fmt_date(facts.production_date, lang)),
     ]
     if facts.best_before:
-        out.append((say["best_before"], fmt_date(facts.best_before, lang)))
+        out.append(Row(say["best_before"], fmt_date(facts.best_before, lang)))
     out += [
-        (say["lot"], escape(facts.lot)),
-        (say["quantity"], fmt_quantity(facts.quantity,
-                                       words.unit.get(facts.unit) or escape(facts.unit), lang)),
-        (say["exporter"], bdi(facts.exporter)),
-        (say["hub"], escape(facts.hub)),
-        (say["destination"], escape(country_name(facts.destination_country, lang))),
+        Row(say["lot"], facts.lot),
+        Row(say["quantity"], f"{_decimal(facts.quantity, lang)} "
+                             f"{words.unit.get(facts.unit) or facts.unit}"),
+        Row(say["exporter"], facts.exporter, entered=True),
+        Row(say["hub"], facts.hub),
+        Row(say["destination"], country_name(facts.destination_country, lang)),
     ]
     if facts.certifying_office:
-        out.append((say["office"], escape(facts.certifying_office)))
+        out.append(Row(say["office"], facts.certifying_office))
     if facts.certified_on:
-        out.append((say["certified_on"], fmt_date(facts.certified_on, lang)))
+        out.append(Row(say["certified_on"], fmt_date(facts.certified_on, lang)))
     if facts.valid_until:
-        out.append((say["valid_until"], fmt_date(facts.valid_until, lang)))
+        out.append(Row(say["valid_until"], fmt_date(facts.valid_until, lang)))
     return out
 
 
-PAGE = """<!doctype html>
-<html lang="{lang}">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>{headline} · Made in Bali–NTB–NTT</title>
-  <link rel="stylesheet" href="{css_url}">
-  <meta name="robots" content="noindex">
-</head>
-<body>
-<header>
-  <span class="mark"><img src="{mark_url}" alt="" width="28" height="28">
-    Made in Bali–NTB–NTT</span>
-  <nav aria-label="Language">{languages}</nav>
-</header>
-<main>
-<section class="verdict {verdict_class}" role="alert" aria-live="polite">
-  <p class="symbol" aria-hidden="true">{symbol}</p>
-  <h1>{headline}</h1>
-  {explanation}
-</section>
-{product}<section class="label-facts">
-  <h2>{w[this_label]}</h2>
-  <dl>
-    <dt>{w[serial]}</dt><dd>{serial}</dd>
-    <dt>{w[lot]}</dt><dd>{lot}</dd>
-    <dt>GTIN</dt><dd>{gtin}</dd>
-  </dl>
-</section>
-<p class="report"><a href="{report_url}">{w[report]}</a></p>
-<p class="small">{w[keys_note]} <a href="{keys_url}">{w[keys]}</a></p>
-</main>
-<footer><p>{w[footer]}</p></footer>
-</body>
-</html>
-"""
-CURRENT = ' aria-current="true"'
-# The page of a verification that could not be made (the database or the key store does not
-# answer): it says so, and nothing about the label.
-UNAVAILABLE = """<!doctype html>
-<html lang="{lang}">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>{w[unavailable_title]} · Made in Bali–NTB–NTT</title>
-  <link rel="stylesheet" href="{css_url}">
-  <meta name="robots" content="noindex">
-</head>
-<body>
-<main>
-<section class="verdict warn" role="alert"><h1>{w[unavailable_title]}</h1>
-  <p>{w[unavailable]}</p></section>
-</main>
-</body>
-</html>
-"""
-PRODUCT = """<section class="product">
-  {photo}<h2>{name}</h2>
-  <dl>
-    {rows}
-  </dl>
-  <figure class="map"><img src="{map_url}" alt="" {map_size}>
-    <figcaption>{caption}</figcaption></figure>
-  {documents}
-</section>
-"""
+# -- the renderer --------------------------------------------------------------------------
 
 
-def _static_words() -> dict[str, str]:
-    """The page's fixed words, escaped once per language."""
-    return {key: str(escape(value)) for key, value in {
-        "this_label": _("This label"),
-        "serial": _("Serial number"),
-        "lot": _("Lot code"),
-        "report": _("Report a suspected fake"),
-        "keys_note": _("Each label carries a digital signature of the registry. Anyone can "
-                       "check it with the published keys:"),
-        "keys": _("registry keys"),
-        "footer": _("The joint export label of the provinces of Bali, Nusa Tenggara Barat and "
-                    "Nusa Tenggara Timur."),
-        "documents": _("Documents"),
-        "unavailable": _("Verification is temporarily unavailable. Please scan the label "
-                         "again in a few minutes; this says nothing about the label."),
-        "unavailable_title": _("Temporarily unavailable"),
-    }.items()}
+def _catalogue_gettext(translate: Callable[[str], str]) -> Callable[..., Markup]:
+    """``_()`` for the templates in one language, as Jinja's "newstyle" gettext that Flask-Babel
+    installs behaves under autoescaping (every verification template autoescapes): the
+    translation is a format string, marked safe, and only the values put into it are escaped.
+    Given in the render context as ``_``, it outranks the environment's ``_`` (which would ask
+    Flask-Babel for the request's locale). Translations are kept as they are found: the label's
+    page asks for the same dozen on every scan."""
+    found: dict[str, Markup] = {}
+
+    def gettext(message: str, **variables: Any) -> Markup:
+        text = found.get(message)
+        if text is None:
+            # The catalogue's own text (ours, reviewed) is markup-safe.
+            text = found[message] = Markup(translate(message))  # noqa: S704
+        return text % variables if variables else text
+
+    return gettext
 
 
-class PageRenderer:
-    """Renders the verification page for a resolution in one of the page's languages.
+@dataclass(frozen=True)
+class Language:
+    """One language's catalogue and formatters, handed to every template rendered in it."""
 
-    The page is assembled from ``PAGE`` with escaped values rather than through Jinja: it is
-    the one page rendered on every scan, and rendering it through Jinja's generator chain cost
-    as much as the whole database lookup. Every value passes through ``escape``; ``PAGE``
-    holds no logic.
-    """
+    code: str
+    words: Words
+    gettext: Callable[..., Markup]
+
+    def date(self, value: dt.date | None) -> str:
+        return fmt_date(value, self.code)
+
+    def quantity(self, quantity: Decimal | str, unit: str) -> str:
+        return f"{_decimal(quantity, self.code)} {self.words.unit.get(unit) or unit}"
+
+    def country(self, code: str) -> str:
+        return country_name(code, self.code)
+
+
+class VerifyPages:
+    """Renders the verification-family pages of ``templates/verify/``."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        self._words: dict[str, Words] = {}
+        self.env = app.jinja_env
+        self._languages: dict[str, Language] = {}
+        self._templates: dict[str, Template] = {}
         self._lock = threading.Lock()
         adapter = app.url_map.bind("localhost")
-        self._css_url = adapter.build("static", {"filename": "verify.css"})
-        self._mark_url = adapter.build("static", {"filename": "mark.svg"})
-        self._keys_url = adapter.build("verify.keys")
-        self._report_url = adapter.build("verify.report_page")
+        self.css_url = adapter.build("static", {"filename": "verify.css"})
+        self.mark_url = adapter.build("static", {"filename": "mark.svg"})
+        self.keys_url = adapter.build("verify.keys")
+        self.report_url = adapter.build("verify.report_page")
         self._map_url = adapter.build("verify.origin_map", {"code": "CODE"}).replace(
             "CODE", "{}")
         _shapes, width, height = map_shapes()
-        self._map_size = f'width="320" height="{320 * height / width:.0f}"'  # no layout shift
+        self.map_height = round(320 * height / width)  # no layout shift when the map arrives
 
-    def words(self, lang: str) -> Words:
-        words = self._words.get(lang)
-        if words is None:
+    def language(self, lang: str) -> Language:
+        language = self._languages.get(lang)
+        if language is None:
             with self._lock:
-                words = self._words[lang] = load_words(self.app, lang)
-        return words
+                language = self._languages[lang] = self._load(lang)
+        return language
 
-    def render(self, r: Resolution, lang: str, *, chosen: str | None,
-               own: str | None = None) -> str:
-        """``chosen``: the language picked in the URL, which the report link keeps;
-        ``own``: this page's URL (``/verify`` + ``label_url(r.link)``) when the caller has it
-        already."""
-        words = self.words(lang)
+    def _load(self, lang: str) -> Language:
+        with self.app.test_request_context(), force_locale(lang):
+            catalogue = get_translations()
+            words = Words(
+                lang=lang, headline=_headlines(), signal=_signals(), message=_messages(),
+                unit={k: str(v) for k, v in UNIT_LABELS.items()},
+                document={k: str(v) for k, v in DOCUMENT_LABELS.items()},
+                unavailable=_("Verification is temporarily unavailable. Please scan the label "
+                              "again in a few minutes; this says nothing about the label."))
+        return Language(lang, words, _catalogue_gettext(catalogue.gettext))
+
+    def template(self, name: str) -> Template:
+        # Kept here: ``Environment.get_template`` checks the file on every call when
+        # templates auto-reload (debug), and the label's page is rendered on every scan.
+        template = self._templates.get(name)
+        if template is None or self.env.auto_reload:
+            template = self._templates[name] = self.env.get_template(name)
+        return template
+
+    def render(self, name: str, lang: str, *, own: str | None, **context: Any) -> str:
+        """``templates/verify/{name}`` in ``lang``. ``own``: this page's path and query,
+        which the language links extend with ``lang=`` (None: no language links)."""
+        language = self.language(lang)
+        languages = []
+        if own is not None:
+            joiner = "&" if "?" in own else "?"
+            languages = [(code, LANGUAGE_NAMES[code], f"{own}{joiner}lang={code}")
+                         for code in VERIFY_LANGUAGES]
+        return self.template(name).render(
+            lang=lang, _=language.gettext, gettext=language.gettext, fmt=language,
+            languages=languages,
+            css_url=self.css_url, mark_url=self.mark_url, keys_url=self.keys_url,
+            **context)
+
+    # -- the label's page
+
+    def label(self, r: Resolution, lang: str, *, chosen: str | None,
+              own: str | None = None) -> str:
+        """The verdict page. ``chosen``: the language picked in the URL, which the report
+        link keeps; ``own``: this page's URL (``/verify`` + ``label_url(r.link)``)."""
+        words = self.language(lang).words
         link = r.link
         own = own or PAGE_PREFIX + label_url(link)
         report = f"{own}&lang={chosen}" if chosen else own
-        report_url = f"{self._report_url}?uri={query_value(report)}"
+        report_url = f"{self.report_url}?uri={query_value(report)}"
         if chosen:
-            report_url += f"&amp;lang={chosen}"
-        own = escape(own)
-        headline = words.headline[r.verdict]
-        return PAGE.format(
-            lang=lang, headline=headline, css_url=self._css_url, mark_url=self._mark_url,
-            w=words.static, languages=words.nav.format(own=own + "&amp;lang="),
-            verdict_class=VERDICT_CLASS[r.verdict], symbol=SYMBOLS[r.verdict],
-            explanation="".join(f"<p>{line}</p>" for line in explanation(r, words)),
-            product=self._product(r, words), serial=escape(link.serial),
-            lot=escape(link.lot), gtin=escape(link.gtin),
-            report_url=report_url, keys_url=self._keys_url,
-        )
+            report_url += f"&lang={chosen}"
+        view = LabelView(
+            headline=words.headline[r.verdict], verdict_class=VERDICT_CLASS[r.verdict],
+            symbol=SYMBOLS[r.verdict], explanation=explanation(r, words),
+            product=self._product(r, words), serial=link.serial, lot=link.lot,
+            gtin=link.gtin, report_url=report_url)
+        return self.render("verify/label.html", lang, own=own, page=view)
 
-    def unavailable(self, lang: str) -> str:
-        """The page of a verification that could not be made just now."""
-        return UNAVAILABLE.format(lang=lang, w=self.words(lang).static, css_url=self._css_url)
-
-    def unavailable_text(self, lang: str) -> str:
-        return str(self.words(lang).static["unavailable"])
-
-    def _product(self, r: Resolution, words: Words) -> str:
+    def _product(self, r: Resolution, words: Words) -> ProductView | None:
         facts = r.public
         if facts is None:
-            return ""
-        plain = facts.product_name_id if words.lang == "id" else facts.product_name
-        name = bdi(plain)
-        photo = (f'<img src="{escape(facts.photo_url)}" alt="{escape(plain)}" width="320" '
-                 f'loading="lazy">') if facts.photo_url else ""
-        documents = ""
-        if facts.documents:
-            items = "".join(f'<li><a href="{escape(d.url)}">'
-                            f"{words.document.get(d.kind) or escape(d.kind)}</a></li>"
-                            for d in facts.documents)
-            documents = f"<h3>{words.static['documents']}</h3>\n  <ul>{items}</ul>"
+            return None
         place = f"{facts.origin_regency}, {facts.origin_province}"
-        return PRODUCT.format(
-            photo=photo, name=name,
-            rows="".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows(r, words)),
-            map_url=escape(self._map_url.format(facts.origin_regency_code)),
-            map_size=self._map_size,
-            caption=words.message["origin_caption"] % {"place": escape(place)},
-            documents=documents,
-        )
+        return ProductView(
+            name=facts.product_name_id if words.lang == "id" else facts.product_name,
+            photo_url=facts.photo_url, rows=rows(r, words),
+            map_url=self._map_url.format(facts.origin_regency_code), map_height=self.map_height,
+            caption=words.message["origin_caption"] % {"place": place},
+            documents=[(d.url, words.document.get(d.kind) or d.kind)
+                       for d in facts.documents])
+
+    # -- the page of a verification that could not be made just now
+
+    def unavailable(self, lang: str) -> str:
+        return self.render("verify/unavailable.html", lang, own=None)
+
+    def unavailable_text(self, lang: str) -> str:
+        return self.language(lang).words.unavailable
 
 
 # Everything but unreserved characters and "/" (fine in a query value) is escaped. The
@@ -397,7 +383,7 @@ _QUERY_VALUE = {c: f"%{c:02X}" for c in range(128)
 
 
 def query_value(value: str) -> str:
-    """``value`` percent-encoded for a query string; the result is safe in HTML as it is."""
+    """``value`` percent-encoded for a query string."""
     if value.isascii():
         return value.translate(_QUERY_VALUE)
     return quote(value, safe="/")

@@ -1,7 +1,9 @@
 """What the public verification page and JSON may show: a whitelist, nothing else leaks.
 
-Plain dataclasses rather than models: built on every scan from rows the lookup already typed,
-where validating them again cost as much as the page itself.
+The JSON answer of a label's verification page is shaped here, beside its contract
+(``schemas/verification.schema.json``, which the tests hold every verdict's answer to). Plain
+dataclasses rather than models: built on every scan from rows the lookup already typed, where
+validating them again cost as much as the page itself.
 """
 
 from __future__ import annotations
@@ -9,7 +11,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from registry.verify.services import Resolution
+
+# The contract of ``verification_json`` (JSON Schema 2020-12); the tests validate answers of
+# every verdict against it.
+SCHEMA = Path(__file__).with_name("schemas") / "verification.schema.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +67,17 @@ class BatchPublic:
                 value = [{"kind": d.kind, "url": d.url, "sha256": d.sha256} for d in value]
             out[f.name] = value
         return out
+
+
+def verification_json(r: Resolution, *, page: str, linkset: str, keys: str) -> dict[str, Any]:
+    """A label's verification as JSON (``SCHEMA``); ``page``, ``linkset``, ``keys``: absolute
+    URLs of its page, its linkset and the registry's keys."""
+    link = r.link
+    return {
+        "verdict": r.verdict.value,
+        "signals": [s.value for s in r.signals],
+        "label": {"gtin": link.gtin, "lot": link.lot, "serial": link.serial,
+                  "key_id": link.key_id, "signature": r.signature.value},
+        "batch": r.public.as_json() if r.public else None,
+        "links": {"page": page, "linkset": linkset, "keys": keys},
+    }

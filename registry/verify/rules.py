@@ -25,6 +25,14 @@ class Verdict(StrEnum):
     SPECIMEN = "specimen"
 
 
+# What "suspicious" means wherever the registry counts scans (the batch's scan figures in the
+# API, the dashboard's figures and exports): the buyer was told the label is not genuine or may
+# be a copy. A specimen's scan is not suspicious by itself: print shops scan the proofs they
+# check, and the page tells whoever scans one that it is no label.
+SUSPICIOUS = frozenset({Verdict.NOT_GENUINE, Verdict.POSSIBLE_COPY})
+SUSPICIOUS_VALUES = tuple(sorted(v.value for v in SUSPICIOUS))  # for SQL ``IN``
+
+
 class Signal(StrEnum):
     BAD_SIGNATURE = "bad_signature"
     UNKNOWN_KEY = "unknown_key"

@@ -20,7 +20,6 @@ from flask import (
     current_app,
     jsonify,
     redirect,
-    render_template,
     request,
     send_file,
     url_for,
@@ -38,14 +37,13 @@ from registry.db import get_session
 from registry.extensions import limiter
 from registry.figures.charts import locator_map
 from registry.forms import Form
-from registry.i18n import LANGUAGE_NAMES, VERIFY_LANGUAGES
+from registry.i18n import VERIFY_LANGUAGES
 from registry.keys import keystore
 from registry.reference import regencies
 from registry.templating import (
     CATEGORY_LABELS,
     DOCUMENT_LABELS,
     STATUS_LABELS,
-    country_name,
 )
 from registry.timeutil import today
 from registry.verify import resolver as resolver_module
@@ -53,7 +51,7 @@ from registry.verify import services, walkup
 from registry.verify.attribution import attribute
 from registry.verify.hotpath import LabelResolver, raw_uri, request_path
 from registry.verify.negotiation import LINKSET, wanted
-from registry.verify.page import label_url
+from registry.verify.page import VerifyPages, label_url
 from registry.verify.resolver import PAGE_PREFIX, describe, label_uri_of
 from registry.verify.rules import Thresholds
 
@@ -117,11 +115,21 @@ def page(_rest: str) -> Any:
     return _product_page(ident.gtin)
 
 
+def pages() -> VerifyPages:
+    return resolver().pages
+
+
+def _render(template: str, *, own: str | None, **context: Any) -> str:
+    """A verification-family page in the request's language (one of the four), through the
+    same renderer as the label's page."""
+    lang = str(get_locale())
+    return pages().render(template, lang if lang in VERIFY_LANGUAGES else "en", own=own,
+                          **context)
+
+
 def _walkup_response(template: str, code: int, **context: Any) -> Any:
     path = request_path(request.environ)
-    languages = [(code, LANGUAGE_NAMES[code], f"{path}?lang={code}") for code in VERIFY_LANGUAGES]
-    response = Response(render_template(template, languages=languages, **context),
-                        status=code)
+    response = Response(_render(template, own=path, **context), status=code)
     response.headers["Vary"] = "Accept-Language"
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Access-Control-Allow-Origin"] = "*"
@@ -144,7 +152,6 @@ def _lot_page(gtin: str, lot: str) -> Any:
         product_html=Markup("<bdi>{}</bdi>").format(facts.name_en),
         verdict_class=LOT_VERDICT_CLASS.get(facts.lot.status, "bad"),
         category=CATEGORY_LABELS.get(facts.category, facts.category),
-        destination=country_name(facts.destination_country),
         photo=url_for("verify.photo", batch_id=facts.lot.batch_id) if facts.has_photo
         else None,
         documents=[(url_for("verify.document", document_id=d.id),
@@ -177,8 +184,7 @@ def _bad_code(problem: str) -> Any:
         body = {"type": "about:blank", "title": "Not a registry label code", "status": 400,
                 "detail": problem}
         return jsonify(body), 400, {"Content-Type": "application/problem+json"}
-    return render_template("verify/bad_code.html", message=message,
-                           languages=[]), 400
+    return _render("verify/bad_code.html", own=None, message=message), 400
 
 
 @bp.route("/.well-known/gs1resolver", methods=["GET", "HEAD", "OPTIONS"])
@@ -236,8 +242,8 @@ def report_page() -> Any:
     back = PAGE_PREFIX + label_url(link, lang=chosen)
     form = ReportForm(uri=back)
     sent = request.args.get("sent") == "1"
-    return render_template("verify/report.html", form=form, back=back, sent=sent, link=link,
-                           action=url_for("verify.report", lang=chosen), languages=[])
+    return _render("verify/report.html", own=None, form=form, back=back, sent=sent, link=link,
+                   action=url_for("verify.report", lang=chosen))
 
 
 @bp.route("/verify/report", methods=["POST"])
@@ -248,9 +254,8 @@ def report() -> Any:
     chosen = _chosen_language()
     back = PAGE_PREFIX + label_url(link, lang=chosen)
     if not form.validate_on_submit():
-        return render_template("verify/report.html", form=form, back=back, sent=False,
-                               link=link, action=url_for("verify.report", lang=chosen),
-                               languages=[]), 400
+        return _render("verify/report.html", own=None, form=form, back=back, sent=False,
+                       link=link, action=url_for("verify.report", lang=chosen)), 400
     hot = resolver()
     client = hot.client_hash(request.remote_addr or "")
     connection = get_session().connection().connection.driver_connection

@@ -121,7 +121,7 @@ def test_certification_suspended(http: FlaskClient, labels: list[str], world: Wo
     assert status == 200
     assert _headline(html) == "Certification suspended"
     assert 'class="verdict warn"' in html
-    assert "Reason: Residue test pending" in html
+    assert "Reason: \u2068Residue test pending\u2069" in html  # isolated (FSI … PDI)
     body = _verdict(http, path_of(labels[0]))
     assert body["verdict"] == "suspended" and body["signals"] == ["batch_suspended"]
     assert body["batch"]["suspension_reason"] == "Residue test pending"
@@ -138,7 +138,7 @@ def test_revoked_with_reason_flips_at_once(http: FlaskClient, labels: list[str],
     assert status == 200
     assert _headline(html) == "Certification revoked"
     assert 'class="verdict bad"' in html
-    assert "Reason: Honey adulterated with cane sugar" in html
+    assert "Reason: \u2068Honey adulterated with cane sugar\u2069" in html
     body = _verdict(http, path)
     assert body["verdict"] == "revoked" and body["signals"] == ["batch_revoked"]
     assert body["batch"]["revocation_reason"] == "Honey adulterated with cane sugar"
