@@ -3,10 +3,13 @@ saved locale, then the browser's Accept-Language."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from flask import Flask, current_app, request, session
 from flask_login import current_user
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from registry.extensions import babel
 
@@ -41,13 +44,21 @@ def select_locale() -> str:
     return _from_accept_language(langs)
 
 
-def _from_accept_language(langs: list[str]) -> str:
-    # Browsers send zh-CN, zh-TW, ja-JP: match on the primary language too.
-    primary = [(value.split("-")[0].lower(), q) for value, q in request.accept_languages]
+def best_language(accept_language: str, langs: Sequence[str], default: str) -> str:
+    """The language of ``langs`` an Accept-Language header prefers, else ``default``. Every
+    page chooses with this, the verification pages in front of Flask too."""
+    # Browsers send zh-CN, zh-TW, ja-JP: match on the primary language.
+    accept = parse_accept_header(accept_language, LanguageAccept)
+    primary = [(value.split("-")[0].lower(), q) for value, q in accept]
     for value, _q in sorted(primary, key=lambda item: -item[1]):
         if value in langs:
             return value
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return default
+
+
+def _from_accept_language(langs: list[str]) -> str:
+    return best_language(request.headers.get("Accept-Language", ""), langs,
+                         current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def init_app(app: Flask) -> None:

@@ -4,10 +4,10 @@ werkzeug's ``best_match`` underneath."""
 
 from __future__ import annotations
 
-from werkzeug.datastructures import LanguageAccept, MIMEAccept
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from registry.i18n import VERIFY_LANGUAGES
+from registry.i18n import VERIFY_LANGUAGES, best_language
 
 LINKSET = "application/linkset+json"
 
@@ -25,10 +25,6 @@ def wanted(accept_header: str) -> str:
 
 
 def language_for(accept_language: str, default: str) -> str:
-    """The page language for an Accept-Language header (zh-CN, ja-JP match on the primary)."""
-    accept = parse_accept_header(accept_language, LanguageAccept)
-    primary = [(value.split("-")[0].lower(), q) for value, q in accept]
-    for value, _q in sorted(primary, key=lambda item: -item[1]):
-        if value in VERIFY_LANGUAGES:
-            return value
-    return default
+    """The page language for an Accept-Language header (zh-CN, ja-JP match on the primary),
+    as every other page chooses (``registry.i18n.best_language``)."""
+    return best_language(accept_language, VERIFY_LANGUAGES, default)
