@@ -20,9 +20,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Text, update
+from sqlalchemy import Column, Text, update
 from sqlmodel import Field, Session, SQLModel, select
 
+from registry.db.types import UTCDateTime
 from registry.timeutil import utcnow
 
 GENESIS = "0" * 64
@@ -39,7 +40,7 @@ class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
     id: int | None = Field(default=None, primary_key=True)
     seq: int = Field(unique=True, index=True)
-    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     actor_id: int | None = Field(default=None, index=True)
     actor_label: str = Field(max_length=254)
     action: str = Field(max_length=64, index=True)
@@ -52,10 +53,8 @@ class AuditEvent(SQLModel, table=True):
 
 
 def _canonical_time(value: dt.datetime) -> str:
-    # SQLite hands back naive datetimes, PostgreSQL aware ones; both stand for UTC.
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.isoformat(timespec="microseconds")
+    # The chain hashes UTC wall-clock time without a zone (as it always has).
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def _dump(value: dict[str, Any] | None) -> str | None:
@@ -72,7 +71,7 @@ class AuditCheckpoint(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     size: int = Field(unique=True, index=True)
     head_hash: str = Field(max_length=64)
-    created_at: dt.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     note: str = Field(sa_column=Column(Text, nullable=False))
 
 

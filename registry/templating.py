@@ -13,7 +13,7 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_datetime as babel_datetime
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -121,10 +121,12 @@ def status_badge(batch: Any) -> Markup:
 
 
 def fmt_date(value: dt.date | dt.datetime | None) -> str:
+    """A date as the reader's locale writes it; a moment (a datetime) in WITA with the zone
+    said, never a bare UTC time that reads as local."""
     if value is None:
         return "—"
     if isinstance(value, dt.datetime):
-        return format_datetime(value, "medium")
+        return fmt_wita(value)
     return format_date(value, "medium")
 
 
@@ -133,8 +135,6 @@ def fmt_wita(value: dt.datetime | None) -> str:
     print shop abroad or a server in another zone cannot misread it."""
     if value is None:
         return "—"
-    if value.tzinfo is None:  # SQLite hands back naive UTC
-        value = value.replace(tzinfo=dt.UTC)
     return f"{babel_datetime(value, 'medium', tzinfo=REGION_TZ, locale=str(get_locale()))} WITA"
 
 

@@ -4,9 +4,10 @@ import datetime as dt
 import secrets
 from enum import StrEnum
 
-from sqlalchemy import Column, DateTime, String
+from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
+from registry.db.types import UTCDateTime
 from registry.timeutil import utcnow
 
 
@@ -39,7 +40,7 @@ class UserStatus(StrEnum):
 
 
 def _ts() -> Column:
-    return Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    return Column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class Organisation(SQLModel, table=True):
@@ -66,7 +67,7 @@ class User(SQLModel, table=True):
     locale: str | None = Field(default=None, max_length=8)
     created_at: dt.datetime = Field(sa_column=_ts())
     last_login_at: dt.datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
     )
 
     # flask-login protocol

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
+from registry.db.types import UTCDateTime
 from registry.timeutil import utcnow
 
 
@@ -20,11 +21,11 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True, index=True)
     scopes: str = Field(max_length=32)  # "read" or "read write"
     created_at: dt.datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
     last_used_at: dt.datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
     )
     revoked_at: dt.datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
     )

@@ -68,8 +68,10 @@ def _multiline_text(value: str) -> str:
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes; they are UTC.
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    # Every moment the registry answers is in UTC with its offset (columns are UTCDateTime).
+    if value.tzinfo is None:
+        raise ValueError("a moment needs its time zone")
+    return value.astimezone(dt.UTC)
 
 
 # Text a database can store: no NUL character (PostgreSQL refuses it), valid Unicode.

@@ -113,8 +113,6 @@ def authenticate(session: Session, secret: str) -> tuple[User, ApiToken] | None:
         return None
     now = utcnow()
     last = token.last_used_at
-    if last is not None and last.tzinfo is None:  # SQLite hands back naive UTC
-        last = last.replace(tzinfo=dt.UTC)
     if last is None or now - last >= LAST_USED_RESOLUTION:
         token.last_used_at = now
         session.add(token)

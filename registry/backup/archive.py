@@ -51,9 +51,6 @@ def encode(value: Any) -> Any:
     """A column value as JSON. Dates, datetimes, decimals and bytes become strings; which one
     a string stands for is the target column's type, so ``decode`` needs no tags."""
     if isinstance(value, dt.datetime):
-        # SQLite hands back naive datetimes, PostgreSQL aware ones; both stand for UTC.
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()

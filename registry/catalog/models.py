@@ -8,7 +8,6 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Date,
-    DateTime,
     Index,
     Numeric,
     String,
@@ -16,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from registry.db.types import UTCDateTime
 from registry.timeutil import utcnow
 
 
@@ -35,7 +35,7 @@ class Product(SQLModel, table=True):
     # digests were kept: served unchecked until ``files import`` records it.
     photo_sha256: str | None = Field(default=None, max_length=64)
     created_at: dt.datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
 
 
@@ -73,13 +73,13 @@ class Batch(SQLModel, table=True):
     # only the one whose UPDATE still sees the old version wins.
     version: int = Field(default=1)
     created_at: dt.datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
     submitted_at: dt.datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
     )
     decided_at: dt.datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
     )
     # The product as the office reviewed it, frozen at submission (refreshed when a rejected
     # batch is submitted again): labels, the public page, figures and exports read these,
@@ -137,5 +137,5 @@ class Document(SQLModel, table=True):
     is_public: bool = Field(default=False)
     uploaded_by: int = Field(foreign_key="user.id")
     uploaded_at: dt.datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )

@@ -23,6 +23,7 @@ from registry.accounts.models import Role, User
 from registry.accounts.services import officer_province
 from registry.catalog.models import Batch, Product
 from registry.db import fetch_page
+from registry.db.types import as_utc
 from registry.errors import Conflict, Forbidden, NotFound
 from registry.paging import Page, Window
 from registry.timeutil import utcnow
@@ -183,10 +184,10 @@ def product_names(session: Session, ids: set[int | None]) -> dict[int, Product]:
 
 
 def _aware(value: dt.datetime | str) -> dt.datetime:
-    # min()/max() lose the column's type on SQLite: the stored naive UTC text.
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    # min()/max() over a subquery's column lose its type on SQLite: the stored text.
+    moment = as_utc(value)
+    assert moment is not None
+    return moment
 
 
 # ---------------------------------------------------------------------------- handling

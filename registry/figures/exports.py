@@ -50,8 +50,6 @@ def csv_safe(value: Any) -> Any:
 def _plain(value: Any) -> Any:
     """Database values as a reader expects them: local time, exact decimals."""
     if isinstance(value, dt.datetime):
-        if value.tzinfo is None:  # SQLite gives naive UTC back
-            value = value.replace(tzinfo=dt.UTC)
         return value.astimezone(REGION_TZ).replace(tzinfo=None, microsecond=0)
     if isinstance(value, float):
         return Decimal(str(value)).quantize(Decimal("0.001")).normalize()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, LargeBinary, String, text
+from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, text
 from sqlmodel import Field, SQLModel
 
+from registry.db.types import UTCDateTime
 from registry.timeutil import utcnow
 
 # A key is active while neither retired nor revoked; the partial unique index on a constant
@@ -31,15 +32,15 @@ class SigningKey(SQLModel, table=True):
     private_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     kek_id: str | None = Field(default=None, max_length=16)
     created_at: dt.datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow))
+        sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
     retired_at: dt.datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+        default=None, sa_column=Column(UTCDateTime, nullable=True))
     revoked_at: dt.datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+        default=None, sa_column=Column(UTCDateTime, nullable=True))
     # From when labels claiming this key are no longer the registry's: those it signed
     # before keep verifying (label_signature says which), any other does not.
     revoked_from: dt.datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+        default=None, sa_column=Column(UTCDateTime, nullable=True))
     revocation_reason: str | None = Field(default=None, max_length=500)
 
 
@@ -55,4 +56,4 @@ class LabelSignature(SQLModel, table=True):
     kid: str = Field(sa_column=Column(String(11), ForeignKey("signing_key.kid"),
                                       primary_key=True, index=True))
     first_signed_at: dt.datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow))
+        sa_column=Column(UTCDateTime, nullable=False, default=utcnow))

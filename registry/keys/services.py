@@ -42,13 +42,6 @@ class KeyRevoked(KeyStoreError):
     """The key about to sign was revoked (on another server, a moment ago)."""
 
 
-def aware(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive UTC datetimes, PostgreSQL aware ones: make both aware."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
-
-
 def status_of(row: SigningKey) -> KeyStatus:
     if row.revoked_at is not None:
         return KeyStatus.REVOKED
@@ -208,7 +201,7 @@ def revoke(session: Session, actor: Any, kid: str, *, kek: Kek | None,
     reason = (reason or "").strip()[:500] or None
     before = _facts(row)
     if row.revoked_at is not None:
-        current = aware(row.revoked_from) or aware(row.revoked_at)
+        current = row.revoked_from or row.revoked_at
         assert current is not None
         if effective >= current:
             return None
@@ -362,7 +355,7 @@ def _backfill_signatures(session: Session, rows: list[SigningKey]) -> int:
     and a migration must not change a verdict."""
     if not rows:
         return 0
-    periods = [(aware(r.created_at), aware(r.retired_at), r.kid) for r in rows]
+    periods = [(r.created_at, r.retired_at, r.kid) for r in rows]
     events = session.exec(
         select(AuditEvent.object_id, AuditEvent.created_at)
         .where(col(AuditEvent.action).in_(("printjob.download", "printjob.reprint")),
@@ -371,8 +364,6 @@ def _backfill_signatures(session: Session, rows: list[SigningKey]) -> int:
     ).all()
     seen: set[tuple[int, str]] = set()
     for object_id, at in events:
-        at = aware(at)
-        assert at is not None
         kid = next((k for start, end, k in periods
                     if start is not None and start <= at and (end is None or at < end)), None)
         if kid is None or object_id is None or not object_id.isdigit():

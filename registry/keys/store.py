@@ -124,9 +124,7 @@ class KeyStore:
         try:
             with self.engine.connect() as conn:
                 result = conn.execute(select(*_COLUMNS).order_by(SigningKey.created_at))
-                rows = tuple(KeyRow(kid, alg, public, services.aware(created),  # type: ignore[arg-type]
-                                    services.aware(retired), services.aware(revoked),
-                                    services.aware(revoked_from))
+                rows = tuple(KeyRow(kid, alg, public, created, retired, revoked, revoked_from)
                              for kid, alg, public, created, retired, revoked, revoked_from
                              in result)
         except SQLAlchemyError as exc:

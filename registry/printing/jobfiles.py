@@ -77,7 +77,7 @@ def servable(session: Session, row: LabelFile | None) -> bool:
     revoked since (a revoked key's labels never leave the registry again)."""
     if row is None or row.state != State.READY or row.object_name is None:
         return False
-    if row.expires_at is not None and _aware(row.expires_at) <= utcnow():
+    if row.expires_at is not None and row.expires_at <= utcnow():
         return False
     key = session.get(SigningKey, row.kid, populate_existing=True) if row.kid else None
     return key is not None and key.revoked_at is None
@@ -331,10 +331,6 @@ def backlog() -> tuple[dict[str, int], float]:
             counts[state] = int(count)
         oldest = session.exec(select(func.min(LabelFile.requested_at))
                               .where(LabelFile.state == State.QUEUED)).one()
-    age = (utcnow() - _aware(oldest)).total_seconds() if oldest else 0.0
+    age = (utcnow() - oldest).total_seconds() if oldest else 0.0
     return counts, max(age, 0.0)
 
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes (stored in UTC).
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

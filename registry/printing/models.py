@@ -7,13 +7,13 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
-    DateTime,
     Index,
     Numeric,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 
+from registry.db.types import UTCDateTime
 from registry.timeutil import utcnow
 
 
@@ -51,11 +51,11 @@ class PrintJob(SQLModel, table=True):
     net_quantity: str = Field(max_length=16)
     ordered_by: int = Field(foreign_key="user.id")
     created_at: dt.datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
     downloads: int = Field(default=0)
     last_downloaded_at: dt.datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(UTCDateTime, nullable=True)
     )
 
 
@@ -69,7 +69,7 @@ class Reprint(SQLModel, table=True):
     reason: str = Field(default="", max_length=500)
     printed_by: int = Field(foreign_key="user.id")
     created_at: dt.datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
 
 
@@ -86,7 +86,7 @@ class LabelAllowance(SQLModel, table=True):
     reason: str = Field(max_length=500)
     granted_by: int = Field(foreign_key="user.id")
     created_at: dt.datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
 
 
@@ -113,16 +113,16 @@ class LabelFile(SQLModel, table=True):
     labels_done: int = Field(default=0)
     attempts: int = Field(default=0)
     requested_at: dt.datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow))
+        sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
     started_at: dt.datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+        default=None, sa_column=Column(UTCDateTime, nullable=True))
     lease_token: str | None = Field(default=None, max_length=64)
     lease_until: dt.datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+        default=None, sa_column=Column(UTCDateTime, nullable=True))
     finished_at: dt.datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+        default=None, sa_column=Column(UTCDateTime, nullable=True))
     expires_at: dt.datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+        default=None, sa_column=Column(UTCDateTime, nullable=True))
     # The finished file: its object in the store, size and digest (the download's ETag), and
     # the key that signed its labels (a file of a key revoked since is never served).
     object_name: str | None = Field(default=None, max_length=128)

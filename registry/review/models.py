@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Date, DateTime, Index, Text
+from sqlalchemy import Column, Date, Index, Text
 from sqlmodel import Field, SQLModel
 
+from registry.db.types import UTCDateTime
 from registry.timeutil import utcnow
 
 
@@ -22,5 +23,5 @@ class Decision(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     valid_until: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     created_at: dt.datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )

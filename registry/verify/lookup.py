@@ -49,11 +49,13 @@ SELECT b.id AS batch_id, b.version, b.status, b.valid_until, b.quantity, b.unit,
  ORDER BY b.id
  LIMIT 1
 """
+# A decision's day is its date in WITA (UTC+8 all year, no daylight saving), where the offices
+# decide: an approval at 05:42 WITA on 2 December was certified on 2 December.
 _DIALECT = {
     "sqlite": {"agg": "json_group_array", "arr": "json_array",
-               "day": "substr(d.created_at, 1, 10)"},
+               "day": "date(substr(d.created_at, 1, 19), '+8 hours')"},
     "postgresql": {"agg": "json_agg", "arr": "json_build_array",
-                   "day": "to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"},
+                   "day": "to_char(d.created_at AT TIME ZONE 'Asia/Makassar', 'YYYY-MM-DD')"},
 }
 # A label whose signature is good under a revoked key is the registry's only if the registry
 # signed this serial under that key before the revocation's effective time (issue 12 §1).

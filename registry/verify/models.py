@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Text
+from sqlalchemy import BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
+from registry.db.types import UTCDateTime
 from registry.timeutil import utcnow
 
 
@@ -29,7 +30,7 @@ class Scan(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: dt.datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
     batch_id: int | None = Field(default=None, foreign_key="batch.id")
     gtin: str = Field(max_length=14)
@@ -69,7 +70,7 @@ class FakeReport(SQLModel, table=True):
     )
     id: int | None = Field(default=None, primary_key=True)
     created_at: dt.datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, default=utcnow)
+        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
     batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
     gtin: str = Field(max_length=14)
@@ -86,6 +87,6 @@ class FakeReport(SQLModel, table=True):
     province_code: str | None = Field(default=None, max_length=2)
     kind: str | None = Field(default=None, max_length=16)
     handled_at: dt.datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+        default=None, sa_column=Column(UTCDateTime, nullable=True))
     handled_by_id: int | None = Field(default=None, foreign_key="user.id")
     handled_note: str | None = Field(default=None, max_length=2000)

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from registry import gs1
 from registry.catalog.models import Batch, Document
 from registry.certification import Display, Status, display_status
+from registry.db.types import as_utc
 from registry.reference import HUBS, PROVINCES, country_codes, regencies
 from registry.signing import Verifier, VerifyStatus
 from registry.timeutil import REGION_TZ
@@ -214,10 +215,10 @@ def batch_scan_summary(session: Session, batch: Batch) -> ScanSummary:
 
 
 def _aware(value: dt.datetime | str) -> dt.datetime:
-    # A min() over a CASE loses the column's type on SQLite: the stored naive UTC text.
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    # A min() over a CASE loses the column's type on SQLite: the stored text.
+    moment = as_utc(value)
+    assert moment is not None
+    return moment
 
 
 def public_document(session: Session, document_id: int) -> Document | None:
