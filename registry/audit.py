@@ -24,6 +24,7 @@ from sqlalchemy import Column, Text, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from registry.db.types import UTCDateTime
+from registry.events import Tag
 from registry.timeutil import utcnow
 
 GENESIS = "0" * 64
@@ -99,7 +100,7 @@ def record(
     session: Session,
     *,
     actor: Any | None,
-    action: str,
+    action: Tag,
     object_type: str,
     object_id: object | None = None,
     before: dict[str, Any] | None = None,

@@ -20,6 +20,7 @@ from registry.checkpoints import services as checkpoints
 from registry.checkpoints.keys import AuditKeyError, AuditKeyStore, default_origin
 from registry.checkpoints.note import NoteError, VerifierKey, open_checkpoint, split_notes
 from registry.checkpoints.rules import Extension, Kept
+from registry.events import EventTag
 
 db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="User accounts.")
@@ -71,7 +72,7 @@ def users_create(email: str, name: str, role: str, org_name: str, province: str 
             org = Organisation(kind=kind, name=org_name, province_code=province)
             session.add(org)
             session.flush()
-            audit.record(session, actor=None, action="organisation.create",
+            audit.record(session, actor=None, action=EventTag.Organisation.CREATE,
                          object_type="organisation", object_id=org.id,
                          after={"name": org_name, "kind": kind, "province_code": province})
         try:

@@ -17,6 +17,7 @@ from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Product
 from registry.catalog.rules import BatchInput, ProductInput
 from registry.certification import Action
+from registry.events import EventTag
 from registry.files import FileStore
 from registry.printing import services as printing
 from registry.review import services as review
@@ -33,7 +34,8 @@ def _org(session: Session, admin: User | None, **kwargs: object) -> Organisation
     org = Organisation(**kwargs)  # type: ignore[arg-type]
     session.add(org)
     session.flush()
-    audit.record(session, actor=admin, action="organisation.create", object_type="organisation",
+    audit.record(session, actor=admin, action=EventTag.Organisation.CREATE,
+                 object_type="organisation",
                  object_id=org.id, after={"name": org.name, "kind": org.kind,
                                           "province_code": org.province_code})
     return org
@@ -221,7 +223,8 @@ def load_demo(session: Session, *, store: FileStore, force: bool = False) -> str
             batch.valid_until = now - dt.timedelta(days=10)
             session.add(batch)
             session.flush()
-            audit.record(session, actor=None, action="demo.backdate", object_type="batch",
+            audit.record(session, actor=None, action=EventTag.Operations.DEMO_BACKDATE,
+                         object_type="batch",
                          object_id=batch.id, before=before, after=catalog.batch_snapshot(batch))
     # Print jobs on every stock for the demo print shop, so its login has real labels at once.
     jobs = [("a4-3x7", 42, "500 g"), ("roll-60x40", 12, "1 pcs"), ("a4-2x7", 28, "1 kg"),

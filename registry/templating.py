@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
+from registry import events
 from registry.certification import Display, display_status
 from registry.reference import HUBS, PROVINCES, country_codes, regencies
 from registry.timeutil import REGION_TZ, today
@@ -55,19 +56,6 @@ DOCUMENT_LABELS = {
     "certificate_of_origin": _l("Certificate of origin"),
     "lab_results": _l("Laboratory results"),
     "other": _l("Other document"),
-}
-AUDIT_LABELS = {
-    "batch.create": _l("Batch registered"),
-    "batch.update": _l("Batch edited"),
-    "batch.submit": _l("Submitted for certification"),
-    "batch.approve": _l("Approved"),
-    "batch.reject": _l("Rejected"),
-    "batch.suspend": _l("Suspended"),
-    "batch.reinstate": _l("Reinstated"),
-    "batch.revoke": _l("Revoked"),
-    "batch.label_allowance": _l("Label allowance granted"),
-    "document.add": _l("Document added"),
-    "document.remove": _l("Document removed"),
 }
 
 
@@ -161,7 +149,7 @@ def init_app(app: Flask) -> None:
         status_badge=status_badge,
         hub=lambda code: HUBS.get(code, code),
         province=lambda code: PROVINCES.get(code or "", code or "—"),
-        audit_label=lambda action: AUDIT_LABELS.get(action, action),
+        audit_label=events.label,
         action_label=lambda action: ACTION_LABELS.get(action, action),
     )
     app.jinja_env.globals.update(fmt_quantity=fmt_quantity)

@@ -12,6 +12,7 @@ from registry.accounts.models import ROLE_ORG_KIND, Organisation, OrgKind, Role,
 from registry.auth import check_password, hash_password
 from registry.db import flush_unique
 from registry.errors import Conflict, Forbidden, NotFound, ValidationError
+from registry.events import EventTag
 from registry.reference import PROVINCES
 from registry.timeutil import utcnow
 
@@ -70,10 +71,11 @@ def signup_exporter(
                 role=Role.EXPORTER, status=UserStatus.PENDING, organisation_id=org.id)
     session.add(user)
     flush_unique(session, {"email": "email"})
-    audit.record(session, actor=user, action="organisation.create", object_type="organisation",
+    audit.record(session, actor=user, action=EventTag.Organisation.CREATE,
+                 object_type="organisation",
                  object_id=org.id, after={"name": org.name, "nib": nib, "kind": org.kind,
                                           "province_code": province_code})
-    audit.record(session, actor=user, action="user.signup", object_type="user",
+    audit.record(session, actor=user, action=EventTag.Account.SIGNUP, object_type="user",
                  object_id=user.id, after=_user_snapshot(user))
     return user
 
@@ -83,17 +85,18 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
     user = user_by_email(session, email)
     ok = check_password(user, password)
     if not ok or user is None:
-        audit.record(session, actor=None, action="login.failed", object_type="user",
+        audit.record(session, actor=None, action=EventTag.Account.LOGIN_FAILED, object_type="user",
                      object_id=user.id if user else None,
                      after={"email": normalise_email(email)[:254]})
         return None
     if user.status != UserStatus.ACTIVE:
-        audit.record(session, actor=user, action="login.refused", object_type="user",
+        audit.record(session, actor=user, action=EventTag.Account.LOGIN_REFUSED, object_type="user",
                      object_id=user.id, after={"status": user.status})
         return user
     user.last_login_at = utcnow()
     session.add(user)
-    audit.record(session, actor=user, action="login", object_type="user", object_id=user.id)
+    audit.record(session, actor=user, action=EventTag.Account.LOGIN,
+                 object_type="user", object_id=user.id)
     return user
 
 
@@ -101,7 +104,8 @@ def logout(session: Session, user: User) -> None:
     # A new nonce invalidates the session id held by every cookie issued so far.
     user.session_nonce = secrets.token_urlsafe(16)
     session.add(user)
-    audit.record(session, actor=user, action="logout", object_type="user", object_id=user.id)
+    audit.record(session, actor=user, action=EventTag.Account.LOGOUT,
+                 object_type="user", object_id=user.id)
 
 
 def create_organisation(
@@ -118,7 +122,8 @@ def create_organisation(
                        nib=nib or None, address=address.strip())
     session.add(org)
     flush_unique(session, {"nib": "nib"})
-    audit.record(session, actor=actor, action="organisation.create", object_type="organisation",
+    audit.record(session, actor=actor, action=EventTag.Organisation.CREATE,
+                 object_type="organisation",
                  object_id=org.id, after={"name": org.name, "kind": kind,
                                           "province_code": province_code})
     return org
@@ -144,7 +149,7 @@ def create_user(
                 role=role, status=UserStatus.ACTIVE, organisation_id=organisation_id)
     session.add(user)
     flush_unique(session, {"email": "email"})
-    audit.record(session, actor=actor, action="user.create", object_type="user",
+    audit.record(session, actor=actor, action=EventTag.Account.CREATE, object_type="user",
                  object_id=user.id, after=_user_snapshot(user))
     return user
 
@@ -190,7 +195,8 @@ def set_user_status(session: Session, actor: User, *, user_id: int, status: User
         user.session_nonce = secrets.token_urlsafe(16)
     session.add(user)
     session.flush()
-    audit.record(session, actor=actor, action=f"user.{status.value}", object_type="user",
+    audit.record(session, actor=actor, action=EventTag.Account(f"user.{status.value}"),
+                 object_type="user",
                  object_id=user.id, before=before, after=_user_snapshot(user))
     return user
 

@@ -18,6 +18,7 @@ from registry import audit
 from registry.accounts.models import Role, User, UserStatus
 from registry.api.models import ApiToken
 from registry.errors import Forbidden, NotFound, ValidationError
+from registry.events import EventTag
 from registry.timeutil import utcnow
 
 TOKEN_PREFIX = "mbr_"  # noqa: S105  (a marker for secret scanners, not a secret)
@@ -81,7 +82,8 @@ def create_token(session: Session, actor: User, *, name: str, access: str) -> Ne
                      created_at=utcnow())
     session.add(token)
     session.flush()
-    audit.record(session, actor=actor, action="token.create", object_type="api_token",
+    audit.record(session, actor=actor, action=EventTag.Account.TOKEN_CREATE,
+                 object_type="api_token",
                  object_id=token.id, after=_snapshot(token))
     return NewToken(token, secret)
 
@@ -95,7 +97,8 @@ def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
         token.revoked_at = utcnow()
         session.add(token)
         session.flush()
-        audit.record(session, actor=actor, action="token.revoke", object_type="api_token",
+        audit.record(session, actor=actor, action=EventTag.Account.TOKEN_REVOKE,
+                     object_type="api_token",
                      object_id=token.id, before=before,
                      after={**_snapshot(token), "revoked": True})
     return token

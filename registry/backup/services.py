@@ -40,6 +40,7 @@ from registry.backup.archive import (
     write_archive,
 )
 from registry.catalog.storage import content_type_of
+from registry.events import EventTag
 from registry.files.base import FileStore, FileStoreError
 from registry.files.importer import references
 from registry.files.local import LocalFileStore
@@ -263,7 +264,8 @@ def _restore_database(engine: Engine, archive: Unpacked, name: str, files: int) 
         # deterministic): the restored registry renders each again when it is next asked for.
         forget_rendered_files(conn)
         with Session(bind=conn) as session:
-            audit.record(session, actor=None, action="backup.restore", object_type="registry",
+            audit.record(session, actor=None, action=EventTag.Operations.BACKUP_RESTORE,
+                         object_type="registry",
                          after={"archive": name, "created_at": manifest.get("created_at"),
                                 "schema_revision": manifest["schema_revision"],
                                 "rows": sum(rows.values()), "files": files})

@@ -39,6 +39,7 @@ from registry.certification import (
 )
 from registry.db import fetch_page, flush_unique, unique_columns
 from registry.errors import Conflict, Forbidden, NotFound, Taken, ValidationError
+from registry.events import EventTag
 from registry.paging import Page, Window
 from registry.plaintext import text_problem
 from registry.reference import province_of_regency
@@ -198,7 +199,7 @@ def create_product(session: Session, actor: User, data: ProductInput) -> Product
                       category="", hs_code="")
     _apply_product(product, data)
     _flush_product(session, product)
-    audit.record(session, actor=actor, action="product.create", object_type="product",
+    audit.record(session, actor=actor, action=EventTag.Product.CREATE, object_type="product",
                  object_id=product.id, after=_product_snapshot(product))
     return product
 
@@ -224,7 +225,7 @@ def update_product(session: Session, actor: User, product_id: int, data: Product
                 raise ValidationError("invalid product", fields={"gtin": "locked"})
     except IntegrityError:
         raise ValidationError("invalid product", fields={"gtin": "taken"}) from None
-    audit.record(session, actor=actor, action="product.update", object_type="product",
+    audit.record(session, actor=actor, action=EventTag.Product.UPDATE, object_type="product",
                  object_id=product.id, before=before, after=_product_snapshot(product))
     return product
 
@@ -259,7 +260,7 @@ def set_product_photo(
     if replaced and session.exec(
             select(Batch.id).where(Batch.product_photo == replaced).limit(1)).first():
         replaced = None
-    audit.record(session, actor=actor, action="product.photo", object_type="product",
+    audit.record(session, actor=actor, action=EventTag.Product.PHOTO, object_type="product",
                  object_id=product.id, before=before, after=_product_snapshot(product))
     stored = files.put_in_transaction(store, product.photo_stored_name, payload, content_type)
     return product, stored, replaced
@@ -371,7 +372,7 @@ def create_batch(session: Session, actor: User, data: BatchInput) -> Batch:
     _apply_batch(batch, data)
     session.add(batch)
     flush_unique(session, {"lot_code": "lot_code"})
-    audit.record(session, actor=actor, action="batch.create", object_type="batch",
+    audit.record(session, actor=actor, action=EventTag.Batch.CREATE, object_type="batch",
                  object_id=batch.id, after=batch_snapshot(batch))
     return batch
 
@@ -410,7 +411,7 @@ def update_batch(session: Session, actor: User, batch_id: int, data: BatchInput)
             raise
         session.rollback()
         raise Taken("already registered", fields={"lot_code": "taken"}) from None
-    audit.record(session, actor=actor, action="batch.update", object_type="batch",
+    audit.record(session, actor=actor, action=EventTag.Batch.UPDATE, object_type="batch",
                  object_id=batch.id, before=before, after=batch_snapshot(batch))
     return batch
 
@@ -460,7 +461,7 @@ def submit_batch(session: Session, actor: User, batch_id: int, *,
     missing = missing_evidence(product.category, _evidence_kinds(session, batch), required)
     if missing:
         raise EvidenceMissing(missing)
-    audit.record(session, actor=actor, action="batch.submit", object_type="batch",
+    audit.record(session, actor=actor, action=EventTag.Batch.SUBMIT, object_type="batch",
                  object_id=batch.id, before=before, after=batch_snapshot(batch))
     return batch
 
@@ -526,7 +527,7 @@ def add_document(
     )
     session.add(doc)
     session.flush()
-    audit.record(session, actor=actor, action="document.add", object_type="batch",
+    audit.record(session, actor=actor, action=EventTag.Batch.DOCUMENT_ADD, object_type="batch",
                  object_id=batch.id, after={"document_id": doc.id, "kind": kind,
                                             "sha256": digest, "public": is_public})
     # Written last: any failure above leaves no object behind.
@@ -542,7 +543,7 @@ def remove_document(session: Session, actor: User, batch_id: int, document_id: i
     _lock_for_evidence(session, batch)
     session.delete(doc)
     session.flush()
-    audit.record(session, actor=actor, action="document.remove", object_type="batch",
+    audit.record(session, actor=actor, action=EventTag.Batch.DOCUMENT_REMOVE, object_type="batch",
                  object_id=batch.id, before={"document_id": doc.id, "kind": doc.kind,
                                              "sha256": doc.sha256})
     return doc

@@ -25,6 +25,7 @@ from registry.catalog.models import Batch, Product
 from registry.db import fetch_page
 from registry.db.types import as_utc
 from registry.errors import Conflict, Forbidden, NotFound
+from registry.events import EventTag
 from registry.paging import Page, Window
 from registry.timeutil import utcnow
 from registry.verify.models import FakeReport, Scan
@@ -217,7 +218,7 @@ def handle_report(session: Session, actor: User, report_id: int, *, note: str) -
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise Conflict("this report was already marked handled")
     session.refresh(report)
-    audit.record(session, actor=actor, action="fake.handled", object_type="fake_report",
+    audit.record(session, actor=actor, action=EventTag.Fake.HANDLED, object_type="fake_report",
                  object_id=report.id, before={"handled": False},
                  after={"handled": True, "note": note})
     return report

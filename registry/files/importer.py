@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from registry import audit
 from registry.catalog.models import Batch, Document, Product
 from registry.catalog.storage import content_type_of
+from registry.events import EventTag
 from registry.files.base import (
     FileDamaged,
     FileMissing,
@@ -125,7 +126,8 @@ def import_folder(session: Session, store: FileStore, directory: Path) -> Import
     report.unreferenced = sorted(
         p.name for p in directory.iterdir() if p.is_file() and p.name not in referenced)
     if report.recorded or report.copied:
-        audit.record(session, actor=None, action="files.import", object_type="file_store",
+        audit.record(session, actor=None, action=EventTag.Operations.FILES_IMPORT,
+                     object_type="file_store",
                      after={"store": store.describe(), "copied": len(report.copied),
                             "digests_recorded": [str(r) for r in report.recorded]})
     return report

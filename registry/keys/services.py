@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from registry import audit
 from registry.audit import AuditEvent
 from registry.catalog.models import Batch
+from registry.events import EventTag
 from registry.keys.kek import Kek, KekError
 from registry.keys.models import LabelSignature, SigningKey
 from registry.printing.models import PrintJob
@@ -125,7 +126,7 @@ def _require_same_kek(session: Session, kek: Kek) -> None:
             f"are sealed with ({other}): configure the same key-encryption key on every server")
 
 
-def _new_active(session: Session, actor: Any, kek: Kek, action: str,
+def _new_active(session: Session, actor: Any, kek: Kek, action: EventTag.Key,
                 before: dict[str, Any] | None = None) -> SigningKey:
     _require_same_kek(session, kek)
     row = _sealed_row(Ed25519PrivateKey.generate(), kek, created_at=utcnow())
@@ -140,7 +141,7 @@ def create(session: Session, actor: Any, kek: Kek) -> SigningKey:
     current = active(session)
     if current is not None:
         raise KeyConflict(f"an active key exists already ({current.kid}); use rotate")
-    return _new_active(session, actor, kek, "key.create")
+    return _new_active(session, actor, kek, EventTag.Key.CREATE)
 
 
 def ensure(session: Session, actor: Any, kek: Kek) -> tuple[SigningKey, bool]:
@@ -179,7 +180,7 @@ def rotate(session: Session, actor: Any, kek: Kek) -> SigningKey:
     if previous is not None:
         before = _facts(previous)
         _retire(session, previous, utcnow())
-    return _new_active(session, actor, kek, "key.rotate", before)
+    return _new_active(session, actor, kek, EventTag.Key.ROTATE, before)
 
 
 def revoke(session: Session, actor: Any, kid: str, *, kek: Kek | None,
@@ -209,7 +210,7 @@ def revoke(session: Session, actor: Any, kid: str, *, kek: Kek | None,
         row.revocation_reason = reason or row.revocation_reason
         session.add(row)
         session.flush()
-        audit.record(session, actor=actor, action="key.revoke", object_type=OBJECT,
+        audit.record(session, actor=actor, action=EventTag.Key.REVOKE, object_type=OBJECT,
                      object_id=kid, before=before, after=_facts(row))
         return None
     successor = None
@@ -230,11 +231,12 @@ def revoke(session: Session, actor: Any, kid: str, *, kek: Kek | None,
     row.kek_id = None
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, action="key.revoke", object_type=OBJECT, object_id=kid,
+    audit.record(session, actor=actor, action=EventTag.Key.REVOKE,
+                 object_type=OBJECT, object_id=kid,
                  before=before, after=_facts(row))
     if before["status"] == KeyStatus.ACTIVE:
         assert kek is not None
-        successor = _new_active(session, actor, kek, "key.rotate", before)
+        successor = _new_active(session, actor, kek, EventTag.Key.ROTATE, before)
     return successor
 
 
@@ -339,7 +341,7 @@ def import_dir(session: Session, actor: Any, directory: Path, *, passphrase: str
         else:
             session.add(row)
             session.flush()
-        audit.record(session, actor=actor, action="key.import", object_type=OBJECT,
+        audit.record(session, actor=actor, action=EventTag.Key.IMPORT, object_type=OBJECT,
                      object_id=kid, after={**_facts(row), "from": str(directory)})
         report.imported.append(kid)
         fresh.append(row)

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from registry import audit
+from registry.events import EventTag
 from registry.keys.models import SigningKey
 from registry.printing.models import LabelFile, PrintJob
 from registry.timeutil import utcnow
@@ -107,7 +108,7 @@ def request_file(session: Session, actor: Any | None, job: PrintJob, fmt: str) -
     row.attempts = 0
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, action="labelfile.request", object_type="print_job",
+    audit.record(session, actor=actor, action=EventTag.LabelFile.REQUEST, object_type="print_job",
                  object_id=job.id, after={"format": fmt, "file_id": row.id,
                                           "previously": previous if previous != State.QUEUED
                                           else None})
@@ -150,7 +151,8 @@ def claim(session: Session, file_id: int, token: str, lease_seconds: float) -> b
         return False
     row = session.get(LabelFile, file_id, populate_existing=True)
     assert row is not None
-    audit.record(session, actor=None, action="labelfile.render_start", object_type="print_job",
+    audit.record(session, actor=None, action=EventTag.LabelFile.RENDER_START,
+                 object_type="print_job",
                  object_id=row.job_id, after={"format": row.format, "file_id": file_id,
                                               "attempt": row.attempts})
     return True
@@ -202,7 +204,8 @@ def finish(session: Session, file_id: int, token: str, rendered: Rendered,
     if done:
         row = session.get(LabelFile, file_id, populate_existing=True)
         assert row is not None
-        audit.record(session, actor=None, action="labelfile.rendered", object_type="print_job",
+        audit.record(session, actor=None, action=EventTag.LabelFile.RENDERED,
+                     object_type="print_job",
                      object_id=row.job_id, after={
                          "format": row.format, "file_id": file_id, "labels": rendered.labels,
                          "bytes": rendered.size, "sha256": rendered.sha256, "kid": row.kid,
@@ -222,7 +225,8 @@ def fail(session: Session, file_id: int, token: str, error: str) -> bool:
     row.lease_token = row.lease_until = None
     session.add(row)
     session.flush()
-    audit.record(session, actor=None, action="labelfile.render_failed", object_type="print_job",
+    audit.record(session, actor=None, action=EventTag.LabelFile.RENDER_FAILED,
+                 object_type="print_job",
                  object_id=row.job_id, after={"format": row.format, "file_id": file_id,
                                               "attempt": row.attempts, "error": row.error,
                                               "retry": retry})
@@ -238,7 +242,7 @@ def refuse(session: Session, file_id: int, token: str, reason: str) -> None:
     row.lease_token = row.lease_until = None
     session.add(row)
     session.flush()
-    audit.record(session, actor=None, action="labelfile.render_refused",
+    audit.record(session, actor=None, action=EventTag.LabelFile.RENDER_REFUSED,
                  object_type="print_job", object_id=row.job_id,
                  after={"format": row.format, "file_id": file_id, "reason": row.error})
 
@@ -267,7 +271,8 @@ def sweep(session: Session, lease_seconds: float) -> Sweep:
     for row in expired_rows:
         if row.object_name:
             names.append(row.object_name)
-        audit.record(session, actor=None, action="labelfile.expired", object_type="print_job",
+        audit.record(session, actor=None, action=EventTag.LabelFile.EXPIRED,
+                     object_type="print_job",
                      object_id=row.job_id, after={"format": row.format, "file_id": row.id,
                                                   "object": row.object_name})
         row.state, row.object_name, row.size, row.sha256 = State.EXPIRED, None, None, None
@@ -286,7 +291,7 @@ def sweep(session: Session, lease_seconds: float) -> Sweep:
 def discard_damaged(session: Session, row: LabelFile) -> None:
     """A finished file the store lost or damaged: forget it (the next request renders it
     again; the labels are deterministic)."""
-    audit.record(session, actor=None, action="labelfile.discarded", object_type="print_job",
+    audit.record(session, actor=None, action=EventTag.LabelFile.DISCARDED, object_type="print_job",
                  object_id=row.job_id, after={"format": row.format, "file_id": row.id,
                                               "object": row.object_name})
     session.execute(update(LabelFile).where(col(LabelFile.id) == row.id).values(
@@ -303,7 +308,7 @@ def record_download(session: Session, actor: Any, job: PrintJob, row: LabelFile,
                     .values(downloads=LabelFile.downloads + 1))
     session.execute(update(PrintJob).where(col(PrintJob.id) == job.id)
                     .values(downloads=PrintJob.downloads + 1, last_downloaded_at=now))
-    audit.record(session, actor=actor, action="printjob.download", object_type="print_job",
+    audit.record(session, actor=actor, action=EventTag.PrintJob.DOWNLOAD, object_type="print_job",
                  object_id=job.id, after={"format": row.format, "batch_id": job.batch_id,
                                           "serials": [job.serial_first, job.serial_last],
                                           "kid": row.kid, "sha256": row.sha256,

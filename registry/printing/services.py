@@ -23,6 +23,7 @@ from registry.catalog.models import Batch, Product, ProductFacts
 from registry.catalog.services import get_batch, registered_product
 from registry.certification import Status, may_issue_labels
 from registry.errors import Conflict, Forbidden, NotFound, ValidationError
+from registry.events import EventTag
 from registry.keys.services import record_signature
 from registry.printing.models import LabelAllowance, PrintJob, Reprint, SerialCounter
 from registry.printing.render import LabelData, overflowing, sheet_count
@@ -198,7 +199,7 @@ def order_job(
     )
     session.add(job)
     session.flush()
-    audit.record(session, actor=actor, action="printjob.order", object_type="batch",
+    audit.record(session, actor=actor, action=EventTag.PrintJob.ORDER, object_type="batch",
                  object_id=batch.id, after={"job_id": job.id, "stock": stock,
                                             "quantity": quantity, "serials": [first, last],
                                             "printer_org_id": printer_org_id})
@@ -222,7 +223,7 @@ def grant_allowance(session: Session, actor: User, batch_id: int, *, amount: Dec
                            granted_by=actor.id)
     session.add(grant)
     session.flush()
-    audit.record(session, actor=actor, action="batch.label_allowance", object_type="batch",
+    audit.record(session, actor=actor, action=EventTag.Batch.LABEL_ALLOWANCE, object_type="batch",
                  object_id=batch.id, after={"allowance_id": grant.id, "amount": plain(amount),
                                             "unit": batch.unit, "reason": grant.reason})
     return grant
@@ -294,7 +295,7 @@ def record_download(session: Session, actor: User, job: PrintJob, kind: str, kid
     job.last_downloaded_at = utcnow()
     session.add(job)
     session.flush()
-    audit.record(session, actor=actor, action="printjob.download", object_type="print_job",
+    audit.record(session, actor=actor, action=EventTag.PrintJob.DOWNLOAD, object_type="print_job",
                  object_id=job.id, after={"format": kind, "batch_id": job.batch_id,
                                           "serials": [job.serial_first, job.serial_last],
                                           "kid": kid})
@@ -311,7 +312,7 @@ def record_reprint(session: Session, actor: User, job: PrintJob, *, sheet_first:
                       reason=reason.strip(), printed_by=actor.id)
     session.add(reprint)
     session.flush()
-    audit.record(session, actor=actor, action="printjob.reprint", object_type="print_job",
+    audit.record(session, actor=actor, action=EventTag.PrintJob.REPRINT, object_type="print_job",
                  object_id=job.id, after={"sheets": [sheet_first, sheet_last],
                                           "reason": reprint.reason, "kid": kid})
     return reprint

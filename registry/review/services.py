@@ -27,6 +27,7 @@ from registry.certification import (
 )
 from registry.db import fetch_page
 from registry.errors import Conflict, Forbidden, ValidationError
+from registry.events import EventTag
 from registry.paging import Page, Window
 from registry.review.models import Decision
 from registry.timeutil import today, utcnow
@@ -108,7 +109,8 @@ def decide(
     )
     session.add(decision)
     session.flush()
-    audit.record(session, actor=actor, action=f"batch.{action.value}", object_type="batch",
+    audit.record(session, actor=actor, action=EventTag.Batch(f"batch.{action.value}"),
+                 object_type="batch",
                  object_id=batch.id, before=before,
                  after={**batch_snapshot(batch), "reason": decision.reason})
     return decision

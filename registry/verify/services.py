@@ -15,6 +15,7 @@ from registry import gs1
 from registry.catalog.models import Batch, Document
 from registry.certification import Display, Status, display_status
 from registry.db.types import as_utc
+from registry.events import EventTag
 from registry.reference import HUBS, PROVINCES, country_codes, regencies
 from registry.signing import Verifier, VerifyStatus
 from registry.timeutil import REGION_TZ
@@ -153,7 +154,7 @@ def report_fake(session: Session, resolution: Resolution, *, message: str, conta
     )
     session.add(report)
     session.flush()
-    audit.record(session, actor=None, action="fake.report", object_type="batch",
+    audit.record(session, actor=None, action=EventTag.Fake.REPORT, object_type="batch",
                  object_id=report.batch_id,
                  after={"report_id": report.id, "serial": report.serial,
                         "verdict": report.verdict, "kind": report.kind,
