@@ -13,8 +13,9 @@ string holding a sequence of entries, each
   and its value.
 
 A value's numeric part is a binary number of just enough bits for its digits; an
-alphanumeric part starts with 3 bits naming its encoding (``_ENCODINGS``: digits, hex, base64
-characters, 7-bit ASCII). Zero bits pad the whole to a multiple of 6.
+alphanumeric part starts with 3 bits naming how its characters are written (``_NUMERIC`` ..
+``_ASCII``: digits, hex, base64 characters, 7-bit ASCII). Zero bits pad the whole to a
+multiple of 6.
 
 Where this port differs from GS1's JavaScript, and why:
 
