@@ -2,16 +2,18 @@
 own compressor made, and refuses everything else with CompressionError.
 
 The vectors were made once with GS1's reference code, gs1/GS1DigitalLinkCompressionPrototype
-src/GS1DigitalLinkToolkit.js at commit 21a894b, on Node 20, by a script in /tmp that, for
-each (uri, optimise, other_keys) below, printed::
+src/GS1DigitalLinkToolkit.js at commit 21a894b, with ``node gen2.js`` (Node 20) in a scratch
+folder: a script that, for each (uri, optimise, other_keys), printed::
 
-    const T = require('./GS1DigitalLinkToolkit.js'), t = new T(), stem = 'https://id.gs1.org';
+    const T = require('../proto.js'), t = new T(), stem = 'https://id.gs1.org';
     t.compressGS1DigitalLink(stem + uri, false, stem, false, optimise, other_keys)
 
-and, for AI sets its URI parser refuses (AIs missing from its aitable, associations GS1
-forbids), ``t.bin2base64(t.compressGS1AIarrayToBinary(ais, true, {}))``. Command:
-``node gen.js``. The "published" vectors are GS1's own examples: digital-link.js's tests and
-the toolkit's decompression demo.
+(optimise true unless a vector says otherwise; other_keys true for the vectors with query
+keys that are not AIs) and, for AI sets its URI parser refuses (AIs missing from its
+aitable, associations GS1 forbids), ``t.bin2base64(t.compressGS1AIarrayToBinary(ais, true,
+{}))``; the last one after ``t.tableF['7040'][1] = {'E': 'X', 'L': '3'}``. The "published"
+vectors are GS1's own examples: gs1/digital-link.js's tests and the toolkit's decompression
+demo (src-decompression-only/demo-minimal3.html).
 """
 
 from __future__ import annotations
