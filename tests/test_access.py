@@ -403,6 +403,10 @@ ROUTES: tuple[Route, ...] = (
           state="approved"),
     Route("verify.page", "GET", lambda s: "/verify" + s.label_path, _all(200), public=True,
           state="approved"),
+    # A compressed Digital Link URI (GS1's compression) of a registry label: redirected as
+    # the label URI is (tests/verify/test_compressed.py)
+    Route("verify.compressed", "GET", lambda s: "/CwDkLI1IIM4HxZyf2pCAi", _all(307),
+          public=True),
     Route("verify.resolver_description", "GET", lambda s: "/.well-known/gs1resolver",
           _all(200), public=True),
     Route("verify.keys", "GET", lambda s: "/.well-known/registry-keys.json", _all(200),

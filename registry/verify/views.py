@@ -11,7 +11,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import (
     Blueprint,
@@ -27,6 +27,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
+from werkzeug.routing import BaseConverter
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
@@ -46,8 +47,8 @@ from registry.templating import (
     STATUS_LABELS,
 )
 from registry.timeutil import today
+from registry.verify import compression, services, walkup
 from registry.verify import resolver as resolver_module
-from registry.verify import services, walkup
 from registry.verify.attribution import attribute
 from registry.verify.hotpath import LabelResolver, raw_uri, request_path
 from registry.verify.negotiation import LINKSET, wanted
@@ -56,6 +57,21 @@ from registry.verify.resolver import PAGE_PREFIX, describe, label_uri_of
 from registry.verify.rules import Thresholds
 
 bp = Blueprint("verify", __name__)
+
+
+class CompressedConverter(BaseConverter):
+    """One path segment that may be a compressed GS1 Digital Link URI: base64url characters,
+    at least as many as the shortest one with a GTIN has (AI 01 and 14 digits: 55 bits, 10
+    characters). Werkzeug tries every rule with a static path first, so ``/login`` or
+    ``/healthz`` never reach it; the length keeps short words such as ``/logout`` (POST only)
+    answering 405 rather than 404."""
+
+    regex = r"[A-Za-z0-9_-]{10,}"
+
+
+# Before the rules below are added (a blueprint runs its deferred functions in order).
+bp.record_once(lambda state: state.app.url_map.converters.setdefault(
+    "compressed", CompressedConverter))
 
 GS1 = "https://gs1.org/voc/"
 VECTORS = Path(__file__).with_name("label-vectors.json")
@@ -89,6 +105,30 @@ def resolve(_rest: str) -> Any:
         response.headers.extend(resolver_module.CORS)
         return response
     return Response(body, status=status, headers=headers)
+
+
+@bp.route("/<compressed:segment>", methods=["GET", "HEAD", "OPTIONS"])
+def compressed(segment: str) -> Any:
+    """A compressed GS1 Digital Link URI (``/{segment}``, GS1's compression): answered as its
+    uncompressed URI is, with that URI in a ``Link: <…>; rel="owl:sameAs"`` header. Anything
+    that is not one with a GTIN is an unknown path: 404, the same page or problem+json."""
+    try:
+        uncompressed = compression.decompress(segment)
+        parts = urlsplit(uncompressed)
+        gs1.parse_path(parts.path)
+    except gs1.Gs1Error:  # CompressionError is one
+        abort(404)
+    base = resolver().base()
+    # The compressed query's pairs, then the request's own (``?linkType=linkset``, ``?s=``).
+    pairs = [*parse_qsl(parts.query, keep_blank_values=True),
+             *parse_qsl(request.environ.get("QUERY_STRING", ""), keep_blank_values=True)]
+    status, headers, body = resolver_module.answer(
+        request.method, parts.path, pairs, request.headers.get("Accept", ""), base,
+        same_as=base + uncompressed)
+    response = Response(body, status=status, headers=headers)
+    if not any(name == "Content-Type" for name, _value in headers):
+        del response.headers["Content-Type"]  # a redirect's, as the uncompressed URI's has none
+    return response
 
 
 @bp.route("/verify/01/<path:_rest>", methods=["GET", "HEAD"])
