@@ -187,8 +187,7 @@ def answer(method: str, path: str, pairs: Sequence[tuple[str, str]], accept: str
         ident = gs1.parse_path(path)
     except gs1.Gs1Error as exc:
         if method == "OPTIONS":
-            return "204 No Content", [*headers, ("Allow", METHODS),
-                                      ("Content-Length", "0")], b""
+            return "204 No Content", [*headers, ("Allow", METHODS)], b""
         return problem(400, "Not a GS1 Digital Link URI this resolver answers", str(exc),
                        headers)
     query = query_string(pairs)
@@ -197,8 +196,9 @@ def answer(method: str, path: str, pairs: Sequence[tuple[str, str]], accept: str
     linkset_url = own + "?linkType=linkset"
     if method == "OPTIONS":
         # A preflight (and GS1's suite, which reads its headers) learns where the linkset is.
+        # No Content-Length: a 204 must not carry one (RFC 9110 §8.6).
         return "204 No Content", [
-            *headers, ("Allow", METHODS), ("Content-Length", "0"),
+            *headers, ("Allow", METHODS),
             ("Link", f'<{linkset_url}>; rel="linkset"; type="{LINKSET}"')], b""
     if asked in ("linkset", "all") or (asked is None and wanted(accept) == "linkset"):
         body = json.dumps(linkset(ident, base, query), separators=(",", ":")).encode()

@@ -117,8 +117,6 @@ def test_options_on_a_compressed_uri_is_the_preflight_of_the_uncompressed_one(
     plain = server.request("OPTIONS", path, headers=headers)
     short = server.request("OPTIONS", _compressed(path), headers=headers)
     assert plain.status_code == short.status_code == 204
-    # Werkzeug leaves out a 204's Content-Length (RFC 9110 forbids it); the rest is the same.
-    plain.headers.pop("Content-Length")
     assert _without_same_as(short.headers) == _without_same_as(plain.headers)
     assert _same_as(short) == [server.base + path]
 

@@ -129,6 +129,7 @@ def test_get_head_and_options_with_cors(server: Server, label: str) -> None:
     preflight = server.request("OPTIONS", label, headers={
         "Origin": "https://retailer.example", "Access-Control-Request-Method": "GET"})
     assert preflight.status_code == 204
+    assert "Content-Length" not in preflight.headers  # RFC 9110 §8.6: never on a 204
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert "OPTIONS" in preflight.headers["Access-Control-Allow-Methods"]
 
