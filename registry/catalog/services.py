@@ -529,6 +529,7 @@ def add_document(
     session.flush()
     audit.record(session, actor=actor, action=EventTag.Batch.DOCUMENT_ADD, object_type="batch",
                  object_id=batch.id, after={"document_id": doc.id, "kind": kind,
+                                            "name": doc.original_name,
                                             "sha256": digest, "public": is_public})
     # Written last: any failure above leaves no object behind.
     stored = files.put_in_transaction(store, doc.stored_name, payload, content_type)
@@ -545,6 +546,7 @@ def remove_document(session: Session, actor: User, batch_id: int, document_id: i
     session.flush()
     audit.record(session, actor=actor, action=EventTag.Batch.DOCUMENT_REMOVE, object_type="batch",
                  object_id=batch.id, before={"document_id": doc.id, "kind": doc.kind,
+                                             "name": doc.original_name,
                                              "sha256": doc.sha256})
     return doc
 

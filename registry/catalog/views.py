@@ -21,7 +21,7 @@ from registry import audit, files
 from registry.accounts.forms import ActionForm
 from registry.accounts.models import Organisation, Role
 from registry.auth import roles_required
-from registry.catalog import services, storage
+from registry.catalog import history, services, storage
 from registry.catalog.forms import BatchForm, DocumentForm, PhotoForm, ProductForm
 from registry.catalog.models import Batch, Product
 from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
@@ -305,7 +305,7 @@ def batch_context(batch: Batch) -> dict[str, Any]:
         if current_user.role != Role.EXPORTER else None,
         "documents": services.list_documents(db, batch),
         "decisions": decisions_for(db, batch),
-        "history": audit.events_for(db, "batch", batch.id),
+        "history": history.batch_history(audit.events_for(db, "batch", batch.id)),
         "editable": is_editable(status) and current_user.role == Role.EXPORTER,
         "can_submit": current_user.role == Role.EXPORTER and any(
             a.value == "submit" for a in allowed_actions(status)),
