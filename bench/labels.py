@@ -35,7 +35,7 @@ STOCK = "a4-3x7"
 
 def make_labels(n: int, key_dir: str) -> Iterator[object]:
     from registry import gs1
-    from registry.printing.render import LabelData
+    from registry.printing.render.label import LabelData
     from registry.signing import KeyDir
 
     signer = KeyDir(key_dir).active_signer()
@@ -58,7 +58,7 @@ def make_labels(n: int, key_dir: str) -> Iterator[object]:
 
 
 def run_ours(n: int, key_dir: str, out: Path, workers: int | None) -> dict[str, float]:
-    from registry.printing.render import iter_pdf
+    from registry.printing.render.stream import iter_pdf
     from registry.printing.stocks import load_stocks
 
     stock = load_stocks()[STOCK]
