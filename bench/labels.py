@@ -8,11 +8,12 @@ Run from the repository root::
 
 Every measurement runs in its own child process, so peak RSS is that job's alone (the main
 process's ``ru_maxrss``; the processes the renderer starts, QR encoders and a fork server if it
-uses one, are reported separately: how many, and the largest one's peak RSS). Every label has
-its own serial and its own Ed25519-signed URI, signed inside the timed region, so the figures
-are end to end. The baseline draws the same labels the obvious way:
-the ``qrcode`` library's module matrix as one reportlab path per code, text with ``drawString``,
-everything on one reportlab canvas.
+uses one, are reported separately: how many, and the largest one's peak RSS). CPU time is the
+timed job's, those processes included: on a busy machine labels/s swings with the load, CPU
+per label much less. Every label has its own serial and its own Ed25519-signed URI, signed
+inside the timed region, so the figures are end to end. The baseline draws the same labels the
+obvious way: the ``qrcode`` library's module matrix as one reportlab path per code, text with
+``drawString``, everything on one reportlab canvas.
 """
 
 from __future__ import annotations
@@ -122,6 +123,49 @@ def run_baseline(n: int, key_dir: str, out: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "bytes": out.stat().st_size, "ttfb": 0.0}
 
 
+def descendants() -> list[int]:
+    """Every process below this one, from /proc (children of each thread, recursively)."""
+    found: list[int] = []
+    todo = [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                    kids = [int(k) for k in fh.read().split()]
+            except OSError:
+                continue
+            found.extend(kids)
+            todo.extend(kids)
+    return found
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and everything it started so far.
+
+    Children that ended were waited for (``RUSAGE_CHILDREN``); processes still running (a
+    multiprocessing fork server, its resource tracker) count with what they used and what
+    their own ended children used, which is where a fork server's workers end up.
+    """
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in descendants():
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
+    return total
+
+
 def _peak_rss_kb(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status") as fh:
@@ -161,24 +205,10 @@ class Descendants:
             self.sample()
 
     def sample(self) -> None:
-        todo = [os.getpid()]
-        while todo:
-            pid = todo.pop()
-            try:
-                tasks = os.listdir(f"/proc/{pid}/task")
-            except OSError:
-                continue
-            for tid in tasks:
-                try:
-                    with open(f"/proc/{pid}/task/{tid}/children") as fh:
-                        kids = [int(k) for k in fh.read().split()]
-                except OSError:
-                    continue
-                for kid in kids:
-                    todo.append(kid)
-                    peak = _peak_rss_kb(kid)
-                    if peak:
-                        self.peaks[kid] = max(self.peaks.get(kid, 0), peak)
+        for pid in descendants():
+            peak = _peak_rss_kb(pid)
+            if peak:
+                self.peaks[pid] = max(self.peaks.get(pid, 0), peak)
 
 
 def child(kind: str, n: int, key_dir: str, workers: int | None) -> None:
@@ -193,7 +223,9 @@ def child(kind: str, n: int, key_dir: str, workers: int | None) -> None:
             # A running registry has imported everything and parsed its fonts already:
             # one small job first, so the timed job measures only the job itself.
             run(21, key_dir, out)
+        cpu = cpu_seconds()
         result = run(n, key_dir, out)
+        result["cpu"] = cpu_seconds() - cpu
     result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["child_rss_mb"] = max(descendants.peaks.values(), default=0) / 1024
     result["children"] = len(descendants.peaks)
@@ -219,6 +251,7 @@ def row(label: str, n: int, r: dict[str, float], base: dict[str, float] | None =
         text += f" (+{r['children']:.0f} processes ≤{r['child_rss_mb']:.0f} MB each)"
     if r["ttfb"]:
         text += f"  first bytes {r['ttfb'] * 1000:,.0f} ms"
+    text += f"  CPU {r['cpu'] * 1000 / n:.2f} ms/label"
     if base is not None:
         text += f"  ×{rate / (base['n'] / base['seconds']):.1f} baseline speed"
     return text
