@@ -182,8 +182,10 @@ class Descendants:
 
     ``RUSAGE_CHILDREN`` counts only children this process has waited for, so it misses the
     workers a multiprocessing fork server forks (its children, not ours) and the fork server
-    itself (alive until we exit). A process's peak (VmHWM) only grows, so sampling misses at
-    most what one gains in its last 50 ms.
+    itself (alive until we exit); and for a child started by fork and exec it reports the
+    parent's size at the fork. Each process keeps its last sample: its peak (VmHWM) only grows
+    after the exec, so that misses at most what it gains in its last 50 ms, and never shows
+    the parent's pages seen between fork and exec.
     """
 
     def __init__(self, every: float = 0.05) -> None:
@@ -208,7 +210,7 @@ class Descendants:
         for pid in descendants():
             peak = _peak_rss_kb(pid)
             if peak:
-                self.peaks[pid] = max(self.peaks.get(pid, 0), peak)
+                self.peaks[pid] = peak
 
 
 def child(kind: str, n: int, key_dir: str, workers: int | None) -> None:
