@@ -3,13 +3,17 @@
 zxing-cpp's compiled writer (standard mask selection included, which is most of its cost)
 holds the GIL, so large jobs encode in worker processes. Small jobs, and the first pages of
 every job, stay in-process, so nothing is started for a preview and the first bytes come at
-once; the workers start up meanwhile.
+once; the pool starts after the first page.
 
-The pool is ``concurrent.futures.ProcessPoolExecutor`` with the START_METHOD context: the
-caller may be a threaded process (the task queue's worker runs tasks in threads, gunicorn's
-gthread workers), where forking is unsafe, so workers come from a fresh interpreter, never
-from a fork of the caller. Measured (bench/labels.py, README "Performance") against the
-hand-rolled pipe pool it replaced: see START_METHOD.
+The pool is ``concurrent.futures.ProcessPoolExecutor`` in a fork server context. The caller
+is threaded (the task queue's worker runs tasks in threads), and forking a threaded process is
+unsafe, so workers are never forks of the caller: the fork server is a fresh interpreter,
+started by a process's first pool (which waits for its imports, a few tenths of a second,
+once), that imports this module once and forks each worker off itself, single-threaded, in
+milliseconds. Like every multiprocessing
+start method but fork, a worker imports the caller's main script (not as ``__main__``), so
+scripts that render large jobs need the ``if __name__ == "__main__":`` idiom (flask, gunicorn,
+pytest and the bench scripts have it).
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -39,9 +42,13 @@ PARALLEL_AFTER = 400
 # Labels per task sent to a worker: large enough that pickling and the pipes cost little,
 # small enough that the window below keeps both workers busy and memory flat.
 LABELS_PER_TASK = 48
-START_METHOD = "spawn"
-# How often a worker checks that the process that started it still lives (see _start_worker).
-PARENT_CHECK_SECONDS = 1.0
+# Measured with bench/labels.py (README, Performance) against the hand-rolled pipe pool this
+# replaced and against "spawn", 2026-12-02: in a running process a job costs the same CPU as
+# with the pipe pool (1.33 against 1.36 ms/label at 1,000 labels; 100,000 labels within the
+# noise of the busy machine); spawn starts two interpreters per job, each importing Flask
+# through ``registry/__init__.py``: 2.29 ms/label at 1,000 labels. The fork server's own start
+# (once per process) costs about what spawn costs every job.
+START_METHOD = "forkserver"
 
 Sheet = tuple[int, list[LabelData]]  # (index, the labels on it in slot order)
 Masks = list[tuple[int, bytes]]  # per label: modules per side, packed rows
@@ -68,27 +75,29 @@ def _start_worker() -> None:
 
     SIGINT is ignored: a terminal's Ctrl-C, or the task queue's graceful stop sent to the
     process group, must let the caller finish (or cancel) the job it is rendering, not kill
-    its encoders under it. And a worker exits when the process that started it is gone: a
-    killed caller (kill -9) never sends the pool's stop message, and the worker would wait
-    for work forever.
+    its encoders under it. And a worker exits as soon as the caller is gone: a killed caller
+    (kill -9) never sends the pool's stop message, and the worker would wait for work
+    forever. Not the worker's parent process, the fork server, which cannot end before its
+    workers (each holds the pipe whose closing tells the server its caller is gone); the
+    caller, whose end of the pipe the worker was started through closes when it dies.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch",
-                     daemon=True).start()
+    caller = multiprocessing.parent_process()
+    if caller is not None:  # always, in a pool worker
+        threading.Thread(target=_exit_with, args=(caller,), name="caller-watch",
+                         daemon=True).start()
 
 
-def _exit_with_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(PARENT_CHECK_SECONDS)
+def _exit_with(caller: multiprocessing.process.BaseProcess) -> None:
+    caller.join()  # returns when the caller is gone
     os._exit(0)
 
 
-def start_pool(workers: int, method: str = START_METHOD) -> ProcessPoolExecutor:
+def start_pool(workers: int) -> ProcessPoolExecutor:
     """A pool of ``workers`` encoder processes, starting now."""
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        # The server imports the encoder once; each worker is then a fork of it.
-        context.set_forkserver_preload([__name__])
+    context = multiprocessing.get_context(START_METHOD)
+    # The server imports the encoder once (when it starts); each worker is a fork of it.
+    context.set_forkserver_preload([__name__])
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
     # A pool starts a worker only when a task finds none idle: one empty task per worker
     # starts them all now, while the caller goes on encoding in-process.
