@@ -64,10 +64,13 @@ def running(pid: int) -> bool:
         return False
 
 
-def ignores_sigint(pid: int) -> bool:
+def initialized(pid: int) -> bool:
+    """The pool's initializer has run: SIGINT ignored, and its caller-watch thread started
+    after that (a fork of the fork server ignores SIGINT too, until it resets its handlers)."""
     with open(f"/proc/{pid}/status") as fh:
         mask = next(line.split()[1] for line in fh if line.startswith("SigIgn:"))
-    return bool(int(mask, 16) & (1 << (signal.SIGINT - 1)))
+    return bool(int(mask, 16) & (1 << (signal.SIGINT - 1))) and len(
+        os.listdir(f"/proc/{pid}/task")) >= 2
 
 
 def wait_for(check: object, seconds: float, what: str) -> None:
@@ -92,7 +95,7 @@ def test_workers_ignore_sigint_and_keep_encoding() -> None:
     try:
         workers = new_children(before)
         assert len(workers) == 2
-        wait_for(lambda: all(ignores_sigint(pid) for pid in workers), 30, "the initializer")
+        wait_for(lambda: all(initialized(pid) for pid in workers), 30, "the initializer")
         for pid in workers:
             os.kill(pid, signal.SIGINT)
         futures = [pool.submit(qr.qr_masks, [uri(i)], "M") for i in range(8)]
@@ -118,7 +121,7 @@ def test_workers_leave_when_the_process_that_started_them_is_killed() -> None:
         assert parent.stdout is not None
         workers = [int(pid) for pid in parent.stdout.readline().split()]
         assert len(workers) == 2 and all(running(pid) for pid in workers)
-        wait_for(lambda: all(ignores_sigint(pid) for pid in workers), 30, "the initializer")
+        wait_for(lambda: all(initialized(pid) for pid in workers), 30, "the initializer")
     finally:
         parent.kill()  # SIGKILL: no shutdown message ever reaches the workers
         parent.wait()
