@@ -77,9 +77,9 @@ def _start_worker() -> None:
     process group, must let the caller finish (or cancel) the job it is rendering, not kill
     its encoders under it. And a worker exits as soon as the caller is gone: a killed caller
     (kill -9) never sends the pool's stop message, and the worker would wait for work
-    forever. Not the worker's parent process, the fork server, which cannot end before its
-    workers (each holds the pipe whose closing tells the server its caller is gone); the
-    caller, whose end of the pipe the worker was started through closes when it dies.
+    forever. It watches the caller, not its parent: the parent is the fork server, which
+    lives as long as its workers do (each holds the pipe whose closing tells the server that
+    the caller is gone).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     caller = multiprocessing.parent_process()
