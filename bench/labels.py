@@ -4,13 +4,16 @@ Run from the repository root::
 
     python bench/labels.py            # 1,000 and 10,000 labels, baseline at both, 100,000 streamed
     python bench/labels.py --quick    # baseline only at 1,000 labels (it takes ~10 ms a label)
+    python bench/labels.py --no-baseline   # the renderer's rows only (comparing two versions)
 
 Every measurement runs in its own child process, so peak RSS is that job's alone (the main
-process's ``ru_maxrss``; the QR encoder processes the renderer starts are reported separately as
-the largest one). Every label has its own serial and its own Ed25519-signed URI, signed inside the
-timed region, so the figures are end to end. The baseline draws the same labels the obvious way:
-the ``qrcode`` library's module matrix as one reportlab path per code, text with ``drawString``,
-everything on one reportlab canvas.
+process's ``ru_maxrss``; the processes the renderer starts, QR encoders and a fork server if it
+uses one, are reported separately: how many, and the largest one's peak RSS). CPU time is the
+timed job's, those processes included: on a busy machine labels/s swings with the load, CPU
+per label much less. Every label has its own serial and its own Ed25519-signed URI, signed
+inside the timed region, so the figures are end to end. The baseline draws the same labels the
+obvious way: the ``qrcode`` library's module matrix as one reportlab path per code, text with
+``drawString``, everything on one reportlab canvas.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +36,7 @@ STOCK = "a4-3x7"
 
 def make_labels(n: int, key_dir: str) -> Iterator[object]:
     from registry import gs1
-    from registry.printing.render import LabelData
+    from registry.printing.render.label import LabelData
     from registry.signing import KeyDir
 
     signer = KeyDir(key_dir).active_signer()
@@ -55,7 +59,7 @@ def make_labels(n: int, key_dir: str) -> Iterator[object]:
 
 
 def run_ours(n: int, key_dir: str, out: Path, workers: int | None) -> dict[str, float]:
-    from registry.printing.render import iter_pdf
+    from registry.printing.render.stream import iter_pdf
     from registry.printing.stocks import load_stocks
 
     stock = load_stocks()[STOCK]
@@ -119,9 +123,100 @@ def run_baseline(n: int, key_dir: str, out: Path) -> dict[str, float]:
     return {"seconds": time.perf_counter() - start, "bytes": out.stat().st_size, "ttfb": 0.0}
 
 
+def descendants() -> list[int]:
+    """Every process below this one, from /proc (children of each thread, recursively)."""
+    found: list[int] = []
+    todo = [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                    kids = [int(k) for k in fh.read().split()]
+            except OSError:
+                continue
+            found.extend(kids)
+            todo.extend(kids)
+    return found
+
+
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and everything it started so far.
+
+    Children that ended were waited for (``RUSAGE_CHILDREN``); processes still running (a
+    multiprocessing fork server, its resource tracker) count with what they used and what
+    their own ended children used, which is where a fork server's workers end up.
+    """
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in descendants():
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(v) for v in fields[11:15]) / tick  # utime stime cutime cstime
+    return total
+
+
+def _peak_rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass  # gone already
+    return 0
+
+
+class Descendants:
+    """Peak RSS of every process below this one, sampled from /proc every 50 ms.
+
+    ``RUSAGE_CHILDREN`` counts only children this process has waited for, so it misses the
+    workers a multiprocessing fork server forks (its children, not ours) and the fork server
+    itself (alive until we exit); and for a child started by fork and exec it reports the
+    parent's size at the fork. Each process keeps its last sample: its peak (VmHWM) only grows
+    after the exec, so that misses at most what it gains in its last 50 ms, and never shows
+    the parent's pages seen between fork and exec.
+    """
+
+    def __init__(self, every: float = 0.05) -> None:
+        self.every = every
+        self.peaks: dict[int, int] = {}  # pid → peak RSS, kB
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Descendants:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.sample()
+
+    def sample(self) -> None:
+        for pid in descendants():
+            peak = _peak_rss_kb(pid)
+            if peak:
+                self.peaks[pid] = peak
+
+
 def child(kind: str, n: int, key_dir: str, workers: int | None) -> None:
     sys.path.insert(0, str(ROOT))
-    with tempfile.TemporaryDirectory() as tmp:
+    descendants = Descendants()
+    with tempfile.TemporaryDirectory() as tmp, descendants:
         out = Path(tmp) / "labels.pdf"
         warm = kind.endswith("-warm")
         run = run_baseline if kind.startswith("baseline") else (
@@ -130,9 +225,12 @@ def child(kind: str, n: int, key_dir: str, workers: int | None) -> None:
             # A running registry has imported everything and parsed its fonts already:
             # one small job first, so the timed job measures only the job itself.
             run(21, key_dir, out)
+        cpu = cpu_seconds()
         result = run(n, key_dir, out)
+        result["cpu"] = cpu_seconds() - cpu
     result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result["child_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result["child_rss_mb"] = max(descendants.peaks.values(), default=0) / 1024
+    result["children"] = len(descendants.peaks)
     print(json.dumps(result))
 
 
@@ -152,9 +250,10 @@ def row(label: str, n: int, r: dict[str, float], base: dict[str, float] | None =
         f"{r['rss_mb']:>6.0f} MB"
     )
     if r["child_rss_mb"]:
-        text += f" (+encoders ≤{r['child_rss_mb']:.0f} MB each)"
+        text += f" (+{r['children']:.0f} processes ≤{r['child_rss_mb']:.0f} MB each)"
     if r["ttfb"]:
         text += f"  first bytes {r['ttfb'] * 1000:,.0f} ms"
+    text += f"  CPU {r['cpu'] * 1000 / n:.2f} ms/label"
     if base is not None:
         text += f"  ×{rate / (base['n'] / base['seconds']):.1f} baseline speed"
     return text
@@ -163,6 +262,8 @@ def row(label: str, n: int, r: dict[str, float], base: dict[str, float] | None =
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="baseline only at 1,000 labels")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="the renderer's rows only (to compare two versions of it)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -178,7 +279,9 @@ def main() -> None:
         print(f"stock {STOCK}, unique signed URIs, {os.cpu_count()} CPUs\n")
         base_1k: dict[str, float] | None = None
         for n in (1_000, 10_000):
-            if n == 1_000 or not args.quick:
+            if args.no_baseline:
+                base = None
+            elif n == 1_000 or not args.quick:
                 base = measure("baseline", n, key_dir)
                 print(row("baseline (qrcode+rl)", n, base))
                 base_1k = base_1k or base
@@ -190,8 +293,9 @@ def main() -> None:
             print(row("streaming, in-process", n, single, base))
             print()
         print("in a running process (imports and fonts already loaded):")
-        base = measure("baseline-warm", 1_000, key_dir)
-        print(row("baseline (qrcode+rl)", 1_000, base))
+        base = None if args.no_baseline else measure("baseline-warm", 1_000, key_dir)
+        if base is not None:
+            print(row("baseline (qrcode+rl)", 1_000, base))
         for workers, label in ((None, "streaming, 2 encoders"), (1, "streaming, in-process")):
             print(row(label, 1_000, measure("ours-warm", 1_000, key_dir, workers), base))
         print()

@@ -26,7 +26,9 @@ from registry.errors import Conflict, Forbidden, NotFound, ValidationError
 from registry.events import EventTag
 from registry.keys.services import record_signature
 from registry.printing.models import LabelAllowance, PrintJob, Reprint, SerialCounter
-from registry.printing.render import LabelData, overflowing, sheet_count
+from registry.printing.render.label import LabelData
+from registry.printing.render.stream import sheet_count
+from registry.printing.render.text import overflowing
 from registry.printing.rules import (
     DEFAULT_TOLERANCE_PERCENT,
     LabelBound,

@@ -466,14 +466,17 @@ def load_stock(path: str | Path, defaults: Mapping[str, Any] | None = None) -> S
 def _check_fixed_texts(path: Path, texts: list[TextElement], fonts: Mapping[str, Path]) -> None:
     """The texts every label carries (the mark, the country of origin) must fit whole at the
     legible minimum: otherwise every order on the stock would be refused."""
-    from registry.printing import render  # render imports this module
+    # Imported here: the text module imports this one.
+    from registry.printing.render.fonts import font_face
+    from registry.printing.render.label import COUNTRY_TEXT, MARK_TEXT
+    from registry.printing.render.text import clean_text, fit_lines
 
-    fixed = {"mark": render.MARK_TEXT, "country": render.COUNTRY_TEXT}
+    fixed = {"mark": MARK_TEXT, "country": COUNTRY_TEXT}
     for el in texts:
         if el.name in fixed:
-            text = render.clean_text(el.style.prefix + fixed[el.name])
-            face = render.font_face(fonts[el.style.font])
-            if render.fit_lines(face, text, el.style, el.box.w * MM, el.box.h * MM) is None:
+            text = clean_text(el.style.prefix + fixed[el.name])
+            face = font_face(fonts[el.style.font])
+            if fit_lines(face, text, el.style, el.box.w * MM, el.box.h * MM) is None:
                 raise StockError(f"{path.name}: [layout.{el.name}] box {_fmt(el.box)} cannot "
                                  f"hold {text!r} at size_min {el.style.size_min} pt")
 

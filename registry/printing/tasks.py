@@ -28,7 +28,7 @@ from registry.keys.services import KeyRevoked, record_signature
 from registry.metrics import LABEL_FILES_FINISHED, LABELS_RENDERED, PRINT_RENDER_SECONDS
 from registry.printing import jobfiles, services
 from registry.printing.models import LabelFile, PrintJob
-from registry.printing.render import iter_pdf
+from registry.printing.render.stream import iter_pdf
 from registry.printing.zpl import iter_zpl
 from registry.queue import enqueue, every_minute, task
 from registry.signing import Signer

@@ -33,7 +33,8 @@ from registry.metrics import counted_labels
 from registry.printing import downloads, jobfiles, presenters, services
 from registry.printing.forms import OrderForm, ReprintForm
 from registry.printing.models import PrintJob
-from registry.printing.render import render_pdf, render_png_preview
+from registry.printing.render.preview import render_png_preview
+from registry.printing.render.stream import render_pdf
 from registry.printing.rules import MAX_REPRINT_SHEETS, default_net, net_problem
 from registry.printing.stocks import LEGIBLE_MIN_PT
 from registry.printing.tasks import render_label_file

@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 
-from registry.printing import render
-from registry.printing.render import LabelData
+from registry.printing.render.fonts import font_face
+from registry.printing.render.label import LabelData
+from registry.printing.render.text import clean_text, fit_text
 from registry.printing.stocks import MIN_MODULE_MM, QR_QUIET_ZONE, Stock, qr_version_for
 
 MM_PER_INCH = 25.4
@@ -79,11 +80,11 @@ def label_zpl(stock: Stock, label: LabelData, *, dpi: int = 300) -> str:
         text = label.text_for(element.name)
         if not text:
             continue
-        text = render.clean_text(element.style.prefix + text)
-        face = render.font_face(stock.fonts[element.style.font])  # same metrics as the PDF
+        text = clean_text(element.style.prefix + text)
+        face = font_face(stock.fonts[element.style.font])  # same metrics as the PDF
         width_pt = element.box.w * 72 / MM_PER_INCH
         height_pt = element.box.h * 72 / MM_PER_INCH
-        size, lines = render.fit_text(face, text, element.style, width_pt, height_pt)
+        size, lines = fit_text(face, text, element.style, width_pt, height_pt)
         height = max(10, round(size * dpi / 72))
         pitch = round(size * element.style.leading * dpi / 72)
         x = _dots(element.box.x, dpi)

@@ -12,9 +12,10 @@ from sqlmodel import Session, select
 
 from conftest import Client, World
 from registry.certification import Action
-from registry.printing import render
 from registry.printing.models import PrintJob
-from registry.printing.render import LabelData, render_pdf
+from registry.printing.render.label import LabelData
+from registry.printing.render.stream import render_pdf
+from registry.printing.render.text import overflowing
 from registry.printing.stocks import LEGIBLE_MIN_PT, load_stocks
 from tests.api.api_helpers import api_for, assert_problem
 
@@ -50,7 +51,7 @@ def unwrapped(text: str) -> str:
 def test_max_length_lot_is_whole_on_us_letter() -> None:
     stock = STOCKS["letter-3x10"]
     lb = label(lot=MAX_LOT)
-    assert render.overflowing(stock, lb) == []
+    assert overflowing(stock, lb) == []
     words = pdf_words(render_pdf(stock, [lb], workers=1))
     assert f"Lot {MAX_LOT}" in unwrapped(words) and "…" not in words
 
@@ -59,7 +60,7 @@ def test_names_wrap_whole_on_the_50x30_roll() -> None:
     stock = STOCKS["roll-50x30"]
     lb = label(origin_regency="Kabupaten Timor Tengah Selatan",
                producer="Koperasi Tani Kopi Bajawa", product_name="Kopi Arabika Flores Bajawa")
-    assert render.overflowing(stock, lb) == []
+    assert overflowing(stock, lb) == []
     words = unwrapped(pdf_words(render_pdf(stock, [lb], workers=1)))
     assert "…" not in words
     for whole in ("Kabupaten Timor Tengah Selatan, NTT", "Koperasi Tani Kopi Bajawa",
@@ -84,7 +85,7 @@ def test_what_the_rule_accepts_is_printed_whole(stock_id: str, product: str, pro
                                                 lot: str) -> None:
     stock = STOCKS[stock_id]
     lb = label(product_name=product, producer=producer, lot=lot)
-    if render.overflowing(stock, lb):
+    if overflowing(stock, lb):
         return  # refused at order time (the tests below)
     words = unwrapped(pdf_words(render_pdf(stock, [lb], workers=1)))
     assert "…" not in words

@@ -24,7 +24,8 @@ from registry.gs1 import parse_uri
 from registry.keys.models import LabelSignature
 from registry.printing import services as printing
 from registry.printing.models import PrintJob, Reprint
-from registry.printing.render import LabelData, render_png_preview
+from registry.printing.render.label import LabelData
+from registry.printing.render.preview import render_png_preview
 from registry.printing.stocks import load_stocks
 from registry.signing import VerifyStatus, verify_uri
 

@@ -10,14 +10,14 @@ import pypdfium2
 import pypdfium2.raw as pdfium_c
 import pytest
 import zxingcpp
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
 from PIL import Image
 
 from registry import gs1
-from registry.printing import render
-from registry.printing.render import MARK_TEXT, LabelData, RenderError, iter_pdf, render_pdf
-from registry.printing.stocks import MM, QR_QUIET_ZONE, Stock, TextStyle, load_stocks
+from registry.printing.render.label import MARK_TEXT, LabelData, RenderError
+from registry.printing.render.preview import render_png_preview
+from registry.printing.render.qr import PARALLEL_AFTER
+from registry.printing.render.stream import iter_pdf, render_pdf
+from registry.printing.stocks import MM, QR_QUIET_ZONE, Stock, load_stocks
 from registry.signing import KeyDir, Signer, verify_uri
 
 STOCKS = load_stocks()
@@ -222,34 +222,6 @@ def test_300_char_name_stays_inside_every_label(signer: Signer, stock_id: str) -
     assert "Bali–NTB–NTT" in " ".join(text.split())
 
 
-FACE = render.font_face(STOCKS["a4-3x7"].fonts["regular"])
-
-
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@example(text="0G", width=5.0, height=16.0, max_lines=2)
-@given(
-    text=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=400),
-    width=st.floats(min_value=5, max_value=300),
-    height=st.floats(min_value=3, max_value=100),
-    max_lines=st.integers(min_value=1, max_value=6),
-)
-def test_fit_text_never_overflows(text: str, width: float, height: float, max_lines: int) -> None:
-    style = TextStyle("regular", 10.0, 4.5, max_lines, "left", "", 1.17)
-    clean = render.clean_text(text)
-    size, lines = render.fit_text(FACE, clean, style, width, height)
-    assert len(lines) <= max_lines
-    if lines:
-        used = (FACE.ascent + FACE.descent) * size + (len(lines) - 1) * 1.17 * size
-        assert used <= height + 1e-6
-        for line in lines:
-            assert FACE.width(line) * size / 1000 <= width + 1e-6
-
-
-def test_clean_text_drops_controls_and_bidi_overrides() -> None:
-    assert render.clean_text(" a\u202eb\x00c\n\t d\u200b ") == "abc d"
-    assert render.clean_text("Cafe\u0301") == "Café"
-
-
 # --- jobs -------------------------------------------------------------------------------------
 
 
@@ -267,7 +239,7 @@ def test_reprint_renders_only_the_selected_sheets(signer: Signer) -> None:
 @pytest.mark.slow
 def test_streams_in_chunks_and_worker_processes_change_nothing(signer: Signer) -> None:
     stock = STOCKS["a4-3x7"]
-    batch = labels(signer, render.PARALLEL_AFTER + 500)
+    batch = labels(signer, PARALLEL_AFTER + 500)
     chunks = list(iter_pdf(stock, iter(batch), workers=1))
     assert len(chunks) > 2 and chunks[0].startswith(b"%PDF-1.4")
     assert chunks[-1].endswith(b"%%EOF\n")
@@ -286,7 +258,7 @@ def test_uri_too_long_for_the_stock_is_refused(signer: Signer) -> None:
 
 def test_png_preview_scans(signer: Signer, tmp_path: Path) -> None:
     (label,) = labels(signer, 1, product_name=MARKUP_NAME)
-    png = render.render_png_preview(STOCKS["roll-50x30"], label)
+    png = render_png_preview(STOCKS["roll-50x30"], label)
     assert png.startswith(b"\x89PNG")
     image = Image.open(io.BytesIO(png))
     assert image.width == round(50 / 25.4 * 300)
