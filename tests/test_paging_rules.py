@@ -5,6 +5,8 @@ Unit tests without the app; the API's paging over real lists is in tests/api/tes
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from registry.paging import PER_PAGE, Page, Window, window_from
@@ -75,9 +77,21 @@ def test_showing_items_m_to_n(number: int, total: int, first_item: int, last_ite
     assert (shown.first_item, shown.last_item) == (first_item, last_item)
 
 
-def test_the_first_item_of_one_row_pages() -> None:
-    assert page(3, 5, size=1).first_item == 3
-    assert page(3, 5, size=1).last_item == 3
+@pytest.mark.parametrize(("number", "size", "first_item", "last_item"), [
+    (3, 1, 3, 3), (2, 3, 4, 6), (2, 5, 6, 10), (4, 3, 10, 11)])
+def test_showing_items_on_odd_sized_pages(number: int, size: int, first_item: int,
+                                          last_item: int) -> None:
+    shown = page(number, 11, size=size)
+    assert (shown.first_item, shown.last_item) == (first_item, last_item)
+
+
+def test_a_window_cannot_be_changed_after_it_was_checked() -> None:
+    window = window_from("3")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        window.number = 0  # type: ignore[misc]
+    shown = page(1, 5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        shown.total = 0  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(("value", "number"), [
