@@ -170,6 +170,13 @@ def test_a_reason_does_not_excuse_a_bad_validity() -> None:
                        + dt.timedelta(days=1), today=TODAY)
 
 
+def test_the_decision_details_are_named_never_positional() -> None:
+    # Two dates side by side: by position, the end of validity and today could be swapped.
+    future = TODAY + dt.timedelta(days=30)
+    with pytest.raises(TypeError):
+        check_decision(Action.APPROVE, None, future, TODAY)  # type: ignore[misc]
+
+
 def test_validity_is_at_most_three_years_of_leap_years() -> None:
     assert dt.timedelta(days=3 * 365 + 1) < MAX_VALIDITY == dt.timedelta(days=1098)
 

@@ -44,6 +44,11 @@ def test_windows_line_ends_in_a_multiline_text() -> None:
     assert text_problem("one\r\ntwo\r\n") is TextProblem.LINE_BREAK
 
 
+def test_multiline_is_named_never_positional() -> None:
+    with pytest.raises(TypeError):
+        text_problem("a\nb", True)  # type: ignore[misc]
+
+
 def test_bidi_is_named_before_anything_else() -> None:
     assert text_problem("\x00\u202e") is TextProblem.BIDI
     assert text_problem("a\nb\u2066") is TextProblem.BIDI

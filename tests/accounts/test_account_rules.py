@@ -58,6 +58,14 @@ def test_the_password_may_not_be_the_email_address() -> None:
     assert password_problem(email.upper(), email=email.title()) is PasswordProblem.IS_EMAIL
     assert password_problem(GOOD, email=email) is None
     assert password_problem(email + "!", email=email) is None
+    assert password_problem("ani.wulandari@example", email=email) is None
+    assert password_problem("Abc-Def-123", email=email) is None
+
+
+def test_the_email_is_named_never_positional() -> None:
+    # Two strings side by side: by position, the password and the address could be swapped.
+    with pytest.raises(TypeError):
+        password_problem(GOOD, "ani.wulandari@example.id")  # type: ignore[misc]
 
 
 def test_without_an_email_nothing_is_compared() -> None:

@@ -158,11 +158,18 @@ def test_producer(producer: str | None, problem: str | None) -> None:
         {"producer": problem} if problem else {})
 
 
-@pytest.mark.parametrize(("country", "ok"), [("NL", True), ("JP", True), ("ID", False),
+@pytest.mark.parametrize(("country", "ok"), [("NL", True), ("JP", True), ("AU", True),
+                                             ("DE", True), ("CN", True), ("ID", False),
                                              ("XX", False), ("nl", False), ("", False)])
 def test_exports_go_abroad(country: str, ok: bool) -> None:
     assert batch_problems(batch(destination_country=country), TODAY) == (
         {} if ok else {"destination_country": "unknown"})
+
+
+def test_indonesia_is_refused_however_the_code_arrives() -> None:
+    typed = "".join(["I", "D"])  # as a form gives it: a new string, not the literal "ID"
+    assert batch_problems(batch(destination_country=typed), TODAY) == {
+        "destination_country": "unknown"}
 
 
 @pytest.mark.parametrize(("value", "ok"), [(0, True), (MAX_VALUE_IDR, True), (-1, False),

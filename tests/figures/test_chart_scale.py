@@ -56,6 +56,12 @@ def test_class_breaks_are_upper_bounds_of_quantiles(values: list[float],
     assert class_breaks(values) == breaks
 
 
+def test_equal_values_make_one_class() -> None:
+    # Sums as the database returns them: equal numbers in separate float objects.
+    values = [float(text) for text in ["2.5", "2.5", "2.5", "7.5"]]
+    assert class_breaks(values) == [2.5, 7.5]
+
+
 def test_fewer_classes_when_asked() -> None:
     assert class_breaks([1, 2, 3, 4, 5, 6], classes=3) == [2, 4, 6]
     assert class_breaks([1, 2, 3, 4, 5, 6], classes=1) == [6]
@@ -111,10 +117,10 @@ def test_the_line_charts_axis_reaches_a_round_maximum() -> None:
 
 
 @pytest.mark.parametrize(("ring", "extent"), [
-    ([(0, 0), (3, 0), (3, 3), (0, 3)], 3),
-    ([(1, 1), (9, 1), (9, 3), (1, 3)], 8),
-    ([(1, 1), (3, 1), (3, 12), (1, 12)], 11),
-    ([(5, 5)], 0),
+    ([(0.0, 0.0), (3.0, 0.0), (3.0, 3.0), (0.0, 3.0)], 3.0),
+    ([(1.5, 1.0), (9.5, 1.0), (9.5, 3.0), (1.5, 3.0)], 8.0),
+    ([(1.0, 1.25), (3.0, 1.25), (3.0, 12.5), (1.0, 12.5)], 11.25),
+    ([(5.0, 5.0)], 0.0),
 ])
 def test_a_ring_extends_as_far_as_its_longer_side(ring: list[tuple[float, float]],
                                                   extent: float) -> None:
@@ -153,6 +159,18 @@ def test_the_farthest_point_is_kept_first() -> None:
               (6.0, 0.0)]
     assert _dp(points, 1.0) == [(0.0, 0.0), (1.0, 3.0), (2.0, 0.0), (4.0, 1.5), (6.0, 0.0)]
     assert _dp(points, 2.0) == [(0.0, 0.0), (1.0, 3.0), (2.0, 0.0), (6.0, 0.0)]
+
+
+def test_of_two_points_as_far_the_first_is_kept() -> None:
+    # Both peaks lie 1 from the base line; keeping the first decides what the rest becomes.
+    points = [(0.0, 0.0), (1.0, 1.0), (2.0, 0.0), (3.0, 1.0), (4.0, 0.0)]
+    assert _dp(points, 0.7) == [(0.0, 0.0), (1.0, 1.0), (4.0, 0.0)]
+
+
+def test_a_closed_ring_away_from_the_origin() -> None:
+    # Distances from the ring's start point: a vertex near the straight side goes.
+    ring = [(7.0, 8.0), (4.0, 4.0), (6.0, 3.0), (7.0, 6.0), (7.0, 8.0)]
+    assert _dp(ring, 1.0) == [(7.0, 8.0), (4.0, 4.0), (6.0, 3.0), (7.0, 8.0)]
 
 
 def test_a_closed_ring_keeps_its_corners() -> None:

@@ -3,6 +3,7 @@ bound's arithmetic (issue 11 §4), job fields, allowances and reprints. No app."
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -190,6 +191,17 @@ def test_nothing_remains_once_the_bound_is_passed() -> None:
     assert not bound.admits(Decimal("0.001"))
 
 
+def test_net_contents_and_bounds_cannot_be_changed_once_checked() -> None:
+    net = parse_net_quantity("1 kg")
+    assert net is not None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        net.unit = "t"  # type: ignore[misc]
+    bound = label_bound(certified=Decimal(10), batch_unit="kg", tolerance_percent=Decimal(2),
+                        allowances=Decimal(0), jobs=[])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        bound.ordered = Decimal(0)  # type: ignore[misc]
+
+
 def test_label_bound_takes_a_float_tolerance_from_the_settings() -> None:
     bound = label_bound(certified=Decimal(200), batch_unit="l", tolerance_percent=2.5,
                         allowances=Decimal(0), jobs=[(100, "500 ml")])
@@ -232,6 +244,7 @@ def test_a_reprint_is_at_most_two_hundred_sheets() -> None:
     assert reprint_problems(1, 200, 500, "jammed") == {}
     assert reprint_problems(301, 500, 500, "jammed") == {}
     assert reprint_problems(1, 201, 500, "jammed") == {"sheet_last": "too_many_sheets"}
+    assert reprint_problems(1, 202, 500, "jammed") == {"sheet_last": "too_many_sheets"}
     assert reprint_problems(300, 500, 500, "jammed") == {"sheet_last": "too_many_sheets"}
 
 

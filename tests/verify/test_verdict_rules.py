@@ -40,6 +40,16 @@ def test_default_thresholds() -> None:
                       scans_in_window=20) == DEFAULTS
 
 
+def test_thresholds_and_facts_cannot_be_changed_once_made() -> None:
+    # One Thresholds serves every request of a server (registry/verify/hotpath.py).
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        DEFAULTS.distinct_clients = 1  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        QUIET.in_window = 100  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        certified().printed = False  # type: ignore[misc]
+
+
 def test_facts_default_to_no_scans_and_no_specimen() -> None:
     facts = Facts(signature="valid", batch_found=True, printed=True, status=Display.APPROVED)
     assert facts.stats == ScanStats(0, 0, 0) and facts.specimen is False
@@ -51,6 +61,7 @@ def test_facts_default_to_no_scans_and_no_specimen() -> None:
     ("unknown_key", Signal.UNKNOWN_KEY),
     ("revoked_key", Signal.REVOKED_KEY),
     ("something new", Signal.BAD_SIGNATURE),
+    ("wrong", Signal.BAD_SIGNATURE),
     ("", Signal.BAD_SIGNATURE),
 ])
 def test_a_bad_signature_is_not_genuine_whatever_the_batch(signature: str,
