@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache, wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, abort, request, url_for
+from flask import Flask, abort, current_app, has_app_context, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -17,27 +18,58 @@ from registry.accounts.models import Role, User, UserStatus
 from registry.db import get_session
 from registry.extensions import login_manager
 
-_hasher = PasswordHasher()
-# A real hash to verify against when the e-mail is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-but-a-timing-shield")
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+@dataclass(frozen=True)
+class PasswordHashing:
+    """The Argon2 cost of new hashes (``PASSWORD_HASH_*`` settings); verifying reads the cost
+    stored in each hash, so a change of cost leaves existing passwords valid."""
+
+    hasher: PasswordHasher
+    # A real hash, at the same cost, to verify against when the e-mail is unknown: the answer
+    # takes as long as for a known one, so timing does not reveal accounts.
+    dummy: str
+
+    @classmethod
+    def using(cls, hasher: PasswordHasher) -> PasswordHashing:
+        return cls(hasher, hasher.hash("not-a-real-password-but-a-timing-shield"))
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> PasswordHashing:
+        return cls.using(PasswordHasher(time_cost=config["PASSWORD_HASH_TIME_COST"],
+                                        memory_cost=config["PASSWORD_HASH_MEMORY_KIB"],
+                                        parallelism=config["PASSWORD_HASH_PARALLELISM"]))
+
+
+@cache
+def _default_hashing() -> PasswordHashing:
+    return PasswordHashing.using(PasswordHasher())
+
+
+def _hashing() -> PasswordHashing:
+    # Services run in a request or a CLI command (the app's cost); code without an app (a
+    # script, a test's fixture) hashes at argon2-cffi's defaults, the production cost.
+    if has_app_context():
+        return current_app.extensions["password_hashing"]  # type: ignore[no-any-return]
+    return _default_hashing()
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hashing().hasher.hash(password)
 
 
 def check_password(user: User | None, password: str) -> bool:
+    hashing = _hashing()
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and (
-            user is not None
-        )
+        return hashing.hasher.verify(user.password_hash if user else hashing.dummy,
+                                     password) and user is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["password_hashing"] = PasswordHashing.from_config(app.config)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please sign in to see this page.")

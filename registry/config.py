@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import argon2
+
 from registry.gs1 import Gs1Error, check_host
 
 N = TypeVar("N", int, float)
@@ -154,6 +156,11 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "REPORT_RATE_LIMIT": env.get("REPORT_RATE_LIMIT", "5 per hour"),
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per 15 minutes"),
         "SIGNUP_RATE_LIMIT": env.get("SIGNUP_RATE_LIMIT", "5 per hour"),
+        # The Argon2id cost of new password hashes: argon2-cffi's defaults (RFC 9106's
+        # low-memory choice). Set from code only, no environment variable: the tests lower it.
+        "PASSWORD_HASH_TIME_COST": argon2.DEFAULT_TIME_COST,
+        "PASSWORD_HASH_MEMORY_KIB": argon2.DEFAULT_MEMORY_COST,
+        "PASSWORD_HASH_PARALLELISM": argon2.DEFAULT_PARALLELISM,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -43,6 +43,11 @@ TEST_KEK = "dGVzdC1rZWstMzItYnl0ZXMtbG9uZy0wMTIzNDU2Nzg="
 # after the request that asked for it commits), unless it names another queue: tests/queue and
 # the multi-server test run the real worker on SQLite and Redis queues.
 os.environ.setdefault("QUEUE_URL", "immediate")
+# The world alone makes nine users, and test files sign in hundreds of times: Argon2 at its
+# production cost (~80 ms a hash) would dominate the suite. Verifying reads the cost stored in
+# each hash, so nothing else changes; tests/test_app.py checks the production default.
+CHEAP_PASSWORD_HASHING = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 64,
+                          "PASSWORD_HASH_PARALLELISM": 1}
 
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -183,6 +188,7 @@ def app(database_url: str, engine: Engine, tmp_path: Path,
         "KEY_DIR": str(tmp_path / "keys"),
         "KEY_ENCRYPTION_KEY": TEST_KEK,
         "RATELIMIT_STORAGE_URI": "memory://",
+        **CHEAP_PASSWORD_HASHING,
         **file_store_config,
     })
     limiter.reset()
@@ -259,14 +265,19 @@ def published_keys(app: Flask) -> list[dict[str, Any]]:
         return keystore().public_keys()
 
 
-def evidence_pdf(text: str = "Phytosanitary certificate No. 52/2026") -> bytes:
-    """A small real one-page PDF, as a scanned certificate would be (no scripts, no actions)."""
+def evidence_pdf(*lines: str, title: str | None = None) -> bytes:
+    """A small real one-page PDF, as a scanned certificate would be (no scripts, no actions):
+    ``lines`` down the page (by default one, a certificate number), and an optional title in
+    its metadata."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
     buf = io.BytesIO()
     pdf = canvas.Canvas(buf, pagesize=A4)
-    pdf.drawString(72, 760, text)
+    if title is not None:
+        pdf.setTitle(title)
+    for i, line in enumerate(lines or ("Phytosanitary certificate No. 52/2026",)):
+        pdf.drawString(72, 770 - 20 * i, line)
     pdf.showPage()
     pdf.save()
     return buf.getvalue()
@@ -367,7 +378,10 @@ def batch_input(product: Product, lot: str, regency: str, **overrides: Any) -> B
 
 @pytest.fixture
 def world(db: Session, app: Flask) -> World:
-    return World(db, store_for(app))
+    # Inside the app, as a request or a CLI command: its users' passwords are hashed at the
+    # test app's cost.
+    with app.app_context():
+        return World(db, store_for(app))
 
 
 def batch_form(product_id: int, lot: str = "NEW-LOT-1", **overrides: Any) -> dict[str, Any]:

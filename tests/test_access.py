@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from PIL import Image
 from sqlalchemy import func, select
@@ -28,7 +27,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from conftest import PASSWORD, Client, World, batch_form, evidence_pdf, stored_objects
-from registry import auth
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, User
 from registry.api import tokens
@@ -61,15 +59,6 @@ OFFICERS = ("officer_bali", "officer_ntt", "officer_ntb")
 TEXT_403 = "<h1>403</h1>"
 TEXT_404 = "<h1>404</h1>"
 TEXT_CSRF = "The form expired or was not sent from this site."
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Hundreds of sign-ins: the production Argon2 cost (~80 ms a hash) would make this file
-    # take minutes. Verification reads the cost from each stored hash, so nothing else changes.
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                        parallelism=1))
-
 
 
 def make_png() -> bytes:

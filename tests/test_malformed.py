@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,7 +23,6 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from conftest import PASSWORD, Client, World, batch_form
-from registry import auth
 from registry.accounts.models import Organisation, User
 from registry.audit import AuditEvent
 from registry.catalog import services as catalog
@@ -56,13 +54,6 @@ JUNK = st.one_of(
 )
 
 MSG_NUL = "The request contains a NUL character"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The world signs up nine users per test; the production Argon2 cost would dominate.
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                        parallelism=1))
 
 
 def fingerprint(app: Flask, *, with_audit: bool = True) -> tuple[Any, ...]:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from sqlmodel import Session
 
-from registry import auth
 from registry.accounts.models import User
 from registry.api import tokens
 
@@ -54,10 +51,3 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
     body = response.get_json(force=True)
     assert body["status"] == status and body["title"]
     return body  # type: ignore[no-any-return]
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The world creates nine users; production Argon2 cost would dominate the runtime."""
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                        parallelism=1))

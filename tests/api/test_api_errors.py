@@ -7,7 +7,7 @@ import io
 import json
 from typing import Any
 
-from api_helpers import PREFIX, Api, api_for, assert_problem, cheap_hashing  # noqa: F401
+from api_helpers import PREFIX, Api, api_for, assert_problem
 from flask import Flask
 from sqlmodel import Session, select
 from test_api_exporter import PRODUCT, batch_body

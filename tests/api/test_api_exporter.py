@@ -6,7 +6,7 @@ import datetime as dt
 import io
 from typing import Any
 
-from api_helpers import Api, api_for, assert_problem, cheap_hashing  # noqa: F401
+from api_helpers import api_for, assert_problem
 from flask import Flask
 from sqlmodel import Session, select
 
@@ -31,7 +31,6 @@ def batch_body(product_id: int, lot: str = "API-LOT-1", **overrides: Any) -> dic
     }
     body.update(overrides)
     return body
-
 
 
 def actions(db: Session) -> list[tuple[str, int | None]]:

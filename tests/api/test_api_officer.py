@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from api_helpers import api_for, assert_problem, cheap_hashing  # noqa: F401
+from api_helpers import api_for, assert_problem
 from flask import Flask
 from sqlmodel import Session, select
 

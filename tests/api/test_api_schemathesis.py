@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from api_helpers import cheap_hashing, token_for  # noqa: F401
+from api_helpers import token_for
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

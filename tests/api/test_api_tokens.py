@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from api_helpers import Api, api_for, assert_problem, cheap_hashing, token_for  # noqa: F401
+from api_helpers import Api, api_for, assert_problem, token_for
 from flask import Flask
 from sqlalchemy import text
 from sqlmodel import Session, select

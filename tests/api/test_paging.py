@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from api_helpers import api_for, cheap_hashing  # noqa: F401
+from api_helpers import api_for
 from flask import Flask
 from sqlmodel import Session
 

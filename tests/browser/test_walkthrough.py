@@ -12,11 +12,9 @@ from typing import Any
 import pytest
 from babel.dates import format_date
 from playwright.sync_api import Page, expect
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 from sqlmodel import Session, select
 
-from conftest import PASSWORD, World
+from conftest import PASSWORD, World, evidence_pdf
 from registry import audit
 from registry.catalog.models import Batch, Document
 from registry.certification import Status
@@ -25,16 +23,6 @@ from registry.timeutil import today
 pytestmark = pytest.mark.browser
 
 LOT = "NTB-MADU-0711"
-
-
-def _evidence_pdf(path: Path) -> Path:
-    pdf = canvas.Canvas(str(path), pagesize=A4)
-    pdf.setTitle("Phytosanitary certificate")
-    pdf.drawString(72, 770, "Badan Karantina Indonesia - Phytosanitary certificate")
-    pdf.drawString(72, 750, f"Lot {LOT}: Madu Sumbawa, 950.5 kg, Sumbawa (52.04)")
-    pdf.showPage()
-    pdf.save()
-    return path
 
 
 def _sign_in(page: Page, email: str, *, email_label: str = "E-mail",
@@ -59,7 +47,10 @@ def test_batch_from_registration_to_certificate(new_context: Callable[..., Any],
                                                 db: Session, tmp_path: Path) -> None:
     context = new_context()
     page = context.new_page()
-    pdf = _evidence_pdf(tmp_path / "phytosanitary.pdf")
+    pdf = tmp_path / "phytosanitary.pdf"
+    pdf.write_bytes(evidence_pdf("Badan Karantina Indonesia - Phytosanitary certificate",
+                                 f"Lot {LOT}: Madu Sumbawa, 950.5 kg, Sumbawa (52.04)",
+                                 title="Phytosanitary certificate"))
     produced = today() - dt.timedelta(days=4)
     best_before = today() + dt.timedelta(days=540)
     valid_until = today() + dt.timedelta(days=200)

@@ -18,14 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from PIL import Image
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from conftest import Client, World, evidence_pdf, read_object, stored_objects
-from registry import auth
 from registry.audit import AuditEvent
 from registry.catalog.models import Document, Product
 from registry.certification import Action
@@ -40,15 +38,7 @@ MSG_EMPTY = "The file is empty."
 MSG_413 = "The file or request is too large."
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The world signs up nine users; the production Argon2 cost would dominate the runtime.
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                        parallelism=1))
-
-
 # ---------------------------------------------------------------- real and fake files
-
 
 
 def make_image(fmt: str, size: tuple[int, int] = (120, 80), exif: bool = False) -> bytes:

@@ -8,13 +8,11 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from conftest import Client, World, batch_form, batch_input, evidence_pdf
-from registry import auth
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Document, Product
 from registry.certification import Action
@@ -24,12 +22,6 @@ from tests.api.api_helpers import api_for, assert_problem
 MSG_CONTROL = "invisible control characters"
 MSG_BIDI = "text-direction override characters"
 MSG_BREAK = "Line breaks are not allowed"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                        parallelism=1))
 
 
 @pytest.mark.parametrize(("value", "multiline", "expected"), [

@@ -9,24 +9,16 @@ from collections.abc import Callable
 
 import pikepdf
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from PIL import Image
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from conftest import Client, World, evidence_pdf, stored_objects
-from registry import auth
 from registry.catalog.models import Document
 from tests.api.api_helpers import api_for, assert_problem
 
 MSG_ACTIVE = "PDF files with scripts or launch actions are not accepted"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                        parallelism=1))
 
 
 def _png() -> bytes:

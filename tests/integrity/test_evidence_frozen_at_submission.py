@@ -9,23 +9,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
 from sqlmodel import Session, select
 
 from conftest import Client, World, batch_input, evidence_pdf
-from registry import auth
 from registry.audit import AuditEvent
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Document
 
 TRIALS = 6
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                        parallelism=1))
 
 
 def _race(*requests: Callable[[], Any]) -> list[int]:

@@ -13,25 +13,14 @@ import io
 import threading
 from typing import Any
 
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfgen import canvas
 from sqlmodel import Session
 
-from conftest import Client, World, batch_form
+from conftest import Client, World, batch_form, evidence_pdf
 from registry import gs1
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Product
 
 TRIALS = 4
-
-
-def _pdf() -> bytes:
-    buf = io.BytesIO()
-    pdf = canvas.Canvas(buf, pagesize=A4)
-    pdf.drawString(72, 760, "Phytosanitary certificate")
-    pdf.showPage()
-    pdf.save()
-    return buf.getvalue()
 
 
 def _race(submitter: Client, editor: Client, batch_id: int, product_id: int, gtin: str,
@@ -80,7 +69,7 @@ def test_gtin_edit_racing_a_submission_never_splits_product_and_labels(
         batch_id = int(made.headers["Location"].rstrip("/").rsplit("/", 1)[1])
         # Evidence first: submission may require a document.
         attached = submitter.post(f"/batches/{batch_id}/documents", {
-            "kind": "phytosanitary", "file": (io.BytesIO(_pdf()), "phyto.pdf")},
+            "kind": "phytosanitary", "file": (io.BytesIO(evidence_pdf()), "phyto.pdf")},
             token_from=f"/batches/{batch_id}", content_type="multipart/form-data")
         assert attached.status_code == 302
 

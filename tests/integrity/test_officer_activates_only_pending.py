@@ -3,21 +3,12 @@ administrators disabled stays disabled whatever an officer posts (issue 11, sect
 
 from __future__ import annotations
 
-import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from conftest import Client, World
-from registry import auth
 from registry.accounts.models import User, UserStatus
 from registry.audit import AuditEvent
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                        parallelism=1))
 
 
 def _events(db: Session) -> int:

@@ -5,23 +5,14 @@ from __future__ import annotations
 
 import io
 
-import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from conftest import Client, World, evidence_pdf
-from registry import auth
 from registry.audit import AuditEvent
 from registry.catalog.models import Batch
 from tests.api.api_helpers import api_for, assert_problem
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                        parallelism=1))
 
 
 def _status(db: Session, batch_id: int) -> str:

@@ -10,13 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from conftest import Client, World, batch_form
-from registry import auth
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, User
 from registry.audit import AuditEvent
@@ -26,12 +24,6 @@ from registry.db import get_session
 from tests.api.api_helpers import api_for
 
 PARALLEL = 3
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
-                                                        parallelism=1))
 
 
 def _after_the_check(monkeypatch: pytest.MonkeyPatch, module: Any, name: str,

@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 from registry import ROOT
 
 TEST_ONLY = {"qrcode", "pytest", "playwright", "hypothesis", "jsonschema", "schemathesis",
-             "moto", "jwcrypto"}
+             "moto", "jwcrypto", "cosmic-ray"}
 
 
 def pyproject() -> dict[str, Any]:
