@@ -669,31 +669,23 @@ class RateResult:
     db_us: float = 0.0
 
 
-LOADGEN = ROOT / "bench" / "loadgen"
-
-
-def ensure_loadgen() -> bool:
-    """autocannon, installed from bench/loadgen/package-lock.json on first use; False when
-    Node.js is missing (the constant-rate runs are then skipped, and said so)."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        return False
-    if not (LOADGEN / "node_modules" / "autocannon").exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", str(LOADGEN)],
-                       check=True, capture_output=True, timeout=600)
-    return True
-
-
 def run_rate(url: str, paths: Path, *, rate: int, seconds: float, connections: int,
-             headers: Sequence[str], label: str) -> RateResult:
-    cmd = ["node", str(LOADGEN / "constant_rate.mjs"), url, str(paths), str(rate),
-           str(max(1, round(seconds))), str(connections), *headers]
+             threads: int, headers: Sequence[str], label: str) -> RateResult:
+    """wrk on a fixed schedule (``bench/wrk_rate.lua``): ``rate`` requests/s whatever the
+    latency, as long as one of ``connections`` is free."""
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+           "--timeout", "5s", "-s", str(ROOT / "bench" / "wrk_rate.lua")]
+    for h in headers:
+        cmd += ["-H", h]
+    cmd += [url, "--", str(paths), str(rate), str(threads)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True)
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("RATE_JSON ")), None)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
     if line is None:
-        raise RuntimeError(f"the load generator printed no figures:\n{out.stdout}\n{out.stderr}")
-    d = json.loads(line.removeprefix("RATE_JSON "))
-    return RateResult(label, rate, d["requests"] / d["seconds"], d["p50_ms"], d["p90_ms"],
-                      d["p99_ms"], d["max_ms"], d["errors"] + d["timeouts"] + d["failed"],
+        raise RuntimeError(f"wrk printed no figures:\n{out.stdout}\n{out.stderr}")
+    d = json.loads(line.removeprefix("WRK_JSON "))
+    errors = d["connect"] + d["read"] + d["write"] + d["status"] + d["timeout"]
+    return RateResult(label, rate, d["requests"] / (d["duration_us"] / 1e6), d["p50_us"] / 1000,
+                      d["p90_us"] / 1000, d["p99_us"] / 1000, d["max_us"] / 1000, errors,
                       d["requests"], os.getloadavg()[0])
 
 
@@ -807,7 +799,7 @@ def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespa
             ("walk-up: lot page", app.url, paths["lots"], html),
             ("walk-up: product page", app.url, paths["products"], html),
         ]
-        for label, url, paths, headers in runs:
+        for label, url, paths, headers in ([] if args.rate_only else runs):
             kw = dict(threads=args.threads, connections=args.connections,
                       headers=headers + common)
             run_wrk(url, paths, seconds=args.warmup, label=label, **kw)
@@ -820,12 +812,12 @@ def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespa
             log(f"{name}: {label}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, "
                 f"p99 {result.p99_ms:.1f} ms, {result.errors} errors, load {result.load:.1f}")
             results.append(result)
-        if args.rate and ensure_loadgen():
+        if args.rate:
             # Constant rate, far below saturation: the latency a buyer sees on a busy day,
             # not the queueing of an overloaded server.
             for label, url, paths_file, headers in [runs[1], *runs[3:]]:
                 kw = dict(rate=args.rate, connections=args.rate_connections,
-                          headers=headers + common)
+                          threads=args.threads, headers=headers + common)
                 run_rate(url, paths_file, seconds=args.warmup, label=label, **kw)
                 server = next(s for s in servers if s.url == url)
                 cpu0, db0 = server.cpu_seconds(), postgres_cpu_seconds()
@@ -836,8 +828,6 @@ def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespa
                 log(f"{name}: {label} at {args.rate}/s: {r.achieved:,.0f} req/s, p50 "
                     f"{r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms, {r.errors} errors")
                 rated.append(r)
-        elif args.rate:
-            log("constant-rate runs skipped: Node.js/npm missing (apt-get install nodejs npm)")
     finally:
         for server in servers:
             server.stop()
@@ -849,7 +839,7 @@ def print_rate_table(all_rated: dict[str, list[RateResult]], args: argparse.Name
         return
     print()
     print(f"Constant rate: {args.rate:,} requests/s for {args.rate_duration:g} s "
-          f"(autocannon, {args.rate_connections} connections)")
+          f"(wrk on a schedule, bench/wrk_rate.lua; {args.rate_connections} connections)")
     head = f"{'database':<11}{'endpoint':<27}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}" \
            f"{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'load':>6}{'server µs':>11}{'db µs':>7}"
     print(head)
@@ -1014,6 +1004,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--rate", type=int, default=1000,
                    help="constant-rate runs at this many requests/s (0: none)")
     p.add_argument("--rate-duration", type=float, default=20)
+    p.add_argument("--rate-only", action="store_true", help="only the constant-rate runs")
     p.add_argument("--rate-connections", type=int, default=32)
     p.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (databases, key, URIs)")
     p.add_argument("--reuse", metavar="DIR", help="serve what --keep DIR left; load nothing")
@@ -1085,7 +1076,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 prepare_run(pg_url(), preloaded)
                 all_results["PostgreSQL"], all_rated["PostgreSQL"] = bench_database(
                     "postgres", pg_url(), workdir, args)
-            print_table(all_results, args)
+            if any(all_results.values()):
+                print_table(all_results, args)
             print_rate_table(all_rated, args)
         if args.profile:
             if not sqlite_path.exists():
