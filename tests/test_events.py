@@ -19,10 +19,10 @@ def test_every_tag_has_a_label_in_english_and_indonesian() -> None:
     missing = []
     for tag in events.members():
         english = events.LABELS.get(tag)
-        if english is None or english._args[0] == tag.value:  # noqa: SLF001 (the msgid)
+        if english is None or english._args[0] == tag.value:
             missing.append(f"{tag.value}: no English label")
             continue
-        message = indonesian.get(english._args[0])  # noqa: SLF001
+        message = indonesian.get(english._args[0])
         if message is None or not message.string:
             missing.append(f"{tag.value}: no Indonesian translation of {english._args[0]!r}")
     assert missing == []

@@ -104,8 +104,8 @@ def test_test_only_packages_stay_out_of_the_runtime_dependencies() -> None:
 
 
 def test_an_undeclared_import_is_found(tmp_path: Path) -> None:
-    # Inside a function too, as printing/render/fonts.py imports reportlab lazily; by distribution name,
-    # as the import name differs (PIL is pillow).
+    # Inside a function too, as printing/render/fonts.py imports reportlab lazily; by
+    # distribution name, as the import name differs (PIL is pillow).
     (tmp_path / "module.py").write_text(
         "import os\nfrom PIL import Image\n\ndef later():\n    import zxcvbn.matching\n")
     assert undeclared(tmp_path, {"pillow"}) == {"zxcvbn": ["module.py"]}
