@@ -627,18 +627,25 @@ class Result:
     errors: int
     requests: int
     load: float = 0.0  # 1-minute load average at the end of the run (other work on the machine)
+    p90_ms: float = 0.0
+    max_ms: float = 0.0
+    rate: int | None = None  # requests/s asked for (constant-rate runs); None: saturation
     server_us: float = 0.0  # the server's CPU time per request (master and workers)
     db_us: float = 0.0  # PostgreSQL's CPU time per request (all its processes on this machine)
     wrk_us: float = 0.0  # wrk's CPU time per request
 
 
 def run_wrk(url: str, uris: Path, *, seconds: float, threads: int, connections: int,
-            headers: Sequence[str], label: str) -> Result:
+            headers: Sequence[str], label: str, rate: int | None = None) -> Result:
+    """wrk with a random path of ``uris`` per request, as fast as the server answers or, with
+    ``rate``, on a fixed schedule of that many requests/s (bench/wrk_uris.lua)."""
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
            "--timeout", "5s", "-s", str(ROOT / "bench" / "wrk_uris.lua")]
     for h in headers:
         cmd += ["-H", h]
     cmd += [url, "--", str(uris)]
+    if rate:
+        cmd += [str(rate), str(threads)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -650,43 +657,8 @@ def run_wrk(url: str, uris: Path, *, seconds: float, threads: int, connections: 
     errors = d["connect"] + d["read"] + d["write"] + d["status"] + d["timeout"]
     return Result(label, d["requests"] / (d["duration_us"] / 1e6), d["p50_us"] / 1000,
                   d["p99_us"] / 1000, errors, d["requests"], os.getloadavg()[0],
-                  wrk_us=1e6 * wrk_cpu / max(1, d["requests"]))
-
-
-@dataclass
-class RateResult:
-    label: str
-    rate: float  # requests/s asked for
-    achieved: float
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
-    max_ms: float
-    errors: int
-    requests: int
-    load: float = 0.0
-    server_us: float = 0.0
-    db_us: float = 0.0
-
-
-def run_rate(url: str, paths: Path, *, rate: int, seconds: float, connections: int,
-             threads: int, headers: Sequence[str], label: str) -> RateResult:
-    """wrk on a fixed schedule (``bench/wrk_rate.lua``): ``rate`` requests/s whatever the
-    latency, as long as one of ``connections`` is free."""
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-           "--timeout", "5s", "-s", str(ROOT / "bench" / "wrk_rate.lua")]
-    for h in headers:
-        cmd += ["-H", h]
-    cmd += [url, "--", str(paths), str(rate), str(threads)]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=True)
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("WRK_JSON ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk printed no figures:\n{out.stdout}\n{out.stderr}")
-    d = json.loads(line.removeprefix("WRK_JSON "))
-    errors = d["connect"] + d["read"] + d["write"] + d["status"] + d["timeout"]
-    return RateResult(label, rate, d["requests"] / (d["duration_us"] / 1e6), d["p50_us"] / 1000,
-                      d["p90_us"] / 1000, d["p99_us"] / 1000, d["max_us"] / 1000, errors,
-                      d["requests"], os.getloadavg()[0])
+                  wrk_us=1e6 * wrk_cpu / max(1, d["requests"]), p90_ms=d["p90_us"] / 1000,
+                  max_ms=d["max_us"] / 1000, rate=rate)
 
 
 def smoke(url: str, uris: Path, n: int = 200) -> dict[str, int]:
@@ -753,7 +725,7 @@ def page_paths(workdir: Path) -> dict[str, Path]:
 
 
 def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespace
-                   ) -> tuple[list[Result], list[RateResult]]:
+                   ) -> tuple[list[Result], list[Result]]:
     uris = workdir / "uris.txt"
     paths = page_paths(workdir)
     hello_uris = workdir / "hello.txt"
@@ -768,7 +740,7 @@ def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespa
     common = [f"User-Agent: {USER_AGENT}", "Accept-Language: en-GB,en;q=0.9"]
     servers: list[Server] = []
     results = []
-    rated: list[RateResult] = []
+    rated: list[Result] = []
     try:
         app = Server(f"registry-{name}", app_target(), APP_ROOT, app_env(workdir, db_url),
                      args.workers, workdir / f"gunicorn-{name}.log", "/.well-known/gs1resolver")
@@ -799,54 +771,45 @@ def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespa
             ("walk-up: lot page", app.url, paths["lots"], html),
             ("walk-up: product page", app.url, paths["products"], html),
         ]
-        for label, url, paths, headers in ([] if args.rate_only else runs):
-            kw = dict(threads=args.threads, connections=args.connections,
-                      headers=headers + common)
-            run_wrk(url, paths, seconds=args.warmup, label=label, **kw)
+        plan = [] if args.rate_only else [(run, None) for run in runs]
+        if args.rate:
+            # Constant rate, below saturation: the latency a buyer sees on a busy day, not the
+            # queueing of an overloaded server.
+            plan += [(run, args.rate) for run in [runs[1], *runs[3:]]]
+        for (label, url, paths_file, headers), rate in plan:
+            kw = dict(threads=args.threads, headers=headers + common, rate=rate,
+                      connections=args.rate_connections if rate else args.connections)
+            run_wrk(url, paths_file, seconds=args.warmup, label=label, **kw)
             server = next(s for s in servers if s.url == url)
             cpu0, db0 = server.cpu_seconds(), postgres_cpu_seconds()
-            result = run_wrk(url, paths, seconds=args.duration, label=label, **kw)
-            result.server_us = 1e6 * (server.cpu_seconds() - cpu0) / max(1, result.requests)
+            r = run_wrk(url, paths_file, seconds=args.rate_duration if rate else args.duration,
+                        label=label, **kw)
+            r.server_us = 1e6 * (server.cpu_seconds() - cpu0) / max(1, r.requests)
             if name == "postgres":
-                result.db_us = 1e6 * (postgres_cpu_seconds() - db0) / max(1, result.requests)
-            log(f"{name}: {label}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.1f} ms, "
-                f"p99 {result.p99_ms:.1f} ms, {result.errors} errors, load {result.load:.1f}")
-            results.append(result)
-        if args.rate:
-            # Constant rate, far below saturation: the latency a buyer sees on a busy day,
-            # not the queueing of an overloaded server.
-            for label, url, paths_file, headers in [runs[1], *runs[3:]]:
-                kw = dict(rate=args.rate, connections=args.rate_connections,
-                          threads=args.threads, headers=headers + common)
-                run_rate(url, paths_file, seconds=args.warmup, label=label, **kw)
-                server = next(s for s in servers if s.url == url)
-                cpu0, db0 = server.cpu_seconds(), postgres_cpu_seconds()
-                r = run_rate(url, paths_file, seconds=args.rate_duration, label=label, **kw)
-                r.server_us = 1e6 * (server.cpu_seconds() - cpu0) / max(1, r.requests)
-                if name == "postgres":
-                    r.db_us = 1e6 * (postgres_cpu_seconds() - db0) / max(1, r.requests)
-                log(f"{name}: {label} at {args.rate}/s: {r.achieved:,.0f} req/s, p50 "
-                    f"{r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms, {r.errors} errors")
-                rated.append(r)
+                r.db_us = 1e6 * (postgres_cpu_seconds() - db0) / max(1, r.requests)
+            log(f"{name}: {label}{f' at {rate}/s' if rate else ''}: {r.rps:,.0f} req/s, p50 "
+                f"{r.p50_ms:.1f} ms, p99 {r.p99_ms:.1f} ms, {r.errors} errors, "
+                f"load {r.load:.1f}")
+            (rated if rate else results).append(r)
     finally:
         for server in servers:
             server.stop()
     return results, rated
 
 
-def print_rate_table(all_rated: dict[str, list[RateResult]], args: argparse.Namespace) -> None:
+def print_rate_table(all_rated: dict[str, list[Result]], args: argparse.Namespace) -> None:
     if not any(all_rated.values()):
         return
     print()
     print(f"Constant rate: {args.rate:,} requests/s for {args.rate_duration:g} s "
-          f"(wrk on a schedule, bench/wrk_rate.lua; {args.rate_connections} connections)")
+          f"(wrk on a schedule, bench/wrk_uris.lua; {args.rate_connections} connections)")
     head = f"{'database':<11}{'endpoint':<27}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}" \
            f"{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'load':>6}{'server µs':>11}{'db µs':>7}"
     print(head)
     print("-" * len(head))
     for db, rated in all_rated.items():
         for r in rated:
-            print(f"{db:<11}{r.label:<27}{r.achieved:>9,.0f}{r.p50_ms:>9.1f}{r.p90_ms:>9.1f}"
+            print(f"{db:<11}{r.label:<27}{r.rps:>9,.0f}{r.p50_ms:>9.1f}{r.p90_ms:>9.1f}"
                   f"{r.p99_ms:>9.1f}{r.max_ms:>9.0f}{r.errors:>8}{r.load:>6.1f}"
                   f"{r.server_us:>11.0f}{(f'{r.db_us:.0f}' if r.db_us else '–'):>7}")
     print("Target (issue 14 §5): verification page p99 <= 25 ms at 1,000 requests/s on both "
@@ -1065,7 +1028,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             del plan
 
         all_results: dict[str, list[Result]] = {}
-        all_rated: dict[str, list[RateResult]] = {}
+        all_rated: dict[str, list[Result]] = {}
         if not args.no_http:
             preloaded = json.loads(meta_path.read_text()).get("scans", args.scans)
             if do_sqlite:
