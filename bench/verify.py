@@ -26,12 +26,18 @@ What it does:
    same gunicorn settings (``--workers`` sync workers, loopback, a free port): the issue's
    reference (``REFERENCE_APP``: an ORM get of a random batch and a Jinja page) and the floor
    (``FLOOR_APP``: bare WSGI, signature check and lookup statement only, fixed page). Drives
-   each with wrk (``bench/wrk_uris.lua``: a random URI per request) after a warm-up: the bare
-   route, the reference, the floor, the verification page (text/html) and the JSON answer
-   (Accept: application/json).
-4. Prints requests/s, p50 and p99 for each, the ratio to the bare route and the CPU time a
-   request of the servers, PostgreSQL and wrk, per database.
-   Target (issue 4): page >= 60 % of the bare route, p99 <= 25 ms.
+   each with wrk (``bench/wrk_uris.lua``: a random path per request) after a warm-up: the bare
+   route, the reference, the floor, the verification page (``/verify/01/…``, text/html) and
+   its JSON, the label URI itself (the resolver's 307 to the page), and the walk-up pages of
+   the labels' lots and products.
+4. Then, unless ``--rate 0``, the reference, the pages, the 307 and the walk-up pages again at
+   a constant ``--rate`` (default 1,000 requests/s: wrk on a fixed schedule, same script) for
+   p50/p90/p99 at that load rather than at saturation.
+5. Prints requests/s, p50 and p99 for each, the ratio to the bare route and to the reference,
+   and the CPU time a request of the servers, PostgreSQL and wrk, per database; then the
+   constant-rate table. Targets (issue 14 §5): page and JSON at least as fast relative to the
+   reference as before (1.07–1.10× SQLite, 1.17–1.29× PostgreSQL), p99 <= 25 ms at 1,000
+   requests/s.
 
 ``--profile N`` instead (or as well) runs N verification requests through Flask's test client
 against the SQLite database, counting SQL statements per request, timing each step of a
