@@ -81,7 +81,21 @@ def _page(batch_id: int, form: DecisionForm | None = None, status: int = 200,
             forms[action] = DecisionForm(formdata=None, action=action, version=batch.version,
                                          valid_until=default_until)
     return render_template("review/batch.html", **context, forms=forms,
+                           unshown={a: unshown_errors(f, a) for a, f in forms.items()},
                            action_form=ActionForm()), status
+
+
+# The fields each decision's form shows; the others travel hidden (action, version) or do not
+# apply to that decision (a reason on an approval).
+SHOWN_FIELDS = {"approve": {"valid_until"}, "reinstate": set()}
+
+
+def unshown_errors(form: DecisionForm, action: str) -> list[str]:
+    """Errors on fields the form does not show for ``action`` (junk in a hidden field, a reason
+    sent with an approval): said above the button, never a silent 422."""
+    shown = SHOWN_FIELDS.get(action, {"reason"})
+    return [str(message) for name, messages in form.errors.items() if name not in shown
+            for message in messages]
 
 
 @bp.route("/batches/<int:batch_id>")
