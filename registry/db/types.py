@@ -43,8 +43,12 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 def as_utc(value: dt.datetime | str | None) -> dt.datetime | None:
     """An aware UTC datetime from what a database returned for a moment (a naive value is UTC,
     as this registry writes them; SQLite may hand an aggregate back as its stored text)."""
-    if value is None:
-        return None
+    return None if value is None else utc(value)
+
+
+def utc(value: dt.datetime | str) -> dt.datetime:
+    """``as_utc`` of a value that is there: an aggregate's, whose column type SQLite may lose
+    (``min()`` over a subquery or a ``CASE``) and hand back as the stored text."""
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     if value.tzinfo is None:

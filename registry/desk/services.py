@@ -23,7 +23,7 @@ from registry.accounts.models import Role, User
 from registry.accounts.services import officer_province
 from registry.catalog.models import Batch, Product
 from registry.db import fetch_page
-from registry.db.types import as_utc
+from registry.db.types import utc
 from registry.errors import Conflict, Forbidden, NotFound
 from registry.events import EventTag
 from registry.paging import Page, Window
@@ -112,7 +112,7 @@ def scan_groups(session: Session, scope: DeskScope, window: Window) -> Page[Scan
     keys = [(p, k) for p, k, *_ in page.items]
     countries = _countries(session, [scope.scans(), _in_groups(keys)],
                            (Scan.product_id, Scan.kind))
-    groups = [ScanGroup(p, k, int(n), _aware(first), _aware(at), countries.get((p, k), []))
+    groups = [ScanGroup(p, k, int(n), utc(first), utc(at), countries.get((p, k), []))
               for p, k, n, first, at in page.items]
     return Page(items=groups, total=page.total, window=page.window)
 
@@ -155,7 +155,7 @@ def copy_serials(session: Session, scope: DeskScope, window: Window) -> Page[Cop
     keys = [(b, s) for b, _lot, _p, s, *_ in page.items]
     countries = _countries(session, [copy, tuple_(Scan.batch_id, Scan.serial).in_(keys)
                                      if keys else false()], (Scan.batch_id, Scan.serial))
-    items = [CopySerial(b, lot, p, s, int(n), _aware(first), _aware(at),
+    items = [CopySerial(b, lot, p, s, int(n), utc(first), utc(at),
                         countries.get((b, s), []))
              for b, lot, p, s, n, first, at in page.items]
     return Page(items=items, total=page.total, window=page.window)
@@ -182,13 +182,6 @@ def product_names(session: Session, ids: set[int | None]) -> dict[int, Product]:
         return {}
     return {p.id: p for p in session.exec(select(Product).where(  # type: ignore[misc]
         Product.id.in_(wanted))).all()}  # type: ignore[union-attr]
-
-
-def _aware(value: dt.datetime | str) -> dt.datetime:
-    # min()/max() over a subquery's column lose its type on SQLite: the stored text.
-    moment = as_utc(value)
-    assert moment is not None
-    return moment
 
 
 # ---------------------------------------------------------------------------- handling

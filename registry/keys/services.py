@@ -360,7 +360,8 @@ def _backfill_signatures(session: Session, rows: list[SigningKey]) -> int:
     periods = [(r.created_at, r.retired_at, r.kid) for r in rows]
     events = session.exec(
         select(AuditEvent.object_id, AuditEvent.created_at)
-        .where(col(AuditEvent.action).in_(("printjob.download", "printjob.reprint")),
+        .where(col(AuditEvent.action).in_((EventTag.PrintJob.DOWNLOAD,
+                                            EventTag.PrintJob.REPRINT)),
                AuditEvent.object_type == "print_job")
         .order_by(col(AuditEvent.seq))
     ).all()

@@ -138,6 +138,11 @@ def _decimal(quantity: str | Decimal, lang: str) -> str:
     return format_decimal(Decimal(quantity).normalize(), locale=lang)
 
 
+def fmt_quantity(quantity: str | Decimal, unit: str, words: Words) -> str:
+    """A quantity in the reader's locale with its unit's name in the reader's language."""
+    return f"{_decimal(quantity, words.lang)} {words.unit.get(unit) or unit}"
+
+
 def label_url(link: gs1.DigitalLink, **params: str | None) -> str:
     """The label's own URI (path and query), keeping its signature, with ``params`` added
     (those given as ``None`` are left out)."""
@@ -218,8 +223,7 @@ def rows(r: Resolution, words: Words) -> list[Row]:
         out.append(Row(say["best_before"], fmt_date(facts.best_before, lang)))
     out += [
         Row(say["lot"], facts.lot),
-        Row(say["quantity"], f"{_decimal(facts.quantity, lang)} "
-                             f"{words.unit.get(facts.unit) or facts.unit}"),
+        Row(say["quantity"], fmt_quantity(facts.quantity, facts.unit, words)),
         Row(say["exporter"], facts.exporter, entered=True),
         Row(say["hub"], facts.hub),
         Row(say["destination"], country_name(facts.destination_country, lang)),
@@ -267,7 +271,7 @@ class Language:
         return fmt_date(value, self.code)
 
     def quantity(self, quantity: Decimal | str, unit: str) -> str:
-        return f"{_decimal(quantity, self.code)} {self.words.unit.get(unit) or unit}"
+        return fmt_quantity(quantity, unit, self.words)
 
     def country(self, code: str) -> str:
         return country_name(code, self.code)

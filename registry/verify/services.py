@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from registry import gs1
 from registry.catalog.models import Batch, Document
 from registry.certification import Display, Status, display_status
-from registry.db.types import as_utc
+from registry.db.types import utc
 from registry.events import EventTag
 from registry.reference import HUBS, PROVINCES, country_codes, regencies
 from registry.signing import Verifier, VerifyStatus
@@ -211,15 +211,9 @@ def batch_scan_summary(session: Session, batch: Batch) -> ScanSummary:
         .order_by(FakeReport.created_at.desc()).limit(50)  # type: ignore[union-attr]
     ).all())
     return ScanSummary(count, first, last, [(lang, n) for lang, n in languages],
-                       [SuspiciousSerial(s, int(n), int(c), _aware(at))
+                       [SuspiciousSerial(s, int(n), int(c), utc(at))
                         for s, n, c, at in suspicious], reports)
 
-
-def _aware(value: dt.datetime | str) -> dt.datetime:
-    # A min() over a CASE loses the column's type on SQLite: the stored text.
-    moment = as_utc(value)
-    assert moment is not None
-    return moment
 
 
 def public_document(session: Session, document_id: int) -> Document | None:
