@@ -114,7 +114,6 @@ class Urls:
         document = self._adapter.build("verify.document", {"document_id": 1})
         self._photo = photo.rpartition("/1/")
         self._document = document.rpartition("/1")
-        self.keys = self._adapter.build("verify.keys")
 
     def photo(self, batch_id: int) -> str:
         head, _mid, tail = self._photo
@@ -260,13 +259,13 @@ class LabelResolver:
         resolution = self.resolve(link, client)
         SCANS_BY_VERDICT[resolution.verdict].inc()
         own = resolver.PAGE_PREFIX + label_url(link)
-        linkset = link.canonical + "?linkType=linkset"
+        base = self.base()
+        linkset = base + link.canonical + "?linkType=linkset"
 
         if kind == "json":
-            base = self.base()
             body = self.app.json.dumps(verification_json(
-                resolution, page=base + own, linkset=base + linkset,
-                keys=base + self.urls.keys)).encode()
+                resolution, page=base + own, linkset=linkset,
+                keys=base + self.pages.keys_url)).encode()
             content_type = "application/json"
         else:
             body = self.pages.label(resolution, lang, chosen=chosen, own=own).encode()
@@ -276,7 +275,7 @@ class LabelResolver:
             ("Content-Type", content_type),
             ("Vary", "Accept, Accept-Language"),
             ("Cache-Control", "no-cache"),
-            ("Link", f'<{self.base()}{linkset}>; rel="linkset"; type="{LINKSET}"'),
+            ("Link", f'<{linkset}>; rel="linkset"; type="{LINKSET}"'),
             ("ETag", etag),
             *resolver.CORS,
             *self.security_headers,
