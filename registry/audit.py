@@ -23,9 +23,9 @@ from typing import Any
 from sqlalchemy import Column, Text, update
 from sqlmodel import Field, Session, SQLModel, select
 
+from registry.clock import utcnow
 from registry.db.types import UTCDateTime
 from registry.events import Tag
-from registry.timeutil import utcnow
 
 GENESIS = "0" * 64
 

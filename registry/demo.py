@@ -17,11 +17,11 @@ from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Product
 from registry.catalog.rules import BatchInput, ProductInput
 from registry.certification import Action
+from registry.clock import today
 from registry.events import EventTag
 from registry.files import FileStore
 from registry.printing import services as printing
 from registry.review import services as review
-from registry.timeutil import today
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (documented demo credential)
 

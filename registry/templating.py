@@ -20,8 +20,8 @@ from markupsafe import Markup
 
 from registry import events
 from registry.certification import Display, display_status
+from registry.clock import REGION_TZ, today
 from registry.reference import HUBS, PROVINCES, country_codes, regencies
-from registry.timeutil import REGION_TZ, today
 
 STATUS_LABELS = {
     Display.DRAFT: _l("Draft"),

@@ -35,12 +35,12 @@ from registry.audit import AuditEvent
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Document, Product
 from registry.certification import Action
+from registry.clock import today
 from registry.files import store_for
 from registry.keys import signer
 from registry.printing import services as printing
 from registry.printing.models import LabelAllowance, PrintJob, Reprint
 from registry.review.models import Decision
-from registry.timeutil import today
 from registry.verify.models import FakeReport
 
 ACTORS = (

@@ -28,9 +28,9 @@ from registry.audit import AuditEvent
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Document, Product
 from registry.certification import Action
+from registry.clock import today
 from registry.extensions import limiter
 from registry.review.models import Decision
-from registry.timeutil import today
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,

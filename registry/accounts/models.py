@@ -7,8 +7,8 @@ from enum import StrEnum
 from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
+from registry.clock import utcnow
 from registry.db.types import UTCDateTime
-from registry.timeutil import utcnow
 
 
 class OrgKind(StrEnum):

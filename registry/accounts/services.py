@@ -10,11 +10,11 @@ from sqlmodel import Session, select
 from registry import audit
 from registry.accounts.models import ROLE_ORG_KIND, Organisation, OrgKind, Role, User, UserStatus
 from registry.auth import check_password, hash_password
+from registry.clock import utcnow
 from registry.db import flush_unique
 from registry.errors import Conflict, Forbidden, NotFound, ValidationError
 from registry.events import EventTag
 from registry.reference import PROVINCES
-from registry.timeutil import utcnow
 
 
 def normalise_email(email: str) -> str:

@@ -5,8 +5,8 @@ import datetime as dt
 from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
+from registry.clock import utcnow
 from registry.db.types import UTCDateTime
-from registry.timeutil import utcnow
 
 
 class ApiToken(SQLModel, table=True):

@@ -40,12 +40,12 @@ from registry.backup.archive import (
     write_archive,
 )
 from registry.catalog.storage import content_type_of
+from registry.clock import utcnow
 from registry.events import EventTag
 from registry.files.base import FileStore, FileStoreError
 from registry.files.importer import references
 from registry.files.local import LocalFileStore
 from registry.printing.jobfiles import forget_rendered_files
-from registry.timeutil import utcnow
 
 _INSERT_BATCH = 500
 # Rows the migrations themselves write: an empty, migrated database already has them, and

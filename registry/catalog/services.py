@@ -37,13 +37,13 @@ from registry.certification import (
     is_editable,
     next_status,
 )
+from registry.clock import today, utcnow
 from registry.db import fetch_page, flush_unique, unique_columns
 from registry.errors import Conflict, Forbidden, NotFound, Taken, ValidationError
 from registry.events import EventTag
 from registry.paging import Page, Window
 from registry.plaintext import text_problem
 from registry.reference import province_of_regency
-from registry.timeutil import today, utcnow
 
 PHOTO_TYPES = frozenset({storage.JPEG, storage.PNG})
 EVIDENCE_TYPES = frozenset({storage.PDF, storage.JPEG, storage.PNG})

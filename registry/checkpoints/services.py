@@ -12,7 +12,7 @@ from registry import audit
 from registry.audit import AuditCheckpoint, AuditEvent, AuditHead
 from registry.checkpoints.note import Checkpoint, NoteSigner
 from registry.checkpoints.rules import Extension, Kept, judge
-from registry.timeutil import utcnow
+from registry.clock import utcnow
 
 
 class CheckpointRefused(RuntimeError):

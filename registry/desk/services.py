@@ -22,12 +22,12 @@ from registry import audit
 from registry.accounts.models import Role, User
 from registry.accounts.services import officer_province
 from registry.catalog.models import Batch, Product
+from registry.clock import utcnow
 from registry.db import fetch_page
 from registry.db.types import utc
 from registry.errors import Conflict, Forbidden, NotFound
 from registry.events import EventTag
 from registry.paging import Page, Window
-from registry.timeutil import utcnow
 from registry.verify.models import FakeReport, Scan
 from registry.verify.rules import Verdict
 

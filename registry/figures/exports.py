@@ -32,9 +32,9 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from registry import ROOT
+from registry.clock import REGION_TZ
 from registry.figures.queries import EXPORT_COLUMNS, Figures, Row
 from registry.reference import PROVINCES, regencies
-from registry.timeutil import REGION_TZ
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HEADER = (*EXPORT_COLUMNS[:8], "origin_regency", *EXPORT_COLUMNS[8:])

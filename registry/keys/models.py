@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import Column, ForeignKey, Index, LargeBinary, String, text
 from sqlmodel import Field, SQLModel
 
+from registry.clock import utcnow
 from registry.db.types import UTCDateTime
-from registry.timeutil import utcnow
 
 # A key is active while neither retired nor revoked; the partial unique index on a constant
 # admits one such row, so two servers running ``keys ensure`` at once cannot both make one.

@@ -25,12 +25,12 @@ from sqlmodel import Session, col, select
 from registry import audit
 from registry.audit import AuditEvent
 from registry.catalog.models import Batch
+from registry.clock import utcnow
 from registry.events import EventTag
 from registry.keys.kek import Kek, KekError
 from registry.keys.models import LabelSignature, SigningKey
 from registry.printing.models import PrintJob
 from registry.signing import ALGORITHM, KeyDir, KeyStatus, KeyStoreError, Signer, _b64, key_id_for
-from registry.timeutil import utcnow
 
 OBJECT = "signing_key"
 

@@ -23,10 +23,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from registry import audit
+from registry.clock import utcnow
 from registry.events import EventTag
 from registry.keys.models import SigningKey
 from registry.printing.models import LabelFile, PrintJob
-from registry.timeutil import utcnow
 
 
 class State(StrEnum):

@@ -13,8 +13,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from registry.clock import utcnow
 from registry.db.types import UTCDateTime
-from registry.timeutil import utcnow
 
 
 class SerialCounter(SQLModel, table=True):

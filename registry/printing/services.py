@@ -22,6 +22,7 @@ from registry.accounts.models import Organisation, OrgKind, Role, User
 from registry.catalog.models import Batch, Product, ProductFacts
 from registry.catalog.services import get_batch, registered_product
 from registry.certification import Status, may_issue_labels
+from registry.clock import today, utcnow
 from registry.errors import Conflict, Forbidden, NotFound, ValidationError
 from registry.events import EventTag
 from registry.keys.services import record_signature
@@ -43,7 +44,6 @@ from registry.printing.rules import (
 from registry.printing.stocks import Stock, load_stocks
 from registry.reference import PROVINCE_SHORT, regencies
 from registry.signing import Signer
-from registry.timeutil import today, utcnow
 
 
 @cache

@@ -25,12 +25,12 @@ from registry.certification import (
     check_decision,
     next_status,
 )
+from registry.clock import today, utcnow
 from registry.db import fetch_page
 from registry.errors import Conflict, Forbidden, ValidationError
 from registry.events import EventTag
 from registry.paging import Page, Window
 from registry.review.models import Decision
-from registry.timeutil import today, utcnow
 
 
 def _require_officer(actor: User) -> None:

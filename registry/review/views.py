@@ -13,13 +13,13 @@ from registry.auth import roles_required
 from registry.catalog import services as catalog
 from registry.catalog.views import batch_context
 from registry.certification import Action, Status
+from registry.clock import today
 from registry.db import get_session
 from registry.errors import Conflict, ValidationError
 from registry.paging import Page, window_from
 from registry.printing import services as printing
 from registry.review import services
 from registry.review.forms import AllowanceForm, DecisionForm
-from registry.timeutil import today
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 

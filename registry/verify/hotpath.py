@@ -28,13 +28,13 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_etags
 
 from registry import gs1
+from registry.clock import today, utcnow
 from registry.i18n import VERIFY_LANGUAGES
 from registry.keys import store_for
 from registry.metrics import SCANS_BY_VERDICT
 from registry.reference import country_codes
 from registry.security import security_headers
 from registry.signing import KeyStoreUnavailable
-from registry.timeutil import today, utcnow
 from registry.verify import resolver, services
 from registry.verify.attribution import NONE as NO_ATTRIBUTION
 from registry.verify.attribution import Attribution, attribute

@@ -5,8 +5,8 @@ import datetime as dt
 from sqlalchemy import BigInteger, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
+from registry.clock import utcnow
 from registry.db.types import UTCDateTime
-from registry.timeutil import utcnow
 
 
 class Scan(SQLModel, table=True):

@@ -14,11 +14,11 @@ from sqlmodel import Session, select
 from registry import gs1
 from registry.catalog.models import Batch, Document
 from registry.certification import Display, Status, display_status
+from registry.clock import REGION_TZ
 from registry.db.types import utc
 from registry.events import EventTag
 from registry.reference import HUBS, PROVINCES, country_codes, regencies
 from registry.signing import Verifier, VerifyStatus
-from registry.timeutil import REGION_TZ
 from registry.verify import lookup
 from registry.verify.attribution import BATCH_VERDICTS, Attribution
 from registry.verify.attribution import NONE as NO_ATTRIBUTION

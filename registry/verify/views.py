@@ -34,6 +34,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional
 from registry import files, gs1
 from registry.catalog import storage
 from registry.certification import Display
+from registry.clock import today
 from registry.db import get_session
 from registry.extensions import limiter
 from registry.figures.charts import locator_map
@@ -46,7 +47,6 @@ from registry.templating import (
     DOCUMENT_LABELS,
     STATUS_LABELS,
 )
-from registry.timeutil import today
 from registry.verify import compression, services, walkup
 from registry.verify import resolver as resolver_module
 from registry.verify.attribution import attribute

@@ -15,7 +15,7 @@ from registry.api import schemas as s
 from registry.audit import AuditEvent
 from registry.catalog.models import Batch, Document, Product
 from registry.certification import Action
-from registry.timeutil import today, utcnow
+from registry.clock import today, utcnow
 from registry.verify.models import Scan
 
 PRODUCT = {"name_id": "Kelor Sumbawa", "name_en": "Sumbawa Moringa", "category": "agriculture",

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 from conftest import World
 from registry.audit import AuditEvent
 from registry.catalog.models import Batch
+from registry.clock import today
 from registry.review.models import Decision
-from registry.timeutil import today
 
 
 def _until(days: int = 365) -> str:

@@ -16,7 +16,7 @@ from conftest import World
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch
 from registry.certification import Action
-from registry.timeutil import today
+from registry.clock import today
 
 SUBMITTED = 55  # more than one web page (50)
 

@@ -18,7 +18,7 @@ from conftest import PASSWORD, World, evidence_pdf
 from registry import audit
 from registry.catalog.models import Batch, Document
 from registry.certification import Status
-from registry.timeutil import today
+from registry.clock import today
 
 pytestmark = pytest.mark.browser
 

@@ -13,8 +13,8 @@ from sqlalchemy.exc import StatementError
 from sqlmodel import Session, col, select
 
 from conftest import Client, World
+from registry.clock import REGION_TZ
 from registry.review.models import Decision
-from registry.timeutil import REGION_TZ
 from registry.verify.models import Scan
 from tests.verify.verify_support import path_of, signed_labels
 

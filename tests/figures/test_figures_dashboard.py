@@ -38,10 +38,10 @@ from conftest import Client, World, batch_input
 from registry.catalog import services as catalog
 from registry.catalog.rules import ProductInput
 from registry.certification import Action
+from registry.clock import REGION_TZ
 from registry.figures import exports, queries
 from registry.figures.queries import Filters
 from registry.printing import services as printing
-from registry.timeutil import REGION_TZ
 from registry.verify.models import Scan
 
 MARCH, APRIL = dt.date(2026, 3, 1), dt.date(2026, 4, 1)

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from conftest import World
-from registry.timeutil import utcnow
+from registry.clock import utcnow
 from registry.verify.scanlog import ScanBuffer
 
 

@@ -18,12 +18,12 @@ from sqlmodel import Session, col, select
 from conftest import World
 from registry.audit import AuditEvent
 from registry.catalog.services import label_gtin
+from registry.clock import utcnow
 from registry.gs1 import parse_uri
 from registry.keys import store_for
 from registry.keys.models import LabelSignature
 from registry.keys.services import record_signature
 from registry.signing import VerifyStatus
-from registry.timeutil import utcnow
 from registry.verify.offline import verify_label
 
 

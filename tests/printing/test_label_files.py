@@ -18,10 +18,10 @@ from sqlmodel import Session, select
 from conftest import Client, World, decode_qr_codes, stored_objects
 from registry.audit import AuditEvent
 from registry.certification import Action
+from registry.clock import utcnow
 from registry.printing import services as printing
 from registry.printing.models import LabelFile, PrintJob
 from registry.queue import enqueue
-from registry.timeutil import utcnow
 
 
 def _job(world: World, db: Session, quantity: int = 42) -> PrintJob:

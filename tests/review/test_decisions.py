@@ -16,10 +16,10 @@ from registry.accounts.models import Role
 from registry.audit import AuditEvent
 from registry.catalog.models import Batch
 from registry.certification import Action, Status
+from registry.clock import today
 from registry.errors import Conflict
 from registry.review import services as review
 from registry.review.models import Decision
-from registry.timeutil import today
 
 
 def _status(db: Session, batch_id: int) -> str:

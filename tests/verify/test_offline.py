@@ -16,8 +16,8 @@ from verify_support import path_of, printed_labels
 
 from conftest import World
 from registry import keys
+from registry.clock import utcnow
 from registry.signing import VerifyStatus
-from registry.timeutil import utcnow
 from registry.verify.offline import EXIT_CODES, verify_label
 
 ROOT = Path(__file__).resolve().parents[2]

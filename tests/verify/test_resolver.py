@@ -26,8 +26,8 @@ from conftest import World
 from registry import gs1, keys
 from registry.catalog.models import Batch
 from registry.certification import Action
+from registry.clock import today, utcnow
 from registry.gs1 import parse_uri
-from registry.timeutil import today, utcnow
 from registry.verify.models import Scan
 
 JSON = {"Accept": "application/json"}

@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from conftest import World
 from registry.api.scans import scan_figures
+from registry.clock import REGION_TZ, utcnow
 from registry.figures.queries import Filters, dashboard
-from registry.timeutil import REGION_TZ, utcnow
 from registry.verify.models import Scan
 from registry.verify.rules import SUSPICIOUS, Verdict
 
