@@ -488,7 +488,7 @@ sys.path.insert(0, os.environ["BENCH_APP_ROOT"])
 
 from registry import create_app, gs1
 from registry.keys import store_for
-from registry.security import security_headers
+from registry.web.security import security_headers
 from registry.verify import lookup
 
 registry = create_app()

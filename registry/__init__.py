@@ -12,24 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from registry import (
-        auth,
-        cli,
-        db,
-        errors,
-        errortracking,
-        files,
-        i18n,
-        keys,
-        logs,
-        metrics,
-        queue,
-        readiness,
-        security,
-        templating,
-    )
+    from registry import auth, cli, db, errortracking, files, keys, logs, metrics, queue, readiness
     from registry.config import load_config
-    from registry.extensions import csrf, limiter
+    from registry.web import errors, i18n, security, templating
+    from registry.web.extensions import csrf, limiter
 
     instance = Path(
         (config or {}).get("INSTANCE_PATH")
@@ -79,10 +65,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.checkpoints.views import bp as checkpoints_bp
     from registry.desk.views import bp as desk_bp
     from registry.figures.views import bp as figures_bp
-    from registry.main import bp as main_bp
     from registry.printing.views import bp as printing_bp
     from registry.review.views import bp as review_bp
     from registry.verify.views import bp as verify_bp
+    from registry.web.pages import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -109,7 +95,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     else:
-        from registry.proxy import WarnForwardedWithoutHops
+        from registry.web.proxy import WarnForwardedWithoutHops
 
         app.wsgi_app = WarnForwardedWithoutHops(app.wsgi_app)  # type: ignore[method-assign]
     # Outermost: every log line of the request, the label resolver's too, carries its id.

@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 
 from registry.accounts.models import Role, User, UserStatus
 from registry.db import get_session
-from registry.extensions import login_manager
+from registry.web.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 

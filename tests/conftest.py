@@ -31,10 +31,10 @@ from registry.catalog.rules import BatchInput, ProductInput
 from registry.certification import Action
 from registry.clock import today
 from registry.db import make_engine
-from registry.extensions import limiter
 from registry.files import FileStore, LocalFileStore, store_for
 from registry.printing.models import PrintJob
 from registry.review import services as review
+from registry.web.extensions import limiter
 
 PASSWORD = "correct-horse-battery-7"
 # A fixed key-encryption key for test apps (base64 of 32 bytes; never a real one).

@@ -29,8 +29,8 @@ from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Document, Product
 from registry.certification import Action
 from registry.clock import today
-from registry.extensions import limiter
 from registry.review.models import Decision
+from registry.web.extensions import limiter
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -6,8 +6,8 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Validation
 
 from registry.accounts.models import Role
 from registry.accounts.rules import MAX_PASSWORD, PasswordProblem, password_problem, valid_nib
-from registry.forms import Form
 from registry.reference import PROVINCES
+from registry.web.forms import Form
 
 PASSWORD_MESSAGES = {
     PasswordProblem.TOO_SHORT: _l("The password must be at least 8 characters long."),

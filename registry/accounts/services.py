@@ -12,8 +12,8 @@ from registry.accounts.models import ROLE_ORG_KIND, Organisation, OrgKind, Role,
 from registry.auth import check_password, hash_password
 from registry.clock import utcnow
 from registry.db import flush_unique
-from registry.errors import Conflict, Forbidden, NotFound, ValidationError
 from registry.events import EventTag
+from registry.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from registry.reference import PROVINCES
 
 

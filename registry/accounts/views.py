@@ -20,9 +20,9 @@ from registry.accounts.forms import ActionForm, LoginForm, OrganisationForm, Sig
 from registry.accounts.models import OrgKind, Role, UserStatus
 from registry.auth import roles_required, safe_next
 from registry.db import get_session
-from registry.errors import ValidationError
-from registry.extensions import limiter
-from registry.formerrors import apply_field_errors
+from registry.exceptions import ValidationError
+from registry.web.extensions import limiter
+from registry.web.forms import apply_field_errors
 
 bp = Blueprint("accounts", __name__)
 

@@ -31,9 +31,9 @@ from registry.api import tokens
 from registry.api.schemas import MAX_ID
 from registry.auth import roles_required
 from registry.db import get_session
-from registry.errors import ValidationError
-from registry.extensions import limiter
-from registry.forms import Form
+from registry.exceptions import ValidationError
+from registry.web.extensions import limiter
+from registry.web.forms import Form
 
 bp = Blueprint("api_account", __name__, url_prefix="/account")
 

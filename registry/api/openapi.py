@@ -24,7 +24,8 @@ from pydantic import ValidationError as PydanticError
 from pydantic.json_schema import models_json_schema
 from pydantic_core import from_json
 
-from registry.errors import TITLES, NotFound, RegistryError, ValidationError
+from registry.exceptions import NotFound, RegistryError, ValidationError
+from registry.web.errors import TITLES
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 Scope = Literal["read", "write"]

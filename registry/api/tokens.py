@@ -18,8 +18,8 @@ from registry import audit
 from registry.accounts.models import Role, User, UserStatus
 from registry.api.models import ApiToken
 from registry.clock import utcnow
-from registry.errors import Forbidden, NotFound, ValidationError
 from registry.events import EventTag
+from registry.exceptions import Forbidden, NotFound, ValidationError
 
 TOKEN_PREFIX = "mbr_"  # noqa: S105  (a marker for secret scanners, not a secret)
 SHOWN_PREFIX_LENGTH = 12  # "mbr_" and 8 random characters: enough to tell tokens apart

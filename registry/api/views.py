@@ -35,8 +35,7 @@ from registry.certification import (
     allowed_actions,
 )
 from registry.db import get_session
-from registry.errors import TITLES, Forbidden, RegistryError
-from registry.extensions import csrf, limiter
+from registry.exceptions import Forbidden, RegistryError
 from registry.paging import Page, Window
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
@@ -44,7 +43,9 @@ from registry.printing.views import MESSAGES as PRINTING_MESSAGES
 from registry.printing.views import bound_message, fit_message, tolerance
 from registry.review import services as review
 from registry.review.models import Decision
-from registry.templating import batch_display
+from registry.web.errors import TITLES
+from registry.web.extensions import csrf, limiter
+from registry.web.templating import batch_display
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

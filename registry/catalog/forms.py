@@ -18,9 +18,9 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Sto
 
 from registry.catalog.models import DocumentKind
 from registry.catalog.rules import MAX_QUANTITY
-from registry.forms import Form
 from registry.reference import CATEGORIES, HUBS, PROVINCE_SHORT, UNITS, hs_codes, regencies
-from registry.templating import category_label, country_choices, document_kind_label, unit_label
+from registry.web.forms import Form
+from registry.web.templating import category_label, country_choices, document_kind_label, unit_label
 
 
 def _finite(_form: Form, field: DecimalField) -> None:

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from registry import events
 from registry.audit import AuditEvent
 from registry.events import EventTag
-from registry.templating import DOCUMENT_LABELS
+from registry.web.templating import DOCUMENT_LABELS
 
 # The batch facts an edit can change, by their key in the audit snapshot (catalog.services.
 # batch_snapshot), with the words of the batch form.

@@ -32,14 +32,14 @@ from registry.certification import (
     is_editable,
 )
 from registry.db import get_session
-from registry.errors import Conflict, ValidationError
-from registry.formerrors import apply_field_errors
+from registry.exceptions import Conflict, ValidationError
 from registry.paging import Window, window_from
 from registry.printing import presenters
 from registry.printing import services as printing
 from registry.review.services import decisions_for
-from registry.templating import STATUS_LABELS, document_kind_label
 from registry.verify import services as verify_services
+from registry.web.forms import apply_field_errors
+from registry.web.templating import STATUS_LABELS, document_kind_label
 
 bp = Blueprint("catalog", __name__)
 

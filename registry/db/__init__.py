@@ -19,7 +19,7 @@ from sqlmodel import Session, create_engine, select
 from werkzeug.routing import Map
 from werkzeug.routing.converters import IntegerConverter
 
-from registry.errors import Taken, ValidationError
+from registry.exceptions import Taken, ValidationError
 from registry.paging import Page, Window
 
 # Primary keys are INTEGER columns: 32-bit on PostgreSQL, 64-bit on SQLite.

@@ -15,10 +15,10 @@ from registry.accounts.models import Role
 from registry.auth import roles_required
 from registry.db import get_session
 from registry.desk import services
-from registry.errors import Conflict
-from registry.forms import Form
+from registry.exceptions import Conflict
 from registry.paging import window_from
 from registry.verify.attribution import Kind
+from registry.web.forms import Form
 
 bp = Blueprint("desk", __name__)
 

@@ -129,7 +129,7 @@ def idr(value: int) -> str:
 
 
 def volume_text(volume: dict[str, Decimal]) -> str:
-    from registry.templating import unit_label
+    from registry.web.templating import unit_label
 
     parts = [f"{format_decimal(q)} {unit_label(u)}" for u, q in sorted(volume.items()) if q]
     return ", ".join(parts) or "—"
@@ -215,7 +215,7 @@ def monthly_pdf(figures: Figures, *, province: str | None, month: dt.date) -> by
     month_label = format_date(month, "MMMM yyyy")
     province_name = PROVINCES[province] if province else _("All three provinces")
     names = {code: r.name for code, r in regencies().items()}
-    from registry.templating import category_label, country_name
+    from registry.web.templating import category_label, country_name
 
     story: list[Any] = [
         p(_("Made in Bali–NTB–NTT: monthly report"), h1),

@@ -11,8 +11,8 @@ from wtforms import SelectField
 from wtforms.fields import MonthField
 from wtforms.validators import InputRequired, Optional
 
-from registry.forms import Form
 from registry.reference import CATEGORIES, PROVINCES
+from registry.web.forms import Form
 
 ALL = "all"
 
@@ -30,7 +30,7 @@ class FilterForm(_GetForm):
     destination = SelectField(_l("Destination"), validators=[Optional()])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from registry.templating import category_label, country_choices
+        from registry.web.templating import category_label, country_choices
 
         super().__init__(*args, **kwargs)
         self.province.choices = [(ALL, _l("All three provinces")), *PROVINCES.items()]

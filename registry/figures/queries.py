@@ -56,7 +56,7 @@ from registry.accounts.models import Organisation, Role, User
 from registry.accounts.services import officer_province
 from registry.catalog.models import Batch, Product
 from registry.clock import REGION_TZ
-from registry.errors import Forbidden
+from registry.exceptions import Forbidden
 from registry.printing.models import PrintJob
 from registry.reference import UNITS, regencies
 from registry.review.models import Decision

@@ -19,12 +19,12 @@ from registry.accounts.models import Role
 from registry.auth import roles_required
 from registry.clock import today
 from registry.db import engine, get_session
-from registry.errors import Forbidden
+from registry.exceptions import Forbidden
 from registry.figures import charts, exports, queries
 from registry.figures.forms import ALL, FilterForm, ReportForm
 from registry.figures.queries import Figures, Filters
 from registry.reference import PROVINCES, regencies
-from registry.templating import category_label, country_name
+from registry.web.templating import category_label, country_name
 
 bp = Blueprint("figures", __name__, url_prefix="/figures")
 VIEWERS = (Role.OFFICER, Role.EXPORTER, Role.ADMIN)

@@ -94,7 +94,7 @@ def _delete_quietly(store: FileStore, name: str, when: str) -> None:
 
 def init_app(app: Flask) -> None:
     from registry.config import ConfigError
-    from registry.errors import render_error
+    from registry.web.errors import render_error
 
     try:
         store = make_store(app.config)

@@ -56,7 +56,7 @@ def signer() -> Signer:
 def _unavailable(exc: KeyStoreUnavailable) -> Any:
     """503, never a 500 nor (on the resolver) "not genuine": the registry cannot vouch for
     a label just now, which says nothing about the label."""
-    from registry.errors import render_error
+    from registry.web.errors import render_error
 
     current_app.logger.error("key store unavailable on %s: %s", request.path, exc)
     if request.blueprint == "verify":

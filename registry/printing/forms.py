@@ -4,8 +4,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange
 
-from registry.forms import Form
 from registry.printing.rules import MAX_LABELS_PER_JOB
+from registry.web.forms import Form
 
 
 class OrderForm(Form):

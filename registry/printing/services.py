@@ -23,8 +23,8 @@ from registry.catalog.models import Batch, Product, ProductFacts
 from registry.catalog.services import get_batch, registered_product
 from registry.certification import Status, may_issue_labels
 from registry.clock import today, utcnow
-from registry.errors import Conflict, Forbidden, NotFound, ValidationError
 from registry.events import EventTag
+from registry.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from registry.keys.services import record_signature
 from registry.printing.models import LabelAllowance, PrintJob, Reprint, SerialCounter
 from registry.printing.render.label import LabelData

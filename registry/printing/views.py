@@ -23,9 +23,8 @@ from registry.auth import roles_required
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Product
 from registry.db import get_session
-from registry.errors import Conflict, NotFound, RegistryError, ValidationError
+from registry.exceptions import Conflict, NotFound, RegistryError, ValidationError
 from registry.files.base import FileMissing
-from registry.formerrors import apply_field_errors
 from registry.gs1 import uri_length
 from registry.keys import KeyStoreUnavailable, keystore, signer
 from registry.keys.services import KeyRevoked
@@ -41,7 +40,8 @@ from registry.printing.tasks import render_label_file
 from registry.printing.zpl import SUPPORTED_DPI, ZPL_DPIS, is_roll, zpl_fits
 from registry.queue import enqueue_after_commit
 from registry.signing import Signer
-from registry.templating import fmt_quantity
+from registry.web.forms import apply_field_errors
+from registry.web.templating import fmt_quantity
 
 bp = Blueprint("printing", __name__)
 

@@ -27,8 +27,8 @@ from registry.certification import (
 )
 from registry.clock import today, utcnow
 from registry.db import fetch_page
-from registry.errors import Conflict, Forbidden, ValidationError
 from registry.events import EventTag
+from registry.exceptions import Conflict, Forbidden, ValidationError
 from registry.paging import Page, Window
 from registry.review.models import Decision
 

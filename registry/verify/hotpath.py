@@ -29,11 +29,9 @@ from werkzeug.http import parse_accept_header, parse_etags
 
 from registry import gs1
 from registry.clock import today, utcnow
-from registry.i18n import VERIFY_LANGUAGES
 from registry.keys import store_for
 from registry.metrics import SCANS_BY_VERDICT
 from registry.reference import country_codes
-from registry.security import security_headers
 from registry.signing import KeyStoreUnavailable
 from registry.verify import resolver, services
 from registry.verify.attribution import NONE as NO_ATTRIBUTION
@@ -43,6 +41,8 @@ from registry.verify.page import VerifyPages, label_url
 from registry.verify.public import verification_json
 from registry.verify.rules import Thresholds
 from registry.verify.scanlog import ScanBudget, ScanBuffer
+from registry.web.i18n import VERIFY_LANGUAGES
+from registry.web.security import security_headers
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from registry.i18n import VERIFY_LANGUAGES, best_language
+from registry.web.i18n import VERIFY_LANGUAGES, best_language
 
 LINKSET = "application/linkset+json"
 
@@ -26,5 +26,5 @@ def wanted(accept_header: str) -> str:
 
 def language_for(accept_language: str, default: str) -> str:
     """The page language for an Accept-Language header (zh-CN, ja-JP match on the primary),
-    as every other page chooses (``registry.i18n.best_language``)."""
+    as every other page chooses (``registry.web.i18n.best_language``)."""
     return best_language(accept_language, VERIFY_LANGUAGES, default)

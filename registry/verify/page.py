@@ -32,11 +32,11 @@ from markupsafe import Markup
 
 from registry import gs1
 from registry.figures.charts import map_shapes
-from registry.i18n import LANGUAGE_NAMES, VERIFY_LANGUAGES
-from registry.templating import DOCUMENT_LABELS, UNIT_LABELS, country_name
 from registry.verify.resolver import PAGE_PREFIX
 from registry.verify.rules import Signal, Verdict
 from registry.verify.services import Resolution
+from registry.web.i18n import LANGUAGE_NAMES, VERIFY_LANGUAGES
+from registry.web.templating import DOCUMENT_LABELS, UNIT_LABELS, country_name
 
 SYMBOLS = {Verdict.GENUINE: "✓", Verdict.SUSPENDED: "!", Verdict.EXPIRED: "!",
            Verdict.REVOKED: "✗", Verdict.NOT_GENUINE: "✗", Verdict.POSSIBLE_COPY: "⚠",

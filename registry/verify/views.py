@@ -36,17 +36,9 @@ from registry.catalog import storage
 from registry.certification import Display
 from registry.clock import today
 from registry.db import get_session
-from registry.extensions import limiter
 from registry.figures.charts import locator_map
-from registry.forms import Form
-from registry.i18n import VERIFY_LANGUAGES
 from registry.keys import keystore
 from registry.reference import regencies
-from registry.templating import (
-    CATEGORY_LABELS,
-    DOCUMENT_LABELS,
-    STATUS_LABELS,
-)
 from registry.verify import compression, services, walkup
 from registry.verify import resolver as resolver_module
 from registry.verify.attribution import attribute
@@ -55,6 +47,14 @@ from registry.verify.negotiation import LINKSET, wanted
 from registry.verify.page import VerifyPages, label_url
 from registry.verify.resolver import PAGE_PREFIX, describe, label_uri_of
 from registry.verify.rules import Thresholds
+from registry.web.extensions import limiter
+from registry.web.forms import Form
+from registry.web.i18n import VERIFY_LANGUAGES
+from registry.web.templating import (
+    CATEGORY_LABELS,
+    DOCUMENT_LABELS,
+    STATUS_LABELS,
+)
 
 bp = Blueprint("verify", __name__)
 

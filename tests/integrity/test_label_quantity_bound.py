@@ -23,7 +23,7 @@ from registry.audit import AuditEvent
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch
 from registry.certification import Action
-from registry.errors import ValidationError
+from registry.exceptions import ValidationError
 from registry.printing import services as printing
 from registry.printing.models import PrintJob, SerialCounter
 

@@ -137,11 +137,11 @@ def test_development_still_needs_nothing(tmp_path: Path) -> None:
 
 def test_forwarded_requests_without_proxy_hops_are_warned_once(
         app: Flask, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="registry.proxy")
+    caplog.set_level(logging.WARNING, logger="registry.web.proxy")
     http = app.test_client()
     http.get("/about")
     assert not caplog.records  # a direct client is no sign of a proxy
     for _ in range(3):
         http.get("/about", headers={"X-Forwarded-For": "203.0.114.9"})
-    warnings = [r.getMessage() for r in caplog.records if r.name == "registry.proxy"]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "registry.web.proxy"]
     assert len(warnings) == 1 and "PROXY_HOPS" in warnings[0]

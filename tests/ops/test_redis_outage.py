@@ -17,7 +17,7 @@ from sqlmodel import Session
 from conftest import Client, World
 from registry import create_app
 from registry.api import tokens
-from registry.extensions import limiter
+from registry.web.extensions import limiter
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from conftest import Client, World, decode_qr_codes, published_keys
 from registry.audit import AuditEvent
 from registry.catalog.models import Batch
 from registry.certification import Action
-from registry.errors import ValidationError
+from registry.exceptions import ValidationError
 from registry.gs1 import parse_uri
 from registry.keys.models import LabelSignature
 from registry.printing import services as printing

@@ -17,7 +17,7 @@ from registry.audit import AuditEvent
 from registry.catalog.models import Batch
 from registry.certification import Action, Status
 from registry.clock import today
-from registry.errors import Conflict
+from registry.exceptions import Conflict
 from registry.review import services as review
 from registry.review.models import Decision
 

@@ -1,4 +1,5 @@
-"""Domain errors raised by services, and the pages and problem documents they become."""
+"""The pages and problem documents errors become: domain errors (``registry.exceptions``),
+HTTP errors, an expired form, a database conflict and the unexpected."""
 
 from __future__ import annotations
 
@@ -10,47 +11,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-
-class RegistryError(Exception):
-    status = 400
-
-    def __init__(self, message: str, *, fields: dict[str, str] | None = None,
-                 public: bool = False, extra: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
-        # Further members of the problem document (e.g. the numbers behind the message).
-        self.extra = extra or {}
-        # Services speak English to developers and API clients; a page shows the reader a
-        # translated text unless the message was written (and translated) for them.
-        self.public = public
-
-
-class ValidationError(RegistryError):
-    status = 422
-
-
-class Taken(ValidationError):
-    """A unique value (e-mail, NIB, lot code) that a racing request registered first: the
-    check before the INSERT passed for both, the database let one win. Forms show it like
-    any "already registered" field; the API answers 409."""
-
-    status = 409
-
-
-class NotFound(RegistryError):
-    status = 404
-
-
-class Forbidden(RegistryError):
-    status = 403
-
-
-class Conflict(RegistryError):
-    """The object changed under the user (e.g. another officer decided first)."""
-
-    status = 409
-
+from registry.exceptions import RegistryError
 
 TITLES = {
     400: "Bad request",

@@ -1,4 +1,5 @@
-"""The base of every form: Flask-WTF's, with WTForms' own messages in the reader's language.
+"""The base of every form: Flask-WTF's, with WTForms' own messages in the reader's language;
+and service validation errors shown on the form that caused them.
 
 WTForms ships no Indonesian catalogue, so ours (``translations/id/LC_MESSAGES/wtforms.po``)
 comes first and WTForms' own catalogues (zh, ja, ...) fill in the rest.
@@ -6,11 +7,12 @@ comes first and WTForms' own catalogues (zh, ja, ...) fill in the rest.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from babel import support
-from flask import g
+from flask import flash, g
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -18,9 +20,10 @@ from werkzeug.datastructures import FileStorage
 from wtforms import HiddenField, PasswordField, TextAreaField
 from wtforms.i18n import messages_path
 
+from registry.exceptions import ValidationError
 from registry.plaintext import TextProblem, text_problem
 
-OWN_CATALOGUES = str(Path(__file__).parent / "translations")
+OWN_CATALOGUES = str(Path(__file__).parent.parent / "translations")
 
 
 class _Translations:
@@ -84,3 +87,18 @@ def _text_message(field: Any) -> Any:
         return None
     problem = text_problem(data, multiline=isinstance(field, TextAreaField))
     return TEXT_MESSAGES[problem] if problem is not None else None
+
+
+Messages = Mapping[str, Callable[[], str]]
+
+
+def apply_field_errors(form: Any, exc: ValidationError, messages: Messages) -> None:
+    """Each ``field: code`` of the service becomes a translated message under that field;
+    a code for a field the form does not show becomes a banner, so nothing is lost."""
+    for field, code in exc.fields.items():
+        message = messages[code]() if code in messages else code
+        target = getattr(form, field, None)
+        if target is not None:
+            target.errors = [*target.errors, message]
+        else:
+            flash(message, "error")

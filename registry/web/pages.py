@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from registry import readiness
 from registry.db import engine
-from registry.extensions import limiter
+from registry.web.extensions import limiter
 
 bp = Blueprint("main", __name__)
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
-from registry.extensions import babel
+from registry.web.extensions import babel
 
 LANGUAGE_NAMES = {"en": "English", "id": "Bahasa Indonesia", "zh": "中文", "ja": "日本語"}
 # Buyers abroad read the public verification page; staff pages are Indonesian and English.
@@ -65,6 +65,6 @@ def init_app(app: Flask) -> None:
     babel.init_app(
         app,
         locale_selector=select_locale,
-        default_translation_directories=str(Path(__file__).parent / "translations"),
+        default_translation_directories=str(Path(__file__).parent.parent / "translations"),
     )
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
