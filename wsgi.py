@@ -4,7 +4,7 @@ In production a server that cannot reach a shared part (database, Redis, key sto
 store) refuses to start, naming each, instead of answering wrongly."""
 
 from registry import create_app
-from registry.readiness import require_ready
+from registry.ops.readiness import require_ready
 
 app = create_app()
 if app.config["PRODUCTION"]:

@@ -15,8 +15,8 @@ import timeit
 from collections.abc import Callable
 from typing import Any
 
-from registry.logs import RequestIdMiddleware
-from registry.metrics import SCANS_BY_VERDICT
+from registry.ops.logs import RequestIdMiddleware
+from registry.ops.metrics import SCANS_BY_VERDICT
 from registry.verify.rules import Verdict
 
 N = 200_000

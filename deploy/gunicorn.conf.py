@@ -28,11 +28,11 @@ import signal
 import sys
 from typing import Any
 
-# Prometheus in several worker processes (PROMETHEUS_MULTIPROC_DIR, registry/metrics.py):
+# Prometheus in several worker processes (PROMETHEUS_MULTIPROC_DIR, registry/ops/metrics.py):
 # empty the folder before the workers start, and let a dead worker's live gauges go. gunicorn
 # takes hooks from this module's names.
-from registry.metrics import gunicorn_child_exit as child_exit  # noqa: F401
-from registry.metrics import gunicorn_on_starting as on_starting  # noqa: F401
+from registry.ops.metrics import gunicorn_child_exit as child_exit  # noqa: F401
+from registry.ops.metrics import gunicorn_on_starting as on_starting  # noqa: F401
 
 # nginx on the same machine talks to loopback only; never expose gunicorn directly.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -91,7 +91,7 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
-# The request id the app echoes (registry/logs.py) in each access-log line.
+# The request id the app echoes (registry/ops/logs.py) in each access-log line.
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss id=%({x-request-id}o)s'
 
 

@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from registry import auth, cli, db, errortracking, files, keys, logs, metrics, queue, readiness
+    from registry import auth, cli, db, files, keys, queue
     from registry.config import load_config
+    from registry.ops import errortracking, logs, metrics, readiness
     from registry.web import errors, i18n, security, templating
     from registry.web.extensions import csrf, limiter
 

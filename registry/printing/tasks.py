@@ -25,7 +25,7 @@ from registry.files import file_store
 from registry.files.base import FileStoreError
 from registry.keys import KeyStoreUnavailable, keystore, signer
 from registry.keys.services import KeyRevoked, record_signature
-from registry.metrics import LABEL_FILES_FINISHED, LABELS_RENDERED, PRINT_RENDER_SECONDS
+from registry.ops.metrics import LABEL_FILES_FINISHED, LABELS_RENDERED, PRINT_RENDER_SECONDS
 from registry.printing import jobfiles, services
 from registry.printing.models import LabelFile, PrintJob
 from registry.printing.render.stream import iter_pdf

@@ -28,7 +28,7 @@ from registry.files.base import FileMissing
 from registry.gs1 import uri_length
 from registry.keys import KeyStoreUnavailable, keystore, signer
 from registry.keys.services import KeyRevoked
-from registry.metrics import counted_labels
+from registry.ops.metrics import counted_labels
 from registry.printing import downloads, jobfiles, presenters, services
 from registry.printing.forms import OrderForm, ReprintForm
 from registry.printing.models import PrintJob

@@ -30,7 +30,7 @@ from werkzeug.http import parse_accept_header, parse_etags
 from registry import gs1
 from registry.clock import today, utcnow
 from registry.keys import store_for
-from registry.metrics import SCANS_BY_VERDICT
+from registry.ops.metrics import SCANS_BY_VERDICT
 from registry.reference import country_codes
 from registry.signing import KeyStoreUnavailable
 from registry.verify import resolver, services

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
-from registry import metrics
+from registry.ops import metrics
 
 log = logging.getLogger(__name__)
 

@@ -111,7 +111,7 @@ def init_app(app: Flask) -> None:
     def _unexpected(exc: Exception) -> Any:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         # Handled here, so Flask does not send its signal itself: error trackers (Sentry's
-        # Flask integration, registry.errortracking) listen to it.
+        # Flask integration, registry.ops.errortracking) listen to it.
         got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=exc)
         # After a failed flush the request's session refuses every query until rolled back,
         # and the error page reads the signed-in user: without this the 500 page itself crashed.

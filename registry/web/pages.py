@@ -8,8 +8,8 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
-from registry import readiness
 from registry.db import engine
+from registry.ops import readiness
 from registry.web.extensions import limiter
 
 bp = Blueprint("main", __name__)

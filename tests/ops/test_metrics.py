@@ -19,9 +19,10 @@ from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
 from conftest import Client, World, decode_qr_codes, order_and_download
-from registry import create_app, metrics
+from registry import create_app
 from registry.certification import Action
 from registry.config import ConfigError, load_config
+from registry.ops import metrics
 from registry.printing.models import PrintJob
 from registry.verify.scanlog import ScanBuffer
 from tests.verify.verify_support import path_of

@@ -1,5 +1,5 @@
 """Issue 13 §3: under gunicorn, /metrics adds up every worker (prometheus_client's multiprocess
-mode with the hooks in registry.metrics), whichever worker answers the scrape."""
+mode with the hooks in registry.ops.metrics), whichever worker answers the scrape."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from registry import ROOT
 
 BIN = Path(sys.executable).parent
 GUNICORN_CONF = """\
-from registry.metrics import gunicorn_child_exit as child_exit
-from registry.metrics import gunicorn_on_starting as on_starting
+from registry.ops.metrics import gunicorn_child_exit as child_exit
+from registry.ops.metrics import gunicorn_on_starting as on_starting
 """
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,8 @@ from flask import Flask
 from servers import free_port
 
 from conftest import PRODUCTION_CONFIG
-from registry import ROOT, create_app, readiness
+from registry import ROOT, create_app
+from registry.ops import readiness
 
 
 def test_readyz_is_ready_with_every_part_answering(app: Flask) -> None:

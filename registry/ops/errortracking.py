@@ -14,7 +14,7 @@ from typing import Any
 from flask import Flask
 
 from registry.config import ConfigError
-from registry.logs import request_id
+from registry.ops.logs import request_id
 
 
 def _with_request_id(event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
