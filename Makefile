@@ -67,7 +67,7 @@ lint: venv
 # Mutation testing (Cosmic Ray) of the pure rule modules against their own unit tests, with the
 # score per module (README, "Mutation testing"); fails below 90 %. About half an hour on two
 # cores, so neither `make test` nor CI runs it. JOBS=1 leaves a core free; one module and what
-# survived: MUTATION_ARGS="--module registry/paging.py --survivors".
+# survived: MUTATION_ARGS="--module registry/db/paging.py --survivors".
 JOBS ?= 2
 MUTATION_ARGS ?=
 mutation: venv

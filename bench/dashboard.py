@@ -43,8 +43,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
-from registry import create_app, gs1, migrate  # noqa: E402
-from registry.db import make_engine  # noqa: E402
+from registry import create_app, gs1  # noqa: E402
+from registry.db import make_engine, migrate  # noqa: E402
 
 START = dt.datetime(2019, 1, 1, tzinfo=dt.UTC)
 END = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
@@ -200,7 +200,7 @@ def rows(n_batches: int, n_jobs: int, n_scans: int) -> dict[str, Callable[[], It
 def columns(table: str) -> list[str]:
     from sqlmodel import SQLModel
 
-    import registry.models  # noqa: F401
+    import registry.db.models  # noqa: F401
 
     return [c.name for c in SQLModel.metadata.tables[table].columns]
 

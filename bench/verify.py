@@ -15,7 +15,7 @@ What it does:
    (1-3 jobs a batch), with organisations, users, products (20 batches each; ``--gtin-share`` of
    them with a company GTIN, the rest with registry-issued ones), an approval decision per batch
    (plus a suspension or revocation for some), public documents for a quarter of the batches
-   and ``--scans`` earlier scans. The schema comes from ``registry.migrate.upgrade``; secondary
+   and ``--scans`` earlier scans. The schema comes from ``registry.db.migrate.upgrade``; secondary
    indexes are dropped for the load and created again from their own definitions, so they are
    exactly the migrations' indexes. SQLite (WAL) in a temporary file; PostgreSQL in the
    database ``bench_verify`` (dropped and created again), loaded with COPY.
@@ -283,7 +283,7 @@ TABLE_ORDER = ["organisation", "user", "product", "batch", "decision", "print_jo
 
 
 def load_sqlite(plan: Plan, path: Path) -> None:
-    from registry.migrate import upgrade
+    from registry.db.migrate import upgrade
 
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         stale.unlink(missing_ok=True)
@@ -328,7 +328,7 @@ def pg_url(db: str = PG_DB) -> str:
 def load_postgres(plan: Plan) -> None:
     import psycopg
 
-    from registry.migrate import upgrade
+    from registry.db.migrate import upgrade
 
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
@@ -693,7 +693,7 @@ def prepare_run(db_url: str, preloaded_scans: int) -> None:
     every page says "possible copy" and the figures measure that instead of a first scan."""
     from sqlalchemy import create_engine, text
 
-    from registry.migrate import upgrade
+    from registry.db.migrate import upgrade
 
     upgrade(db_url)
     url = db_url.replace("postgresql://", "postgresql+psycopg://", 1)

@@ -21,8 +21,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-import registry.models  # noqa: F401  (every table, so _empty() clears them all)
-from registry import create_app, migrate
+import registry.db.models  # noqa: F401  (every table, so _empty() clears them all)
+from registry import create_app
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, OrgKind, Role, User
 from registry.catalog import services as catalog
@@ -30,7 +30,7 @@ from registry.catalog.models import Batch, Document, Product
 from registry.catalog.rules import BatchInput, ProductInput
 from registry.certification import Action
 from registry.clock import today
-from registry.db import make_engine
+from registry.db import make_engine, migrate
 from registry.files import FileStore, LocalFileStore, store_for
 from registry.printing.models import PrintJob
 from registry.review import services as review

@@ -61,7 +61,7 @@ TARGETS = (
     Target("registry/printing/rules.py", ("tests/printing/test_label_rules.py",)),
     Target("registry/catalog/rules.py", ("tests/catalog/test_catalog_rules.py",)),
     Target("registry/checkpoints/rules.py", ("tests/checkpoints/test_rules.py",)),
-    Target("registry/paging.py", ("tests/test_paging_rules.py",)),
+    Target("registry/db/paging.py", ("tests/db/test_paging_rules.py",)),
     Target("registry/plaintext.py", ("tests/test_plaintext.py",)),
     Target("registry/figures/charts.py", ("tests/figures/test_chart_scale.py",),
            frozenset({"nice_ceiling", "class_breaks", "colour_for", "_dp", "_extent"})),
@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--module", action="append", default=[],
-                        help="only this module (repeatable), e.g. registry/paging.py")
+                        help="only this module (repeatable), e.g. registry/db/paging.py")
     parser.add_argument("--survivors", action="store_true", help="print every survivor's diff")
     parser.add_argument("--fail-under", type=float, default=0.0,
                         help="exit 1 if a module scores below this percentage")

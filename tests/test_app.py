@@ -71,7 +71,7 @@ def test_migrations_create_exactly_the_models_schema(app: Flask) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    import registry.models  # noqa: F401
+    import registry.db.models  # noqa: F401
 
     with app.extensions["engine"].connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)

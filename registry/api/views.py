@@ -35,8 +35,8 @@ from registry.certification import (
     allowed_actions,
 )
 from registry.db import get_session
+from registry.db.paging import Page, Window
 from registry.exceptions import Forbidden, RegistryError
-from registry.paging import Page, Window
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
 from registry.printing.views import MESSAGES as PRINTING_MESSAGES

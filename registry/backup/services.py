@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel
 
-import registry.models  # noqa: F401  (every table is in the metadata)
+import registry.db.models  # noqa: F401  (every table is in the metadata)
 from registry import audit
 from registry.backup.archive import (
     FORMAT,

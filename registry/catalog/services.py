@@ -39,9 +39,9 @@ from registry.certification import (
 )
 from registry.clock import today, utcnow
 from registry.db import fetch_page, flush_unique, unique_columns
+from registry.db.paging import Page, Window
 from registry.events import EventTag
 from registry.exceptions import Conflict, Forbidden, NotFound, Taken, ValidationError
-from registry.paging import Page, Window
 from registry.plaintext import text_problem
 from registry.reference import province_of_regency
 

@@ -32,8 +32,8 @@ from registry.certification import (
     is_editable,
 )
 from registry.db import get_session
+from registry.db.paging import Window, window_from
 from registry.exceptions import Conflict, ValidationError
-from registry.paging import Window, window_from
 from registry.printing import presenters
 from registry.printing import services as printing
 from registry.review.services import decisions_for

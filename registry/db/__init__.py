@@ -19,8 +19,8 @@ from sqlmodel import Session, create_engine, select
 from werkzeug.routing import Map
 from werkzeug.routing.converters import IntegerConverter
 
+from registry.db.paging import Page, Window
 from registry.exceptions import Taken, ValidationError
-from registry.paging import Page, Window
 
 # Primary keys are INTEGER columns: 32-bit on PostgreSQL, 64-bit on SQLite.
 MAX_ID = 2**31 - 1

@@ -24,10 +24,10 @@ from registry.accounts.services import officer_province
 from registry.catalog.models import Batch, Product
 from registry.clock import utcnow
 from registry.db import fetch_page
+from registry.db.paging import Page, Window
 from registry.db.types import utc
 from registry.events import EventTag
 from registry.exceptions import Conflict, Forbidden, NotFound
-from registry.paging import Page, Window
 from registry.verify.models import FakeReport, Scan
 from registry.verify.rules import Verdict
 

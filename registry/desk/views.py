@@ -14,9 +14,9 @@ from wtforms.validators import InputRequired, Length
 from registry.accounts.models import Role
 from registry.auth import roles_required
 from registry.db import get_session
+from registry.db.paging import window_from
 from registry.desk import services
 from registry.exceptions import Conflict
-from registry.paging import window_from
 from registry.verify.attribution import Kind
 from registry.web.forms import Form
 

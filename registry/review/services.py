@@ -27,9 +27,9 @@ from registry.certification import (
 )
 from registry.clock import today, utcnow
 from registry.db import fetch_page
+from registry.db.paging import Page, Window
 from registry.events import EventTag
 from registry.exceptions import Conflict, Forbidden, ValidationError
-from registry.paging import Page, Window
 from registry.review.models import Decision
 
 

@@ -15,8 +15,8 @@ from registry.catalog.views import batch_context
 from registry.certification import Action, Status
 from registry.clock import today
 from registry.db import get_session
+from registry.db.paging import Page, window_from
 from registry.exceptions import Conflict, ValidationError
-from registry.paging import Page, window_from
 from registry.printing import services as printing
 from registry.review import services
 from registry.review.forms import AllowanceForm, DecisionForm

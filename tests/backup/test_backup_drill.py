@@ -33,12 +33,12 @@ from conftest import (
     order_and_download,
     stored_objects,
 )
-from registry import create_app, migrate
+from registry import create_app
 from registry.audit import AuditEvent
 from registry.backup.archive import file_digest, write_archive
 from registry.catalog.models import Document
 from registry.certification import Action
-from registry.db import make_engine
+from registry.db import make_engine, migrate
 from registry.files import store_for
 from registry.files.importer import references
 from registry.gs1 import parse_uri

@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from registry import gs1, migrate
-from registry.db import make_engine
+from registry import gs1
+from registry.db import make_engine, migrate
 
 SCHEMA = "migration_0010"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import registry.models  # noqa: F401  (registers every table on the metadata)
+import registry.db.models  # noqa: F401  (registers every table on the metadata)
 from registry.db import make_engine
-from registry.migrate import migration_lock
+from registry.db.migrate import migration_lock
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -19,11 +19,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import ProgrammingError
 
-from registry import ROOT, migrate
-from registry.db import make_engine
+from registry import ROOT
+from registry.db import make_engine, migrate
 
 BIN = Path(sys.executable).parent
-# The documented key (registry/migrate.py, README "Running in production"): fixed, so an
+# The documented key (registry/db/migrate.py, README "Running in production"): fixed, so an
 # operator can find the holder in pg_locks; written out here so that changing it is noticed.
 LOCK_KEY = 0x7265676973747279  # the ASCII bytes of "registry" as one signed 64-bit integer
 

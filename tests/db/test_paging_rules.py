@@ -1,4 +1,4 @@
-"""Pages of long lists (registry/paging.py): which rows a page shows and where its links go.
+"""Pages of long lists (registry/db/paging.py): which rows a page shows and where its links go.
 
 Unit tests without the app; the API's paging over real lists is in tests/api/test_paging.py.
 """
@@ -9,7 +9,7 @@ import dataclasses
 
 import pytest
 
-from registry.paging import PER_PAGE, Page, Window, window_from
+from registry.db.paging import PER_PAGE, Page, Window, window_from
 
 
 def page(number: int, total: int, size: int = 10) -> Page[int]:
