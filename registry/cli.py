@@ -12,16 +12,16 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from registry import audit
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, OrgKind, Role
 from registry.accounts.rules import password_problem
+from registry.audit import services as audit
+from registry.audit.tags import EventTag
 from registry.checkpoints import services as checkpoints
 from registry.checkpoints.keys import AuditKeyError, AuditKeyStore, default_origin
 from registry.checkpoints.note import NoteError, VerifierKey, open_checkpoint, split_notes
 from registry.checkpoints.rules import Extension, Kept
 from registry.db import migrate
-from registry.events import EventTag
 
 db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="User accounts.")

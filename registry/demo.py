@@ -10,15 +10,15 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 from sqlmodel import Session, func, select
 
-from registry import audit
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, OrgKind, Role, User, UserStatus
+from registry.audit import services as audit
+from registry.audit.tags import EventTag
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Product
 from registry.catalog.rules import BatchInput, ProductInput
 from registry.certification import Action
 from registry.clock import today
-from registry.events import EventTag
 from registry.files import FileStore
 from registry.printing import services as printing
 from registry.review import services as review

@@ -31,7 +31,7 @@ from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, User
 from registry.api import tokens
 from registry.api.models import ApiToken
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Document, Product
 from registry.certification import Action

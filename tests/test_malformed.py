@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from conftest import PASSWORD, Client, World, batch_form
 from registry.accounts.models import Organisation, User
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Document, Product
 from registry.certification import Action

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from registry import audit
 from registry.accounts.models import Role, User, UserStatus
 from registry.api.models import ApiToken
+from registry.audit import services as audit
+from registry.audit.tags import EventTag
 from registry.clock import utcnow
-from registry.events import EventTag
 from registry.exceptions import Forbidden, NotFound, ValidationError
 
 TOKEN_PREFIX = "mbr_"  # noqa: S105  (a marker for secret scanners, not a secret)

@@ -27,7 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, SQLModel
 
 import registry.db.models  # noqa: F401  (every table is in the metadata)
-from registry import audit
+from registry.audit import services as audit
+from registry.audit.tags import EventTag
 from registry.backup.archive import (
     FORMAT,
     KEK_WARNING,
@@ -41,7 +42,6 @@ from registry.backup.archive import (
 )
 from registry.catalog.storage import content_type_of
 from registry.clock import utcnow
-from registry.events import EventTag
 from registry.files.base import FileStore, FileStoreError
 from registry.files.importer import references
 from registry.files.local import LocalFileStore

@@ -10,9 +10,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from registry import events
-from registry.audit import AuditEvent
-from registry.events import EventTag
+from registry.audit import tags as events
+from registry.audit.models import AuditEvent
+from registry.audit.tags import EventTag
 from registry.web.templating import DOCUMENT_LABELS
 
 # The batch facts an edit can change, by their key in the audit snapshot (catalog.services.

@@ -14,9 +14,11 @@ from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from registry import audit, files, gs1
+from registry import files, gs1
 from registry.accounts.models import Role, User
 from registry.accounts.services import officer_province
+from registry.audit import services as audit
+from registry.audit.tags import EventTag
 from registry.catalog import storage
 from registry.catalog.models import Batch, Document, Product, ProductFacts
 from registry.catalog.rules import (
@@ -40,7 +42,6 @@ from registry.certification import (
 from registry.clock import today, utcnow
 from registry.db import fetch_page, flush_unique, unique_columns
 from registry.db.paging import Page, Window
-from registry.events import EventTag
 from registry.exceptions import Conflict, Forbidden, NotFound, Taken, ValidationError
 from registry.plaintext import text_problem
 from registry.reference import province_of_regency

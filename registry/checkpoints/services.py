@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from registry import audit
-from registry.audit import AuditCheckpoint, AuditEvent, AuditHead
+from registry.audit import services as audit
+from registry.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from registry.checkpoints.note import Checkpoint, NoteSigner
 from registry.checkpoints.rules import Extension, Kept, judge
 from registry.clock import utcnow

@@ -2,7 +2,7 @@
 
 from registry.accounts.models import Organisation, User
 from registry.api.models import ApiToken
-from registry.audit import AuditCheckpoint, AuditEvent, AuditHead
+from registry.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from registry.catalog.models import Batch, Document, Product
 from registry.keys.models import LabelSignature, SigningKey
 from registry.printing.models import (

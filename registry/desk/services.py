@@ -18,15 +18,15 @@ from sqlalchemy import and_, false, func, or_, true, tuple_, update
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, select
 
-from registry import audit
 from registry.accounts.models import Role, User
 from registry.accounts.services import officer_province
+from registry.audit import services as audit
+from registry.audit.tags import EventTag
 from registry.catalog.models import Batch, Product
 from registry.clock import utcnow
 from registry.db import fetch_page
 from registry.db.paging import Page, Window
 from registry.db.types import utc
-from registry.events import EventTag
 from registry.exceptions import Conflict, Forbidden, NotFound
 from registry.verify.models import FakeReport, Scan
 from registry.verify.rules import Verdict

@@ -15,10 +15,10 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from registry import audit
+from registry.audit import services as audit
+from registry.audit.tags import EventTag
 from registry.catalog.models import Batch, Document, Product
 from registry.catalog.storage import content_type_of
-from registry.events import EventTag
 from registry.files.base import (
     FileDamaged,
     FileMissing,

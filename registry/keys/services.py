@@ -22,11 +22,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from registry import audit
-from registry.audit import AuditEvent
+from registry.audit import services as audit
+from registry.audit.models import AuditEvent
+from registry.audit.tags import EventTag
 from registry.catalog.models import Batch
 from registry.clock import utcnow
-from registry.events import EventTag
 from registry.keys.kek import Kek, KekError
 from registry.keys.models import LabelSignature, SigningKey
 from registry.printing.models import PrintJob

@@ -22,9 +22,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from registry import audit
+from registry.audit import services as audit
+from registry.audit.tags import EventTag
 from registry.clock import utcnow
-from registry.events import EventTag
 from registry.keys.models import SigningKey
 from registry.printing.models import LabelFile, PrintJob
 

@@ -6,9 +6,10 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
-from registry import audit
 from registry.accounts.models import Organisation, Role, User
 from registry.accounts.services import officer_province
+from registry.audit import services as audit
+from registry.audit.tags import EventTag
 from registry.catalog.models import Batch, Product, ProductFacts
 from registry.catalog.services import (
     as_registered,
@@ -28,7 +29,6 @@ from registry.certification import (
 from registry.clock import today, utcnow
 from registry.db import fetch_page
 from registry.db.paging import Page, Window
-from registry.events import EventTag
 from registry.exceptions import Conflict, Forbidden, ValidationError
 from registry.review.models import Decision
 

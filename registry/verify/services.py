@@ -12,11 +12,11 @@ from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from registry import gs1
+from registry.audit.tags import EventTag
 from registry.catalog.models import Batch, Document
 from registry.certification import Display, Status, display_status
 from registry.clock import REGION_TZ
 from registry.db.types import utc
-from registry.events import EventTag
 from registry.reference import HUBS, PROVINCES, country_codes, regencies
 from registry.signing import Verifier, VerifyStatus
 from registry.verify import lookup
@@ -142,7 +142,7 @@ def report_fake(session: Session, resolution: Resolution, *, message: str, conta
                 attribution: Attribution = NO_ATTRIBUTION) -> FakeReport:
     """Store a buyer's report with its attribution (exporter and office, or the admins when
     the code names no known product) and its audit event, in the caller's transaction."""
-    from registry import audit
+    from registry.audit import services as audit
 
     link = resolution.link
     report = FakeReport(

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from registry import events
+from registry.audit import tags as events
 from registry.certification import Display, display_status
 from registry.clock import REGION_TZ, today
 from registry.reference import HUBS, PROVINCES, country_codes, regencies

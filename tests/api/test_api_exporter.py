@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from conftest import World, evidence_pdf
 from registry.api import schemas as s
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.catalog.models import Batch, Document, Product
 from registry.certification import Action
 from registry.clock import today, utcnow

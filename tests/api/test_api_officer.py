@@ -9,7 +9,7 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from conftest import World
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.catalog.models import Batch
 from registry.clock import today
 from registry.review.models import Decision

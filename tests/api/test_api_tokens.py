@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from conftest import Client, World
 from registry.accounts.models import UserStatus
 from registry.api.models import ApiToken
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 
 TOKEN_RE = re.compile(r"mbr_[A-Za-z0-9_-]{43}")
 

@@ -34,7 +34,7 @@ from conftest import (
     stored_objects,
 )
 from registry import create_app
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.backup.archive import file_digest, write_archive
 from registry.catalog.models import Document
 from registry.certification import Action

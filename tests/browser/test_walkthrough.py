@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from conftest import PASSWORD, World, evidence_pdf
-from registry import audit
+from registry.audit import services as audit
 from registry.catalog.models import Batch, Document
 from registry.certification import Status
 from registry.clock import today

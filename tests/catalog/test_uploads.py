@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from conftest import Client, World, evidence_pdf, read_object, stored_objects
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.catalog.models import Document, Product
 from registry.certification import Action
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from conftest import Client, World, evidence_pdf, stored_objects
 from registry.api import tokens
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.catalog.models import Document, Product
 from tests.files.files_support import colour_of, other_server, png, upload_document, upload_photo
 

@@ -17,8 +17,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from conftest import World
-from registry import audit
-from registry.audit import AuditEvent, event_hash
+from registry.audit import services as audit
+from registry.audit.models import AuditEvent
+from registry.audit.services import event_hash
 from registry.certification import Action
 from registry.checkpoints.keys import AuditKeyStore
 from registry.checkpoints.note import NoteSigner, VerifierKey, open_checkpoint

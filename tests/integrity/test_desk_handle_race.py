@@ -11,7 +11,7 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from conftest import World
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.verify.models import FakeReport
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from conftest import Client, World, batch_input, evidence_pdf
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Document
 

@@ -14,7 +14,7 @@ from scan_support import certified_labels, flush, path_of, phone, sign, verdict
 from sqlmodel import Session, select
 
 from conftest import World
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.verify.models import FakeReport
 
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

@@ -20,7 +20,7 @@ from sqlmodel import Session, func, select
 
 from conftest import Client, World
 from registry import gs1
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.catalog.models import Product
 from registry.catalog.rules import normalise_gtin
 

@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from conftest import Client, World, batch_input
 from registry.accounts.models import User
 from registry.api import tokens
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch
 from registry.certification import Action

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from conftest import Client, World
 from registry.accounts.models import User, UserStatus
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 
 
 def _events(db: Session) -> int:

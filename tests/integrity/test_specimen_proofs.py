@@ -21,7 +21,7 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from conftest import Client, World, decode_qr_codes
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.catalog.models import Batch
 from registry.certification import Action
 from registry.gs1 import parse_uri

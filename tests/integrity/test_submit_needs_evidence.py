@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from conftest import Client, World, evidence_pdf
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.catalog.models import Batch
 from tests.api.api_helpers import api_for, assert_problem
 

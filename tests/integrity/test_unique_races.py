@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from conftest import Client, World, batch_form
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, User
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch
 from registry.db import get_session

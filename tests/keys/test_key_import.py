@@ -12,7 +12,7 @@ from keys_support import cli, download, order, printer, verdict
 from sqlmodel import Session, select
 
 from conftest import World
-from registry import audit
+from registry.audit import services as audit
 from registry.certification import Action
 from registry.gs1 import parse_uri
 from registry.keys.models import LabelSignature, SigningKey

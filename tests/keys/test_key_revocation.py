@@ -16,7 +16,7 @@ from keys_support import approved, cli, download, order, printer, verdict
 from sqlmodel import Session, col, select
 
 from conftest import World
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.catalog.services import label_gtin
 from registry.clock import utcnow
 from registry.gs1 import parse_uri

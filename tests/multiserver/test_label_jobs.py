@@ -23,7 +23,7 @@ import zxingcpp
 from sqlmodel import Session, select
 
 from conftest import PASSWORD, World
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.certification import Action
 from registry.gs1 import parse_uri
 from registry.printing.models import LabelFile, PrintJob

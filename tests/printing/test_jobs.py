@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from conftest import PASSWORD, Client, World, decode_qr_codes, published_keys
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, OrgKind, Role
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.catalog.models import Batch
 from registry.certification import Action
 from registry.gs1 import parse_uri

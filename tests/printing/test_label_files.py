@@ -16,7 +16,7 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from conftest import Client, World, decode_qr_codes, stored_objects
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.certification import Action
 from registry.clock import utcnow
 from registry.printing import services as printing

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from conftest import PASSWORD, Client, World
 from registry.accounts import services as accounts
 from registry.accounts.models import Role
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.catalog.models import Batch
 from registry.certification import Action, Status
 from registry.clock import today

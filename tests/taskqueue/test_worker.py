@@ -16,7 +16,7 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from conftest import Client, World, stored_objects
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.gs1 import parse_uri
 from tests.taskqueue.queue_support import approve, label_file, order, wait_until
 

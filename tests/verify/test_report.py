@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from verify_support import path_of, printed_labels
 
 from conftest import World
-from registry.audit import AuditEvent
+from registry.audit.models import AuditEvent
 from registry.verify.models import FakeReport
 
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

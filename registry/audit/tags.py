@@ -2,7 +2,7 @@
 with the words a person reads for each, in one place.
 
 ``audit.record`` takes only these, so a tag cannot be misspelt and a new one cannot be added
-without its label: ``tests/test_events.py`` fails when a member lacks an English label or its
+without its label: ``tests/audit/test_tags.py`` fails when a member lacks an English label or its
 Indonesian translation. The value is what the audit trail stores (and hashes): never change a
 member's value.
 """

@@ -7,7 +7,8 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from conftest import Client, World
-from registry.audit import AuditEvent, verify_chain
+from registry.audit.models import AuditEvent
+from registry.audit.services import verify_chain
 from registry.certification import Action
 
 
@@ -66,7 +67,7 @@ def test_deleting_the_latest_row_is_detected(app: Flask, world: World, db: Sessi
 
 
 def test_rehashing_an_edited_row_still_breaks_the_next_link(world: World, db: Session) -> None:
-    from registry.audit import event_hash
+    from registry.audit.services import event_hash
 
     world.submit(world.batch_a, world.exporter_a)
     world.decide(world.batch_a, world.officer_ntb, Action.APPROVE)

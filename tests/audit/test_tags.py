@@ -1,4 +1,4 @@
-"""Audit event tags (``registry.events``): each has its words, in English and in Indonesian, so
+"""Audit event tags (``registry.audit.tags``): each has its words, in English and in Indonesian, so
 no one reads a raw ``printjob.order`` in a batch's history (issue 15 §1)."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from pathlib import Path
 
 from babel.messages.mofile import read_mo
 
-from registry import events
+from registry.audit import tags as events
 
-CATALOGUE = Path(__file__).resolve().parents[1] / "registry" / "translations" / "id" / \
+CATALOGUE = Path(__file__).resolve().parents[2] / "registry" / "translations" / "id" / \
     "LC_MESSAGES" / "messages.mo"
 
 

@@ -20,37 +20,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Text, update
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import update
+from sqlmodel import Session, select
 
+from registry.audit.models import GENESIS, AuditEvent, AuditHead
+from registry.audit.tags import Tag
 from registry.clock import utcnow
-from registry.db.types import UTCDateTime
-from registry.events import Tag
-
-GENESIS = "0" * 64
-
-
-class AuditHead(SQLModel, table=True):
-    __tablename__ = "audit_head"
-    id: int = Field(default=1, primary_key=True)
-    seq: int = Field(default=0)
-    last_hash: str = Field(default=GENESIS, max_length=64)
-
-
-class AuditEvent(SQLModel, table=True):
-    __tablename__ = "audit_event"
-    id: int | None = Field(default=None, primary_key=True)
-    seq: int = Field(unique=True, index=True)
-    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    actor_id: int | None = Field(default=None, index=True)
-    actor_label: str = Field(max_length=254)
-    action: str = Field(max_length=64, index=True)
-    object_type: str = Field(max_length=32)
-    object_id: str | None = Field(default=None, max_length=64)
-    before: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    after: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    prev_hash: str = Field(max_length=64)
-    hash: str = Field(max_length=64)
 
 
 def _canonical_time(value: dt.datetime) -> str:
@@ -62,18 +37,6 @@ def _dump(value: dict[str, Any] | None) -> str | None:
     if value is None:
         return None
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-class AuditCheckpoint(SQLModel, table=True):
-    """A signed checkpoint of the log: its first ``size`` events end in ``head_hash``. The note
-    is what the registry publishes and offices keep; one checkpoint per size."""
-
-    __tablename__ = "audit_checkpoint"
-    id: int | None = Field(default=None, primary_key=True)
-    size: int = Field(unique=True, index=True)
-    head_hash: str = Field(max_length=64)
-    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    note: str = Field(sa_column=Column(Text, nullable=False))
 
 
 def event_hash(event: AuditEvent, prev_hash: str | None = None) -> str:
