@@ -90,7 +90,7 @@ def rows(n_batches: int, n_jobs: int, n_scans: int) -> dict[str, Callable[[], It
                    ("51", "52", "53")[i % 3], "", START)
 
     def users() -> Iterator[tuple]:
-        from registry.auth import hash_password
+        from registry.accounts.auth import hash_password
 
         pw = hash_password(PASSWORD)
         people = [(1, "admin@bench.test", "admin", 1), (2, "officer.bali@bench.test", "officer", 2),

@@ -10,7 +10,8 @@ from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, select
 
 from conftest import PRODUCTION_CONFIG
-from registry import auth, create_app
+from registry import create_app
+from registry.accounts import auth
 from registry.accounts.models import User
 from registry.catalog.models import Batch
 from registry.config import ConfigError

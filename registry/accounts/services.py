@@ -7,10 +7,10 @@ import secrets
 from flask_babel import gettext as _
 from sqlmodel import Session, select
 
+from registry.accounts.auth import check_password, hash_password
 from registry.accounts.models import ROLE_ORG_KIND, Organisation, OrgKind, Role, User, UserStatus
 from registry.audit import services as audit
 from registry.audit.tags import EventTag
-from registry.auth import check_password, hash_password
 from registry.clock import utcnow
 from registry.db import flush_unique
 from registry.exceptions import Conflict, Forbidden, NotFound, ValidationError

@@ -16,9 +16,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from registry.accounts import services
+from registry.accounts.auth import roles_required, safe_next
 from registry.accounts.forms import ActionForm, LoginForm, OrganisationForm, SignupForm, UserForm
 from registry.accounts.models import OrgKind, Role, UserStatus
-from registry.auth import roles_required, safe_next
 from registry.db import get_session
 from registry.exceptions import ValidationError
 from registry.web.extensions import limiter

@@ -25,11 +25,11 @@ from flask_login import current_user
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
+from registry.accounts.auth import roles_required
 from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
 from registry.api import tokens
 from registry.api.schemas import MAX_ID
-from registry.auth import roles_required
 from registry.db import get_session
 from registry.exceptions import ValidationError
 from registry.web.extensions import limiter

@@ -18,10 +18,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry import files
+from registry.accounts.auth import roles_required
 from registry.accounts.forms import ActionForm
 from registry.accounts.models import Organisation, Role
 from registry.audit import services as audit
-from registry.auth import roles_required
 from registry.catalog import history, services, storage
 from registry.catalog.forms import BatchForm, DocumentForm, PhotoForm, ProductForm
 from registry.catalog.models import Batch, Product

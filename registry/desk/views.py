@@ -11,8 +11,8 @@ from flask_login import current_user
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from registry.accounts.auth import roles_required
 from registry.accounts.models import Role
-from registry.auth import roles_required
 from registry.db import get_session
 from registry.db.paging import window_from
 from registry.desk import services

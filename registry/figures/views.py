@@ -15,8 +15,8 @@ from markupsafe import Markup
 from sqlalchemy import Select
 from werkzeug.datastructures import MultiDict
 
+from registry.accounts.auth import roles_required
 from registry.accounts.models import Role
-from registry.auth import roles_required
 from registry.clock import today
 from registry.db import engine, get_session
 from registry.exceptions import Forbidden

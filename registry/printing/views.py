@@ -17,9 +17,9 @@ from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from registry.accounts.auth import roles_required
 from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
-from registry.auth import roles_required
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Product
 from registry.db import get_session

@@ -7,9 +7,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from registry.accounts.auth import roles_required
 from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
-from registry.auth import roles_required
 from registry.catalog import services as catalog
 from registry.catalog.views import batch_context
 from registry.certification import Action, Status
