@@ -15,9 +15,9 @@ from registry.accounts.models import Organisation, OrgKind, Role, User, UserStat
 from registry.audit import services as audit
 from registry.audit.tags import EventTag
 from registry.catalog import services as catalog
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Product
 from registry.catalog.rules import BatchInput, ProductInput
-from registry.certification import Action
 from registry.clock import today
 from registry.files import FileStore
 from registry.printing import services as printing

@@ -26,9 +26,9 @@ from registry import create_app
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, OrgKind, Role, User
 from registry.catalog import services as catalog
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Document, Product
 from registry.catalog.rules import BatchInput, ProductInput
-from registry.certification import Action
 from registry.clock import today
 from registry.db import make_engine, migrate
 from registry.files import FileStore, LocalFileStore, store_for

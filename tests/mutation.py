@@ -55,7 +55,7 @@ class Target:
 
 
 TARGETS = (
-    Target("registry/certification.py", ("tests/test_certification.py",)),
+    Target("registry/catalog/certification.py", ("tests/catalog/test_certification.py",)),
     Target("registry/verify/rules.py", ("tests/verify/test_verdict_rules.py",)),
     Target("registry/accounts/rules.py", ("tests/accounts/test_account_rules.py",)),
     Target("registry/printing/rules.py", ("tests/printing/test_label_rules.py",)),

@@ -33,8 +33,8 @@ from registry.api import tokens
 from registry.api.models import ApiToken
 from registry.audit.models import AuditEvent
 from registry.catalog import services as catalog
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Document, Product
-from registry.certification import Action
 from registry.clock import today
 from registry.files import store_for
 from registry.keys import signer

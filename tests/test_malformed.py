@@ -26,8 +26,8 @@ from conftest import PASSWORD, Client, World, batch_form
 from registry.accounts.models import Organisation, User
 from registry.audit.models import AuditEvent
 from registry.catalog import services as catalog
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Document, Product
-from registry.certification import Action
 from registry.clock import today
 from registry.review.models import Decision
 from registry.web.extensions import limiter

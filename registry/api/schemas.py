@@ -25,8 +25,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from registry.catalog.certification import OFFICER_ACTIONS, Display, Status
 from registry.catalog.models import DocumentKind
-from registry.certification import OFFICER_ACTIONS, Display, Status
 from registry.plaintext import TextProblem, text_problem
 from registry.reference import CATEGORIES, HUBS, UNITS, country_codes, hs_codes, regencies
 

@@ -23,10 +23,7 @@ from registry.api.models import ApiToken
 from registry.api.openapi import ApiSpec, InputError, Scope, uploaded_filename
 from registry.api.scans import scan_figures
 from registry.catalog import services as catalog
-from registry.catalog.models import Batch, Document, Product, ProductFacts
-from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
-from registry.catalog.views import FIELD_MESSAGES as CATALOG_MESSAGES
-from registry.certification import (
+from registry.catalog.certification import (
     EXPORTER_ACTIONS,
     OFFICER_ACTIONS,
     Action,
@@ -34,6 +31,9 @@ from registry.certification import (
     Status,
     allowed_actions,
 )
+from registry.catalog.models import Batch, Document, Product, ProductFacts
+from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
+from registry.catalog.views import FIELD_MESSAGES as CATALOG_MESSAGES
 from registry.db import get_session
 from registry.db.paging import Page, Window
 from registry.exceptions import Forbidden, RegistryError

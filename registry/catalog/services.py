@@ -20,6 +20,15 @@ from registry.accounts.services import officer_province
 from registry.audit import services as audit
 from registry.audit.tags import EventTag
 from registry.catalog import storage
+from registry.catalog.certification import (
+    EDITABLE,
+    Action,
+    Display,
+    Status,
+    TransitionError,
+    is_editable,
+    next_status,
+)
 from registry.catalog.models import Batch, Document, Product, ProductFacts
 from registry.catalog.rules import (
     ANY_DOCUMENT,
@@ -29,15 +38,6 @@ from registry.catalog.rules import (
     missing_evidence,
     normalise_gtin,
     product_problems,
-)
-from registry.certification import (
-    EDITABLE,
-    Action,
-    Display,
-    Status,
-    TransitionError,
-    is_editable,
-    next_status,
 )
 from registry.clock import today, utcnow
 from registry.db import fetch_page, flush_unique, unique_columns

@@ -23,15 +23,15 @@ from registry.accounts.forms import ActionForm
 from registry.accounts.models import Organisation, Role
 from registry.audit import services as audit
 from registry.catalog import history, services, storage
-from registry.catalog.forms import BatchForm, DocumentForm, PhotoForm, ProductForm
-from registry.catalog.models import Batch, Product
-from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
-from registry.certification import (
+from registry.catalog.certification import (
     Display,
     Status,
     allowed_actions,
     is_editable,
 )
+from registry.catalog.forms import BatchForm, DocumentForm, PhotoForm, ProductForm
+from registry.catalog.models import Batch, Product
+from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
 from registry.db import get_session
 from registry.db.paging import Window, window_from
 from registry.exceptions import Conflict, ValidationError

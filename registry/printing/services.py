@@ -21,9 +21,9 @@ from registry import gs1
 from registry.accounts.models import Organisation, OrgKind, Role, User
 from registry.audit import services as audit
 from registry.audit.tags import EventTag
+from registry.catalog.certification import Status, may_issue_labels
 from registry.catalog.models import Batch, Product, ProductFacts
 from registry.catalog.services import get_batch, registered_product
-from registry.certification import Status, may_issue_labels
 from registry.clock import today, utcnow
 from registry.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from registry.keys.services import record_signature

@@ -10,14 +10,7 @@ from registry.accounts.models import Organisation, Role, User
 from registry.accounts.services import officer_province
 from registry.audit import services as audit
 from registry.audit.tags import EventTag
-from registry.catalog.models import Batch, Product, ProductFacts
-from registry.catalog.services import (
-    as_registered,
-    batch_snapshot,
-    get_batch,
-    update_if_unchanged,
-)
-from registry.certification import (
+from registry.catalog.certification import (
     OFFICER_ACTIONS,
     Action,
     DecisionError,
@@ -25,6 +18,13 @@ from registry.certification import (
     TransitionError,
     check_decision,
     next_status,
+)
+from registry.catalog.models import Batch, Product, ProductFacts
+from registry.catalog.services import (
+    as_registered,
+    batch_snapshot,
+    get_batch,
+    update_if_unchanged,
 )
 from registry.clock import today, utcnow
 from registry.db import fetch_page

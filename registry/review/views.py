@@ -11,8 +11,8 @@ from registry.accounts.auth import roles_required
 from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
 from registry.catalog import services as catalog
+from registry.catalog.certification import Action, Status
 from registry.catalog.views import batch_context
-from registry.certification import Action, Status
 from registry.clock import today
 from registry.db import get_session
 from registry.db.paging import Page, window_from

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from registry.certification import Display
+from registry.catalog.certification import Display
 
 
 class Verdict(StrEnum):

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from registry import gs1
 from registry.audit.tags import EventTag
+from registry.catalog.certification import Display, Status, display_status
 from registry.catalog.models import Batch, Document
-from registry.certification import Display, Status, display_status
 from registry.clock import REGION_TZ
 from registry.db.types import utc
 from registry.reference import HUBS, PROVINCES, country_codes, regencies

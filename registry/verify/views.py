@@ -33,7 +33,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional
 
 from registry import files, gs1
 from registry.catalog import storage
-from registry.certification import Display
+from registry.catalog.certification import Display
 from registry.clock import today
 from registry.db import get_session
 from registry.figures.charts import locator_map

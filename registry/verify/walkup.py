@@ -16,8 +16,8 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from registry.accounts.models import Organisation
+from registry.catalog.certification import Display, Status, display_status
 from registry.catalog.models import Batch, Document
-from registry.certification import Display, Status, display_status
 from registry.reference import HUBS, PROVINCES, regencies
 
 # Statuses whose batches are public: an office decided on them.

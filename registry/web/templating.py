@@ -19,7 +19,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from registry.audit import tags as events
-from registry.certification import Display, display_status
+from registry.catalog.certification import Display, display_status
 from registry.clock import REGION_TZ, today
 from registry.reference import HUBS, PROVINCES, country_codes, regencies
 
@@ -96,7 +96,7 @@ def regency_with_province(code: str) -> str:
 
 
 def batch_display(batch: Any) -> Display:
-    from registry.certification import Status
+    from registry.catalog.certification import Status
 
     return display_status(Status(batch.status), batch.valid_until, today())
 

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 from conftest import World, evidence_pdf
 from registry.api import schemas as s
 from registry.audit.models import AuditEvent
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Document, Product
-from registry.certification import Action
 from registry.clock import today, utcnow
 from registry.verify.models import Scan
 

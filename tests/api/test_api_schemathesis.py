@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlmodel import Session
 
 from conftest import World
-from registry.certification import Action
+from registry.catalog.certification import Action
 
 EXAMPLES = 12
 # The document states types; business rules (lot code syntax, the product being one's own,

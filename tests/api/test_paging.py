@@ -14,8 +14,8 @@ from sqlmodel import Session
 
 from conftest import World
 from registry.catalog import services as catalog
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch
-from registry.certification import Action
 from registry.clock import today
 
 SUBMITTED = 55  # more than one web page (50)

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from conftest import Client, World
 from registry.audit.models import AuditEvent
 from registry.audit.services import verify_chain
-from registry.certification import Action
+from registry.catalog.certification import Action
 
 
 def insider(db: Session) -> None:

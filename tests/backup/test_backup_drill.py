@@ -36,8 +36,8 @@ from conftest import (
 from registry import create_app
 from registry.audit.models import AuditEvent
 from registry.backup.archive import file_digest, write_archive
+from registry.catalog.certification import Action
 from registry.catalog.models import Document
-from registry.certification import Action
 from registry.db import make_engine, migrate
 from registry.files import store_for
 from registry.files.importer import references

@@ -16,8 +16,8 @@ from sqlmodel import Session, select
 
 from conftest import PASSWORD, World, evidence_pdf
 from registry.audit import services as audit
+from registry.catalog.certification import Status
 from registry.catalog.models import Batch, Document
-from registry.certification import Status
 from registry.clock import today
 
 pytestmark = pytest.mark.browser

@@ -6,8 +6,8 @@ from sqlmodel import Session, select
 
 from conftest import Client, World, batch_form
 from registry.audit.models import AuditEvent
+from registry.catalog.certification import Action, Status
 from registry.catalog.models import Batch, Product
-from registry.certification import Action, Status
 
 
 def _product_form(**overrides: str) -> dict[str, str]:

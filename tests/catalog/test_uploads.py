@@ -25,8 +25,8 @@ from sqlmodel import Session
 
 from conftest import Client, World, evidence_pdf, read_object, stored_objects
 from registry.audit.models import AuditEvent
+from registry.catalog.certification import Action
 from registry.catalog.models import Document, Product
-from registry.certification import Action
 
 MB = 1024 * 1024
 

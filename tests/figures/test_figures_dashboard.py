@@ -36,8 +36,8 @@ from sqlmodel import Session
 
 from conftest import Client, World, batch_input
 from registry.catalog import services as catalog
+from registry.catalog.certification import Action
 from registry.catalog.rules import ProductInput
-from registry.certification import Action
 from registry.clock import REGION_TZ
 from registry.figures import exports, queries
 from registry.figures.queries import Filters

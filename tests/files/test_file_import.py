@@ -16,8 +16,8 @@ from sqlmodel import Session, select
 
 from conftest import TEST_BUCKET, Client, World, evidence_pdf, stored_objects
 from registry.audit.models import AuditEvent
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Document, Product
-from registry.certification import Action
 from tests.files.files_support import colour_of, other_server, png, upload_document, upload_photo
 
 RED = (200, 30, 30)

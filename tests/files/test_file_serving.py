@@ -15,8 +15,8 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from conftest import Client, World, delete_object, evidence_pdf, write_object
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Document, Product
-from registry.certification import Action
 from tests.files.files_support import colour_of, other_server, png, upload_document, upload_photo
 
 RED, BLUE = (200, 30, 30), (30, 30, 200)

@@ -15,8 +15,8 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from conftest import Client, World, evidence_pdf
+from registry.catalog.certification import Action
 from registry.catalog.models import Document
-from registry.certification import Action
 from tests.files.files_support import colour_of, other_server, png, upload_document, upload_photo
 
 RED = (200, 30, 30)

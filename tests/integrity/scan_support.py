@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from conftest import World
 from registry import keys
+from registry.catalog.certification import Action
 from registry.catalog.services import label_gtin
-from registry.certification import Action
 from registry.printing import services as printing
 from tests.verify.verify_support import path_of
 

@@ -20,7 +20,7 @@ from conftest import World
 from registry.audit import services as audit
 from registry.audit.models import AuditEvent
 from registry.audit.services import event_hash
-from registry.certification import Action
+from registry.catalog.certification import Action
 from registry.checkpoints.keys import AuditKeyStore
 from registry.checkpoints.note import NoteSigner, VerifierKey, open_checkpoint
 from registry.checkpoints.services import make_checkpoint

@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 
 from conftest import Client, World, batch_form, batch_input, evidence_pdf
 from registry.catalog import services as catalog
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Document, Product
-from registry.certification import Action
 from registry.plaintext import TextProblem, text_problem
 from tests.api.api_helpers import api_for, assert_problem
 

@@ -11,7 +11,7 @@ from scan_support import certified_labels, flush, phone, verdict
 from sqlmodel import Session, select
 
 from conftest import TEST_KEK, World, decode_qr_codes
-from registry.certification import Action
+from registry.catalog.certification import Action
 from registry.printing.models import PrintJob
 
 

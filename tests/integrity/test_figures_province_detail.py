@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from conftest import Client, World, batch_input
 from registry.catalog import services as catalog
-from registry.certification import Action
+from registry.catalog.certification import Action
 
 NTB_REASON = "Sertifikat fitosanitari Lombok kedaluwarsa"
 NTT_REASON = "Dokumen halal Ngada tidak sah"

@@ -24,9 +24,9 @@ from sqlmodel import Session
 from conftest import Client, World, decode_qr_codes, order_and_download
 from registry import gs1
 from registry.catalog import services as catalog
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Product
 from registry.catalog.rules import ProductInput
-from registry.certification import Action
 from registry.files import store_for
 from registry.gs1 import parse_uri
 from tests.verify.verify_support import label_path, path_of

@@ -21,8 +21,8 @@ from registry.accounts.models import User
 from registry.api import tokens
 from registry.audit.models import AuditEvent
 from registry.catalog import services as catalog
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch
-from registry.certification import Action
 from registry.exceptions import ValidationError
 from registry.printing import services as printing
 from registry.printing.models import PrintJob, SerialCounter

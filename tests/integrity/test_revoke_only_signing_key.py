@@ -12,7 +12,7 @@ from flask import Flask
 
 from conftest import Client, World, decode_qr_codes
 from registry import create_app
-from registry.certification import Action
+from registry.catalog.certification import Action
 from registry.printing import services as printing
 
 

@@ -22,8 +22,8 @@ from sqlmodel import Session, select
 
 from conftest import Client, World, decode_qr_codes
 from registry.audit.models import AuditEvent
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch
-from registry.certification import Action
 from registry.gs1 import parse_uri
 from registry.keys import keystore
 from registry.printing import services as printing

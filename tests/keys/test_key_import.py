@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from conftest import World
 from registry.audit import services as audit
-from registry.certification import Action
+from registry.catalog.certification import Action
 from registry.gs1 import parse_uri
 from registry.keys.models import LabelSignature, SigningKey
 from registry.printing import services as printing

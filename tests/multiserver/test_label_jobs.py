@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 
 from conftest import PASSWORD, World
 from registry.audit.models import AuditEvent
-from registry.certification import Action
+from registry.catalog.certification import Action
 from registry.gs1 import parse_uri
 from registry.printing.models import LabelFile, PrintJob
 from tests.multiserver.conftest import Stack

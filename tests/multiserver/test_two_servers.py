@@ -19,7 +19,7 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from conftest import PASSWORD, World, decode_qr_codes, evidence_pdf
-from registry.certification import Action
+from registry.catalog.certification import Action
 from registry.gs1 import parse_uri
 from registry.printing.models import PrintJob
 from tests.multiserver.conftest import Browser, Stack

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from conftest import Client, World, decode_qr_codes, order_and_download
 from registry import create_app
-from registry.certification import Action
+from registry.catalog.certification import Action
 from registry.config import ConfigError, load_config
 from registry.ops import metrics
 from registry.printing.models import PrintJob

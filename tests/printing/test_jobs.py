@@ -20,8 +20,8 @@ from conftest import PASSWORD, Client, World, decode_qr_codes, published_keys
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, OrgKind, Role
 from registry.audit.models import AuditEvent
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch
-from registry.certification import Action
 from registry.gs1 import parse_uri
 from registry.printing import services as printing
 from registry.printing.models import PrintJob, Reprint

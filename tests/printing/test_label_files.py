@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from conftest import Client, World, decode_qr_codes, stored_objects
 from registry.audit.models import AuditEvent
-from registry.certification import Action
+from registry.catalog.certification import Action
 from registry.clock import utcnow
 from registry.printing import services as printing
 from registry.printing.models import LabelFile, PrintJob

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from conftest import Client, World
-from registry.certification import Action
+from registry.catalog.certification import Action
 from registry.printing.models import PrintJob
 from registry.printing.render.label import LabelData
 from registry.printing.render.stream import render_pdf

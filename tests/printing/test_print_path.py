@@ -17,8 +17,8 @@ from sqlmodel import Session, select
 
 from conftest import Client, World, decode_qr_codes, published_keys
 from registry.audit.models import AuditEvent
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch
-from registry.certification import Action
 from registry.exceptions import ValidationError
 from registry.gs1 import parse_uri
 from registry.keys.models import LabelSignature

@@ -14,8 +14,8 @@ from conftest import PASSWORD, Client, World
 from registry.accounts import services as accounts
 from registry.accounts.models import Role
 from registry.audit.models import AuditEvent
+from registry.catalog.certification import Action, Status
 from registry.catalog.models import Batch
-from registry.certification import Action, Status
 from registry.clock import today
 from registry.exceptions import Conflict
 from registry.review import services as review

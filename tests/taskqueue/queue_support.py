@@ -21,8 +21,8 @@ from sqlmodel import Session
 
 from conftest import Client, World
 from registry import create_app
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch
-from registry.certification import Action
 from registry.printing import services as printing
 from registry.printing.models import LabelFile, PrintJob
 

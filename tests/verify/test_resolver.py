@@ -24,8 +24,8 @@ from verify_support import label_path, path_of, printed_labels, schema, signed_l
 
 from conftest import World
 from registry import gs1, keys
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch
-from registry.certification import Action
 from registry.clock import today, utcnow
 from registry.gs1 import parse_uri
 from registry.verify.models import Scan

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from registry.certification import Display
+from registry.catalog.certification import Display
 from registry.verify.rules import Facts, ScanStats, Signal, Thresholds, Verdict, decide
 
 DEFAULTS = Thresholds()

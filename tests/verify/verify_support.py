@@ -17,9 +17,9 @@ from sqlmodel import Session
 
 from conftest import Client, World, decode_qr_codes, order_and_download
 from registry import keys
+from registry.catalog.certification import Action
 from registry.catalog.models import Batch
 from registry.catalog.services import label_gtin
-from registry.certification import Action
 from registry.gs1 import parse_uri
 from registry.printing import services as printing
 

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from registry.certification import (
+from registry.catalog.certification import (
     EXPORTER_ACTIONS,
     MAX_VALIDITY,
     OFFICER_ACTIONS,
@@ -201,7 +201,7 @@ def test_rules_module_imports_neither_flask_nor_the_database() -> None:
     import ast
     from pathlib import Path
 
-    import registry.certification as module
+    import registry.catalog.certification as module
 
     tree = ast.parse(Path(module.__file__).read_text())
     imported = {
