@@ -43,8 +43,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
-from registry import create_app, gs1  # noqa: E402
+from registry import create_app  # noqa: E402
 from registry.db import make_engine, migrate  # noqa: E402
+from registry.gs1 import digital_link as gs1  # noqa: E402
 
 START = dt.datetime(2019, 1, 1, tzinfo=dt.UTC)
 END = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)

@@ -35,7 +35,7 @@ STOCK = "a4-3x7"
 
 
 def make_labels(n: int, key_dir: str) -> Iterator[object]:
-    from registry import gs1
+    from registry.gs1 import digital_link as gs1
     from registry.printing.render.label import LabelData
     from registry.signing import KeyDir
 

@@ -127,7 +127,7 @@ class Plan:
 
 
 def build_plan(batches: int, serials_per_batch: int, gtin_share: float, scans: int) -> Plan:
-    from registry import gs1
+    from registry.gs1 import digital_link as gs1
     from registry.reference import CATEGORIES, HUBS, regencies
 
     rng = random.Random(SEED)
@@ -486,7 +486,8 @@ import sys
 
 sys.path.insert(0, os.environ["BENCH_APP_ROOT"])
 
-from registry import create_app, gs1
+from registry import create_app
+from registry.gs1 import digital_link as gs1
 from registry.keys import store_for
 from registry.web.security import security_headers
 from registry.verify import lookup
@@ -868,7 +869,8 @@ def profile(workdir: Path, db_url: str, n: int) -> None:
 
     for k, v in app_env(workdir, db_url).items():
         os.environ[k] = v
-    from registry import create_app, gs1, signing
+    from registry import create_app, signing
+    from registry.gs1 import digital_link as gs1
     from registry.verify import hotpath, lookup, page, services
 
     app = create_app()

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import argon2
 
-from registry.gs1 import Gs1Error, check_host
+from registry.gs1.digital_link import Gs1Error, check_host
 
 N = TypeVar("N", int, float)
 

@@ -2,8 +2,9 @@
 
 A key id is the first 8 bytes of SHA-256 of the raw 32-byte public key, base64url without
 padding (11 characters), as the EU Digital COVID Certificate does. Signatures cover the
-host-independent canonical form of a label URI (``registry.gs1.canonical_path``) as UTF-8; key
-id and signature travel together in the URI's ``s`` parameter (see ``registry.gs1``).
+host-independent canonical form of a label URI (``registry.gs1.digital_link.canonical_path``)
+as UTF-8; key id and signature travel together in the URI's ``s`` parameter (see
+``registry.gs1.digital_link``).
 
 Key lifecycle: exactly one key is *active* and signs; a rotation makes a new active key and
 *retires* the old one, whose labels stay valid; a revocation marks a compromised key, whose
@@ -35,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from registry.gs1 import (
+from registry.gs1.digital_link import (
     KEY_ID_BYTES,
     SIGNATURE_PARAM,
     DigitalLink,

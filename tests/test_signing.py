@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from registry import gs1
+from registry.gs1 import digital_link as gs1
 from registry.signing import (
     KeyDir,
     KeyStoreError,

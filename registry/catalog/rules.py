@@ -11,7 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from registry import gs1
+from registry.gs1 import digital_link as gs1
 from registry.reference import CATEGORIES, HUBS, UNITS, country_codes, hs_codes, regencies
 
 # A subset of the GS1 AI character set 82 that needs no escaping in a Digital Link path,

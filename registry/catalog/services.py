@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from registry import files, gs1
+from registry import files
 from registry.accounts.models import Role, User
 from registry.accounts.services import officer_province
 from registry.audit import services as audit
@@ -43,6 +43,7 @@ from registry.clock import today, utcnow
 from registry.db import fetch_page, flush_unique, unique_columns
 from registry.db.paging import Page, Window
 from registry.exceptions import Conflict, Forbidden, NotFound, Taken, ValidationError
+from registry.gs1 import digital_link as gs1
 from registry.plaintext import text_problem
 from registry.reference import province_of_regency
 

@@ -17,7 +17,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
-from registry import gs1
 from registry.accounts.models import Organisation, OrgKind, Role, User
 from registry.audit import services as audit
 from registry.audit.tags import EventTag
@@ -26,6 +25,7 @@ from registry.catalog.models import Batch, Product, ProductFacts
 from registry.catalog.services import get_batch, registered_product
 from registry.clock import today, utcnow
 from registry.exceptions import Conflict, Forbidden, NotFound, ValidationError
+from registry.gs1 import digital_link as gs1
 from registry.keys.services import record_signature
 from registry.printing.models import LabelAllowance, PrintJob, Reprint, SerialCounter
 from registry.printing.render.label import LabelData

@@ -3,9 +3,9 @@
 Every stock is checked when it is loaded, so a bad file fails at start-up, not halfway through
 a 100,000-label job: labels fit the page, every element box lies inside the label's safe area
 and no two overlap, every text box holds one line at its smallest size, and the QR box holds
-the longest URI the registry can emit (``registry.gs1.max_uri_length``) with a 4-module quiet
-zone and modules of at least 0.4 mm at the stock's error level. Level L is accepted only where
-M does not fit; ``wet = true`` (wet or rough handling) asks for Q or H.
+the longest URI the registry can emit (``registry.gs1.digital_link.max_uri_length``) with a
+4-module quiet zone and modules of at least 0.4 mm at the stock's error level. Level L is
+accepted only where M does not fit; ``wet = true`` (wet or rough handling) asks for Q or H.
 
 The format is described in ``labels/README.md``.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from registry.gs1 import max_uri_length
+from registry.gs1.digital_link import max_uri_length
 
 __all__ = [
     "DEFAULTS_FILE",

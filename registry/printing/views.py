@@ -25,7 +25,7 @@ from registry.catalog.models import Batch, Product
 from registry.db import get_session
 from registry.exceptions import Conflict, NotFound, RegistryError, ValidationError
 from registry.files.base import FileMissing
-from registry.gs1 import uri_length
+from registry.gs1.digital_link import uri_length
 from registry.keys import KeyStoreUnavailable, keystore, signer
 from registry.keys.services import KeyRevoked
 from registry.ops.metrics import counted_labels

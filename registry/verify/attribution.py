@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from registry import gs1
+from registry.gs1 import digital_link as gs1
 from registry.verify.lookup import dialect_of
 
 

@@ -27,8 +27,8 @@ from flask import Flask
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_etags
 
-from registry import gs1
 from registry.clock import today, utcnow
+from registry.gs1 import digital_link as gs1
 from registry.keys import store_for
 from registry.ops.metrics import SCANS_BY_VERDICT
 from registry.reference import country_codes

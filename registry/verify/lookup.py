@@ -17,7 +17,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from registry import gs1
+from registry.gs1 import digital_link as gs1
 from registry.verify.rules import ScanStats
 
 # The statement, with the few spellings that differ between SQLite and PostgreSQL filled in.

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from registry import gs1
+from registry.gs1 import digital_link as gs1
 from registry.verify.negotiation import LINKSET, wanted
 
 GS1_VOC = "https://gs1.org/voc/"

@@ -11,12 +11,12 @@ from typing import Any, Protocol
 from sqlalchemy import case, func
 from sqlmodel import Session, select
 
-from registry import gs1
 from registry.audit.tags import EventTag
 from registry.catalog.certification import Display, Status, display_status
 from registry.catalog.models import Batch, Document
 from registry.clock import REGION_TZ
 from registry.db.types import utc
+from registry.gs1 import digital_link as gs1
 from registry.reference import HUBS, PROVINCES, country_codes, regencies
 from registry.signing import Verifier, VerifyStatus
 from registry.verify import lookup

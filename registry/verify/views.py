@@ -31,16 +31,18 @@ from werkzeug.routing import BaseConverter
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
-from registry import files, gs1
+from registry import files
 from registry.catalog import storage
 from registry.catalog.certification import Display
 from registry.clock import today
 from registry.db import get_session
 from registry.figures.charts import locator_map
+from registry.gs1 import compression
+from registry.gs1 import digital_link as gs1
 from registry.keys import keystore
 from registry.reference import regencies
-from registry.verify import compression, services, walkup
 from registry.verify import resolver as resolver_module
+from registry.verify import services, walkup
 from registry.verify.attribution import attribute
 from registry.verify.hotpath import LabelResolver, raw_uri, request_path
 from registry.verify.negotiation import LINKSET, wanted

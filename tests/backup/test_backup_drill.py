@@ -41,7 +41,7 @@ from registry.catalog.models import Document
 from registry.db import make_engine, migrate
 from registry.files import store_for
 from registry.files.importer import references
-from registry.gs1 import parse_uri
+from registry.gs1.digital_link import parse_uri
 from registry.printing.models import LabelFile, PrintJob
 from tests.verify.verify_support import path_of
 

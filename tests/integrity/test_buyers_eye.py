@@ -24,7 +24,7 @@ from test_frozen_facts import (
 )
 
 from conftest import Client, decode_qr_codes, order_and_download
-from registry.gs1 import parse_uri
+from registry.gs1.digital_link import parse_uri
 from registry.printing.models import PrintJob
 
 PHONE = "Mozilla/5.0 (Linux; Android 14) Mobile Safari/537.36"

@@ -22,13 +22,13 @@ from PIL import Image
 from sqlmodel import Session
 
 from conftest import Client, World, decode_qr_codes, order_and_download
-from registry import gs1
 from registry.catalog import services as catalog
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Product
 from registry.catalog.rules import ProductInput
 from registry.files import store_for
-from registry.gs1 import parse_uri
+from registry.gs1 import digital_link as gs1
+from registry.gs1.digital_link import parse_uri
 from tests.verify.verify_support import label_path, path_of
 
 HONEY = {"name_id": "Madu Hutan Sumbawa", "name_en": "Sumbawa Forest Honey",

@@ -16,9 +16,9 @@ from typing import Any
 from sqlmodel import Session
 
 from conftest import Client, World, batch_form, evidence_pdf
-from registry import gs1
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Product
+from registry.gs1 import digital_link as gs1
 
 TRIALS = 4
 

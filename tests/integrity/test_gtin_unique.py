@@ -19,10 +19,10 @@ from flask import Flask
 from sqlmodel import Session, func, select
 
 from conftest import Client, World
-from registry import gs1
 from registry.audit.models import AuditEvent
 from registry.catalog.models import Product
 from registry.catalog.rules import normalise_gtin
+from registry.gs1 import digital_link as gs1
 
 PER_COMPANY = 10
 GTIN = "899765432101" + gs1.gtin_check_digit("899765432101")

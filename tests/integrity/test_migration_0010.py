@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from registry import gs1
 from registry.db import make_engine, migrate
+from registry.gs1 import digital_link as gs1
 
 SCHEMA = "migration_0010"
 

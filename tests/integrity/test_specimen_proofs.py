@@ -24,7 +24,7 @@ from conftest import Client, World, decode_qr_codes
 from registry.audit.models import AuditEvent
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch
-from registry.gs1 import parse_uri
+from registry.gs1.digital_link import parse_uri
 from registry.keys import keystore
 from registry.printing import services as printing
 from registry.printing.models import PrintJob

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from conftest import TEST_KEK, Client, World, decode_qr_codes
 from registry import create_app
 from registry.catalog.certification import Action
-from registry.gs1 import parse_uri
+from registry.gs1.digital_link import parse_uri
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
 

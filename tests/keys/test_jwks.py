@@ -13,7 +13,7 @@ from keys_support import approved, cli, download, order, printer
 from sqlmodel import Session
 
 from conftest import World
-from registry.gs1 import parse_uri
+from registry.gs1.digital_link import parse_uri
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from conftest import World
 from registry.audit import services as audit
 from registry.catalog.certification import Action
-from registry.gs1 import parse_uri
+from registry.gs1.digital_link import parse_uri
 from registry.keys.models import LabelSignature, SigningKey
 from registry.printing import services as printing
 from registry.printing.models import PrintJob

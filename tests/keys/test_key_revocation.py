@@ -19,7 +19,7 @@ from conftest import World
 from registry.audit.models import AuditEvent
 from registry.catalog.services import label_gtin
 from registry.clock import utcnow
-from registry.gs1 import parse_uri
+from registry.gs1.digital_link import parse_uri
 from registry.keys import store_for
 from registry.keys.models import LabelSignature
 from registry.keys.services import record_signature

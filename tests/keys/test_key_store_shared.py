@@ -16,7 +16,7 @@ from keys_support import approved, cli, download, order, printer, server, verdic
 from sqlmodel import Session, select
 
 from conftest import Client, World
-from registry.gs1 import parse_uri
+from registry.gs1.digital_link import parse_uri
 from registry.keys import store_for
 from registry.keys.models import SigningKey
 from registry.printing.models import PrintJob

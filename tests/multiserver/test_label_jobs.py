@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 from conftest import PASSWORD, World
 from registry.audit.models import AuditEvent
 from registry.catalog.certification import Action
-from registry.gs1 import parse_uri
+from registry.gs1.digital_link import parse_uri
 from registry.printing.models import LabelFile, PrintJob
 from tests.multiserver.conftest import Stack
 from tests.verify.verify_support import path_of

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 
 from conftest import PASSWORD, World, decode_qr_codes, evidence_pdf
 from registry.catalog.certification import Action
-from registry.gs1 import parse_uri
+from registry.gs1.digital_link import parse_uri
 from registry.printing.models import PrintJob
 from tests.multiserver.conftest import Browser, Stack
 from tests.verify.verify_support import path_of

@@ -17,7 +17,7 @@ from registry import ROOT
 # address the app's configuration (what create_app loads) gives; the whole app would take
 # seconds to import, for the same answer.
 PROBE = ("label-address: ; @$(BIN)/python -c \"import os, pathlib; "
-         "from registry import gs1; from registry.config import load_config; "
+         "from registry.gs1 import digital_link as gs1; from registry.config import load_config; "
          "c = load_config(pathlib.Path(os.environ['REGISTRY_INSTANCE'])); "
          "print(gs1.build_uri(c['PUBLIC_HOST'], '00490000000016', 'A-LOT-1', '42', "
          "scheme=c['PUBLIC_SCHEME']))\"")

@@ -22,7 +22,7 @@ from registry.accounts.models import Organisation, OrgKind, Role
 from registry.audit.models import AuditEvent
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch
-from registry.gs1 import parse_uri
+from registry.gs1.digital_link import parse_uri
 from registry.printing import services as printing
 from registry.printing.models import PrintJob, Reprint
 from registry.signing import VerifyStatus, verify_uri

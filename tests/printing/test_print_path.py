@@ -20,7 +20,7 @@ from registry.audit.models import AuditEvent
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch
 from registry.exceptions import ValidationError
-from registry.gs1 import parse_uri
+from registry.gs1.digital_link import parse_uri
 from registry.keys.models import LabelSignature
 from registry.printing import services as printing
 from registry.printing.models import PrintJob, Reprint

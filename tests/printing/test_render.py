@@ -12,7 +12,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from registry import gs1
+from registry.gs1 import digital_link as gs1
 from registry.printing.render.label import MARK_TEXT, LabelData, RenderError
 from registry.printing.render.preview import render_png_preview
 from registry.printing.render.qr import PARALLEL_AFTER

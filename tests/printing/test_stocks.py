@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import zxingcpp
 
-from registry import gs1
+from registry.gs1 import digital_link as gs1
 from registry.printing import stocks
 from registry.printing.stocks import StockError, load_stock, load_stocks
 

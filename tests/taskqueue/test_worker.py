@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from conftest import Client, World, stored_objects
 from registry.audit.models import AuditEvent
-from registry.gs1 import parse_uri
+from registry.gs1.digital_link import parse_uri
 from tests.taskqueue.queue_support import approve, label_file, order, wait_until
 
 pytestmark = pytest.mark.slow

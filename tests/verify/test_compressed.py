@@ -5,7 +5,7 @@ and the registry's own one-segment pages are untouched.
 
 Over real HTTP, as tests/verify/test_conformance.py (whose server and label fixtures these
 are). The compressed forms of the registry's codes were made by GS1's own compressor
-(tests/verify/test_compression.py says how).
+(tests/gs1/test_compression.py says how).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import requests
 
-from registry import gs1
+from registry.gs1 import digital_link as gs1
+from tests.gs1.test_compression import VECTORS
 from tests.verify import test_conformance as conformance
-from tests.verify.test_compression import VECTORS
 from tests.verify.test_conformance import Server
 
 # test_conformance's fixtures: the app served on a loopback port, a real label of it.

@@ -31,7 +31,8 @@ from sqlmodel import Session, func, select
 from werkzeug.serving import make_server
 
 from conftest import World
-from registry import create_app, gs1
+from registry import create_app
+from registry.gs1 import digital_link as gs1
 from registry.verify.models import Scan
 from tests.verify.verify_support import signed_labels
 

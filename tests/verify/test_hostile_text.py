@@ -16,7 +16,7 @@ from flask import Flask
 from sqlmodel import Session
 
 from conftest import World
-from registry import gs1
+from registry.gs1 import digital_link as gs1
 from tests.verify.verify_support import path_of, signed_labels
 
 MARKUP = '<script>alert(1)</script><img src=x onerror=alert(2)>"\'&'

@@ -23,11 +23,12 @@ from sqlmodel import Session
 from verify_support import label_path, path_of, printed_labels, schema, signed_labels
 
 from conftest import World
-from registry import gs1, keys
+from registry import keys
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch
 from registry.clock import today, utcnow
-from registry.gs1 import parse_uri
+from registry.gs1 import digital_link as gs1
+from registry.gs1.digital_link import parse_uri
 from registry.verify.models import Scan
 
 JSON = {"Accept": "application/json"}

@@ -20,7 +20,7 @@ from registry import keys
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch
 from registry.catalog.services import label_gtin
-from registry.gs1 import parse_uri
+from registry.gs1.digital_link import parse_uri
 from registry.printing import services as printing
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "registry" / "verify" / "schemas"

@@ -41,8 +41,9 @@ FROZEN = (
 
 
 def _registry_gtin(product_id: int) -> str:
-    """``0049`` + 9-digit product id + GS1 check digit (as registry.gs1.registry_gtin, written
-    out here so this revision never changes with the application code)."""
+    """``0049`` + 9-digit product id + GS1 check digit (as
+    registry.gs1.digital_link.registry_gtin, written out here so this revision never changes
+    with the application code)."""
     body = f"0049{product_id:09d}"
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
     return body + str((10 - total % 10) % 10)

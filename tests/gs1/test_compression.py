@@ -1,4 +1,4 @@
-"""Compressed GS1 Digital Link URIs: ``registry.verify.compression`` decompresses what GS1's
+"""Compressed GS1 Digital Link URIs: ``registry.gs1.compression`` decompresses what GS1's
 own compressor made, and refuses everything else with CompressionError.
 
 The vectors were made once with GS1's reference code, gs1/GS1DigitalLinkCompressionPrototype
@@ -24,8 +24,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry.gs1 import Gs1Error
-from registry.verify.compression import CompressionError, decompress
+from registry.gs1.compression import CompressionError, decompress
+from registry.gs1.digital_link import Gs1Error
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 GTIN = "/01/09506000134352"

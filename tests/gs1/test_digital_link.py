@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from registry import gs1
-from registry.gs1 import Gs1Error
+from registry.gs1 import digital_link as gs1
+from registry.gs1.digital_link import Gs1Error
 
 SET_82 = "".join(sorted(gs1.GS1_CHARSET_82))
 SIG_FIELD = "A" * 96  # decodes to 72 zero-ish bytes; structure only, not a real signature

@@ -31,7 +31,8 @@ Where this port differs from GS1's JavaScript, and why:
 The result is the uncompressed path and query as ``decompress`` returns them: the primary key
 and its key qualifiers in GS1's order in the path; the other AIs in the query in AI order,
 then the other keys in the order they were compressed; values percent-encoded as
-``registry.gs1.encode_ai_value`` does (only ``A-Z a-z 0-9 - . _`` stay as they are).
+``registry.gs1.digital_link.encode_ai_value`` does (only ``A-Z a-z 0-9 - . _`` stay as they
+are).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from __future__ import annotations
 import math
 import re
 
-from registry.gs1 import Gs1Error, encode_ai_value
+from registry.gs1.digital_link import Gs1Error, encode_ai_value
 
 __all__ = ["CompressionError", "decompress"]
 
