@@ -213,9 +213,9 @@ class Registry:
         from sqlmodel import Session
 
         from registry.catalog.models import Batch, Product
-        from registry.keys import signer
         from registry.printing import services
         from registry.printing.models import PrintJob
+        from registry.signing.keys import signer
 
         cfg = self.app.config
         prefix = f"{cfg['PUBLIC_SCHEME']}://{cfg['PUBLIC_HOST']}"

@@ -37,7 +37,7 @@ STOCK = "a4-3x7"
 def make_labels(n: int, key_dir: str) -> Iterator[object]:
     from registry.gs1 import digital_link as gs1
     from registry.printing.render.label import LabelData
-    from registry.signing import KeyDir
+    from registry.signing.keydir import KeyDir
 
     signer = KeyDir(key_dir).active_signer()
     gtin = gs1.registry_gtin(4711)
@@ -272,7 +272,7 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT))
-    from registry.signing import KeyDir
+    from registry.signing.keydir import KeyDir
 
     with tempfile.TemporaryDirectory() as key_dir:
         KeyDir(key_dir).create_key()

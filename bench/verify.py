@@ -19,7 +19,7 @@ What it does:
    indexes are dropped for the load and created again from their own definitions, so they are
    exactly the migrations' indexes. SQLite (WAL) in a temporary file; PostgreSQL in the
    database ``bench_verify`` (dropped and created again), loaded with COPY.
-2. Creates an Ed25519 key (``registry.signing.KeyDir``) in a temporary folder, writes
+2. Creates an Ed25519 key (``registry.signing.keydir.KeyDir``) in a temporary folder, writes
    ``--uris`` signed label URIs (path and query) for random printed serials, and imports the
    key into each loaded database (as ``keys import-dir`` does).
 3. Serves the real app (``wsgi:app``), a bare Flask "hello" app and two yardsticks with the
@@ -375,7 +375,7 @@ def load_postgres(plan: Plan) -> None:
 
 
 def make_key(key_dir: Path) -> None:
-    from registry.signing import KeyDir
+    from registry.signing.keydir import KeyDir
 
     shutil.rmtree(key_dir, ignore_errors=True)  # a fresh load gets a fresh key
     KeyDir(key_dir).create_key()
@@ -386,7 +386,7 @@ def import_key(db_url: str, key_dir: Path) -> None:
     from sqlmodel import Session
 
     from registry.db import make_engine
-    from registry.keys import kek, services
+    from registry.signing import kek, services
 
     engine = make_engine(db_url)
     with Session(engine) as session:
@@ -398,7 +398,7 @@ def import_key(db_url: str, key_dir: Path) -> None:
 
 def write_uris(plan: Plan, key_dir: Path, path: Path, count: int) -> dict[str, int]:
     """Signed label URIs (path and query) for random printed serials; returns the mix."""
-    from registry.signing import KeyDir
+    from registry.signing.keydir import KeyDir
 
     signer = KeyDir(key_dir).active_signer()
     rng = random.Random(SEED + 1)
@@ -488,7 +488,7 @@ sys.path.insert(0, os.environ["BENCH_APP_ROOT"])
 
 from registry import create_app
 from registry.gs1 import digital_link as gs1
-from registry.keys import store_for
+from registry.signing.keys import store_for
 from registry.web.security import security_headers
 from registry.verify import lookup
 
@@ -869,8 +869,9 @@ def profile(workdir: Path, db_url: str, n: int) -> None:
 
     for k, v in app_env(workdir, db_url).items():
         os.environ[k] = v
-    from registry import create_app, signing
+    from registry import create_app
     from registry.gs1 import digital_link as gs1
+    from registry.signing import verifier
     from registry.verify import hotpath, lookup, page, services
 
     app = create_app()
@@ -901,7 +902,7 @@ def profile(workdir: Path, db_url: str, n: int) -> None:
         setattr(owner, attr, wrapper)
 
     timed(gs1, "parse_uri", "gs1.parse_uri")
-    timed(signing.Verifier, "verify", "signature: Verifier.verify (Ed25519)")
+    timed(verifier.Verifier, "verify", "signature: Verifier.verify (Ed25519)")
     timed(lookup, "find", "lookup.find (the one SQL statement)")
     timed(services, "public_facts", "services.public_facts")
     timed(page.VerifyPages, "label", "VerifyPages.label (page)")

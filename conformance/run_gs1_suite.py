@@ -328,8 +328,8 @@ def print_label_uri() -> None:
     from registry import create_app
     from registry.accounts.models import Organisation, OrgKind, User
     from registry.catalog.models import Batch, Product
-    from registry.keys import signer
     from registry.printing import services as printing
+    from registry.signing.keys import signer
 
     app = create_app()
     with app.app_context(), Session(app.extensions["engine"], expire_on_commit=False) as s:

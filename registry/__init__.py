@@ -12,10 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from registry import cli, db, files, keys, queue
+    from registry import cli, db, files, queue
     from registry.accounts import auth
     from registry.config import load_config
     from registry.ops import errortracking, logs, metrics, readiness
+    from registry.signing import keys
     from registry.web import errors, i18n, security, templating
     from registry.web.extensions import csrf, limiter
 

@@ -258,6 +258,6 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
-    from registry.verify.cli import verify_label_command
+    from registry.signing.cli import verify_label_command
 
     app.cli.add_command(verify_label_command)

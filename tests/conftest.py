@@ -259,7 +259,7 @@ def make_client(app: Flask) -> Any:
 
 def published_keys(app: Flask) -> list[dict[str, Any]]:
     """The keys document the registry publishes, as an offline verifier would hold it."""
-    from registry.keys import keystore
+    from registry.signing.keys import keystore
 
     with app.app_context():
         return keystore().public_keys()

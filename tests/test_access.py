@@ -37,10 +37,10 @@ from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Document, Product
 from registry.clock import today
 from registry.files import store_for
-from registry.keys import signer
 from registry.printing import services as printing
 from registry.printing.models import LabelAllowance, PrintJob, Reprint
 from registry.review.models import Decision
+from registry.signing.keys import signer
 from registry.verify.models import FakeReport
 
 ACTORS = (

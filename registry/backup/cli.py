@@ -36,7 +36,7 @@ def restore_command(file: Path) -> None:
     """Restore the archive FILE into an EMPTY database (first `db upgrade` it to the
     archive's revision) and an empty file store. Every checksum is verified first; a damaged
     archive or a non-empty target is refused before anything is written."""
-    from registry.keys import keystore
+    from registry.signing.keys import keystore
 
     try:
         summary = restore_backup(current_app.extensions["engine"], file_store(), file)

@@ -4,7 +4,6 @@ from registry.accounts.models import Organisation, User
 from registry.api.models import ApiToken
 from registry.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from registry.catalog.models import Batch, Document, Product
-from registry.keys.models import LabelSignature, SigningKey
 from registry.printing.models import (
     LabelAllowance,
     LabelFile,
@@ -13,6 +12,7 @@ from registry.printing.models import (
     SerialCounter,
 )
 from registry.review.models import Decision
+from registry.signing.models import LabelSignature, SigningKey
 from registry.verify.models import FakeReport, Scan
 
 __all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "Decision",

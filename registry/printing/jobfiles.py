@@ -25,8 +25,8 @@ from sqlmodel import Session, col, select
 from registry.audit import services as audit
 from registry.audit.tags import EventTag
 from registry.clock import utcnow
-from registry.keys.models import SigningKey
 from registry.printing.models import LabelFile, PrintJob
+from registry.signing.models import SigningKey
 
 
 class State(StrEnum):

@@ -26,7 +26,6 @@ from registry.catalog.services import get_batch, registered_product
 from registry.clock import today, utcnow
 from registry.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from registry.gs1 import digital_link as gs1
-from registry.keys.services import record_signature
 from registry.printing.models import LabelAllowance, PrintJob, Reprint, SerialCounter
 from registry.printing.render.label import LabelData
 from registry.printing.render.stream import sheet_count
@@ -44,7 +43,8 @@ from registry.printing.rules import (
 )
 from registry.printing.stocks import Stock, load_stocks
 from registry.reference import PROVINCE_SHORT, regencies
-from registry.signing import Signer
+from registry.signing.services import record_signature
+from registry.signing.signer import Signer
 
 
 @cache

@@ -23,15 +23,15 @@ from registry.catalog.models import Batch, Product
 from registry.db import engine
 from registry.files import file_store
 from registry.files.base import FileStoreError
-from registry.keys import KeyStoreUnavailable, keystore, signer
-from registry.keys.services import KeyRevoked, record_signature
 from registry.ops.metrics import LABEL_FILES_FINISHED, LABELS_RENDERED, PRINT_RENDER_SECONDS
 from registry.printing import jobfiles, services
 from registry.printing.models import LabelFile, PrintJob
 from registry.printing.render.stream import iter_pdf
 from registry.printing.zpl import iter_zpl
 from registry.queue import enqueue, every_minute, task
-from registry.signing import Signer
+from registry.signing.keys import KeyStoreUnavailable, keystore, signer
+from registry.signing.services import KeyRevoked, record_signature
+from registry.signing.signer import Signer
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,6 @@ from registry.db import get_session
 from registry.exceptions import Conflict, NotFound, RegistryError, ValidationError
 from registry.files.base import FileMissing
 from registry.gs1.digital_link import uri_length
-from registry.keys import KeyStoreUnavailable, keystore, signer
-from registry.keys.services import KeyRevoked
 from registry.ops.metrics import counted_labels
 from registry.printing import downloads, jobfiles, presenters, services
 from registry.printing.forms import OrderForm, ReprintForm
@@ -39,7 +37,9 @@ from registry.printing.stocks import LEGIBLE_MIN_PT
 from registry.printing.tasks import render_label_file
 from registry.printing.zpl import SUPPORTED_DPI, ZPL_DPIS, is_roll, zpl_fits
 from registry.queue import enqueue_after_commit
-from registry.signing import Signer
+from registry.signing.keys import KeyStoreUnavailable, keystore, signer
+from registry.signing.services import KeyRevoked
+from registry.signing.signer import Signer
 from registry.web.forms import apply_field_errors
 from registry.web.templating import fmt_quantity
 

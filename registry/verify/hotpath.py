@@ -29,10 +29,10 @@ from werkzeug.http import parse_accept_header, parse_etags
 
 from registry.clock import today, utcnow
 from registry.gs1 import digital_link as gs1
-from registry.keys import store_for
 from registry.ops.metrics import SCANS_BY_VERDICT
 from registry.reference import country_codes
-from registry.signing import KeyStoreUnavailable
+from registry.signing.keys import store_for
+from registry.signing.signer import KeyStoreUnavailable
 from registry.verify import resolver, services
 from registry.verify.attribution import NONE as NO_ATTRIBUTION
 from registry.verify.attribution import Attribution, attribute

@@ -18,7 +18,7 @@ from registry.clock import REGION_TZ
 from registry.db.types import utc
 from registry.gs1 import digital_link as gs1
 from registry.reference import HUBS, PROVINCES, country_codes, regencies
-from registry.signing import Verifier, VerifyStatus
+from registry.signing.verifier import Verifier, VerifyStatus
 from registry.verify import lookup
 from registry.verify.attribution import BATCH_VERDICTS, Attribution
 from registry.verify.attribution import NONE as NO_ATTRIBUTION

@@ -39,8 +39,8 @@ from registry.db import get_session
 from registry.figures.charts import locator_map
 from registry.gs1 import compression
 from registry.gs1 import digital_link as gs1
-from registry.keys import keystore
 from registry.reference import regencies
+from registry.signing.keys import keystore
 from registry.verify import resolver as resolver_module
 from registry.verify import services, walkup
 from registry.verify.attribution import attribute

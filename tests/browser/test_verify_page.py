@@ -15,10 +15,10 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session
 
 from conftest import World
-from registry import keys
 from registry.catalog.certification import Action
 from registry.catalog.services import label_gtin
 from registry.printing import services as printing
+from registry.signing import keys
 
 pytestmark = pytest.mark.browser
 

@@ -191,7 +191,7 @@ def test_signature_field_packs_key_id_and_signature_without_slack() -> None:
 
 
 def test_uri_length_is_the_signed_uris_length(tmp_path: Path) -> None:
-    from registry.signing import KeyDir
+    from registry.signing.keydir import KeyDir
 
     store = KeyDir(tmp_path)
     store.create_key()

@@ -9,10 +9,10 @@ from flask import Flask
 from sqlmodel import Session
 
 from conftest import World
-from registry import keys
 from registry.catalog.certification import Action
 from registry.catalog.services import label_gtin
 from registry.printing import services as printing
+from registry.signing import keys
 from tests.verify.verify_support import path_of
 
 PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148 Safari/604.1"

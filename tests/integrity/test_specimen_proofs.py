@@ -25,10 +25,10 @@ from registry.audit.models import AuditEvent
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch
 from registry.gs1.digital_link import parse_uri
-from registry.keys import keystore
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
-from registry.verify.offline import verify_label
+from registry.signing.keys import keystore
+from registry.signing.offline import verify_label
 from tests.verify.verify_support import label_path, path_of
 
 JSON = {"Accept": "application/json"}

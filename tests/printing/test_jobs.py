@@ -25,7 +25,7 @@ from registry.catalog.models import Batch
 from registry.gs1.digital_link import parse_uri
 from registry.printing import services as printing
 from registry.printing.models import PrintJob, Reprint
-from registry.signing import VerifyStatus, verify_uri
+from registry.signing.verifier import VerifyStatus, verify_uri
 
 
 def _approve(world: World, batch: Batch | None = None) -> Batch:

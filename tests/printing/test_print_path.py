@@ -21,13 +21,13 @@ from registry.catalog.certification import Action
 from registry.catalog.models import Batch
 from registry.exceptions import ValidationError
 from registry.gs1.digital_link import parse_uri
-from registry.keys.models import LabelSignature
 from registry.printing import services as printing
 from registry.printing.models import PrintJob, Reprint
 from registry.printing.render.label import LabelData
 from registry.printing.render.preview import render_png_preview
 from registry.printing.stocks import load_stocks
-from registry.signing import VerifyStatus, verify_uri
+from registry.signing.models import LabelSignature
+from registry.signing.verifier import VerifyStatus, verify_uri
 
 
 def _approve(world: World, batch: Batch | None = None) -> Batch:

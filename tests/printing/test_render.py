@@ -18,7 +18,9 @@ from registry.printing.render.preview import render_png_preview
 from registry.printing.render.qr import PARALLEL_AFTER
 from registry.printing.render.stream import iter_pdf, render_pdf
 from registry.printing.stocks import MM, QR_QUIET_ZONE, Stock, load_stocks
-from registry.signing import KeyDir, Signer, verify_uri
+from registry.signing.keydir import KeyDir
+from registry.signing.signer import Signer
+from registry.signing.verifier import verify_uri
 
 STOCKS = load_stocks()
 GTIN = gs1.registry_gtin(3)

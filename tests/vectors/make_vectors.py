@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from registry.gs1.digital_link import canonical_path, pack_signature
-from registry.signing import Signer, _b64, key_id_for
+from registry.signing.signer import Signer, _b64, key_id_for
 
 OUT = Path(__file__).resolve().parents[2] / "registry" / "verify" / "label-vectors.json"
 HOST = "verify.example"

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlmodel import Session
 
 from conftest import World
-from registry.signing import KeyStoreUnavailable
+from registry.signing.signer import KeyStoreUnavailable
 from registry.verify.hotpath import LabelResolver
 from tests.verify.verify_support import path_of, signed_labels
 

@@ -23,12 +23,12 @@ from sqlmodel import Session
 from verify_support import label_path, path_of, printed_labels, schema, signed_labels
 
 from conftest import World
-from registry import keys
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch
 from registry.clock import today, utcnow
 from registry.gs1 import digital_link as gs1
 from registry.gs1.digital_link import parse_uri
+from registry.signing import keys
 from registry.verify.models import Scan
 
 JSON = {"Accept": "application/json"}
@@ -214,7 +214,7 @@ def test_bad_signature_is_not_genuine(http: FlaskClient, labels: list[str]) -> N
 
 def test_foreign_key_is_not_genuine(app: Flask, http: FlaskClient, quick: list[str],
                                     tmp_path: Any) -> None:
-    from registry.signing import KeyDir
+    from registry.signing.keydir import KeyDir
 
     link = parse_uri(quick[0])
     store = KeyDir(tmp_path / "forger")

@@ -16,12 +16,12 @@ from flask import Flask
 from sqlmodel import Session
 
 from conftest import Client, World, decode_qr_codes, order_and_download
-from registry import keys
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch
 from registry.catalog.services import label_gtin
 from registry.gs1.digital_link import parse_uri
 from registry.printing import services as printing
+from registry.signing import keys
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "registry" / "verify" / "schemas"
 

@@ -17,9 +17,9 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from conftest import World
-from registry.keys import store_for
-from registry.keys.kek import DEV_FILE
 from registry.printing.models import LabelFile
+from registry.signing.kek import DEV_FILE
+from registry.signing.keys import store_for
 
 OTHER_KEK = base64.b64encode(b"another-key-encryption-key-32-by").decode()
 

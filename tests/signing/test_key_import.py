@@ -15,10 +15,10 @@ from conftest import World
 from registry.audit import services as audit
 from registry.catalog.certification import Action
 from registry.gs1.digital_link import parse_uri
-from registry.keys.models import LabelSignature, SigningKey
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
-from registry.signing import KeyDir
+from registry.signing.keydir import KeyDir
+from registry.signing.models import LabelSignature, SigningKey
 
 
 def _old_labels(app: Flask, world: World, job: PrintJob, legacy: KeyDir, kid: str,

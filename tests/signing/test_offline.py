@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlmodel import Session
-from verify_support import path_of, printed_labels
 
 from conftest import World
-from registry import keys
 from registry.clock import utcnow
-from registry.signing import VerifyStatus
-from registry.verify.offline import EXIT_CODES, verify_label
+from registry.signing import keys
+from registry.signing.offline import EXIT_CODES, verify_label
+from registry.signing.verifier import VerifyStatus
+from tests.verify.verify_support import path_of, printed_labels
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS_FILE = ROOT / "registry" / "verify" / "label-vectors.json"

@@ -20,11 +20,11 @@ from registry.audit.models import AuditEvent
 from registry.catalog.services import label_gtin
 from registry.clock import utcnow
 from registry.gs1.digital_link import parse_uri
-from registry.keys import store_for
-from registry.keys.models import LabelSignature
-from registry.keys.services import record_signature
-from registry.signing import VerifyStatus
-from registry.verify.offline import verify_label
+from registry.signing.keys import store_for
+from registry.signing.models import LabelSignature
+from registry.signing.offline import verify_label
+from registry.signing.services import record_signature
+from registry.signing.verifier import VerifyStatus
 
 
 def test_labels_signed_before_the_effective_time_stay_genuine(

@@ -17,9 +17,9 @@ from sqlmodel import Session, select
 
 from conftest import Client, World
 from registry.gs1.digital_link import parse_uri
-from registry.keys import store_for
-from registry.keys.models import SigningKey
 from registry.printing.models import PrintJob
+from registry.signing.keys import store_for
+from registry.signing.models import SigningKey
 
 
 @pytest.fixture

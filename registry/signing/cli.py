@@ -1,23 +1,36 @@
-"""``flask --app registry keys ensure|create|rotate|revoke|list|import-dir``."""
+"""The key commands: ``flask --app registry keys ensure|create|rotate|revoke|list|import-dir``,
+and ``verify-label``, the offline verifier's.
+
+``verify-label URI [--keys FILE]`` exit codes: 0 valid, 1 invalid (malformed, unsigned,
+tampered, wrong signature), 2 unknown key, 3 revoked key (a label in a range the registry
+signed before the key's revocation is valid, with a note). Without ``--keys`` it reads this
+registry's published keys from its database, as ``/.well-known/registry-keys.json`` shows
+them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
-from registry.keys.store import KeyStore
-from registry.signing import KeyStoreError
+from registry.signing.offline import verify_label
+from registry.signing.signer import KeyStoreError
+from registry.signing.store import KeyStore
+from registry.verify.resolver import label_uri_of
 
 keys_cli = AppGroup("keys", help="Label signing keys (Ed25519), kept in the database.")
 
 
 def _store() -> KeyStore:
-    from registry.keys import store_for
+    from registry.signing.keys import store_for
 
     return store_for(current_app)
 
@@ -102,7 +115,7 @@ def keys_import_dir(directory: Path | None, passphrase_env: str | None) -> None:
     """Move a legacy KEY_DIR (keys.json, key-*.pem) into the database (idempotent)."""
     from sqlmodel import Session
 
-    from registry.keys import services
+    from registry.signing import services
 
     directory = directory or Path(current_app.config["KEY_DIR"])
     if passphrase_env:
@@ -128,3 +141,29 @@ def keys_import_dir(directory: Path | None, passphrase_env: str | None) -> None:
         click.echo(f"already present {kid}")
     click.echo(f"{len(report.imported)} keys imported, {report.signatures} print jobs "
                f"linked to the key that signed them")
+
+
+@click.command("verify-label")
+@click.argument("uri")
+@click.option("--keys", "keys_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="A published keys document (registry-keys.json); default: this registry's "
+                   "public keys.")
+@with_appcontext
+def verify_label_command(uri: str, keys_file: Any) -> None:
+    """Check a label URI's signature with the published keys only, offline."""
+    if keys_file is not None:
+        try:
+            document = json.load(keys_file)
+        except ValueError as exc:
+            raise click.ClickException(f"keys file is not JSON: {exc}") from None
+    else:
+        from registry.signing.keys import KeyStoreError, keystore
+
+        try:
+            document = {"keys": keystore().public_keys()}
+        except KeyStoreError as exc:
+            raise click.ClickException(str(exc)) from None
+    # The page's address (what a phone shows after the resolver's redirect) names the label.
+    result = verify_label(label_uri_of(uri.strip()), document)
+    click.echo(result.describe())
+    sys.exit(result.exit_code)

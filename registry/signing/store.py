@@ -25,17 +25,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from registry.keys import services
-from registry.keys.kek import Kek, KekError
-from registry.keys.models import SigningKey
-from registry.signing import (
-    ALGORITHM,
-    KeyStatus,
-    KeyStoreError,
-    KeyStoreUnavailable,
-    Signer,
-    Verifier,
-)
+from registry.signing import services
+from registry.signing.kek import Kek, KekError
+from registry.signing.models import SigningKey
+from registry.signing.signer import ALGORITHM, KeyStatus, KeyStoreError, KeyStoreUnavailable, Signer
+from registry.signing.verifier import Verifier
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ The keys are what ``/.well-known/registry-keys.json`` publishes::
 Usage from Python::
 
     import json, urllib.request
-    from registry.verify.offline import verify_label
+    from registry.signing.offline import verify_label
     keys = json.load(urllib.request.urlopen("https://HOST/.well-known/registry-keys.json"))
     result = verify_label("https://HOST/01/.../10/LOT/21/42?s=...", keys)
     result.status  # valid / invalid / unknown_key / revoked_key
@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from registry.signing import VerifyStatus, verify_uri
+from registry.signing.verifier import VerifyStatus, verify_uri
 
 __all__ = ["EXIT_CODES", "OfflineResult", "keys_of", "verify_label"]
 

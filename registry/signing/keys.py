@@ -1,7 +1,7 @@
 """The registry's label signing keys, in the database: one truth for every app server.
 
-``store_for(app)`` is the process's view (``registry.keys.store``); ``signer()`` is what a
-label download signs with; ``flask --app registry keys …`` manages them (``registry.keys.cli``).
+``store_for(app)`` is the process's view (``registry.signing.store``); ``signer()`` is what a
+label download signs with; ``flask --app registry keys …`` manages them (``registry.signing.cli``).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_babel import gettext as _
 
-from registry.keys import kek as kek_module
-from registry.keys.store import KeyStore
-from registry.signing import KeyStoreError, KeyStoreUnavailable, Signer
+from registry.signing import kek as kek_module
+from registry.signing.signer import KeyStoreError, KeyStoreUnavailable, Signer
+from registry.signing.store import KeyStore
 
 __all__ = ["KeyStore", "KeyStoreError", "KeyStoreUnavailable", "init_app", "keystore",
            "signer", "store_for"]
@@ -74,7 +74,7 @@ def _unavailable(exc: KeyStoreUnavailable) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from registry.keys.cli import keys_cli
+    from registry.signing.cli import keys_cli
 
     app.cli.add_command(keys_cli)
     app.register_error_handler(KeyStoreUnavailable, _unavailable)

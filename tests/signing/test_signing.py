@@ -11,13 +11,9 @@ from pathlib import Path
 import pytest
 
 from registry.gs1 import digital_link as gs1
-from registry.signing import (
-    KeyDir,
-    KeyStoreError,
-    VerifyStatus,
-    key_id_for,
-    verify_uri,
-)
+from registry.signing.keydir import KeyDir
+from registry.signing.signer import KeyStoreError, key_id_for
+from registry.signing.verifier import VerifyStatus, verify_uri
 
 GTIN = gs1.registry_gtin(12)
 

@@ -27,10 +27,11 @@ from registry.audit.models import AuditEvent
 from registry.audit.tags import EventTag
 from registry.catalog.models import Batch
 from registry.clock import utcnow
-from registry.keys.kek import Kek, KekError
-from registry.keys.models import LabelSignature, SigningKey
 from registry.printing.models import PrintJob
-from registry.signing import ALGORITHM, KeyDir, KeyStatus, KeyStoreError, Signer, _b64, key_id_for
+from registry.signing.kek import Kek, KekError
+from registry.signing.keydir import KeyDir
+from registry.signing.models import LabelSignature, SigningKey
+from registry.signing.signer import ALGORITHM, KeyStatus, KeyStoreError, Signer, _b64, key_id_for
 
 OBJECT = "signing_key"
 

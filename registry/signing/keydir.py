@@ -1,152 +1,41 @@
-"""Ed25519 signing keys for label URIs, and the offline verifier.
+"""The legacy key folder: Ed25519 keys as ``key-{kid}.pem`` files beside a ``keys.json``.
 
-A key id is the first 8 bytes of SHA-256 of the raw 32-byte public key, base64url without
-padding (11 characters), as the EU Digital COVID Certificate does. Signatures cover the
-host-independent canonical form of a label URI (``registry.gs1.digital_link.canonical_path``)
-as UTF-8; key id and signature travel together in the URI's ``s`` parameter (see
-``registry.gs1.digital_link``).
-
-Key lifecycle: exactly one key is *active* and signs; a rotation makes a new active key and
-*retires* the old one, whose labels stay valid; a revocation marks a compromised key, whose
-labels then verify as ``revoked_key``, and deletes its private half so it can never sign again.
-The registry keeps its keys in the database (``registry.keys``); ``KeyDir`` here is the folder
-layout registries used before (``keys.json`` and ``key-*.pem``), kept to read such a folder for
-``keys import-dir`` and for standalone keys in tests and benchmarks. ``Verifier`` and
-``verify_uri`` need nothing but the published keys, so anyone can verify offline.
+The registry keeps its keys in the database (``registry.signing.store``); this reads such a
+folder for ``keys import-dir`` and makes standalone keys for tests and benchmarks.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from nacl.exceptions import BadSignatureError
-from nacl.signing import VerifyKey
 
-from registry.gs1.digital_link import (
-    KEY_ID_BYTES,
-    SIGNATURE_PARAM,
-    DigitalLink,
-    Gs1Error,
-    canonical_path,
-    check_host,
-    parse_uri,
+from registry.signing.signer import (
+    ALGORITHM,
+    KeyStatus,
+    KeyStoreError,
+    Signer,
+    _b64,
+    key_id_for,
 )
+from registry.signing.verifier import Verifier
 
-__all__ = [
-    "ALGORITHM",
-    "SPECIMEN_DOMAIN",
-    "KeyDir",
-    "KeyStatus",
-    "KeyStoreError",
-    "KeyStoreUnavailable",
-    "Signer",
-    "Verifier",
-    "VerifyResult",
-    "VerifyStatus",
-    "key_id_for",
-    "verify_uri",
-]
-
-ALGORITHM = "Ed25519"
-# Proofs and previews are signed over this prefix and the canonical form, so their codes keep
-# a real label's length and shape but can never pass as a label's signature (a label's message
-# starts with "/"), and the resolver can still tell "specimen" from "forged".
-SPECIMEN_DOMAIN = b"specimen\x00"
 METADATA_FILE = "keys.json"
 LOCK_FILE = ".lock"
 VERIFIER_RECHECK_SECONDS = 1.0
 
 
-class KeyStoreError(RuntimeError):
-    """The key store cannot do what was asked (no active key, unknown key, bad passphrase…)."""
-
-
-class KeyStoreUnavailable(KeyStoreError):
-    """The key store cannot be read at all (database down, table missing, wrong
-    key-encryption key): the registry cannot vouch for any label just now, which is never the
-    same as "not genuine"."""
-
-
-class KeyStatus(StrEnum):
-    ACTIVE = "active"
-    RETIRED = "retired"
-    REVOKED = "revoked"
-
-
-class VerifyStatus(StrEnum):
-    VALID = "valid"
-    INVALID = "invalid"  # malformed, unsigned, wrong signature, or a key that is not Ed25519
-    UNKNOWN_KEY = "unknown_key"
-    REVOKED_KEY = "revoked_key"
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def key_id_for(public_raw: bytes) -> str:
-    """Key id of a raw Ed25519 public key."""
-    return _b64(hashlib.sha256(public_raw).digest()[:KEY_ID_BYTES])
-
-
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Signer:
-    """An unlocked private key. Keep and reuse it: loading a PEM costs far more than signing."""
-
-    kid: str
-    private_key: Ed25519PrivateKey
-
-    def sign(self, message: bytes) -> str:
-        """Ed25519 signature as 86 characters of base64url."""
-        return _b64(self.private_key.sign(message))
-
-    def sign_label(self, gtin: str, lot: str, serial: str) -> str:
-        return self.sign(canonical_path(gtin, lot, serial).encode())
-
-    def label_uri(self, host: str, gtin: str, lot: str, serial: str, scheme: str = "https") -> str:
-        """The signed label URI for the QR code (what ``build_uri`` makes, done in one pass)."""
-        if scheme not in ("https", "http"):
-            raise Gs1Error("scheme must be https or http")
-        canonical = canonical_path(gtin, lot, serial)
-        field = _b64(_unb64(self.kid) + self.private_key.sign(canonical.encode()))
-        return f"{scheme}://{check_host(host)}{canonical}?{SIGNATURE_PARAM}={field}"
-
-    def specimen_uri(self, host: str, gtin: str, lot: str, serial: str,
-                     scheme: str = "https") -> str:
-        """A proof's code: shaped like a label URI, signed in the specimen domain only."""
-        if scheme not in ("https", "http"):
-            raise Gs1Error("scheme must be https or http")
-        canonical = canonical_path(gtin, lot, serial)
-        signature = self.private_key.sign(SPECIMEN_DOMAIN + canonical.encode())
-        field = _b64(_unb64(self.kid) + signature)
-        return f"{scheme}://{check_host(host)}{canonical}?{SIGNATURE_PARAM}={field}"
-
-    def public_key_raw(self) -> bytes:
-        return self.private_key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
 
 
 class KeyDir:
@@ -369,92 +258,3 @@ class KeyDir:
             }
             for e in self._load_meta()
         ]
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyResult:
-    status: VerifyStatus
-    link: DigitalLink | None = None
-    key_id: str | None = None
-    reason: str = ""
-    # The signature is a registry key's, over the specimen domain: a proof, not a label.
-    specimen: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.status is VerifyStatus.VALID
-
-
-class Verifier:
-    """Published keys made ready to check signatures: entries whose kid does not match their
-    key are dropped, and each key is loaded once instead of on every verification.
-
-    Checking uses libsodium (PyNaCl), which verifies Ed25519 about twice as fast as OpenSSL
-    here; every scan pays for one check, so it is the largest single cost of a verification.
-    Both follow RFC 8032, and libsodium is the stricter (it refuses small-order keys)."""
-
-    def __init__(self, public_keys: Sequence[Mapping[str, Any]]) -> None:
-        self._keys: dict[str, tuple[VerifyKey | None, bool]] = {}
-        for entry in public_keys:
-            try:
-                raw = _unb64(str(entry["public_key"]))
-                kid = str(entry["kid"])
-            except (KeyError, ValueError, TypeError):
-                continue
-            # An entry whose kid does not match its key is ignored rather than trusted.
-            if len(raw) != 32 or key_id_for(raw) != kid:
-                continue
-            revoked = bool(entry.get("revoked_at")) or entry.get("status") == KeyStatus.REVOKED
-            # A key of another algorithm is known but cannot vouch for anything.
-            usable = entry.get("alg", ALGORITHM) == ALGORITHM
-            self._keys[kid] = (VerifyKey(raw) if usable else None, revoked)
-
-    def verify(self, uri_or_parsed: str | DigitalLink) -> VerifyResult:
-        """Check a label URI; never raises for bad input."""
-        if isinstance(uri_or_parsed, DigitalLink):
-            link = uri_or_parsed
-        else:
-            try:
-                link = parse_uri(uri_or_parsed)
-            except Gs1Error as exc:
-                return VerifyResult(VerifyStatus.INVALID, reason=f"malformed: {exc}")
-        if link.signature is None or link.key_id is None:
-            return VerifyResult(VerifyStatus.INVALID, link, reason="unsigned")
-        known = self._keys.get(link.key_id)
-        if known is None:
-            return VerifyResult(VerifyStatus.UNKNOWN_KEY, link, link.key_id, "key not published")
-        public, revoked = known
-        if public is None:
-            return VerifyResult(VerifyStatus.INVALID, link, link.key_id, "unsupported algorithm")
-        try:
-            public.verify(link.canonical.encode(), _unb64(link.signature))
-        except (BadSignatureError, ValueError, TypeError):
-            if is_specimen_serial(link.serial) and _verifies(
-                    public, SPECIMEN_DOMAIN + link.canonical.encode(), link.signature):
-                return VerifyResult(VerifyStatus.INVALID, link, link.key_id,
-                                    "specimen from a proof sheet, not a label", specimen=True)
-            return VerifyResult(VerifyStatus.INVALID, link, link.key_id, "bad signature")
-        if revoked:
-            return VerifyResult(VerifyStatus.REVOKED_KEY, link, link.key_id, "key revoked")
-        return VerifyResult(VerifyStatus.VALID, link, link.key_id)
-
-
-def is_specimen_serial(serial: str) -> bool:
-    """Proofs carry serial 0…0, which no print job ever allocates (serials start at 1 and
-    have no leading zeros); only such codes are worth a second, specimen-domain check."""
-    return bool(serial) and serial.strip("0") == ""
-
-
-def _verifies(public: VerifyKey, message: bytes, signature: str) -> bool:
-    try:
-        public.verify(message, _unb64(signature))
-    except (BadSignatureError, ValueError, TypeError):
-        return False
-    return True
-
-
-def verify_uri(
-    uri_or_parsed: str | DigitalLink, public_keys: Sequence[Mapping[str, Any]]
-) -> VerifyResult:
-    """Check a label URI against published keys only; never raises for bad input."""
-    return Verifier(public_keys).verify(uri_or_parsed)
