@@ -13,8 +13,9 @@ listed apart in the table:
 - mutants inside annotations: every module here starts with ``from __future__ import
   annotations``, so ``str | None`` becoming ``str & None`` is never evaluated (equivalent);
 - mutants on a line marked ``# pragma: no cover``, which the code declares unreachable;
-- for ``registry/figures/charts.py``, mutants outside its scaling functions: the SVG drawing
-  around them is checked by the figures tests, not by unit tests.
+- for ``registry/figures/charts.py`` and ``registry/reference/maps.py``, mutants outside their
+  scaling functions (the outline simplification, for the maps): the SVG drawing around them is
+  checked by the figures and verification tests, not by unit tests.
 
 Usage: ``python tests/mutation.py [--jobs N] [--module PATH ...] [--survivors] [--fail-under P]``
 """
@@ -64,7 +65,9 @@ TARGETS = (
     Target("registry/db/paging.py", ("tests/db/test_paging_rules.py",)),
     Target("registry/plaintext.py", ("tests/test_plaintext.py",)),
     Target("registry/figures/charts.py", ("tests/figures/test_chart_scale.py",),
-           frozenset({"nice_ceiling", "class_breaks", "colour_for", "_dp", "_extent"})),
+           frozenset({"nice_ceiling", "class_breaks", "colour_for"})),
+    Target("registry/reference/maps.py", ("tests/reference/test_maps.py",),
+           frozenset({"_dp", "_extent"})),
 )
 
 ANNOTATION = "annotation"

@@ -8,23 +8,17 @@ inline ``style``), so it passes the page's ``style-src 'self'`` policy and works
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from html import escape
-from pathlib import Path
 
-GEOJSON = Path(__file__).resolve().parent.parent / "reference" / "regencies.geojson"
+from registry.reference.maps import NODATA, map_shapes
+
 FONT = 'font-family="system-ui, sans-serif"'
-INK, MUTED, LINE, BAR, NODATA = "#1d2329", "#5b6670", "#d9dcd6", "#0e7a62", "#eceeea"
+INK, MUTED, LINE, BAR = "#1d2329", "#5b6670", "#d9dcd6", "#0e7a62"
 # Sequential greens (ColorBrewer "Greens", 5 classes): light = little, dark = much.
 PALETTE = ("#c7e9c0", "#a1d99b", "#74c476", "#31a354", "#006d2c")
-MAP_WIDTH = 820
-TOLERANCE_PX = 0.7  # Douglas-Peucker tolerance: below what a screen pixel can show
-MIN_RING_PX = 1.2  # islets smaller than this in both directions are dropped
 
 
 @dataclass(frozen=True)
@@ -121,87 +115,6 @@ def line_chart(chart_id: str, points: Sequence[Bar], *, title: str, desc: str,
     return "".join(parts)
 
 
-# ---------------------------------------------------------------------------- the map
-Point = tuple[float, float]
-
-
-def _dp(points: list[Point], tolerance: float) -> list[Point]:
-    """Douglas-Peucker, iterative (Manggarai Barat's coast would overflow a recursive one)."""
-    if len(points) < 4:
-        return points
-    keep = [False] * len(points)
-    keep[0] = keep[-1] = True
-    stack = [(0, len(points) - 1)]
-    while stack:
-        a, b = stack.pop()
-        (ax, ay), (bx, by) = points[a], points[b]
-        dx, dy = bx - ax, by - ay
-        norm = math.hypot(dx, dy)
-        worst, index = 0.0, -1
-        for i in range(a + 1, b):
-            px, py = points[i]
-            d = (abs(dy * px - dx * py + bx * ay - by * ax) / norm if norm
-                 else math.hypot(px - ax, py - ay))
-            if d > worst:
-                worst, index = d, i
-        if worst > tolerance and index > 0:
-            keep[index] = True
-            stack += [(a, index), (index, b)]
-    return [p for p, k in zip(points, keep, strict=True) if k]
-
-
-@dataclass(frozen=True)
-class MapShape:
-    code: str
-    name: str
-    province_code: str
-    path: str  # SVG path data in map pixels
-
-
-@cache
-def map_shapes() -> tuple[tuple[MapShape, ...], float, float]:
-    """The 41 regencies projected to pixels and simplified, computed once per process.
-
-    Equirectangular with the longitude squeezed by cos(mean latitude): at 8–11° S the
-    distortion is under 2 %, and the result is a fraction of the raw file's size.
-    """
-    features = json.loads(GEOJSON.read_text(encoding="utf-8"))["features"]
-    lons = [x for f in features for poly in f["geometry"]["coordinates"] for ring in poly
-            for x, _y in ring]
-    lats = [y for f in features for poly in f["geometry"]["coordinates"] for ring in poly
-            for _x, y in ring]
-    k = math.cos(math.radians((min(lats) + max(lats)) / 2))
-    scale = MAP_WIDTH / ((max(lons) - min(lons)) * k)
-    height = (max(lats) - min(lats)) * scale
-    west, north = min(lons), max(lats)
-
-    def project(lon: float, lat: float) -> Point:
-        return (lon - west) * k * scale, (north - lat) * scale
-
-    shapes = []
-    for f in features:
-        props = f["properties"]
-        rings = [[project(x, y) for x, y in poly[0]] for poly in f["geometry"]["coordinates"]]
-        # Exterior rings only: the source has no meaningful holes at this scale.
-        rings.sort(key=lambda r: -_extent(r))
-        parts = []
-        for i, ring in enumerate(rings):
-            if i and _extent(ring) < MIN_RING_PX:
-                continue  # an islet too small to see; the largest ring always stays
-            simple = _dp(ring, TOLERANCE_PX)
-            if len(simple) < 3:
-                simple = ring[:: max(1, len(ring) // 4)]
-            parts.append("M" + " ".join(f"{x:.1f},{y:.1f}" for x, y in simple) + "Z")
-        shapes.append(MapShape(props["regency_code"], props["regency_name"],
-                               props["province_code"], "".join(parts)))
-    return tuple(shapes), float(MAP_WIDTH), height
-
-
-def _extent(ring: list[Point]) -> float:
-    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
-    return max(max(xs) - min(xs), max(ys) - min(ys))
-
-
 def class_breaks(values: Sequence[float], classes: int = len(PALETTE)) -> list[float]:
     """Upper bounds of up to ``classes`` quantile classes of the positive values."""
     positive = sorted(v for v in values if v > 0)
@@ -254,35 +167,3 @@ def regency_map(chart_id: str, values: dict[str, float], *, title: str, desc: st
                     f'fill="{INK}">{_e(text)}</text>')
         x += item_w
     return "".join([_open(chart_id, width, y + 22, title, desc), *parts, *rows, "</svg>"])
-
-
-PROVINCE_TINTS = {"51": "#e4e1d6", "52": "#d8e0da", "53": "#dfe5e9"}
-ORIGIN_FILL = "#0b5d4b"
-ORIGIN_MARK = "#f4c430"
-
-
-@cache
-def locator_map(code: str) -> str:
-    """Bali, NTB and NTT with one regency marked, for the public verification page.
-
-    Decorative (the page states the origin in words), so it is hidden from screen readers;
-    a ring marks the regency too, because a kota is a few pixels wide at this scale."""
-    shapes, width, height = map_shapes()
-    parts: list[str] = []
-    marker = ""
-    for s in shapes:
-        if s.code == code:
-            continue
-        fill = PROVINCE_TINTS.get(s.province_code, NODATA)
-        parts.append(f'<path d="{s.path}" fill="{fill}" stroke="#ffffff" stroke-width="0.6"/>')
-    origin = next((s for s in shapes if s.code == code), None)
-    if origin is not None:
-        numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", origin.path)]
-        xs, ys = numbers[0::2], numbers[1::2]
-        cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
-        parts.append(f'<path d="{origin.path}" fill="{ORIGIN_FILL}" stroke="{ORIGIN_FILL}" '
-                     f'stroke-width="1"/>')
-        marker = (f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="11" fill="none" '
-                  f'stroke="{ORIGIN_MARK}" stroke-width="3"/>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-            f'aria-hidden="true" focusable="false">{"".join(parts)}{marker}</svg>')

@@ -30,8 +30,8 @@ from flask_babel import gettext as _
 from jinja2 import Template
 from markupsafe import Markup
 
-from registry.figures.charts import map_shapes
 from registry.gs1 import digital_link as gs1
+from registry.reference.maps import map_shapes
 from registry.verify.resolver import PAGE_PREFIX
 from registry.verify.rules import Signal, Verdict
 from registry.verify.services import Resolution

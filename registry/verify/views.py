@@ -36,10 +36,10 @@ from registry.catalog import storage
 from registry.catalog.certification import Display
 from registry.clock import today
 from registry.db import get_session
-from registry.figures.charts import locator_map
 from registry.gs1 import compression
 from registry.gs1 import digital_link as gs1
 from registry.reference import regencies
+from registry.reference.maps import locator_map
 from registry.signing.keys import keystore
 from registry.verify import resolver as resolver_module
 from registry.verify import services, walkup
