@@ -130,6 +130,9 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "MAX_UPLOAD_BYTES": _number(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, int),
         "MAX_IMAGE_PIXELS": _number(env, "MAX_IMAGE_PIXELS", 40_000_000, int),
         "PROXY_HOPS": _number(env, "PROXY_HOPS", 0, int),
+        # wsgi.py: a serving worker freezes its long-lived objects after this many requests
+        # (registry/ops/memory.py); 0 freezes only what create_app built.
+        "GC_FREEZE_AFTER_REQUESTS": _number(env, "GC_FREEZE_AFTER_REQUESTS", 1000, int),
         "COUNTRY_HEADER": env.get("COUNTRY_HEADER"),
         "COPY_DISTINCT_CLIENTS": _number(env, "COPY_DISTINCT_CLIENTS", 6, int),
         "COPY_SCANS_IN_WINDOW": _number(env, "COPY_SCANS_IN_WINDOW", 20, int),
