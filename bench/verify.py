@@ -778,11 +778,16 @@ def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespa
             ("walk-up: lot page", app.url, paths["lots"], html),
             ("walk-up: product page", app.url, paths["products"], html),
         ]
+        if args.only:
+            # e.g. --only "page (html),reference": the runs whose label holds one of these.
+            wanted = [w.strip() for w in args.only.split(",") if w.strip()]
+            runs = [run for run in runs if any(w in run[0] for w in wanted)]
         plan = [] if args.rate_only else [(run, None) for run in runs]
         if args.rate:
             # Constant rate, below saturation: the latency a buyer sees on a busy day, not the
             # queueing of an overloaded server.
-            plan += [(run, args.rate) for run in [runs[1], *runs[3:]]]
+            plan += [(run, args.rate) for run in runs
+                     if not run[0].startswith(("bare", "floor"))]
         for (label, url, paths_file, headers), rate in plan:
             kw = dict(threads=args.threads, headers=headers + common, rate=rate,
                       connections=args.rate_connections if rate else args.connections)
@@ -834,9 +839,9 @@ def print_table(all_results: dict[str, list[Result]], args: argparse.Namespace) 
     print(head)
     print("-" * len(head))
     for db, results in all_results.items():
-        bare = next(r for r in results if r.label == "bare hello").rps
+        bare = next((r.rps for r in results if r.label == "bare hello"), 0.0)  # --only
         for r in results:
-            ratio = f"{100 * r.rps / bare:.0f} %" if r.label != "bare hello" else ""
+            ratio = f"{100 * r.rps / bare:.0f} %" if bare and r.label != "bare hello" else ""
             # wrk keeps no latency for requests that timed out (--timeout 5s): say so.
             p50, p99 = (f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}") if r.p99_ms else (">5000", ">5000")
             print(f"{db:<11}{r.label:<27}{r.rps:>9,.0f}{p50:>9}{p99:>9}"
@@ -977,6 +982,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="constant-rate runs at this many requests/s (0: none)")
     p.add_argument("--rate-duration", type=float, default=20)
     p.add_argument("--rate-only", action="store_true", help="only the constant-rate runs")
+    p.add_argument("--only", metavar="LABELS",
+                   help="only the runs whose label contains one of these (comma-separated)")
     p.add_argument("--rate-connections", type=int, default=32)
     p.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (databases, key, URIs)")
     p.add_argument("--reuse", metavar="DIR", help="serve what --keep DIR left; load nothing")
