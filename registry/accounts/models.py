@@ -44,17 +44,19 @@ def _ts() -> Column:
 
 
 class Organisation(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    # Typed int as SQLAlchemy types a primary key (Mapped[int]): None only between
+    # construction and the first flush.
+    id: int = Field(default=None, primary_key=True)
     kind: str = Field(sa_column=Column(String(16), nullable=False, index=True))
     name: str = Field(max_length=200)
     nib: str | None = Field(default=None, max_length=13, unique=True)
     province_code: str | None = Field(default=None, max_length=2, index=True)
     address: str = Field(default="", max_length=500)
-    created_at: dt.datetime = Field(sa_column=_ts())
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 class User(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(max_length=200)
     password_hash: str = Field(max_length=255)
@@ -65,7 +67,7 @@ class User(SQLModel, table=True):
     # session that was issued before, even though Flask's session is a signed cookie.
     session_nonce: str = Field(default_factory=lambda: secrets.token_urlsafe(16), max_length=32)
     locale: str | None = Field(default=None, max_length=8)
-    created_at: dt.datetime = Field(sa_column=_ts())
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
     last_login_at: dt.datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True)
     )

@@ -22,7 +22,9 @@ class AuditHead(SQLModel, table=True):
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
-    id: int | None = Field(default=None, primary_key=True)
+    # Typed int as SQLAlchemy types a primary key (Mapped[int]): None only between
+    # construction and the first flush.
+    id: int = Field(default=None, primary_key=True)
     seq: int = Field(unique=True, index=True)
     created_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     actor_id: int | None = Field(default=None, index=True)
@@ -41,7 +43,7 @@ class AuditCheckpoint(SQLModel, table=True):
     is what the registry publishes and offices keep; one checkpoint per size."""
 
     __tablename__ = "audit_checkpoint"
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     size: int = Field(unique=True, index=True)
     head_hash: str = Field(max_length=64)
     created_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -20,7 +20,9 @@ from registry.db.types import UTCDateTime
 
 
 class Product(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    # Typed int as SQLAlchemy types a primary key (Mapped[int]): None only between
+    # construction and the first flush.
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     name_id: str = Field(max_length=300)
     name_en: str = Field(max_length=300)
@@ -35,7 +37,7 @@ class Product(SQLModel, table=True):
     # digests were kept: served unchecked until ``files import`` records it.
     photo_sha256: str | None = Field(default=None, max_length=64)
     created_at: dt.datetime = Field(
-        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
 
 
@@ -51,7 +53,7 @@ class Batch(SQLModel, table=True):
         Index("ix_batch_gtin_lot", "gtin", "lot_code"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     product_id: int = Field(foreign_key="product.id")
     lot_code: str = Field(max_length=20)
@@ -73,7 +75,7 @@ class Batch(SQLModel, table=True):
     # only the one whose UPDATE still sees the old version wins.
     version: int = Field(default=1)
     created_at: dt.datetime = Field(
-        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
     submitted_at: dt.datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True)
@@ -126,7 +128,7 @@ class DocumentKind:
 
 
 class Document(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="batch.id", index=True)
     kind: str = Field(max_length=32)
     original_name: str = Field(max_length=255)
@@ -137,5 +139,5 @@ class Document(SQLModel, table=True):
     is_public: bool = Field(default=False)
     uploaded_by: int = Field(foreign_key="user.id")
     uploaded_at: dt.datetime = Field(
-        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )

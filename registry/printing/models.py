@@ -40,7 +40,9 @@ class PrintJob(SQLModel, table=True):
         Index("ix_print_job_created", "created_at", "batch_id", "quantity"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    # Typed int as SQLAlchemy types a primary key (Mapped[int]): None only between
+    # construction and the first flush.
+    id: int = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="batch.id", index=True)
     exporter_org_id: int = Field(foreign_key="organisation.id", index=True)
     printer_org_id: int = Field(foreign_key="organisation.id", index=True)
@@ -51,7 +53,7 @@ class PrintJob(SQLModel, table=True):
     net_quantity: str = Field(max_length=16)
     ordered_by: int = Field(foreign_key="user.id")
     created_at: dt.datetime = Field(
-        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
     downloads: int = Field(default=0)
     last_downloaded_at: dt.datetime | None = Field(
@@ -62,14 +64,14 @@ class PrintJob(SQLModel, table=True):
 class Reprint(SQLModel, table=True):
     """A damaged sheet printed again: the same serials, recorded as a reprint."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     job_id: int = Field(foreign_key="print_job.id", index=True)
     sheet_first: int
     sheet_last: int
     reason: str = Field(default="", max_length=500)
     printed_by: int = Field(foreign_key="user.id")
     created_at: dt.datetime = Field(
-        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
 
 
@@ -80,13 +82,13 @@ class LabelAllowance(SQLModel, table=True):
     __tablename__ = "label_allowance"
     __table_args__ = (CheckConstraint("amount > 0", name="ck_label_allowance_amount"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="batch.id", index=True)
     amount: Decimal = Field(sa_column=Column(Numeric(14, 3), nullable=False))  # batch's unit
     reason: str = Field(max_length=500)
     granted_by: int = Field(foreign_key="user.id")
     created_at: dt.datetime = Field(
-        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
 
 
@@ -105,7 +107,7 @@ class LabelFile(SQLModel, table=True):
         Index("ix_label_file_state", "state", "lease_until"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     job_id: int = Field(foreign_key="print_job.id", index=True)
     format: str = Field(max_length=16)  # pdf, zpl-203, zpl-300, zpl-600
     state: str = Field(default="queued", max_length=16)  # registry.printing.jobfiles.State
@@ -113,7 +115,7 @@ class LabelFile(SQLModel, table=True):
     labels_done: int = Field(default=0)
     attempts: int = Field(default=0)
     requested_at: dt.datetime = Field(
-        sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
     started_at: dt.datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True))
     lease_token: str | None = Field(default=None, max_length=64)

@@ -13,7 +13,9 @@ class Decision(SQLModel, table=True):
     # The figures read a period's approvals as one range of this index (migration 0006).
     __table_args__ = (Index("ix_decision_action_created", "action", "created_at", "batch_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    # Typed int as SQLAlchemy types a primary key (Mapped[int]): None only between
+    # construction and the first flush.
+    id: int = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="batch.id", index=True)
     officer_id: int = Field(foreign_key="user.id")
     office_id: int = Field(foreign_key="organisation.id")
@@ -23,5 +25,5 @@ class Decision(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     valid_until: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     created_at: dt.datetime = Field(
-        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )

@@ -32,7 +32,7 @@ class SigningKey(SQLModel, table=True):
     private_key: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     kek_id: str | None = Field(default=None, max_length=16)
     created_at: dt.datetime = Field(
-        sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
     retired_at: dt.datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True))
     revoked_at: dt.datetime | None = Field(
@@ -56,4 +56,4 @@ class LabelSignature(SQLModel, table=True):
     kid: str = Field(sa_column=Column(String(11), ForeignKey("signing_key.kid"),
                                       primary_key=True, index=True))
     first_signed_at: dt.datetime = Field(
-        sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow))

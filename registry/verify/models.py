@@ -28,9 +28,11 @@ class Scan(SQLModel, table=True):
         Index("ix_scan_desk_organisation", "organisation_id", "created_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    # Typed int as SQLAlchemy types a primary key (Mapped[int]): None only between
+    # construction and the first flush.
+    id: int = Field(default=None, primary_key=True)
     created_at: dt.datetime = Field(
-        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
     batch_id: int | None = Field(default=None, foreign_key="batch.id")
     gtin: str = Field(max_length=14)
@@ -68,9 +70,9 @@ class FakeReport(SQLModel, table=True):
         Index("ix_fake_report_desk_province", "province_code", "created_at"),
         Index("ix_fake_report_desk_organisation", "organisation_id", "created_at"),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     created_at: dt.datetime = Field(
-        sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
     batch_id: int | None = Field(default=None, foreign_key="batch.id", index=True)
     gtin: str = Field(max_length=14)

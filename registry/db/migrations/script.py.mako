@@ -7,7 +7,9 @@ Create Date: ${create_date}
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+## The submodule itself: autogenerate writes sqlmodel.sql.sqltypes.AutoString, which mypy
+## finds only through this import (sqlmodel's package does not re-export sql).
+import sqlmodel.sql.sqltypes
 from alembic import op
 ${imports if imports else ""}
 
