@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, false, func, or_, true, tuple_, update
+from sqlalchemy import select as select_columns
+from sqlalchemy.orm import Mapped
 from sqlalchemy.sql import ColumnElement
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from registry.accounts.models import Role, User
 from registry.accounts.services import officer_province
@@ -40,28 +42,29 @@ class DeskScope:
     everything: bool = False  # an administrator asked for all, not only the unattributed
 
     def reports(self) -> ColumnElement[bool]:
-        return self._attributed(FakeReport.province_code, FakeReport.organisation_id)
+        return self._attributed(col(FakeReport.province_code), col(FakeReport.organisation_id))
 
     def scans(self) -> ColumnElement[bool]:
         """Not-genuine scans: those that belong to no batch, by their own attribution."""
-        return and_(Scan.batch_id.is_(None),  # type: ignore[union-attr]
-                    self._attributed(Scan.province_code, Scan.organisation_id))
+        return and_(col(Scan.batch_id).is_(None),
+                    self._attributed(col(Scan.province_code), col(Scan.organisation_id)))
 
     def batches(self) -> ColumnElement[bool]:
         """Batches whose possible copies this desk shows (every one of them is attributed
         through its batch, so the administrators' own share is empty)."""
         if self.province is not None:
-            return Batch.origin_province_code == self.province
+            return col(Batch.origin_province_code) == self.province
         if self.organisation_id is not None:
-            return Batch.organisation_id == self.organisation_id
+            return col(Batch.organisation_id) == self.organisation_id
         return true() if self.everything else false()
 
-    def _attributed(self, province: Any, organisation: Any) -> ColumnElement[bool]:
+    def _attributed(self, province: Mapped[str | None], organisation: Mapped[int | None]
+                    ) -> ColumnElement[bool]:
         if self.province is not None:
-            return province == self.province  # type: ignore[no-any-return]
+            return province == self.province
         if self.organisation_id is not None:
-            return organisation == self.organisation_id  # type: ignore[no-any-return]
-        return true() if self.everything else province.is_(None)  # type: ignore[no-any-return]
+            return organisation == self.organisation_id
+        return true() if self.everything else province.is_(None)
 
 
 def scope_for(session: Session, actor: User, *, everything: bool = False) -> DeskScope:
@@ -80,13 +83,13 @@ def scope_for(session: Session, actor: User, *, everything: bool = False) -> Des
 # ---------------------------------------------------------------------------- the lists
 def reports(session: Session, scope: DeskScope, window: Window) -> Page[FakeReport]:
     statement = (select(FakeReport).where(scope.reports())
-                 .order_by(FakeReport.created_at.desc(), FakeReport.id.desc()))  # type: ignore[union-attr]
+                 .order_by(col(FakeReport.created_at).desc(), col(FakeReport.id).desc()))
     return fetch_page(session, statement, window)
 
 
 def open_reports(session: Session, scope: DeskScope) -> int:
     return int(session.exec(select(func.count()).select_from(FakeReport).where(
-        scope.reports(), FakeReport.handled_at.is_(None))).one())  # type: ignore[union-attr]
+        scope.reports(), col(FakeReport.handled_at).is_(None))).one())
 
 
 @dataclass(frozen=True)
@@ -102,16 +105,17 @@ class ScanGroup:
 def scan_groups(session: Session, scope: DeskScope, window: Window) -> Page[ScanGroup]:
     """Not-genuine scans grouped by product and kind, the group seen last first."""
     last = func.max(Scan.created_at)
+    product, kind = col(Scan.product_id), col(Scan.kind)
+    # SQLAlchemy's select: sqlmodel's is typed for at most four columns.
     statement = (
-        select(Scan.product_id, Scan.kind, func.count(), func.min(Scan.created_at), last)
+        select_columns(product, kind, func.count(), func.min(Scan.created_at), last)
         .where(scope.scans())
-        .group_by(Scan.product_id, Scan.kind)
-        .order_by(last.desc(), Scan.product_id, Scan.kind)
+        .group_by(product, kind)
+        .order_by(last.desc(), product, kind)
     )
     page = fetch_page(session, statement, window)
     keys = [(p, k) for p, k, *_ in page.items]
-    countries = _countries(session, [scope.scans(), _in_groups(keys)],
-                           (Scan.product_id, Scan.kind))
+    countries = _countries(session, [scope.scans(), _in_groups(keys)], (product, kind))
     groups = [ScanGroup(p, k, int(n), utc(first), utc(at), countries.get((p, k), []))
               for p, k, n, first, at in page.items]
     return Page(items=groups, total=page.total, window=page.window)
@@ -121,8 +125,9 @@ def _in_groups(keys: list[tuple[Any, Any]]) -> ColumnElement[bool]:
     # NULL never equals NULL in SQL: each group's key compared with IS for its empty parts.
     if not keys:
         return false()
-    return or_(*[and_(Scan.product_id.is_(p) if p is None else Scan.product_id == p,  # type: ignore[union-attr]
-                      Scan.kind.is_(k) if k is None else Scan.kind == k)  # type: ignore[union-attr]
+    product, kind = col(Scan.product_id), col(Scan.kind)
+    return or_(*[and_(product.is_(p) if p is None else product == p,
+                      kind.is_(k) if k is None else kind == k)
                  for p, k in keys])
 
 
@@ -142,19 +147,21 @@ def copy_serials(session: Session, scope: DeskScope, window: Window) -> Page[Cop
     """Serials whose buyers were told "possible copy", from the verdict each scan recorded
     (the page's own judgement), the one told last first."""
     last = func.max(Scan.created_at)
-    copy = Scan.verdict == Verdict.POSSIBLE_COPY.value
+    copy = col(Scan.verdict) == Verdict.POSSIBLE_COPY.value
+    batch, serial = col(Scan.batch_id), col(Scan.serial)
+    lot, product = col(Batch.lot_code), col(Batch.product_id)
     statement = (
-        select(Scan.batch_id, Batch.lot_code, Batch.product_id, Scan.serial, func.count(),
-               func.min(Scan.created_at), last)
-        .join(Batch, Batch.id == Scan.batch_id)  # type: ignore[arg-type]
+        select_columns(batch, lot, product, serial, func.count(), func.min(Scan.created_at),
+                       last)
+        .join(Batch, col(Batch.id) == batch)
         .where(copy, scope.batches())
-        .group_by(Scan.batch_id, Batch.lot_code, Batch.product_id, Scan.serial)
-        .order_by(last.desc(), Scan.batch_id, Scan.serial)
+        .group_by(batch, lot, product, serial)
+        .order_by(last.desc(), batch, serial)
     )
     page = fetch_page(session, statement, window)
     keys = [(b, s) for b, _lot, _p, s, *_ in page.items]
-    countries = _countries(session, [copy, tuple_(Scan.batch_id, Scan.serial).in_(keys)
-                                     if keys else false()], (Scan.batch_id, Scan.serial))
+    countries = _countries(session, [copy, tuple_(batch, serial).in_(keys)
+                                     if keys else false()], (batch, serial))
     items = [CopySerial(b, lot, p, s, int(n), utc(first), utc(at),
                         countries.get((b, s), []))
              for b, lot, p, s, n, first, at in page.items]
@@ -166,13 +173,14 @@ def _countries(session: Session, conditions: list[Any], key: tuple[Any, Any]
     """Readers' countries where known (set by the CDN or proxy, not guessed from the
     language) for the groups on one page."""
     rows = session.exec(
-        select(*key, Scan.country, func.count())
-        .where(*conditions, Scan.country_source == "header")
-        .group_by(*key, Scan.country)
+        select(*key, col(Scan.country), func.count())
+        .where(*conditions, col(Scan.country_source) == "header")
+        .group_by(*key, col(Scan.country))
     ).all()
     found: dict[tuple[Any, Any], list[tuple[str, int]]] = defaultdict(list)
     for a, b, country, n in rows:
-        found[(a, b)].append((country, int(n)))
+        if country is not None:  # always: a source is recorded only with its country
+            found[(a, b)].append((country, int(n)))
     return {k: sorted(v, key=lambda c: (-c[1], c[0])) for k, v in found.items()}
 
 
@@ -180,8 +188,8 @@ def product_names(session: Session, ids: set[int | None]) -> dict[int, Product]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return {p.id: p for p in session.exec(select(Product).where(  # type: ignore[misc]
-        Product.id.in_(wanted))).all()}  # type: ignore[union-attr]
+    return {p.id: p for p in session.exec(select(Product).where(
+        col(Product.id).in_(wanted))).all()}
 
 
 # ---------------------------------------------------------------------------- handling
@@ -204,11 +212,11 @@ def handle_report(session: Session, actor: User, report_id: int, *, note: str) -
     report = get_report(session, actor, report_id)
     note = note.strip()[:2000]
     # Conditional, so two desk users marking it at once cannot both succeed.
-    result = session.execute(
+    result = session.exec(
         update(FakeReport)
-        .where(FakeReport.id == report.id, FakeReport.handled_at.is_(None))  # type: ignore[arg-type,union-attr]
+        .where(col(FakeReport.id) == report.id, col(FakeReport.handled_at).is_(None))
         .values(handled_at=utcnow(), handled_by_id=actor.id, handled_note=note))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if result.rowcount == 0:
         raise Conflict("this report was already marked handled")
     session.refresh(report)
     audit.record(session, actor=actor, action=EventTag.Fake.HANDLED, object_type="fake_report",

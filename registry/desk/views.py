@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -14,7 +15,7 @@ from wtforms.validators import InputRequired, Length
 from registry.accounts.auth import roles_required
 from registry.accounts.models import Role
 from registry.db import get_session
-from registry.db.paging import window_from
+from registry.db.paging import Page, window_from
 from registry.desk import services
 from registry.exceptions import Conflict
 from registry.verify.attribution import Kind
@@ -54,12 +55,13 @@ def _page(show: str, form: HandleForm | None = None, form_for: int | None = None
     scope = services.scope_for(db, current_user, everything=everything)
     show = show if show in SHOWS else "reports"
     window = window_from(request.args.get("page"))
-    lists = {"reports": services.reports, "scans": services.scan_groups,
-             "copies": services.copy_serials}
+    lists: dict[str, Callable[..., Page[Any]]] = {
+        "reports": services.reports, "scans": services.scan_groups,
+        "copies": services.copy_serials}
     page = lists[show](db, scope, window)
     if not page.items and page.total:  # past the end (the list got shorter): the last page
-        return redirect(url_for("desk.index", show=show, page=page.last,
-                                **({"all": "1"} if everything else {})))
+        extra: dict[str, Any] = {"all": "1"} if everything else {}
+        return redirect(url_for("desk.index", show=show, page=page.last, **extra))
     ids = {getattr(item, "product_id", None) for item in page.items}
     return render_template(
         "desk/index.html", show=show, page=page, scope=scope, everything=everything,
