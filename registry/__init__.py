@@ -89,18 +89,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Label scans are answered before Flask's request machinery (see registry.verify.hotpath).
     resolver = app.extensions["label_resolver"] = LabelResolver(app, app.wsgi_app)
-    app.wsgi_app = resolver  # type: ignore[method-assign]
+    app.wsgi_app = resolver
     if app.config.get("PROXY_HOPS"):
         # Behind a reverse proxy, rate limits and the scan client hash need the buyer's
         # address, not the proxy's; trust exactly as many hops as are configured.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = int(app.config["PROXY_HOPS"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     else:
         from registry.web.proxy import WarnForwardedWithoutHops
 
-        app.wsgi_app = WarnForwardedWithoutHops(app.wsgi_app)  # type: ignore[method-assign]
+        app.wsgi_app = WarnForwardedWithoutHops(app.wsgi_app)
     # Outermost: every log line of the request, the label resolver's too, carries its id.
-    app.wsgi_app = logs.RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = logs.RequestIdMiddleware(app.wsgi_app)
     return app

@@ -31,7 +31,7 @@ class DemoRefused(RuntimeError):
 
 
 def _org(session: Session, admin: User | None, **kwargs: object) -> Organisation:
-    org = Organisation(**kwargs)  # type: ignore[arg-type]
+    org = Organisation(**kwargs)
     session.add(org)
     session.flush()
     audit.record(session, actor=admin, action=EventTag.Organisation.CREATE,

@@ -51,7 +51,7 @@ def _hashing() -> PasswordHashing:
     # Services run in a request or a CLI command (the app's cost); code without an app (a
     # script, a test's fixture) hashes at argon2-cffi's defaults, the production cost.
     if has_app_context():
-        return current_app.extensions["password_hashing"]  # type: ignore[no-any-return]
+        return current_app.extensions["password_hashing"]
     return _default_hashing()
 
 
@@ -98,7 +98,7 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
                 abort(403)
             return view(*args, **kwargs)
 
-        return wrapped  # type: ignore[return-value]
+        return wrapped
 
     return decorator
 

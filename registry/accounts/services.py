@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask_babel import gettext as _
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from registry.accounts.auth import check_password, hash_password
 from registry.accounts.models import ROLE_ORG_KIND, Organisation, OrgKind, Role, User, UserStatus
@@ -157,9 +157,9 @@ def create_user(
 def pending_exporters(session: Session, actor: User) -> list[tuple[User, Organisation]]:
     query = (
         select(User, Organisation)
-        .join(Organisation, Organisation.id == User.organisation_id)
+        .join(Organisation, col(Organisation.id) == User.organisation_id)
         .where(User.status == UserStatus.PENDING)
-        .order_by(User.created_at)
+        .order_by(col(User.created_at))
     )
     if actor.role == Role.OFFICER:
         query = query.where(Organisation.province_code == officer_province(session, actor))
@@ -204,8 +204,9 @@ def set_user_status(session: Session, actor: User, *, user_id: int, status: User
 def list_users(session: Session, actor: User) -> list[tuple[User, Organisation]]:
     if actor.role != Role.ADMIN:
         raise Forbidden("not allowed")
-    query = select(User, Organisation).join(Organisation, Organisation.id == User.organisation_id)
-    return [(u, o) for u, o in session.exec(query.order_by(User.email)).all()]
+    query = select(User, Organisation).join(Organisation,
+                                            col(Organisation.id) == User.organisation_id)
+    return [(u, o) for u, o in session.exec(query.order_by(col(User.email))).all()]
 
 
 def list_organisations(session: Session, kind: OrgKind | None = None) -> list[Organisation]:

@@ -16,7 +16,7 @@ from registry.verify.rules import SUSPICIOUS_VALUES
 
 def _counts(session: Session, batch_id: int, column: object) -> dict[str, int]:
     rows = session.exec(
-        select(column, func.count()).where(Scan.batch_id == batch_id)  # type: ignore[call-overload]
+        select(column, func.count()).where(Scan.batch_id == batch_id)
         .group_by(column).order_by(func.count().desc())
     ).all()
     return {str(key) if key is not None else "unknown": int(n) for key, n in rows}
@@ -29,7 +29,7 @@ def scan_figures(session: Session, batch: Batch) -> ScanFigures:
             func.count(),
             func.min(Scan.created_at),
             func.max(Scan.created_at),
-            func.coalesce(func.sum(case((Scan.verdict.in_(SUSPICIOUS_VALUES), 1),  # type: ignore[attr-defined]
+            func.coalesce(func.sum(case((Scan.verdict.in_(SUSPICIOUS_VALUES), 1),
                                         else_=0)), 0),
         ).where(Scan.batch_id == batch.id)
     ).one()

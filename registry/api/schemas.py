@@ -213,8 +213,8 @@ BatchStatus = Literal["draft", "submitted", "approved", "rejected", "suspended",
 DisplayStatus = Literal[
     "draft", "submitted", "approved", "expired", "rejected", "suspended", "revoked"
 ]
-assert set(BatchStatus.__args__) == {s.value for s in Status}  # type: ignore[attr-defined]
-assert set(DisplayStatus.__args__) == {d.value for d in Display}  # type: ignore[attr-defined]
+assert set(BatchStatus.__args__) == {s.value for s in Status}
+assert set(DisplayStatus.__args__) == {d.value for d in Display}
 
 
 class BatchListQuery(PageQuery):
@@ -296,7 +296,7 @@ class DocumentUpload(WriteModel):
 
 
 OfficerAction = Literal["approve", "reject", "suspend", "reinstate", "revoke"]
-assert set(OfficerAction.__args__) == {a.value for a in OFFICER_ACTIONS}  # type: ignore[attr-defined]
+assert set(OfficerAction.__args__) == {a.value for a in OFFICER_ACTIONS}
 
 QueueStatus = Literal["submitted", "approved", "rejected", "suspended", "revoked"]
 

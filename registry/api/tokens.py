@@ -55,7 +55,7 @@ def _snapshot(token: ApiToken) -> dict[str, object]:
 def list_tokens(session: Session, actor: User) -> list[ApiToken]:
     return list(session.exec(
         select(ApiToken).where(ApiToken.user_id == actor.id)
-        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())  # type: ignore[union-attr]
+        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
     ).all())
 
 

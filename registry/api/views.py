@@ -86,7 +86,7 @@ def _authorize(scope: Scope | None) -> None:
 
 
 def _user() -> User:
-    return g.api_user  # type: ignore[no-any-return]
+    return g.api_user
 
 
 def _token_key() -> str:

@@ -73,7 +73,7 @@ def record(
     result = session.execute(
         update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
     )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if result.rowcount == 0:
         session.add(AuditHead(id=1, seq=1, last_hash=GENESIS))
         session.flush()
     head = session.exec(select(AuditHead).where(AuditHead.id == 1)).one()

@@ -12,7 +12,8 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session, col, select
 
 from registry import files
 from registry.accounts.models import Role, User
@@ -141,7 +142,7 @@ def registered_product(batch: Batch, product: Product) -> ProductFacts:
             gtin=batch.gtin, description=batch.product_description or "",
             photo_stored_name=batch.product_photo, frozen=True)
     return ProductFacts(
-        id=product.id or 0, organisation_id=product.organisation_id, name_id=product.name_id,
+        id=product.id, organisation_id=product.organisation_id, name_id=product.name_id,
         name_en=product.name_en, category=product.category, hs_code=product.hs_code,
         gtin=label_gtin(product), description=product.description,
         photo_stored_name=product.photo_stored_name, frozen=False)
@@ -151,8 +152,8 @@ def has_submitted_batches(session: Session, product_id: int) -> bool:
     """Whether any batch of the product was ever submitted (its facts are frozen there)."""
     return session.exec(
         select(Batch.id).where(Batch.product_id == product_id,
-                               or_(Batch.status != Status.DRAFT,
-                                   Batch.submitted_at.is_not(None)))  # type: ignore[union-attr]
+                               or_(col(Batch.status) != Status.DRAFT,
+                                   col(Batch.submitted_at).is_not(None)))
         .limit(1)
     ).first() is not None
 
@@ -275,7 +276,7 @@ def product_page(session: Session, actor: User, window: Window) -> Page[Product]
     _require_exporter(actor)
     return fetch_page(session, select(Product)
                       .where(Product.organisation_id == actor.organisation_id)
-                      .order_by(Product.name_en, Product.id), window)
+                      .order_by(col(Product.name_en), col(Product.id)), window)
 
 
 def batch_page(session: Session, actor: User, window: Window,
@@ -285,9 +286,9 @@ def batch_page(session: Session, actor: User, window: Window,
     _require_exporter(actor)
     statement = (
         select(Batch, Product)
-        .join(Product, Product.id == Batch.product_id)
+        .join(Product, col(Product.id) == Batch.product_id)
         .where(Batch.organisation_id == actor.organisation_id)
-        .order_by(Batch.created_at.desc(), Batch.id.desc())  # type: ignore[union-attr]
+        .order_by(col(Batch.created_at).desc(), col(Batch.id).desc())
     )
     if display is not None:
         statement = statement.where(shown_as(display, today()))
@@ -300,14 +301,15 @@ def as_registered(page: Page[Any]) -> Page[Any]:
     return dataclasses.replace(page, items=items)
 
 
-def shown_as(display: Display, day: dt.date) -> Any:
+def shown_as(display: Display, day: dt.date) -> ColumnElement[bool]:
     """SQL for "the batch is shown as ``display`` on ``day``" (``display_status`` in SQL)."""
+    status, valid_until = col(Batch.status), col(Batch.valid_until)
     if display is Display.EXPIRED:
-        return and_(Batch.status == Status.APPROVED.value, Batch.valid_until < day)  # type: ignore[operator]
+        return and_(status == Status.APPROVED.value, valid_until < day)
     if display is Display.APPROVED:
-        return and_(Batch.status == Status.APPROVED.value,
-                    or_(Batch.valid_until.is_(None), Batch.valid_until >= day))  # type: ignore[union-attr, operator]
-    return Batch.status == display.value
+        return and_(status == Status.APPROVED.value,
+                    or_(valid_until.is_(None), valid_until >= day))
+    return status == display.value
 
 
 def display_counts(session: Session, actor: User) -> dict[Display, int]:
@@ -389,12 +391,12 @@ def _editable_batch(session: Session, actor: User, batch_id: int) -> Batch:
 
 def update_if_unchanged(session: Session, batch: Batch, values: dict[str, Any]) -> None:
     """Write ``values`` only if nobody changed the batch since we read it."""
-    result = session.execute(
+    result = session.exec(
         update(Batch)
-        .where(Batch.id == batch.id, Batch.version == batch.version)  # type: ignore[arg-type]
+        .where(col(Batch.id) == batch.id, col(Batch.version) == batch.version)
         .values(version=batch.version + 1, **values)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise Conflict("the batch was changed by someone else")
     session.refresh(batch)
 
@@ -442,8 +444,7 @@ def submit_batch(session: Session, actor: User, batch_id: int, *,
         new = next_status(Status(batch.status), Action.SUBMIT)
     except TransitionError as exc:
         raise Conflict(str(exc)) from None
-    product = session.get(Product, batch.product_id)
-    assert product is not None  # enforced by the foreign key
+    product = session.get_one(Product, batch.product_id)
     required = required_evidence or {}
     # Checked before writing, so a refusal leaves the session clean for the page ...
     missing = missing_evidence(product.category, _evidence_kinds(session, batch), required)
@@ -455,8 +456,8 @@ def submit_batch(session: Session, actor: User, batch_id: int, *,
     # (FOR UPDATE waits for an edit of the product in flight; see ``update_product``).
     product = session.exec(select(Product).where(Product.id == batch.product_id)
                            .with_for_update().execution_options(populate_existing=True)).one()
-    session.execute(update(Batch).where(Batch.id == batch.id)  # type: ignore[arg-type]
-                    .values(**frozen_columns(product)))
+    session.exec(update(Batch).where(col(Batch.id) == batch.id)
+                 .values(**frozen_columns(product)))
     session.refresh(batch)
     # ... and again holding the batch's lock: a removal that committed in between
     # (``_lock_for_evidence`` made us wait for it) is seen now, and refuses the submission.
@@ -474,7 +475,8 @@ def submit_batch(session: Session, actor: User, batch_id: int, *,
 def list_documents(session: Session, batch: Batch) -> list[Document]:
     return list(
         session.exec(
-            select(Document).where(Document.batch_id == batch.id).order_by(Document.uploaded_at)
+            select(Document).where(Document.batch_id == batch.id)
+            .order_by(col(Document.uploaded_at))
         ).all()
     )
 
@@ -489,13 +491,13 @@ def _lock_for_evidence(session: Session, batch: Batch) -> None:
     submission, waiting for the lock, then reads the evidence as changed. The version is not
     bumped: it counts decisions an officer reviews, and two uploads to a draft may both land.
     """
-    result = session.execute(
+    result = session.exec(
         update(Batch)
-        .where(Batch.id == batch.id,  # type: ignore[arg-type]
-               Batch.status.in_([s.value for s in EDITABLE]))  # type: ignore[attr-defined]
+        .where(col(Batch.id) == batch.id,
+               col(Batch.status).in_([s.value for s in EDITABLE]))
         .values(version=Batch.version)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise Conflict(_("This batch was submitted: its evidence can no longer be changed."),
                        public=True)
 

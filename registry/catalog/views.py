@@ -236,6 +236,9 @@ def _batch_form(form: BatchForm) -> None:
 
 
 def _batch_input(form: BatchForm) -> BatchInput:
+    # Called once the form validated: the fields InputRequired guards hold a value.
+    assert form.quantity.data is not None and form.production_date.data is not None
+    assert form.declared_value_idr.data is not None
     return BatchInput(
         product_id=form.product_id.data, lot_code=(form.lot_code.data or "").strip(),
         quantity=form.quantity.data, unit=form.unit.data or "",
@@ -301,7 +304,7 @@ def batch_context(batch: Batch) -> dict[str, Any]:
     status = Status(batch.status)
     return {
         "batch": batch,
-        "product": services.registered_product(batch, db.get(Product, batch.product_id)),
+        "product": services.registered_product(batch, db.get_one(Product, batch.product_id)),
         "exporter": db.get(Organisation, batch.organisation_id)
         if current_user.role != Role.EXPORTER else None,
         "documents": services.list_documents(db, batch),

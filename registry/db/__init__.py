@@ -127,7 +127,7 @@ def fetch_page(session: Session, statement: Any, window: Window) -> Page[Any]:
     """One page of ``statement``'s rows and the count of all of them, both in SQL.
     ``statement`` must order its rows totally (end with a unique column), or rows may repeat
     or go missing between pages."""
-    total = session.exec(  # type: ignore[call-overload]
+    total = session.exec(
         select(func.count()).select_from(statement.order_by(None).subquery())).one()
     rows = session.exec(statement.offset(window.offset).limit(window.size)).all()
     # Rows of several entities as plain tuples, so every list pages the same way.

@@ -66,12 +66,12 @@ from registry.verify.rules import SUSPICIOUS, SUSPICIOUS_VALUES
 MAX_MONTHS = 120  # ten years: enough for any review, small enough to keep the page readable
 LATEST = 10
 
-product_t = Product.__table__  # type: ignore[attr-defined]
-batch_t = Batch.__table__  # type: ignore[attr-defined]
-decision_t = Decision.__table__  # type: ignore[attr-defined]
-job_t = PrintJob.__table__  # type: ignore[attr-defined]
-scan_t = Scan.__table__  # type: ignore[attr-defined]
-org_t = Organisation.__table__  # type: ignore[attr-defined]
+product_t = Product.__table__
+batch_t = Batch.__table__
+decision_t = Decision.__table__
+job_t = PrintJob.__table__
+scan_t = Scan.__table__
+org_t = Organisation.__table__
 
 
 # ---------------------------------------------------------------------------- filters, scope

@@ -42,6 +42,6 @@ def init_app(app: Flask) -> None:
         sentry_sdk.init(dsn=dsn, integrations=[FlaskIntegration()],
                         environment=app.config.get("SENTRY_ENVIRONMENT"),
                         traces_sample_rate=None,
-                        before_send=_with_request_id)  # type: ignore[arg-type]
+                        before_send=_with_request_id)
     except BadDsn as exc:
         raise ConfigError(f"SENTRY_DSN is not a valid DSN: {exc}") from None

@@ -105,7 +105,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class StderrHandler(logging.StreamHandler):
     """To ``sys.stderr`` as it is when a line is written (gunicorn, click and test runners
     replace it), as Flask's own handler did; another stream only when one is set."""
 
@@ -113,7 +113,7 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         self._stream: Any = None
         super().__init__()
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return self._stream or sys.stderr
 

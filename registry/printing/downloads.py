@@ -46,7 +46,7 @@ def send(row: LabelFile, job: PrintJob, *, filename: str, actor_id: int) -> Resp
         start, stop = bounds
         status = 206
     chunks = file_store().read_range(row.object_name, start, stop)  # FileMissing: before any
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     body = _body(app, chunks, row_id=row.id, job_id=job.id, actor_id=actor_id,
                  start=start, stop=stop, size=size, sha256=etag)
     response = Response(body, status=status, mimetype=jobfiles.content_type(row.format),

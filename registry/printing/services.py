@@ -107,7 +107,7 @@ def lock_serials(session: Session, batch_id: int) -> None:
     _ensure_counter(session, batch_id)
     session.execute(
         update(SerialCounter)
-        .where(SerialCounter.batch_id == batch_id)  # type: ignore[arg-type]
+        .where(SerialCounter.batch_id == batch_id)
         .values(next_serial=SerialCounter.next_serial)
     )
 
@@ -144,7 +144,7 @@ def allocate_serials(session: Session, batch_id: int, count: int) -> tuple[int, 
     _ensure_counter(session, batch_id)
     new_next = session.execute(
         update(SerialCounter)
-        .where(SerialCounter.batch_id == batch_id)  # type: ignore[arg-type]
+        .where(SerialCounter.batch_id == batch_id)
         .values(next_serial=SerialCounter.next_serial + count)
         .returning(SerialCounter.next_serial)
     ).scalar_one()
@@ -268,7 +268,7 @@ def jobs_for_printer(session: Session, actor: User) -> list[JobRow]:
         .join(Product, Product.id == Batch.product_id)
         .join(Organisation, Organisation.id == PrintJob.exporter_org_id)
         .where(PrintJob.printer_org_id == actor.organisation_id)
-        .order_by(PrintJob.id.desc())  # type: ignore[union-attr]
+        .order_by(PrintJob.id.desc())
     ).all()
     return [
         JobRow(job, batch, registered_product(batch, product), exporter, can_print(batch))

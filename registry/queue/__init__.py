@@ -119,7 +119,7 @@ def enqueue_after_commit(session: Session, fn: Callable[..., Any], *args: Any) -
     """Send ``fn(*args)`` to the worker once ``session``'s transaction has committed: the
     worker reads the rows this transaction writes, and a rolled-back request sends
     nothing."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     send = app.extensions["queue_tasks"][_name(fn)]
 
     def after_commit(_session: Session) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from registry.accounts.models import Organisation, Role, User
 from registry.accounts.services import officer_province
@@ -49,14 +49,14 @@ def queue(
     province = officer_province(session, actor)
     statement = (
         select(Batch, Product, Organisation)
-        .join(Product, Product.id == Batch.product_id)
-        .join(Organisation, Organisation.id == Batch.organisation_id)
-        .where(Batch.origin_province_code == province, Batch.status.in_(statuses))  # type: ignore[union-attr]
+        .join(Product, col(Product.id) == Batch.product_id)
+        .join(Organisation, col(Organisation.id) == Batch.organisation_id)
+        .where(Batch.origin_province_code == province, col(Batch.status).in_(statuses))
     )
     if statuses == (Status.SUBMITTED,):
-        statement = statement.order_by(Batch.submitted_at, Batch.id)
+        statement = statement.order_by(col(Batch.submitted_at), col(Batch.id))
     else:
-        statement = statement.order_by(Batch.decided_at.desc(), Batch.id.desc())  # type: ignore[union-attr]
+        statement = statement.order_by(col(Batch.decided_at).desc(), col(Batch.id).desc())
     # Each product as its batch froze it at submission: what the office reviews.
     return as_registered(fetch_page(session, statement, window or Window()))
 
@@ -64,9 +64,9 @@ def queue(
 def decisions_for(session: Session, batch: Batch) -> list[tuple[Decision, User]]:
     rows = session.exec(
         select(Decision, User)
-        .join(User, User.id == Decision.officer_id)
+        .join(User, col(User.id) == Decision.officer_id)
         .where(Decision.batch_id == batch.id)
-        .order_by(Decision.created_at)
+        .order_by(col(Decision.created_at))
     ).all()
     return [(d, u) for d, u in rows]
 

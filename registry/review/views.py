@@ -137,7 +137,7 @@ def decide(batch_id: int) -> Any:
                   "error")
         return _page(batch_id, form, 422)
     try:
-        action = Action(form.action.data)
+        action = Action(form.action.data or "")
     except ValueError:
         # An unknown action has no form on the page to carry the error: a banner does.
         flash(_("Unknown decision."), "error")

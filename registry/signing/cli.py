@@ -35,7 +35,7 @@ def _store() -> KeyStore:
     return store_for(current_app)
 
 
-def _run(work):  # type: ignore[no-untyped-def]
+def _run(work):
     try:
         return work()
     except KeyStoreError as exc:

@@ -168,7 +168,7 @@ def _retire(session: Session, row: SigningKey, now: dt.datetime) -> None:
         .where(and_(col(SigningKey.kid) == row.kid, col(SigningKey.retired_at).is_(None),
                     col(SigningKey.revoked_at).is_(None)))
         .values(retired_at=now).execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise KeyConflict("the active key changed at the same moment; run the command again")
     session.refresh(row)
 

@@ -340,7 +340,7 @@ class VerifyPages:
             languages=languages, css_url=self.css_url, mark_url=self.mark_url,
             keys_url=self.keys_url, **context), shared=True)
         try:
-            return self.env.concat(template.root_render_func(context))  # type: ignore[attr-defined]
+            return self.env.concat(template.root_render_func(context))
         except Exception:
             self.env.handle_exception()  # Jinja's traceback rewriting, as ``render`` does
             raise

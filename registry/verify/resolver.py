@@ -148,7 +148,7 @@ def linkset(ident: gs1.Identified, base: str, query: str) -> dict[str, object]:
         entry: dict[str, object] = {"anchor": level.anchor,
                                     "itemDescription": level.description}
         for link in level.links:
-            entry.setdefault(GS1_VOC + link.rel, []).append(link.as_json())  # type: ignore[union-attr]
+            entry.setdefault(GS1_VOC + link.rel, []).append(link.as_json())
         entries.append(entry)
     return {"linkset": entries}
 

@@ -208,7 +208,7 @@ def batch_scan_summary(session: Session, batch: Batch) -> ScanSummary:
     ).all()
     reports = list(session.exec(
         select(FakeReport).where(FakeReport.batch_id == batch.id)
-        .order_by(FakeReport.created_at.desc()).limit(50)  # type: ignore[union-attr]
+        .order_by(FakeReport.created_at.desc()).limit(50)
     ).all())
     return ScanSummary(count, first, last, [(lang, n) for lang, n in languages],
                        [SuspiciousSerial(s, int(n), int(c), utc(at))

@@ -84,7 +84,7 @@ def iter_pdf(
 
 def render_pdf(stock: Stock, labels: Iterable[LabelData], **options: object) -> bytes:
     """The whole PDF as bytes (fine for previews and reprints; stream large jobs)."""
-    return b"".join(iter_pdf(stock, labels, **options))  # type: ignore[arg-type]
+    return b"".join(iter_pdf(stock, labels, **options))
 
 
 def write_pdf(
@@ -92,7 +92,7 @@ def write_pdf(
 ) -> int:
     """Write the PDF to a binary stream as it is produced; return the number of bytes."""
     total = 0
-    for chunk in iter_pdf(stock, labels, **options):  # type: ignore[arg-type]
+    for chunk in iter_pdf(stock, labels, **options):
         stream.write(chunk)
         total += len(chunk)
     return total
