@@ -16,9 +16,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Iterator
+from typing import cast
 
 from flask import Flask, Response, current_app, request
 from sqlmodel import Session
+from werkzeug.local import LocalProxy
 
 from registry.accounts.models import User
 from registry.files import file_store
@@ -46,7 +48,8 @@ def send(row: LabelFile, job: PrintJob, *, filename: str, actor_id: int) -> Resp
         start, stop = bounds
         status = 206
     chunks = file_store().read_range(row.object_name, start, stop)  # FileMissing: before any
-    app = current_app._get_current_object()
+    # current_app is typed as the app; it is the proxy in front of it.
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()
     body = _body(app, chunks, row_id=row.id, job_id=job.id, actor_id=actor_id,
                  start=start, stop=stop, size=size, sha256=etag)
     response = Response(body, status=status, mimetype=jobfiles.content_type(row.format),

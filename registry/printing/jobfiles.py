@@ -137,7 +137,7 @@ def claim(session: Session, file_id: int, token: str, lease_seconds: float) -> b
     """Take the render for this worker: a queued file, or one whose lease lapsed (its worker
     died). One UPDATE with the condition, so two workers cannot both win."""
     now = utcnow()
-    taken = session.execute(
+    taken = session.exec(
         update(LabelFile)
         .where(col(LabelFile.id) == file_id,
                or_(col(LabelFile.state) == State.QUEUED,
@@ -161,7 +161,7 @@ def claim(session: Session, file_id: int, token: str, lease_seconds: float) -> b
 def report(session: Session, file_id: int, token: str, done: int,
            lease_seconds: float) -> bool:
     """Progress, which also renews the lease; False when this worker lost it."""
-    return session.execute(
+    return session.exec(
         update(LabelFile)
         .where(col(LabelFile.id) == file_id, col(LabelFile.lease_token) == token,
                col(LabelFile.state) == State.RENDERING)
@@ -171,7 +171,7 @@ def report(session: Session, file_id: int, token: str, done: int,
 
 
 def sign(session: Session, file_id: int, token: str, kid: str) -> bool:
-    return session.execute(
+    return session.exec(
         update(LabelFile)
         .where(col(LabelFile.id) == file_id, col(LabelFile.lease_token) == token)
         .values(kid=kid)
@@ -192,7 +192,7 @@ def finish(session: Session, file_id: int, token: str, rendered: Rendered,
     """Mark the file ready, if this worker still holds the lease; False otherwise (the
     caller removes its object: another worker's file is the one)."""
     now = utcnow()
-    done = session.execute(
+    done = session.exec(
         update(LabelFile)
         .where(col(LabelFile.id) == file_id, col(LabelFile.lease_token) == token,
                col(LabelFile.state) == State.RENDERING)

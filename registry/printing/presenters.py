@@ -104,17 +104,16 @@ def _formats(zpl: dict[int, bool]) -> list[str]:
 
 
 def job_files(session: Session, job: PrintJob, zpl: dict[int, bool]) -> list[FileView]:
-    assert job.id is not None
     rows = jobfiles.files_of(session, [job.id])[job.id]
     return [file_view(session, job, fmt, rows.get(fmt)) for fmt in _formats(zpl)]
 
 
 def files_by_job(session: Session,
                  jobs: list[tuple[PrintJob, dict[int, bool]]]) -> dict[int, list[FileView]]:
-    rows = jobfiles.files_of(session, [job.id for job, _zpl in jobs if job.id is not None])
+    rows = jobfiles.files_of(session, [job.id for job, _zpl in jobs])
     return {job.id: [file_view(session, job, fmt, rows[job.id].get(fmt))
                      for fmt in _formats(zpl)]
-            for job, zpl in jobs if job.id is not None}
+            for job, zpl in jobs}
 
 
 @dataclass(frozen=True)
@@ -129,19 +128,18 @@ class JobSummary:
 
 
 def job_summaries(session: Session, jobs: list[tuple[PrintJob, str]]) -> list[JobSummary]:
-    ids = [job.id for job, _shop in jobs if job.id is not None]
+    ids = [job.id for job, _shop in jobs]
     rows = jobfiles.files_of(session, ids)
     reprints: dict[int, tuple[int, int]] = {}
     if ids:
         for job_id, count, sheets in session.exec(
             select(Reprint.job_id, func.count(),
                    func.sum(Reprint.sheet_last - Reprint.sheet_first + 1))
-            .where(col(Reprint.job_id).in_(ids)).group_by(Reprint.job_id)
+            .where(col(Reprint.job_id).in_(ids)).group_by(col(Reprint.job_id))
         ).all():
             reprints[job_id] = (int(count), int(sheets or 0))
     summaries = []
     for job, shop in jobs:
-        assert job.id is not None
         files = [file_view(session, job, fmt, row)
                  for fmt, row in sorted(rows[job.id].items())]
         count, sheets = reprints.get(job.id, (0, 0))

@@ -15,7 +15,7 @@ from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import object_session
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from registry.accounts.models import Organisation, OrgKind, Role, User
 from registry.audit import services as audit
@@ -105,9 +105,9 @@ def lock_serials(session: Session, batch_id: int) -> None:
     UPDATE locks the row on PostgreSQL and takes SQLite's single write lock, so whatever this
     transaction reads next (the labels already ordered) no concurrent order can change."""
     _ensure_counter(session, batch_id)
-    session.execute(
+    session.exec(
         update(SerialCounter)
-        .where(SerialCounter.batch_id == batch_id)
+        .where(col(SerialCounter.batch_id) == batch_id)
         .values(next_serial=SerialCounter.next_serial)
     )
 
@@ -142,11 +142,11 @@ def allocate_serials(session: Session, batch_id: int, count: int) -> tuple[int, 
     """Reserve ``count`` consecutive serials of a batch: one atomic UPDATE ... RETURNING on the
     batch's counter row, so concurrent orders queue on its lock and never overlap."""
     _ensure_counter(session, batch_id)
-    new_next = session.execute(
+    new_next = session.exec(
         update(SerialCounter)
-        .where(SerialCounter.batch_id == batch_id)
+        .where(col(SerialCounter.batch_id) == batch_id)
         .values(next_serial=SerialCounter.next_serial + count)
-        .returning(SerialCounter.next_serial)
+        .returning(col(SerialCounter.next_serial))
     ).scalar_one()
     if new_next - 1 >= 10**gs1.MAX_SERIAL_DIGITS:
         raise Conflict("this batch has used up its serial numbers")
@@ -185,8 +185,7 @@ def order_job(
         raise ValidationError("invalid print job", fields=problems)
     net, _problem = net_problem(net_quantity, batch.unit)
     assert net is not None
-    product = session.get(Product, batch.product_id)
-    assert product is not None
+    product = session.get_one(Product, batch.product_id)
     check_text_fits(stock, label_source(batch, product, net_quantity=net.text, host=host,
                                         scheme="https"))
     lock_serials(session, batch.id)
@@ -234,8 +233,8 @@ def grant_allowance(session: Session, actor: User, batch_id: int, *, amount: Dec
 
 def allowances_for(session: Session, batch: Batch) -> list[tuple[LabelAllowance, str]]:
     rows = session.exec(
-        select(LabelAllowance, User.name).join(User, User.id == LabelAllowance.granted_by)
-        .where(LabelAllowance.batch_id == batch.id).order_by(LabelAllowance.id)
+        select(LabelAllowance, User.name).join(User, col(User.id) == LabelAllowance.granted_by)
+        .where(LabelAllowance.batch_id == batch.id).order_by(col(LabelAllowance.id))
     ).all()
     return [(grant, name) for grant, name in rows]
 
@@ -243,9 +242,9 @@ def allowances_for(session: Session, batch: Batch) -> list[tuple[LabelAllowance,
 def jobs_for_batch(session: Session, actor: User, batch: Batch) -> list[tuple[PrintJob, str]]:
     rows = session.exec(
         select(PrintJob, Organisation.name)
-        .join(Organisation, Organisation.id == PrintJob.printer_org_id)
+        .join(Organisation, col(Organisation.id) == PrintJob.printer_org_id)
         .where(PrintJob.batch_id == batch.id)
-        .order_by(PrintJob.id)
+        .order_by(col(PrintJob.id))
     ).all()
     return [(job, name) for job, name in rows]
 
@@ -264,11 +263,11 @@ def jobs_for_printer(session: Session, actor: User) -> list[JobRow]:
         raise Forbidden("only print shops see print jobs")
     rows = session.exec(
         select(PrintJob, Batch, Product, Organisation.name)
-        .join(Batch, Batch.id == PrintJob.batch_id)
-        .join(Product, Product.id == Batch.product_id)
-        .join(Organisation, Organisation.id == PrintJob.exporter_org_id)
+        .join(Batch, col(Batch.id) == PrintJob.batch_id)
+        .join(Product, col(Product.id) == Batch.product_id)
+        .join(Organisation, col(Organisation.id) == PrintJob.exporter_org_id)
         .where(PrintJob.printer_org_id == actor.organisation_id)
-        .order_by(PrintJob.id.desc())
+        .order_by(col(PrintJob.id).desc())
     ).all()
     return [
         JobRow(job, batch, registered_product(batch, product), exporter, can_print(batch))
@@ -283,9 +282,8 @@ def printer_job(session: Session, actor: User, job_id: int) -> tuple[PrintJob, B
     job = session.get(PrintJob, job_id)
     if job is None or job.printer_org_id != actor.organisation_id:
         raise NotFound("no such print job")
-    batch = session.get(Batch, job.batch_id)
-    product = session.get(Product, batch.product_id) if batch else None
-    assert batch is not None and product is not None
+    batch = session.get_one(Batch, job.batch_id)
+    product = session.get_one(Product, batch.product_id)
     require_printable(batch)
     return job, batch, product
 

@@ -79,9 +79,8 @@ def _render(file_id: int, token: str) -> None:
         assert row is not None
         job = session.get(PrintJob, row.job_id)
         assert job is not None
-        batch = session.get(Batch, job.batch_id)
-        product = session.get(Product, batch.product_id) if batch else None
-        assert batch is not None and product is not None
+        batch = session.get_one(Batch, job.batch_id)
+        product = session.get_one(Product, batch.product_id)
         if not services.can_print(batch):
             jobfiles.refuse(session, file_id, token, "the batch is no longer certified")
             session.commit()

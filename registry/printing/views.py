@@ -159,7 +159,7 @@ def order(batch_id: int) -> Any:
                                db, services.jobs_for_batch(db, current_user, batch)),
                            can_order=services.can_print(batch),
                            product=catalog.registered_product(
-                               batch, db.get(Product, batch.product_id)),
+                               batch, db.get_one(Product, batch.product_id)),
                            bound=services.bound_for(db, batch, tolerance()),
                            default_net=default_net(batch.unit))
 
@@ -177,7 +177,7 @@ def _preview_args(batch_id: int) -> tuple[str, Batch, services.LabelSource]:
         code = problem or "bad_net_quantity"
         raise RegistryError(MESSAGES[code](), public=True, fields={"net": code})
     host, scheme = _host()
-    product = db.get(Product, batch.product_id)
+    product = db.get_one(Product, batch.product_id)
     return stock, batch, services.label_source(batch, product, net_quantity=net.text,
                                                host=host, scheme=scheme)
 
@@ -287,9 +287,8 @@ def _format(job: PrintJob, dpi: int | None) -> str:
     stock = services.stocks()[job.stock]
     if not is_roll(stock) or dpi not in SUPPORTED_DPI:
         raise NotFound("ZPL is offered for thermal roll stocks at 203, 300 or 600 dpi")
-    batch = get_session().get(Batch, job.batch_id)
-    product = get_session().get(Product, batch.product_id) if batch else None
-    assert batch is not None and product is not None
+    batch = get_session().get_one(Batch, job.batch_id)
+    product = get_session().get_one(Product, batch.product_id)
     gtin = catalog.registered_product(batch, product).gtin
     host, scheme = _host()
     if not zpl_fits(stock, uri_length(host, gtin, batch.lot_code, str(job.serial_last),
@@ -319,7 +318,6 @@ def _request(job: PrintJob, fmt: str) -> None:
     db = get_session()
     row, send = jobfiles.request_file(db, current_user, job, fmt)
     if send:
-        assert row.id is not None
         enqueue_after_commit(db, render_label_file, row.id)
 
 
@@ -366,10 +364,12 @@ def reprint(job_id: int) -> Any:
         flash(_("Say why the sheets are reprinted.") if form.reason.errors
               else _("Choose the sheets to reprint."), "error")
         return redirect(url_for("printing.jobs"))
+    sheet_first, sheet_last = form.sheet_first.data, form.sheet_last.data
+    assert sheet_first is not None and sheet_last is not None  # InputRequired passed
     try:
         active = _signing(lambda kid: services.record_reprint(
-            db, current_user, job, sheet_first=form.sheet_first.data,
-            sheet_last=form.sheet_last.data, reason=form.reason.data or "", kid=kid))
+            db, current_user, job, sheet_first=sheet_first, sheet_last=sheet_last,
+            reason=form.reason.data or "", kid=kid))
     except ValidationError as exc:
         if "reason" in exc.fields:
             flash(_("Say why the sheets are reprinted."), "error")
@@ -382,12 +382,11 @@ def reprint(job_id: int) -> Any:
         return redirect(url_for("printing.jobs"))
     stock = services.stocks()[job.stock]
     # The same serials as on the damaged sheets, and only those: no need to sign the rest.
-    first = job.serial_first + (form.sheet_first.data - 1) * stock.labels_per_sheet
-    last = min(job.serial_last, job.serial_first + form.sheet_last.data
-               * stock.labels_per_sheet - 1)
+    first = job.serial_first + (sheet_first - 1) * stock.labels_per_sheet
+    last = min(job.serial_last, job.serial_first + sheet_last * stock.labels_per_sheet - 1)
     pdf = render_pdf(stock, counted_labels(_labels(job, batch, product, first, last, active),
                                            "pdf"), workers=1)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="job-{job.id}-reprint-'
-                               f'{form.sheet_first.data}-{form.sheet_last.data}.pdf"',
+                               f'{sheet_first}-{sheet_last}.pdf"',
         "Cache-Control": "private, no-store"})

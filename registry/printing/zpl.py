@@ -34,7 +34,7 @@ def is_roll(stock: Stock) -> bool:
 def _hex_field(text: str) -> str:
     # ^FH_ makes "_XX" a hex byte; escape our control characters and everything non-ASCII
     # (sent as UTF-8 bytes, which ^CI28 tells the printer to expect).
-    out = []
+    out: list[str] = []
     for ch in text:
         if ch in _ESCAPE or not (32 <= ord(ch) < 127):
             out.extend(f"_{b:02X}" for b in ch.encode())

@@ -27,7 +27,7 @@ import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import redis
 from flask import Flask, current_app
@@ -35,6 +35,7 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
 from sqlalchemy import event
 from sqlmodel import Session
+from werkzeug.local import LocalProxy
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,8 @@ def enqueue_after_commit(session: Session, fn: Callable[..., Any], *args: Any) -
     """Send ``fn(*args)`` to the worker once ``session``'s transaction has committed: the
     worker reads the rows this transaction writes, and a rolled-back request sends
     nothing."""
-    app = current_app._get_current_object()
+    # current_app is typed as the app; it is the proxy in front of it.
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()
     send = app.extensions["queue_tasks"][_name(fn)]
 
     def after_commit(_session: Session) -> None:

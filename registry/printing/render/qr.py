@@ -28,11 +28,15 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
+from typing import TYPE_CHECKING, cast
 
 import zxingcpp
 from PIL import Image
 
 from registry.printing.render.label import LabelData, RenderError
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 __all__ = ["PARALLEL_AFTER", "START_METHOD", "Masks", "Sheet", "qr_mask", "qr_masks",
            "start_pool", "with_masks"]
@@ -62,7 +66,9 @@ def qr_mask(uri: str, level: str) -> tuple[int, bytes]:
     symbol = zxingcpp.create_barcode(uri, zxingcpp.BarcodeFormat.QRCode, ec_level=level)
     matrix = symbol.to_image(scale=1, add_quiet_zones=False)
     height, width = matrix.shape[:2]
-    gray = Image.frombuffer("L", (width, height), bytes(memoryview(matrix)), "raw", "L", 0, 1)
+    # zxing-cpp's stub leaves out the buffer protocol its Image implements.
+    pixels = bytes(memoryview(cast("Buffer", matrix)))
+    gray = Image.frombuffer("L", (width, height), pixels, "raw", "L", 0, 1)
     return width, gray.convert("1", dither=Image.Dither.NONE).tobytes()
 
 
@@ -130,11 +136,11 @@ def with_masks(
     try:
         while True:
             if done < PARALLEL_AFTER or pool is None:
-                sheet = next(sheets, None)
-                if sheet is None:
+                head = next(sheets, None)
+                if head is None:
                     break
-                yield sheet, qr_masks(_uris(sheet), level)
-                done += len(sheet[1])
+                yield head, qr_masks(_uris(head), level)
+                done += len(head[1])
                 if pool is None:
                     pool = start_pool(workers)
                 continue

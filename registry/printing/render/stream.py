@@ -82,17 +82,20 @@ def iter_pdf(
     yield doc.pdf.take()
 
 
-def render_pdf(stock: Stock, labels: Iterable[LabelData], **options: object) -> bytes:
+def render_pdf(stock: Stock, labels: Iterable[LabelData], *, sheets: range | None = None,
+               workers: int | None = None, specimen: bool = False) -> bytes:
     """The whole PDF as bytes (fine for previews and reprints; stream large jobs)."""
-    return b"".join(iter_pdf(stock, labels, **options))
+    return b"".join(iter_pdf(stock, labels, sheets=sheets, workers=workers,
+                             specimen=specimen))
 
 
 def write_pdf(
-    stock: Stock, labels: Iterable[LabelData], stream: BinaryIO, **options: object
+    stock: Stock, labels: Iterable[LabelData], stream: BinaryIO, *,
+    sheets: range | None = None, workers: int | None = None, specimen: bool = False,
 ) -> int:
     """Write the PDF to a binary stream as it is produced; return the number of bytes."""
     total = 0
-    for chunk in iter_pdf(stock, labels, **options):
+    for chunk in iter_pdf(stock, labels, sheets=sheets, workers=workers, specimen=specimen):
         stream.write(chunk)
         total += len(chunk)
     return total
