@@ -26,9 +26,7 @@ def user_by_email(session: Session, email: str) -> User | None:
 
 
 def organisation_of(session: Session, user: User) -> Organisation:
-    org = session.get(Organisation, user.organisation_id)
-    assert org is not None  # enforced by the foreign key
-    return org
+    return session.get_one(Organisation, user.organisation_id)
 
 
 def officer_province(session: Session, user: User) -> str | None:

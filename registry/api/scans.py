@@ -6,7 +6,8 @@ Access is the caller's business: pass a batch that ``catalog.services.get_batch`
 from __future__ import annotations
 
 from sqlalchemy import case, func
-from sqlmodel import Session, select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, col, select
 
 from registry.api.schemas import ScanFigures
 from registry.catalog.models import Batch
@@ -14,7 +15,7 @@ from registry.verify.models import Scan
 from registry.verify.rules import SUSPICIOUS_VALUES
 
 
-def _counts(session: Session, batch_id: int, column: object) -> dict[str, int]:
+def _counts(session: Session, batch_id: int, column: Mapped[str | None]) -> dict[str, int]:
     rows = session.exec(
         select(column, func.count()).where(Scan.batch_id == batch_id)
         .group_by(column).order_by(func.count().desc())
@@ -23,20 +24,19 @@ def _counts(session: Session, batch_id: int, column: object) -> dict[str, int]:
 
 
 def scan_figures(session: Session, batch: Batch) -> ScanFigures:
-    assert batch.id is not None
     total, first, last, suspicious = session.exec(
         select(
             func.count(),
             func.min(Scan.created_at),
             func.max(Scan.created_at),
-            func.coalesce(func.sum(case((Scan.verdict.in_(SUSPICIOUS_VALUES), 1),
+            func.coalesce(func.sum(case((col(Scan.verdict).in_(SUSPICIOUS_VALUES), 1),
                                         else_=0)), 0),
         ).where(Scan.batch_id == batch.id)
     ).one()
     return ScanFigures(
         batch_id=batch.id, total=int(total), suspicious=int(suspicious), first_scan_at=first,
         last_scan_at=last,
-        by_verdict=_counts(session, batch.id, Scan.verdict),
-        by_language=_counts(session, batch.id, Scan.language),
-        by_country=_counts(session, batch.id, Scan.country),
+        by_verdict=_counts(session, batch.id, col(Scan.verdict)),
+        by_language=_counts(session, batch.id, col(Scan.language)),
+        by_country=_counts(session, batch.id, col(Scan.country)),
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -213,8 +213,8 @@ BatchStatus = Literal["draft", "submitted", "approved", "rejected", "suspended",
 DisplayStatus = Literal[
     "draft", "submitted", "approved", "expired", "rejected", "suspended", "revoked"
 ]
-assert set(BatchStatus.__args__) == {s.value for s in Status}
-assert set(DisplayStatus.__args__) == {d.value for d in Display}
+assert set(get_args(BatchStatus)) == {s.value for s in Status}
+assert set(get_args(DisplayStatus)) == {d.value for d in Display}
 
 
 class BatchListQuery(PageQuery):
@@ -296,7 +296,7 @@ class DocumentUpload(WriteModel):
 
 
 OfficerAction = Literal["approve", "reject", "suspend", "reinstate", "revoke"]
-assert set(OfficerAction.__args__) == {a.value for a in OFFICER_ACTIONS}
+assert set(get_args(OfficerAction)) == {a.value for a in OFFICER_ACTIONS}
 
 QueueStatus = Literal["submitted", "approved", "rejected", "suspended", "revoked"]
 

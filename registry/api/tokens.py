@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from registry.accounts.models import Role, User, UserStatus
 from registry.api.models import ApiToken
@@ -55,7 +55,7 @@ def _snapshot(token: ApiToken) -> dict[str, object]:
 def list_tokens(session: Session, actor: User) -> list[ApiToken]:
     return list(session.exec(
         select(ApiToken).where(ApiToken.user_id == actor.id)
-        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc())
+        .order_by(col(ApiToken.revoked_at).is_not(None), col(ApiToken.created_at).desc())
     ).all())
 
 

@@ -9,7 +9,7 @@ and shape the answer through the response models in ``schemas``.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Blueprint, current_app, g, request, url_for
 from sqlmodel import Session
@@ -217,9 +217,8 @@ def _decision_read(decision: Decision) -> s.DecisionRead:
 
 
 def _batch_read(db: Session, user: User, batch: Batch) -> s.BatchRead:
-    product = db.get(Product, batch.product_id)
-    exporter = db.get(Organisation, batch.organisation_id)
-    assert product is not None and exporter is not None
+    product = db.get_one(Product, batch.product_id)
+    exporter = db.get_one(Organisation, batch.organisation_id)
     mine = EXPORTER_ACTIONS if user.role == Role.EXPORTER else OFFICER_ACTIONS
     return s.BatchRead.model_validate({
         **_summary_fields(batch, product),
@@ -364,7 +363,9 @@ def batches_submit(batch_id: int) -> Any:
 def batches_decisions(batch_id: int) -> Any:
     db, user = get_session(), _user()
     batch = catalog.get_batch(db, user, batch_id)
-    return s.DecisionList(status=batch.status, display_status=batch_display(batch).value,
+    # The column holds a Status value; pydantic checks it against the literal again.
+    return s.DecisionList(status=cast(s.BatchStatus, batch.status),
+                          display_status=batch_display(batch).value,
                           version=batch.version, valid_until=batch.valid_until,
                           items=[_decision_read(d) for d, _o in review.decisions_for(db, batch)])
 
@@ -376,10 +377,11 @@ def batches_decide(batch_id: int, body: s.DecisionCreate) -> Any:
     """Approve (with `valid_until`), reject, suspend or revoke (with a `reason`), or reinstate.
     `expected_version` is the batch version you reviewed: 409 if another decision came first
     or the action is not possible in the batch's state."""
+    action = Action(body.action)
     decision = review.decide(
-        get_session(), _user(), batch_id, action=Action(body.action),
+        get_session(), _user(), batch_id, action=action,
         expected_version=body.expected_version, reason=body.reason,
-        valid_until=body.valid_until if body.action == Action.APPROVE else None,
+        valid_until=body.valid_until if action is Action.APPROVE else None,
     )
     return _decision_read(decision)
 

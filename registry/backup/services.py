@@ -161,8 +161,8 @@ def _take_backup(engine: Engine, store: FileStore, path: Path) -> BackupSummary:
             members += files
         digests = {}
         for name, staged in members:
-            member = file_digest(staged)
-            digests[name] = {"size": member.size, "sha256": member.sha256}
+            facts = file_digest(staged)
+            digests[name] = {"size": facts.size, "sha256": facts.sha256}
         manifest = {
             "format": FORMAT,
             "created_at": created_at.isoformat(timespec="seconds"),

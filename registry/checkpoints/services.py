@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from registry.audit import services as audit
 from registry.audit.models import AuditCheckpoint, AuditEvent, AuditHead
@@ -20,7 +20,8 @@ class CheckpointRefused(RuntimeError):
 
 
 def latest(session: Session) -> AuditCheckpoint | None:
-    return session.exec(select(AuditCheckpoint).order_by(AuditCheckpoint.size.desc())).first()
+    return session.exec(select(AuditCheckpoint)
+                        .order_by(col(AuditCheckpoint.size).desc())).first()
 
 
 def make_checkpoint(session: Session, signer: NoteSigner) -> tuple[AuditCheckpoint, bool]:
@@ -37,7 +38,8 @@ def make_checkpoint(session: Session, signer: NoteSigner) -> tuple[AuditCheckpoi
     else:
         # SQLite reads outside a transaction: take the write lock so no append slips in
         # between the chain and the head.
-        session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
+        session.execute(update(AuditHead).where(col(AuditHead.id) == 1)
+                        .values(seq=AuditHead.seq))
     report = audit.verify_chain(session)
     if not report.ok:
         raise CheckpointRefused(f"the audit log is broken at event #{report.broken_seq}: "

@@ -59,14 +59,16 @@ def references(session: Session) -> dict[str, list[Ref]]:
     for row_id, name, digest in session.exec(
             select(Document.id, Document.stored_name, Document.sha256)):
         refs[name].append(Ref("document", row_id, digest))
-    for row_id, name, digest in session.exec(
+    for row_id, photo, photo_digest in session.exec(
             select(Product.id, Product.photo_stored_name, Product.photo_sha256)
             .where(col(Product.photo_stored_name).is_not(None))):
-        refs[name].append(Ref("product", row_id, digest))
-    for row_id, name, digest in session.exec(
+        assert photo is not None  # selected for it
+        refs[photo].append(Ref("product", row_id, photo_digest))
+    for row_id, photo, photo_digest in session.exec(
             select(Batch.id, Batch.product_photo, Batch.product_photo_sha256)
             .where(col(Batch.product_photo).is_not(None))):
-        refs[name].append(Ref("batch", row_id, digest))
+        assert photo is not None  # selected for it
+        refs[photo].append(Ref("batch", row_id, photo_digest))
     return dict(refs)
 
 

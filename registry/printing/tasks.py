@@ -77,8 +77,7 @@ def _render(file_id: int, token: str) -> None:
     with Session(engine(), expire_on_commit=False) as session:
         row = session.get(LabelFile, file_id)
         assert row is not None
-        job = session.get(PrintJob, row.job_id)
-        assert job is not None
+        job = session.get_one(PrintJob, row.job_id)
         batch = session.get_one(Batch, job.batch_id)
         product = session.get_one(Product, batch.product_id)
         if not services.can_print(batch):

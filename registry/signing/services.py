@@ -163,7 +163,7 @@ def ensure(session: Session, actor: Any, kek: Kek) -> tuple[SigningKey, bool]:
 def _retire(session: Session, row: SigningKey, now: dt.datetime) -> None:
     """Retire ``row`` if it is still the active key; a rotation or revocation that another
     server committed first makes this one fail instead of forking the key history."""
-    result = session.execute(
+    result = session.exec(
         update(SigningKey)
         .where(and_(col(SigningKey.kid) == row.kid, col(SigningKey.retired_at).is_(None),
                     col(SigningKey.revoked_at).is_(None)))
@@ -328,7 +328,7 @@ def import_dir(session: Session, actor: Any, directory: Path, *, passphrase: str
         created = _legacy_time(entry.get("created")) or utcnow()
         retired = _legacy_time(entry.get("retired_at"))
         revoked = _legacy_time(entry.get("revoked_at"))
-        times = {"created_at": created, "retired_at": retired or revoked,
+        times: dict[str, Any] = {"created_at": created, "retired_at": retired or revoked,
                  "revoked_at": revoked, "revoked_from": revoked}
         if revoked is not None:
             row = SigningKey(kid=kid, alg=entry.get("alg", ALGORITHM),

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from registry.signing import services
 from registry.signing.kek import Kek, KekError
@@ -76,8 +76,9 @@ def _stamp(value: dt.datetime | None) -> str | None:
     return value.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
-_COLUMNS = (SigningKey.kid, SigningKey.alg, SigningKey.public_key, SigningKey.created_at,
-            SigningKey.retired_at, SigningKey.revoked_at, SigningKey.revoked_from)
+_COLUMNS = (col(SigningKey.kid), col(SigningKey.alg), col(SigningKey.public_key),
+            col(SigningKey.created_at), col(SigningKey.retired_at), col(SigningKey.revoked_at),
+            col(SigningKey.revoked_from))
 
 
 class KeyStore:
@@ -117,7 +118,7 @@ class KeyStore:
     def _refresh(self) -> None:
         try:
             with self.engine.connect() as conn:
-                result = conn.execute(select(*_COLUMNS).order_by(SigningKey.created_at))
+                result = conn.execute(select(*_COLUMNS).order_by(col(SigningKey.created_at)))
                 rows = tuple(KeyRow(kid, alg, public, created, retired, revoked, revoked_from)
                              for kid, alg, public, created, retired, revoked, revoked_from
                              in result)

@@ -94,6 +94,7 @@ def kind_of(signals: list[str]) -> Kind:
 def attribute(connection: Any, link: gs1.DigitalLink, signals: list[str]) -> Attribution:
     """The exporter, province and kind of a not-genuine code; ``connection`` is DB-API."""
     dialect = dialect_of(connection)
+    params: dict[str, object]
     if link.gtin.startswith(gs1.REGISTRY_GTIN_PREFIX):
         product, params = "registry", {"product_id": int(link.gtin[4:13])}
     else:

@@ -93,7 +93,8 @@ class Memo:
     """A small bounded memo for header values: browsers send a handful of distinct ones."""
 
     def __init__(self, func: Callable[..., Any], size: int = 512) -> None:
-        self.func, self.size, self.items = func, size, {}
+        self.func, self.size = func, size
+        self.items: dict[tuple[Any, ...], Any] = {}
 
     def __call__(self, *key: Any) -> Any:
         try:

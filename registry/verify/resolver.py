@@ -147,8 +147,10 @@ def linkset(ident: gs1.Identified, base: str, query: str) -> dict[str, object]:
     for level in levels(ident, base, query):
         entry: dict[str, object] = {"anchor": level.anchor,
                                     "itemDescription": level.description}
+        by_type: dict[str, list[object]] = {}
         for link in level.links:
-            entry.setdefault(GS1_VOC + link.rel, []).append(link.as_json())
+            by_type.setdefault(GS1_VOC + link.rel, []).append(link.as_json())
+        entry.update(by_type)
         entries.append(entry)
     return {"linkset": entries}
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import case, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from registry.audit.tags import EventTag
 from registry.catalog.certification import Display, Status, display_status
@@ -196,7 +196,7 @@ def batch_scan_summary(session: Session, batch: Batch) -> ScanSummary:
     # The serials whose buyers were told "possible copy", from the verdict each scan recorded:
     # the same judgement, thresholds and daily client counting as the page, never a second
     # opinion computed differently here.
-    copy = Scan.verdict == Verdict.POSSIBLE_COPY.value
+    copy = col(Scan.verdict) == Verdict.POSSIBLE_COPY.value
     copies = func.sum(case((copy, 1), else_=0))
     suspicious = session.exec(
         select(Scan.serial, func.count(), copies, func.min(case((copy, Scan.created_at))))
@@ -208,7 +208,7 @@ def batch_scan_summary(session: Session, batch: Batch) -> ScanSummary:
     ).all()
     reports = list(session.exec(
         select(FakeReport).where(FakeReport.batch_id == batch.id)
-        .order_by(FakeReport.created_at.desc()).limit(50)
+        .order_by(col(FakeReport.created_at).desc()).limit(50)
     ).all())
     return ScanSummary(count, first, last, [(lang, n) for lang, n in languages],
                        [SuspiciousSerial(s, int(n), int(c), utc(at))

@@ -24,6 +24,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -72,8 +73,11 @@ class CompressedConverter(BaseConverter):
 
 
 # Before the rules below are added (a blueprint runs its deferred functions in order).
-bp.record_once(lambda state: state.app.url_map.converters.setdefault(
-    "compressed", CompressedConverter))
+def _add_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("compressed", CompressedConverter)
+
+
+bp.record_once(_add_converter)
 
 GS1 = "https://gs1.org/voc/"
 VECTORS = Path(__file__).with_name("label-vectors.json")

@@ -82,7 +82,6 @@ def _origin(batch: Batch) -> str:
 
 
 def _row(batch: Batch, today: dt.date) -> LotRow:
-    assert batch.id is not None
     return LotRow(batch_id=batch.id, lot=batch.lot_code,
                   status=display_status(Status(batch.status), batch.valid_until, today),
                   valid_until=batch.valid_until, production_date=batch.production_date,
