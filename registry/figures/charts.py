@@ -120,7 +120,7 @@ def class_breaks(values: Sequence[float], classes: int = len(PALETTE)) -> list[f
     positive = sorted(v for v in values if v > 0)
     if not positive:
         return []
-    breaks = []
+    breaks: list[float] = []
     for i in range(1, classes + 1):
         b = positive[min(len(positive) - 1, math.ceil(i * len(positive) / classes) - 1)]
         if not breaks or b > breaks[-1]:

@@ -169,8 +169,9 @@ def _bar_drawing(rows: Sequence[Row], names: dict[str, str], font: str, title: s
         drawing.add(String(0, height - 32, "—", fontName=font, fontSize=9))
         return drawing
     chart = HorizontalBarChart()
-    chart.x, chart.y = 55 * mm, 10
-    chart.width, chart.height = 100 * mm, height - 30
+    # types-reportlab declares the plot area's box int; reportlab takes any number.
+    chart.x, chart.y = 55 * mm, 10  # type: ignore[assignment]
+    chart.width, chart.height = 100 * mm, height - 30  # type: ignore[assignment]
     # Reversed: reportlab draws the first category at the bottom.
     chart.data = [[r.value_idr / 1e6 for r in reversed(rows)]]
     chart.categoryAxis.categoryNames = [names.get(r.key, r.key)[:32] for r in reversed(rows)]

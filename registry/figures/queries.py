@@ -43,6 +43,7 @@ from sqlalchemy import (
     cast,
     false,
     func,
+    inspect,
     literal,
     null,
     or_,
@@ -66,12 +67,13 @@ from registry.verify.rules import SUSPICIOUS, SUSPICIOUS_VALUES
 MAX_MONTHS = 120  # ten years: enough for any review, small enough to keep the page readable
 LATEST = 10
 
-product_t = Product.__table__
-batch_t = Batch.__table__
-decision_t = Decision.__table__
-job_t = PrintJob.__table__
-scan_t = Scan.__table__
-org_t = Organisation.__table__
+# Through the mapper: sqlmodel does not type ``__table__``.
+product_t = inspect(Product).local_table
+batch_t = inspect(Batch).local_table
+decision_t = inspect(Decision).local_table
+job_t = inspect(PrintJob).local_table
+scan_t = inspect(Scan).local_table
+org_t = inspect(Organisation).local_table
 
 
 # ---------------------------------------------------------------------------- filters, scope
@@ -251,7 +253,7 @@ def _fold(rows: Iterable[Sequence[Any]], key_len: int = 1) -> dict[Any, Row]:
     for row in rows:
         key = row[0] if key_len == 1 else tuple(row[:key_len])
         unit, count, value, quantity = row[key_len:key_len + 4]
-        out.setdefault(key, Row(key if key_len == 1 else "/".join(map(str, key))))
+        out.setdefault(key, Row(row[0] if key_len == 1 else "/".join(map(str, key))))
         out[key].add(unit, count, value, quantity)
     return out
 
@@ -317,7 +319,10 @@ class Figures:
 # ---------------------------------------------------------------------------- the service
 def dashboard(session: Session, actor: User, filters: Filters) -> Figures:
     scope = scope_for(session, actor)
-    total, provinces, regency_rows, months = Row("total"), {}, {}, {}
+    total = Row("total")
+    provinces: dict[str, Row] = {}
+    regency_rows: dict[str, Row] = {}
+    months: dict[str, Row] = {}
     categories: dict[str, Row] = {}
     chapters: dict[str, Row] = {}
     destinations: dict[str, Row] = {}
@@ -375,7 +380,7 @@ def _certified_cube(session: Session, filters: Filters, scope: Scope) -> Any:
         _hours_between(session, decision_t.c.created_at, batch_t.c.submitted_at).label("hours"),
     ).select_from(source).where(*conds).cte("certified").prefix_with("MATERIALIZED")
 
-    def part(kind: str, *keys: Any) -> Select[Any]:
+    def part(kind: str, *keys: Any) -> Select[*tuple[Any, ...]]:
         padded = [cast(k, String) for k in keys] + [null_text()] * (3 - len(keys))
         return (select(literal(kind, String).label("kind"), *padded, base.c.unit, func.count(),
                        func.sum(base.c.value), func.sum(base.c.qty))

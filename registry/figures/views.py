@@ -214,6 +214,7 @@ def report() -> Any:
     form = ReportForm(formdata=args)
     if not form.validate():
         abort(400, description="; ".join(f"{k}: {v[0]}" for k, v in form.errors.items()))
+    assert form.month.data is not None  # validated: the field is required
     month: dt.date = form.month.data.replace(day=1)
     province = None if form.province.data == ALL else form.province.data
     filters = Filters(start=month, end=month, province=province)
