@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,18 +92,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     # Label scans are answered before Flask's request machinery (see registry.verify.hotpath).
     resolver = app.extensions["label_resolver"] = LabelResolver(app, app.wsgi_app)
-    app.wsgi_app = resolver
+    wsgi: WSGIApplication = resolver
     if app.config.get("PROXY_HOPS"):
         # Behind a reverse proxy, rate limits and the scan client hash need the buyer's
         # address, not the proxy's; trust exactly as many hops as are configured.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = int(app.config["PROXY_HOPS"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        wsgi = ProxyFix(wsgi, x_for=hops, x_proto=hops, x_host=hops)
     else:
         from registry.web.proxy import WarnForwardedWithoutHops
 
-        app.wsgi_app = WarnForwardedWithoutHops(app.wsgi_app)
+        wsgi = WarnForwardedWithoutHops(wsgi)
     # Outermost: every log line of the request, the label resolver's too, carries its id.
-    app.wsgi_app = logs.RequestIdMiddleware(app.wsgi_app)
+    # Replacing the method is Flask's documented way to add WSGI middleware.
+    app.wsgi_app = logs.RequestIdMiddleware(wsgi)  # type: ignore[method-assign]
     return app

@@ -30,7 +30,9 @@ class ConfigError(RuntimeError):
     pass
 
 
-def _number(env: Mapping[str, str], name: str, default: N, kind: Callable[[str], N]) -> N:
+def _number(env: Mapping[str, str], name: str, default: int, kind: Callable[[str], N]
+            ) -> N | int:
+    # Every default is a whole number, returned as written (2, not 2.0, for a float setting).
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from decimal import Decimal
+from typing import Any
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
@@ -30,7 +31,7 @@ class DemoRefused(RuntimeError):
     pass
 
 
-def _org(session: Session, admin: User | None, **kwargs: object) -> Organisation:
+def _org(session: Session, admin: User | None, **kwargs: Any) -> Organisation:
     org = Organisation(**kwargs)
     session.add(org)
     session.flush()
@@ -47,7 +48,8 @@ def _user(session: Session, admin: User | None, email: str, name: str, role: Rol
                                 organisation_id=org.id, password=DEMO_PASSWORD)
 
 
-PRODUCTS = {
+# (name id, name en, category, HS code, GTIN or None) of each company's products
+PRODUCTS: dict[str, list[tuple[str, str, str, str, str | None]]] = {
     "ntb": [
         ("Madu Hutan Sumbawa", "Sumbawa Forest Honey", "processed-food", "040900", None),
         ("Mutiara Laut Selatan Lombok", "Lombok South Sea Pearls", "fishery", "710121", None),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from registry.audit.models import GENESIS, AuditEvent, AuditHead
 from registry.audit.tags import Tag
@@ -70,8 +70,8 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event in the caller's transaction (flushes, never commits)."""
-    result = session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1)
+    result = session.exec(
+        update(AuditHead).where(col(AuditHead.id) == 1).values(seq=AuditHead.seq + 1)
     )
     if result.rowcount == 0:
         session.add(AuditHead(id=1, seq=1, last_hash=GENESIS))
@@ -114,7 +114,8 @@ def verify_chain(session: Session, batch_size: int = 5000) -> ChainReport:
     last_id = 0
     while True:
         rows = session.exec(
-            select(AuditEvent).where(AuditEvent.seq >= expected_seq).order_by(AuditEvent.seq)
+            select(AuditEvent).where(AuditEvent.seq >= expected_seq)
+            .order_by(col(AuditEvent.seq))
             .limit(batch_size)
         ).all()
         if not rows:
@@ -147,7 +148,7 @@ def chain_hashes(session: Session, sizes: Collection[int], batch_size: int = 500
     heads: dict[int, str] = {0: GENESIS} if 0 in wanted else {}
     head, count, last_seq = GENESIS, 0, None
     while True:
-        query = select(AuditEvent).order_by(AuditEvent.seq).limit(batch_size)
+        query = select(AuditEvent).order_by(col(AuditEvent.seq)).limit(batch_size)
         if last_seq is not None:
             query = query.where(AuditEvent.seq > last_seq)
         rows = session.exec(query).all()
@@ -167,6 +168,6 @@ def events_for(session: Session, object_type: str, object_id: object) -> list[Au
         session.exec(
             select(AuditEvent)
             .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
-            .order_by(AuditEvent.seq)
+            .order_by(col(AuditEvent.seq))
         ).all()
     )

@@ -367,11 +367,11 @@ def parse_uri(uri: str) -> DigitalLink:
     if scanned:
         gtin, lot, serial, packed = scanned.groups()
         if gtin_check_digit(gtin[:13]) == gtin[13]:
-            key_id, signature = unpack_signature(packed)
+            kid, sig = unpack_signature(packed)
             # Lot and serial in the pattern's characters need no escaping: this is the
             # canonical path, and unpack_signature accepted only a canonical field.
             path = f"/01/{gtin}/10/{lot}/21/{serial}"
-            return DigitalLink(gtin, lot, serial, signature, key_id, path, packed)
+            return DigitalLink(gtin, lot, serial, sig, kid, path, packed)
     if not uri.isascii() or any(c <= " " or c == "\x7f" for c in uri):
         raise Gs1Error("URI must be printable ASCII without spaces")
     try:
@@ -408,7 +408,8 @@ def parse_uri(uri: str) -> DigitalLink:
                 raise Gs1Error("empty query parameter name")
             elif key.isdigit():
                 raise Gs1Error(f"AI {key} in the query is not supported on registry labels")
-    key_id = signature = None
+    key_id: str | None = None
+    signature: str | None = None
     if field is not None:
         key_id, signature = unpack_signature(field)
     return DigitalLink(link_gtin, link_lot, link_serial, signature, key_id)

@@ -9,15 +9,18 @@ data is sent (sentry-sdk's default: no cookies, no user, no client address), no 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from registry.config import ConfigError
 from registry.ops.logs import request_id
 
+if TYPE_CHECKING:  # the optional extra: its types only where it is installed
+    from sentry_sdk.types import Event, Hint
 
-def _with_request_id(event: dict[str, Any], _hint: dict[str, Any]) -> dict[str, Any]:
+
+def _with_request_id(event: Event, _hint: Hint) -> Event:
     rid = request_id.get()
     if rid:
         event.setdefault("tags", {})["request_id"] = rid

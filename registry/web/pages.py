@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
+from werkzeug.local import LocalProxy
 
 from registry.db import engine
 from registry.ops import readiness
@@ -56,7 +57,9 @@ def healthz() -> Any:
 def readyz() -> Any:
     """Readiness for a load balancer: every shared part this server needs (database, Redis,
     key store, file store, …), each with a short timeout; 503 names the parts down."""
-    return readiness.report(readiness.run_checks(current_app._get_current_object()))
+    # current_app is typed as the app; it is the proxy in front of it.
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()
+    return readiness.report(readiness.run_checks(app))
 
 
 def _scan_buffer() -> dict[str, Any]:
