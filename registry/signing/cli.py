@@ -14,8 +14,9 @@ import datetime as dt
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from flask import current_app
@@ -26,6 +27,8 @@ from registry.signing.signer import KeyStoreError
 from registry.signing.store import KeyStore
 from registry.verify.resolver import label_uri_of
 
+T = TypeVar("T")
+
 keys_cli = AppGroup("keys", help="Label signing keys (Ed25519), kept in the database.")
 
 
@@ -35,7 +38,7 @@ def _store() -> KeyStore:
     return store_for(current_app)
 
 
-def _run(work):
+def _run(work: Callable[[], T]) -> T:
     try:
         return work()
     except KeyStoreError as exc:
