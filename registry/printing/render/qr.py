@@ -28,15 +28,11 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from itertools import islice
-from typing import TYPE_CHECKING, cast
 
 import zxingcpp
 from PIL import Image
 
 from registry.printing.render.label import LabelData, RenderError
-
-if TYPE_CHECKING:
-    from typing_extensions import Buffer
 
 __all__ = ["PARALLEL_AFTER", "START_METHOD", "Masks", "Sheet", "qr_mask", "qr_masks",
            "start_pool", "with_masks"]
@@ -67,7 +63,7 @@ def qr_mask(uri: str, level: str) -> tuple[int, bytes]:
     matrix = symbol.to_image(scale=1, add_quiet_zones=False)
     height, width = matrix.shape[:2]
     # zxing-cpp's stub leaves out the buffer protocol its Image implements.
-    pixels = bytes(memoryview(cast("Buffer", matrix)))
+    pixels = bytes(memoryview(matrix))  # type: ignore[arg-type]
     gray = Image.frombuffer("L", (width, height), pixels, "raw", "L", 0, 1)
     return width, gray.convert("1", dither=Image.Dither.NONE).tobytes()
 
