@@ -31,16 +31,16 @@ from registry.catalog.certification import (
     Status,
     allowed_actions,
 )
+from registry.catalog.messages import FIELD_MESSAGES as CATALOG_MESSAGES
 from registry.catalog.models import Batch, Document, Product, ProductFacts
 from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
-from registry.catalog.views import FIELD_MESSAGES as CATALOG_MESSAGES
 from registry.db import get_session
 from registry.db.paging import Page, Window
 from registry.exceptions import Forbidden, RegistryError
 from registry.printing import services as printing
+from registry.printing.messages import MESSAGES as PRINTING_MESSAGES
+from registry.printing.messages import bound_message, fit_message
 from registry.printing.models import PrintJob
-from registry.printing.views import MESSAGES as PRINTING_MESSAGES
-from registry.printing.views import bound_message, fit_message, tolerance
 from registry.review import services as review
 from registry.review.models import Decision
 from registry.web.errors import TITLES
@@ -441,7 +441,8 @@ def print_jobs_create(batch_id: int, body: s.PrintJobCreate) -> Any:
         job = printing.order_job(db, _user(), batch_id, printer_org_id=body.printer_org_id,
                                  stock=body.stock, quantity=body.quantity,
                                  net_quantity=body.net_quantity,
-                                 tolerance_percent=tolerance(),
+                                 tolerance_percent=current_app.config[
+                                     "LABEL_QUANTITY_TOLERANCE_PERCENT"],
                                  host=current_app.config["PUBLIC_HOST"])
     except printing.LabelTextTooLong as exc:
         exc.message = fit_message(exc)

@@ -13,7 +13,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_decimal, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -29,11 +29,11 @@ from registry.gs1.digital_link import uri_length
 from registry.ops.metrics import counted_labels
 from registry.printing import downloads, jobfiles, presenters, services
 from registry.printing.forms import OrderForm, ReprintForm
+from registry.printing.messages import MESSAGES, bound_message, fit_message
 from registry.printing.models import PrintJob
 from registry.printing.render.preview import render_png_preview
 from registry.printing.render.stream import render_pdf
 from registry.printing.rules import MAX_REPRINT_SHEETS, default_net, net_problem
-from registry.printing.stocks import LEGIBLE_MIN_PT
 from registry.printing.tasks import render_label_file
 from registry.printing.zpl import SUPPORTED_DPI, ZPL_DPIS, is_roll, zpl_fits
 from registry.queue import enqueue_after_commit
@@ -41,66 +41,13 @@ from registry.signing.keys import KeyStoreUnavailable, keystore, signer
 from registry.signing.services import KeyRevoked
 from registry.signing.signer import Signer
 from registry.web.forms import apply_field_errors
-from registry.web.templating import fmt_quantity
 
 bp = Blueprint("printing", __name__)
 
-MESSAGES = {
-    "out_of_range": lambda: _("Between 1 and 100,000 labels per job."),
-    "bad_net_quantity": lambda: _("Write the net quantity like 250 g, 1 kg, 500 ml or 1 pcs."),
-    "unknown": lambda: _("Please choose a value from the list."),
-    "bad_sheets": lambda: _("Choose sheets within the job."),
-    "incomparable_unit": lambda: _("The net quantity must be in a unit comparable with the "
-                                   "batch's quantity: g, kg or t for weight, ml or l for "
-                                   "volume, pcs for pieces, head for livestock."),
-}
-
-
-def tolerance() -> Any:
+def _tolerance() -> Any:
     """``LABEL_QUANTITY_TOLERANCE_PERCENT``: how far a batch's labels may claim beyond its
     certified quantity before an officer's allowance is needed."""
-    return current_app.config.get("LABEL_QUANTITY_TOLERANCE_PERCENT", 2)
-
-
-def bound_message(exc: services.LabelBoundExceeded) -> str:
-    """The refusal with its numbers, in the reader's language and number format."""
-    bound, unit = exc.bound, exc.bound.unit
-    return _("Not enough certified quantity left for this order: %(ordered)s already ordered, "
-             "%(this)s in this order, %(allowed)s allowed in all (the certified quantity plus "
-             "%(tolerance)s %% tolerance and any allowance of the trade office).",
-             ordered=fmt_quantity(bound.ordered, unit), this=fmt_quantity(exc.this_order, unit),
-             allowed=fmt_quantity(bound.allowed, unit),
-             tolerance=fmt_quantity(bound.tolerance_percent, "").strip())
-
-
-# What each label element shows, as the order form names it when the text does not fit.
-ELEMENT_NAMES = {
-    "mark": lambda: _("joint mark"),
-    "product": lambda: _("product name"),
-    "origin": lambda: _("origin"),
-    "producer": lambda: _("producer"),
-    "lot": lambda: _("lot code"),
-    "quantity": lambda: _("net quantity"),
-    "best_before": lambda: _("best-before date"),
-    "serial": lambda: _("serial number"),
-    "host": lambda: _("verification address"),
-    "exporter": lambda: _("exporter's name"),
-    "country": lambda: _("country of origin"),
-}
-
-
-def fit_message(exc: services.LabelTextTooLong) -> str:
-    """The refusal naming the stock, what does not fit on it and the stocks that would hold
-    it, in the reader's language."""
-    lang = str(get_locale())
-    what = ", ".join(ELEMENT_NAMES[e]() if e in ELEMENT_NAMES else e for e in exc.elements)
-    message = _("The label stock “%(stock)s” cannot hold the %(what)s of this batch whole at "
-                "the smallest legible size (%(size)s pt).", stock=exc.stock.name(lang),
-                what=what, size=format_decimal(LEGIBLE_MIN_PT))
-    if exc.larger:
-        return message + " " + _("Choose a larger stock: %(stocks)s.",
-                                 stocks="; ".join(st.name(lang) for st in exc.larger))
-    return message + " " + _("No label stock can hold it.")
+    return current_app.config["LABEL_QUANTITY_TOLERANCE_PERCENT"]
 
 
 def _host() -> tuple[str, str]:
@@ -130,7 +77,7 @@ def order(batch_id: int) -> Any:
             job = services.order_job(
                 db, current_user, batch_id, printer_org_id=form.printer_org_id.data,
                 stock=form.stock.data or "", quantity=form.quantity.data or 0,
-                net_quantity=form.net_quantity.data or "", tolerance_percent=tolerance(),
+                net_quantity=form.net_quantity.data or "", tolerance_percent=_tolerance(),
                 host=_host()[0])
         except services.LabelTextTooLong as exc:
             form.stock.errors = [*form.stock.errors, fit_message(exc)]
@@ -160,7 +107,7 @@ def order(batch_id: int) -> Any:
                            can_order=services.can_print(batch),
                            product=catalog.registered_product(
                                batch, db.get_one(Product, batch.product_id)),
-                           bound=services.bound_for(db, batch, tolerance()),
+                           bound=services.bound_for(db, batch, _tolerance()),
                            default_net=default_net(batch.unit))
 
 
