@@ -20,26 +20,21 @@ from flask_login import current_user
 from registry import files
 from registry.accounts.auth import roles_required
 from registry.accounts.forms import ActionForm
-from registry.accounts.models import Organisation, Role
-from registry.audit import services as audit
-from registry.catalog import history, services, storage
+from registry.accounts.models import Role
+from registry.catalog import presenters, services, storage
 from registry.catalog.certification import (
     Display,
     Status,
-    allowed_actions,
     is_editable,
 )
 from registry.catalog.forms import BatchForm, DocumentForm, PhotoForm, ProductForm
 from registry.catalog.messages import FIELD_MESSAGES
-from registry.catalog.models import Batch, Product
+from registry.catalog.models import Product
+from registry.catalog.overview import batch_overview
 from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
 from registry.db import get_session
 from registry.db.paging import Window, window_from
 from registry.exceptions import Conflict, ValidationError
-from registry.printing import presenters
-from registry.printing import services as printing
-from registry.review.services import decisions_for
-from registry.verify import services as verify_services
 from registry.web.forms import apply_field_errors
 from registry.web.templating import STATUS_LABELS, document_kind_label
 
@@ -263,41 +258,15 @@ def batch_edit(batch_id: int) -> Any:
 @bp.route("/batches/<int:batch_id>")
 @roles_required(Role.EXPORTER)
 def batch_detail(batch_id: int) -> Any:
-    db = get_session()
-    batch = services.get_batch(db, current_user, batch_id)
-    return render_template("catalog/batch_detail.html", **batch_context(batch),
+    return render_template("catalog/batch_detail.html", **_batch_page(batch_id),
                            doc_form=DocumentForm(), action_form=ActionForm())
 
 
-def batch_context(batch: Batch) -> dict[str, Any]:
-    """What the batch page shows, shared by the exporter's and the officer's view."""
+def _batch_page(batch_id: int) -> dict[str, Any]:
     db = get_session()
-    status = Status(batch.status)
-    return {
-        "batch": batch,
-        "product": services.registered_product(batch, db.get_one(Product, batch.product_id)),
-        "exporter": db.get(Organisation, batch.organisation_id)
-        if current_user.role != Role.EXPORTER else None,
-        "documents": services.list_documents(db, batch),
-        "decisions": decisions_for(db, batch),
-        "history": history.batch_history(audit.events_for(db, "batch", batch.id)),
-        "editable": is_editable(status) and current_user.role == Role.EXPORTER,
-        "can_submit": current_user.role == Role.EXPORTER and any(
-            a.value == "submit" for a in allowed_actions(status)),
-        "officer_actions": [a.value for a in allowed_actions(status) if a.value != "submit"],
-        "can_label": current_user.role == Role.EXPORTER
-        and printing.can_print(batch),
-        "scans": verify_services.batch_scan_summary(db, batch),
-        # Labels × net content against the certified quantity, and the offices' allowances.
-        "bound": printing.bound_for(db, batch, current_app.config.get(
-            "LABEL_QUANTITY_TOLERANCE_PERCENT", 2)),
-        "allowances": printing.allowances_for(db, batch),
-        # Each print job with its files' state, downloads and reprints.
-        "print_jobs": presenters.job_summaries(db, printing.jobs_for_batch(db, current_user,
-                                                                           batch)),
-        "stock_names": presenters.stock_names(),
-        "show_bound": status in (Status.APPROVED, Status.SUSPENDED, Status.REVOKED),
-    }
+    overview = batch_overview(db, current_user, batch_id, tolerance_percent=current_app.config[
+        "LABEL_QUANTITY_TOLERANCE_PERCENT"])
+    return presenters.batch_page(db, overview)
 
 
 @bp.route("/batches/<int:batch_id>/submit", methods=["POST"])
@@ -313,8 +282,7 @@ def batch_submit(batch_id: int) -> Any:
             # The page shows the batch as stored, and says what to add.
             db.rollback()
             flash(_evidence_message(exc.kinds), "error")
-            batch = services.get_batch(db, current_user, batch_id)
-            return render_template("catalog/batch_detail.html", **batch_context(batch),
+            return render_template("catalog/batch_detail.html", **_batch_page(batch_id),
                                    doc_form=DocumentForm(), action_form=ActionForm()), 422
         flash(_("Submitted. The trade office of the origin province will review it."), "success")
     return redirect(url_for("catalog.batch_detail", batch_id=batch_id))
@@ -331,7 +299,7 @@ def _evidence_message(kinds: list[str]) -> str:
 @roles_required(Role.EXPORTER)
 def document_add(batch_id: int) -> Any:
     db = get_session()
-    batch = services.get_batch(db, current_user, batch_id)
+    services.get_batch(db, current_user, batch_id)  # another company's batch: 404 first
     form = DocumentForm()
     if form.validate_on_submit():
         filename, data = _read_upload(form.file)
@@ -347,7 +315,7 @@ def document_add(batch_id: int) -> Any:
         else:
             flash(_("Document added."), "success")
             return redirect(url_for("catalog.batch_detail", batch_id=batch_id))
-    return render_template("catalog/batch_detail.html", **batch_context(batch), doc_form=form,
+    return render_template("catalog/batch_detail.html", **_batch_page(batch_id), doc_form=form,
                            action_form=ActionForm()), 422
 
 

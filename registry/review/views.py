@@ -3,16 +3,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from registry.accounts.auth import roles_required
 from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
+from registry.catalog import presenters
 from registry.catalog import services as catalog
 from registry.catalog.certification import Action, Status
-from registry.catalog.views import batch_context
+from registry.catalog.overview import batch_overview
 from registry.clock import today
 from registry.db import get_session
 from registry.db.paging import Page, window_from
@@ -68,8 +69,10 @@ def _list(page: Page[Any], title: str, empty: str, *, decided: bool) -> Any:
 def _page(batch_id: int, form: DecisionForm | None = None, status: int = 200,
           allowance_form: AllowanceForm | None = None) -> Any:
     db = get_session()
-    batch = catalog.get_batch(db, current_user, batch_id)
-    context = batch_context(batch)
+    overview = batch_overview(db, current_user, batch_id, tolerance_percent=current_app.config[
+        "LABEL_QUANTITY_TOLERANCE_PERCENT"])
+    batch = overview.batch
+    context = presenters.batch_page(db, overview)
     if batch.status in (Status.APPROVED, Status.SUSPENDED):
         context["allowance_form"] = allowance_form or AllowanceForm(formdata=None)
     default_until = today() + dt.timedelta(days=365)

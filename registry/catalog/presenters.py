@@ -1,0 +1,35 @@
+"""The batch page's words: a ``BatchOverview`` turned into what the exporter's batch page and
+the trade office's review page lay out (the history and the print jobs' files in the reader's
+language), so neither page's view imports the other's and the templates hold no logic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session
+
+from registry.catalog import history
+from registry.catalog.overview import BatchOverview
+from registry.printing import presenters as printing
+
+
+def batch_page(session: Session, overview: BatchOverview) -> dict[str, Any]:
+    """The template context of ``catalog/_facts.html`` and the sections both pages include."""
+    return {
+        "batch": overview.batch,
+        "product": overview.product,
+        "exporter": overview.exporter,
+        "documents": overview.documents,
+        "decisions": overview.decisions,
+        "history": history.batch_history(overview.events),
+        "editable": overview.editable,
+        "can_submit": overview.can_submit,
+        "officer_actions": [action.value for action in overview.officer_actions],
+        "can_label": overview.can_label,
+        "scans": overview.scans,
+        "bound": overview.bound,
+        "allowances": overview.allowances,
+        "print_jobs": printing.job_summaries(session, overview.print_jobs),
+        "stock_names": printing.stock_names(),
+        "show_bound": overview.show_bound,
+    }
