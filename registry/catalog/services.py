@@ -389,6 +389,11 @@ def _editable_batch(session: Session, actor: User, batch_id: int) -> Batch:
     return batch
 
 
+class BatchChanged(Conflict):
+    """Someone changed the batch since the acting user read it (another officer decided
+    first, or an edit raced this one): nothing was written."""
+
+
 def update_if_unchanged(session: Session, batch: Batch, values: dict[str, Any]) -> None:
     """Write ``values`` only if nobody changed the batch since we read it."""
     result = session.exec(
@@ -397,7 +402,7 @@ def update_if_unchanged(session: Session, batch: Batch, values: dict[str, Any]) 
         .values(version=batch.version + 1, **values)
     )
     if result.rowcount != 1:
-        raise Conflict("the batch was changed by someone else")
+        raise BatchChanged("the batch was changed by someone else")
     session.refresh(batch)
 
 

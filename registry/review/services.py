@@ -21,6 +21,7 @@ from registry.catalog.certification import (
 )
 from registry.catalog.models import Batch, Product, ProductFacts
 from registry.catalog.services import (
+    BatchChanged,
     as_registered,
     batch_snapshot,
     get_batch,
@@ -31,6 +32,11 @@ from registry.db import fetch_page
 from registry.db.paging import Page, Window
 from registry.exceptions import Conflict, Forbidden, ValidationError
 from registry.review.models import Decision
+
+
+class DecisionNotAllowed(Conflict):
+    """The decision is not one the batch's current status allows (e.g. reinstating a batch
+    that was never suspended)."""
 
 
 def _require_officer(actor: User) -> None:
@@ -86,13 +92,13 @@ def decide(
         raise Forbidden("officers decide; submitting is the exporter's action")
     batch = get_batch(session, actor, batch_id)  # NotFound outside the officer's province
     if batch.version != expected_version:
-        raise Conflict("another decision was made on this batch while you were reviewing it")
+        raise BatchChanged("another decision was made on this batch while you were reviewing it")
     current = Status(batch.status)
     try:
         new = next_status(current, action)
         check_decision(action, reason=reason, valid_until=valid_until, today=today())
     except TransitionError as exc:
-        raise Conflict(str(exc)) from None
+        raise DecisionNotAllowed(str(exc)) from None
     except DecisionError as exc:
         field = "valid_until" if action is Action.APPROVE else "reason"
         raise ValidationError(str(exc), fields={field: str(exc)}) from None

@@ -33,11 +33,13 @@ DONE = {
 }
 
 
-def _conflict_text(exc: Conflict) -> str:
-    if "another decision" in exc.message or "changed by someone" in exc.message:
-        return _("another officer decided on this batch at the same time. "
-                 "The page now shows its current state.")
-    return _("this decision is not possible in the batch's current state.")
+# Why a decision was not saved, by the type of the service's refusal.
+NOT_SAVED = {
+    catalog.BatchChanged: lambda: _("another officer decided on this batch at the same time. "
+                                    "The page now shows its current state."),
+    services.DecisionNotAllowed: lambda: _("this decision is not possible in the batch's "
+                                           "current state."),
+}
 
 
 @bp.route("/")
@@ -151,8 +153,8 @@ def decide(batch_id: int) -> Any:
             expected_version=form.version.data or 0, reason=form.reason.data,
             valid_until=form.valid_until.data if action is Action.APPROVE else None,
         )
-    except Conflict as exc:
-        flash(_("Your decision was not saved: %(why)s", why=_conflict_text(exc)), "error")
+    except (catalog.BatchChanged, services.DecisionNotAllowed) as exc:
+        flash(_("Your decision was not saved: %(why)s", why=NOT_SAVED[type(exc)]()), "error")
         return _page(batch_id, None, 409)
     except ValidationError as exc:
         if "reason" in exc.fields:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import threading
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from conftest import PASSWORD, Client, World
@@ -88,6 +90,48 @@ def test_stale_form_gets_a_clear_conflict(client: Client, world: World, db: Sess
     assert response.status_code == 409
     assert "another officer decided" in response.get_data(as_text=True)
     assert _status(db, world.batch_a.id) == Status.APPROVED
+
+
+RACE = ("another officer decided on this batch at the same time. The page now shows its "
+        "current state.")
+NOT_POSSIBLE = "this decision is not possible in the batch's current state."
+
+
+@pytest.mark.parametrize("refusal", ["stale_version", "changed_while_writing", "not_allowed"])
+def test_refused_decision_says_why(client: Client, world: World, db: Session,
+                                   monkeypatch: pytest.MonkeyPatch, refusal: str) -> None:
+    """The page's words follow the type of the service's refusal: ``BatchChanged`` (the
+    version the page was read at is gone, or another decision landed between this request's
+    read and its write) says another officer was first; ``DecisionNotAllowed`` says the
+    batch's state does not allow it."""
+    world.submit(world.batch_a, world.exporter_a)
+    client.login("officer.ntb@test.id")
+    form = {"action": "approve", "version": "2",
+            "valid_until": (today() + dt.timedelta(days=30)).isoformat()}
+    if refusal == "stale_version":
+        form["version"] = "1"
+    elif refusal == "changed_while_writing":
+        real = review.update_if_unchanged
+
+        def another_decision_first(session: Session, batch: Batch,
+                                   values: dict[str, Any]) -> None:
+            # Another request's write: the row moves on, this request's batch does not.
+            session.execute(update(Batch).where(Batch.id == batch.id)
+                            .values(version=Batch.version + 1)
+                            .execution_options(synchronize_session=False))
+            real(session, batch, values)
+
+        monkeypatch.setattr(review, "update_if_unchanged", another_decision_first)
+    else:
+        form = {"action": "reinstate", "version": "2"}  # a submitted batch was never suspended
+    response = client.post(f"/review/batches/{world.batch_a.id}/decide", form)
+    assert response.status_code == 409
+    page = html.unescape(response.get_data(as_text=True))
+    said, not_said = (NOT_POSSIBLE, RACE) if refusal == "not_allowed" else (RACE, NOT_POSSIBLE)
+    assert f"Your decision was not saved: {said}" in page
+    assert not_said not in page
+    assert _status(db, world.batch_a.id) == Status.SUBMITTED
+    assert db.exec(select(Decision)).all() == []
 
 
 def test_full_lifecycle_through_http(client: Client, world: World, db: Session) -> None:
