@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 
-from flask_babel import gettext as _
 from sqlmodel import Session, col, select
 
 from registry.accounts.auth import check_password, hash_password
@@ -166,6 +165,11 @@ def pending_exporters(session: Session, actor: User) -> list[tuple[User, Organis
     return [(u, o) for u, o in session.exec(query).all()]
 
 
+class NotPending(Conflict):
+    """An officer may only activate a sign-up waiting for activation: an account the
+    administrators disabled is theirs to re-enable."""
+
+
 def set_user_status(session: Session, actor: User, *, user_id: int, status: UserStatus) -> User:
     """Officers activate exporters of their province; admins manage anyone but themselves."""
     user = session.get(User, user_id)
@@ -180,9 +184,8 @@ def set_user_status(session: Session, actor: User, *, user_id: int, status: User
         if user.status != UserStatus.PENDING:
             # A disabled account was disabled by the administrators, for a reason the office
             # may not know: only they re-enable it (issue 11: an officer undid it silently).
-            raise Conflict(_("Only new sign-ups waiting for activation can be activated by a "
-                             "trade office. A disabled account is re-enabled by the registry "
-                             "administrators."), public=True)
+            raise NotPending("only sign-ups waiting for activation can be activated by a trade "
+                             "office; a disabled account is re-enabled by the administrators")
     elif actor.role != Role.ADMIN:
         raise Forbidden("not allowed")
     if user.id == actor.id:

@@ -20,7 +20,7 @@ from registry.accounts.auth import roles_required, safe_next
 from registry.accounts.forms import ActionForm, LoginForm, OrganisationForm, SignupForm, UserForm
 from registry.accounts.models import OrgKind, Role, UserStatus
 from registry.db import get_session
-from registry.exceptions import ValidationError
+from registry.exceptions import Conflict, ValidationError
 from registry.web.extensions import limiter
 from registry.web.forms import apply_field_errors
 
@@ -135,7 +135,13 @@ def disable(user_id: int) -> Any:
 def _set_status(user_id: int, status: UserStatus, message: str) -> Any:
     form = ActionForm()
     if form.validate_on_submit():
-        services.set_user_status(get_session(), current_user, user_id=user_id, status=status)
+        try:
+            services.set_user_status(get_session(), current_user, user_id=user_id,
+                                     status=status)
+        except services.NotPending:
+            raise Conflict(_("Only new sign-ups waiting for activation can be activated by a "
+                             "trade office. A disabled account is re-enabled by the registry "
+                             "administrators."), public=True) from None
         flash(message, "success")
     back = "accounts.users" if current_user.role == Role.ADMIN else "accounts.pending"
     return redirect(url_for(back))

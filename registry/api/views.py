@@ -32,6 +32,7 @@ from registry.catalog.certification import (
     allowed_actions,
 )
 from registry.catalog.messages import FIELD_MESSAGES as CATALOG_MESSAGES
+from registry.catalog.messages import evidence_frozen
 from registry.catalog.models import Batch, Document, Product, ProductFacts
 from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
 from registry.db import get_session
@@ -337,12 +338,16 @@ def batches_update(batch_id: int, body: s.BatchWrite) -> Any:
             response=s.DocumentRead, status=201, roles=("exporter",))
 def batches_upload(batch_id: int, body: s.DocumentUpload) -> Any:
     """A phytosanitary, halal, organic, origin or lab document (PDF, JPEG or PNG)."""
-    doc, _stored = catalog.add_document(
-        get_session(), _user(), batch_id, kind=body.kind, filename=uploaded_filename("file"),
-        data=body.file, is_public=body.is_public, store=files.file_store(),
-        max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
-        max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
-    )
+    try:
+        doc, _stored = catalog.add_document(
+            get_session(), _user(), batch_id, kind=body.kind, filename=uploaded_filename("file"),
+            data=body.file, is_public=body.is_public, store=files.file_store(),
+            max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+            max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+        )
+    except catalog.EvidenceFrozen as exc:
+        exc.message = evidence_frozen()  # in the reader's language (Accept-Language)
+        raise
     return _document_read(doc)
 
 

@@ -36,3 +36,8 @@ FIELD_MESSAGES = {
                                         "documents before submitting; the batch page lists "
                                         "them."),
 }
+
+
+def evidence_frozen() -> str:
+    """``services.EvidenceFrozen``: a submission won the race with this change of evidence."""
+    return _("This batch was submitted: its evidence can no longer be changed.")

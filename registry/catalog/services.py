@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import ColumnElement
@@ -486,6 +485,11 @@ def list_documents(session: Session, batch: Batch) -> list[Document]:
     )
 
 
+class EvidenceFrozen(Conflict):
+    """The batch was submitted while its evidence was being changed (it was still editable
+    when read): the change is refused, the submission stands."""
+
+
 def _lock_for_evidence(session: Session, batch: Batch) -> None:
     """Lock the batch row for a change of its evidence, while it is still editable.
 
@@ -503,8 +507,7 @@ def _lock_for_evidence(session: Session, batch: Batch) -> None:
         .values(version=Batch.version)
     )
     if result.rowcount != 1:
-        raise Conflict(_("This batch was submitted: its evidence can no longer be changed."),
-                       public=True)
+        raise EvidenceFrozen("This batch was submitted: its evidence can no longer be changed.")
 
 
 def add_document(

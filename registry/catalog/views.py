@@ -28,7 +28,7 @@ from registry.catalog.certification import (
     is_editable,
 )
 from registry.catalog.forms import BatchForm, DocumentForm, PhotoForm, ProductForm
-from registry.catalog.messages import FIELD_MESSAGES
+from registry.catalog.messages import FIELD_MESSAGES, evidence_frozen
 from registry.catalog.models import Product
 from registry.catalog.overview import batch_overview
 from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
@@ -310,6 +310,8 @@ def document_add(batch_id: int) -> Any:
                 max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
                 max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
             )
+        except services.EvidenceFrozen:
+            raise Conflict(evidence_frozen(), public=True) from None
         except ValidationError as exc:
             apply_field_errors(form, exc, FIELD_MESSAGES)
         else:
@@ -324,7 +326,10 @@ def document_add(batch_id: int) -> Any:
 def document_remove(batch_id: int, document_id: int) -> Any:
     form = ActionForm()
     if form.validate_on_submit():
-        doc = services.remove_document(get_session(), current_user, batch_id, document_id)
+        try:
+            doc = services.remove_document(get_session(), current_user, batch_id, document_id)
+        except services.EvidenceFrozen:
+            raise Conflict(evidence_frozen(), public=True) from None
         # The file goes only once the row's deletion is committed.
         files.delete_after_commit(files.file_store(), doc.stored_name)
         flash(_("Document removed."), "success")

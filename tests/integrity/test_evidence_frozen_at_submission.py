@@ -4,11 +4,15 @@ trace (issue 11, section 8: late documents were left on submitted batches)."""
 
 from __future__ import annotations
 
+import html
 import io
 import threading
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from api.api_helpers import api_for, assert_problem
+from flask import Flask
 from sqlmodel import Session, select
 
 from conftest import Client, World, batch_input, evidence_pdf
@@ -167,3 +171,54 @@ def test_a_draft_still_takes_documents_in_parallel(
     assert codes == [302, 302]
     db.expire_all()
     assert len(catalog.list_documents(db, batch)) == 2
+
+
+FROZEN = {"en": "This batch was submitted: its evidence can no longer be changed.",
+          "id": "Batch ini sudah diajukan: dokumen buktinya tidak dapat diubah lagi."}
+
+
+def _submitted_after_the_check(world: World, batch: Batch,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The change's first check still saw a draft, and the submission committed before the
+    change took the batch's lock: the lost race of the tests above, made certain (the lock
+    refuses it with ``EvidenceFrozen``)."""
+    world.submit(batch, world.exporter_a)
+    monkeypatch.setattr(catalog, "_editable_batch", lambda session, actor, batch_id:
+                        catalog.get_batch(session, actor, batch_id))
+
+
+@pytest.mark.parametrize("change", ["upload", "removal"])
+def test_change_that_lost_the_race_says_why(world: World, db: Session, client: Client,
+                                            monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    doc = world.attach_evidence(world.batch_a, world.exporter_a)
+    db.commit()
+    client.login("a@test.id")
+    token = client.token(f"/batches/{world.batch_a.id}")
+    _submitted_after_the_check(world, world.batch_a, monkeypatch)
+    if change == "upload":
+        response = client.http.post(
+            f"/batches/{world.batch_a.id}/documents", content_type="multipart/form-data",
+            data={"csrf_token": token, "kind": "organic",
+                  "file": (io.BytesIO(evidence_pdf("late")), "late.pdf")})
+    else:
+        response = client.http.post(f"/batches/{world.batch_a.id}/documents/{doc.id}/delete",
+                                    data={"csrf_token": token})
+    assert response.status_code == 409
+    assert FROZEN["en"] in html.unescape(response.get_data(as_text=True))
+    db.expire_all()
+    assert db.get(Batch, world.batch_a.id).status == "submitted"
+    assert [d.id for d in catalog.list_documents(db, world.batch_a)] == [doc.id]
+
+
+def test_api_upload_that_lost_the_race_says_why_in_the_readers_language(
+    app: Flask, world: World, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.attach_evidence(world.batch_a, world.exporter_a)
+    api = api_for(app, db, world.exporter_a)
+    _submitted_after_the_check(world, world.batch_a, monkeypatch)
+    response = api.post(f"/batches/{world.batch_a.id}/documents", data={
+        "kind": "organic", "file": (io.BytesIO(evidence_pdf("late")), "late.pdf")},
+        content_type="multipart/form-data", headers={"Accept-Language": "id"})
+    assert assert_problem(response, 409)["detail"] == FROZEN["id"]
+    db.expire_all()
+    assert len(catalog.list_documents(db, world.batch_a)) == 1
