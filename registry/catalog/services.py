@@ -571,7 +571,21 @@ def get_document(session: Session, actor: User, batch_id: int, document_id: int)
     return doc
 
 
-def officer_may_see_product(session: Session, actor: User, product: Product) -> bool:
+def product_photo(session: Session, actor: User, product_id: int) -> tuple[str, str | None]:
+    """The stored name and SHA-256 of a product's current photo, if ``actor`` may see it: its
+    own exporter; an officer of a province a batch of it was submitted from (the office
+    reviews it there); an administrator. NotFound otherwise, so ids reveal nothing."""
+    product = session.get(Product, product_id)
+    if product is None or not product.photo_stored_name:
+        raise NotFound("no such photo")
+    own = actor.role == Role.EXPORTER and product.organisation_id == actor.organisation_id
+    reviewed = actor.role == Role.OFFICER and _officer_may_see_product(session, actor, product)
+    if not (own or reviewed or actor.role == Role.ADMIN):
+        raise NotFound("no such photo")
+    return product.photo_stored_name, product.photo_sha256
+
+
+def _officer_may_see_product(session: Session, actor: User, product: Product) -> bool:
     province = officer_province(session, actor)
     return session.exec(
         select(Batch.id).where(

@@ -5,7 +5,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -163,18 +162,8 @@ def product_photo(product_id: int) -> Any:
 @bp.route("/products/<int:product_id>/photo")
 @roles_required(Role.EXPORTER, Role.OFFICER, Role.ADMIN)
 def product_photo_file(product_id: int) -> Any:
-    db = get_session()
-    product = db.get(Product, product_id)
-    if product is None or not product.photo_stored_name:
-        abort(404)
-    foreign = product.organisation_id != current_user.organisation_id
-    if current_user.role == Role.EXPORTER and foreign:
-        abort(404)
-    if current_user.role == Role.OFFICER and not services.officer_may_see_product(
-        db, current_user, product
-    ):
-        abort(404)
-    return _send_stored(product.photo_stored_name, product.photo_sha256, None)
+    stored_name, sha256 = services.product_photo(get_session(), current_user, product_id)
+    return _send_stored(stored_name, sha256, None)
 
 
 def _send_stored(stored_name: str, sha256: str | None, download_name: str | None,

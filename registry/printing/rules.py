@@ -171,6 +171,17 @@ def sheet_range_problems(first: int, last: int, sheets: int) -> dict[str, str]:
 MAX_REPRINT_SHEETS = 200
 
 
+def sheet_serials(serial_first: int, serial_last: int, labels_per_sheet: int,
+                  sheet_first: int, sheet_last: int) -> tuple[int, int]:
+    """The first and last serial on sheets ``sheet_first`` to ``sheet_last`` (counted from 1)
+    of a job printing ``serial_first`` to ``serial_last``, ``labels_per_sheet`` a sheet: what
+    a reprint of those sheets issues again, and nothing more (the job's last sheet may be
+    partly empty)."""
+    first = serial_first + (sheet_first - 1) * labels_per_sheet
+    last = min(serial_last, serial_first + sheet_last * labels_per_sheet - 1)
+    return first, last
+
+
 def reprint_problems(first: int, last: int, sheets: int, reason: str) -> dict[str, str]:
     """A reprint issues the same serials again: within the job, at most MAX_REPRINT_SHEETS
     sheets, and only with a reason."""

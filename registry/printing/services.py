@@ -39,6 +39,7 @@ from registry.printing.rules import (
     net_problem,
     plain,
     reprint_problems,
+    sheet_serials,
     to_batch_unit,
 )
 from registry.printing.stocks import Stock, load_stocks
@@ -317,6 +318,13 @@ def record_reprint(session: Session, actor: User, job: PrintJob, *, sheet_first:
                  object_id=job.id, after={"sheets": [sheet_first, sheet_last],
                                           "reason": reprint.reason, "kid": kid})
     return reprint
+
+
+def reprint_serials(job: PrintJob, sheet_first: int, sheet_last: int) -> tuple[int, int]:
+    """The serials on the job's sheets ``sheet_first`` to ``sheet_last``: a reprint signs
+    and prints these again, the same as on the damaged sheets, and only those."""
+    per_sheet = stocks()[job.stock].labels_per_sheet
+    return sheet_serials(job.serial_first, job.serial_last, per_sheet, sheet_first, sheet_last)
 
 
 # ---------------------------------------------------------------- label data

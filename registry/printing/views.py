@@ -327,12 +327,9 @@ def reprint(job_id: int) -> Any:
             flash(_("Choose sheets within the job (1 to %(n)s).", n=services.sheets_of(job)),
                   "error")
         return redirect(url_for("printing.jobs"))
-    stock = services.stocks()[job.stock]
-    # The same serials as on the damaged sheets, and only those: no need to sign the rest.
-    first = job.serial_first + (sheet_first - 1) * stock.labels_per_sheet
-    last = min(job.serial_last, job.serial_first + sheet_last * stock.labels_per_sheet - 1)
-    pdf = render_pdf(stock, counted_labels(_labels(job, batch, product, first, last, active),
-                                           "pdf"), workers=1)
+    first, last = services.reprint_serials(job, sheet_first, sheet_last)
+    labels = counted_labels(_labels(job, batch, product, first, last, active), "pdf")
+    pdf = render_pdf(services.stocks()[job.stock], labels, workers=1)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="job-{job.id}-reprint-'
                                f'{sheet_first}-{sheet_last}.pdf"',

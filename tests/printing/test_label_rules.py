@@ -24,6 +24,7 @@ from registry.printing.rules import (
     plain,
     reprint_problems,
     sheet_range_problems,
+    sheet_serials,
     to_batch_unit,
 )
 
@@ -251,3 +252,20 @@ def test_a_reprint_is_at_most_two_hundred_sheets() -> None:
 def test_a_bad_range_is_reported_as_such_not_as_too_many() -> None:
     assert reprint_problems(1, 900, 500, "") == {"sheet_last": "bad_sheets",
                                                  "reason": "required"}
+
+
+@pytest.mark.parametrize(("job", "per_sheet", "sheets", "serials"), [
+    ((1, 21), 21, (1, 1), (1, 21)),            # one full sheet is the whole job
+    ((101, 150), 21, (1, 1), (101, 121)),      # 50 labels: sheets of 21, 21 and 8
+    ((101, 150), 21, (2, 2), (122, 142)),
+    ((101, 150), 21, (3, 3), (143, 150)),      # the last sheet is partly empty
+    ((101, 150), 21, (2, 3), (122, 150)),
+    ((101, 150), 21, (1, 3), (101, 150)),
+    ((1, 42), 21, (2, 2), (22, 42)),           # a full last sheet ends on the job's last serial
+    ((5, 9), 1, (3, 4), (7, 8)),               # a roll: a label a "sheet"
+    ((5, 9), 1, (5, 5), (9, 9)),
+])
+def test_a_reprint_issues_exactly_the_serials_of_its_sheets(
+    job: tuple[int, int], per_sheet: int, sheets: tuple[int, int], serials: tuple[int, int],
+) -> None:
+    assert sheet_serials(*job, per_sheet, *sheets) == serials
