@@ -31,9 +31,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from registry import ROOT
 from registry.clock import REGION_TZ
 from registry.figures.queries import EXPORT_COLUMNS, Figures, Row
+from registry.printing.stocks import FONTS_DIR
 from registry.reference import PROVINCES, regencies
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -113,14 +113,11 @@ def xlsx_file(rows: Iterable[Sequence[Any]], title: str = "batches") -> IO[bytes
 
 
 # ---------------------------------------------------------------------------- monthly PDF
-FONT_DIR = ROOT / "labels" / "fonts"
-
-
 def _fonts() -> tuple[str, str]:
     """DejaVu Sans (embedded): the en dash and every Indonesian name render everywhere."""
     if "DejaVuSans" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("DejaVuSans", str(FONT_DIR / "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(FONT_DIR / "DejaVuSans-Bold.ttf")))
+        pdfmetrics.registerFont(TTFont("DejaVuSans", str(FONTS_DIR / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(FONTS_DIR / "DejaVuSans-Bold.ttf")))
     return "DejaVuSans", "DejaVuSans-Bold"
 
 
