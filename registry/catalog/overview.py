@@ -47,6 +47,7 @@ class BatchOverview:
     scans: ScanSummary
     bound: LabelBound                   # labels × net content against the certified quantity
     allowances: list[tuple[LabelAllowance, str]]
+    can_grant_allowance: bool           # the reader is an officer and the batch certified
     print_jobs: list[tuple[PrintJob, str]]
     show_bound: bool
 
@@ -74,6 +75,7 @@ def batch_overview(session: Session, actor: User, batch_id: int, *,
         scans=batch_scan_summary(session, batch),
         bound=printing.bound_for(session, batch, tolerance_percent),
         allowances=printing.allowances_for(session, batch),
+        can_grant_allowance=actor.role == Role.OFFICER and printing.allowance_open(batch),
         print_jobs=printing.jobs_for_batch(session, actor, batch),
         show_bound=status in BOUND_SHOWN,
     )

@@ -209,6 +209,12 @@ def order_job(
     return job
 
 
+def allowance_open(batch: Batch) -> bool:
+    """Whether an office may raise the batch's label allowance: while it is certified
+    (approved, or suspended and perhaps reinstated), not before and not once revoked."""
+    return Status(batch.status) in (Status.APPROVED, Status.SUSPENDED)
+
+
 def grant_allowance(session: Session, actor: User, batch_id: int, *, amount: Decimal | None,
                     reason: str) -> LabelAllowance:
     """An officer of the batch's province lets its labels claim ``amount`` more (in the
@@ -216,7 +222,7 @@ def grant_allowance(session: Session, actor: User, batch_id: int, *, amount: Dec
     if actor.role != Role.OFFICER:
         raise Forbidden("only trade offices grant label allowances")
     batch = get_batch(session, actor, batch_id)  # other provinces: 404
-    if Status(batch.status) not in (Status.APPROVED, Status.SUSPENDED):
+    if not allowance_open(batch):
         raise Conflict("allowances are for certified batches")
     problems = allowance_problems(amount, reason)
     if problems:

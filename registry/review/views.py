@@ -75,7 +75,7 @@ def _page(batch_id: int, form: DecisionForm | None = None, status: int = 200,
         "LABEL_QUANTITY_TOLERANCE_PERCENT"])
     batch = overview.batch
     context = presenters.batch_page(db, overview)
-    if batch.status in (Status.APPROVED, Status.SUSPENDED):
+    if overview.can_grant_allowance:
         context["allowance_form"] = allowance_form or AllowanceForm(formdata=None)
     default_until = today() + dt.timedelta(days=365)
     forms = {}

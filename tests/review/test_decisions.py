@@ -249,3 +249,19 @@ def test_racing_http_requests_exactly_one_decision(app: Flask, world: World, db:
     assert len(db.exec(select(Decision)).all()) == 1
     assert len(db.exec(select(AuditEvent).where(
         AuditEvent.action.in_(["batch.approve", "batch.reject"]))).all()) == 1
+
+
+def test_allowance_form_only_while_certified(client: Client, world: World, db: Session) -> None:
+    """The review page offers to raise the label allowance exactly when the service would
+    take it: approved or suspended, not before approval and not once revoked."""
+    world.submit(world.batch_a, world.exporter_a)
+    client.login("officer.ntb@test.id")
+    form = f'action="/review/batches/{world.batch_a.id}/label-allowance"'
+    offered = {}
+    for action in (None, Action.APPROVE, Action.SUSPEND, Action.REVOKE):
+        if action is not None:
+            world.decide(world.batch_a, world.officer_ntb, action)
+        page = client.get(f"/review/batches/{world.batch_a.id}").get_data(as_text=True)
+        offered[_status(db, world.batch_a.id)] = form in page
+    assert offered == {"submitted": False, "approved": True, "suspended": True,
+                       "revoked": False}
