@@ -91,9 +91,10 @@ def rows(n_batches: int, n_jobs: int, n_scans: int) -> dict[str, Callable[[], It
                    ("51", "52", "53")[i % 3], "", START)
 
     def users() -> Iterator[tuple]:
-        from registry.accounts.auth import hash_password
+        from registry.accounts.auth import password_hashing
+        from registry.accounts.passwords import hash_password
 
-        pw = hash_password(PASSWORD)
+        pw = hash_password(password_hashing(), PASSWORD)
         people = [(1, "admin@bench.test", "admin", 1), (2, "officer.bali@bench.test", "officer", 2),
                   (3, "officer.ntb@bench.test", "officer", 3),
                   (4, "officer.ntt@bench.test", "officer", 4),

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from registry.accounts import services as accounts
+from registry.accounts.auth import password_hashing
 from registry.accounts.models import Organisation, OrgKind, Role
 from registry.accounts.rules import password_problem
 from registry.audit import services as audit
@@ -78,7 +79,8 @@ def users_create(email: str, name: str, role: str, org_name: str, province: str 
                          after={"name": org_name, "kind": kind, "province_code": province})
         try:
             user = accounts.create_user(session, None, email=email, name=name, role=Role(role),
-                                        organisation_id=org.id, password=password)
+                                        organisation_id=org.id, password=password,
+                                        hashing=password_hashing())
         except Exception as exc:
             raise click.ClickException(str(exc)) from None
         session.commit()
@@ -241,7 +243,8 @@ def demo(force: bool) -> None:
         raise click.ClickException("refusing to load demo data into a production configuration")
     with _session() as session:
         try:
-            summary = load_demo(session, force=force, store=file_store())
+            summary = load_demo(session, force=force, store=file_store(),
+                                hashing=password_hashing())
         except DemoRefused as exc:
             click.echo(str(exc))
             return

@@ -13,6 +13,7 @@ from sqlmodel import Session, func, select
 
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, OrgKind, Role, User, UserStatus
+from registry.accounts.passwords import PasswordHashing
 from registry.audit import services as audit
 from registry.audit.tags import EventTag
 from registry.catalog import services as catalog
@@ -42,10 +43,10 @@ def _org(session: Session, admin: User | None, **kwargs: Any) -> Organisation:
     return org
 
 
-def _user(session: Session, admin: User | None, email: str, name: str, role: Role,
-          org: Organisation) -> User:
+def _user(session: Session, hashing: PasswordHashing, admin: User | None, email: str, name: str,
+          role: Role, org: Organisation) -> User:
     return accounts.create_user(session, admin, email=email, name=name, role=role,
-                                organisation_id=org.id, password=DEMO_PASSWORD)
+                                organisation_id=org.id, password=DEMO_PASSWORD, hashing=hashing)
 
 
 # (name id, name en, category, HS code, GTIN or None) of each company's products
@@ -81,13 +82,15 @@ def _evidence_pdf(title: str) -> bytes:
     return buf.getvalue()
 
 
-def load_demo(session: Session, *, store: FileStore, force: bool = False) -> str:
+def load_demo(session: Session, *, store: FileStore, hashing: PasswordHashing,
+              force: bool = False) -> str:
     existing = session.exec(select(func.count()).select_from(User)).one()
     if existing and not force:
         raise DemoRefused(f"the database already has {existing} users; demo data not loaded "
                           "(use --force to add it anyway)")
     admin_org = _org(session, None, kind=OrgKind.ADMIN, name="Registry administration")
-    admin = _user(session, None, "admin@demo.test", "Registry Admin", Role.ADMIN, admin_org)
+    admin = _user(session, hashing, None, "admin@demo.test", "Registry Admin", Role.ADMIN,
+                  admin_org)
 
     offices = {
         code: _org(session, admin, kind=OrgKind.TRADE_OFFICE, province_code=code, name=name)
@@ -98,16 +101,16 @@ def load_demo(session: Session, *, store: FileStore, force: bool = False) -> str
         ]
     }
     officers = {
-        "51": _user(session, admin, "officer.bali@demo.test", "Made Wirawan", Role.OFFICER,
-                    offices["51"]),
-        "52": _user(session, admin, "officer.ntb@demo.test", "Baiq Nurul Aini", Role.OFFICER,
-                    offices["52"]),
-        "53": _user(session, admin, "officer.ntt@demo.test", "Yohanes Bria", Role.OFFICER,
-                    offices["53"]),
+        "51": _user(session, hashing, admin, "officer.bali@demo.test", "Made Wirawan",
+                    Role.OFFICER, offices["51"]),
+        "52": _user(session, hashing, admin, "officer.ntb@demo.test", "Baiq Nurul Aini",
+                    Role.OFFICER, offices["52"]),
+        "53": _user(session, hashing, admin, "officer.ntt@demo.test", "Yohanes Bria",
+                    Role.OFFICER, offices["53"]),
     }
     printer_org = _org(session, admin, kind=OrgKind.PRINTER, province_code="51",
                        name="Percetakan Label Denpasar", address="Jl. Gatot Subroto 12, Denpasar")
-    _user(session, admin, "printer@demo.test", "Komang Ayu", Role.PRINTER, printer_org)
+    _user(session, hashing, admin, "printer@demo.test", "Komang Ayu", Role.PRINTER, printer_org)
 
     companies = {
         "ntb": _org(session, admin, kind=OrgKind.EXPORTER, province_code="52",
@@ -118,9 +121,9 @@ def load_demo(session: Session, *, store: FileStore, force: bool = False) -> str
                     address="Jl. El Tari 8, Kupang"),
     }
     exporters = {
-        "ntb": _user(session, admin, "exporter.ntb@demo.test", "Lalu Ahmad Zaini", Role.EXPORTER,
-                     companies["ntb"]),
-        "ntt": _user(session, admin, "exporter.ntt@demo.test", "Maria Goreti Nona",
+        "ntb": _user(session, hashing, admin, "exporter.ntb@demo.test", "Lalu Ahmad Zaini",
+                     Role.EXPORTER, companies["ntb"]),
+        "ntt": _user(session, hashing, admin, "exporter.ntt@demo.test", "Maria Goreti Nona",
                      Role.EXPORTER, companies["ntt"]),
     }
     # A second company per province shows an officer a queue with more than one exporter,

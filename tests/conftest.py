@@ -25,6 +25,7 @@ import registry.db.models  # noqa: F401  (every table, so _empty() clears them a
 from registry import create_app
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, OrgKind, Role, User
+from registry.accounts.passwords import PasswordHashing
 from registry.catalog import services as catalog
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Document, Product
@@ -48,6 +49,8 @@ os.environ.setdefault("QUEUE_URL", "immediate")
 # each hash, so nothing else changes; tests/test_app.py checks the production default.
 CHEAP_PASSWORD_HASHING = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KIB": 64,
                           "PASSWORD_HASH_PARALLELISM": 1}
+# The same cost for the services the tests call themselves (the app's is built from the above).
+CHEAP_HASHING = PasswordHashing.from_config(CHEAP_PASSWORD_HASHING)
 
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -323,7 +326,8 @@ class World:
 
     def _user(self, email: str, role: Role, org: Organisation) -> User:
         return accounts.create_user(self.session, None, email=email, name=email.split("@")[0],
-                                    role=role, organisation_id=org.id, password=PASSWORD)
+                                    role=role, organisation_id=org.id, password=PASSWORD,
+                                    hashing=CHEAP_HASHING)
 
     def product(self, exporter: User, name_id: str, name_en: str, gtin: str | None = None) -> (
         Product

@@ -26,7 +26,15 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from conftest import PASSWORD, Client, World, batch_form, evidence_pdf, stored_objects
+from conftest import (
+    CHEAP_HASHING,
+    PASSWORD,
+    Client,
+    World,
+    batch_form,
+    evidence_pdf,
+    stored_objects,
+)
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, User
 from registry.api import tokens
@@ -108,7 +116,8 @@ def build_scene(world: World, db: Session, app: Flask, *, state: str) -> Scene:
                                   **limits)
     pending = accounts.signup_exporter(
         db, email="pending@test.id", name="Pending", password=PASSWORD,
-        company_name="Company P", nib="1234567890125", province_code="52", address="Mataram")
+        company_name="Company P", nib="1234567890125", province_code="52", address="Mataram",
+        hashing=CHEAP_HASHING)
     token = tokens.create_token(db, world.exporter_a, name="ERP", access="write").token
     report = FakeReport(gtin="00490000000016", lot="A-LOT-1", serial="99", verdict="not_genuine",
                         message="Seal looks photocopied", language="en", client="0" * 16,
@@ -573,7 +582,7 @@ def test_print_shop_gets_only_its_own_jobs_of_certified_batches(
     db.commit()
     accounts.create_user(db, None, email="other.printer@test.id", name="Other",
                          role="printer", organisation_id=other_shop.id,  # type: ignore[arg-type]
-                         password=PASSWORD)
+                         password=PASSWORD, hashing=CHEAP_HASHING)
     db.commit()
     job = scene.job_id
     other = _sign_in(make_client, "anonymous")

@@ -13,6 +13,7 @@ from conftest import PRODUCTION_CONFIG
 from registry import create_app
 from registry.accounts import auth
 from registry.accounts.models import User
+from registry.accounts.passwords import check_password, hash_password
 from registry.catalog.models import Batch
 from registry.config import ConfigError
 
@@ -48,21 +49,23 @@ def test_passwords_are_hashed_at_the_production_cost_unless_the_app_says(
         tmp_path: Path, app: Flask) -> None:
     production = create_app({**PRODUCTION_CONFIG, "INSTANCE_PATH": str(tmp_path)})
     with production.app_context():
-        strong = auth.hash_password("correct-horse-battery-7")
+        strong = hash_password(auth.password_hashing(), "correct-horse-battery-7")
     # argon2-cffi's defaults (RFC 9106, low memory): 64 MiB, three passes, four lanes.
     assert strong.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
-    assert auth.hash_password("x").startswith("$argon2id$v=19$m=65536,t=3,p=4$")  # no app
+    no_app = hash_password(auth.password_hashing(), "x")
+    assert no_app.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     with app.app_context():  # the tests' cheap cost (conftest.CHEAP_PASSWORD_HASHING)
-        cheap = auth.hash_password("correct-horse-battery-7")
+        cheap = hash_password(auth.password_hashing(), "correct-horse-battery-7")
         assert cheap.startswith("$argon2id$v=19$m=64,t=1,p=1$")
         # Verifying reads the cost from the stored hash: a change of cost keeps every password.
         user = User(email="a@test.id", name="A", password_hash=strong)
-        assert auth.check_password(user, "correct-horse-battery-7")
-        assert not auth.check_password(user, "correct-horse-battery-8")
-        assert not auth.check_password(None, "correct-horse-battery-7")
+        hashing = auth.password_hashing()
+        assert check_password(hashing, user, "correct-horse-battery-7")
+        assert not check_password(hashing, user, "correct-horse-battery-8")
+        assert not check_password(hashing, None, "correct-horse-battery-7")
     with production.app_context():
         user = User(email="a@test.id", name="A", password_hash=cheap)
-        assert auth.check_password(user, "correct-horse-battery-7")
+        assert check_password(auth.password_hashing(), user, "correct-horse-battery-7")
         # An unknown e-mail is checked against a dummy hash at the app's own cost.
         assert production.extensions["password_hashing"].dummy.startswith(
             "$argon2id$v=19$m=65536,t=3,p=4$")

@@ -1,71 +1,31 @@
-"""Sign-in plumbing: password hashing, the user loader, role guards and safe redirects."""
+"""Sign-in plumbing: the app's password cost, the user loader, role guards and safe redirects."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from functools import cache, wraps
+from collections.abc import Callable
+from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, abort, current_app, has_app_context, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from registry.accounts.models import Role, User, UserStatus
+from registry.accounts.passwords import PasswordHashing, default_hashing
 from registry.db import get_session
 from registry.web.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass(frozen=True)
-class PasswordHashing:
-    """The Argon2 cost of new hashes (``PASSWORD_HASH_*`` settings); verifying reads the cost
-    stored in each hash, so a change of cost leaves existing passwords valid."""
-
-    hasher: PasswordHasher
-    # A real hash, at the same cost, to verify against when the e-mail is unknown: the answer
-    # takes as long as for a known one, so timing does not reveal accounts.
-    dummy: str
-
-    @classmethod
-    def using(cls, hasher: PasswordHasher) -> PasswordHashing:
-        return cls(hasher, hasher.hash("not-a-real-password-but-a-timing-shield"))
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> PasswordHashing:
-        return cls.using(PasswordHasher(time_cost=config["PASSWORD_HASH_TIME_COST"],
-                                        memory_cost=config["PASSWORD_HASH_MEMORY_KIB"],
-                                        parallelism=config["PASSWORD_HASH_PARALLELISM"]))
-
-
-@cache
-def _default_hashing() -> PasswordHashing:
-    return PasswordHashing.using(PasswordHasher())
-
-
-def _hashing() -> PasswordHashing:
-    # Services run in a request or a CLI command (the app's cost); code without an app (a
-    # script, a test's fixture) hashes at argon2-cffi's defaults, the production cost.
+def password_hashing() -> PasswordHashing:
+    """The app's password cost for the services: in a request or a CLI command the app's
+    (``PASSWORD_HASH_*``); code without an app (a script, a test's fixture) hashes at
+    argon2-cffi's defaults, the production cost."""
     if has_app_context():
         return current_app.extensions["password_hashing"]
-    return _default_hashing()
-
-
-def hash_password(password: str) -> str:
-    return _hashing().hasher.hash(password)
-
-
-def check_password(user: User | None, password: str) -> bool:
-    hashing = _hashing()
-    try:
-        return hashing.hasher.verify(user.password_hash if user else hashing.dummy,
-                                     password) and user is not None
-    except (VerificationError, InvalidHashError):
-        return False
+    return default_hashing()
 
 
 def init_app(app: Flask) -> None:

@@ -6,8 +6,8 @@ import secrets
 
 from sqlmodel import Session, col, select
 
-from registry.accounts.auth import check_password, hash_password
 from registry.accounts.models import ROLE_ORG_KIND, Organisation, OrgKind, Role, User, UserStatus
+from registry.accounts.passwords import PasswordHashing, check_password, hash_password
 from registry.audit import services as audit
 from registry.audit.tags import EventTag
 from registry.clock import utcnow
@@ -49,6 +49,7 @@ def signup_exporter(
     nib: str,
     province_code: str,
     address: str,
+    hashing: PasswordHashing,
 ) -> User:
     email = normalise_email(email)
     if user_by_email(session, email) is not None:
@@ -59,7 +60,7 @@ def signup_exporter(
         raise ValidationError("unknown province", fields={"province_code": "unknown"})
     # Hashed before the first INSERT: on SQLite the write lock is held from there to the
     # commit, and Argon2 takes a while.
-    password_hash = hash_password(password)
+    password_hash = hash_password(hashing, password)
     org = Organisation(kind=OrgKind.EXPORTER, name=company_name.strip(), nib=nib,
                        province_code=province_code, address=address.strip())
     session.add(org)
@@ -77,10 +78,11 @@ def signup_exporter(
     return user
 
 
-def authenticate(session: Session, *, email: str, password: str) -> User | None:
+def authenticate(session: Session, *, email: str, password: str,
+                 hashing: PasswordHashing) -> User | None:
     """Check credentials and write the login event (success or failure) in this transaction."""
     user = user_by_email(session, email)
-    ok = check_password(user, password)
+    ok = check_password(hashing, user, password)
     if not ok or user is None:
         audit.record(session, actor=None, action=EventTag.Account.LOGIN_FAILED, object_type="user",
                      object_id=user.id if user else None,
@@ -128,7 +130,7 @@ def create_organisation(
 
 def create_user(
     session: Session, actor: User | None, *, email: str, name: str, role: Role,
-    organisation_id: int, password: str,
+    organisation_id: int, password: str, hashing: PasswordHashing,
 ) -> User:
     """Admins create officers, printers and admins (``actor`` None only from the CLI)."""
     if actor is not None and actor.role != Role.ADMIN:
@@ -142,7 +144,7 @@ def create_user(
     email = normalise_email(email)
     if user_by_email(session, email) is not None:
         raise ValidationError("email taken", fields={"email": "taken"})
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password),
+    user = User(email=email, name=name.strip(), password_hash=hash_password(hashing, password),
                 role=role, status=UserStatus.ACTIVE, organisation_id=organisation_id)
     session.add(user)
     flush_unique(session, {"email": "email"})

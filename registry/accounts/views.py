@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from registry.accounts import services
-from registry.accounts.auth import roles_required, safe_next
+from registry.accounts.auth import password_hashing, roles_required, safe_next
 from registry.accounts.forms import ActionForm, LoginForm, OrganisationForm, SignupForm, UserForm
 from registry.accounts.models import OrgKind, Role, UserStatus
 from registry.db import get_session
@@ -55,7 +55,8 @@ def login() -> Any:
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         user = services.authenticate(
-            get_session(), email=form.email.data or "", password=form.password.data or ""
+            get_session(), email=form.email.data or "", password=form.password.data or "",
+            hashing=password_hashing(),
         )
         if user is None:
             form.password.errors = [_("E-mail or password is wrong.")]
@@ -102,7 +103,7 @@ def signup() -> Any:
                 get_session(), email=form.email.data or "", name=form.name.data or "",
                 password=form.password.data or "", company_name=form.company_name.data or "",
                 nib=(form.nib.data or "").strip(), province_code=form.province_code.data or "",
-                address=form.address.data or "",
+                address=form.address.data or "", hashing=password_hashing(),
             )
         except ValidationError as exc:
             apply_field_errors(form, exc, FIELD_MESSAGES)
@@ -160,7 +161,7 @@ def users() -> Any:
             services.create_user(
                 db, current_user, email=form.email.data or "", name=form.name.data or "",
                 role=Role(form.role.data), organisation_id=form.organisation_id.data,
-                password=form.password.data or "",
+                password=form.password.data or "", hashing=password_hashing(),
             )
         except ValidationError as exc:
             apply_field_errors(form, exc, FIELD_MESSAGES)

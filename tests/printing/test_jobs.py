@@ -16,7 +16,7 @@ from flask import Flask
 from PIL import Image
 from sqlmodel import Session, select
 
-from conftest import PASSWORD, Client, World, decode_qr_codes, published_keys
+from conftest import CHEAP_HASHING, PASSWORD, Client, World, decode_qr_codes, published_keys
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, OrgKind, Role
 from registry.audit.models import AuditEvent
@@ -152,7 +152,7 @@ def test_other_print_shop_gets_404(client: Client, make_client: Any, world: Worl
     db.add(other)
     db.flush()
     accounts.create_user(db, None, email="printer.b@test.id", name="B", role=Role.PRINTER,
-                         organisation_id=other.id, password=PASSWORD)
+                         organisation_id=other.id, password=PASSWORD, hashing=CHEAP_HASHING)
     db.commit()
     shop_b = make_client()
     shop_b.login("printer.b@test.id")

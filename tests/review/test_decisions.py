@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from conftest import PASSWORD, Client, World
+from conftest import CHEAP_HASHING, PASSWORD, Client, World
 from registry.accounts import services as accounts
 from registry.accounts.models import Role
 from registry.audit.models import AuditEvent
@@ -163,7 +163,7 @@ def test_full_lifecycle_through_http(client: Client, world: World, db: Session) 
 def _second_ntb_officer(world: World) -> Any:
     user = accounts.create_user(world.session, None, email="officer2.ntb@test.id", name="Two",
                                 role=Role.OFFICER, organisation_id=world.offices["52"].id,
-                                password=PASSWORD)
+                                password=PASSWORD, hashing=CHEAP_HASHING)
     world.session.commit()
     return user
 
