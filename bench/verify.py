@@ -127,8 +127,9 @@ class Plan:
 
 
 def build_plan(batches: int, serials_per_batch: int, gtin_share: float, scans: int) -> Plan:
+    from registry.catalog.rules import Category
     from registry.gs1 import digital_link as gs1
-    from registry.reference import CATEGORIES, HUBS, regencies
+    from registry.reference import HUBS, regencies
 
     rng = random.Random(SEED)
     plan = Plan(batches, serials_per_batch, gtin_share, scans)
@@ -167,8 +168,9 @@ def build_plan(batches: int, serials_per_batch: int, gtin_share: float, scans: i
             body = f"0899{pid:09d}"
             gtin = body + gs1.gtin_check_digit(body)
         plan.product_gtin[pid] = gtin or gs1.registry_gtin(pid)
+        category = list(Category)[pid % len(Category)].value
         products.append((pid, exporters[(pid - 1) % n_exporters], f"Kopi Arabika {pid}",
-                         f"Arabica coffee {pid}", CATEGORIES[pid % len(CATEGORIES)], "090111",
+                         f"Arabica coffee {pid}", category, "090111",
                          gtin, "Semi-washed, grade 1.", None, created))
     plan.tables["product"] = (
         ["id", "organisation_id", "name_id", "name_en", "category", "hs_code", "gtin",
@@ -219,7 +221,7 @@ def build_plan(batches: int, serials_per_batch: int, gtin_share: float, scans: i
             ts(decided),
             # The product as submitted, frozen with the batch (migration 0010).
             plan.product_gtin[pid], f"Kopi Arabika {pid}", f"Arabica coffee {pid}",
-            CATEGORIES[pid % len(CATEGORIES)], "090111", "Semi-washed, grade 1.", None))
+            list(Category)[pid % len(Category)].value, "090111", "Semi-washed, grade 1.", None))
         decision_id += 1
         decisions.append((decision_id, bid, office, office, "approve", "submitted", "approved",
                           None, ds(valid_until), ts(decided)))

@@ -65,20 +65,19 @@ def _required_evidence(raw: str | None) -> dict[str, list[str]]:
     document. A typo would silently demand nothing (or the impossible), so refuse to start."""
     if not raw:
         return {}
-    from registry.catalog.models import DocumentKind
-    from registry.reference import CATEGORIES
+    from registry.catalog.rules import Category, DocumentKind
 
     try:
         value = json.loads(raw)
     except ValueError as exc:
         raise ConfigError(f"REQUIRED_EVIDENCE is not JSON: {exc}") from None
     if not isinstance(value, dict) or not all(
-        category in CATEGORIES and isinstance(kinds, list)
-        and all(kind in DocumentKind.CHOICES for kind in kinds)
+        category in set(Category) and isinstance(kinds, list)
+        and all(kind in set(DocumentKind) for kind in kinds)
         for category, kinds in value.items()
     ):
-        raise ConfigError("REQUIRED_EVIDENCE maps categories " + ", ".join(CATEGORIES)
-                          + " to lists of document kinds " + ", ".join(DocumentKind.CHOICES))
+        raise ConfigError("REQUIRED_EVIDENCE maps categories " + ", ".join(Category)
+                          + " to lists of document kinds " + ", ".join(DocumentKind))
     return value
 
 

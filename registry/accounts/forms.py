@@ -4,8 +4,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
-from registry.accounts.models import Role
 from registry.accounts.rules import MAX_PASSWORD, PasswordProblem, password_problem, valid_nib
+from registry.accounts.vocabulary import ORG_KIND_LABELS, ROLE_LABELS
 from registry.reference import PROVINCES
 from registry.web.forms import Form
 
@@ -55,9 +55,7 @@ class SignupForm(Form):
 
 
 class OrganisationForm(Form):
-    kind = SelectField(_l("Kind"), choices=[
-        ("trade_office", _l("Trade office")), ("printer", _l("Print shop")),
-        ("exporter", _l("Exporter")), ("admin", _l("Registry administration"))])
+    kind = SelectField(_l("Kind"), choices=list(ORG_KIND_LABELS.items()))
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
     province_code = SelectField(_l("Province"), choices=lambda: [("", "—"), *province_choices()])
     nib = StringField(_l("NIB (exporters only)"), validators=[Length(max=13)])
@@ -67,9 +65,7 @@ class OrganisationForm(Form):
 class UserForm(Form):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=[
-        (Role.OFFICER.value, _l("Trade-office officer")), (Role.PRINTER.value, _l("Label printer")),
-        (Role.ADMIN.value, _l("Administrator")), (Role.EXPORTER.value, _l("Exporter"))])
+    role = SelectField(_l("Role"), choices=list(ROLE_LABELS.items()))
     organisation_id = SelectField(_l("Organisation"), coerce=int, choices=[])
     password = PasswordField(_l("Initial password"), validators=[InputRequired(),
                                                                  _strong_password])

@@ -19,6 +19,7 @@ from registry.accounts import services
 from registry.accounts.auth import password_hashing, roles_required, safe_next
 from registry.accounts.forms import ActionForm, LoginForm, OrganisationForm, SignupForm, UserForm
 from registry.accounts.models import OrgKind, Role, UserStatus
+from registry.accounts.vocabulary import org_kind_label
 from registry.db import get_session
 from registry.exceptions import Conflict, ValidationError
 from registry.web.extensions import limiter
@@ -154,7 +155,7 @@ def users() -> Any:
     db = get_session()
     form = UserForm()
     form.organisation_id.choices = [
-        (o.id, f"{o.name} ({o.kind})") for o in services.list_organisations(db)
+        (o.id, f"{o.name} ({org_kind_label(o.kind)})") for o in services.list_organisations(db)
     ]
     if form.validate_on_submit():
         try:

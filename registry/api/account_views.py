@@ -30,6 +30,7 @@ from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
 from registry.api import tokens
 from registry.api.schemas import MAX_ID
+from registry.api.vocabulary import ACCESS_LABELS
 from registry.db import get_session
 from registry.exceptions import ValidationError
 from registry.web.extensions import limiter
@@ -48,8 +49,7 @@ MESSAGES = {
 class TokenForm(Form):
     name = StringField(_l("Name (what the token is for)"),
                        validators=[InputRequired(), Length(max=100)])
-    access = SelectField(_l("Access"), choices=[
-        ("read", _l("Read only")), ("write", _l("Read and write"))])
+    access = SelectField(_l("Access"), choices=list(ACCESS_LABELS.items()))
 
 
 def _token_limit() -> str:

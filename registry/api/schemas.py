@@ -26,9 +26,9 @@ from pydantic import (
 )
 
 from registry.catalog.certification import OFFICER_ACTIONS, Display, Status
-from registry.catalog.models import DocumentKind
+from registry.catalog.rules import Category, DocumentKind, Unit
 from registry.plaintext import TextProblem, text_problem
-from registry.reference import CATEGORIES, HUBS, UNITS, country_codes, hs_codes, regencies
+from registry.reference import HUBS, country_codes, hs_codes, regencies
 
 # PostgreSQL INTEGER: ids and versions beyond it cannot exist, and must never reach a query.
 MAX_ID = 2**31 - 1
@@ -90,7 +90,7 @@ DecimalText = Annotated[
 
 
 def _enum(values: Any) -> dict[str, Any]:
-    return {"enum": sorted(values)}
+    return {"enum": sorted(str(value) for value in values)}
 
 
 class WriteModel(BaseModel):
@@ -163,7 +163,7 @@ class ProductWrite(WriteModel):
 
     name_id: Text = Field(description="Name in Indonesian.")
     name_en: Text = Field(description="Name in English.")
-    category: Text = Field(json_schema_extra=_enum(CATEGORIES))
+    category: Text = Field(json_schema_extra=_enum(Category))
     hs_code: Text = Field(description="HS 2022 subheading (6 digits) from the registry's list.",
                           json_schema_extra=_enum(hs_codes()))
     gtin: Text | None = Field(None, description="GTIN-8/12/13/14 with a valid check digit.")
@@ -196,7 +196,7 @@ class BatchWrite(WriteModel):
     lot_code: Text = Field(description="Up to 20 letters, digits, '-', '.' or '_'.",
                            json_schema_extra={"examples": ["LOT-2026-001"]})
     quantity: Annotated[Decimal, Field(max_digits=14, decimal_places=3, allow_inf_nan=False)]
-    unit: Text = Field(json_schema_extra=_enum(UNITS))
+    unit: Text = Field(json_schema_extra=_enum(Unit))
     production_date: dt.date
     best_before: dt.date | None = None
     origin_regency_code: Text = Field(json_schema_extra=_enum(regencies()))
@@ -287,7 +287,7 @@ class BatchRead(BatchSummary):
 
 
 class DocumentUpload(WriteModel):
-    kind: Text = Field(json_schema_extra=_enum(DocumentKind.CHOICES))
+    kind: Text = Field(json_schema_extra=_enum(DocumentKind))
     is_public: bool = Field(False, description="Show on the public verification page.")
     file: bytes = Field(description="PDF, JPEG or PNG, at most 10 MB.")
 

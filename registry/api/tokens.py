@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
@@ -30,7 +31,15 @@ LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 API_ROLES = frozenset({Role.EXPORTER, Role.OFFICER})
 
 
-SCOPE_SETS: dict[str, str] = {"read": "read", "write": "read write"}
+class Access(StrEnum):
+    """What a token may do, as its owner chooses it: write includes read."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+# The scopes stored on a token (space-separated) for each access.
+SCOPE_SETS: dict[str, str] = {Access.READ: "read", Access.WRITE: "read write"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,10 @@ def hash_secret(secret: str) -> str:
 
 def scopes_of(token: ApiToken) -> frozenset[str]:
     return frozenset(token.scopes.split())
+
+
+def access_of(token: ApiToken) -> Access:
+    return Access.WRITE if Access.WRITE in scopes_of(token) else Access.READ
 
 
 def _snapshot(token: ApiToken) -> dict[str, object]:

@@ -46,7 +46,6 @@ from registry.review import services as review
 from registry.review.models import Decision
 from registry.web.errors import TITLES
 from registry.web.extensions import csrf, limiter
-from registry.web.templating import batch_display
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -201,7 +200,7 @@ def _summary_fields(batch: Batch, product: Product | ProductFacts) -> dict[str, 
     return {
         **batch.model_dump(),
         "product": {"id": product.id, "name": product.name_en},
-        "display_status": batch_display(batch).value,
+        "display_status": catalog.display_of(batch).value,
     }
 
 
@@ -370,7 +369,7 @@ def batches_decisions(batch_id: int) -> Any:
     batch = catalog.get_batch(db, user, batch_id)
     # The column holds a Status value; pydantic checks it against the literal again.
     return s.DecisionList(status=cast(s.BatchStatus, batch.status),
-                          display_status=batch_display(batch).value,
+                          display_status=catalog.display_of(batch).value,
                           version=batch.version, valid_until=batch.valid_until,
                           items=[_decision_read(d) for d, _o in review.decisions_for(db, batch)])
 

@@ -24,7 +24,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from registry.audit.models import GENESIS, AuditEvent, AuditHead
-from registry.audit.tags import Tag
+from registry.audit.tags import SYSTEM_ACTOR, Tag
 from registry.clock import utcnow
 
 
@@ -82,7 +82,7 @@ def record(
         seq=head.seq,
         created_at=utcnow(),
         actor_id=getattr(actor, "id", None),
-        actor_label=getattr(actor, "email", None) or "system",
+        actor_label=getattr(actor, "email", None) or SYSTEM_ACTOR,
         action=action,
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),

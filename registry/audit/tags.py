@@ -136,6 +136,12 @@ LABELS: dict[str, LazyString] = {
 }
 
 
+# Who an event names when no user acted (a buyer's report, the worker, a command line), as the
+# audit trail stores it; people read the label.
+SYSTEM_ACTOR = "system"
+SYSTEM_ACTOR_LABEL = _l("the registry (automatic)")
+
+
 def members() -> list[StrEnum]:
     return [tag for group in GROUPS for tag in group]
 
@@ -144,3 +150,8 @@ def label(action: str) -> str:
     """What a person reads for a stored tag (a tag from before this list: as stored)."""
     found = LABELS.get(action)
     return str(found) if found is not None else action
+
+
+def actor_label(stored: str) -> str:
+    """Who acted, as a person reads it: the user's e-mail, or the registry itself."""
+    return str(SYSTEM_ACTOR_LABEL) if stored == SYSTEM_ACTOR else stored

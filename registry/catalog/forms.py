@@ -16,11 +16,11 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 
-from registry.catalog.models import DocumentKind
-from registry.catalog.rules import MAX_QUANTITY
-from registry.reference import CATEGORIES, HUBS, PROVINCE_SHORT, UNITS, hs_codes, regencies
+from registry.catalog.rules import MAX_QUANTITY, Category, DocumentKind, Unit
+from registry.catalog.vocabulary import category_label, document_kind_label, unit_label
+from registry.reference import HUBS, PROVINCE_SHORT, hs_codes, regencies
 from registry.web.forms import Form
-from registry.web.templating import category_label, country_choices, document_kind_label, unit_label
+from registry.web.templating import country_choices
 
 
 def _finite(_form: Form, field: DecimalField) -> None:
@@ -31,7 +31,7 @@ def _finite(_form: Form, field: DecimalField) -> None:
 
 
 def category_choices() -> list[tuple[str, str]]:
-    return [(c, str(category_label(c))) for c in CATEGORIES]
+    return [(c.value, category_label(c)) for c in Category]
 
 
 def hs_choices() -> list[tuple[str, str]]:
@@ -71,7 +71,7 @@ class BatchForm(Form):
     # smallest quantity the message itself names.
     quantity = DecimalField(_l("Quantity"), places=3, validators=[
         InputRequired(), _finite, NumberRange(min=Decimal("0.001"), max=MAX_QUANTITY)])
-    unit = SelectField(_l("Unit"), choices=lambda: [(u, str(unit_label(u))) for u in UNITS])
+    unit = SelectField(_l("Unit"), choices=lambda: [(u.value, unit_label(u)) for u in Unit])
     production_date = DateField(_l("Production or harvest date"), validators=[InputRequired()])
     best_before = DateField(_l("Best before (optional)"), validators=[Optional()])
     origin_regency_code = SelectField(_l("Origin regency"), choices=regency_choices)
@@ -86,6 +86,6 @@ class BatchForm(Form):
 
 class DocumentForm(Form):
     kind = SelectField(_l("Document type"), choices=lambda: [
-        (k, str(document_kind_label(k))) for k in DocumentKind.CHOICES])
+        (k.value, document_kind_label(k)) for k in DocumentKind])
     file = FileField(_l("File (PDF, JPEG or PNG, at most 10 MB)"), validators=[FileRequired()])
     is_public = BooleanField(_l("Show on the public verification page"))

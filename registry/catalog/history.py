@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from registry.audit import tags as events
 from registry.audit.models import AuditEvent
 from registry.audit.tags import EventTag
-from registry.web.templating import DOCUMENT_LABELS
+from registry.catalog.vocabulary import document_kind_label
 
 # The batch facts an edit can change, by their key in the audit snapshot (catalog.services.
 # batch_snapshot), with the words of the batch form.
@@ -55,7 +55,7 @@ def details(event: AuditEvent) -> list[str]:
         return [str(FIELD_LABELS[key]) for key in changed_fields(before, after)]
     if event.action in (EventTag.Batch.DOCUMENT_ADD, EventTag.Batch.DOCUMENT_REMOVE):
         facts = after or before
-        kind = str(DOCUMENT_LABELS.get(facts.get("kind", ""), facts.get("kind", "")))
+        kind = document_kind_label(facts.get("kind", ""))
         return [f"{kind}: {facts['name']}" if facts.get("name") else kind]
     if event.action.startswith("batch.") and after.get("reason"):
         return [str(after["reason"])]
@@ -63,5 +63,6 @@ def details(event: AuditEvent) -> list[str]:
 
 
 def batch_history(log: list[AuditEvent]) -> list[HistoryEntry]:
-    return [HistoryEntry(e.created_at, events.label(e.action), e.actor_label, details(e))
+    return [HistoryEntry(e.created_at, events.label(e.action), events.actor_label(e.actor_label),
+                         details(e))
             for e in log]

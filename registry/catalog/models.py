@@ -116,17 +116,6 @@ class ProductFacts:
     frozen: bool
 
 
-class DocumentKind:
-    CHOICES: tuple[str, ...] = (
-        "phytosanitary",
-        "halal",
-        "organic",
-        "certificate_of_origin",
-        "lab_results",
-        "other",
-    )
-
-
 class Document(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)
     batch_id: int = Field(foreign_key="batch.id", index=True)

@@ -1,6 +1,8 @@
-"""Field rules for products and batches; no Flask, no database.
+"""Field rules for products and batches, and the catalog's vocabularies; no Flask, no
+database.
 
-Each check returns field → problem code; forms and the API turn codes into messages.
+Each check returns field → problem code; forms and the API turn codes into messages. The words
+a person reads for each vocabulary member are in ``catalog/vocabulary.py``.
 """
 
 from __future__ import annotations
@@ -10,9 +12,41 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from registry.gs1 import digital_link as gs1
-from registry.reference import CATEGORIES, HUBS, UNITS, country_codes, hs_codes, regencies
+from registry.reference import HUBS, country_codes, hs_codes, regencies
+
+
+# The values are what the database stores: never change one.
+class Category(StrEnum):
+    AGRICULTURE = "agriculture"
+    FISHERY = "fishery"
+    LIVESTOCK = "livestock"
+    CRAFT = "craft"
+    PROCESSED_FOOD = "processed-food"
+
+
+class Unit(StrEnum):
+    """What a batch's quantity is declared in."""
+
+    KG = "kg"
+    T = "t"
+    L = "l"
+    PCS = "pcs"
+    HEAD = "head"
+
+
+class DocumentKind(StrEnum):
+    """The kinds of evidence an exporter attaches to a batch."""
+
+    PHYTOSANITARY = "phytosanitary"
+    HALAL = "halal"
+    ORGANIC = "organic"
+    CERTIFICATE_OF_ORIGIN = "certificate_of_origin"
+    LAB_RESULTS = "lab_results"
+    OTHER = "other"
+
 
 # A subset of the GS1 AI character set 82 that needs no escaping in a Digital Link path,
 # so the lot prints and encodes as typed.
@@ -52,7 +86,7 @@ def product_problems(data: ProductInput) -> dict[str, str]:
             problems[field] = "required"
         elif len(value) > 300:
             problems[field] = "too_long"
-    if data.category not in CATEGORIES:
+    if data.category not in set(Category):
         problems["category"] = "unknown"
     if data.hs_code not in hs_codes():
         problems["hs_code"] = "unknown"
@@ -84,7 +118,7 @@ def batch_problems(data: BatchInput, today: dt.date) -> dict[str, str]:
         problems["lot_code"] = "bad_lot"
     if not (Decimal(0) < data.quantity <= MAX_QUANTITY):
         problems["quantity"] = "out_of_range"
-    if data.unit not in UNITS:
+    if data.unit not in set(Unit):
         problems["unit"] = "unknown"
     if data.production_date > today:
         problems["production_date"] = "future"

@@ -26,6 +26,7 @@ from registry.catalog.certification import (
     Display,
     Status,
     TransitionError,
+    display_status,
     is_editable,
     next_status,
 )
@@ -33,6 +34,7 @@ from registry.catalog.models import Batch, Document, Product, ProductFacts
 from registry.catalog.rules import (
     ANY_DOCUMENT,
     BatchInput,
+    DocumentKind,
     ProductInput,
     batch_problems,
     missing_evidence,
@@ -311,6 +313,12 @@ def shown_as(display: Display, day: dt.date) -> ColumnElement[bool]:
     return status == display.value
 
 
+def display_of(batch: Batch) -> Display:
+    """The status a person reads for ``batch`` today: an approved batch past its validity is
+    expired."""
+    return display_status(Status(batch.status), batch.valid_until, today())
+
+
 def display_counts(session: Session, actor: User) -> dict[Display, int]:
     """How many of the exporter's batches are shown with each status today."""
     _require_exporter(actor)
@@ -514,10 +522,8 @@ def add_document(
     session: Session, actor: User, batch_id: int, *, kind: str, filename: str, data: bytes,
     is_public: bool, store: files.FileStore, max_bytes: int, max_pixels: int,
 ) -> tuple[Document, files.StoredFile]:
-    from registry.catalog.models import DocumentKind
-
     batch = _editable_batch(session, actor, batch_id)
-    if kind not in DocumentKind.CHOICES:
+    if kind not in set(DocumentKind):
         raise ValidationError("invalid document", fields={"kind": "unknown"})
     if text_problem(filename):
         # The name goes into the download's Content-Disposition and onto pages: a CR/LF

@@ -31,11 +31,11 @@ from registry.catalog.messages import FIELD_MESSAGES, evidence_frozen
 from registry.catalog.models import Product
 from registry.catalog.overview import batch_overview
 from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
+from registry.catalog.vocabulary import STATUS_LABELS, document_kind_label
 from registry.db import get_session
 from registry.db.paging import Window, window_from
 from registry.exceptions import Conflict, ValidationError
 from registry.web.forms import apply_field_errors
-from registry.web.templating import STATUS_LABELS, document_kind_label
 
 bp = Blueprint("catalog", __name__)
 

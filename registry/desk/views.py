@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import TextAreaField
 from wtforms.validators import InputRequired, Length
@@ -18,22 +17,9 @@ from registry.db import get_session
 from registry.db.paging import Page, window_from
 from registry.desk import services
 from registry.exceptions import Conflict
-from registry.verify.attribution import Kind
 from registry.web.forms import Form
 
 bp = Blueprint("desk", __name__)
-
-# Why a code was not genuine, as the desk shows it (the kinds of ``attribution.Kind``).
-KIND_LABELS = {
-    Kind.BAD_SIGNATURE: _l("Bad signature"),
-    Kind.UNKNOWN_KEY: _l("Unknown signing key"),
-    Kind.REVOKED_KEY: _l("Withdrawn signing key"),
-    Kind.UNKNOWN_PRODUCT: _l("Unknown product"),
-    Kind.UNKNOWN_LOT: _l("Unknown lot"),
-    Kind.NEVER_PRINTED: _l("Serial never printed"),
-    Kind.NOT_CERTIFIED: _l("Batch never certified"),
-    Kind.OTHER: _l("Other"),
-}
 
 SHOWS = ("reports", "scans", "copies")
 
@@ -65,17 +51,9 @@ def _page(show: str, form: HandleForm | None = None, form_for: int | None = None
     ids = {getattr(item, "product_id", None) for item in page.items}
     return render_template(
         "desk/index.html", show=show, page=page, scope=scope, everything=everything,
-        products=services.product_names(db, ids), kinds=KIND_LABELS,
+        products=services.product_names(db, ids),
         open_reports=services.open_reports(db, scope), form=form or HandleForm(),
-        form_for=form_for, verdicts=_verdict_labels()), status
-
-
-def _verdict_labels() -> dict[str, str]:
-    """What the buyer was told, in the desk user's language (the verification page's words)."""
-    return {"genuine": _("Genuine and certified"), "suspended": _("Certification suspended"),
-            "revoked": _("Certification revoked"), "expired": _("Certification expired"),
-            "not_genuine": _("Not genuine"), "possible_copy": _("Possible copy"),
-            "specimen": _("Specimen — not a label")}
+        form_for=form_for), status
 
 
 @bp.route("/desk/reports/<int:report_id>/handle", methods=["POST"])

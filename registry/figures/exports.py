@@ -31,6 +31,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from registry.catalog.vocabulary import category_label, unit_label
 from registry.clock import REGION_TZ
 from registry.figures.queries import EXPORT_COLUMNS, Figures, Row
 from registry.printing.stocks import FONTS_DIR
@@ -126,8 +127,6 @@ def idr(value: int) -> str:
 
 
 def volume_text(volume: dict[str, Decimal]) -> str:
-    from registry.web.templating import unit_label
-
     parts = [f"{format_decimal(q)} {unit_label(u)}" for u, q in sorted(volume.items()) if q]
     return ", ".join(parts) or "—"
 
@@ -213,7 +212,7 @@ def monthly_pdf(figures: Figures, *, province: str | None, month: dt.date) -> by
     month_label = format_date(month, "MMMM yyyy")
     province_name = PROVINCES[province] if province else _("All three provinces")
     names = {code: r.name for code, r in regencies().items()}
-    from registry.web.templating import category_label, country_name
+    from registry.web.templating import country_name
 
     story: list[Any] = [
         p(_("Made in Bali–NTB–NTT: monthly report"), h1),
@@ -228,7 +227,7 @@ def monthly_pdf(figures: Figures, *, province: str | None, month: dt.date) -> by
                      _("Declared export value by origin regency (million IDR)")),
         p(_("By commodity"), h2),
         table([[_("Category"), _("Batches"), _("Value"), _("Volume")],
-               *[[str(category_label(r.key)), format_decimal(r.batches), idr(r.value_idr),
+               *[[category_label(r.key), format_decimal(r.batches), idr(r.value_idr),
                   volume_text(r.volume)] for r in figures.by_category]],
               [45 * mm, 20 * mm, 50 * mm, 55 * mm]),
         p(_("By destination"), h2),

@@ -11,7 +11,9 @@ from wtforms import SelectField
 from wtforms.fields import MonthField
 from wtforms.validators import InputRequired, Optional
 
-from registry.reference import CATEGORIES, PROVINCES
+from registry.catalog.rules import Category
+from registry.catalog.vocabulary import category_label
+from registry.reference import PROVINCES
 from registry.web.forms import Form
 
 ALL = "all"
@@ -30,12 +32,12 @@ class FilterForm(_GetForm):
     destination = SelectField(_l("Destination"), validators=[Optional()])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from registry.web.templating import category_label, country_choices
+        from registry.web.templating import country_choices
 
         super().__init__(*args, **kwargs)
         self.province.choices = [(ALL, _l("All three provinces")), *PROVINCES.items()]
         self.category.choices = [("", _l("All commodities")),
-                                 *((c, category_label(c)) for c in CATEGORIES)]
+                                 *((c.value, category_label(c)) for c in Category)]
         self.destination.choices = [("", _l("All countries")),
                                     *country_choices(str(get_locale()))]
 

@@ -56,10 +56,11 @@ from sqlmodel import Session
 from registry.accounts.models import Organisation, Role, User
 from registry.accounts.services import officer_province
 from registry.catalog.models import Batch, Product
+from registry.catalog.rules import Unit
 from registry.clock import REGION_TZ
 from registry.exceptions import Forbidden
 from registry.printing.models import PrintJob
-from registry.reference import UNITS, regencies
+from registry.reference import regencies
 from registry.review.models import Decision
 from registry.verify.models import Scan
 from registry.verify.rules import SUSPICIOUS, SUSPICIOUS_VALUES
@@ -183,15 +184,25 @@ def _hours_between(session: Session, later: Any, earlier: Any) -> ColumnElement[
     return cast((func.julianday(later) - func.julianday(earlier)) * 24, Integer)
 
 
+# Each unit a batch may be declared in, with the figures' normalised unit and its factor.
+# Whole numbers (tonnes → kg is 1000), so integers keep both databases exact.
+NORMALISED_UNITS: dict[Unit, tuple[Unit, int]] = {
+    Unit.KG: (Unit.KG, 1),
+    Unit.T: (Unit.KG, 1000),
+    Unit.L: (Unit.L, 1),
+    Unit.PCS: (Unit.PCS, 1),
+    Unit.HEAD: (Unit.HEAD, 1),
+}
+
+
 def normalised_unit() -> ColumnElement[Any]:
-    return case(*[(batch_t.c.unit == code, literal(target)) for code, (target, _f) in
-                  UNITS.items()], else_=batch_t.c.unit)
+    return case(*[(batch_t.c.unit == code.value, literal(target.value))
+                  for code, (target, _f) in NORMALISED_UNITS.items()], else_=batch_t.c.unit)
 
 
 def normalised_quantity() -> ColumnElement[Any]:
-    # The factors are whole numbers (tonnes → kg is 1000), so integers keep both databases exact.
-    factor = case(*[(batch_t.c.unit == code, literal(int(f))) for code, (_t, f) in UNITS.items()],
-                  else_=literal(1))
+    factor = case(*[(batch_t.c.unit == code.value, literal(f))
+                    for code, (_t, f) in NORMALISED_UNITS.items()], else_=literal(1))
     return batch_t.c.quantity * factor
 
 

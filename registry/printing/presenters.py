@@ -12,6 +12,10 @@ from sqlmodel import Session, col, func, select
 from registry.printing import jobfiles, services
 from registry.printing.jobfiles import State
 from registry.printing.models import LabelFile, PrintJob, Reprint
+from registry.printing.vocabulary import file_state_label
+
+# The state of a file never asked for (it has no row), for the page's data-state.
+NONE = "none"
 
 
 def stock_names() -> dict[str, str]:
@@ -40,17 +44,6 @@ class FileView:
     in_progress: bool
 
 
-def _state_text(state: str) -> str:
-    return {
-        "none": _("not rendered yet"),
-        State.QUEUED: _("waiting for the worker"),
-        State.RENDERING: _("rendering"),
-        State.READY: _("ready"),
-        State.FAILED: _("failed"),
-        State.EXPIRED: _("expired (rendered again on request)"),
-    }[state]
-
-
 def _title(fmt: str) -> str:
     dpi = jobfiles.format_dpi(fmt)
     return "PDF" if dpi is None else _("ZPL %(dpi)s dpi", dpi=dpi)
@@ -65,7 +58,7 @@ def _size(size: int | None) -> str:
 
 
 def file_view(session: Session, job: PrintJob, fmt: str, row: LabelFile | None) -> FileView:
-    state = row.state if row is not None else "none"
+    state = row.state if row is not None else NONE
     ready = row is not None and jobfiles.servable(session, row)
     if row is not None and row.state == State.READY and not ready:
         state = State.EXPIRED  # past its time, or of a key revoked since: rendered anew
@@ -73,7 +66,8 @@ def file_view(session: Session, job: PrintJob, fmt: str, row: LabelFile | None) 
     total = row.labels_total if row is not None else job.quantity
     in_progress = state in (State.QUEUED, State.RENDERING)
     return FileView(
-        format=fmt, title=_title(fmt), state=str(state), state_text=_state_text(state),
+        format=fmt, title=_title(fmt), state=str(state),
+        state_text=file_state_label(None if state == NONE else state),
         done=done, total=total, percent=format_percent(done / total if total else 0),
         progress_text=_("%(done)s of %(total)s labels", done=format_decimal(done),
                         total=format_decimal(total)),

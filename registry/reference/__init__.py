@@ -25,17 +25,6 @@ HUBS: dict[str, str] = {
     "celukan-bawang": "Pelabuhan Celukan Bawang",
 }
 
-# Units a batch may be declared in, with their factor to the figures' normalised unit.
-UNITS: dict[str, tuple[str, float]] = {
-    "kg": ("kg", 1.0),
-    "t": ("kg", 1000.0),
-    "l": ("l", 1.0),
-    "pcs": ("pcs", 1.0),
-    "head": ("head", 1.0),
-}
-
-CATEGORIES: tuple[str, ...] = ("agriculture", "fishery", "livestock", "craft", "processed-food")
-
 
 @dataclass(frozen=True, slots=True)
 class Regency:

@@ -30,13 +30,15 @@ from flask_babel import gettext as _
 from jinja2 import Template
 from markupsafe import Markup
 
+from registry.catalog.vocabulary import DOCUMENT_LABELS, UNIT_LABELS
 from registry.gs1 import digital_link as gs1
 from registry.reference.maps import map_shapes
 from registry.verify.resolver import PAGE_PREFIX
 from registry.verify.rules import Signal, Verdict
 from registry.verify.services import Resolution
+from registry.verify.vocabulary import VERDICT_LABELS
 from registry.web.i18n import LANGUAGE_NAMES, VERIFY_LANGUAGES
-from registry.web.templating import DOCUMENT_LABELS, UNIT_LABELS, country_name
+from registry.web.templating import country_name
 
 SYMBOLS = {Verdict.GENUINE: "✓", Verdict.SUSPENDED: "!", Verdict.EXPIRED: "!",
            Verdict.REVOKED: "✗", Verdict.NOT_GENUINE: "✗", Verdict.POSSIBLE_COPY: "⚠",
@@ -44,18 +46,6 @@ SYMBOLS = {Verdict.GENUINE: "✓", Verdict.SUSPENDED: "!", Verdict.EXPIRED: "!",
 VERDICT_CLASS = {Verdict.GENUINE: "ok", Verdict.SUSPENDED: "warn", Verdict.EXPIRED: "warn",
                  Verdict.REVOKED: "bad", Verdict.NOT_GENUINE: "bad", Verdict.POSSIBLE_COPY: "bad",
                  Verdict.SPECIMEN: "bad"}
-
-
-def _headlines() -> dict[Verdict, str]:
-    return {
-        Verdict.GENUINE: _("Genuine and certified"),
-        Verdict.SUSPENDED: _("Certification suspended"),
-        Verdict.REVOKED: _("Certification revoked"),
-        Verdict.EXPIRED: _("Certification expired"),
-        Verdict.NOT_GENUINE: _("Not a genuine label"),
-        Verdict.POSSIBLE_COPY: _("Possible copy"),
-        Verdict.SPECIMEN: _("Specimen — not a label"),
-    }
 
 
 def _signals() -> dict[Signal, str]:
@@ -307,7 +297,8 @@ class VerifyPages:
         with self.app.test_request_context(), force_locale(lang):
             catalogue = get_translations()
             words = Words(
-                lang=lang, headline=_headlines(), signal=_signals(), message=_messages(),
+                lang=lang, headline={Verdict(k): str(v) for k, v in VERDICT_LABELS.items()},
+                signal=_signals(), message=_messages(),
                 unit={k: str(v) for k, v in UNIT_LABELS.items()},
                 document={k: str(v) for k, v in DOCUMENT_LABELS.items()},
                 unavailable=_("Verification is temporarily unavailable. Please scan the label "

@@ -35,6 +35,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional
 from registry import files
 from registry.catalog import storage
 from registry.catalog.certification import Display
+from registry.catalog.vocabulary import category_label, document_kind_label, status_label
 from registry.clock import today
 from registry.db import get_session
 from registry.gs1 import compression
@@ -53,11 +54,6 @@ from registry.verify.rules import Thresholds
 from registry.web.extensions import limiter
 from registry.web.forms import Form
 from registry.web.i18n import VERIFY_LANGUAGES
-from registry.web.templating import (
-    CATEGORY_LABELS,
-    DOCUMENT_LABELS,
-    STATUS_LABELS,
-)
 
 bp = Blueprint("verify", __name__)
 
@@ -194,14 +190,14 @@ def _lot_page(gtin: str, lot: str) -> Any:
     if facts is None:
         return _walkup_response("verify/walkup_missing.html", 404, gtin=gtin, lot=lot)
     return _walkup_response(
-        "verify/lot.html", 200, facts=facts, certification=STATUS_LABELS[facts.lot.status],
+        "verify/lot.html", 200, facts=facts, certification=status_label(facts.lot.status),
         product_html=Markup("<bdi>{}</bdi>").format(facts.name_en),
         verdict_class=LOT_VERDICT_CLASS.get(facts.lot.status, "bad"),
-        category=CATEGORY_LABELS.get(facts.category, facts.category),
+        category=category_label(facts.category),
         photo=url_for("verify.photo", batch_id=facts.lot.batch_id) if facts.has_photo
         else None,
         documents=[(url_for("verify.document", document_id=d.id),
-                    DOCUMENT_LABELS.get(d.kind, d.kind), d.name) for d in facts.documents],
+                    document_kind_label(d.kind), d.name) for d in facts.documents],
         product_url=f"{PAGE_PREFIX}{gs1.gtin_path(gtin)}")
 
 
@@ -209,13 +205,13 @@ def _product_page(gtin: str) -> Any:
     facts = walkup.product_public(get_session(), gtin, today())
     if facts is None:
         return _walkup_response("verify/walkup_missing.html", 404, gtin=gtin, lot=None)
-    lots = [(f"{PAGE_PREFIX}{gs1.lot_path(gtin, row.lot)}", row, STATUS_LABELS[row.status])
+    lots = [(f"{PAGE_PREFIX}{gs1.lot_path(gtin, row.lot)}", row, status_label(row.status))
             for row in facts.lots]
     # A title holds no markup: the name is isolated with Unicode's first-strong isolate, so a
     # right-to-left override in it cannot reverse the site's name after it.
     return _walkup_response("verify/product.html", 200, facts=facts, lots=lots,
                             title=f"\u2068{facts.name_en}\u2069",
-                            category=CATEGORY_LABELS.get(facts.category, facts.category))
+                            category=category_label(facts.category))
 
 
 def _chosen_language() -> str | None:

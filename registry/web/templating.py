@@ -1,6 +1,7 @@
-"""Display names and formatting for templates, so templates hold no logic.
+"""Filters and formatting for templates, so templates hold no logic.
 
-Every label here is translated; dates, numbers and money follow the reader's locale.
+The words for codes come from each domain's ``vocabulary`` module (and ``events`` for audit
+tags); dates, numbers and money follow the reader's locale.
 """
 
 from __future__ import annotations
@@ -18,57 +19,20 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
+from registry.accounts import vocabulary as accounts_words
+from registry.api import vocabulary as api_words
 from registry.audit import tags as events
-from registry.catalog.certification import Display, display_status
-from registry.clock import REGION_TZ, today
+from registry.catalog.services import display_of
+from registry.catalog.vocabulary import (
+    STATUS_LABELS,
+    action_label,
+    category_label,
+    document_kind_label,
+    unit_label,
+)
+from registry.clock import REGION_TZ
 from registry.reference import HUBS, PROVINCES, country_codes, regencies
-
-STATUS_LABELS = {
-    Display.DRAFT: _l("Draft"),
-    Display.SUBMITTED: _l("Submitted"),
-    Display.APPROVED: _l("Certified"),
-    Display.EXPIRED: _l("Expired"),
-    Display.REJECTED: _l("Rejected"),
-    Display.SUSPENDED: _l("Suspended"),
-    Display.REVOKED: _l("Revoked"),
-}
-ACTION_LABELS = {
-    "submit": _l("Submit for certification"),
-    "approve": _l("Approve"),
-    "reject": _l("Reject"),
-    "suspend": _l("Suspend"),
-    "reinstate": _l("Reinstate"),
-    "revoke": _l("Revoke"),
-}
-CATEGORY_LABELS = {
-    "agriculture": _l("Farm produce"),
-    "fishery": _l("Fishery"),
-    "livestock": _l("Livestock"),
-    "craft": _l("Craft"),
-    "processed-food": _l("Processed food"),
-}
-UNIT_LABELS = {"kg": _l("kg"), "t": _l("tonnes"), "l": _l("litres"), "pcs": _l("pieces"),
-               "head": _l("head (animals)")}
-DOCUMENT_LABELS = {
-    "phytosanitary": _l("Phytosanitary certificate"),
-    "halal": _l("Halal certificate"),
-    "organic": _l("Organic certificate"),
-    "certificate_of_origin": _l("Certificate of origin"),
-    "lab_results": _l("Laboratory results"),
-    "other": _l("Other document"),
-}
-
-
-def category_label(code: str) -> Any:
-    return CATEGORY_LABELS.get(code, code)
-
-
-def unit_label(code: str) -> Any:
-    return UNIT_LABELS.get(code, code)
-
-
-def document_kind_label(code: str) -> Any:
-    return DOCUMENT_LABELS.get(code, code)
+from registry.verify import vocabulary as verify_words
 
 
 @cache
@@ -95,14 +59,8 @@ def regency_with_province(code: str) -> str:
     return f"{regency.name}, {PROVINCES[regency.province_code]}" if regency else code
 
 
-def batch_display(batch: Any) -> Display:
-    from registry.catalog.certification import Status
-
-    return display_status(Status(batch.status), batch.valid_until, today())
-
-
 def status_badge(batch: Any) -> Markup:
-    shown = batch_display(batch)
+    shown = display_of(batch)
     return Markup('<span class="badge badge-{}">{}</span>').format(
         shown.value, STATUS_LABELS[shown]
     )
@@ -150,7 +108,13 @@ def init_app(app: Flask) -> None:
         hub=lambda code: HUBS.get(code, code),
         province=lambda code: PROVINCES.get(code or "", code or "—"),
         audit_label=events.label,
-        action_label=lambda action: ACTION_LABELS.get(action, action),
+        action_label=action_label,
+        role=accounts_words.role_label,
+        org_kind=accounts_words.org_kind_label,
+        user_status=accounts_words.user_status_label,
+        token_access=api_words.token_access_label,
+        verdict=verify_words.verdict_label,
+        why_not_genuine=verify_words.kind_label,
     )
     app.jinja_env.globals.update(fmt_quantity=fmt_quantity)
 

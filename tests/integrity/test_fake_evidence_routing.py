@@ -60,7 +60,7 @@ def test_a_report_from_a_not_genuine_page_reaches_the_office_and_the_exporter(
     for email in ("officer.ntb@test.id", "a@test.id"):
         html = _desk(make_client, email)
         assert "Bought in Osaka, the seal looks photocopied" in html, email
-        assert "Not genuine" in html and "Sumbawa Honey" in html and "Bad signature" in html
+        assert "Not a genuine label" in html and "Sumbawa Honey" in html and "Bad signature" in html
     for email in ("officer.ntt@test.id", "officer.bali@test.id", "b@test.id"):
         assert "Bought in Osaka" not in _desk(make_client, email), email
     # The administrators' desk lists what nobody else sees; all of it on request.

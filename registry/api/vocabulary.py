@@ -1,0 +1,29 @@
+"""The words a person reads for an API token's access (``tokens.Access``), in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from registry.api.models import ApiToken
+from registry.api.tokens import Access, access_of
+
+# Keyed by members, typed by ``str``: a member equals its stored value (see catalog.vocabulary).
+ACCESS_LABELS: dict[str, LazyString] = {
+    Access.READ: _l("Read only"),
+    Access.WRITE: _l("Read and write"),
+}
+
+LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {Access: ACCESS_LABELS}
+ON_VERIFY_PAGE: frozenset[type[StrEnum]] = frozenset()
+
+
+def access_label(code: str) -> str:
+    return str(ACCESS_LABELS.get(code, code))
+
+
+def token_access_label(token: ApiToken) -> str:
+    return access_label(access_of(token))
