@@ -1,5 +1,10 @@
 """Exports of the figures: CSV and XLSX of the certified batches, and the monthly PDF report.
 
+Rows say what a person reads, in the exporting user's language: column titles, categories,
+units and the status shown today (an approved batch past its validity is expired); the JSON
+API keeps the codes. The words are looked up in the request (``export_words``), as the rows
+are written after it.
+
 CSV and XLSX are streamed or spooled row by row from a server-side cursor, so an export of a
 few hundred thousand batches never sits in memory as Python objects. Text that a spreadsheet
 would run as a formula (``=HYPERLINK(...)`` as a product or producer name) is neutralised:
@@ -13,11 +18,14 @@ import datetime as dt
 import io
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
 from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -31,14 +39,61 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from registry.catalog.vocabulary import category_label, unit_label
-from registry.clock import REGION_TZ
+from registry.catalog.certification import Display, Status, display_status
+from registry.catalog.rules import Category, Unit
+from registry.catalog.vocabulary import category_label, status_label, unit_label
+from registry.clock import REGION_TZ, today
 from registry.figures.queries import EXPORT_COLUMNS, Figures, Row
 from registry.printing.stocks import FONTS_DIR
 from registry.reference import PROVINCES, regencies
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-HEADER = (*EXPORT_COLUMNS[:8], "origin_regency", *EXPORT_COLUMNS[8:])
+# The query's columns plus the regency's name after its code.
+COLUMNS = (*EXPORT_COLUMNS[:8], "origin_regency", *EXPORT_COLUMNS[8:])
+COLUMN_LABELS: dict[str, LazyString] = {
+    "approved_at": _l("Approved at (WITA)"),
+    "lot_code": _l("Lot code"),
+    "exporter": _l("Exporter"),
+    "product_id_name": _l("Product name (Indonesian)"),
+    "product_en_name": _l("Product name (English)"),
+    "category": _l("Category"),
+    "hs_code": _l("HS code"),
+    "origin_regency_code": _l("Origin regency code"),
+    "origin_regency": _l("Origin regency"),
+    "origin_province_code": _l("Origin province code"),
+    "producer": _l("Producer"),
+    "hub": _l("Export hub"),
+    "destination_country": _l("Destination country"),
+    "quantity": _l("Quantity"),
+    "unit": _l("Unit"),
+    "normalised_quantity": _l("Normalised quantity"),
+    "normalised_unit": _l("Normalised unit"),
+    "declared_value_idr": _l("Declared export value (IDR)"),
+    "submitted_at": _l("Submitted at (WITA)"),
+    "status": _l("Status"),
+    "valid_until": _l("Valid until"),
+}
+_AT = {name: i for i, name in enumerate(COLUMNS)}
+
+
+@dataclass(frozen=True)
+class ExportWords:
+    """The words of one export in its reader's language, taken while the request lasts."""
+
+    header: list[str]
+    categories: dict[str, str]
+    units: dict[str, str]
+    statuses: dict[str, str]
+    day: dt.date  # the day whose status the export shows (WITA)
+
+
+def export_words() -> ExportWords:
+    return ExportWords(
+        header=[str(COLUMN_LABELS[name]) for name in COLUMNS],
+        categories={c.value: category_label(c) for c in Category},
+        units={u.value: unit_label(u) for u in Unit},
+        statuses={d.value: status_label(d) for d in Display},
+        day=today())
 
 
 def csv_safe(value: Any) -> Any:
@@ -59,24 +114,31 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def export_values(row: Sequence[Any]) -> list[Any]:
-    """One exported row: the query's columns plus the regency's name after its code."""
+def export_values(row: Sequence[Any], words: ExportWords) -> list[Any]:
+    """One exported row: the query's columns plus the regency's name after its code, with
+    words for codes."""
     values = [_plain(v) for v in row]
-    regency = regencies().get(values[7])
-    values.insert(8, regency.name if regency else "")
+    regency = regencies().get(values[_AT["origin_regency_code"]])
+    values.insert(_AT["origin_regency"], regency.name if regency else "")
+    shown = display_status(Status(values[_AT["status"]]), values[_AT["valid_until"]], words.day)
+    values[_AT["status"]] = words.statuses[shown]
+    values[_AT["category"]] = words.categories.get(values[_AT["category"]],
+                                                   values[_AT["category"]])
+    for name in ("unit", "normalised_unit"):
+        values[_AT[name]] = words.units.get(values[_AT[name]], values[_AT[name]])
     return values
 
 
-def csv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+def csv_lines(rows: Iterable[Sequence[Any]], words: ExportWords) -> Iterator[str]:
     """UTF-8 CSV lines with a BOM first, so Excel reads the en dash and Indonesian names."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(HEADER)
+    writer.writerow(words.header)
     yield "\ufeff" + buffer.getvalue()
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([csv_safe(_csv_text(v)) for v in export_values(row)])
+        writer.writerow([csv_safe(_csv_text(v)) for v in export_values(row, words)])
         yield buffer.getvalue()
 
 
@@ -88,14 +150,15 @@ def _csv_text(value: Any) -> Any:
     return "" if value is None else value
 
 
-def xlsx_file(rows: Iterable[Sequence[Any]], title: str = "batches") -> IO[bytes]:
+def xlsx_file(rows: Iterable[Sequence[Any]], words: ExportWords,
+              title: str = "batches") -> IO[bytes]:
     """A workbook written in openpyxl's write-only mode, spooled to disk past 16 MB."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
-    sheet.append(list(HEADER))
+    sheet.append(words.header)
     for row in rows:
         cells = []
-        for value in export_values(row):
+        for value in export_values(row, words):
             if isinstance(value, Decimal):
                 value = float(value) if value != value.to_integral() else int(value)
             if isinstance(value, str):

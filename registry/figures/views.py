@@ -187,7 +187,7 @@ def _filename(filters: Filters, ext: str) -> str:
 def export_csv() -> Any:
     filters = _strict_filters()
     statement = _statement(filters)
-    body = exports.csv_lines(_rows(statement))
+    body = exports.csv_lines(_rows(statement), exports.export_words())
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{_filename(filters, "csv")}"'})
 
@@ -196,7 +196,7 @@ def export_csv() -> Any:
 @roles_required(*VIEWERS)
 def export_xlsx() -> Any:
     filters = _strict_filters()
-    spooled = exports.xlsx_file(_rows(_statement(filters)))
+    spooled = exports.xlsx_file(_rows(_statement(filters)), exports.export_words())
     return Response(
         spooled, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f'attachment; filename="{_filename(filters, "xlsx")}"'},

@@ -32,11 +32,12 @@ import pypdfium2
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from conftest import Client, World, batch_input
 from registry.catalog import services as catalog
 from registry.catalog.certification import Action
+from registry.catalog.models import Batch
 from registry.catalog.rules import ProductInput
 from registry.clock import REGION_TZ
 from registry.figures import exports, queries
@@ -286,17 +287,48 @@ def test_csv_export_escapes_formulas(reg: Registry, as_user: Any) -> None:
     import csv
 
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0] == list(exports.HEADER)
-    assert len(rows) == 5
+    assert rows[0][:3] == ["Approved at (WITA)", "Lot code", "Exporter"]
+    assert len(rows[0]) == len(exports.COLUMNS) and len(rows) == 5
     cells = [c for r in rows[1:] for c in r]
     for cell in cells:
         assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
     assert "'=HYPERLINK(\"x\")" in cells and "'+cmd|calc" in cells
     assert "'@SUM(1+1)" in cells and "'-LOT4" in cells
     a2 = next(r for r in rows if r[1] == "A-LOT-2")
-    assert a2[rows[0].index("normalised_quantity")] == "2000"
-    assert a2[rows[0].index("approved_at")] == "2026-04-01 07:00:00"  # WITA
-    assert a2[rows[0].index("origin_regency")] == "Kabupaten Sumbawa"
+    column = exports.COLUMNS.index
+    assert a2[column("normalised_quantity")] == "2000"
+    assert a2[column("approved_at")] == "2026-04-01 07:00:00"  # WITA
+    assert a2[column("origin_regency")] == "Kabupaten Sumbawa"
+    assert (a2[column("unit")], a2[column("normalised_unit")]) == ("tonnes", "kg")
+    assert (a2[column("category")], a2[column("status")]) == ("Fishery", "Certified")
+
+
+def test_exports_say_what_a_reader_reads_in_the_exporter_s_language(
+        reg: Registry, as_user: Any, db: Session) -> None:
+    """Words, not codes, in the reader's language; the status shown today: a batch past its
+    validity is expired, not approved (issue 15 §1)."""
+    a2 = next(b for b in reg.world.session.exec(select(Batch)) if b.lot_code == "A-LOT-2")
+    db.execute(text("UPDATE batch SET valid_until = :d WHERE id = :id"),
+               {"d": dt.date.today() - dt.timedelta(days=1), "id": a2.id})
+    db.commit()
+    officer = as_user("officer.ntb@test.id")
+    body = officer.get(f"/figures/batches.csv?{PERIOD}&lang=id").get_data().decode("utf-8-sig")
+    import csv
+
+    header, *rows = list(csv.reader(io.StringIO(body)))
+    column = exports.COLUMNS.index
+    assert header[column("exporter")] == "Eksportir" and header[column("status")] == "Status"
+    by_lot = {r[column("lot_code")]: r for r in rows}
+    assert by_lot["A-LOT-2"][column("status")] == "Kedaluwarsa"
+    assert by_lot["'-LOT4"][column("status")] == "Dibekukan"  # formula-safe lot
+    assert by_lot["A-LOT-2"][column("unit")] == "ton"
+    assert by_lot["A-LOT-1"][column("category")] == "Hasil pertanian"
+    sheet = load_workbook(io.BytesIO(officer.get(f"/figures/batches.xlsx?{PERIOD}").get_data()),
+                          read_only=True).active
+    xlsx_rows = list(sheet.iter_rows(values_only=True))
+    assert list(xlsx_rows[0]) == header
+    assert {r[column("status")] for r in xlsx_rows[1:]} == {"Kedaluwarsa", "Dibekukan",
+                                                              "Tersertifikasi"}
 
 
 def test_csv_safe_unit() -> None:
@@ -310,11 +342,11 @@ def test_xlsx_export_opens_and_keeps_text_as_text(reg: Registry, as_user: Any) -
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.get_data()), read_only=False).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == exports.HEADER
+    assert rows[0][1] == "Lot code"
     assert sorted(r[1] for r in rows[1:]) == ["-LOT4", "A-LOT-1", "A-LOT-2"]  # NTB only
     names = [c for c in sheet["E"] if c.value == '=HYPERLINK("x")']
     assert names and all(c.data_type == "s" for c in names)
-    value_col = exports.HEADER.index("declared_value_idr")
+    value_col = exports.COLUMNS.index("declared_value_idr")
     assert sum(r[value_col] for r in rows[1:]) == 1_040_000_000
 
 

@@ -162,7 +162,7 @@ def test_web_edits_after_approval_leave_printed_labels_as_certified(
     csv = officer.get(f"/figures/batches.csv?from_month={month}&to_month={month}&province=52")
     assert csv.status_code == 200
     line = next(r for r in csv.get_data(as_text=True).splitlines() if "HONEY-1" in r)
-    assert "Sumbawa Forest Honey" in line and "040900" in line and "livestock" in line
+    assert "Sumbawa Forest Honey" in line and "040900" in line and "Livestock" in line
     assert "Kopi Luwak" not in line and "090111" not in line
     # Filtered by the certified commodity, the export still lists it; by the new one, not.
     for category, listed in (("livestock", True), ("agriculture", False)):
