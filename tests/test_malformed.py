@@ -361,7 +361,7 @@ BATCH_CASES = [
     ({"lot_code": "LOT 1"}, "Use up to 20 letters, digits, '-', '.' or '_'."),
     ({"lot_code": "LOT/1"}, "Use up to 20 letters, digits, '-', '.' or '_'."),
     ({"lot_code": "x" * 21}, "Field cannot be longer than 20 characters."),
-    ({"lot_code": "A-LOT-1"}, "This value is already used by another record."),
+    ({"lot_code": "A-LOT-1"}, "This value is already registered."),
     ({"producer": "   "}, "This field is required."),
     ({"producer": "p" * 201}, "Field cannot be longer than 200 characters."),
 ]
@@ -433,7 +433,7 @@ def test_gtin_of_another_product_is_refused(exporter: Client, world: World, db: 
         "name_id": "Garam", "name_en": "Salt", "category": "processed-food",
         "hs_code": "090111", "gtin": "4006381333931", "description": ""})
     assert response.status_code == 200
-    assert "This value is already used by another record." in body(response)
+    assert "This value is already registered." in body(response)
     assert fingerprint(app) == before
 
 

@@ -1,9 +1,10 @@
 """Every code a person can read has its words, in each language that reads it (issue 15 §1).
 
 The vocabularies are the ``LABELS`` of each domain's ``vocabulary`` module (found here by
-walking the package, so a new one is checked without being listed) and the audit tags of
-``registry.audit.tags``. Each member needs an English label and a real Indonesian translation;
-what the public verification page shows (``ON_VERIFY_PAGE``) needs Chinese and Japanese too.
+walking the package, so a new one is checked without being listed), the problem codes of
+``registry.web.messages`` and the audit tags of ``registry.audit.tags``. Each member needs an
+English label and a real Indonesian translation; what the public verification page shows
+(``ON_VERIFY_PAGE``) needs Chinese and Japanese too.
 Every ``StrEnum`` of the registry is either a vocabulary or listed below as internal, with why,
 so a new enum cannot slip past unlabelled.
 """
@@ -27,6 +28,7 @@ from flask_babel.speaklater import LazyString
 import registry
 from registry.audit import tags as events
 from registry.catalog.certification import Display, Status
+from registry.web import messages
 
 TRANSLATIONS = Path(registry.__file__).parent / "translations"
 
@@ -42,9 +44,6 @@ INTERNAL = {
     "registry.catalog.certification.Status": "shown through Display, which has every Status value",
     "registry.verify.rules.Signal": "turned into sentences on the verification page, or into a "
                                     "verdict; never shown as a code",
-    "registry.plaintext.TextProblem": "a form error, worded by registry.forms.TEXT_MESSAGES",
-    "registry.accounts.rules.PasswordProblem": "a form error, worded by "
-                                               "registry.accounts.forms.PASSWORD_MESSAGES",
     "registry.signing.signer.KeyStatus": "said only by the key commands (operators, English)",
     "registry.signing.verifier.VerifyStatus": "the signature check's outcome, turned into a "
                                               "verdict",
@@ -52,7 +51,8 @@ INTERNAL = {
 
 
 def vocabulary_modules() -> list[ModuleType]:
-    found = []
+    """Each domain's ``vocabulary`` and the problems of ``registry.web.messages``."""
+    found = [messages]
     for info in pkgutil.walk_packages(registry.__path__, "registry."):
         if info.name.endswith(".vocabulary"):
             found.append(importlib.import_module(info.name))

@@ -4,17 +4,11 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
-from registry.accounts.rules import MAX_PASSWORD, PasswordProblem, password_problem, valid_nib
+from registry.accounts.rules import MAX_PASSWORD, password_problem, valid_nib
 from registry.accounts.vocabulary import ORG_KIND_LABELS, ROLE_LABELS
 from registry.reference import PROVINCES
 from registry.web.forms import Form
-
-PASSWORD_MESSAGES = {
-    PasswordProblem.TOO_SHORT: _l("The password must be at least 8 characters long."),
-    PasswordProblem.TOO_LONG: _l("The password must be at most 128 characters long."),
-    PasswordProblem.COMMON: _l("This password is too common. Please choose another one."),
-    PasswordProblem.IS_EMAIL: _l("The password must not be your e-mail address."),
-}
+from registry.web.messages import PASSWORD_MESSAGES
 
 
 def _strong_password(form: Form, field: PasswordField) -> None:

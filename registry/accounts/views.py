@@ -27,14 +27,6 @@ from registry.web.forms import apply_field_errors
 
 bp = Blueprint("accounts", __name__)
 
-FIELD_MESSAGES = {
-    "taken": lambda: _("This value is already registered."),
-    "unknown": lambda: _("Please choose a value from the list."),
-    "required": lambda: _("This field is required."),
-    "wrong_kind": lambda: _("This role does not belong to this kind of organisation."),
-}
-
-
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
@@ -107,7 +99,7 @@ def signup() -> Any:
                 address=form.address.data or "", hashing=password_hashing(),
             )
         except ValidationError as exc:
-            apply_field_errors(form, exc, FIELD_MESSAGES)
+            apply_field_errors(form, exc)
         else:
             flash(_("Thank you. A trade office will check your company and activate the "
                     "account; you can sign in after that."), "success")
@@ -165,7 +157,7 @@ def users() -> Any:
                 password=form.password.data or "", hashing=password_hashing(),
             )
         except ValidationError as exc:
-            apply_field_errors(form, exc, FIELD_MESSAGES)
+            apply_field_errors(form, exc)
         else:
             flash(_("User created."), "success")
             return redirect(url_for("accounts.users"))
@@ -186,7 +178,7 @@ def organisations() -> Any:
                 address=form.address.data or "",
             )
         except ValidationError as exc:
-            apply_field_errors(form, exc, FIELD_MESSAGES)
+            apply_field_errors(form, exc)
         else:
             flash(_("Organisation created."), "success")
             return redirect(url_for("accounts.organisations"))

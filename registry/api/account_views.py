@@ -29,22 +29,14 @@ from registry.accounts.auth import roles_required
 from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
 from registry.api import tokens
-from registry.api.schemas import MAX_ID
 from registry.api.vocabulary import ACCESS_LABELS
-from registry.db import get_session
+from registry.db import MAX_ID, get_session
 from registry.exceptions import ValidationError
 from registry.web.extensions import limiter
 from registry.web.forms import Form
+from registry.web.messages import message
 
 bp = Blueprint("api_account", __name__, url_prefix="/account")
-
-MESSAGES = {
-    "required": lambda: _("This field is required."),
-    "too_long": lambda: _("This text is too long."),
-    "unknown": lambda: _("Please choose a value from the list."),
-    "too_many": lambda: _("You have too many active tokens; revoke one first."),
-}
-
 
 class TokenForm(Form):
     name = StringField(_l("Name (what the token is for)"),
@@ -77,7 +69,7 @@ def tokens_page() -> Any:
         except ValidationError as exc:
             for field, code in exc.fields.items():
                 target = getattr(form, field, form.name)
-                target.errors = [*target.errors, MESSAGES.get(code, lambda c=code: c)()]
+                target.errors = [*target.errors, message(code)]
             return _page(form, status=422)
         return _page(TokenForm(formdata=None), secret=created.secret)
     return _page(form, status=422 if form.errors else 200)

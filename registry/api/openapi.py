@@ -24,6 +24,7 @@ from pydantic import ValidationError as PydanticError
 from pydantic.json_schema import models_json_schema
 from pydantic_core import from_json
 
+from registry.db import MAX_ID
 from registry.exceptions import NotFound, RegistryError, ValidationError
 from registry.web.errors import TITLES
 
@@ -32,7 +33,6 @@ Scope = Literal["read", "write"]
 BodyKind = Literal["json", "multipart"]
 
 RULE_PARAM = re.compile(r"<(?:(\w+):)?(\w+)>")
-MAX_PATH_INT = 2**31 - 1
 
 # 405: Werkzeug answers it (not 404) when a path exists for another method but an id in it is
 # out of range, e.g. POST /batches/10**12/decisions, because GET /batches/<id>/decisions exists.
@@ -83,7 +83,7 @@ class Operation:
 def _bounded_path_ints(kwargs: dict[str, Any]) -> None:
     # Ids that cannot exist in an INTEGER column would overflow PostgreSQL's parameter: 404.
     for value in kwargs.values():
-        if isinstance(value, int) and not 0 <= value <= MAX_PATH_INT:
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
             raise NotFound("no such object")
 
 
@@ -264,7 +264,7 @@ class ApiSpec:
         for converter, name in RULE_PARAM.findall(op.rule):
             schema: dict[str, Any] = {"type": "string"}
             if converter == "int":
-                schema = {"type": "integer", "minimum": 0, "maximum": MAX_PATH_INT}
+                schema = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
             parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
         if op.query is not None:
             query_schema = op.query.model_json_schema(ref_template="#/components/schemas/{model}")

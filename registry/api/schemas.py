@@ -27,11 +27,11 @@ from pydantic import (
 
 from registry.catalog.certification import OFFICER_ACTIONS, Display, Status
 from registry.catalog.rules import Category, DocumentKind, Unit
+from registry.db import MAX_ID
 from registry.plaintext import TextProblem, text_problem
 from registry.reference import HUBS, country_codes, hs_codes, regencies
 
 # PostgreSQL INTEGER: ids and versions beyond it cannot exist, and must never reach a query.
-MAX_ID = 2**31 - 1
 # batch.declared_value_idr is BIGINT (migration 0005); the rule itself allows up to 10**15.
 MAX_DECLARED_VALUE = 2**63 - 1
 

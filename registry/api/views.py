@@ -31,7 +31,6 @@ from registry.catalog.certification import (
     Status,
     allowed_actions,
 )
-from registry.catalog.messages import FIELD_MESSAGES as CATALOG_MESSAGES
 from registry.catalog.messages import evidence_frozen
 from registry.catalog.models import Batch, Document, Product, ProductFacts
 from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
@@ -39,13 +38,13 @@ from registry.db import get_session
 from registry.db.paging import Page, Window
 from registry.exceptions import Forbidden, RegistryError
 from registry.printing import services as printing
-from registry.printing.messages import MESSAGES as PRINTING_MESSAGES
 from registry.printing.messages import bound_message, fit_message
 from registry.printing.models import PrintJob
 from registry.review import services as review
 from registry.review.models import Decision
 from registry.web.errors import TITLES
 from registry.web.extensions import csrf, limiter
+from registry.web.messages import has_message, message
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -109,13 +108,6 @@ limiter.limit(_token_limit, key_func=_token_key)(bp)
 limiter.limit(_address_limit, key_func=lambda: "api-addr:" + (request.remote_addr or ""))(bp)
 
 
-def _message(code: str) -> str:
-    for table in (CATALOG_MESSAGES, PRINTING_MESSAGES):
-        if code in table:
-            return str(table[code]())
-    return code
-
-
 @bp.errorhandler(RegistryError)
 def _problem(exc: RegistryError) -> Any:
     body: dict[str, Any] = {
@@ -129,7 +121,7 @@ def _problem(exc: RegistryError) -> Any:
         body["codes"] = exc.fields
         # A code with no fixed text (one whose message carries numbers) is told by the detail.
         body["errors"] = (exc.messages if isinstance(exc, InputError)
-                          else {k: _message(v) if _message(v) != v else exc.message
+                          else {k: message(v) if has_message(v) else exc.message
                                 for k, v in exc.fields.items()})
     if isinstance(exc, catalog.EvidenceMissing):
         body["missing_kinds"] = [k for k in exc.kinds if k != ANY_DOCUMENT]

@@ -3,7 +3,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -20,6 +22,7 @@ from registry.catalog.rules import MAX_QUANTITY, Category, DocumentKind, Unit
 from registry.catalog.vocabulary import category_label, document_kind_label, unit_label
 from registry.reference import HUBS, PROVINCE_SHORT, hs_codes, regencies
 from registry.web.forms import Form
+from registry.web.messages import limits
 from registry.web.templating import country_choices
 
 
@@ -84,8 +87,12 @@ class BatchForm(Form):
         InputRequired(), NumberRange(min=0, max=10**15)])
 
 
+def _file_label() -> str:
+    return _("File (PDF, JPEG or PNG, at most %(max_size)s)", **limits())
+
+
 class DocumentForm(Form):
     kind = SelectField(_l("Document type"), choices=lambda: [
         (k.value, document_kind_label(k)) for k in DocumentKind])
-    file = FileField(_l("File (PDF, JPEG or PNG, at most 10 MB)"), validators=[FileRequired()])
+    file = FileField(LazyString(_file_label), validators=[FileRequired()])
     is_public = BooleanField(_l("Show on the public verification page"))

@@ -27,7 +27,7 @@ from registry.catalog.certification import (
     is_editable,
 )
 from registry.catalog.forms import BatchForm, DocumentForm, PhotoForm, ProductForm
-from registry.catalog.messages import FIELD_MESSAGES, evidence_frozen
+from registry.catalog.messages import evidence_frozen
 from registry.catalog.models import Product
 from registry.catalog.overview import batch_overview
 from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
@@ -36,6 +36,7 @@ from registry.db import get_session
 from registry.db.paging import Window, window_from
 from registry.exceptions import Conflict, ValidationError
 from registry.web.forms import apply_field_errors
+from registry.web.messages import Problem, message
 
 bp = Blueprint("catalog", __name__)
 
@@ -101,7 +102,7 @@ def product_new() -> Any:
         try:
             services.create_product(get_session(), current_user, _product_input(form))
         except ValidationError as exc:
-            apply_field_errors(form, exc, FIELD_MESSAGES)
+            apply_field_errors(form, exc)
         else:
             flash(_("Product saved."), "success")
             return redirect(url_for("catalog.products"))
@@ -118,7 +119,7 @@ def product_edit(product_id: int) -> Any:
         try:
             services.update_product(db, current_user, product_id, _product_input(form))
         except ValidationError as exc:
-            apply_field_errors(form, exc, FIELD_MESSAGES)
+            apply_field_errors(form, exc)
         else:
             flash(_("Product saved."), "success")
             return redirect(url_for("catalog.products"))
@@ -150,7 +151,7 @@ def product_photo(product_id: int) -> Any:
             max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
         )
     except ValidationError as exc:
-        apply_field_errors(form, exc, FIELD_MESSAGES)
+        apply_field_errors(form, exc)
         product = services.get_product(db, current_user, product_id)
         return _product_page(product, ProductForm(obj=product), form, 422)
     if replaced:
@@ -217,7 +218,7 @@ def batch_new() -> Any:
         try:
             batch = services.create_batch(get_session(), current_user, _batch_input(form))
         except ValidationError as exc:
-            apply_field_errors(form, exc, FIELD_MESSAGES)
+            apply_field_errors(form, exc)
         else:
             flash(_("Draft batch saved. Add evidence documents, then submit it."), "success")
             return redirect(url_for("catalog.batch_detail", batch_id=batch.id))
@@ -237,7 +238,7 @@ def batch_edit(batch_id: int) -> Any:
         try:
             services.update_batch(db, current_user, batch_id, _batch_input(form))
         except ValidationError as exc:
-            apply_field_errors(form, exc, FIELD_MESSAGES)
+            apply_field_errors(form, exc)
         else:
             flash(_("Batch saved."), "success")
             return redirect(url_for("catalog.batch_detail", batch_id=batch_id))
@@ -279,7 +280,7 @@ def batch_submit(batch_id: int) -> Any:
 
 def _evidence_message(kinds: list[str]) -> str:
     if kinds == [ANY_DOCUMENT]:
-        return FIELD_MESSAGES["evidence_missing"]()
+        return message(Problem.EVIDENCE_MISSING)
     return _("This product's category needs these documents before submitting: %(kinds)s.",
              kinds=", ".join(str(document_kind_label(k)) for k in kinds))
 
@@ -302,7 +303,7 @@ def document_add(batch_id: int) -> Any:
         except services.EvidenceFrozen:
             raise Conflict(evidence_frozen(), public=True) from None
         except ValidationError as exc:
-            apply_field_errors(form, exc, FIELD_MESSAGES)
+            apply_field_errors(form, exc)
         else:
             flash(_("Document added."), "success")
             return redirect(url_for("catalog.batch_detail", batch_id=batch_id))

@@ -22,7 +22,8 @@ from werkzeug.routing.converters import IntegerConverter
 from registry.db.paging import Page, Window
 from registry.exceptions import Taken, ValidationError
 
-# Primary keys are INTEGER columns: 32-bit on PostgreSQL, 64-bit on SQLite.
+# Primary keys are INTEGER columns: 32-bit on PostgreSQL, 64-bit on SQLite. The one bound of an
+# id (and of other integers the API takes) in URLs, forms and the API's schemas.
 MAX_ID = 2**31 - 1
 
 

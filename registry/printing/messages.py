@@ -1,7 +1,7 @@
-"""What the exporter reads when a label order is refused: the text for each code the printing
-services refuse a value with, and the refusals that carry numbers and stock names, said in
-the reader's language and number format. Shared by the order form and the JSON API, so
-neither imports the other's views."""
+"""What the exporter reads when a label order is refused with numbers and stock names (the
+codes ``over_certified_quantity`` and ``text_does_not_fit``), said in the reader's language
+and number format. Shared by the order form and the JSON API, so neither imports the other's
+views; the words for the other codes are registry/web/messages.py's."""
 
 from __future__ import annotations
 
@@ -11,16 +11,6 @@ from flask_babel import gettext as _
 from registry.printing.services import LabelBoundExceeded, LabelTextTooLong
 from registry.printing.stocks import LEGIBLE_MIN_PT
 from registry.web.templating import fmt_quantity
-
-MESSAGES = {
-    "out_of_range": lambda: _("Between 1 and 100,000 labels per job."),
-    "bad_net_quantity": lambda: _("Write the net quantity like 250 g, 1 kg, 500 ml or 1 pcs."),
-    "unknown": lambda: _("Please choose a value from the list."),
-    "bad_sheets": lambda: _("Choose sheets within the job."),
-    "incomparable_unit": lambda: _("The net quantity must be in a unit comparable with the "
-                                   "batch's quantity: g, kg or t for weight, ml or l for "
-                                   "volume, pcs for pieces, head for livestock."),
-}
 
 
 def bound_message(exc: LabelBoundExceeded) -> str:

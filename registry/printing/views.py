@@ -29,11 +29,11 @@ from registry.gs1.digital_link import uri_length
 from registry.ops.metrics import counted_labels
 from registry.printing import downloads, jobfiles, presenters, services
 from registry.printing.forms import OrderForm, ReprintForm
-from registry.printing.messages import MESSAGES, bound_message, fit_message
+from registry.printing.messages import bound_message, fit_message
 from registry.printing.models import PrintJob
 from registry.printing.render.preview import render_png_preview
 from registry.printing.render.stream import render_pdf
-from registry.printing.rules import MAX_REPRINT_SHEETS, default_net, net_problem
+from registry.printing.rules import default_net, net_problem
 from registry.printing.tasks import render_label_file
 from registry.printing.zpl import SUPPORTED_DPI, ZPL_DPIS, is_roll, zpl_fits
 from registry.queue import enqueue_after_commit
@@ -41,8 +41,10 @@ from registry.signing.keys import KeyStoreUnavailable, keystore, signer
 from registry.signing.services import KeyRevoked
 from registry.signing.signer import Signer
 from registry.web.forms import apply_field_errors
+from registry.web.messages import PRINT_JOB, Problem, message
 
 bp = Blueprint("printing", __name__)
+
 
 def _tolerance() -> Any:
     """``LABEL_QUANTITY_TOLERANCE_PERCENT``: how far a batch's labels may claim beyond its
@@ -84,7 +86,7 @@ def order(batch_id: int) -> Any:
         except services.LabelBoundExceeded as exc:
             form.quantity.errors = [*form.quantity.errors, bound_message(exc)]
         except ValidationError as exc:
-            apply_field_errors(form, exc, MESSAGES)
+            apply_field_errors(form, exc, about=PRINT_JOB)
         else:
             flash(_("Print job ordered: serials %(first)s to %(last)s.",
                     first=job.serial_first, last=job.serial_last), "success")
@@ -121,8 +123,8 @@ def _preview_args(batch_id: int) -> tuple[str, Batch, services.LabelSource]:
     services.require_printable(batch)
     net, problem = net_problem(request.args.get("net") or default_net(batch.unit), batch.unit)
     if net is None:
-        code = problem or "bad_net_quantity"
-        raise RegistryError(MESSAGES[code](), public=True, fields={"net": code})
+        code = problem or Problem.BAD_NET_QUANTITY
+        raise RegistryError(message(code), public=True, fields={"net": code})
     host, scheme = _host()
     product = db.get_one(Product, batch.product_id)
     return stock, batch, services.label_source(batch, product, net_quantity=net.text,
@@ -320,9 +322,8 @@ def reprint(job_id: int) -> Any:
     except ValidationError as exc:
         if "reason" in exc.fields:
             flash(_("Say why the sheets are reprinted."), "error")
-        elif exc.fields.get("sheet_last") == "too_many_sheets":
-            flash(_("A reprint replaces damaged sheets: at most %(n)s sheets at a time. For more, "
-                    "download the job's file again.", n=MAX_REPRINT_SHEETS), "error")
+        elif exc.fields.get("sheet_last") == Problem.TOO_MANY_SHEETS:
+            flash(message(Problem.TOO_MANY_SHEETS), "error")
         else:
             flash(_("Choose sheets within the job (1 to %(n)s).", n=services.sheets_of(job)),
                   "error")

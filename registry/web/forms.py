@@ -7,21 +7,20 @@ comes first and WTForms' own catalogues (zh, ja, ...) fill in the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from babel import support
 from flask import flash, g
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from wtforms import HiddenField, PasswordField, TextAreaField
 from wtforms.i18n import messages_path
 
 from registry.exceptions import ValidationError
-from registry.plaintext import TextProblem, text_problem
+from registry.plaintext import text_problem
+from registry.web.messages import MESSAGES, TEXT_MESSAGES, Problem, message
 
 OWN_CATALOGUES = str(Path(__file__).parent.parent / "translations")
 
@@ -47,17 +46,6 @@ class _Translations:
 _translations = _Translations()
 
 
-TEXT_MESSAGES = {
-    TextProblem.CONTROL: _l("This text contains invisible control characters, which are not "
-                            "allowed."),
-    TextProblem.BIDI: _l("This text contains invisible text-direction override characters "
-                         "(U+202A–U+202E, U+2066–U+2069), which are not allowed."),
-    TextProblem.LINE_BREAK: _l("Line breaks are not allowed in this field."),
-}
-FILE_NAME_MESSAGE = _l("The file name contains invisible control or text-direction "
-                       "characters. Please rename the file and try again.")
-
-
 class Form(FlaskForm):
     """Every form refuses invisible characters (``registry.plaintext``) in every text field
     and file name, so no field can forget it; text areas may hold line breaks."""
@@ -69,9 +57,9 @@ class Form(FlaskForm):
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         for field in self:
-            message = _text_message(field)
-            if message is not None:
-                field.errors = [*field.errors, message]
+            text = _text_message(field)
+            if text is not None:
+                field.errors = [*field.errors, text]
                 valid = False
         return valid
 
@@ -79,7 +67,7 @@ class Form(FlaskForm):
 def _text_message(field: Any) -> Any:
     data = field.data
     if isinstance(data, FileStorage):
-        return FILE_NAME_MESSAGE if text_problem(data.filename or "") else None
+        return MESSAGES[Problem.BAD_FILENAME] if text_problem(data.filename or "") else None
     # A password is never shown nor stored as typed; refusing one could lock a user out.
     # Hidden fields (CSRF token, version, ``next``) are not typed by anyone, show no error
     # and are checked by what reads them.
@@ -89,16 +77,14 @@ def _text_message(field: Any) -> Any:
     return TEXT_MESSAGES[problem] if problem is not None else None
 
 
-Messages = Mapping[str, Callable[[], str]]
-
-
-def apply_field_errors(form: Any, exc: ValidationError, messages: Messages) -> None:
-    """Each ``field: code`` of the service becomes a translated message under that field;
-    a code for a field the form does not show becomes a banner, so nothing is lost."""
+def apply_field_errors(form: Any, exc: ValidationError, *, about: str | None = None) -> None:
+    """Each ``field: code`` of the service becomes a translated message under that field
+    (``registry.web.messages``; ``about`` as there); a code for a field the form does not show
+    becomes a banner, so nothing is lost."""
     for field, code in exc.fields.items():
-        message = messages[code]() if code in messages else code
+        text = message(code, about=about)
         target = getattr(form, field, None)
         if target is not None:
-            target.errors = [*target.errors, message]
+            target.errors = [*target.errors, text]
         else:
-            flash(message, "error")
+            flash(text, "error")

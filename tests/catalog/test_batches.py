@@ -108,7 +108,7 @@ def test_field_errors_are_shown_and_nothing_is_saved(client: Client, world: Worl
     assert "earlier than the production date" in client.post(
         "/batches/new", bad_dates).get_data(as_text=True)
     duplicate = batch_form(world.product_a.id, lot="A-LOT-1")
-    assert "already used" in client.post("/batches/new", duplicate).get_data(as_text=True)
+    assert "already registered" in client.post("/batches/new", duplicate).get_data(as_text=True)
     assert db.exec(select(Batch).where(Batch.organisation_id == world.company_a.id)).all() == [
         world.batch_a
     ]

@@ -4,7 +4,7 @@ Ten exporters' browsers (and API clients) of company A and ten of company B post
 GTIN at the same instant. Before the fix the check-then-insert let several through on both
 databases: two companies owned one GTIN, and a label of one showed the other as exporter. Now
 the database's unique index decides: exactly one product holds the GTIN, every loser gets the
-form's "already used" message (or a 422 problem naming the field), never a 500, and nothing of
+form's "already registered" message (or a 422 problem naming the field), never a 500, and nothing of
 the losers is written, not even an audit event.
 """
 
@@ -82,7 +82,7 @@ def test_parallel_new_products_with_one_gtin_make_one_product(
     assert statuses == {302: 1, 200: 2 * PER_COMPANY - 1}, statuses
     for r in responses:
         if r.status_code == 200:
-            assert "This value is already used by another record." in r.get_data(as_text=True)
+            assert "This value is already registered." in r.get_data(as_text=True)
     products = _products_with(db, GTIN)
     assert len(products) == 1
     # One product, one audit event: the losers wrote nothing.

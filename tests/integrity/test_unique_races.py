@@ -105,7 +105,7 @@ def test_racing_batches_with_one_lot_code_get_a_form_message(
     assert codes == [200] * (PARALLEL - 1) + [302], codes
     for r in responses:
         if r.status_code == 200:
-            assert "This value is already used by another record." in r.get_data(as_text=True)
+            assert "This value is already registered." in r.get_data(as_text=True)
     assert _count(db, Batch, Batch.lot_code == "SAME-LOT") == 1
 
 

@@ -1,0 +1,163 @@
+"""Every problem a form, the JSON API or a page can report about a value, with the words a
+person reads for it, in one place (issue 15 §1).
+
+Rules and services name a problem by its code (``problems["quantity"] = "out_of_range"``, a
+``ValidationError``'s ``fields``), as plain strings: the rule modules stay free of Flask, and
+the codes are what the API answers in ``codes``. The forms, the pages and the API's ``errors``
+turn codes into words here. ``tests/test_messages.py`` finds every code the code base hands
+out and fails on one without words; ``tests/test_vocabulary.py`` on words without their
+Indonesian translation. Limits that come from the configuration (the largest upload, the
+largest image) are written from it, in the reader's number format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from flask import current_app
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from registry.accounts.rules import PasswordProblem
+from registry.plaintext import TextProblem
+from registry.printing.rules import MAX_LABELS_PER_JOB, MAX_REPRINT_SHEETS
+
+
+class Problem(StrEnum):
+    """What is wrong with one field's value. The values are what the API answers: never
+    change one."""
+
+    REQUIRED = "required"
+    TOO_LONG = "too_long"
+    UNKNOWN = "unknown"
+    TAKEN = "taken"
+    OUT_OF_RANGE = "out_of_range"
+    WRONG_KIND = "wrong_kind"
+    TOO_MANY = "too_many"
+    BAD_GTIN = "bad_gtin"
+    LOCKED = "locked"
+    BAD_LOT = "bad_lot"
+    FUTURE = "future"
+    BEFORE_PRODUCTION = "before_production"
+    EMPTY = "empty"
+    TOO_LARGE = "too_large"
+    BAD_TYPE = "bad_type"
+    TOO_MANY_PIXELS = "too_many_pixels"
+    BROKEN_FILE = "broken_file"
+    ACTIVE_PDF = "active_pdf"
+    BAD_FILENAME = "bad_filename"
+    EVIDENCE_MISSING = "evidence_missing"
+    EVIDENCE_KINDS_MISSING = "evidence_kinds_missing"
+    BAD_NET_QUANTITY = "bad_net_quantity"
+    INCOMPARABLE_UNIT = "incomparable_unit"
+    BAD_SHEETS = "bad_sheets"
+    TOO_MANY_SHEETS = "too_many_sheets"
+
+
+# Codes whose words carry the numbers of one refusal (how much is left to label, which stocks
+# would hold the text): the exception says them, in the reader's language
+# (``printing.messages.bound_message``, ``fit_message``).
+SAID_BY_THE_REFUSAL = frozenset({"over_certified_quantity", "text_does_not_fit"})
+
+
+# Keyed by members, typed by ``str``: a member equals its code (see catalog.vocabulary).
+# ``%(max_size)s`` and the like are filled from the configuration (``limits``).
+MESSAGES: dict[str, LazyString] = {
+    Problem.REQUIRED: _l("This field is required."),
+    Problem.TOO_LONG: _l("This text is too long."),
+    Problem.UNKNOWN: _l("Please choose a value from the list."),
+    Problem.TAKEN: _l("This value is already registered."),
+    Problem.OUT_OF_RANGE: _l("This number is out of range."),
+    Problem.WRONG_KIND: _l("This role does not belong to this kind of organisation."),
+    Problem.TOO_MANY: _l("You have too many active tokens; revoke one first."),
+    Problem.BAD_GTIN: _l("This is not a valid GTIN: check the digits and the check digit."),
+    Problem.LOCKED: _l("The GTIN can no longer change: batches of this product were "
+                       "submitted and their labels carry it."),
+    Problem.BAD_LOT: _l("Use up to 20 letters, digits, '-', '.' or '_'."),
+    Problem.FUTURE: _l("This date cannot be in the future."),
+    Problem.BEFORE_PRODUCTION: _l("Best before cannot be earlier than the production date."),
+    Problem.EMPTY: _l("The file is empty."),
+    Problem.TOO_LARGE: _l("The file is too large (at most %(max_size)s)."),
+    Problem.BAD_TYPE: _l("Only PDF, JPEG and PNG files are accepted; this file is not one "
+                         "of them."),
+    Problem.TOO_MANY_PIXELS: _l("The image has too many pixels (at most %(max_megapixels)s "
+                                "megapixels)."),
+    Problem.BROKEN_FILE: _l("The file is damaged or could not be read."),
+    Problem.ACTIVE_PDF: _l("PDF files with scripts or launch actions are not accepted. "
+                           "Please upload a plain PDF, for example printed to PDF again or "
+                           "scanned."),
+    Problem.BAD_FILENAME: _l("The file name contains invisible control or text-direction "
+                             "characters. Please rename the file and try again."),
+    Problem.EVIDENCE_MISSING: _l("Add at least one evidence document (a certificate, lab "
+                                 "results or similar) before submitting."),
+    Problem.EVIDENCE_KINDS_MISSING: _l("This product's category needs more evidence "
+                                       "documents before submitting; the batch page lists "
+                                       "them."),
+    Problem.BAD_NET_QUANTITY: _l("Write the net quantity like 250 g, 1 kg, 500 ml or 1 pcs."),
+    Problem.INCOMPARABLE_UNIT: _l("The net quantity must be in a unit comparable with the "
+                                  "batch's quantity: g, kg or t for weight, ml or l for "
+                                  "volume, pcs for pieces, head for livestock."),
+    Problem.BAD_SHEETS: _l("Choose sheets within the job."),
+    Problem.TOO_MANY_SHEETS: _l("A reprint replaces damaged sheets: at most %(max_sheets)s "
+                                "sheets at a time. For more, download the job's file again."),
+}
+# Words for a problem where its general words would say less: (what is asked for, code).
+PRINT_JOB = "print_job"
+IN_CONTEXT: dict[tuple[str, str], LazyString] = {
+    (PRINT_JOB, Problem.OUT_OF_RANGE): _l("Between 1 and %(max_labels)s labels per job."),
+}
+
+# Invisible characters in a text field (``registry.forms`` refuses them everywhere).
+TEXT_MESSAGES: dict[str, LazyString] = {
+    TextProblem.CONTROL: _l("This text contains invisible control characters, which are not "
+                            "allowed."),
+    TextProblem.BIDI: _l("This text contains invisible text-direction override characters "
+                         "(U+202A–U+202E, U+2066–U+2069), which are not allowed."),
+    TextProblem.LINE_BREAK: _l("Line breaks are not allowed in this field."),
+}
+PASSWORD_MESSAGES: dict[str, LazyString] = {
+    PasswordProblem.TOO_SHORT: _l("The password must be at least 8 characters long."),
+    PasswordProblem.TOO_LONG: _l("The password must be at most 128 characters long."),
+    PasswordProblem.COMMON: _l("This password is too common. Please choose another one."),
+    PasswordProblem.IS_EMAIL: _l("The password must not be your e-mail address."),
+}
+
+LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {
+    Problem: MESSAGES, TextProblem: TEXT_MESSAGES, PasswordProblem: PASSWORD_MESSAGES,
+}
+ON_VERIFY_PAGE: frozenset[type[StrEnum]] = frozenset()
+
+
+def megabytes(size: int) -> str:
+    """A size limit as people write it: 10485760 bytes is "10 MB"."""
+    return _("%(n)s MB", n=format_decimal(round(size / 2**20, 1)))
+
+
+def limits() -> dict[str, str]:
+    """The configured limits a message names, in the reader's number format."""
+    config = current_app.config
+    return {"max_size": megabytes(config["MAX_UPLOAD_BYTES"]),
+            "max_megapixels": format_decimal(round(config["MAX_IMAGE_PIXELS"] / 10**6, 1)),
+            "max_labels": format_decimal(MAX_LABELS_PER_JOB),
+            "max_sheets": format_decimal(MAX_REPRINT_SHEETS)}
+
+
+def with_limits(words: LazyString | str) -> str:
+    text = str(words)
+    return text % limits() if "%(" in text else text
+
+
+def message(code: str, *, about: str | None = None) -> str:
+    """The words for a problem code, in the reader's language; ``about`` names what was asked
+    for where that changes the words (``PRINT_JOB``). A code without words (none, while
+    tests/test_messages.py passes) is never shown raw."""
+    words = IN_CONTEXT.get((about, code)) if about else None
+    words = words or MESSAGES.get(code)
+    return with_limits(words) if words is not None else _("Please check this value.")
+
+
+def has_message(code: str) -> bool:
+    return code in MESSAGES
