@@ -6,7 +6,8 @@ province: the batch's origin province when the lot is known, else the province o
 exporter's organisation. A code naming no known product goes to the administrators.
 
 This runs only on not-genuine answers (and on reports), as its own small query, so the
-genuine path pays nothing for it. The desk (``registry.desk.views``) labels the kinds.
+genuine path pays nothing for it. The desk's words for the kinds are in
+``registry.desk.vocabulary``.
 """
 
 from __future__ import annotations

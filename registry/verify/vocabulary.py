@@ -1,6 +1,5 @@
-"""The words a person reads for a verdict (``rules.Verdict``: the headline a buyer reads on the
-verification page, and what the desk says a buyer was told) and for why a code was not
-genuine (``attribution.Kind``, the desk's groups), in one place."""
+"""The words a person reads for a verdict (``rules.Verdict``): the headline a buyer reads on the
+verification page, and what the desk says a buyer was told, in one place."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ from enum import StrEnum
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from registry.verify.attribution import Kind
 from registry.verify.rules import Verdict
 
 # Keyed by members, typed by ``str``: a member equals its stored value (see catalog.vocabulary).
@@ -23,27 +21,11 @@ VERDICT_LABELS: dict[str, LazyString] = {
     Verdict.POSSIBLE_COPY: _l("Possible copy"),
     Verdict.SPECIMEN: _l("Specimen — not a label"),
 }
-KIND_LABELS: dict[str, LazyString] = {
-    Kind.BAD_SIGNATURE: _l("Bad signature"),
-    Kind.UNKNOWN_KEY: _l("Unknown signing key"),
-    Kind.REVOKED_KEY: _l("Withdrawn signing key"),
-    Kind.UNKNOWN_PRODUCT: _l("Unknown product"),
-    Kind.UNKNOWN_LOT: _l("Unknown lot"),
-    Kind.NEVER_PRINTED: _l("Serial never printed"),
-    Kind.NOT_CERTIFIED: _l("Batch never certified"),
-    Kind.OTHER: _l("Other"),
-}
 
-LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {
-    Verdict: VERDICT_LABELS, Kind: KIND_LABELS,
-}
+LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {Verdict: VERDICT_LABELS}
 ON_VERIFY_PAGE: frozenset[type[StrEnum]] = frozenset({Verdict})
 
 
 def verdict_label(code: str) -> str:
     return str(VERDICT_LABELS.get(code, code))
 
-
-def kind_label(code: str | None) -> str:
-    """A scan group or report without a kind is one the attribution could not name."""
-    return str(KIND_LABELS.get(code or Kind.OTHER, code))

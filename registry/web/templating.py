@@ -31,6 +31,7 @@ from registry.catalog.vocabulary import (
     unit_label,
 )
 from registry.clock import REGION_TZ
+from registry.desk import vocabulary as desk_words
 from registry.reference import HUBS, PROVINCES, country_codes, regencies
 from registry.verify import vocabulary as verify_words
 
@@ -114,7 +115,7 @@ def init_app(app: Flask) -> None:
         user_status=accounts_words.user_status_label,
         token_access=api_words.token_access_label,
         verdict=verify_words.verdict_label,
-        why_not_genuine=verify_words.kind_label,
+        why_not_genuine=desk_words.kind_label,
     )
     app.jinja_env.globals.update(fmt_quantity=fmt_quantity)
 

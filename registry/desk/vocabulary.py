@@ -1,0 +1,32 @@
+"""The words the suspicious-activity desk shows for why a code was not genuine (the kinds of
+``verify.attribution.Kind``, by which it groups scans and reports), in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from registry.verify.attribution import Kind
+
+# Keyed by members, typed by ``str``: a member equals its stored value (see catalog.vocabulary).
+KIND_LABELS: dict[str, LazyString] = {
+    Kind.BAD_SIGNATURE: _l("Bad signature"),
+    Kind.UNKNOWN_KEY: _l("Unknown signing key"),
+    Kind.REVOKED_KEY: _l("Withdrawn signing key"),
+    Kind.UNKNOWN_PRODUCT: _l("Unknown product"),
+    Kind.UNKNOWN_LOT: _l("Unknown lot"),
+    Kind.NEVER_PRINTED: _l("Serial never printed"),
+    Kind.NOT_CERTIFIED: _l("Batch never certified"),
+    Kind.OTHER: _l("Other"),
+}
+
+LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {Kind: KIND_LABELS}
+ON_VERIFY_PAGE: frozenset[type[StrEnum]] = frozenset()
+
+
+def kind_label(code: str | None) -> str:
+    """A scan group or report without a kind is one the attribution could not name."""
+    return str(KIND_LABELS.get(code or Kind.OTHER, code))
