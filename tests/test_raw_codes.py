@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pypdfium2
+import pytest
 from flask import Flask
 from flask_babel import force_locale, gettext
 from openpyxl import load_workbook
@@ -291,6 +292,7 @@ def crawl(client: Client, starts: list[str], codes: dict[str, str],
     return problems, len(seen)
 
 
+@pytest.mark.slow
 def test_no_raw_code_on_any_page_in_indonesian(world: World, db: Session, app: Flask,
                                               make_client: Callable[[], Client]) -> None:
     scene = rich_scene(world, db, app, make_client)
