@@ -39,8 +39,6 @@ app = create_app()
 wsgi = settle(app.wsgi_app, warm) if mode == "warm-up" else (
     settle(app.wsgi_app, 0) if mode == "built" else app.wsgi_app)
 app.wsgi_app = wsgi
-if mode == "none":
-    gc.unfreeze()  # nothing frozen (nothing is: settle was not called)
 client = app.test_client()
 paths = ["/verify" + p for p in (work / "uris.txt").read_text().split()]
 rng = random.Random(3)
