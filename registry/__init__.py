@@ -15,12 +15,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from registry import cli, db, files, queue
+    from registry import cli, queue
     from registry.accounts import auth
     from registry.config import load_config
+    from registry.files import web as files_web
     from registry.ops import errortracking, logs, metrics, readiness
     from registry.signing import keys
-    from registry.web import errors, i18n, security, templating
+    from registry.web import database, errors, i18n, security, templating
     from registry.web.extensions import csrf, limiter
 
     instance = Path(
@@ -50,7 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logs.configure(app)
     errortracking.init_app(app)
     metrics.init_app(app)
-    db.init_app(app)
+    database.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     auth.init_app(app)
@@ -60,7 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     cli.init_app(app)
     keys.init_app(app)
-    files.init_app(app)
+    files_web.init_app(app)
     queue.init_app(app)
     readiness.init_app(app)
 

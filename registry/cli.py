@@ -237,7 +237,7 @@ def audit_key() -> None:
 def demo(force: bool) -> None:
     """Fill the registry with realistic demo data (refused in production)."""
     from registry.demo import DemoRefused, load_demo
-    from registry.files import file_store
+    from registry.files.web import file_store
 
     if current_app.config.get("PRODUCTION"):
         raise click.ClickException("refusing to load demo data into a production configuration")

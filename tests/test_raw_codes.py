@@ -38,6 +38,7 @@ from test_vocabulary import vocabularies
 from conftest import CSRF_RE, PASSWORD, Client, World, batch_input, evidence_pdf
 from registry.accounts.models import User
 from registry.audit import tags as events
+from registry.audit import vocabulary as words
 from registry.catalog import services as catalog
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch
@@ -64,7 +65,7 @@ def raw_codes(app: Flask) -> dict[str, str]:
         for enum, labels, _on_verify_page in vocabularies():
             for member in enum:
                 codes[member.value] = str(labels[member])
-        codes[events.SYSTEM_ACTOR] = events.actor_label(events.SYSTEM_ACTOR)
+        codes[events.SYSTEM_ACTOR] = words.actor_label(events.SYSTEM_ACTOR)
     return {code: label for code, label in codes.items() if label != code}
 
 

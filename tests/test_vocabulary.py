@@ -64,8 +64,6 @@ def vocabularies() -> Iterator[tuple[type[StrEnum], Mapping[str, LazyString], bo
     for module in vocabulary_modules():
         for enum, labels in module.LABELS.items():
             yield enum, labels, enum in module.ON_VERIFY_PAGE
-    for group in events.GROUPS:
-        yield group, events.LABELS, False
 
 
 @cache

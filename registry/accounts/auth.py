@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 
 from registry.accounts.models import Role, User, UserStatus
 from registry.accounts.passwords import PasswordHashing, default_hashing
-from registry.db import get_session
+from registry.web.database import get_session
 from registry.web.extensions import login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -20,8 +20,8 @@ from registry.accounts.auth import password_hashing, roles_required, safe_next
 from registry.accounts.forms import ActionForm, LoginForm, OrganisationForm, SignupForm, UserForm
 from registry.accounts.models import OrgKind, Role, UserStatus
 from registry.accounts.vocabulary import org_kind_label
-from registry.db import get_session
 from registry.exceptions import Conflict, ValidationError
+from registry.web.database import get_session
 from registry.web.extensions import limiter
 from registry.web.forms import apply_field_errors
 

@@ -30,8 +30,9 @@ from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
 from registry.api import tokens
 from registry.api.vocabulary import ACCESS_LABELS
-from registry.db import MAX_ID, get_session
+from registry.db import MAX_ID
 from registry.exceptions import ValidationError
+from registry.web.database import get_session
 from registry.web.extensions import limiter
 from registry.web.forms import Form
 from registry.web.messages import message

@@ -14,7 +14,6 @@ from typing import Any, TypeVar, cast
 from flask import Blueprint, current_app, g, request, url_for
 from sqlmodel import Session
 
-from registry import files
 from registry.accounts.models import Organisation, Role, User
 from registry.accounts.services import organisation_of
 from registry.api import schemas as s
@@ -34,14 +33,15 @@ from registry.catalog.certification import (
 from registry.catalog.messages import evidence_frozen
 from registry.catalog.models import Batch, Document, Product, ProductFacts
 from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
-from registry.db import get_session
 from registry.db.paging import Page, Window
 from registry.exceptions import Forbidden, RegistryError
+from registry.files.web import file_store
 from registry.printing import services as printing
 from registry.printing.messages import bound_message, fit_message
 from registry.printing.models import PrintJob
 from registry.review import services as review
 from registry.review.models import Decision
+from registry.web.database import get_session
 from registry.web.errors import TITLES
 from registry.web.extensions import csrf, limiter
 from registry.web.messages import has_message, message
@@ -332,7 +332,7 @@ def batches_upload(batch_id: int, body: s.DocumentUpload) -> Any:
     try:
         doc, _stored = catalog.add_document(
             get_session(), _user(), batch_id, kind=body.kind, filename=uploaded_filename("file"),
-            data=body.file, is_public=body.is_public, store=files.file_store(),
+            data=body.file, is_public=body.is_public, store=file_store(),
             max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
             max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
         )

@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from registry.backup.archive import KEK_WARNING
 from registry.backup.services import BackupError, restore_backup, take_backup
-from registry.files import file_store
+from registry.files.web import file_store
 
 
 @click.command("backup")

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from registry.audit import tags as events
+from registry.audit import vocabulary as events
 from registry.audit.models import AuditEvent
 from registry.audit.tags import EventTag
 from registry.catalog.vocabulary import document_kind_label

@@ -266,7 +266,8 @@ def set_product_photo(
         replaced = None
     audit.record(session, actor=actor, action=EventTag.Product.PHOTO, object_type="product",
                  object_id=product.id, before=before, after=_product_snapshot(product))
-    stored = files.put_in_transaction(store, product.photo_stored_name, payload, content_type)
+    stored = files.put_in_transaction(session, store, product.photo_stored_name, payload,
+                                      content_type)
     return product, stored, replaced
 
 
@@ -550,7 +551,8 @@ def add_document(
                                             "name": doc.original_name,
                                             "sha256": digest, "public": is_public})
     # Written last: any failure above leaves no object behind.
-    stored = files.put_in_transaction(store, doc.stored_name, payload, content_type)
+    stored = files.put_in_transaction(session, store, doc.stored_name, payload,
+                                      content_type)
     return doc, stored
 
 

@@ -32,9 +32,10 @@ from registry.catalog.models import Product
 from registry.catalog.overview import batch_overview
 from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
 from registry.catalog.vocabulary import STATUS_LABELS, document_kind_label
-from registry.db import get_session
 from registry.db.paging import Window, window_from
 from registry.exceptions import Conflict, ValidationError
+from registry.files.web import file_store
+from registry.web.database import get_session
 from registry.web.forms import apply_field_errors
 from registry.web.messages import Problem, message
 
@@ -146,7 +147,7 @@ def product_photo(product_id: int) -> Any:
     _filename, data = _read_upload(form.photo)
     try:
         _product, _stored, replaced = services.set_product_photo(
-            db, current_user, product_id, data, store=files.file_store(),
+            db, current_user, product_id, data, store=file_store(),
             max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
             max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
         )
@@ -155,7 +156,7 @@ def product_photo(product_id: int) -> Any:
         product = services.get_product(db, current_user, product_id)
         return _product_page(product, ProductForm(obj=product), form, 422)
     if replaced:
-        files.delete_after_commit(files.file_store(), replaced)
+        files.delete_after_commit(db, file_store(), replaced)
     flash(_("Photo saved."), "success")
     return redirect(url_for("catalog.product_edit", product_id=product_id))
 
@@ -172,7 +173,7 @@ def _send_stored(stored_name: str, sha256: str | None, download_name: str | None
     """Serve a stored file, checked against its recorded SHA-256, as the type sniffed at
     upload (``content_type``, else from the generated name's extension), never as the
     uploader's file name suggests."""
-    data = files.file_store().get(stored_name, sha256)
+    data = file_store().get(stored_name, sha256)
     if download_name is not None:
         download_name = storage.download_name(download_name)
     response = send_file(io.BytesIO(data), as_attachment=download_name is not None,
@@ -296,7 +297,7 @@ def document_add(batch_id: int) -> Any:
         try:
             _doc, _stored = services.add_document(
                 db, current_user, batch_id, kind=form.kind.data or "", filename=filename,
-                data=data, is_public=bool(form.is_public.data), store=files.file_store(),
+                data=data, is_public=bool(form.is_public.data), store=file_store(),
                 max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
                 max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
             )
@@ -316,12 +317,13 @@ def document_add(batch_id: int) -> Any:
 def document_remove(batch_id: int, document_id: int) -> Any:
     form = ActionForm()
     if form.validate_on_submit():
+        db = get_session()
         try:
-            doc = services.remove_document(get_session(), current_user, batch_id, document_id)
+            doc = services.remove_document(db, current_user, batch_id, document_id)
         except services.EvidenceFrozen:
             raise Conflict(evidence_frozen(), public=True) from None
         # The file goes only once the row's deletion is committed.
-        files.delete_after_commit(files.file_store(), doc.stored_name)
+        files.delete_after_commit(db, file_store(), doc.stored_name)
         flash(_("Document removed."), "success")
     return redirect(url_for("catalog.batch_detail", batch_id=batch_id))
 

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, current_app
 
 from registry.checkpoints import services
 from registry.checkpoints.keys import AuditKeyStore
-from registry.db import get_session
+from registry.web.database import get_session
 
 bp = Blueprint("checkpoints", __name__)
 

@@ -1,7 +1,8 @@
-"""Engine and the request-scoped session.
+"""The database without the web: engine, paging in SQL, unique-key races, transaction hooks.
 
-Services receive the session and only flush; the request commits once in ``after_request``
-(or rolls back on any error), so a state change and its audit event share one transaction.
+Services receive a session and only flush; whoever opened it commits once (the request in
+``registry.web.database``, a command, the worker), so a state change and its audit event share
+one transaction. Nothing here imports Flask: services import this module.
 """
 
 from __future__ import annotations
@@ -10,33 +11,18 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Flask, current_app, g, request
-from flask_babel import gettext as _
 from sqlalchemy import event, func
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, create_engine, select
-from werkzeug.routing import Map
-from werkzeug.routing.converters import IntegerConverter
 
 from registry.db.paging import Page, Window
-from registry.exceptions import Taken, ValidationError
+from registry.exceptions import Taken
 
 # Primary keys are INTEGER columns: 32-bit on PostgreSQL, 64-bit on SQLite. The one bound of an
 # id (and of other integers the API takes) in URLs, forms and the API's schemas.
 MAX_ID = 2**31 - 1
-
-
-class IdConverter(IntegerConverter):
-    """``<int:...>`` in a URL, bounded to what an id column holds.
-
-    Werkzeug's converter accepts any number of digits; looking up 10**30 then fails in the
-    driver (SQLite and psycopg overflow) and became a 500. Out of range is simply no match: 404.
-    """
-
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -67,61 +53,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
-
-
-def _refuse_nul() -> None:
-    """PostgreSQL text cannot hold NUL ("\\x00"): a form value with one failed in the INSERT
-    as a 500. No browser sends it from a text box, so refuse the request on every backend."""
-    values = [request.path, *(v for _k, v in request.args.items(multi=True)),
-              *(v for _k, v in request.form.items(multi=True)),
-              *(f.filename or "" for _k, f in request.files.items(multi=True))]
-    if any("\x00" in value for value in values):
-        raise ValidationError(_("The request contains a NUL character, which is not allowed "
-                                "in any field."), public=True)
-
-
-def init_app(app: Flask) -> None:
-    app.extensions["engine"] = make_engine(app.config["DATABASE_URL"])
-    # Before any blueprint is registered, so every ``<int:...>`` rule uses the bounded one.
-    app.url_map.converters["int"] = IdConverter
-    app.before_request(_refuse_nul)
-
-    @app.after_request
-    def _commit(response: Any) -> Any:
-        session: Session | None = g.pop("db_session", None)
-        if session is None:
-            return response
-        try:
-            if response.status_code < 400:
-                session.commit()
-                g.pop("after_rollback", None)
-                for callback in g.pop("after_commit", []):
-                    callback()
-            else:
-                session.rollback()
-        finally:
-            session.close()
-        return response
-
-    @app.teardown_request
-    def _rollback(_exc: BaseException | None) -> None:
-        session: Session | None = g.pop("db_session", None)
-        if session is not None:
-            session.rollback()
-            session.close()
-        for callback in g.pop("after_rollback", []):
-            callback()
-        g.pop("after_commit", None)
-
-
-def get_session() -> Session:
-    if "db_session" not in g:
-        g.db_session = Session(current_app.extensions["engine"], expire_on_commit=False)
-    return g.db_session
-
-
-def engine() -> Engine:
-    return current_app.extensions["engine"]
 
 
 def fetch_page(session: Session, statement: Any, window: Window) -> Page[Any]:
@@ -166,10 +97,45 @@ def flush_unique(session: Session, fields: Mapping[str, str]) -> None:
         raise Taken("already registered", fields=taken) from None
 
 
-def on_rollback(callback: Callable[[], None]) -> None:
-    """Run ``callback`` if the request's transaction does not commit (e.g. delete a stored file)."""
-    g.setdefault("after_rollback", []).append(callback)
+def on_rollback(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` if ``session``'s transaction rolls back instead of committing (e.g.
+    delete a file stored for a row that is not kept)."""
+    _in_transaction(session).info.setdefault(_AFTER_ROLLBACK, []).append(callback)
 
 
-def on_commit(callback: Callable[[], None]) -> None:
-    g.setdefault("after_commit", []).append(callback)
+def on_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once ``session``'s transaction has committed (e.g. delete a file the
+    committed change no longer refers to: never before, a failed request must still find it)."""
+    _in_transaction(session).info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+def _in_transaction(session: Session) -> Session:
+    # A hook set before the session's first statement still belongs to a transaction, so
+    # that transaction's end runs it.
+    if not session.in_transaction():
+        session.begin()
+    return session
+
+
+# The hooks live on the session, not on Flask's ``g``: services, commands and the worker tie a
+# file to a transaction the same way, and the request merely commits or rolls back. They follow
+# the session's outermost transaction: commit runs the commit hooks; any other end (rollback,
+# a COMMIT the database refused, close without commit) runs the rollback hooks. A savepoint's
+# end is not the transaction's.
+_AFTER_COMMIT, _AFTER_ROLLBACK = "registry.after_commit", "registry.after_rollback"
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_ROLLBACK, None)
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        callback()
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _run_after_rollback(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:
+        return
+    session.info.pop(_AFTER_COMMIT, None)
+    for callback in session.info.pop(_AFTER_ROLLBACK, []):
+        callback()

@@ -13,10 +13,10 @@ from wtforms.validators import InputRequired, Length
 
 from registry.accounts.auth import roles_required
 from registry.accounts.models import Role
-from registry.db import get_session
 from registry.db.paging import Page, window_from
 from registry.desk import services
 from registry.exceptions import Conflict
+from registry.web.database import get_session
 from registry.web.forms import Form
 
 bp = Blueprint("desk", __name__)

@@ -19,12 +19,12 @@ from registry.accounts.auth import roles_required
 from registry.accounts.models import Role
 from registry.catalog.vocabulary import category_label
 from registry.clock import today
-from registry.db import engine, get_session
 from registry.exceptions import Forbidden
 from registry.figures import charts, exports, queries
 from registry.figures.forms import ALL, FilterForm, ReportForm
 from registry.figures.queries import Figures, Filters
 from registry.reference import PROVINCES, regencies
+from registry.web.database import engine, get_session
 from registry.web.templating import country_name
 
 bp = Blueprint("figures", __name__, url_prefix="/figures")

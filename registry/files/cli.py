@@ -9,8 +9,9 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlmodel import Session
 
-from registry.files import FileStoreError, file_store
+from registry.files import FileStoreError
 from registry.files.importer import import_folder
+from registry.files.web import file_store
 
 files_cli = AppGroup("files", help="Uploaded files (evidence, product photos).")
 

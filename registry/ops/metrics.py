@@ -215,7 +215,7 @@ def _queue_gauges() -> None:
     from registry.printing.jobfiles import backlog
 
     try:
-        counts, oldest = backlog()
+        counts, oldest = backlog(current_app.extensions["engine"])
     except Exception:
         return
     for state, count in counts.items():

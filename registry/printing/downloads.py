@@ -23,8 +23,8 @@ from sqlmodel import Session
 from werkzeug.local import LocalProxy
 
 from registry.accounts.models import User
-from registry.files import file_store
 from registry.files.base import FileStoreError
+from registry.files.web import file_store
 from registry.printing import jobfiles
 from registry.printing.models import LabelFile, PrintJob
 
@@ -83,7 +83,7 @@ def _body(app: Flask, chunks: Iterator[bytes], *, row_id: int | None, job_id: in
     if sent != stop - start or stop != size:
         return  # a part that does not reach the end: the download is not complete yet
     with app.app_context():
-        from registry.db import engine
+        from registry.web.database import engine
 
         with Session(engine(), expire_on_commit=False) as session:
             row = session.get(LabelFile, row_id)

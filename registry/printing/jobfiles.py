@@ -20,11 +20,13 @@ from typing import Any
 from sqlalchemy import and_, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from registry.audit import services as audit
 from registry.audit.tags import EventTag
 from registry.clock import utcnow
+from registry.files import FileStore, delete_after_commit
 from registry.printing.models import LabelFile, PrintJob
 from registry.signing.models import SigningKey
 
@@ -84,12 +86,13 @@ def servable(session: Session, row: LabelFile | None) -> bool:
     return key is not None and key.revoked_at is None
 
 
-def request_file(session: Session, actor: Any | None, job: PrintJob, fmt: str) -> tuple[
-        LabelFile, bool]:
+def request_file(session: Session, actor: Any | None, job: PrintJob, fmt: str, *,
+                 store: FileStore) -> tuple[LabelFile, bool]:
     """Ask the worker for the job's labels as ``fmt``; returns the row and whether a render
     must be sent (False when one is queued, running or usable already). The caller sends it
     after commit. A finished file that can no longer be served (expired, key revoked) is
-    rendered again: the labels are deterministic, so the new file carries the same serials."""
+    rendered again: the labels are deterministic, so the new file carries the same serials;
+    the old object leaves ``store`` once that is committed."""
     _ensure_row(session, job, fmt)
     row = session.exec(
         select(LabelFile).where(LabelFile.job_id == job.id, LabelFile.format == fmt)
@@ -113,9 +116,7 @@ def request_file(session: Session, actor: Any | None, job: PrintJob, fmt: str) -
                                           "previously": previous if previous != State.QUEUED
                                           else None})
     if stale_object:
-        from registry.files import delete_after_commit, file_store
-
-        delete_after_commit(file_store(), stale_object)
+        delete_after_commit(session, store, stale_object)
     return row, True
 
 
@@ -323,14 +324,12 @@ def forget_rendered_files(conn: Any) -> None:
         lease_token=None, lease_until=None))
 
 
-def backlog() -> tuple[dict[str, int], float]:
+def backlog(engine: Engine) -> tuple[dict[str, int], float]:
     """Label files by state and the age in seconds of the oldest queued one (metrics)."""
     from sqlalchemy import func
 
-    from registry.db import engine
-
     counts = {state.value: 0 for state in State}
-    with Session(engine()) as session:
+    with Session(engine) as session:
         for state, count in session.exec(
                 select(LabelFile.state, func.count()).group_by(LabelFile.state)).all():
             counts[state] = int(count)

@@ -20,9 +20,8 @@ from flask import current_app
 from sqlmodel import Session
 
 from registry.catalog.models import Batch, Product
-from registry.db import engine
-from registry.files import file_store
 from registry.files.base import FileStoreError
+from registry.files.web import file_store
 from registry.ops.metrics import LABEL_FILES_FINISHED, LABELS_RENDERED, PRINT_RENDER_SECONDS
 from registry.printing import jobfiles, services
 from registry.printing.models import LabelFile, PrintJob
@@ -32,6 +31,7 @@ from registry.queue import enqueue, every_minute, task
 from registry.signing.keys import KeyStoreUnavailable, keystore, signer
 from registry.signing.services import KeyRevoked, record_signature
 from registry.signing.signer import Signer
+from registry.web.database import engine
 
 log = logging.getLogger(__name__)
 

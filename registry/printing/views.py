@@ -22,9 +22,9 @@ from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch, Product
-from registry.db import get_session
 from registry.exceptions import Conflict, NotFound, RegistryError, ValidationError
 from registry.files.base import FileMissing
+from registry.files.web import file_store
 from registry.gs1.digital_link import uri_length
 from registry.ops.metrics import counted_labels
 from registry.printing import downloads, jobfiles, presenters, services
@@ -40,6 +40,7 @@ from registry.queue import enqueue_after_commit
 from registry.signing.keys import KeyStoreUnavailable, keystore, signer
 from registry.signing.services import KeyRevoked
 from registry.signing.signer import Signer
+from registry.web.database import get_session
 from registry.web.forms import apply_field_errors
 from registry.web.messages import PRINT_JOB, Problem, message
 
@@ -265,7 +266,8 @@ def job(job_id: int) -> Any:
 
 def _request(job: PrintJob, fmt: str) -> None:
     db = get_session()
-    row, send = jobfiles.request_file(db, current_user, job, fmt)
+    row, send = jobfiles.request_file(db, current_user, job, fmt,
+                                      store=file_store())
     if send:
         enqueue_after_commit(db, render_label_file, row.id)
 

@@ -15,12 +15,12 @@ from registry.catalog import services as catalog
 from registry.catalog.certification import Action, Status
 from registry.catalog.overview import batch_overview
 from registry.clock import today
-from registry.db import get_session
 from registry.db.paging import Page, window_from
 from registry.exceptions import Conflict, ValidationError
 from registry.printing import services as printing
 from registry.review import services
 from registry.review.forms import AllowanceForm, DecisionForm
+from registry.web.database import get_session
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 

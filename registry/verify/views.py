@@ -32,12 +32,11 @@ from werkzeug.routing import BaseConverter
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
-from registry import files
 from registry.catalog import storage
 from registry.catalog.certification import Display
 from registry.catalog.vocabulary import category_label, document_kind_label, status_label
 from registry.clock import today
-from registry.db import get_session
+from registry.files.web import file_store
 from registry.gs1 import compression
 from registry.gs1 import digital_link as gs1
 from registry.reference import regencies
@@ -51,6 +50,7 @@ from registry.verify.negotiation import LINKSET, wanted
 from registry.verify.page import VerifyPages, label_url
 from registry.verify.resolver import PAGE_PREFIX, describe, label_uri_of
 from registry.verify.rules import Thresholds
+from registry.web.database import get_session
 from registry.web.extensions import limiter
 from registry.web.forms import Form
 from registry.web.i18n import VERIFY_LANGUAGES
@@ -331,7 +331,7 @@ def document(document_id: int) -> Any:
     doc = services.public_document(get_session(), document_id)
     if doc is None:
         abort(404)
-    data = files.file_store().get(doc.stored_name, doc.sha256)
+    data = file_store().get(doc.stored_name, doc.sha256)
     return send_file(io.BytesIO(data), mimetype=doc.content_type, etag=doc.sha256,
                      download_name=storage.download_name(doc.original_name), max_age=3600)
 
@@ -342,6 +342,6 @@ def photo(batch_id: int) -> Any:
     if photo is None:
         abort(404)
     stored_name, sha256 = photo
-    data = files.file_store().get(stored_name, sha256)
+    data = file_store().get(stored_name, sha256)
     return send_file(io.BytesIO(data), mimetype=storage.content_type_of(stored_name),
                      etag=sha256 or False, max_age=3600)

@@ -9,8 +9,8 @@ from flask_login import current_user
 from sqlalchemy import text
 from werkzeug.local import LocalProxy
 
-from registry.db import engine
 from registry.ops import readiness
+from registry.web.database import engine
 from registry.web.extensions import limiter
 
 bp = Blueprint("main", __name__)

@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from registry.accounts import vocabulary as accounts_words
 from registry.api import vocabulary as api_words
-from registry.audit import tags as events
+from registry.audit import vocabulary as events
 from registry.catalog.services import display_of
 from registry.catalog.vocabulary import (
     STATUS_LABELS,

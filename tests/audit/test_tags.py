@@ -1,5 +1,6 @@
-"""Audit event tags (``registry.audit.tags``): each has its words, in English and in Indonesian, so
-no one reads a raw ``printjob.order`` in a batch's history (issue 15 §1)."""
+"""Audit event tags (``registry.audit.tags``): each has its words (``registry.audit.vocabulary``),
+in English and in Indonesian, so no one reads a raw ``printjob.order`` in a batch's history
+(issue 15 §1)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from babel.messages.mofile import read_mo
 
 from registry.audit import tags as events
+from registry.audit import vocabulary as words
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "registry" / "translations" / "id" / \
     "LC_MESSAGES" / "messages.mo"
@@ -18,7 +20,7 @@ def test_every_tag_has_a_label_in_english_and_indonesian() -> None:
         indonesian = read_mo(f)
     missing = []
     for tag in events.members():
-        english = events.LABELS.get(tag)
+        english = words.EVENT_LABELS.get(tag)
         if english is None or english._args[0] == tag.value:
             missing.append(f"{tag.value}: no English label")
             continue
@@ -31,9 +33,9 @@ def test_every_tag_has_a_label_in_english_and_indonesian() -> None:
 def test_tags_are_unique_and_labels_name_only_tags() -> None:
     values = [tag.value for tag in events.members()]
     assert len(values) == len(set(values))
-    assert set(events.LABELS) == set(values)
+    assert set(words.EVENT_LABELS) == set(values)
 
 
 def test_a_stored_tag_reads_as_its_label() -> None:
-    assert events.label("printjob.order") == "Labels ordered"
-    assert events.label("something.old") == "something.old"  # never hidden
+    assert words.label("printjob.order") == "Labels ordered"
+    assert words.label("something.old") == "something.old"  # never hidden

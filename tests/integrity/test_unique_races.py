@@ -20,7 +20,7 @@ from registry.accounts.models import Organisation, User
 from registry.audit.models import AuditEvent
 from registry.catalog import services as catalog
 from registry.catalog.models import Batch
-from registry.db import get_session
+from registry.web.database import get_session
 from tests.api.api_helpers import api_for
 
 PARALLEL = 3
