@@ -19,6 +19,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.accounts import auth
     from registry.config import load_config
     from registry.files import web as files_web
+    from registry.mail import web as mail_web
     from registry.ops import errortracking, logs, metrics, readiness
     from registry.signing import keys
     from registry.web import database, errors, i18n, security, templating
@@ -62,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     keys.init_app(app)
     files_web.init_app(app)
+    mail_web.init_app(app)
     queue.init_app(app)
     readiness.init_app(app)
 

@@ -30,6 +30,17 @@ class ConfigError(RuntimeError):
     pass
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true or false), not {raw!r}")
+
+
 def _number(env: Mapping[str, str], name: str, default: int, kind: Callable[[str], N]
             ) -> N | int:
     # Every default is a whole number, returned as written (2, not 2.0, for a float setting).
@@ -134,6 +145,20 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # wsgi.py: a serving worker freezes its long-lived objects after this many requests
         # (registry/ops/memory.py); 0 freezes only what create_app built.
         "GC_FREEZE_AFTER_REQUESTS": _number(env, "GC_FREEZE_AFTER_REQUESTS", 1000, int),
+        # Outgoing mail (registry/mail): "outbox" writes each mail as an .eml file into
+        # MAIL_OUTBOX_DIR (the embedded default: no mail server needed); "smtp" sends through
+        # MAIL_SERVER, with STARTTLS unless MAIL_USE_TLS=0 (MAIL_USE_SSL=1: TLS from the start).
+        "MAIL_BACKEND": (env.get("MAIL_BACKEND") or "outbox").strip().lower(),
+        "MAIL_OUTBOX_DIR": env.get("MAIL_OUTBOX_DIR") or str(instance_path / "outbox"),
+        "MAIL_SERVER": env.get("MAIL_SERVER") or "localhost",
+        "MAIL_PORT": _number(env, "MAIL_PORT", 587, int),
+        "MAIL_USE_TLS": _flag(env, "MAIL_USE_TLS", True),
+        "MAIL_USE_SSL": _flag(env, "MAIL_USE_SSL", False),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER")
+        or "Made in Bali–NTB–NTT <registry@localhost>",
+        "MAIL_TIMEOUT": _number(env, "MAIL_TIMEOUT", 10, float),
         "COUNTRY_HEADER": env.get("COUNTRY_HEADER"),
         "COPY_DISTINCT_CLIENTS": _number(env, "COPY_DISTINCT_CLIENTS", 6, int),
         "COPY_SCANS_IN_WINDOW": _number(env, "COPY_SCANS_IN_WINDOW", 20, int),
@@ -180,6 +205,11 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     if cfg["LABEL_RENDER_LEASE_SECONDS"] < 2 or cfg["LABEL_FILE_TTL_DAYS"] <= 0:
         raise ConfigError("LABEL_RENDER_LEASE_SECONDS must be at least 2 and "
                           "LABEL_FILE_TTL_DAYS more than 0")
+    if cfg["MAIL_BACKEND"] not in ("outbox", "smtp"):
+        raise ConfigError(f"MAIL_BACKEND must be outbox or smtp, not {cfg['MAIL_BACKEND']!r}")
+    if cfg["MAIL_USE_TLS"] and cfg["MAIL_USE_SSL"]:
+        raise ConfigError("MAIL_USE_TLS (STARTTLS) and MAIL_USE_SSL (TLS from the start) "
+                          "exclude each other: set one to 0")
     if cfg["LOG_FORMAT"] not in ("text", "json"):
         raise ConfigError(f"LOG_FORMAT must be text or json, not {cfg['LOG_FORMAT']!r}")
     if cfg["METRICS_TOKEN"] is not None and len(cfg["METRICS_TOKEN"]) < 24:
@@ -237,6 +267,13 @@ def production_problems(cfg: Mapping[str, Any], explicit: Collection[str]) -> li
                         "by the other servers")
     elif not cfg.get("S3_BUCKET"):
         problems.append("S3_BUCKET must name the bucket of the object store (FILE_STORE=s3)")
+    if cfg.get("MAIL_BACKEND") != "smtp":
+        problems.append("MAIL_BACKEND must be smtp in production (with MAIL_SERVER and "
+                        "MAIL_DEFAULT_SENDER): the outbox folder is read by nobody, and "
+                        "password resets and notifications would never arrive")
+    elif "MAIL_DEFAULT_SENDER" not in explicit:
+        problems.append("MAIL_DEFAULT_SENDER must be set to the address mail comes from "
+                        "(Name <registry@your-domain>), one the mail server may send as")
     if "PROXY_HOPS" not in explicit:
         problems.append("PROXY_HOPS must be set: the number of reverse proxies in front of the "
                         "app, or 0 if it is directly exposed; a wrong value makes one client "

@@ -4,13 +4,19 @@ migrated with Alembic once per run and emptied between tests, and a CSRF-aware c
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
 import io
 import os
 import re
+import socket
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -178,9 +184,90 @@ def delete_object(app: Flask, name: str) -> None:
         (Path(app.config["UPLOAD_DIR"]) / name).unlink()
 
 
+class Inbox:
+    """What a real SMTP server on loopback (aiosmtpd) received: every test's app sends its mail
+    there, as production sends to the province's mail server."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        message = BytesParser(policy=email.policy.default).parsebytes(envelope.content)
+        with self.lock:
+            self.messages.append(message)  # type: ignore[arg-type]
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if address in str(m["To"])]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.inbox = Inbox()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = self._controller()
+
+    def _controller(self) -> Any:
+        from aiosmtpd.controller import Controller
+
+        return Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+
+    @contextmanager
+    def down(self) -> Iterator[None]:
+        """The mail server does not answer (connections are refused) until the block ends."""
+        self.controller.stop()
+        try:
+            yield
+        finally:
+            self.controller = self._controller()  # a stopped controller cannot start again
+            self.controller.start()
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.controller.start()
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture
+def inbox(smtp_server: SmtpServer) -> Inbox:
+    """The mail this test's app sent (the server's list is emptied for each test)."""
+    return smtp_server.inbox
+
+
+@pytest.fixture
+def mail_config(smtp_server: SmtpServer) -> dict[str, Any]:
+    smtp_server.inbox.clear()
+    return {"MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port,
+            "MAIL_USE_TLS": False, "MAIL_DEFAULT_SENDER": "Registry <registry@example.id>"}
+
+
+def mail_text(message: EmailMessage) -> str:
+    """The plain-text part of a mail, as a mail program shows it."""
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None, message
+    return str(part.get_content())
+
+
+def mail_html(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("html",))
+    assert part is not None, message
+    return str(part.get_content())
+
+
 @pytest.fixture
 def app(database_url: str, engine: Engine, tmp_path: Path,
-        file_store_config: dict[str, Any]) -> Iterator[Flask]:
+        file_store_config: dict[str, Any], mail_config: dict[str, Any]) -> Iterator[Flask]:
     _empty(engine)
     app = create_app({
         "DATABASE_URL": database_url,
@@ -193,6 +280,7 @@ def app(database_url: str, engine: Engine, tmp_path: Path,
         "RATELIMIT_STORAGE_URI": "memory://",
         **CHEAP_PASSWORD_HASHING,
         **file_store_config,
+        **mail_config,
     })
     limiter.reset()
     yield app
@@ -448,4 +536,7 @@ PRODUCTION_CONFIG: dict[str, Any] = {
     "S3_BUCKET": "registry-files",
     "PROXY_HOPS": 1,
     "QUEUE_URL": "redis://cache.internal:6379/1",
+    "MAIL_BACKEND": "smtp",
+    "MAIL_SERVER": "mail.example.id",
+    "MAIL_DEFAULT_SENDER": "Registry <registry@example.id>",
 }

@@ -47,6 +47,8 @@ INTERNAL = {
     "registry.signing.signer.KeyStatus": "said only by the key commands (operators, English)",
     "registry.signing.verifier.VerifyStatus": "the signature check's outcome, turned into a "
                                               "verdict",
+    "registry.mail.kinds.MailState": "a mail's delivery state, read by operators in the "
+                                     "database and the log (English)",
 }
 
 

@@ -13,6 +13,8 @@ from registry.audit.tags import EventTag
 from registry.clock import utcnow
 from registry.db import flush_unique
 from registry.exceptions import Conflict, Forbidden, NotFound, ValidationError
+from registry.mail import services as mail
+from registry.mail.kinds import MailKind
 from registry.reference import PROVINCES
 
 
@@ -193,6 +195,7 @@ def set_user_status(session: Session, actor: User, *, user_id: int, status: User
     if user.id == actor.id:
         raise Conflict("you cannot change your own status")
     before = _user_snapshot(user)
+    first_activation = user.status == UserStatus.PENDING and status == UserStatus.ACTIVE
     user.status = status
     if status != UserStatus.ACTIVE:
         user.session_nonce = secrets.token_urlsafe(16)
@@ -201,6 +204,9 @@ def set_user_status(session: Session, actor: User, *, user_id: int, status: User
     audit.record(session, actor=actor, action=EventTag.Account(f"user.{status.value}"),
                  object_type="user",
                  object_id=user.id, before=before, after=_user_snapshot(user))
+    if first_activation:
+        mail.queue_mail(session, MailKind.ACCOUNT_ACTIVATED, to=user, params={
+            "name": user.name, "company": organisation_of(session, user).name})
     return user
 
 

@@ -4,6 +4,7 @@ from registry.accounts.models import Organisation, User
 from registry.api.models import ApiToken
 from registry.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from registry.catalog.models import Batch, Document, Product
+from registry.mail.models import Mail
 from registry.printing.models import (
     LabelAllowance,
     LabelFile,
@@ -16,6 +17,6 @@ from registry.signing.models import LabelSignature, SigningKey
 from registry.verify.models import FakeReport, Scan
 
 __all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "Decision",
-           "Document", "FakeReport", "LabelAllowance", "LabelFile", "LabelSignature",
+           "Document", "FakeReport", "LabelAllowance", "LabelFile", "LabelSignature", "Mail",
            "Organisation",
            "PrintJob", "Product", "Reprint", "Scan", "SerialCounter", "SigningKey", "User"]

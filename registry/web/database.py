@@ -73,8 +73,16 @@ def init_app(app: Flask) -> None:
 
 def get_session() -> Session:
     if "db_session" not in g:
-        g.db_session = Session(current_app.extensions["engine"], expire_on_commit=False)
+        g.db_session = open_session(current_app)
     return g.db_session
+
+
+def open_session(app: Flask) -> Session:
+    """A session of ``app``: on its engine, carrying what the app's parts put in
+    ``app.extensions["session_info"]`` (e.g. where a mail goes once the session commits).
+    The request's, and a worker's or a command's that commits by itself."""
+    return Session(app.extensions["engine"], expire_on_commit=False,
+                   info=dict(app.extensions.get("session_info", {})))
 
 
 def engine() -> Engine:

@@ -16,7 +16,7 @@ from registry.config import ConfigError
 
 SETTINGS = ("REGISTRY_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PUBLIC_HOST",
             "KEY_ENCRYPTION_KEY", "KEY_ENCRYPTION_KEY_FILE", "FILE_STORE", "S3_BUCKET",
-            "PROXY_HOPS", "QUEUE_URL")
+            "PROXY_HOPS", "QUEUE_URL", "MAIL_BACKEND", "MAIL_DEFAULT_SENDER")
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +52,7 @@ def test_only_a_secret_key_is_refused_naming_every_missing_part(
         create_app()
     message = str(refused.value)
     for name in ("DATABASE_URL", "REDIS_URL", "PUBLIC_HOST", "KEY_ENCRYPTION_KEY", "FILE_STORE",
-                 "PROXY_HOPS", "QUEUE_URL"):
+                 "PROXY_HOPS", "QUEUE_URL", "MAIL_BACKEND", "MAIL_DEFAULT_SENDER"):
         assert name in message
     assert "SECRET_KEY" not in message
 
@@ -71,6 +71,9 @@ def test_only_a_secret_key_is_refused_naming_every_missing_part(
     ("PROXY_HOPS", None),
     ("QUEUE_URL", None),
     ("QUEUE_URL", "sqlite:////srv/registry/queue.sqlite3"),
+    ("MAIL_BACKEND", None),
+    ("MAIL_BACKEND", "outbox"),
+    ("MAIL_DEFAULT_SENDER", None),
     ("SECRET_KEY", "short"),
 ])
 def test_each_missing_or_wrong_variable_is_refused_by_name(name: str, value: str | None) -> None:

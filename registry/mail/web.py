@@ -1,0 +1,43 @@
+"""Mail in the app: the mail server (Flask-Mailman) from the configuration, and mails sent to
+the task queue once the transaction that wrote them commits."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, current_app
+from flask_mailman import Mail as Mailman
+
+from registry.mail import services
+
+log = logging.getLogger(__name__)
+
+mailman = Mailman()
+
+# MAIL_BACKEND as the README names it, and Flask-Mailman's backend for it.
+BACKENDS = {"outbox": "registry.mail.outbox.EmailBackend", "smtp": "smtp"}
+
+
+def init_app(app: Flask) -> None:
+    from registry.mail import delivery
+
+    app.config["MAIL_BACKEND"] = BACKENDS[app.config["MAIL_BACKEND"]]
+    mailman.init_app(app)
+
+    def dispatch(mail_id: int) -> None:
+        # After the commit: the request's answer is decided, so a queue that does not answer
+        # costs nothing but a minute (the worker's sweep sends the mail).
+        try:
+            from registry.queue import enqueue
+
+            enqueue(delivery.deliver, mail_id)
+        except Exception:
+            log.exception("could not send mail %s to the task queue; the sweep will", mail_id)
+
+    app.extensions.setdefault("session_info", {})[services.DISPATCH] = dispatch
+
+
+def session_info() -> dict[str, Any]:
+    """What a new session of this app carries (``registry.web.database``)."""
+    return dict(current_app.extensions.get("session_info", {}))
