@@ -8,14 +8,14 @@ from registry.accounts.rules import MAX_PASSWORD, password_problem, valid_nib
 from registry.accounts.vocabulary import ORG_KIND_LABELS, ROLE_LABELS
 from registry.reference import PROVINCES
 from registry.web.forms import Form
-from registry.web.messages import PASSWORD_MESSAGES
+from registry.web.messages import PASSWORD_MESSAGES, with_limits
 
 
 def _strong_password(form: Form, field: PasswordField) -> None:
     email = form.email.data if hasattr(form, "email") else ""
     problem = password_problem(field.data or "", email=email or "")
     if problem is not None:
-        raise ValidationError(PASSWORD_MESSAGES[problem])
+        raise ValidationError(with_limits(PASSWORD_MESSAGES[problem]))
 
 
 def _nib(_form: Form, field: StringField) -> None:

@@ -289,7 +289,8 @@ class BatchRead(BatchSummary):
 class DocumentUpload(WriteModel):
     kind: Text = Field(json_schema_extra=_enum(DocumentKind))
     is_public: bool = Field(False, description="Show on the public verification page.")
-    file: bytes = Field(description="PDF, JPEG or PNG, at most 10 MB.")
+    # The limit is the server's MAX_UPLOAD_BYTES: api.views.openapi_json writes it in.
+    file: bytes = Field(description="PDF, JPEG or PNG.")
 
 
 # ---------------------------------------------------------------- review

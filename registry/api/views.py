@@ -151,6 +151,11 @@ def openapi_json() -> Any:
     document = current_app.extensions.get("api_openapi")
     if document is None:
         document = spec.document(server_url=bp.url_prefix or "/api/v1")
+        # The upload limit is the server's setting (MAX_UPLOAD_BYTES), not a constant.
+        upload = document["components"]["schemas"]["DocumentUpload"]["properties"]["file"]
+        limit = current_app.config["MAX_UPLOAD_BYTES"]
+        upload["description"] = (f"PDF, JPEG or PNG, at most {limit:,} bytes "
+                                 f"({round(limit / 2**20, 1):g} MB) on this server.")
         current_app.extensions["api_openapi"] = document
     return document
 

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from registry.accounts.rules import PasswordProblem
+from registry.accounts.rules import MAX_PASSWORD, MIN_PASSWORD, PasswordProblem
 from registry.plaintext import TextProblem
 from registry.printing.rules import MAX_LABELS_PER_JOB, MAX_REPRINT_SHEETS
 
@@ -119,8 +119,10 @@ TEXT_MESSAGES: dict[str, LazyString] = {
     TextProblem.LINE_BREAK: _l("Line breaks are not allowed in this field."),
 }
 PASSWORD_MESSAGES: dict[str, LazyString] = {
-    PasswordProblem.TOO_SHORT: _l("The password must be at least 8 characters long."),
-    PasswordProblem.TOO_LONG: _l("The password must be at most 128 characters long."),
+    PasswordProblem.TOO_SHORT: _l("The password must be at least %(min_password)s characters "
+                                  "long."),
+    PasswordProblem.TOO_LONG: _l("The password must be at most %(max_password)s characters "
+                                 "long."),
     PasswordProblem.COMMON: _l("This password is too common. Please choose another one."),
     PasswordProblem.IS_EMAIL: _l("The password must not be your e-mail address."),
 }
@@ -142,7 +144,9 @@ def limits() -> dict[str, str]:
     return {"max_size": megabytes(config["MAX_UPLOAD_BYTES"]),
             "max_megapixels": format_decimal(round(config["MAX_IMAGE_PIXELS"] / 10**6, 1)),
             "max_labels": format_decimal(MAX_LABELS_PER_JOB),
-            "max_sheets": format_decimal(MAX_REPRINT_SHEETS)}
+            "max_sheets": format_decimal(MAX_REPRINT_SHEETS),
+            "min_password": format_decimal(MIN_PASSWORD),
+            "max_password": format_decimal(MAX_PASSWORD)}
 
 
 def with_limits(words: LazyString | str) -> str:

@@ -132,3 +132,11 @@ def test_openapi_document_is_generated_from_the_routes(app: Flask) -> None:
     problem = doc["components"]["responses"]["401"]
     assert "WWW-Authenticate" in problem["headers"]
     assert doc["paths"]["/products"]["get"]["parameters"][0]["name"] == "page"
+
+
+def test_the_documented_upload_limit_is_the_servers(app: Flask) -> None:
+    # Issue 15 §1: "at most 10 MB" was fixed text while the limit came from the environment.
+    app.config["MAX_UPLOAD_BYTES"] = 5 * 2**20
+    doc = app.test_client().get(f"{PREFIX}/openapi.json").json
+    described = doc["components"]["schemas"]["DocumentUpload"]["properties"]["file"]
+    assert "at most 5,242,880 bytes (5 MB)" in described["description"]
