@@ -10,7 +10,9 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 128
-NIB_RE = re.compile(r"^\d{13}$")  # Nomor Induk Berusaha issued by OSS is 13 digits
+# Nomor Induk Berusaha issued by OSS: 13 ASCII digits, matched whole ("\d" would take other
+# scripts' digits, "$" a trailing newline).
+NIB_RE = re.compile(r"[0-9]{13}")
 
 
 class PasswordProblem(StrEnum):
@@ -41,4 +43,4 @@ def password_problem(password: str, *, email: str = "") -> PasswordProblem | Non
 
 
 def valid_nib(nib: str) -> bool:
-    return bool(NIB_RE.match(nib))
+    return bool(NIB_RE.fullmatch(nib))

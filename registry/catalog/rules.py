@@ -50,7 +50,8 @@ class DocumentKind(StrEnum):
 
 # A subset of the GS1 AI character set 82 that needs no escaping in a Digital Link path,
 # so the lot prints and encodes as typed.
-LOT_RE = re.compile(r"^[A-Za-z0-9._-]{1,20}$")
+# Matched whole (fullmatch): "$" would let a trailing newline through.
+LOT_RE = re.compile(r"[A-Za-z0-9._-]{1,20}")
 MAX_QUANTITY = Decimal("99999999999.999")
 MAX_VALUE_IDR = 10**15
 
@@ -114,7 +115,7 @@ class BatchInput:
 
 def batch_problems(data: BatchInput, today: dt.date) -> dict[str, str]:
     problems: dict[str, str] = {}
-    if not LOT_RE.match(data.lot_code or ""):
+    if not LOT_RE.fullmatch(data.lot_code or ""):
         problems["lot_code"] = "bad_lot"
     if not (Decimal(0) < data.quantity <= MAX_QUANTITY):
         problems["quantity"] = "out_of_range"

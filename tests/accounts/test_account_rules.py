@@ -89,6 +89,8 @@ def test_the_first_problem_is_the_one_reported() -> None:
     ("123456789012a", False),
     (" 1234567890123", False),
     ("1234 567890123", False),
+    ("1234567890123\n", False),  # "$" matched before a trailing newline
+    ("١٢٣٤٥٦٧٨٩٠١٢٣", False),  # Arabic-Indic digits: "\d" took them
     ("", False),
 ])
 def test_a_nib_is_thirteen_digits(nib: str, ok: bool) -> None:

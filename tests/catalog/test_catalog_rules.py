@@ -106,6 +106,7 @@ def test_a_good_batch_has_no_problems() -> None:
 @pytest.mark.parametrize(("lot", "ok"), [
     ("L", True), ("Lot_1.a-B", True), ("A" * 20, True), ("A" * 21, False), ("", False),
     (None, False), ("LOT 1", False), ("LOT/1", False), ("LOT%31", False), ("MADÜ", False),
+    ("LOT1\n", False),
 ])
 def test_lot_codes_print_as_typed(lot: str | None, ok: bool) -> None:
     assert batch_problems(batch(lot_code=lot), TODAY) == ({} if ok else {"lot_code": "bad_lot"})
