@@ -103,9 +103,13 @@ def authenticate(session: Session, *, email: str, password: str,
     return user
 
 
+# The languages a user's choice is saved in: those the registry writes mail in.
+SAVED_LOCALES = mail.LOCALES
+
+
 def set_locale(session: Session, actor: User, locale: str) -> None:
     """The language the actor chose on the registry's pages: their mails are written in it."""
-    if locale not in mail.LOCALES:
+    if locale not in SAVED_LOCALES:
         raise ValidationError("unknown language", fields={"locale": "unknown"})
     before = actor.locale
     if before == locale:

@@ -36,7 +36,8 @@ def _remember_language(response: Any) -> Any:
     runs before its commit (``registry.web.database``) and is committed with the request; an
     answer that fails rolls it back, and the choice is saved again next time."""
     asked = request.args.get("lang")
-    if (asked and asked in current_app.config["LANGUAGES"] and request.blueprint != "verify"
+    if (asked in current_app.config["LANGUAGES"] and asked in services.SAVED_LOCALES
+            and request.blueprint != "verify"
             and response.status_code < 400 and current_user
             and current_user.is_authenticated and current_user.locale != asked):
         services.set_locale(get_session(), current_user._get_current_object(), asked)
