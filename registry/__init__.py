@@ -74,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.checkpoints.views import bp as checkpoints_bp
     from registry.desk.views import bp as desk_bp
     from registry.figures.views import bp as figures_bp
+    from registry.notifications.views import bp as notifications_bp
     from registry.printing.views import bp as printing_bp
     from registry.review.views import bp as review_bp
     from registry.verify.views import bp as verify_bp
@@ -90,6 +91,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(verify_bp)
     app.register_blueprint(checkpoints_bp)
     app.register_blueprint(desk_bp)
+    app.register_blueprint(notifications_bp)
 
     from registry.verify.hotpath import LabelResolver
 

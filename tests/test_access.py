@@ -385,6 +385,12 @@ ROUTES: tuple[Route, ...] = (
       for name, path in (("dashboard", "/figures/"), ("export_csv", "/figures/batches.csv"),
                          ("export_xlsx", "/figures/batches.xlsx"),
                          ("report", "/figures/report.pdf"))],
+    # -- notification settings: every signed-in user's own (an admin is offered no kind, so
+    # saving changes nothing)
+    Route("notifications.settings", "GET", lambda s: "/account/notifications",
+          _signed_in(200)),
+    Route("notifications.settings", "POST", lambda s: "/account/notifications",
+          _signed_in(302), writes=frozenset(SIGNED_IN) - {"admin"}, data=lambda s: {}),
     # -- API tokens, managed on a web page by exporters and officers
     Route("api_account.tokens_page", "GET", lambda s: "/account/tokens", TOKEN_USERS),
     Route("api_account.tokens_page", "POST", lambda s: "/account/tokens", TOKEN_USERS,

@@ -15,6 +15,7 @@ from registry.db import flush_unique
 from registry.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from registry.mail import services as mail
 from registry.mail.kinds import MailKind
+from registry.notifications import services as notifications
 from registry.reference import PROVINCES
 
 
@@ -77,6 +78,7 @@ def signup_exporter(
                                           "province_code": province_code})
     audit.record(session, actor=user, action=EventTag.Account.SIGNUP, object_type="user",
                  object_id=user.id, after=_user_snapshot(user))
+    notifications.signup_waiting(session, user, org)
     return user
 
 
@@ -99,6 +101,23 @@ def authenticate(session: Session, *, email: str, password: str,
     audit.record(session, actor=user, action=EventTag.Account.LOGIN,
                  object_type="user", object_id=user.id)
     return user
+
+
+# The languages a user's choice is saved in: those the registry writes mail in.
+SAVED_LOCALES = mail.LOCALES
+
+
+def set_locale(session: Session, actor: User, locale: str) -> None:
+    """The language the actor chose on the registry's pages: their mails are written in it."""
+    if locale not in SAVED_LOCALES:
+        raise ValidationError("unknown language", fields={"locale": "unknown"})
+    before = actor.locale
+    if before == locale:
+        return
+    actor.locale = locale
+    session.add(actor)
+    audit.record(session, actor=actor, action=EventTag.Account.LOCALE, object_type="user",
+                 object_id=actor.id, before={"locale": before}, after={"locale": locale})
 
 
 def logout(session: Session, user: User) -> None:

@@ -27,6 +27,23 @@ from registry.web.forms import apply_field_errors
 
 bp = Blueprint("accounts", __name__)
 
+
+@bp.after_app_request
+def _remember_language(response: Any) -> Any:
+    """A signed-in user who picks a language (``?lang=``) keeps it: saved on the account, so
+    the mails the registry writes to them follow it (``registry.web.i18n`` keeps the choice
+    in the session for the pages). Registered after the request's session opens, so this
+    runs before its commit (``registry.web.database``) and is committed with the request; an
+    answer that fails rolls it back, and the choice is saved again next time."""
+    asked = request.args.get("lang")
+    if (asked in current_app.config["LANGUAGES"] and asked in services.SAVED_LOCALES
+            and request.blueprint != "verify"
+            and response.status_code < 400 and current_user
+            and current_user.is_authenticated and current_user.locale != asked):
+        services.set_locale(get_session(), current_user._get_current_object(), asked)
+    return response
+
+
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 

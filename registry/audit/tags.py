@@ -24,6 +24,8 @@ class EventTag:
         LOGOUT = "logout"
         TOKEN_CREATE = "token.create"  # noqa: S105 (a tag, not a secret)
         TOKEN_REVOKE = "token.revoke"  # noqa: S105
+        NOTIFICATIONS = "user.notifications"
+        LOCALE = "user.locale"
 
     class Organisation(StrEnum):
         CREATE = "organisation.create"

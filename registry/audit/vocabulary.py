@@ -26,6 +26,8 @@ EVENT_LABELS: dict[str, LazyString] = {
     EventTag.Account.LOGOUT: _l("Signed out"),
     EventTag.Account.TOKEN_CREATE: _l("API token created"),
     EventTag.Account.TOKEN_REVOKE: _l("API token revoked"),
+    EventTag.Account.NOTIFICATIONS: _l("Notification settings changed"),
+    EventTag.Account.LOCALE: _l("Language chosen"),
     EventTag.Organisation.CREATE: _l("Organisation registered"),
     EventTag.Product.CREATE: _l("Product registered"),
     EventTag.Product.UPDATE: _l("Product edited"),

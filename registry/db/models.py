@@ -4,7 +4,7 @@ from registry.accounts.models import Organisation, User
 from registry.api.models import ApiToken
 from registry.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from registry.catalog.models import Batch, Document, Product
-from registry.mail.models import Mail
+from registry.mail.models import Mail, MailOnce, MailOptOut
 from registry.printing.models import (
     LabelAllowance,
     LabelFile,
@@ -18,5 +18,6 @@ from registry.verify.models import FakeReport, Scan
 
 __all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "Decision",
            "Document", "FakeReport", "LabelAllowance", "LabelFile", "LabelSignature", "Mail",
+           "MailOnce", "MailOptOut",
            "Organisation",
            "PrintJob", "Product", "Reprint", "Scan", "SerialCounter", "SigningKey", "User"]

@@ -71,12 +71,12 @@ def render(mail: Mail) -> EmailMultiAlternatives:
     app = current_app
     kind = MailKind(mail.kind)
     with force_locale(mail.locale):
+        subject = subject_of(kind, mail.params)
         context: dict[str, Any] = {**mail.params, "link": external_url,
                                    "to_address": mail.to_address, "locale": mail.locale,
-                                   "home": external_url("main.home")}
+                                   "home": external_url("main.home"), "subject": subject}
         text = app.jinja_env.get_template(f"mail/{kind.value}.txt").render(context)
         html = app.jinja_env.get_template(f"mail/{kind.value}.html").render(context)
-        subject = subject_of(kind, mail.params)
     message = EmailMultiAlternatives(subject=subject, body=text, to=[mail.to_address],
                                      headers={"Auto-Submitted": "auto-generated"})
     message.attach_alternative(html, "text/html")

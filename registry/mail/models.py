@@ -38,3 +38,31 @@ class Mail(SQLModel, table=True):
         default=None, sa_column=Column(UTCDateTime, nullable=True))
     sent_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     error: str | None = Field(default=None, max_length=500)
+
+
+class MailOptOut(SQLModel, table=True):
+    """A kind of notification a user switched off (security mails cannot be: the sender
+    never asks for them). A row per (user, kind): no row, the mail is sent."""
+
+    __tablename__ = "mail_opt_out"
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    kind: str = Field(max_length=40, primary_key=True)  # registry.mail.kinds.MailKind
+    created_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
+
+
+class MailOnce(SQLModel, table=True):
+    """A notification that goes out at most once a day for one thing (a province's digest, a
+    batch's possible copies): the sweep that wins the INSERT of (kind, scope, day) sends it,
+    in the same transaction, so two workers or two servers never both do, and a sweep that
+    dies before its commit leaves the day to the next one. ``created_at`` of the previous
+    day's row is where the next digest's news begin."""
+
+    __tablename__ = "mail_once"
+
+    kind: str = Field(max_length=40, primary_key=True)  # registry.mail.kinds.MailKind
+    scope: str = Field(max_length=40, primary_key=True)  # "province:52", "batch:17"
+    day: dt.date = Field(primary_key=True)  # in WITA
+    created_at: dt.datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow))

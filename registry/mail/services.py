@@ -13,8 +13,14 @@ from sqlmodel import Session, col, select, update
 from registry.accounts.models import User
 from registry.clock import utcnow
 from registry.db import on_commit
-from registry.mail.kinds import MAX_ATTEMPTS, MailKind, MailState, retry_delay_seconds
-from registry.mail.models import Mail
+from registry.mail.kinds import (
+    MAX_ATTEMPTS,
+    SECURITY,
+    MailKind,
+    MailState,
+    retry_delay_seconds,
+)
+from registry.mail.models import Mail, MailOptOut
 
 # Whoever opens a session may put here a callable taking a mail's id: it is called once the
 # session's transaction commits (the web app sends the mail to the task queue). Without one (a
@@ -35,16 +41,25 @@ def recipient_locale(user: User | None, fallback: str | None = None) -> str:
     return DEFAULT_LOCALE
 
 
+def switched_off(session: Session, user: User, kind: MailKind) -> bool:
+    """Whether ``user`` switched ``kind`` off (their notification settings); a security mail
+    never is."""
+    if kind in SECURITY:
+        return False
+    return session.get(MailOptOut, (user.id, kind.value)) is not None
+
+
 def queue_mail(session: Session, kind: MailKind, *, to: User | str,
                params: Mapping[str, Any] | None = None, locale: str | None = None,
-               switched_off: Callable[[Session, User, MailKind], bool] | None = None,
+               switched_off: Callable[[Session, User, MailKind], bool] = switched_off,
                ) -> Mail | None:
     """Write a mail for ``to`` (a user, or an address that has no account) into ``session``'s
     transaction; it is sent once that commits. ``params`` fill the kind's template: JSON values
     only (ids, names, amounts as text), as the sender renders them later, in the recipient's
-    language. Returns None when the user switched this kind off (``switched_off``)."""
+    language. Returns None when the user switched this kind off (by default their settings
+    say; a security mail is sent whatever ``switched_off`` answers)."""
     user = to if isinstance(to, User) else None
-    if user is not None and switched_off is not None and switched_off(session, user, kind):
+    if user is not None and kind not in SECURITY and switched_off(session, user, kind):
         return None
     mail = Mail(kind=kind, to_address=user.email if user is not None else str(to).strip(),
                 user_id=user.id if user is not None else None,

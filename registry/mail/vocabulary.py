@@ -32,6 +32,23 @@ KIND_LABELS: dict[str, LazyString] = {
 # Subjects: %(name)s placeholders are filled from the mail's params.
 SUBJECTS: dict[str, LazyString] = {
     MailKind.ACCOUNT_ACTIVATED: _l("Your account on the Made in Bali–NTB–NTT registry is active"),
+    # Notifications (registry.notifications).
+    MailKind.FAKE_REPORT: _l("A buyer reported a suspected fake of %(lot)s"),
+    MailKind.COPY_SIGNAL: _l("Possible copies of the labels of batch %(lot)s"),
+    MailKind.LABEL_FILE_READY: _l("Labels of job %(job_id)s are ready to download"),
+    MailKind.SIGNUP_WAITING: _l("%(company)s waits for activation"),
+    MailKind.DAILY_DIGEST: _l("%(province)s: today at the registry"),
+    MailKind.PRINT_JOB_ASSIGNED: _l(
+        "New print job %(job_id)s: %(quantity)s labels of batch %(lot)s"),
+}
+
+# A decision's subject says which decision (params["action"], a catalog Action).
+DECISION_SUBJECTS: dict[str, LazyString] = {
+    "approve": _l("Batch %(lot)s is certified"),
+    "reject": _l("Batch %(lot)s was rejected"),
+    "suspend": _l("The certification of batch %(lot)s is suspended"),
+    "reinstate": _l("The certification of batch %(lot)s is reinstated"),
+    "revoke": _l("The certification of batch %(lot)s is revoked"),
 }
 
 LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {MailKind: KIND_LABELS}
@@ -45,7 +62,9 @@ def kind_label(code: str) -> str:
 def subject_of(kind: MailKind, params: Mapping[str, Any]) -> str:
     """The subject in the current locale, its placeholders filled (a missing one is left as
     written rather than failing the send)."""
-    template = str(SUBJECTS.get(kind) or KIND_LABELS[kind])
+    variant = DECISION_SUBJECTS.get(str(params.get("action"))) if (
+        kind is MailKind.BATCH_DECISION) else None
+    template = str(variant or SUBJECTS.get(kind) or KIND_LABELS[kind])
     try:
         return template % params if "%(" in template else template
     except (KeyError, TypeError, ValueError):

@@ -27,6 +27,7 @@ from registry.audit import services as audit
 from registry.audit.tags import EventTag
 from registry.clock import utcnow
 from registry.files import FileStore, delete_after_commit
+from registry.notifications import services as notifications
 from registry.printing.models import LabelFile, PrintJob
 from registry.signing.models import SigningKey
 
@@ -109,6 +110,7 @@ def request_file(session: Session, actor: Any | None, job: PrintJob, fmt: str, *
     row.object_name = row.size = row.sha256 = row.kid = None
     row.finished_at = row.expires_at = None
     row.attempts = 0
+    row.requested_by = getattr(actor, "id", None)
     session.add(row)
     session.flush()
     audit.record(session, actor=actor, action=EventTag.LabelFile.REQUEST, object_type="print_job",
@@ -211,6 +213,7 @@ def finish(session: Session, file_id: int, token: str, rendered: Rendered,
                          "format": row.format, "file_id": file_id, "labels": rendered.labels,
                          "bytes": rendered.size, "sha256": rendered.sha256, "kid": row.kid,
                          "seconds": round(rendered.seconds, 1), "attempt": row.attempts})
+        notifications.label_file_ready(session, row)
     return done
 
 

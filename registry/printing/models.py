@@ -116,6 +116,9 @@ class LabelFile(SQLModel, table=True):
     attempts: int = Field(default=0)
     requested_at: dt.datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow))
+    # Who asked for the file last (the print shop's user): told when it is ready. None when
+    # the registry itself asked (a render sent again by the sweep keeps the asker).
+    requested_by: int | None = Field(default=None, foreign_key="user.id")
     started_at: dt.datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True))
     lease_token: str | None = Field(default=None, max_length=64)

@@ -26,6 +26,7 @@ from registry.catalog.services import get_batch, registered_product
 from registry.clock import today, utcnow
 from registry.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from registry.gs1 import digital_link as gs1
+from registry.notifications import services as notifications
 from registry.printing.models import LabelAllowance, PrintJob, Reprint, SerialCounter
 from registry.printing.render.label import LabelData
 from registry.printing.render.stream import sheet_count
@@ -206,6 +207,7 @@ def order_job(
                  object_id=batch.id, after={"job_id": job.id, "stock": stock,
                                             "quantity": quantity, "serials": [first, last],
                                             "printer_org_id": printer_org_id})
+    notifications.job_assigned(session, job)
     return job
 
 

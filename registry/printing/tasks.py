@@ -31,7 +31,7 @@ from registry.queue import enqueue, every_minute, task
 from registry.signing.keys import KeyStoreUnavailable, keystore, signer
 from registry.signing.services import KeyRevoked, record_signature
 from registry.signing.signer import Signer
-from registry.web.database import engine
+from registry.web.database import engine, open_session
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,9 @@ def _render(file_id: int, token: str) -> None:
     seconds = time.monotonic() - started
     rendered = jobfiles.Rendered(object_name=name, size=size, sha256=digest.hexdigest(),
                                  labels=progress.done, seconds=seconds)
-    with Session(engine(), expire_on_commit=False) as session:
+    # A session that sends its mails once it commits (the print shop is told the file is
+    # ready, registry.notifications).
+    with open_session(current_app) as session:
         done = jobfiles.finish(session, file_id, token, rendered,
                                float(current_app.config["LABEL_FILE_TTL_DAYS"]))
         session.commit()

@@ -31,6 +31,7 @@ from registry.clock import today, utcnow
 from registry.db import fetch_page
 from registry.db.paging import Page, Window
 from registry.exceptions import Conflict, Forbidden, ValidationError
+from registry.notifications import services as notifications
 from registry.review.models import Decision
 
 
@@ -119,4 +120,5 @@ def decide(
                  object_type="batch",
                  object_id=batch.id, before=before,
                  after={**batch_snapshot(batch), "reason": decision.reason})
+    notifications.batch_decided(session, batch, decision)
     return decision

@@ -77,6 +77,12 @@ def fmt_date(value: dt.date | dt.datetime | None) -> str:
     return format_date(value, "medium")
 
 
+def fmt_isodate(value: str | None) -> str:
+    """A day kept as ISO text (a mail's parameters are JSON) as the reader's locale writes
+    it."""
+    return fmt_date(dt.date.fromisoformat(value)) if value else "—"
+
+
 def fmt_wita(value: dt.datetime | None) -> str:
     """A moment in the provinces' own time, with the zone said (WITA, UTC+8 all year), so a
     print shop abroad or a server in another zone cannot misread it."""
@@ -102,6 +108,7 @@ def init_app(app: Flask) -> None:
         unit=unit_label,
         doc_kind=document_kind_label,
         date=fmt_date,
+        isodate=fmt_isodate,
         wita=fmt_wita,
         idr=fmt_idr,
         number=format_decimal,
