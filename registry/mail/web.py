@@ -22,8 +22,10 @@ BACKENDS = {"outbox": "registry.mail.outbox.EmailBackend", "smtp": "smtp"}
 def init_app(app: Flask) -> None:
     from registry.mail import delivery
 
-    app.config["MAIL_BACKEND"] = BACKENDS[app.config["MAIL_BACKEND"]]
-    mailman.init_app(app)
+    # Flask-Mailman's backend for the README's name, without rewriting the app's setting (a
+    # second app made from this one's configuration must read the same MAIL_BACKEND).
+    settings = {**app.config, "MAIL_BACKEND": BACKENDS[app.config["MAIL_BACKEND"]]}
+    app.extensions["mailman"] = mailman.init_mail(settings, app.testing)
 
     def dispatch(mail_id: int) -> None:
         # After the commit: the request's answer is decided, so a queue that does not answer
