@@ -11,6 +11,8 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 MIN_PASSWORD = 8
 MAX_PASSWORD = 128
 NIB_RE = re.compile(r"^\d{13}$")  # Nomor Induk Berusaha issued by OSS is 13 digits
+# A declined sign-up's reason goes into an e-mail and the audit trail: a few sentences.
+MAX_DECLINE_REASON = 1000
 
 
 class PasswordProblem(StrEnum):
@@ -42,3 +44,14 @@ def password_problem(password: str, *, email: str = "") -> PasswordProblem | Non
 
 def valid_nib(nib: str) -> bool:
     return bool(NIB_RE.match(nib))
+
+
+def decline_reason_problem(reason: str) -> str | None:
+    """Why a reason for declining a sign-up is refused (a ``web.messages`` code), or None.
+    The applicant reads it, so it must say something: blank is refused."""
+    text = reason.strip()
+    if not text:
+        return "required"
+    if len(text) > MAX_DECLINE_REASON:
+        return "too_long"
+    return None
