@@ -109,6 +109,9 @@ def test_another_provinces_events_never_show_on_the_page(
     assert "WITA" in page and "officer.ntb@test.id" in page
     whole = ntt.get("/audit").get_data(as_text=True)
     assert "Rejected" in whole and "Lab results missing" in whole
+    # What the events recorded is read in words, as the pages say it, never as codes.
+    assert "<td>rejected</td>" not in whole and "<td>Rejected</td>" in whole
+    assert "<td>exporter</td>" not in whole
     assert "<td>Approved</td>" not in whole and "a@test.id" not in whole
     assert "Audit log" in whole  # in the navigation
 
