@@ -72,8 +72,8 @@ def scope_for(session: Session, actor: User) -> LogScope:
     raise Forbidden("the audit log is for trade offices and administrators")
 
 
-def _pair(kind: ObjectType, id_column: Any) -> tuple[Any, Any]:
-    return (literal(kind.value, String).label("object_type"),
+def _pair(kind: str, id_column: Any) -> tuple[Any, Any]:
+    return (literal(kind, String).label("object_type"),
             cast(id_column, String).label("object_id"))
 
 

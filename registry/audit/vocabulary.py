@@ -66,9 +66,10 @@ EVENT_LABELS: dict[str, LazyString] = {
 }
 
 
-# What an event is about, in the order the log's filter offers them.
+# What an event is about, in the order the log's filter offers them (tests/audit/
+# test_audit_log_page.py checks each has its Indonesian words).
 OBJECT_TYPE_LABELS: dict[str, LazyString] = {
-    ObjectType.BATCH: _l("Export batch"),
+    ObjectType.BATCH: _l("Batch"),
     ObjectType.PRODUCT: _l("Product"),
     ObjectType.ORGANISATION: _l("Organisation"),
     ObjectType.USER: _l("User account"),
@@ -96,10 +97,7 @@ GROUP_LABELS: dict[type[StrEnum], LazyString] = {
 # As every domain's vocabulary module has them (``tests/test_vocabulary.py``): each tag group
 # with its words; no audit event is shown on the public verification page.
 LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {
-    **{group: {tag: EVENT_LABELS[tag] for tag in group if tag in EVENT_LABELS}
-       for group in GROUPS},
-    ObjectType: OBJECT_TYPE_LABELS,
-}
+    group: {tag: EVENT_LABELS[tag] for tag in group if tag in EVENT_LABELS} for group in GROUPS}
 ON_VERIFY_PAGE: frozenset[type[StrEnum]] = frozenset()
 
 SYSTEM_ACTOR_LABEL = _l("the registry (automatic)")
