@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from registry.accounts.models import ROLE_ORG_KIND, Organisation, OrgKind, Role, User, UserStatus
 from registry.accounts.passwords import PasswordHashing, check_password, hash_password
@@ -219,10 +219,14 @@ def decline_signup(session: Session, actor: User, *, user_id: int, reason: str) 
         raise ValidationError("invalid reason", fields={"reason": problem})
     reason = reason.strip()
     before = _user_snapshot(user)
-    user.status = UserStatus.DECLINED
-    user.session_nonce = secrets.token_urlsafe(16)
-    session.add(user)
-    session.flush()
+    # Conditional, so a second office's click (or an activation) that got there first wins
+    # and this one is told, rather than both going through.
+    done = session.exec(update(User).where(
+        col(User.id) == user.id, col(User.status) == UserStatus.PENDING,
+    ).values(status=UserStatus.DECLINED, session_nonce=secrets.token_urlsafe(16)))
+    if done.rowcount != 1:
+        raise NotPending("only sign-ups waiting for activation can be declined")
+    session.refresh(user)
     audit.record(session, actor=actor, action=EventTag.Account.DECLINE, object_type="user",
                  object_id=user.id, before=before,
                  after={**_user_snapshot(user), "reason": reason})
