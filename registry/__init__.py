@@ -70,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.accounts.views import bp as accounts_bp
     from registry.api.account_views import bp as api_account_bp
     from registry.api.views import bp as api_bp
+    from registry.audit.views import bp as audit_bp
     from registry.catalog.views import bp as catalog_bp
     from registry.checkpoints.views import bp as checkpoints_bp
     from registry.desk.views import bp as desk_bp
@@ -92,6 +93,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(checkpoints_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(audit_bp)
 
     from registry.verify.hotpath import LabelResolver
 

@@ -15,3 +15,10 @@ def utcnow() -> dt.datetime:
 
 def today() -> dt.date:
     return dt.datetime.now(REGION_TZ).date()
+
+
+def start_of_day(day: dt.date) -> dt.datetime:
+    """The aware UTC moment ``day`` begins in WITA (16:00 UTC the day before): a range of
+    days a person picks runs from the start of the first to the start of the day after the
+    last."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=REGION_TZ).astimezone(dt.UTC)

@@ -289,6 +289,15 @@ ROUTES: tuple[Route, ...] = (
     Route("accounts.activate", "POST", lambda s: f"/accounts/users/{s.pending_id}/activate",
           {"officer_bali": 404, "officer_ntt": 404, "officer_ntb": 302, "admin": 302},
           writes=frozenset({"officer_ntb", "admin"})),
+    # A sign-up is declined (with a reason the applicant reads) by its province's office or the
+    # administrators; others' ids answer 404.
+    Route("accounts.decline", "POST", lambda s: f"/accounts/users/{s.pending_id}/decline",
+          {"officer_bali": 404, "officer_ntt": 404, "officer_ntb": 302, "admin": 302},
+          writes=frozenset({"officer_ntb", "admin"}),
+          data=lambda s: {"reason": "The NIB is not registered in OSS."}),
+    # The audit log: every office (its province's objects, tests/audit/test_audit_log_page.py)
+    # and the administrators.
+    Route("audit.log", "GET", lambda s: "/audit", {**dict.fromkeys(OFFICERS, 200), "admin": 200}),
     Route("accounts.disable", "POST", lambda s: f"/accounts/users/{s.pending_id}/disable",
           {"admin": 302}, writes=frozenset({"admin"})),
     Route("accounts.users", "GET", lambda s: "/admin/users", {"admin": 200}),

@@ -4,7 +4,12 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, EqualTo, InputRequired, Length, ValidationError
 
-from registry.accounts.rules import MAX_PASSWORD, password_problem, valid_nib
+from registry.accounts.rules import (
+    MAX_DECLINE_REASON,
+    MAX_PASSWORD,
+    password_problem,
+    valid_nib,
+)
 from registry.accounts.vocabulary import ORG_KIND_LABELS, ROLE_LABELS
 from registry.reference import PROVINCES
 from registry.web.forms import Form
@@ -63,6 +68,11 @@ class UserForm(Form):
     organisation_id = SelectField(_l("Organisation"), coerce=int, choices=[])
     password = PasswordField(_l("Initial password"), validators=[InputRequired(),
                                                                  _strong_password])
+
+
+class DeclineForm(Form):
+    reason = TextAreaField(_l("Why the sign-up is declined (the applicant reads this)"),
+                           validators=[InputRequired(), Length(max=MAX_DECLINE_REASON)])
 
 
 class ActionForm(Form):

@@ -4,7 +4,7 @@ import datetime as dt
 import secrets
 from enum import StrEnum
 
-from sqlalchemy import Column, String
+from sqlalchemy import Column, Index, String, text
 from sqlmodel import Field, SQLModel
 
 from registry.clock import utcnow
@@ -37,6 +37,14 @@ class UserStatus(StrEnum):
     PENDING = "pending"  # exporter signed up, waits for an officer or admin
     ACTIVE = "active"
     DISABLED = "disabled"
+    # A trade office or the administrators declined the sign-up (with a reason, told to the
+    # applicant): the account never signs in, and its e-mail address is free for a new sign-up
+    # (``ix_user_email`` holds only accounts that are not declined).
+    DECLINED = "declined"
+
+
+# Where an e-mail address must be unique: among the accounts that are not declined.
+LIVE_ACCOUNT = text("status <> 'declined'")
 
 
 def _ts() -> Column:
@@ -56,8 +64,11 @@ class Organisation(SQLModel, table=True):
 
 
 class User(SQLModel, table=True):
+    __table_args__ = (Index("ix_user_email", "email", unique=True, sqlite_where=LIVE_ACCOUNT,
+                            postgresql_where=LIVE_ACCOUNT),)
+
     id: int = Field(default=None, primary_key=True)
-    email: str = Field(max_length=254, unique=True, index=True)
+    email: str = Field(max_length=254)
     name: str = Field(max_length=200)
     password_hash: str = Field(max_length=255)
     role: str = Field(sa_column=Column(String(16), nullable=False))

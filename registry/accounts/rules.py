@@ -13,6 +13,8 @@ MAX_PASSWORD = 128
 # Nomor Induk Berusaha issued by OSS: 13 ASCII digits, matched whole ("\d" would take other
 # scripts' digits, "$" a trailing newline).
 NIB_RE = re.compile(r"[0-9]{13}")
+# A declined sign-up's reason goes into an e-mail and the audit trail: a few sentences.
+MAX_DECLINE_REASON = 1000
 
 
 class PasswordProblem(StrEnum):
@@ -44,3 +46,14 @@ def password_problem(password: str, *, email: str = "") -> PasswordProblem | Non
 
 def valid_nib(nib: str) -> bool:
     return bool(NIB_RE.fullmatch(nib))
+
+
+def decline_reason_problem(reason: str) -> str | None:
+    """Why a reason for declining a sign-up is refused (a ``web.messages`` code), or None.
+    The applicant reads it, so it must say something: blank is refused."""
+    text = reason.strip()
+    if not text:
+        return "required"
+    if len(text) > MAX_DECLINE_REASON:
+        return "too_long"
+    return None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from registry.accounts.models import ROLE_ORG_KIND, Organisation, OrgKind, Role, User, UserStatus
 from registry.accounts.passwords import PasswordHashing, check_password, hash_password
+from registry.accounts.rules import decline_reason_problem
 from registry.audit import services as audit
 from registry.audit.tags import EventTag
 from registry.clock import utcnow
@@ -24,7 +25,10 @@ def normalise_email(email: str) -> str:
 
 
 def user_by_email(session: Session, email: str) -> User | None:
-    return session.exec(select(User).where(User.email == normalise_email(email))).first()
+    """The account with this address. A declined sign-up is no account any more: its address
+    may belong to a new sign-up (the unique index leaves declined accounts out, too)."""
+    return session.exec(select(User).where(User.email == normalise_email(email),
+                                           User.status != UserStatus.DECLINED)).first()
 
 
 def organisation_of(session: Session, user: User) -> Organisation:
@@ -193,6 +197,75 @@ class NotPending(Conflict):
     administrators disabled is theirs to re-enable."""
 
 
+class Declined(Conflict):
+    """A declined sign-up stays declined: its NIB and e-mail address are free for a new
+    sign-up, which is how the company applies again."""
+
+
+def _signup_for(session: Session, actor: User, user_id: int) -> tuple[User, Organisation]:
+    """A sign-up ``actor`` may decide on: an officer the exporters of the office's province,
+    an admin any; NotFound otherwise, so ids reveal nothing."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    org = organisation_of(session, user)
+    if actor.role == Role.OFFICER:
+        if user.role != Role.EXPORTER or org.province_code != officer_province(session, actor):
+            raise NotFound("no such user")
+    elif actor.role != Role.ADMIN:
+        raise Forbidden("not allowed")
+    return user, org
+
+
+def check_signup_visible(session: Session, actor: User, user_id: int) -> None:
+    """NotFound (or Forbidden) unless ``actor`` may decide on this sign-up: a view asks before
+    it looks at the form, so another province's ids answer 404 whatever was posted."""
+    _signup_for(session, actor, user_id)
+
+
+def decline_signup(session: Session, actor: User, *, user_id: int, reason: str) -> User:
+    """Decline a sign-up waiting for activation, with a reason the applicant is told by mail.
+
+    The account stays, DECLINED: it never signs in, and the audit trail keeps who applied. Its
+    e-mail address (left out of the unique index) and its company's NIB (set to NULL here; the
+    events keep it) become free, so the company can sign up again once it fixed what the office
+    asked for. The NIB stays taken when someone else still uses that organisation."""
+    user, org = _signup_for(session, actor, user_id)
+    if user.status != UserStatus.PENDING or user.role != Role.EXPORTER:
+        raise NotPending("only sign-ups waiting for activation can be declined")
+    problem = decline_reason_problem(reason)
+    if problem is not None:
+        raise ValidationError("invalid reason", fields={"reason": problem})
+    reason = reason.strip()
+    before = _user_snapshot(user)
+    # Conditional, so a second office's click (or an activation) that got there first wins
+    # and this one is told, rather than both going through.
+    done = session.exec(update(User).where(
+        col(User.id) == user.id, col(User.status) == UserStatus.PENDING,
+    ).values(status=UserStatus.DECLINED, session_nonce=secrets.token_urlsafe(16)))
+    if done.rowcount != 1:
+        raise NotPending("only sign-ups waiting for activation can be declined")
+    session.refresh(user)
+    audit.record(session, actor=actor, action=EventTag.Account.DECLINE, object_type="user",
+                 object_id=user.id, before=before,
+                 after={**_user_snapshot(user), "reason": reason})
+    others = session.exec(select(User.id).where(
+        User.organisation_id == org.id, User.id != user.id,
+        User.status != UserStatus.DECLINED)).first()
+    if org.nib is not None and others is None:
+        released = org.nib
+        org.nib = None
+        session.add(org)
+        session.flush()
+        audit.record(session, actor=actor, action=EventTag.Organisation.SIGNUP_DECLINED,
+                     object_type="organisation", object_id=org.id,
+                     before={"nib": released}, after={"nib": None, "reason": reason})
+    mail.queue_mail(session, MailKind.SIGNUP_DECLINED, to=user, params={
+        "name": user.name, "company": org.name, "reason": reason,
+        "province": PROVINCES.get(org.province_code or "", "")})
+    return user
+
+
 def set_user_status(session: Session, actor: User, *, user_id: int, status: UserStatus) -> User:
     """Officers activate exporters of their province; admins manage anyone but themselves."""
     user = session.get(User, user_id)
@@ -213,6 +286,8 @@ def set_user_status(session: Session, actor: User, *, user_id: int, status: User
         raise Forbidden("not allowed")
     if user.id == actor.id:
         raise Conflict("you cannot change your own status")
+    if user.status == UserStatus.DECLINED:
+        raise Declined("a declined sign-up stays declined; the company signs up again")
     before = _user_snapshot(user)
     first_activation = user.status == UserStatus.PENDING and status == UserStatus.ACTIVE
     user.status = status

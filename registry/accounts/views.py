@@ -17,8 +17,16 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from registry.accounts import services
 from registry.accounts.auth import password_hashing, roles_required, safe_next
-from registry.accounts.forms import ActionForm, LoginForm, OrganisationForm, SignupForm, UserForm
+from registry.accounts.forms import (
+    ActionForm,
+    DeclineForm,
+    LoginForm,
+    OrganisationForm,
+    SignupForm,
+    UserForm,
+)
 from registry.accounts.models import OrgKind, Role, UserStatus
+from registry.accounts.rules import MAX_DECLINE_REASON
 from registry.accounts.vocabulary import org_kind_label
 from registry.exceptions import Conflict, ValidationError
 from registry.web.database import get_session
@@ -127,8 +135,37 @@ def signup() -> Any:
 @bp.route("/accounts/pending")
 @roles_required(Role.OFFICER, Role.ADMIN)
 def pending() -> Any:
+    return _pending_page()
+
+
+def _pending_page(decline_form: DeclineForm | None = None, form_for: int | None = None,
+                  status: int = 200) -> Any:
     rows = services.pending_exporters(get_session(), current_user)
-    return render_template("accounts/pending.html", rows=rows, form=ActionForm())
+    return render_template("accounts/pending.html", rows=rows, form=ActionForm(),
+                           decline_form=decline_form or DeclineForm(formdata=None),
+                           form_for=form_for, reason_max=MAX_DECLINE_REASON), status
+
+
+@bp.route("/accounts/users/<int:user_id>/decline", methods=["POST"])
+@roles_required(Role.OFFICER, Role.ADMIN)
+def decline(user_id: int) -> Any:
+    db = get_session()
+    services.check_signup_visible(db, current_user, user_id)  # 404 before anything else
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        return _pending_page(form, user_id, 400)
+    try:
+        services.decline_signup(db, current_user, user_id=user_id,
+                                reason=form.reason.data or "")
+    except ValidationError as exc:
+        apply_field_errors(form, exc)
+        return _pending_page(form, user_id, 400)
+    except services.NotPending:
+        raise Conflict(_("Only sign-ups waiting for activation can be declined."),
+                       public=True) from None
+    flash(_("Sign-up declined. The applicant was told why by e-mail, and may sign up again "
+            "with the same e-mail address and NIB."), "success")
+    return redirect(url_for("accounts.pending"))
 
 
 @bp.route("/accounts/users/<int:user_id>/activate", methods=["POST"])
@@ -153,6 +190,9 @@ def _set_status(user_id: int, status: UserStatus, message: str) -> Any:
             raise Conflict(_("Only new sign-ups waiting for activation can be activated by a "
                              "trade office. A disabled account is re-enabled by the registry "
                              "administrators."), public=True) from None
+        except services.Declined:
+            raise Conflict(_("A declined sign-up stays declined: the company signs up again."),
+                           public=True) from None
         flash(message, "success")
     back = "accounts.users" if current_user.role == Role.ADMIN else "accounts.pending"
     return redirect(url_for(back))

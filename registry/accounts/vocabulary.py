@@ -29,6 +29,7 @@ USER_STATUS_LABELS: dict[str, LazyString] = {
     UserStatus.PENDING: _l("Waiting for activation"),
     UserStatus.ACTIVE: _l("Active"),
     UserStatus.DISABLED: _l("Disabled"),
+    UserStatus.DECLINED: _l("Sign-up declined"),
 }
 
 LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {

@@ -29,7 +29,8 @@ from registry.accounts.auth import roles_required
 from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
 from registry.api import tokens
-from registry.api.vocabulary import ACCESS_LABELS
+from registry.api.vocabulary import ACCESS_LABELS, LIFETIME_LABELS
+from registry.clock import utcnow
 from registry.db import MAX_ID
 from registry.exceptions import ValidationError
 from registry.web.database import get_session
@@ -43,6 +44,9 @@ class TokenForm(Form):
     name = StringField(_l("Name (what the token is for)"),
                        validators=[InputRequired(), Length(max=100)])
     access = SelectField(_l("Access"), choices=list(ACCESS_LABELS.items()))
+    expires_in = SelectField(_l("Expires after"), coerce=int,
+                             choices=list(LIFETIME_LABELS.items()),
+                             default=tokens.DEFAULT_LIFETIME)
 
 
 def _token_limit() -> str:
@@ -50,9 +54,12 @@ def _token_limit() -> str:
 
 
 def _page(form: TokenForm, secret: str | None = None, status: int = 200) -> Any:
-    rows = tokens.list_tokens(get_session(), current_user)
+    now = utcnow()
+    rows = [(token, tokens.state_of(token, now))
+            for token in tokens.list_tokens(get_session(), current_user)]
     response = make_response(render_template(
         "accounts/tokens.html", form=form, rows=rows, secret=secret, action_form=ActionForm(),
+        states=tokens.TokenState,
     ), status)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -66,7 +73,8 @@ def tokens_page() -> Any:
     if form.validate_on_submit():
         try:
             created = tokens.create_token(get_session(), current_user,
-                                          name=form.name.data or "", access=form.access.data or "")
+                                          name=form.name.data or "", access=form.access.data or "",
+                                          lifetime_days=form.expires_in.data)
         except ValidationError as exc:
             for field, code in exc.fields.items():
                 target = getattr(form, field, form.name)

@@ -28,6 +28,8 @@ class ApiToken(SQLModel, table=True):
     last_used_at: dt.datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True)
     )
+    # Chosen at creation (tokens.LIFETIMES); an expired token answers 401 "expired".
+    expires_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     revoked_at: dt.datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True)
     )

@@ -240,7 +240,11 @@ class ApiSpec:
                     "bearerAuth": {
                         "type": "http", "scheme": "bearer", "bearerFormat": "mbr_…",
                         "description": "A personal API token from the account page. Read "
-                                       "tokens may only call operations of scope 'read'.",
+                                       "tokens may only call operations of scope 'read'. "
+                                       "A token expires after the 30, 90, 180 or 365 days "
+                                       "chosen at its creation (90 unless chosen); an "
+                                       "expired token answers 401 with a problem whose "
+                                       "`expired` is true and `expired_at` says when.",
                     }
                 },
             },

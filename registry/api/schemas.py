@@ -110,6 +110,10 @@ class Problem(BaseModel):
     detail: str | None = None
     errors: dict[str, str] | None = None
     codes: dict[str, str] | None = None
+    expired: bool | None = Field(None, description="401 only: true when the token expired "
+                                                   "(not when it is unknown or revoked).")
+    expired_at: UtcDatetime | None = Field(None, description="401 only: when the token "
+                                                             "expired.")
 
 
 class PageQuery(BaseModel):
@@ -137,6 +141,9 @@ class TokenInfo(BaseModel):
     prefix: str
     scopes: list[Literal["read", "write"]]
     created_at: UtcDatetime
+    expires_at: UtcDatetime = Field(
+        description="When the token stops working (chosen at creation: 30, 90, 180 or 365 "
+                    "days). After it, every request answers 401 with `expired: true`.")
 
 
 class OrganisationRead(BaseModel):

@@ -29,6 +29,27 @@ MAX_ACTIVE_TOKENS = 20
 # is precise enough for "is this token still in use?".
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 API_ROLES = frozenset({Role.EXPORTER, Role.OFFICER})
+# A token lives as many days as its owner chose at creation: a forgotten token in some
+# system's configuration stops working by itself (issue 16 §6).
+LIFETIMES = (30, 90, 180, 365)
+DEFAULT_LIFETIME = 90
+
+
+class TokenState(StrEnum):
+    """Where a token stands, as its owner's list says it."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class TokenExpired(Exception):
+    """A token that was valid until ``expires_at``: told apart from an unknown one, so the
+    system using it says "expired" to whoever looks after it."""
+
+    def __init__(self, expires_at: dt.datetime) -> None:
+        super().__init__(f"the token expired at {expires_at.isoformat()}")
+        self.expires_at = expires_at
 
 
 class Access(StrEnum):
@@ -60,9 +81,15 @@ def access_of(token: ApiToken) -> Access:
     return Access.WRITE if Access.WRITE in scopes_of(token) else Access.READ
 
 
+def state_of(token: ApiToken, now: dt.datetime | None = None) -> TokenState:
+    if token.revoked_at is not None:
+        return TokenState.REVOKED
+    return TokenState.EXPIRED if token.expires_at <= (now or utcnow()) else TokenState.ACTIVE
+
+
 def _snapshot(token: ApiToken) -> dict[str, object]:
     return {"name": token.name, "prefix": token.prefix, "scopes": token.scopes,
-            "user_id": token.user_id}
+            "user_id": token.user_id, "expires_at": token.expires_at.isoformat()}
 
 
 def list_tokens(session: Session, actor: User) -> list[ApiToken]:
@@ -72,8 +99,10 @@ def list_tokens(session: Session, actor: User) -> list[ApiToken]:
     ).all())
 
 
-def create_token(session: Session, actor: User, *, name: str, access: str) -> NewToken:
-    """A new token of ``actor``; ``access`` is "read" or "write" (write includes read)."""
+def create_token(session: Session, actor: User, *, name: str, access: str,
+                 lifetime_days: int = DEFAULT_LIFETIME) -> NewToken:
+    """A new token of ``actor``; ``access`` is "read" or "write" (write includes read); it
+    expires after ``lifetime_days``, one of ``LIFETIMES``."""
     if actor.role not in API_ROLES:
         raise Forbidden("the API is for exporters and trade-office officers")
     problems: dict[str, str] = {}
@@ -84,7 +113,11 @@ def create_token(session: Session, actor: User, *, name: str, access: str) -> Ne
         problems["name"] = "too_long"
     if access not in SCOPE_SETS:
         problems["access"] = "unknown"
-    active = [t for t in list_tokens(session, actor) if t.revoked_at is None]
+    if lifetime_days not in LIFETIMES:
+        problems["expires_in"] = "unknown"
+    now = utcnow()
+    # Expired tokens no longer count: they cannot call the API.
+    active = [t for t in list_tokens(session, actor) if state_of(t, now) is TokenState.ACTIVE]
     if len(active) >= MAX_ACTIVE_TOKENS:
         problems["name"] = "too_many"
     if problems:
@@ -92,7 +125,7 @@ def create_token(session: Session, actor: User, *, name: str, access: str) -> Ne
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=actor.id, name=name, prefix=secret[:SHOWN_PREFIX_LENGTH],
                      token_hash=hash_secret(secret), scopes=SCOPE_SETS[access],
-                     created_at=utcnow())
+                     created_at=now, expires_at=now + dt.timedelta(days=lifetime_days))
     session.add(token)
     session.flush()
     audit.record(session, actor=actor, action=EventTag.Account.TOKEN_CREATE,
@@ -118,7 +151,9 @@ def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
 
 
 def authenticate(session: Session, secret: str) -> tuple[User, ApiToken] | None:
-    """The active user and live token behind ``secret``, or None (unknown, revoked, disabled)."""
+    """The active user and live token behind ``secret``, or None (unknown, revoked, disabled).
+    Raises ``TokenExpired`` for a token past its expiry that was otherwise good to use: an
+    expired token is said to be expired only to whoever holds it (they sent its secret)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
     token = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret))).first()
@@ -128,6 +163,8 @@ def authenticate(session: Session, secret: str) -> tuple[User, ApiToken] | None:
     if user is None or user.status != UserStatus.ACTIVE or user.role not in API_ROLES:
         return None
     now = utcnow()
+    if state_of(token, now) is TokenState.EXPIRED:
+        raise TokenExpired(token.expires_at)
     last = token.last_used_at
     if last is None or now - last >= LAST_USED_RESOLUTION:
         token.last_used_at = now

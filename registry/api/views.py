@@ -59,9 +59,11 @@ REALM = 'Bearer realm="registry"'
 class Unauthorized(RegistryError):
     status = 401
 
-    def __init__(self, message: str, *, error: str | None = None) -> None:
-        super().__init__(message)
-        self.challenge = REALM + (f', error="{error}"' if error else "")
+    def __init__(self, message: str, *, error: str | None = None,
+                 description: str | None = None, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message, extra=extra)
+        self.challenge = (REALM + (f', error="{error}"' if error else "")
+                          + (f', error_description="{description}"' if description else ""))
 
 
 class ScopeError(Forbidden):
@@ -75,7 +77,16 @@ def _authorize(scope: Scope | None) -> None:
     secret = secret.strip()
     if scheme.lower() != "bearer" or not secret:
         raise Unauthorized("send a personal API token: Authorization: Bearer mbr_…")
-    found = tokens.authenticate(get_session(), secret)
+    try:
+        found = tokens.authenticate(get_session(), secret)
+    except tokens.TokenExpired as exc:
+        # Said apart from an unknown token (RFC 6750's own example), so whoever runs the
+        # integration knows to make a new token rather than hunt for a typo.
+        raise Unauthorized(
+            f"the token expired at {exc.expires_at.isoformat()}; create a new one on the "
+            "account page (/account/tokens)", error="invalid_token",
+            description="The access token expired",
+            extra={"expired": True, "expired_at": exc.expires_at.isoformat()}) from None
     if found is None:
         raise Unauthorized("the token is unknown, revoked or its account disabled",
                            error="invalid_token")

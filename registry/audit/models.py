@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from registry.db.types import UTCDateTime
@@ -22,6 +22,8 @@ class AuditHead(SQLModel, table=True):
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
+    # The web log's filter by object, and the join that limits an officer to the province.
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
     # Typed int as SQLAlchemy types a primary key (Mapped[int]): None only between
     # construction and the first flush.
     id: int = Field(default=None, primary_key=True)

@@ -12,7 +12,7 @@ from enum import StrEnum
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from registry.audit.tags import GROUPS, SYSTEM_ACTOR, EventTag
+from registry.audit.tags import GROUPS, SYSTEM_ACTOR, EventTag, ObjectType
 
 EVENT_LABELS: dict[str, LazyString] = {
     EventTag.Account.SIGNUP: _l("Signed up"),
@@ -20,6 +20,7 @@ EVENT_LABELS: dict[str, LazyString] = {
     EventTag.Account.ACTIVATE: _l("Account activated"),
     EventTag.Account.DISABLE: _l("Account disabled"),
     EventTag.Account.PEND: _l("Account set to pending"),
+    EventTag.Account.DECLINE: _l("Sign-up declined"),
     EventTag.Account.LOGIN: _l("Signed in"),
     EventTag.Account.LOGIN_FAILED: _l("Sign-in failed"),
     EventTag.Account.LOGIN_REFUSED: _l("Sign-in refused"),
@@ -29,6 +30,8 @@ EVENT_LABELS: dict[str, LazyString] = {
     EventTag.Account.NOTIFICATIONS: _l("Notification settings changed"),
     EventTag.Account.LOCALE: _l("Language chosen"),
     EventTag.Organisation.CREATE: _l("Organisation registered"),
+    EventTag.Organisation.SIGNUP_DECLINED: _l("Company's sign-up declined (its NIB is free "
+                                              "again)"),
     EventTag.Product.CREATE: _l("Product registered"),
     EventTag.Product.UPDATE: _l("Product edited"),
     EventTag.Product.PHOTO: _l("Product photo changed"),
@@ -65,6 +68,34 @@ EVENT_LABELS: dict[str, LazyString] = {
 }
 
 
+# What an event is about, in the order the log's filter offers them (tests/audit/
+# test_audit_log_page.py checks each has its Indonesian words).
+OBJECT_TYPE_LABELS: dict[str, LazyString] = {
+    ObjectType.BATCH: _l("Batch"),
+    ObjectType.PRODUCT: _l("Product"),
+    ObjectType.ORGANISATION: _l("Organisation"),
+    ObjectType.USER: _l("User account"),
+    ObjectType.PRINT_JOB: _l("Print job"),
+    ObjectType.API_TOKEN: _l("API token"),
+    ObjectType.FAKE_REPORT: _l("Report of a suspected fake"),
+    ObjectType.SIGNING_KEY: _l("Signing key"),
+    ObjectType.FILE_STORE: _l("File store"),
+    ObjectType.REGISTRY: _l("The registry"),
+}
+# Tag groups as the action filter groups them.
+GROUP_LABELS: dict[type[StrEnum], LazyString] = {
+    EventTag.Account: _l("Accounts"),
+    EventTag.Organisation: _l("Organisations"),
+    EventTag.Product: _l("Products"),
+    EventTag.Batch: _l("Batches"),
+    EventTag.PrintJob: _l("Print jobs"),
+    EventTag.LabelFile: _l("Label files"),
+    EventTag.Key: _l("Signing keys"),
+    EventTag.Fake: _l("Suspected fakes"),
+    EventTag.Operations: _l("Operations"),
+}
+
+
 # As every domain's vocabulary module has them (``tests/test_vocabulary.py``): each tag group
 # with its words; no audit event is shown on the public verification page.
 LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {
@@ -83,3 +114,8 @@ def label(action: str) -> str:
 def actor_label(stored: str) -> str:
     """Who acted, as a person reads it: the user's e-mail, or the registry itself."""
     return str(SYSTEM_ACTOR_LABEL) if stored == SYSTEM_ACTOR else stored
+
+
+def object_type_label(code: str) -> str:
+    found = OBJECT_TYPE_LABELS.get(code)
+    return str(found) if found is not None else code

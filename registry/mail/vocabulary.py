@@ -40,6 +40,8 @@ SUBJECTS: dict[str, LazyString] = {
     MailKind.DAILY_DIGEST: _l("%(province)s: today at the registry"),
     MailKind.PRINT_JOB_ASSIGNED: _l(
         "New print job %(job_id)s: %(quantity)s labels of batch %(lot)s"),
+    MailKind.SIGNUP_DECLINED: _l("Your sign-up for %(company)s on the Made in Bali–NTB–NTT "
+                                 "registry was declined"),
 }
 
 # A decision's subject says which decision (params["action"], a catalog Action).

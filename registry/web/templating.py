@@ -20,6 +20,8 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from registry.accounts import vocabulary as accounts_words
+from registry.accounts.models import Role
+from registry.accounts.services import officer_province
 from registry.api import vocabulary as api_words
 from registry.audit import vocabulary as events
 from registry.catalog.services import display_of
@@ -34,6 +36,7 @@ from registry.clock import REGION_TZ
 from registry.desk import vocabulary as desk_words
 from registry.reference import HUBS, PROVINCES, country_codes, regencies
 from registry.verify import vocabulary as verify_words
+from registry.web.database import get_session
 
 
 @cache
@@ -121,6 +124,9 @@ def init_app(app: Flask) -> None:
         org_kind=accounts_words.org_kind_label,
         user_status=accounts_words.user_status_label,
         token_access=api_words.token_access_label,
+        token_state=api_words.token_state_label,
+        audit_object=events.object_type_label,
+        audit_actor=events.actor_label,
         verdict=verify_words.verdict_label,
         why_not_genuine=desk_words.kind_label,
     )
@@ -128,7 +134,17 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _nav() -> dict[str, Any]:
-        return {"nav": _nav_items(), "current_locale": str(get_locale())}
+        return {"nav": _nav_items(), "current_locale": str(get_locale()),
+                "serving_province": _serving_province()}
+
+
+def _serving_province() -> str | None:
+    """The province an officer's trade office serves, for the header: an officer certifies in
+    that province's name, and should see which one on every page."""
+    if not current_user or not current_user.is_authenticated or current_user.role != Role.OFFICER:
+        return None
+    code = officer_province(get_session(), current_user)
+    return PROVINCES.get(code or "") if code else None
 
 
 def _nav_items() -> list[tuple[str, Any]]:
@@ -146,12 +162,14 @@ def _nav_items() -> list[tuple[str, Any]]:
                     ("accounts.pending", _l("New exporters")),
                     ("figures.dashboard", _l("Figures")),
                     ("desk.index", _l("Suspicious activity")),
+                    ("audit.log", _l("Audit log")),
                     ("api_account.tokens_page", _l("API tokens"))],
         "printer": [("printing.jobs", _l("Print jobs"))],
         "admin": [("accounts.users", _l("Users")),
                   ("accounts.organisations", _l("Organisations")),
                   ("accounts.pending", _l("New exporters")),
                   ("figures.dashboard", _l("Figures")),
-                  ("desk.index", _l("Suspicious activity"))],
+                  ("desk.index", _l("Suspicious activity")),
+                  ("audit.log", _l("Audit log"))],
     }
     return items.get(role, [])

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 
 from registry.accounts.rules import (
+    MAX_DECLINE_REASON,
     MAX_PASSWORD,
     MIN_PASSWORD,
     PasswordProblem,
+    decline_reason_problem,
     password_problem,
     valid_nib,
 )
@@ -95,3 +97,17 @@ def test_the_first_problem_is_the_one_reported() -> None:
 ])
 def test_a_nib_is_thirteen_digits(nib: str, ok: bool) -> None:
     assert valid_nib(nib) is ok
+
+
+@pytest.mark.parametrize(("reason", "problem"), [
+    ("", "required"),
+    (" \n\t ", "required"),
+    ("x", None),
+    ("x" * MAX_DECLINE_REASON, None),
+    ("  " + "x" * MAX_DECLINE_REASON + "\n", None),  # counted without the blanks around it
+    ("x" * (MAX_DECLINE_REASON + 1), "too_long"),
+])
+def test_a_decline_reason_says_something_in_a_few_sentences(reason: str,
+                                                             problem: str | None) -> None:
+    assert MAX_DECLINE_REASON == 1000  # the pending page's textarea says so (maxlength)
+    assert decline_reason_problem(reason) == problem

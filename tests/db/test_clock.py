@@ -13,7 +13,7 @@ from sqlalchemy.exc import StatementError
 from sqlmodel import Session, col, select
 
 from conftest import Client, World
-from registry.clock import REGION_TZ
+from registry.clock import REGION_TZ, start_of_day
 from registry.review.models import Decision
 from registry.verify.models import Scan
 from tests.verify.verify_support import path_of, signed_labels
@@ -72,3 +72,10 @@ def test_times_on_pages_say_their_zone(app: Flask, db: Session, world: World,
         assert shown.endswith("WITA"), shown
     # The approval, in the decisions list: 2 December, 05:42 WITA.
     assert "Dec 2, 2026, 5:42:00\u202fAM WITA" in html or "Dec 2, 2026, 5:42:00 AM WITA" in html
+
+
+def test_a_wita_day_starts_at_16_utc_the_day_before() -> None:
+    start = start_of_day(dt.date(2026, 12, 2))
+    assert start == dt.datetime(2026, 12, 1, 16, 0, tzinfo=dt.UTC)
+    assert start.tzinfo is dt.UTC
+    assert start_of_day(dt.date(2027, 1, 1)) == dt.datetime(2026, 12, 31, 16, tzinfo=dt.UTC)

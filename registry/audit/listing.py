@@ -1,0 +1,130 @@
+"""The audit trail as people read it on the web (``/audit``): filtered, newest first, a page at
+a time, counted and cut in SQL (``fetch_page``). A service: the session and the acting user,
+no Flask.
+
+Administrators read every event. A trade officer reads the events of the province's objects:
+
+- a **batch** whose origin is the province and that is no longer a draft (the batches the
+  office reviews, as ``catalog.get_batch`` lets it open them): its edits, evidence, submission,
+  every decision on it, label orders and allowances, buyers' reports naming it;
+- a **print job** of such a batch;
+- a **product** of an exporter of the province, or one with such a batch (as its photo);
+- an **organisation** of the province that is an exporter or the trade office itself (not a
+  print shop, which works for all three provinces), a **user** of such an organisation (sign-up,
+  activation, declining, sign-ins), and an **API token** of such a user;
+- a buyer's **report of a fake** attributed to the province (as the suspicious-activity desk).
+
+Never: signing keys, the file store, restores, print shops, administrators, and events about no
+known object (a failed sign-in for an address without an account). The objects are one UNION of
+(type, id) pairs, joined to the events on the (object_type, object_id) index; ids are compared
+as text, as the trail stores them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import String, and_, cast, literal, union
+from sqlmodel import Session, col, select
+
+from registry.accounts.models import Organisation, OrgKind, Role, User
+from registry.accounts.services import normalise_email, officer_province
+from registry.api.models import ApiToken
+from registry.audit.models import AuditEvent
+from registry.audit.tags import ObjectType
+from registry.catalog.certification import Status
+from registry.catalog.models import Batch, Product
+from registry.db import fetch_page
+from registry.db.paging import Page, Window
+from registry.exceptions import Forbidden
+from registry.printing.models import PrintJob
+from registry.verify.models import FakeReport
+
+# An office's own kinds of organisation: its exporters and itself.
+PROVINCE_KINDS = (OrgKind.EXPORTER, OrgKind.TRADE_OFFICE)
+
+
+@dataclass(frozen=True)
+class LogScope:
+    province: str | None = None  # an officer's; None for an administrator: everything
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    object_type: str | None = None
+    object_id: str | None = None
+    actor: str | None = None  # an e-mail address, as the trail names who acted
+    action: str | None = None
+    since: dt.datetime | None = None  # aware, inclusive
+    until: dt.datetime | None = None  # aware, exclusive
+
+
+def scope_for(session: Session, actor: User) -> LogScope:
+    if actor.role == Role.ADMIN:
+        return LogScope()
+    if actor.role == Role.OFFICER:
+        province = officer_province(session, actor)
+        if province is None:
+            raise Forbidden("an officer without a province reads no audit log")
+        return LogScope(province=province)
+    raise Forbidden("the audit log is for trade offices and administrators")
+
+
+def _pair(kind: str, id_column: Any) -> tuple[Any, Any]:
+    return (literal(kind, String).label("object_type"),
+            cast(id_column, String).label("object_id"))
+
+
+def province_objects(province: str) -> Any:
+    """Every (object_type, object_id) of ``province``'s objects, as the module doc says."""
+    reviewed = and_(col(Batch.origin_province_code) == province, col(Batch.status) != Status.DRAFT)
+    own_org = and_(col(Organisation.province_code) == province,
+                   col(Organisation.kind).in_(PROVINCE_KINDS))
+    exporter = and_(col(Organisation.province_code) == province,
+                    col(Organisation.kind) == OrgKind.EXPORTER)
+    return union(
+        select(*_pair(ObjectType.BATCH, Batch.id)).where(reviewed),
+        select(*_pair(ObjectType.PRINT_JOB, PrintJob.id))
+        .join(Batch, col(Batch.id) == PrintJob.batch_id).where(reviewed),
+        select(*_pair(ObjectType.PRODUCT, Batch.product_id)).where(reviewed),
+        select(*_pair(ObjectType.PRODUCT, Product.id))
+        .join(Organisation, col(Organisation.id) == Product.organisation_id).where(exporter),
+        select(*_pair(ObjectType.ORGANISATION, Organisation.id)).where(own_org),
+        select(*_pair(ObjectType.USER, User.id))
+        .join(Organisation, col(Organisation.id) == User.organisation_id).where(own_org),
+        select(*_pair(ObjectType.API_TOKEN, ApiToken.id))
+        .join(User, col(User.id) == ApiToken.user_id)
+        .join(Organisation, col(Organisation.id) == User.organisation_id).where(own_org),
+        select(*_pair(ObjectType.FAKE_REPORT, FakeReport.id))
+        .where(col(FakeReport.province_code) == province),
+    ).subquery("province_objects")
+
+
+def events_statement(scope: LogScope, filters: LogFilter) -> Any:
+    statement = select(AuditEvent)
+    if scope.province is not None:
+        objects = province_objects(scope.province)
+        statement = statement.join(objects, and_(
+            objects.c.object_type == AuditEvent.object_type,
+            objects.c.object_id == AuditEvent.object_id))
+    if filters.object_type:
+        statement = statement.where(AuditEvent.object_type == filters.object_type)
+    if filters.object_id:
+        statement = statement.where(AuditEvent.object_id == filters.object_id.strip())
+    if filters.actor:
+        statement = statement.where(AuditEvent.actor_label == normalise_email(filters.actor))
+    if filters.action:
+        statement = statement.where(AuditEvent.action == filters.action)
+    if filters.since is not None:
+        statement = statement.where(col(AuditEvent.created_at) >= filters.since)
+    if filters.until is not None:
+        statement = statement.where(col(AuditEvent.created_at) < filters.until)
+    # seq is unique: a total order, so pages neither repeat nor skip an event.
+    return statement.order_by(col(AuditEvent.seq).desc())
+
+
+def event_page(session: Session, scope: LogScope, filters: LogFilter,
+               window: Window) -> Page[AuditEvent]:
+    return fetch_page(session, events_statement(scope, filters), window)

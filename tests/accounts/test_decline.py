@@ -1,0 +1,123 @@
+"""A trade office declines a sign-up with a reason (issue 16 §6): the applicant is told by
+mail, the account can never sign in, the decline is audited with the reason, and the company
+may sign up again with the same e-mail address and NIB."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Flask
+from sqlmodel import Session, col, select
+
+from conftest import Client, Inbox, World, mail_html, mail_text
+from registry.accounts.models import Organisation, User, UserStatus
+from registry.accounts.rules import MAX_DECLINE_REASON
+from registry.audit.models import AuditEvent
+
+SIGNUP = {"company_name": "CV Kelor Kupang", "nib": "9120300000001", "province_code": "53",
+          "address": "Jl. Timor Raya 1, Kupang", "name": "Yuliana", "email": "yuli@kelor.id",
+          "password": "kelor-kupang-ekspor-26", "confirm": "kelor-kupang-ekspor-26"}
+REASON = "The NIB belongs to another company in OSS.\nPlease check it and apply again."
+
+
+def signed_up(client: Client, db: Session) -> User:
+    assert client.post("/signup", SIGNUP).status_code == 302
+    return db.exec(select(User).where(User.email == SIGNUP["email"],
+                                      User.status == UserStatus.PENDING)).one()
+
+
+def officer(make_client: object, email: str) -> Client:
+    client: Client = make_client()  # type: ignore[operator]
+    client.login(email)
+    return client
+
+
+def test_an_officer_declines_with_a_reason_the_applicant_reads_and_may_apply_again(
+        app: Flask, client: Client, make_client: object, world: World, db: Session,
+        inbox: Inbox) -> None:
+    user = signed_up(client, db)
+    ntt = officer(make_client, "officer.ntt@test.id")
+    page = ntt.get("/accounts/pending").get_data(as_text=True)
+    assert f'action="/accounts/users/{user.id}/decline"' in page
+
+    response = ntt.post(f"/accounts/users/{user.id}/decline", {"reason": REASON},
+                        token_from="/accounts/pending")
+    assert response.status_code == 302 and response.location.endswith("/accounts/pending")
+    db.expire_all()
+    declined = db.get(User, user.id)
+    assert declined is not None and declined.status == UserStatus.DECLINED
+    org = db.get(Organisation, declined.organisation_id)
+    assert org is not None and org.nib is None  # free for the next sign-up
+    assert "CV Kelor Kupang" not in ntt.get("/accounts/pending").get_data(as_text=True)
+
+    # Told in Indonesian (never chose a language), with the reason and the way back.
+    [message] = inbox.to(SIGNUP["email"])
+    assert message["Subject"].strip() == (
+        "Pendaftaran CV Kelor Kupang di registri Made in Bali–NTB–NTT ditolak")
+    text, html = mail_text(message), mail_html(message)
+    assert "The NIB belongs to another company in OSS." in text and "Nusa Tenggara Timur" in text
+    assert "/signup" in text and "/signup" in html and "apply again." in html
+
+    # Audited with the reason, on the account and on the organisation (which keeps the NIB).
+    events = {e.action: e for e in db.exec(select(AuditEvent).where(
+        col(AuditEvent.action).in_(["user.declined", "organisation.signup_declined"]))).all()}
+    account = events["user.declined"]
+    assert account.actor_label == "officer.ntt@test.id" and account.object_id == str(user.id)
+    assert json.loads(account.after or "{}")["reason"] == REASON.strip()
+    assert json.loads(account.before or "{}")["status"] == "pending"
+    company = events["organisation.signup_declined"]
+    assert json.loads(company.before or "{}") == {"nib": SIGNUP["nib"]}
+
+    # The declined account never signs in.
+    refused = client.post("/login", {"email": SIGNUP["email"], "password": SIGNUP["password"]})
+    assert refused.status_code == 200 and "/logout" not in refused.get_data(as_text=True)
+
+    # The same address and NIB sign up again: a new account waits for the office.
+    again = signed_up(make_client(), db)  # type: ignore[operator]
+    assert again.id != user.id
+    assert ntt.get("/accounts/pending").get_data(as_text=True).count("CV Kelor Kupang") == 1
+    assert ntt.post(f"/accounts/users/{again.id}/activate",
+                    token_from="/accounts/pending").status_code == 302
+    fresh = Client(app.test_client())
+    fresh.login(SIGNUP["email"], SIGNUP["password"])
+
+
+def test_the_reason_is_required_and_bounded(client: Client, make_client: object, world: World,
+                                            db: Session, inbox: Inbox) -> None:
+    user = signed_up(client, db)
+    ntt = officer(make_client, "officer.ntt@test.id")
+    for reason, words in (("   ", "This field is required."),
+                          ("x" * (MAX_DECLINE_REASON + 1), "longer than 1000 characters")):
+        response = ntt.post(f"/accounts/users/{user.id}/decline", {"reason": reason},
+                            token_from="/accounts/pending")
+        assert response.status_code == 400
+        body = response.get_data(as_text=True)
+        assert words in body and f'id="reason-{user.id}"' in body
+    db.expire_all()
+    assert db.get(User, user.id).status == UserStatus.PENDING  # type: ignore[union-attr]
+    assert inbox.to(SIGNUP["email"]) == []
+
+
+def test_only_the_applicants_office_or_an_admin_declines_and_only_a_waiting_signup(
+        client: Client, make_client: object, world: World, db: Session) -> None:
+    user = signed_up(client, db)
+    ntb = officer(make_client, "officer.ntb@test.id")
+    assert ntb.post(f"/accounts/users/{user.id}/decline", {"reason": "no"},
+                    token_from="/accounts/pending").status_code == 404
+    # An active exporter is no sign-up to decline.
+    assert ntb.post(f"/accounts/users/{world.exporter_a.id}/decline", {"reason": "no"},
+                    token_from="/accounts/pending").status_code == 409
+    admin = officer(make_client, "admin@test.id")
+    assert admin.post(f"/accounts/users/{user.id}/decline", {"reason": "Duplicate company"},
+                      token_from="/accounts/pending").status_code == 302
+    # Declined stays declined: neither the office nor the administrators turn it back.
+    ntt = officer(make_client, "officer.ntt@test.id")
+    assert ntt.post(f"/accounts/users/{user.id}/activate",
+                    token_from="/accounts/pending").status_code == 409
+    assert admin.post(f"/accounts/users/{user.id}/disable",
+                      token_from="/accounts/pending").status_code == 409
+    db.expire_all()
+    assert db.get(User, user.id).status == UserStatus.DECLINED  # type: ignore[union-attr]
+    users = admin.get("/admin/users").get_data(as_text=True)
+    row = users.split(SIGNUP["email"])[1].split("</tr>")[0]
+    assert "Sign-up declined" in row and "<form" not in row  # nothing to press
