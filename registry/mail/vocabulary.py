@@ -32,6 +32,12 @@ KIND_LABELS: dict[str, LazyString] = {
 # Subjects: %(name)s placeholders are filled from the mail's params.
 SUBJECTS: dict[str, LazyString] = {
     MailKind.ACCOUNT_ACTIVATED: _l("Your account on the Made in Bali–NTB–NTT registry is active"),
+    MailKind.PASSWORD_RESET: _l("Set a new password for the Made in Bali–NTB–NTT registry"),
+    MailKind.PASSWORD_CHANGED: _l("Your password on the Made in Bali–NTB–NTT registry was "
+                                  "changed"),
+    MailKind.ACCOUNT_LOCKED: _l("Signing in to your registry account is paused"),
+    MailKind.SIGNUP_EXISTING: _l("A sign-up on the Made in Bali–NTB–NTT registry named your "
+                                 "account"),
 }
 
 LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {MailKind: KIND_LABELS}
