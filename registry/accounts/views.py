@@ -204,8 +204,15 @@ def _reset_limit() -> str:
     return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
 
 
+def _reset_address_key() -> str:
+    # Per address typed as well as per client address: links cannot be mailed to one
+    # mailbox again and again from many addresses. Unknown addresses count alike.
+    return "reset-email:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(_reset_limit, methods=["POST"], key_func=_reset_address_key)
 def forgot_password() -> Any:
     form = ForgotPasswordForm()
     if form.validate_on_submit():

@@ -89,3 +89,12 @@ def test_successful_logins_are_not_counted(app: Flask, world: World) -> None:
     for _ in range(12):
         client = Client(app.test_client())
         assert _attempt(client, "officer.ntb@test.id", PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize("name", ["LOGIN_ACCOUNT_LIMIT", "LOGIN_ADDRESS_LIMIT",
+                                  "PASSWORD_RESET_RATE_LIMIT", "SIGNUP_RATE_LIMIT"])
+def test_a_limit_that_is_not_one_is_refused_at_start(tmp_path: Any, name: str) -> None:
+    from registry.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match=name):
+        load_config(tmp_path, {name: "ten a minute"})

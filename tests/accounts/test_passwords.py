@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
-from conftest import PASSWORD, Inbox, World, mail_text
+from conftest import PASSWORD, Client, Inbox, World, mail_text
 from registry.accounts import reset
 from registry.accounts.models import User, UserStatus
 from registry.audit.models import AuditEvent
@@ -152,3 +152,18 @@ def test_the_link_comes_in_the_language_of_the_page(live: str, world: World,
     [mail] = inbox.to("a@test.id")
     assert "Buat kata sandi baru untuk registri" in str(mail["Subject"])
     assert "berlaku sekali, selama satu jam" in mail_text(mail)
+
+
+def test_reset_links_are_throttled_per_address_typed(app: Flask, world: World,
+                                                     inbox: Inbox) -> None:
+    """From many client addresses, one mailbox still gets at most the limit's links."""
+    app.config["PASSWORD_RESET_RATE_LIMIT"] = "3 per hour"
+
+    def ask(i: int, email: str) -> int:
+        client = Client(app.test_client())
+        client.http.environ_base["REMOTE_ADDR"] = f"198.51.100.{i}"
+        return int(client.post("/password/forgot", {"email": email}).status_code)
+
+    answers = [ask(i, email) for i, email in enumerate(["a@test.id"] * 4 + ["nobody@test.id"] * 4)]
+    assert answers == [200, 200, 200, 429] * 2
+    assert len(inbox.to("a@test.id")) == 3
