@@ -115,8 +115,8 @@ def login() -> Any:
         )
         if user is None:
             if _throttled(lambda t: t.failed(email, address), False):
-                services.account_locked(get_session(), email=email, secret=_secret(),
-                                        locale=_locale())
+                # In the owner's language, not the guesser's page's (Indonesian if unset).
+                services.account_locked(get_session(), email=email, secret=_secret())
             form.password.errors = [_("E-mail or password is wrong.")]
         elif user.status == UserStatus.PENDING:
             form.email.errors = [_("Your account waits for activation by a trade office.")]
