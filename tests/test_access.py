@@ -35,6 +35,7 @@ from conftest import (
     evidence_pdf,
     stored_objects,
 )
+from registry.accounts import reset
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, User
 from registry.api import tokens
@@ -220,6 +221,20 @@ def signup_data(_scene: Scene) -> dict[str, Any]:
             "password": "tenun-ikat-sumba-77", "confirm": "tenun-ikat-sumba-77"}
 
 
+def reset_link(scene: Scene) -> str:
+    """A valid password-reset link of exporter B (as mailed to B), for whoever holds it."""
+    engine: Engine = scene.app.extensions["engine"]
+    with engine.connect() as conn:
+        password_hash = conn.execute(select(User.password_hash).where(
+            User.id == scene.world.exporter_b.id)).scalar_one()
+    token = reset.make_token(scene.app.config["SECRET_KEY"], scene.world.exporter_b.id,
+                             password_hash)
+    return f"/password/reset/{token}"
+
+
+NEW_PASSWORD = {"password": "a-new-long-passphrase-8", "confirm": "a-new-long-passphrase-8"}
+
+
 def decide_data(scene: Scene) -> dict[str, Any]:
     return {"action": "approve", "version": str(scene.batch_version),
             "valid_until": (today() + dt.timedelta(days=365)).isoformat(), "reason": ""}
@@ -283,6 +298,19 @@ ROUTES: tuple[Route, ...] = (
     # -- any signed-in user
     Route("accounts.logout", "POST", lambda s: "/logout", _signed_in(302),
           writes=frozenset(SIGNED_IN)),
+    Route("accounts.change_password", "GET", lambda s: "/account/password", _signed_in(200)),
+    Route("accounts.change_password", "POST", lambda s: "/account/password", _signed_in(302),
+          writes=frozenset(SIGNED_IN),
+          data=lambda s: {"current_password": PASSWORD, **NEW_PASSWORD}),
+    # -- password recovery: whoever holds the mailed link (the link is the credential). Asking
+    # for a link is recorded (audit) for anyone, with the same answer.
+    Route("accounts.forgot_password", "GET", lambda s: "/password/forgot", _all(200),
+          public=True),
+    Route("accounts.forgot_password", "POST", lambda s: "/password/forgot", _all(200),
+          public=True, writes=frozenset(ACTORS), data=lambda s: {"email": "b@test.id"}),
+    Route("accounts.reset_password", "GET", reset_link, _all(200), public=True),
+    Route("accounts.reset_password", "POST", reset_link, _all(302), public=True,
+          writes=frozenset(ACTORS), data=lambda s: NEW_PASSWORD),
     # -- offices and admin
     Route("accounts.pending", "GET", lambda s: "/accounts/pending",
           {**dict.fromkeys(OFFICERS, 200), "admin": 200}),
@@ -503,7 +531,8 @@ def check_cell(route: Route, actor: str, scene: Scene,
         if location.path != "/login" or parse_qs(location.query).get("next") != [
                 route.path(scene)]:
             problems.append(f"{where}: sent to {response.headers['Location']}, not the login")
-    elif expected == 302 and location.path == "/login" and route.endpoint != "accounts.signup":
+    elif expected == 302 and location.path == "/login" and route.endpoint not in (
+            "accounts.signup", "accounts.reset_password"):
         problems.append(f"{where}: allowed, yet sent to the login page")
     elif expected == 403 and TEXT_403 not in body:
         problems.append(f"{where}: no 403 page")
@@ -750,7 +779,7 @@ def test_eleventh_failed_login_gets_429(client: Client, world: World, db: Sessio
         events = conn.execute(select(func.count()).select_from(AuditEvent)).scalar_one()  # type: ignore[arg-type]
     response = _failed_login(client)
     assert response.status_code == 429
-    assert "Too many attempts" in response.get_data(as_text=True)
+    assert "Too many failed sign-ins" in response.get_data(as_text=True)
     # Refused before the password is even checked: the right one does not help either.
     right = client.post("/login", {"email": "a@test.id", "password": PASSWORD},
                         token_from="/login")

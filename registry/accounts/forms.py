@@ -17,7 +17,8 @@ from registry.web.messages import PASSWORD_MESSAGES, with_limits
 
 
 def _strong_password(form: Form, field: PasswordField) -> None:
-    email = form.email.data if hasattr(form, "email") else ""
+    # The account's address: typed in the form, or the account's own (change and reset).
+    email = form.email.data if hasattr(form, "email") else getattr(form, "account_email", "")
     problem = password_problem(field.data or "", email=email or "")
     if problem is not None:
         raise ValidationError(with_limits(PASSWORD_MESSAGES[problem]))
@@ -51,6 +52,28 @@ class SignupForm(Form):
     password = PasswordField(_l("Password"), validators=[InputRequired(), _strong_password])
     confirm = PasswordField(_l("Repeat password"), validators=[
         InputRequired(), EqualTo("password", message=_l("The passwords do not match."))])
+
+
+class ChangePasswordForm(Form):
+    current_password = PasswordField(_l("Current password"), validators=[
+        InputRequired(), Length(max=MAX_PASSWORD)])
+    password = PasswordField(_l("New password"), validators=[InputRequired(), _strong_password])
+    confirm = PasswordField(_l("Repeat new password"), validators=[
+        InputRequired(), EqualTo("password", message=_l("The passwords do not match."))])
+
+    account_email = ""
+
+
+class ForgotPasswordForm(Form):
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
+
+
+class ResetPasswordForm(Form):
+    password = PasswordField(_l("New password"), validators=[InputRequired(), _strong_password])
+    confirm = PasswordField(_l("Repeat new password"), validators=[
+        InputRequired(), EqualTo("password", message=_l("The passwords do not match."))])
+
+    account_email = ""
 
 
 class OrganisationForm(Form):

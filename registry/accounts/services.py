@@ -6,6 +6,7 @@ import secrets
 
 from sqlmodel import Session, col, select, update
 
+from registry.accounts import reset
 from registry.accounts.models import ROLE_ORG_KIND, Organisation, OrgKind, Role, User, UserStatus
 from registry.accounts.passwords import PasswordHashing, check_password, hash_password
 from registry.accounts.rules import decline_reason_problem
@@ -13,7 +14,7 @@ from registry.audit import services as audit
 from registry.audit.tags import EventTag
 from registry.clock import utcnow
 from registry.db import flush_unique
-from registry.exceptions import Conflict, Forbidden, NotFound, ValidationError
+from registry.exceptions import Conflict, Forbidden, NotFound, Taken, ValidationError
 from registry.mail import services as mail
 from registry.mail.kinds import MailKind
 from registry.notifications import services as notifications
@@ -57,25 +58,43 @@ def signup_exporter(
     province_code: str,
     address: str,
     hashing: PasswordHashing,
-) -> User:
-    email = normalise_email(email)
-    if user_by_email(session, email) is not None:
-        raise ValidationError("email taken", fields={"email": "taken"})
-    if session.exec(select(Organisation).where(Organisation.nib == nib)).first() is not None:
-        raise ValidationError("NIB taken", fields={"nib": "taken"})
+    locale: str | None = None,
+) -> User | None:
+    """Register a company and its first user, waiting for activation; or, when the e-mail or
+    the NIB is registered already, tell their holders by mail and return None.
+
+    The caller answers the same either way, and both ways take as long (issue 16 §3: the
+    sign-up form told anyone which addresses and NIBs had accounts, also by its timing): the
+    password is hashed and a mail written in both."""
     if province_code not in PROVINCES:
         raise ValidationError("unknown province", fields={"province_code": "unknown"})
-    # Hashed before the first INSERT: on SQLite the write lock is held from there to the
-    # commit, and Argon2 takes a while.
+    email = normalise_email(email)
+    existing = user_by_email(session, email)
+    company = session.exec(select(Organisation).where(Organisation.nib == nib)).first()
+    # Hashed before the first INSERT (on SQLite the write lock is held from there to the
+    # commit, and Argon2 takes a while), and also when nothing will be stored.
     password_hash = hash_password(hashing, password)
+    if existing is not None or company is not None:
+        _tell_holders(session, existing=existing, company=company, applicant=email,
+                      nib=nib, locale=locale)
+        return None
     org = Organisation(kind=OrgKind.EXPORTER, name=company_name.strip(), nib=nib,
                        province_code=province_code, address=address.strip())
-    session.add(org)
-    flush_unique(session, {"nib": "nib"})
-    user = User(email=email, name=name.strip(), password_hash=password_hash,
-                role=Role.EXPORTER, status=UserStatus.PENDING, organisation_id=org.id)
-    session.add(user)
-    flush_unique(session, {"email": "email"})
+    try:
+        session.add(org)
+        flush_unique(session, {"nib": "nib"})
+        user = User(email=email, name=name.strip(), password_hash=password_hash,
+                    role=Role.EXPORTER, status=UserStatus.PENDING, organisation_id=org.id)
+        session.add(user)
+        flush_unique(session, {"email": "email"})
+    except Taken:
+        # A racing sign-up registered the address or the NIB between the check and the
+        # INSERT; this transaction was rolled back, and its holders are told like any other.
+        _tell_holders(session, existing=user_by_email(session, email),
+                      company=session.exec(select(Organisation).where(
+                          Organisation.nib == nib)).first(),
+                      applicant=email, nib=nib, locale=locale)
+        return None
     audit.record(session, actor=user, action=EventTag.Organisation.CREATE,
                  object_type="organisation",
                  object_id=org.id, after={"name": org.name, "nib": nib, "kind": org.kind,
@@ -84,6 +103,31 @@ def signup_exporter(
                  object_id=user.id, after=_user_snapshot(user))
     notifications.signup_waiting(session, user, org)
     return user
+
+
+def _tell_holders(session: Session, *, existing: User | None, company: Organisation | None,
+                  applicant: str, nib: str, locale: str | None) -> None:
+    """Someone signed up with a registered address (its owner is told: perhaps they forgot
+    they have an account) or a registered NIB (the company's users are told: perhaps a
+    colleague wants an account, which they can ask the registry for). Recorded too: many of
+    these are someone probing which addresses have accounts."""
+    audit.record(session, actor=None, action=EventTag.Account.SIGNUP_EXISTING,
+                 object_type="user" if existing is not None else "organisation",
+                 object_id=existing.id if existing is not None else (
+                     company.id if company is not None else None),
+                 after={"email": applicant, "nib": nib})
+    if existing is not None:
+        mail.queue_mail(session, MailKind.SIGNUP_EXISTING, to=existing, locale=locale,
+                        params={"name": existing.name, "clash": "email"})
+        return
+    if company is None:
+        return
+    holders = session.exec(select(User).where(User.organisation_id == company.id,
+                                              User.status != UserStatus.DISABLED)).all()
+    for holder in holders:
+        mail.queue_mail(session, MailKind.SIGNUP_EXISTING, to=holder, locale=locale,
+                        params={"name": holder.name, "clash": "nib", "company": company.name,
+                                "nib": nib, "applicant": applicant})
 
 
 def authenticate(session: Session, *, email: str, password: str,
@@ -126,10 +170,97 @@ def set_locale(session: Session, actor: User, locale: str) -> None:
 
 def logout(session: Session, user: User) -> None:
     # A new nonce invalidates the session id held by every cookie issued so far.
-    user.session_nonce = secrets.token_urlsafe(16)
+    _rotate_sessions(user)
     session.add(user)
     audit.record(session, actor=user, action=EventTag.Account.LOGOUT,
                  object_type="user", object_id=user.id)
+
+
+def _rotate_sessions(user: User) -> None:
+    user.session_nonce = secrets.token_urlsafe(16)
+
+
+def _password_changed_mail(session: Session, user: User, *, how: str,
+                           locale: str | None) -> None:
+    # API tokens are not sessions: they keep working, and the mail says where to revoke them.
+    mail.queue_mail(session, MailKind.PASSWORD_CHANGED, to=user, locale=locale, params={
+        "name": user.name, "how": how,
+        "tokens": user.role in (Role.EXPORTER, Role.OFFICER)})
+
+
+def change_password(session: Session, user: User, *, current: str, new: str,
+                    hashing: PasswordHashing, locale: str | None = None) -> None:
+    """The signed-in user's own change: the current password proves it is them. Every
+    session of the user ends (the caller signs the current one in again)."""
+    if not check_password(hashing, user, current):
+        raise ValidationError("wrong password",
+                              fields={"current_password": "wrong_password"})
+    user.password_hash = hash_password(hashing, new)
+    _rotate_sessions(user)
+    session.add(user)
+    audit.record(session, actor=user, action=EventTag.Account.PASSWORD_CHANGE,
+                 object_type="user", object_id=user.id)
+    _password_changed_mail(session, user, how="change", locale=locale)
+
+
+def request_password_reset(session: Session, *, email: str) -> None:
+    """Record that a reset link was asked for. The link itself is mailed by
+    ``send_reset_link`` on the task queue, after the answer: the request does the same work
+    whether or not the address has an account, so neither its answer nor its timing tells."""
+    email = normalise_email(email)[:254]
+    user = user_by_email(session, email)
+    audit.record(session, actor=None, action=EventTag.Account.PASSWORD_RESET_REQUEST,
+                 object_type="user", object_id=user.id if user else None,
+                 after={"email": email})
+
+
+def send_reset_link(session: Session, *, email: str, secret: str,
+                    locale: str | None = None) -> None:
+    """Mail a reset link to the account with this address, if there is one that may sign in
+    (a disabled account is re-enabled by the administrators, not by a mail)."""
+    user = user_by_email(session, email)
+    if user is None or user.status == UserStatus.DISABLED:
+        return
+    mail.queue_mail(session, MailKind.PASSWORD_RESET, to=user, locale=locale, params={
+        "name": user.name, "token": reset.make_token(secret, user.id, user.password_hash)})
+
+
+def user_for_reset(session: Session, *, token: str, secret: str) -> User:
+    """The user a reset link is for; ``reset.BadLink`` if it expired, was used (the password
+    changed since) or is not ours."""
+    user_id, fingerprint = reset.read_token(secret, token)
+    user = session.get(User, user_id)
+    if user is None or user.status == UserStatus.DISABLED:
+        raise reset.BadLink(reset.LinkProblem.INVALID)
+    reset.check_unused(fingerprint, user.password_hash)
+    return user
+
+
+def reset_password(session: Session, *, token: str, new: str, secret: str,
+                   hashing: PasswordHashing, locale: str | None = None) -> User:
+    """Set a new password through a mailed link: every session of the user ends."""
+    user = user_for_reset(session, token=token, secret=secret)
+    user.password_hash = hash_password(hashing, new)
+    _rotate_sessions(user)
+    session.add(user)
+    audit.record(session, actor=None, action=EventTag.Account.PASSWORD_RESET,
+                 object_type="user", object_id=user.id)
+    _password_changed_mail(session, user, how="reset", locale=locale)
+    return user
+
+
+def account_locked(session: Session, *, email: str, secret: str,
+                   locale: str | None = None) -> None:
+    """Failed sign-ins locked this address's account for a while: its owner (if there is
+    one) gets a reset link, in case it is them who forgot, and the event is recorded."""
+    user = user_by_email(session, email)
+    audit.record(session, actor=None, action=EventTag.Account.LOCKED, object_type="user",
+                 object_id=user.id if user else None,
+                 after={"email": normalise_email(email)[:254]})
+    if user is None or user.status == UserStatus.DISABLED:
+        return
+    mail.queue_mail(session, MailKind.ACCOUNT_LOCKED, to=user, locale=locale, params={
+        "name": user.name, "token": reset.make_token(secret, user.id, user.password_hash)})
 
 
 def create_organisation(

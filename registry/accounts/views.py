@@ -1,39 +1,91 @@
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import limits
 from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from registry.accounts import services
-from registry.accounts.auth import password_hashing, roles_required, safe_next
+from registry.accounts import services, tasks
+from registry.accounts.auth import client_ip, password_hashing, roles_required, safe_next
 from registry.accounts.forms import (
     ActionForm,
+    ChangePasswordForm,
     DeclineForm,
+    ForgotPasswordForm,
     LoginForm,
     OrganisationForm,
+    ResetPasswordForm,
     SignupForm,
     UserForm,
 )
-from registry.accounts.models import OrgKind, Role, UserStatus
+from registry.accounts.models import OrgKind, Role, User, UserStatus
+from registry.accounts.reset import BadLink
 from registry.accounts.rules import MAX_DECLINE_REASON
-from registry.accounts.vocabulary import org_kind_label
+from registry.accounts.throttle import LoginThrottle
+from registry.accounts.vocabulary import LINK_PROBLEM_LABELS, org_kind_label
 from registry.exceptions import Conflict, ValidationError
+from registry.ops import metrics
+from registry.queue import enqueue_after_commit
 from registry.web.database import get_session
 from registry.web.extensions import limiter
 from registry.web.forms import apply_field_errors
 
+T = TypeVar("T")
+
 bp = Blueprint("accounts", __name__)
+log = logging.getLogger(__name__)
+
+
+def _throttle() -> LoginThrottle:
+    cfg = current_app.config
+    return LoginThrottle(limiter.limiter, limits.parse(cfg["LOGIN_ACCOUNT_LIMIT"]),
+                         limits.parse(cfg["LOGIN_ADDRESS_LIMIT"]),
+                         cfg.get("RATELIMIT_KEY_PREFIX") or "registry")
+
+
+def _throttled(call: Callable[[LoginThrottle], T], fallback: T) -> T:
+    """``call`` on the login throttle. When the store (Redis) does not answer, the limiter
+    falls back to per-process counts as for its own limits (extensions.limiter), saying so
+    once; where even that fails, the sign-in goes on unthrottled and the log says so, never
+    a 500."""
+    try:
+        return call(_throttle())
+    except Exception:
+        # flask-limiter notices a dead store only in its own limits' checks; these counts
+        # are ours, so we tell it (and it goes back to Redis when that answers again).
+        if not limiter._in_memory_fallback_enabled or limiter._storage_dead:
+            log.exception("login throttle: the rate-limit store did not answer")
+            return fallback
+        log.warning("Rate limit storage unreachable - falling back to in-memory storage")
+        limiter._storage_dead = True
+    try:
+        return call(_throttle())
+    except Exception:
+        log.exception("login throttle: the rate-limit store did not answer")
+        return fallback
+
+
+def _locale() -> str:
+    return str(get_locale() or "")
+
+
+def _secret() -> str:
+    return str(current_app.config["SECRET_KEY"])
 
 
 @bp.after_app_request
@@ -52,10 +104,6 @@ def _remember_language(response: Any) -> Any:
     return response
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 def _signup_limit() -> str:
     return current_app.config["SIGNUP_RATE_LIMIT"]
 
@@ -66,17 +114,27 @@ def _signed_up(response: Any) -> bool:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302)
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
+        email, address = form.email.data or "", client_ip()
+        if _throttled(lambda t: t.locked(email, address), False):
+            # Unknown accounts lock like known ones, so this says nothing about which exist.
+            metrics.RATE_LIMIT_REFUSALS.labels("accounts.login").inc()
+            form.password.errors = [_(
+                "Too many failed sign-ins for this account or from this network. Wait a few "
+                "minutes, or set a new password through “Forgot your password?”.")]
+            return render_template("accounts/login.html", form=form), 429
         user = services.authenticate(
-            get_session(), email=form.email.data or "", password=form.password.data or "",
+            get_session(), email=email, password=form.password.data or "",
             hashing=password_hashing(),
         )
         if user is None:
+            if _throttled(lambda t: t.failed(email, address), False):
+                # In the owner's language, not the guesser's page's (Indonesian if unset).
+                services.account_locked(get_session(), email=email, secret=_secret())
             form.password.errors = [_("E-mail or password is wrong.")]
         elif user.status == UserStatus.PENDING:
             form.email.errors = [_("Your account waits for activation by a trade office.")]
@@ -122,14 +180,89 @@ def signup() -> Any:
                 password=form.password.data or "", company_name=form.company_name.data or "",
                 nib=(form.nib.data or "").strip(), province_code=form.province_code.data or "",
                 address=form.address.data or "", hashing=password_hashing(),
+                locale=_locale(),
             )
         except ValidationError as exc:
             apply_field_errors(form, exc)
         else:
-            flash(_("Thank you. A trade office will check your company and activate the "
-                    "account; you can sign in after that."), "success")
+            # The same answer whether the address or the NIB had an account already: their
+            # holders are told by mail instead (issue 16 §3).
+            flash(_("Thank you. If the e-mail address and the company are new to the "
+                    "registry, a trade office will check your company and activate the "
+                    "account, and we will tell you by mail. If either was registered "
+                    "already, its account holders have been told by mail."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/signup.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    user: User = current_user._get_current_object()
+    form = ChangePasswordForm()
+    form.account_email = user.email
+    if form.validate_on_submit():
+        try:
+            services.change_password(get_session(), user,
+                                     current=form.current_password.data or "",
+                                     new=form.password.data or "", hashing=password_hashing(),
+                                     locale=_locale())
+        except ValidationError as exc:
+            apply_field_errors(form, exc)
+        else:
+            # Every other session ended with the old nonce; this one goes on under the new.
+            login_user(user)
+            flash(_("Your password was changed. You were signed out everywhere else."),
+                  "success")
+            return redirect(url_for("main.home"))
+    return render_template("accounts/password_change.html", form=form)
+
+
+def _reset_limit() -> str:
+    return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
+
+
+def _reset_address_key() -> str:
+    # Per address typed as well as per client address: links cannot be mailed to one
+    # mailbox again and again from many addresses. Unknown addresses count alike.
+    return "reset-email:" + services.normalise_email(request.form.get("email", ""))[:254]
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+@limiter.limit(_reset_limit, methods=["POST"], key_func=_reset_address_key)
+def forgot_password() -> Any:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        db = get_session()
+        services.request_password_reset(db, email=form.email.data or "")
+        enqueue_after_commit(db, tasks.send_reset_link, form.email.data or "", _locale())
+        # The same page whether or not the address has an account.
+        return render_template("accounts/password_forgot_sent.html")
+    return render_template("accounts/password_forgot.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+def reset_password(token: str) -> Any:
+    db = get_session()
+    try:
+        user = services.user_for_reset(db, token=token, secret=_secret())
+    except BadLink as exc:
+        return render_template("accounts/password_reset_bad.html",
+                               problem=LINK_PROBLEM_LABELS[exc.problem]), 410
+    form = ResetPasswordForm()
+    form.account_email = user.email
+    if form.validate_on_submit():
+        services.reset_password(db, token=token, new=form.password.data or "",
+                                secret=_secret(), hashing=password_hashing(), locale=_locale())
+        _throttled(lambda t: t.clear(user.email), None)
+        flash(_("Your password was changed and every session signed out. Sign in with the "
+                "new password."), "success")
+        return redirect(url_for("accounts.login"))
+    response = make_response(render_template("accounts/password_reset.html", form=form))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.route("/accounts/pending")

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from registry.accounts.models import OrgKind, Role, UserStatus
+from registry.accounts.reset import LinkProblem
 
 # Keyed by members, typed by ``str``: a member equals its stored value (see catalog.vocabulary).
 # In the order the admin's forms offer them.
@@ -31,9 +32,17 @@ USER_STATUS_LABELS: dict[str, LazyString] = {
     UserStatus.DISABLED: _l("Disabled"),
     UserStatus.DECLINED: _l("Sign-up declined"),
 }
+# Why a password-reset link does not work (its page says it).
+LINK_PROBLEM_LABELS: dict[str, LazyString] = {
+    LinkProblem.EXPIRED: _l("This link has expired: links are valid for one hour."),
+    LinkProblem.USED: _l("This link was used already (or the password was changed since it "
+                         "was sent): each link works once."),
+    LinkProblem.INVALID: _l("This link is not valid. Copy it from the mail in full."),
+}
 
 LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {
     Role: ROLE_LABELS, OrgKind: ORG_KIND_LABELS, UserStatus: USER_STATUS_LABELS,
+    LinkProblem: LINK_PROBLEM_LABELS,
 }
 ON_VERIFY_PAGE: frozenset[type[StrEnum]] = frozenset()
 

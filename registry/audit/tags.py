@@ -27,6 +27,11 @@ class EventTag:
         TOKEN_REVOKE = "token.revoke"  # noqa: S105
         NOTIFICATIONS = "user.notifications"
         LOCALE = "user.locale"
+        PASSWORD_CHANGE = "user.password_change"  # noqa: S105
+        PASSWORD_RESET_REQUEST = "user.password_reset_request"  # noqa: S105
+        PASSWORD_RESET = "user.password_reset"  # noqa: S105
+        LOCKED = "user.locked"
+        SIGNUP_EXISTING = "user.signup_existing"
 
     class Organisation(StrEnum):
         CREATE = "organisation.create"

@@ -29,6 +29,11 @@ EVENT_LABELS: dict[str, LazyString] = {
     EventTag.Account.TOKEN_REVOKE: _l("API token revoked"),
     EventTag.Account.NOTIFICATIONS: _l("Notification settings changed"),
     EventTag.Account.LOCALE: _l("Language chosen"),
+    EventTag.Account.PASSWORD_CHANGE: _l("Password changed"),
+    EventTag.Account.PASSWORD_RESET_REQUEST: _l("Password reset link asked for"),
+    EventTag.Account.PASSWORD_RESET: _l("Password reset through a mailed link"),
+    EventTag.Account.LOCKED: _l("Sign-in paused after failed attempts"),
+    EventTag.Account.SIGNUP_EXISTING: _l("Sign-up with a registered address or NIB"),
     EventTag.Organisation.CREATE: _l("Organisation registered"),
     EventTag.Organisation.SIGNUP_DECLINED: _l("Company's sign-up declined (its NIB is free "
                                               "again)"),

@@ -42,6 +42,12 @@ SUBJECTS: dict[str, LazyString] = {
         "New print job %(job_id)s: %(quantity)s labels of batch %(lot)s"),
     MailKind.SIGNUP_DECLINED: _l("Your sign-up for %(company)s on the Made in Bali–NTB–NTT "
                                  "registry was declined"),
+    MailKind.PASSWORD_RESET: _l("Set a new password for the Made in Bali–NTB–NTT registry"),
+    MailKind.PASSWORD_CHANGED: _l("Your password on the Made in Bali–NTB–NTT registry was "
+                                  "changed"),
+    MailKind.ACCOUNT_LOCKED: _l("Signing in to your registry account is paused"),
+    MailKind.SIGNUP_EXISTING: _l("A sign-up on the Made in Bali–NTB–NTT registry named your "
+                                 "account"),
 }
 
 # A decision's subject says which decision (params["action"], a catalog Action).

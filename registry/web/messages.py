@@ -55,6 +55,7 @@ class Problem(StrEnum):
     INCOMPARABLE_UNIT = "incomparable_unit"
     BAD_SHEETS = "bad_sheets"
     TOO_MANY_SHEETS = "too_many_sheets"
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105 (a problem code, not a secret)
 
 
 # Codes whose words carry the numbers of one refusal (how much is left to label, which stocks
@@ -70,6 +71,7 @@ MESSAGES: dict[str, LazyString] = {
     Problem.TOO_LONG: _l("This text is too long."),
     Problem.UNKNOWN: _l("Please choose a value from the list."),
     Problem.TAKEN: _l("This value is already registered."),
+    Problem.WRONG_PASSWORD: _l("This is not your current password."),
     Problem.OUT_OF_RANGE: _l("This number is out of range."),
     Problem.WRONG_KIND: _l("This role does not belong to this kind of organisation."),
     Problem.TOO_MANY: _l("You have too many active tokens; revoke one first."),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 from sqlmodel import Session, select
 
-from conftest import Client, World
+from conftest import Client, Inbox, World, mail_text
 from registry.accounts.models import Organisation, User, UserStatus
 
 
@@ -55,8 +56,6 @@ def test_signup_then_activation_by_own_province(client: Client, make_client, wor
         ({"confirm": "something-else-99"}, "do not match"),
         ({"nib": "12345"}, "13-digit business number"),
         ({"email": "not-an-email"}, "Invalid email"),
-        ({"email": "a@test.id"}, "already registered"),
-        ({"nib": "1234567890123"}, "already registered"),
         ({"province_code": "99"}, "Not a valid choice"),
     ],
 )
@@ -68,6 +67,44 @@ def test_signup_refusals_are_explained(client: Client, world: World, db: Session
     assert db.exec(select(Organisation).where(Organisation.name == "CV Kelor Kupang")).first() is (
         None
     )
+
+
+SAME_ANSWER = "If the e-mail address and the company are new to the registry"
+
+
+@pytest.mark.parametrize(("overrides", "told"), [
+    ({}, []),
+    ({"email": "A@test.id"}, ["a@test.id"]),
+    ({"nib": "1234567890123"}, ["a@test.id"]),
+    ({"email": "b@test.id", "nib": "1234567890123"}, ["b@test.id"]),
+])
+def test_signup_answers_the_same_whether_or_not_email_or_nib_exist(
+        client: Client, world: World, db: Session, inbox: Inbox,
+        overrides: dict[str, str], told: list[str]) -> None:
+    """Today: "already registered" for existing addresses and NIBs. Now the same answer, and
+    the holders of the address (or the company's users) are told by mail instead."""
+    response = client.post("/signup", _signup(**overrides))
+    assert response.status_code == 302 and response.location.endswith("/login")
+    assert SAME_ANSWER in client.get("/login").get_data(as_text=True)
+    created = db.exec(select(Organisation).where(Organisation.name == "CV Kelor Kupang")).first()
+    assert (created is None) == bool(told)
+    mails = [m for m in inbox.messages if "sign-up" in str(m["Subject"]).lower()
+             or "pendaftaran" in str(m["Subject"]).lower()]
+    assert sorted(str(m["To"]) for m in mails) == told
+    for m in mails:
+        text = mail_text(m)
+        if overrides.get("email"):
+            assert "/password/forgot" in text
+        else:
+            assert "yuli@kelor.id" in text and "1234567890123" in text
+    assert inbox.to("yuli@kelor.id") == []
+
+
+def test_sign_ups_are_throttled_also_when_the_address_exists(client: Client, world: World,
+                                                             app: Flask) -> None:
+    app.config["SIGNUP_RATE_LIMIT"] = "3 per hour"
+    answers = [client.post("/signup", _signup(email="a@test.id")).status_code for _ in range(4)]
+    assert answers == [302, 302, 302, 429]
 
 
 def test_admin_creates_officer_and_disables_user(client: Client, world: World,

@@ -115,7 +115,7 @@ def test_zpl_download_counts_its_labels(app: Flask, make_client: Any, world: Wor
 
 
 def test_rate_limit_refusals_and_http_requests(app: Flask, client: Client) -> None:
-    app.config["LOGIN_RATE_LIMIT"] = "2 per hour"
+    app.config["LOGIN_ACCOUNT_LIMIT"] = "2 per hour"
     http = app.test_client()
     before = scrape(http)
     statuses = [client.post("/login", {"email": "nobody@test.id", "password": "wrong-wrong"},

@@ -34,7 +34,7 @@ def shared_app(app: Flask, redis_server: RedisServer) -> Iterator[Flask]:
     config = {name: app.config[name] for name in (
         "DATABASE_URL", "TESTING", "SECRET_KEY", "UPLOAD_DIR", "KEY_DIR")}
     shared = create_app({**config, "INSTANCE_PATH": app.instance_path,
-                         "REDIS_URL": redis_server.url, "LOGIN_RATE_LIMIT": "3 per minute"})
+                         "REDIS_URL": redis_server.url, "LOGIN_ACCOUNT_LIMIT": "3 per minute"})
     yield shared
     shared.extensions["engine"].dispose()
     # The limiter is one object per process: a test that failed mid-outage must not leave
