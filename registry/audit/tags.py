@@ -24,6 +24,12 @@ class EventTag:
         LOGOUT = "logout"
         TOKEN_CREATE = "token.create"  # noqa: S105 (a tag, not a secret)
         TOKEN_REVOKE = "token.revoke"  # noqa: S105
+        SECOND_FACTOR_ENROL = "second_factor.enrol"
+        SECOND_FACTOR_RESET = "second_factor.reset"
+        SECOND_FACTOR_FAILED = "second_factor.failed"
+        RECOVERY_CODE_USED = "second_factor.recovery_code"
+        REAUTHENTICATE = "reauthenticate"
+        REAUTHENTICATE_FAILED = "reauthenticate.failed"
 
     class Organisation(StrEnum):
         CREATE = "organisation.create"

@@ -32,6 +32,8 @@ KIND_LABELS: dict[str, LazyString] = {
 # Subjects: %(name)s placeholders are filled from the mail's params.
 SUBJECTS: dict[str, LazyString] = {
     MailKind.ACCOUNT_ACTIVATED: _l("Your account on the Made in Bali–NTB–NTT registry is active"),
+    MailKind.SECOND_FACTOR_RESET: _l("Your second factor on the Made in Bali–NTB–NTT registry "
+                                     "was reset"),
 }
 
 LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {MailKind: KIND_LABELS}
