@@ -31,10 +31,10 @@ DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (documented demo credential)
 # The TOTP seeds of the demo's officers and admin, printed in the README ("Demo accounts"):
 # officers and admins must have a second factor, and scripted checks compute the codes.
 DEMO_TOTP_SECRETS: dict[str, str] = {
-    "admin@demo.test": "DEMOADMINTOTPKEY",
-    "officer.bali@demo.test": "DEMOBALITOTPKEYA",
-    "officer.ntb@demo.test": "DEMONTBTOTPKEYAA",
-    "officer.ntt@demo.test": "DEMONTTTOTPKEYAA",
+    "admin@demo.test": "DEMOADMINTOTPKEYMADEINBALINTBNTT",
+    "officer.bali@demo.test": "DEMOBALITOTPKEYMADEINBALINTBNTTA",
+    "officer.ntb@demo.test": "DEMONTBTOTPKEYMADEINBALINTBNTTAA",
+    "officer.ntt@demo.test": "DEMONTTTOTPKEYMADEINBALINTBNTTAA",
 }
 
 

@@ -263,6 +263,8 @@ def _pending_key() -> str:
 def login_second_factor() -> Any:
     """The second step of signing in: a code from the authenticator app or a recovery code.
     Throttled per address and per account (six digits are few)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
     user = _pending_user()
     if user is None:
         session.pop(PENDING, None)
@@ -306,12 +308,14 @@ def two_factor() -> Any:
                                codes_left=second_factor.recovery_codes_left(db, user))
     secret = second_factor.start(db, user, _kek())
     form = ConfirmCodeForm()
+    status = 200
     if form.validate_on_submit():
         try:
             codes = second_factor.confirm(db, user, _kek(), form.code.data or "", utcnow())
         except ValidationError:
             form.code.errors = [_("This code is wrong or was already used: type the code "
                                   "your app shows now.")]
+            status = 422
         else:
             mark_authenticated()
             response = make_response(render_template(
@@ -321,7 +325,7 @@ def two_factor() -> Any:
     uri = second_factor.provisioning_uri(secret, user.email)
     response = make_response(render_template(
         "accounts/two_factor.html", form=form, secret=secret, qr=_qr_data_uri(uri),
-        required=second_factor.required_for(user)))
+        required=second_factor.required_for(user)), status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
