@@ -18,6 +18,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -110,8 +111,8 @@ def second_factor_required(view: F) -> F:
         user = current_user._get_current_object()
         if second_factor.required_for(user) and not second_factor.is_enrolled(get_session(),
                                                                                user):
-            flash(_l("Officers and administrators need a second factor: set up your "
-                     "authenticator app first."), "info")
+            flash(_("Officers and administrators need a second factor: set up your "
+                    "authenticator app first."), "info")
             return redirect(url_for("accounts.two_factor", next=_back_here()))
         return view(*args, **kwargs)
 
@@ -125,7 +126,7 @@ def recent_auth_required(view: F) -> F:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not recently_authenticated():
-            flash(_l("Please confirm it is you before you continue."), "info")
+            flash(_("Please confirm it is you before you continue."), "info")
             return redirect(url_for("accounts.reauth", next=_back_here()))
         return view(*args, **kwargs)
 
