@@ -42,6 +42,10 @@ ISSUER = "Made in Bali-NTB-NTT registry"
 REQUIRED_FOR: frozenset[str] = frozenset({Role.OFFICER, Role.ADMIN})
 
 
+class WrongCode(ValidationError):
+    """The code does not confirm the authenticator (wrong, too old, or already used)."""
+
+
 class Method(StrEnum):
     TOTP = "totp"
     RECOVERY = "recovery"
@@ -101,13 +105,13 @@ def start(session: Session, user: User, kek: Kek) -> str:
 
 
 def confirm(session: Session, user: User, kek: Kek, code: str, at: dt.datetime) -> list[str]:
-    """Switch the waiting authenticator on with a current code; return the recovery codes,
-    which are shown this once and kept only as hashes."""
+    """Switch the waiting authenticator on with a current code (else ``WrongCode``); return
+    the recovery codes, which are shown this once and kept only as hashes."""
     factor = factor_of(session, user)
     if factor is None or factor.enrolled_at is not None:
         raise Conflict("no authenticator waits for confirmation")
     if not _accept_totp(session, factor, kek, _normalise(code), at):
-        raise ValidationError("wrong code", fields={"code": "wrong"})
+        raise WrongCode("wrong code")
     return _switch_on(session, user, factor, at)
 
 

@@ -312,7 +312,7 @@ def two_factor() -> Any:
     if form.validate_on_submit():
         try:
             codes = second_factor.confirm(db, user, _kek(), form.code.data or "", utcnow())
-        except ValidationError:
+        except second_factor.WrongCode:
             form.code.errors = [_("This code is wrong or was already used: type the code "
                                   "your app shows now.")]
             status = 422
