@@ -332,3 +332,17 @@ def test_second_factor_forms_need_their_csrf_token(world: World, db: Session,
     assert not second_factor.is_enrolled(db, world.exporter_a)
     assert exporter.http.post("/account/confirm",
                               data={"password": "correct-horse-battery-7"}).status_code == 400
+
+
+def test_guessing_codes_is_throttled_per_account(world: World, db: Session,
+                                                 make_client: Any) -> None:
+    """Six digits are few: wrong codes count per account (whatever the address), like the
+    login's wrong passwords (LOGIN_RATE_LIMIT, 10 per 15 minutes)."""
+    statuses = []
+    for i in range(11):
+        guesser = make_client()  # a new session each time: the budget follows the account
+        _password_step(guesser, "officer.ntb@test.id")
+        statuses.append(guesser.post("/login/second-factor", {"code": f"{i:06d}"},
+                                     token_from="/login/second-factor",
+                                     environ_base={"REMOTE_ADDR": f"10.0.0.{i + 1}"}).status_code)
+    assert statuses[:10] == [200] * 10 and statuses[10] == 429
