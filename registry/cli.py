@@ -12,6 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from registry.accounts import second_factor
 from registry.accounts import services as accounts
 from registry.accounts.auth import password_hashing
 from registry.accounts.models import Organisation, OrgKind, Role
@@ -23,6 +24,7 @@ from registry.checkpoints.keys import AuditKeyError, AuditKeyStore, default_orig
 from registry.checkpoints.note import NoteError, VerifierKey, open_checkpoint, split_notes
 from registry.checkpoints.rules import Extension, Kept
 from registry.db import migrate
+from registry.web.database import open_session
 
 db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="User accounts.")
@@ -85,6 +87,23 @@ def users_create(email: str, name: str, role: str, org_name: str, province: str 
             raise click.ClickException(str(exc)) from None
         session.commit()
         click.echo(f"created {user.role} {user.email}")
+
+
+@users_cli.command("reset-2fa")
+@click.argument("email")
+def users_reset_2fa(email: str) -> None:
+    """Remove EMAIL's authenticator and recovery codes (a lost phone): audited, and the user
+    is told by e-mail. Officers and admins enrol again at their next decision."""
+    # The app's session, so the mail leaves right after the commit (not at the next sweep).
+    with open_session(current_app) as session:
+        user = accounts.user_by_email(session, email)
+        if user is None:
+            raise click.ClickException(f"no user {email}")
+        if not second_factor.reset(session, None, user):
+            click.echo(f"{user.email} has no second factor; nothing to reset")
+            return
+        session.commit()
+        click.echo(f"second factor of {user.email} reset; they were told by e-mail")
 
 
 @audit_cli.command("verify")
@@ -238,13 +257,14 @@ def demo(force: bool) -> None:
     """Fill the registry with realistic demo data (refused in production)."""
     from registry.demo import DemoRefused, load_demo
     from registry.files.web import file_store
+    from registry.signing.keys import keystore
 
     if current_app.config.get("PRODUCTION"):
         raise click.ClickException("refusing to load demo data into a production configuration")
     with _session() as session:
         try:
             summary = load_demo(session, force=force, store=file_store(),
-                                hashing=password_hashing())
+                                hashing=password_hashing(), kek=keystore().kek())
         except DemoRefused as exc:
             click.echo(str(exc))
             return

@@ -11,6 +11,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 from sqlmodel import Session, func, select
 
+from registry.accounts import second_factor
 from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, OrgKind, Role, User, UserStatus
 from registry.accounts.passwords import PasswordHashing
@@ -20,12 +21,21 @@ from registry.catalog import services as catalog
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Product
 from registry.catalog.rules import BatchInput, ProductInput
-from registry.clock import today
+from registry.clock import today, utcnow
 from registry.files import FileStore
 from registry.printing import services as printing
 from registry.review import services as review
+from registry.signing.kek import Kek
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (documented demo credential)
+# The TOTP seeds of the demo's officers and admin, printed in the README ("Demo accounts"):
+# officers and admins must have a second factor, and scripted checks compute the codes.
+DEMO_TOTP_SECRETS: dict[str, str] = {
+    "admin@demo.test": "DEMOADMINTOTPKEYMADEINBALINTBNTT",
+    "officer.bali@demo.test": "DEMOBALITOTPKEYMADEINBALINTBNTTA",
+    "officer.ntb@demo.test": "DEMONTBTOTPKEYMADEINBALINTBNTTAA",
+    "officer.ntt@demo.test": "DEMONTTTOTPKEYMADEINBALINTBNTTAA",
+}
 
 
 class DemoRefused(RuntimeError):
@@ -82,7 +92,7 @@ def _evidence_pdf(title: str) -> bytes:
     return buf.getvalue()
 
 
-def load_demo(session: Session, *, store: FileStore, hashing: PasswordHashing,
+def load_demo(session: Session, *, store: FileStore, hashing: PasswordHashing, kek: Kek,
               force: bool = False) -> str:
     existing = session.exec(select(func.count()).select_from(User)).one()
     if existing and not force:
@@ -111,6 +121,9 @@ def load_demo(session: Session, *, store: FileStore, hashing: PasswordHashing,
     printer_org = _org(session, admin, kind=OrgKind.PRINTER, province_code="51",
                        name="Percetakan Label Denpasar", address="Jl. Gatot Subroto 12, Denpasar")
     _user(session, hashing, admin, "printer@demo.test", "Komang Ayu", Role.PRINTER, printer_org)
+    for user in (admin, *officers.values()):
+        second_factor.enrol_with_secret(session, admin, user, kek, DEMO_TOTP_SECRETS[user.email],
+                                        utcnow())
 
     companies = {
         "ntb": _org(session, admin, kind=OrgKind.EXPORTER, province_code="52",

@@ -37,7 +37,7 @@ from conftest import (
 )
 from registry.accounts import reset
 from registry.accounts import services as accounts
-from registry.accounts.models import Organisation, User
+from registry.accounts.models import Organisation, RecoveryCode, SecondFactor, User
 from registry.api import tokens
 from registry.api.models import ApiToken
 from registry.audit.models import AuditEvent
@@ -157,7 +157,8 @@ def fingerprint(scene: Scene) -> tuple[Any, ...]:
         counts = tuple(conn.execute(select(*[
             select(func.count()).select_from(model).scalar_subquery()  # type: ignore[arg-type]
             for model in (Organisation, User, Product, Batch, Document, Decision, AuditEvent,
-                          PrintJob, Reprint, ApiToken, FakeReport, LabelAllowance)
+                          PrintJob, Reprint, ApiToken, FakeReport, LabelAllowance, SecondFactor,
+                          RecoveryCode)
         ])).one())
         rows = (
             conn.execute(select(Batch.id, Batch.status, Batch.version, Batch.lot_code,
@@ -248,6 +249,7 @@ def user_data(scene: Scene) -> dict[str, Any]:
 
 EXPORTER_PAGE = {"exporter_a": 200, "exporter_b": 200}
 FIGURES = {"exporter_a": 200, "exporter_b": 200, **dict.fromkeys(OFFICERS, 200), "admin": 200}
+NOT_ENROLLED = frozenset({"exporter_a", "exporter_b", "printer"})
 TOKEN_USERS = {"exporter_a": 200, "exporter_b": 200, **dict.fromkeys(OFFICERS, 200)}
 API_ROUTES = [
     ("api.me", "GET", "/api/v1/me"),
@@ -311,6 +313,24 @@ ROUTES: tuple[Route, ...] = (
     Route("accounts.reset_password", "GET", reset_link, _all(200), public=True),
     Route("accounts.reset_password", "POST", reset_link, _all(302), public=True,
           writes=frozenset(ACTORS), data=lambda s: NEW_PASSWORD),
+    # The second step of signing in: without a password just accepted, back to the login
+    # (signed-in users go home), whatever the code.
+    Route("accounts.login_second_factor", "GET", lambda s: "/login/second-factor", _all(302),
+          public=True),
+    Route("accounts.login_second_factor", "POST", lambda s: "/login/second-factor", _all(302),
+          public=True, data=lambda s: {"code": "123456"}),
+    # Enrolment: the enrolled (officers, admin) see their status; the others get a key waiting
+    # for confirmation (a row: the same key on a reload), and a wrong code is refused (the
+    # answer is an error: nothing is kept).
+    Route("accounts.two_factor", "GET", lambda s: "/account/two-factor", _signed_in(200),
+          writes=NOT_ENROLLED),
+    Route("accounts.two_factor", "POST", lambda s: "/account/two-factor",
+          {**_signed_in(200), **dict.fromkeys(NOT_ENROLLED, 422)},
+          data=lambda s: {"code": "000000"}),
+    # Re-authentication: a wrong password shows the form again, and is audited.
+    Route("accounts.reauth", "GET", lambda s: "/account/confirm", _signed_in(200)),
+    Route("accounts.reauth", "POST", lambda s: "/account/confirm", _signed_in(200),
+          writes=frozenset(SIGNED_IN), data=lambda s: {"password": "not-the-password-1"}),
     # -- offices and admin
     Route("accounts.pending", "GET", lambda s: "/accounts/pending",
           {**dict.fromkeys(OFFICERS, 200), "admin": 200}),
@@ -477,7 +497,10 @@ ROUTES: tuple[Route, ...] = (
 )
 
 # The API is exempt from CSRF by design: it reads no cookie, only the Authorization header.
-POST_ROUTES = [r for r in ROUTES if r.method == "POST" and not r.endpoint.startswith("api.")]
+# Forms that change something for someone (the second factor's, which change nothing for a
+# visitor of the matrix, are checked in tests/accounts/test_second_factor.py).
+POST_ROUTES = [r for r in ROUTES if r.method == "POST" and not r.endpoint.startswith("api.")
+               and r.writes]
 
 
 def test_matrix_covers_every_route(app: Flask) -> None:
@@ -532,7 +555,7 @@ def check_cell(route: Route, actor: str, scene: Scene,
                 route.path(scene)]:
             problems.append(f"{where}: sent to {response.headers['Location']}, not the login")
     elif expected == 302 and location.path == "/login" and route.endpoint not in (
-            "accounts.signup", "accounts.reset_password"):
+            "accounts.signup", "accounts.reset_password", "accounts.login_second_factor"):
         problems.append(f"{where}: allowed, yet sent to the login page")
     elif expected == 403 and TEXT_403 not in body:
         problems.append(f"{where}: no 403 page")

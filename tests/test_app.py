@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, select
 
-from conftest import PRODUCTION_CONFIG
+from conftest import PRODUCTION_CONFIG, Client
 from registry import create_app
 from registry.accounts import auth
 from registry.accounts.models import User
 from registry.accounts.passwords import check_password, hash_password
 from registry.catalog.models import Batch
 from registry.config import ConfigError
+from registry.demo import DEMO_TOTP_SECRETS
 
 
 def test_production_refuses_to_start_without_a_real_secret(tmp_path: Path,
@@ -100,6 +102,18 @@ def test_demo_fills_every_state_and_the_documented_accounts(app: Flask, db: Sess
                                        "password": "demo-password-2026"})
     # CSRF is on, so a bare post is refused; the real login is covered elsewhere.
     assert page.status_code == 400
+    # The officers and the admin come with the authenticator the README prints: a script
+    # signs in with the documented password and a code computed from the documented key.
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    for email, secret in DEMO_TOTP_SECRETS.items():
+        assert f"| `{email}` | `{secret}` |" in readme
+        officer = Client(app.test_client())
+        second = officer.post("/login", {"email": email, "password": "demo-password-2026"},
+                              token_from="/login")
+        assert second.headers["Location"] == "/login/second-factor"
+        signed = officer.post("/login/second-factor", {"code": pyotp.TOTP(secret).now()},
+                              token_from="/login/second-factor")
+        assert signed.status_code == 302 and signed.headers["Location"] == "/"
     verify = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert verify.exit_code == 0, verify.output
 

@@ -49,6 +49,8 @@ INTERNAL = {
                                               "verdict",
     "registry.mail.kinds.MailState": "a mail's delivery state, read by operators in the "
                                      "database and the log (English)",
+    "registry.accounts.second_factor.Method": "how a second step passed (authenticator or "
+                                             "recovery code): said by the page's message",
 }
 
 

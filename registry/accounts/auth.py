@@ -7,12 +7,25 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, has_app_context, request, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    has_app_context,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from registry.accounts import second_factor
 from registry.accounts.models import Role, User, UserStatus
 from registry.accounts.passwords import PasswordHashing, default_hashing
+from registry.clock import utcnow
 from registry.web.database import get_session
 from registry.web.extensions import login_manager
 
@@ -61,6 +74,63 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
         return cast(F, wrapped)
 
     return decorator
+
+
+# The session remembers when its user last proved who they are (password with the second
+# factor, or a re-authentication); key and user management want it recent.
+AUTH_AT = "auth_at"
+REAUTH_AFTER_SECONDS = 30 * 60
+
+
+def mark_authenticated() -> None:
+    session[AUTH_AT] = int(utcnow().timestamp())
+
+
+def recently_authenticated() -> bool:
+    stamp = session.get(AUTH_AT)
+    return isinstance(stamp, int) and utcnow().timestamp() - stamp <= REAUTH_AFTER_SECONDS
+
+
+def _back_here() -> str:
+    """Where to return after enrolment or re-authentication: this page, or for a form post
+    the page the form was on (a POST cannot be replayed by a redirect)."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path:
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return url_for("main.home")
+
+
+def second_factor_required(view: F) -> F:
+    """Officers and admins without an enrolled authenticator are sent to enrol first (below
+    ``roles_required``, so the user is signed in)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        user = current_user._get_current_object()
+        if second_factor.required_for(user) and not second_factor.is_enrolled(get_session(),
+                                                                               user):
+            flash(_("Officers and administrators need a second factor: set up your "
+                    "authenticator app first."), "info")
+            return redirect(url_for("accounts.two_factor", next=_back_here()))
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def recent_auth_required(view: F) -> F:
+    """Key and user management ask for the password or a code again when the last proof is
+    older than 30 minutes (a session left open on an office computer)."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not recently_authenticated():
+            flash(_("Please confirm it is you before you continue."), "info")
+            return redirect(url_for("accounts.reauth", next=_back_here()))
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
 
 
 def safe_next(target: str | None, fallback: str = "main.home") -> str:

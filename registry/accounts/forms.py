@@ -100,3 +100,21 @@ class DeclineForm(Form):
 
 class ActionForm(Form):
     """A bare form for buttons that only need CSRF protection."""
+
+
+class SecondFactorForm(Form):
+    code = StringField(_l("Code from your authenticator app, or a recovery code"),
+                       validators=[InputRequired(), Length(max=40)])
+
+
+class ConfirmCodeForm(Form):
+    code = StringField(_l("Code from your authenticator app"),
+                       validators=[InputRequired(), Length(max=12)])
+
+
+class ReauthForm(Form):
+    """Either the password or a current code (for those who have an authenticator)."""
+
+    password = PasswordField(_l("Password"), validators=[Length(max=MAX_PASSWORD)])
+    code = StringField(_l("or a code from your authenticator app"),
+                       validators=[Length(max=40)])

@@ -4,7 +4,7 @@ import datetime as dt
 import secrets
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, String, text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, String, text
 from sqlmodel import Field, SQLModel
 
 from registry.clock import utcnow
@@ -98,3 +98,34 @@ class User(SQLModel, table=True):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_nonce}"
+
+
+class SecondFactor(SQLModel, table=True):
+    """A user's TOTP authenticator (RFC 6238, 30-second steps, six digits).
+
+    The seed is sealed under the key-encryption key (registry.signing.kek), bound to the user.
+    ``enrolled_at`` is None while the user has scanned but not yet confirmed a code: such a
+    row does not count. ``last_step`` is the time step of the last code accepted: a code of
+    that step or an earlier one is refused, so a code is good once, on every server."""
+
+    __tablename__ = "second_factor"
+
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("user.id"), primary_key=True))
+    secret: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    kek_id: str = Field(max_length=16)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    enrolled_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True))
+    last_step: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class RecoveryCode(SQLModel, table=True):
+    """One of the ten single-use codes given at enrolment, kept as its SHA-256 (the codes are
+    random, 80 bits: a slow hash would add nothing)."""
+
+    __tablename__ = "recovery_code"
+
+    id: int = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    code_hash: str = Field(max_length=64)
+    used_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import limits
+import zxingcpp
 from flask import (
     Blueprint,
     current_app,
@@ -20,16 +22,27 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from registry.accounts import services, tasks
-from registry.accounts.auth import client_ip, password_hashing, roles_required, safe_next
+from registry.accounts import second_factor, services, tasks
+from registry.accounts.auth import (
+    client_ip,
+    mark_authenticated,
+    password_hashing,
+    recent_auth_required,
+    roles_required,
+    safe_next,
+    second_factor_required,
+)
 from registry.accounts.forms import (
     ActionForm,
     ChangePasswordForm,
+    ConfirmCodeForm,
     DeclineForm,
     ForgotPasswordForm,
     LoginForm,
     OrganisationForm,
+    ReauthForm,
     ResetPasswordForm,
+    SecondFactorForm,
     SignupForm,
     UserForm,
 )
@@ -38,9 +51,11 @@ from registry.accounts.reset import BadLink
 from registry.accounts.rules import MAX_DECLINE_REASON
 from registry.accounts.throttle import LoginThrottle
 from registry.accounts.vocabulary import LINK_PROBLEM_LABELS, org_kind_label
+from registry.clock import utcnow
 from registry.exceptions import Conflict, ValidationError
 from registry.ops import metrics
 from registry.queue import enqueue_after_commit
+from registry.signing.keys import keystore
 from registry.web.database import get_session
 from registry.web.extensions import limiter
 from registry.web.forms import apply_field_errors
@@ -146,8 +161,7 @@ def login() -> Any:
             session.clear()
             if lang:
                 session["lang"] = lang
-            login_user(user)
-            return redirect(safe_next(form.next.data))
+            return _password_passed(user, form.next.data)
     return render_template("accounts/login.html", form=form)
 
 
@@ -267,6 +281,7 @@ def reset_password(token: str) -> Any:
 
 @bp.route("/accounts/pending")
 @roles_required(Role.OFFICER, Role.ADMIN)
+@second_factor_required
 def pending() -> Any:
     return _pending_page()
 
@@ -303,12 +318,16 @@ def decline(user_id: int) -> Any:
 
 @bp.route("/accounts/users/<int:user_id>/activate", methods=["POST"])
 @roles_required(Role.OFFICER, Role.ADMIN)
+@second_factor_required
+@recent_auth_required
 def activate(user_id: int) -> Any:
     return _set_status(user_id, UserStatus.ACTIVE, _("Account activated."))
 
 
 @bp.route("/accounts/users/<int:user_id>/disable", methods=["POST"])
 @roles_required(Role.ADMIN)
+@second_factor_required
+@recent_auth_required
 def disable(user_id: int) -> Any:
     return _set_status(user_id, UserStatus.DISABLED, _("Account disabled."))
 
@@ -333,6 +352,8 @@ def _set_status(user_id: int, status: UserStatus, message: str) -> Any:
 
 @bp.route("/admin/users", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@second_factor_required
+@recent_auth_required
 def users() -> Any:
     db = get_session()
     form = UserForm()
@@ -357,6 +378,8 @@ def users() -> Any:
 
 @bp.route("/admin/organisations", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
+@second_factor_required
+@recent_auth_required
 def organisations() -> Any:
     db = get_session()
     form = OrganisationForm()
@@ -374,3 +397,153 @@ def organisations() -> Any:
             return redirect(url_for("accounts.organisations"))
     return render_template("accounts/organisations.html", form=form,
                            rows=services.list_organisations(db))
+
+
+# ---------------------------------------------------------------- the second factor
+
+# The user who gave the right password and still owes a code, for a few minutes at most.
+PENDING = "second_factor_pending"
+PENDING_SECONDS = 5 * 60
+
+
+def _kek() -> Any:
+    return keystore().kek()
+
+
+def _password_passed(user: User, next_url: str | None) -> Any:
+    """After the password: sign in, or (with an authenticator) ask for the code first. The
+    pending user is bound to the account's session nonce, so a logout or password change in
+    between ends it too."""
+    if second_factor.is_enrolled(get_session(), user):
+        session[PENDING] = {"user": user.id, "nonce": user.session_nonce,
+                            "until": int(utcnow().timestamp()) + PENDING_SECONDS,
+                            "next": safe_next(next_url)}
+        return redirect(url_for("accounts.login_second_factor"))
+    login_user(user)
+    mark_authenticated()
+    return redirect(safe_next(next_url))
+
+
+def _pending_user() -> User | None:
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or pending.get("until", 0) < utcnow().timestamp():
+        return None
+    user = get_session().get(User, pending.get("user"))
+    if user is None or user.session_nonce != pending.get("nonce") \
+            or user.status != UserStatus.ACTIVE:
+        return None
+    return user
+
+
+def _pending_key() -> str:
+    pending = session.get(PENDING)
+    return f"second-factor:{pending.get('user') if isinstance(pending, dict) else ''}"
+
+
+def _account_limit() -> str:
+    return str(current_app.config["LOGIN_ACCOUNT_LIMIT"])
+
+
+def _address_limit() -> str:
+    return str(current_app.config["LOGIN_ADDRESS_LIMIT"])
+
+
+# Wrong codes count as wrong passwords do (registry.accounts.throttle): per account, and per
+# address with the higher ceiling an office behind one NAT does not reach.
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302)
+@limiter.limit(_account_limit, methods=["POST"], key_func=_pending_key,
+               deduct_when=lambda r: r.status_code != 302)
+def login_second_factor() -> Any:
+    """The second step of signing in: a code from the authenticator app or a recovery code.
+    Throttled per address and per account (six digits are few)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    user = _pending_user()
+    if user is None:
+        session.pop(PENDING, None)
+        flash(_("Please sign in again."), "info")
+        return redirect(url_for("accounts.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        method = second_factor.verify(get_session(), user, _kek(), form.code.data or "",
+                                      utcnow())
+        if method is None:
+            form.code.errors = [_("This code is wrong or was already used.")]
+        else:
+            target = session.pop(PENDING)["next"]
+            login_user(user)
+            mark_authenticated()
+            if method is second_factor.Method.RECOVERY:
+                flash(_("You signed in with a recovery code; %(n)d are left. If your phone "
+                        "is lost, ask the administrators to reset your second factor.",
+                        n=second_factor.recovery_codes_left(get_session(), user)), "info")
+            return redirect(safe_next(target))
+    return render_template("accounts/login_second_factor.html", form=form)
+
+
+def _qr_data_uri(text: str) -> str:
+    """The QR code of ``text`` as an SVG data URI (the page needs no script, and the CSP
+    allows data: images)."""
+    svg = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode).to_svg(scale=6)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@login_required
+def two_factor() -> Any:
+    """Enrol an authenticator: scan the QR code (or type the key), confirm with a current
+    code; the recovery codes are shown on the answer, once."""
+    db, user = get_session(), current_user._get_current_object()
+    next_url = request.args.get("next")
+    if second_factor.is_enrolled(db, user):
+        factor = second_factor.factor_of(db, user)
+        return render_template("accounts/two_factor.html", enrolled=factor,
+                               codes_left=second_factor.recovery_codes_left(db, user))
+    secret = second_factor.start(db, user, _kek())
+    form = ConfirmCodeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            codes = second_factor.confirm(db, user, _kek(), form.code.data or "", utcnow())
+        except second_factor.WrongCode:
+            form.code.errors = [_("This code is wrong or was already used: type the code "
+                                  "your app shows now.")]
+            status = 422
+        else:
+            mark_authenticated()
+            response = make_response(render_template(
+                "accounts/two_factor.html", codes=codes, next=safe_next(next_url)))
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    uri = second_factor.provisioning_uri(secret, user.email)
+    response = make_response(render_template(
+        "accounts/two_factor.html", form=form, secret=secret, qr=_qr_data_uri(uri),
+        required=second_factor.required_for(user)), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _reauth_key() -> str:
+    return f"reauth:{current_user.get_id() if current_user.is_authenticated else ''}"
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@login_required
+@limiter.limit(_account_limit, methods=["POST"], key_func=_reauth_key,
+               deduct_when=lambda r: r.status_code != 302)
+def reauth() -> Any:
+    """Confirm it is you (password, or a code for those with an authenticator), then go on
+    to the page that asked."""
+    db, user = get_session(), current_user._get_current_object()
+    form = ReauthForm()
+    has_factor = second_factor.is_enrolled(db, user)
+    if form.validate_on_submit():
+        ok = second_factor.reauthenticate(
+            db, user, password=form.password.data or "", code=form.code.data or "",
+            kek=_kek(), hashing=password_hashing(), at=utcnow())
+        if ok:
+            mark_authenticated()
+            return redirect(safe_next(request.args.get("next")))
+        form.password.errors = [_("This password or code is wrong.")]
+    return render_template("accounts/reauth.html", form=form, has_factor=has_factor)

@@ -25,7 +25,7 @@ from flask_login import current_user
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
-from registry.accounts.auth import roles_required
+from registry.accounts.auth import recent_auth_required, roles_required, second_factor_required
 from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
 from registry.api import tokens
@@ -67,6 +67,8 @@ def _page(form: TokenForm, secret: str | None = None, status: int = 200) -> Any:
 
 @bp.route("/tokens", methods=["GET", "POST"])
 @roles_required(Role.EXPORTER, Role.OFFICER)
+@second_factor_required
+@recent_auth_required
 @limiter.limit(_token_limit, methods=["POST"], key_func=lambda: f"token-create:{current_user.id}")
 def tokens_page() -> Any:
     form = TokenForm()

@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 from flask import Blueprint, current_app, g, request, url_for
 from sqlmodel import Session
 
+from registry.accounts import second_factor
 from registry.accounts.models import Organisation, Role, User
 from registry.accounts.services import organisation_of
 from registry.api import schemas as s
@@ -390,6 +391,10 @@ def batches_decide(batch_id: int, body: s.DecisionCreate) -> Any:
     `expected_version` is the batch version you reviewed: 409 if another decision came first
     or the action is not possible in the batch's state."""
     action = Action(body.action)
+    if second_factor.required_for(_user()) and not second_factor.is_enrolled(get_session(),
+                                                                              _user()):
+        raise Forbidden("a second factor is required: enrol an authenticator app on the "
+                        "registry's web pages (Second factor) before deciding")
     decision = review.decide(
         get_session(), _user(), batch_id, action=action,
         expected_version=body.expected_version, reason=body.reason,

@@ -32,6 +32,12 @@ class EventTag:
         PASSWORD_RESET = "user.password_reset"  # noqa: S105
         LOCKED = "user.locked"
         SIGNUP_EXISTING = "user.signup_existing"
+        SECOND_FACTOR_ENROL = "second_factor.enrol"
+        SECOND_FACTOR_RESET = "second_factor.reset"
+        SECOND_FACTOR_FAILED = "second_factor.failed"
+        RECOVERY_CODE_USED = "second_factor.recovery_code"
+        REAUTHENTICATE = "reauthenticate"
+        REAUTHENTICATE_FAILED = "reauthenticate.failed"
 
     class Organisation(StrEnum):
         CREATE = "organisation.create"

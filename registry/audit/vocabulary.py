@@ -34,6 +34,12 @@ EVENT_LABELS: dict[str, LazyString] = {
     EventTag.Account.PASSWORD_RESET: _l("Password reset through a mailed link"),
     EventTag.Account.LOCKED: _l("Sign-in paused after failed attempts"),
     EventTag.Account.SIGNUP_EXISTING: _l("Sign-up with a registered address or NIB"),
+    EventTag.Account.SECOND_FACTOR_ENROL: _l("Authenticator app enrolled (second factor)"),
+    EventTag.Account.SECOND_FACTOR_RESET: _l("Second factor reset"),
+    EventTag.Account.SECOND_FACTOR_FAILED: _l("Wrong second-factor code"),
+    EventTag.Account.RECOVERY_CODE_USED: _l("Recovery code used"),
+    EventTag.Account.REAUTHENTICATE: _l("Identity confirmed again"),
+    EventTag.Account.REAUTHENTICATE_FAILED: _l("Identity confirmation failed"),
     EventTag.Organisation.CREATE: _l("Organisation registered"),
     EventTag.Organisation.SIGNUP_DECLINED: _l("Company's sign-up declined (its NIB is free "
                                               "again)"),

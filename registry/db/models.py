@@ -1,6 +1,6 @@
 """Imports every table so SQLModel's metadata (and Alembic) knows the whole schema."""
 
-from registry.accounts.models import Organisation, User
+from registry.accounts.models import Organisation, RecoveryCode, SecondFactor, User
 from registry.api.models import ApiToken
 from registry.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from registry.catalog.models import Batch, Document, Product
@@ -20,4 +20,5 @@ __all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "D
            "Document", "FakeReport", "LabelAllowance", "LabelFile", "LabelSignature", "Mail",
            "MailOnce", "MailOptOut",
            "Organisation",
-           "PrintJob", "Product", "Reprint", "Scan", "SerialCounter", "SigningKey", "User"]
+           "PrintJob", "Product", "RecoveryCode", "Reprint", "Scan", "SecondFactor",
+           "SerialCounter", "SigningKey", "User"]

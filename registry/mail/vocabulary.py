@@ -48,6 +48,8 @@ SUBJECTS: dict[str, LazyString] = {
     MailKind.ACCOUNT_LOCKED: _l("Signing in to your registry account is paused"),
     MailKind.SIGNUP_EXISTING: _l("A sign-up on the Made in Bali–NTB–NTT registry named your "
                                  "account"),
+    MailKind.SECOND_FACTOR_RESET: _l("Your second factor on the Made in Bali–NTB–NTT registry "
+                                     "was reset"),
 }
 
 # A decision's subject says which decision (params["action"], a catalog Action).

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry.accounts.auth import roles_required
+from registry.accounts.auth import roles_required, second_factor_required
 from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
 from registry.catalog import presenters
@@ -111,6 +111,7 @@ def batch(batch_id: int) -> Any:
 
 @bp.route("/batches/<int:batch_id>/label-allowance", methods=["POST"])
 @roles_required(Role.OFFICER)
+@second_factor_required
 def label_allowance(batch_id: int) -> Any:
     """Let a certified batch's labels claim more than its quantity plus the tolerance."""
     form = AllowanceForm()
@@ -133,6 +134,7 @@ def label_allowance(batch_id: int) -> Any:
 
 @bp.route("/batches/<int:batch_id>/decide", methods=["POST"])
 @roles_required(Role.OFFICER)
+@second_factor_required
 def decide(batch_id: int) -> Any:
     form = DecisionForm()
     if not form.validate_on_submit():

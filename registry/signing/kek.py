@@ -26,6 +26,9 @@ DEV_FILE = "key-encryption-key"
 # Domain separation: the KEK's id is a hash of the KEK, never the KEK itself.
 _ID_PREFIX = b"made-in-bali-ntb-ntt kek id\x00"
 _AAD_PREFIX = b"made-in-bali-ntb-ntt signing key\x00"
+# Account secrets (a user's TOTP seed) under another prefix: a sealed account secret never
+# opens as a signing key, nor the other way round.
+_SECRET_PREFIX = b"made-in-bali-ntb-ntt account secret\x00"
 HOW_TO_MAKE = ('python -c "import base64,os;print(base64.b64encode(os.urandom(32)).decode())"')
 
 
@@ -65,6 +68,25 @@ class Kek:
             raise KekError(f"the stored private key of {kid} does not open under the "
                            f"configured KEY_ENCRYPTION_KEY (wrong key, or the row was "
                            f"altered)") from None
+
+
+    def seal(self, context: str, secret: bytes) -> bytes:
+        """nonce ‖ AES-256-GCM(secret) of an account secret, bound to ``context`` (which
+        names its row, e.g. ``totp:<user id>``)."""
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + AESGCM(self.key).encrypt(nonce, secret,
+                                                _SECRET_PREFIX + context.encode())
+
+    def open(self, context: str, sealed: bytes, kek_id: str) -> bytes:
+        if kek_id != self.id:
+            raise KekError(f"the secret {context} was encrypted under key-encryption key "
+                           f"{kek_id}, but the configured KEY_ENCRYPTION_KEY is {self.id}")
+        try:
+            return AESGCM(self.key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:],
+                                            _SECRET_PREFIX + context.encode())
+        except (InvalidTag, ValueError):
+            raise KekError(f"the stored secret {context} does not open under the configured "
+                           f"KEY_ENCRYPTION_KEY (wrong key, or the row was altered)") from None
 
 
 def parse(text: str, source: str) -> Kek:

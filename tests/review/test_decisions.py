@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from conftest import CHEAP_HASHING, PASSWORD, Client, World
+from conftest import CHEAP_HASHING, PASSWORD, Client, World, enrol_second_factor
 from registry.accounts import services as accounts
 from registry.accounts.models import Role
 from registry.audit.models import AuditEvent
@@ -164,6 +164,7 @@ def _second_ntb_officer(world: World) -> Any:
     user = accounts.create_user(world.session, None, email="officer2.ntb@test.id", name="Two",
                                 role=Role.OFFICER, organisation_id=world.offices["52"].id,
                                 password=PASSWORD, hashing=CHEAP_HASHING)
+    enrol_second_factor(world.session, user)
     world.session.commit()
     return user
 
