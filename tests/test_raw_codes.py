@@ -35,7 +35,16 @@ from sqlmodel import Session, select
 from test_access import ACTORS, EMAILS, ROUTES, Scene, build_scene, make_png
 from test_vocabulary import vocabularies
 
-from conftest import CSRF_RE, PASSWORD, Client, World, batch_input, evidence_pdf
+from conftest import (
+    CSRF_RE,
+    PASSWORD,
+    Client,
+    World,
+    batch_input,
+    enrol_second_factor,
+    evidence_pdf,
+)
+from registry.accounts import second_factor
 from registry.accounts.models import User
 from registry.audit import tags as events
 from registry.audit import vocabulary as words
@@ -257,6 +266,10 @@ def rich_scene(world: World, db: Session, app: Flask, make_client: Callable[[], 
     for user in db.exec(select(User)).all():
         user.email = f"pengguna{user.id}@contoh.id"
         user.name = f"Pengguna {user.id}"
+        # The tests' authenticator key follows the address (conftest.totp_secret): enrol the
+        # renamed officers and admin again, as an operator's reset and a new enrolment would.
+        if second_factor.reset(db, None, user):
+            enrol_second_factor(db, user)
     db.commit()
     return scene
 
