@@ -355,6 +355,78 @@ def fresh_code(engine: Engine, email: str, at: dt.datetime | None = None) -> str
     return totp.generate_otp(first)
 
 
+class Browser:
+    """A person's browser against a real server over HTTP (requests): cookies, and forms
+    posted with their CSRF token, fetched from ``token_from`` (default: the page posted to)
+    unless ``token`` is given. The accounts' live tests and the multi-server tests use it."""
+
+    def __init__(self, base: str) -> None:
+        import requests
+
+        self.base = base
+        self.http = requests.Session()
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.http.get(self.base + path, allow_redirects=False, timeout=30, **kwargs)
+
+    def token(self, path: str) -> str:
+        match = CSRF_RE.search(self.get(path).text)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1) or match.group(2)
+
+    def post(self, path: str, data: dict[str, Any], *, token: str | None = None,
+             token_from: str | None = None, files: dict[str, Any] | None = None) -> Any:
+        data = {**data, "csrf_token": token or self.token(token_from or path)}
+        return self.http.post(self.base + path, data=data, files=files, allow_redirects=False,
+                              timeout=60)
+
+    def login(self, email: str, password: str) -> Any:
+        return self.post("/login", {"email": email, "password": password})
+
+    def signed_in(self) -> bool:
+        """The account's pages answer (a signed-out browser is sent to the login page)."""
+        return bool(self.get("/account/password").status_code == 200)
+
+    def download(self, path: str, timeout: float = 300) -> Any:
+        """A print job's file as a print shop gets it: the first request has the worker render
+        it (303 to the job's page); asking again once it is ready gets the file."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.get(path)
+            if response.status_code != 303 or time.monotonic() > deadline:
+                return response
+            time.sleep(0.5)
+
+
+@contextmanager
+def database_at(database_url: str, tmp_path: Path, revision: str,
+                schema: str) -> Iterator[tuple[str, Engine]]:
+    """A registry database migrated to ``revision`` only (a migration's test upgrades it
+    further): on PostgreSQL in a schema of its own, on SQLite in a file of its own."""
+    admin = None
+    if database_url.startswith("postgres"):
+        admin = make_engine(database_url)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        sep = "&" if "?" in database_url else "?"
+        url = f"{database_url}{sep}options=-csearch_path%3D{schema}"
+    else:
+        url = f"sqlite:///{tmp_path / (schema + '.sqlite3')}"
+    migrate.upgrade(url, revision)
+    engine = make_engine(url)
+    try:
+        yield url, engine
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            admin.dispose()
+
+
 class Client:
     """A test client that signs in and posts forms with their CSRF token, like a browser."""
 

@@ -16,8 +16,9 @@ import pytest
 import requests
 from flask import Flask
 
+from conftest import Browser
 from registry import create_app
-from tests.accounts.live import Browser, served
+from tests.accounts.live import served
 from tests.ops.servers import RedisServer
 
 TRIES = 50

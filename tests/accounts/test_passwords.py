@@ -10,11 +10,11 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
-from conftest import PASSWORD, Client, Inbox, World, mail_text
+from conftest import PASSWORD, Browser, Client, Inbox, World, mail_text
 from registry.accounts import reset
 from registry.accounts.models import User, UserStatus
 from registry.audit.models import AuditEvent
-from tests.accounts.live import Browser, reset_path, served
+from tests.accounts.live import reset_path, served
 
 NEW = "sumbawa-madu-hutan-2026"
 
@@ -98,7 +98,7 @@ def test_forgot_link_reset_ends_old_sessions_and_works_once(live: str, world: Wo
     again = visitor.get(link)
     assert again.status_code == 410 and "used already" in again.text
     replay = visitor.post(link, {"password": "another-new-pass-77", "confirm":
-                                 "another-new-pass-77"}, form_page="/password/forgot")
+                                 "another-new-pass-77"}, token_from="/password/forgot")
     assert replay.status_code == 410
     assert Browser(live).login("officer.ntb@test.id", NEW).status_code == 302
     actions = _actions(db, world.officer_ntb.id)

@@ -17,12 +17,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from conftest import Client, World
+from conftest import Client, World, database_at
 from registry.api import tokens
 from registry.api.models import ApiToken
 from registry.api.vocabulary import LIFETIME_LABELS
 from registry.clock import utcnow
-from registry.db import make_engine, migrate
+from registry.db import migrate
 from registry.exceptions import ValidationError
 
 TOKEN_RE = re.compile(r"mbr_[A-Za-z0-9_-]{43}")
@@ -131,23 +131,8 @@ SCHEMA = "migration_0021"
 
 @pytest.fixture
 def registry_at_0017(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    if database_url.startswith("postgres"):
-        admin = make_engine(database_url)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        sep = "&" if "?" in database_url else "?"
-        url = f"{database_url}{sep}options=-csearch_path%3D{SCHEMA}"
-    else:
-        admin, url = None, f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    migrate.upgrade(url, "0017")
-    engine = make_engine(url)
-    yield url, engine
-    engine.dispose()
-    if admin is not None:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
-        admin.dispose()
+    with database_at(database_url, tmp_path, "0017", SCHEMA) as registry:
+        yield registry
 
 
 def test_tokens_from_before_get_90_days_from_the_upgrade(

@@ -17,7 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from registry.db import make_engine, migrate
+from conftest import database_at
+from registry.db import migrate
 from registry.gs1 import digital_link as gs1
 
 SCHEMA = "migration_0010"
@@ -25,23 +26,8 @@ SCHEMA = "migration_0010"
 
 @pytest.fixture
 def old_registry(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
-    if database_url.startswith("postgres"):
-        admin = make_engine(database_url)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        sep = "&" if "?" in database_url else "?"
-        url = f"{database_url}{sep}options=-csearch_path%3D{SCHEMA}"
-    else:
-        admin, url = None, f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    migrate.upgrade(url, "0009")
-    engine = make_engine(url)
-    yield url, engine
-    engine.dispose()
-    if admin is not None:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
-        admin.dispose()
+    with database_at(database_url, tmp_path, "0009", SCHEMA) as registry:
+        yield registry
 
 
 COMPANY_GTIN = ("899123456789" + gs1.gtin_check_digit("899123456789")).zfill(14)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -21,14 +20,12 @@ import pytest
 import requests
 from sqlalchemy import make_url, text
 
-from conftest import TEST_BUCKET
+from conftest import TEST_BUCKET, Browser
 from registry.db import make_engine
 from tests.taskqueue.queue_support import Worker
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                     r'name="csrf_token" value="([^"]+)"')
 
 
 def free_port() -> int:
@@ -72,41 +69,6 @@ class Redis:
             self.process.terminate()
             self.process.wait(10)
             self.process = None
-
-
-class Browser:
-    """One person's browser against one server: cookies, and forms posted with their token."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.http = requests.Session()
-
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
-        return self.http.get(self.base + path, allow_redirects=False, timeout=30, **kwargs)
-
-    def token(self, path: str) -> str:
-        match = CSRF_RE.search(self.get(path).text)
-        assert match, f"no CSRF token on {path}"
-        return match.group(1) or match.group(2)
-
-    def post(self, path: str, data: dict[str, Any], *, token_from: str,
-             files: dict[str, Any] | None = None) -> requests.Response:
-        data = {**data, "csrf_token": self.token(token_from)}
-        return self.http.post(self.base + path, data=data, files=files, allow_redirects=False,
-                              timeout=60)
-
-    def login(self, email: str, password: str) -> requests.Response:
-        return self.post("/login", {"email": email, "password": password}, token_from="/login")
-
-    def download(self, path: str, timeout: float = 300) -> requests.Response:
-        """A print job's file as a print shop gets it: the first request has the worker render
-        it (303 to the job's page); asking again once it is ready gets the file."""
-        deadline = time.monotonic() + timeout
-        while True:
-            response = self.get(path)
-            if response.status_code != 303 or time.monotonic() > deadline:
-                return response
-            time.sleep(0.5)
 
 
 @dataclass
