@@ -195,12 +195,8 @@ def change_password(session: Session, user: User, *, current: str, new: str,
     if not check_password(hashing, user, current):
         raise ValidationError("wrong password",
                               fields={"current_password": "wrong_password"})
-    user.password_hash = hash_password(hashing, new)
-    _rotate_sessions(user)
-    session.add(user)
-    audit.record(session, actor=user, action=EventTag.Account.PASSWORD_CHANGE,
-                 object_type="user", object_id=user.id)
-    _password_changed_mail(session, user, how="change", locale=locale)
+    _set_password(session, user, new, hashing=hashing, actor=user,
+                  action=EventTag.Account.PASSWORD_CHANGE, how="change", locale=locale)
 
 
 def request_password_reset(session: Session, *, email: str) -> None:
@@ -240,13 +236,21 @@ def reset_password(session: Session, *, token: str, new: str, secret: str,
                    hashing: PasswordHashing, locale: str | None = None) -> User:
     """Set a new password through a mailed link: every session of the user ends."""
     user = user_for_reset(session, token=token, secret=secret)
+    _set_password(session, user, new, hashing=hashing, actor=None,
+                  action=EventTag.Account.PASSWORD_RESET, how="reset", locale=locale)
+    return user
+
+
+def _set_password(session: Session, user: User, new: str, *, hashing: PasswordHashing,
+                  actor: User | None, action: EventTag.Account, how: str,
+                  locale: str | None) -> None:
+    """A new password, by a change or a reset: every session of the user ends, the event is
+    recorded and the user told by mail."""
     user.password_hash = hash_password(hashing, new)
     _rotate_sessions(user)
     session.add(user)
-    audit.record(session, actor=None, action=EventTag.Account.PASSWORD_RESET,
-                 object_type="user", object_id=user.id)
-    _password_changed_mail(session, user, how="reset", locale=locale)
-    return user
+    audit.record(session, actor=actor, action=action, object_type="user", object_id=user.id)
+    _password_changed_mail(session, user, how=how, locale=locale)
 
 
 def account_locked(session: Session, *, email: str, secret: str,

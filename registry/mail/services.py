@@ -118,12 +118,3 @@ def due(session: Session, *, limit: int = 100, now: dt.datetime | None = None) -
     ).order_by(col(Mail.id)).limit(limit)
     return list(session.exec(query).all())
 
-
-def backlog(session: Session) -> dict[str, int]:
-    """Mails by state (metrics)."""
-    from sqlalchemy import func
-
-    counts = {state.value: 0 for state in MailState}
-    for state, count in session.exec(select(Mail.state, func.count()).group_by(Mail.state)):
-        counts[state] = int(count)
-    return counts

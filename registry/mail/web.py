@@ -4,9 +4,8 @@ the task queue once the transaction that wrote them commits."""
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_mailman import Mail as Mailman
 
 from registry.mail import services
@@ -39,7 +38,3 @@ def init_app(app: Flask) -> None:
 
     app.extensions.setdefault("session_info", {})[services.DISPATCH] = dispatch
 
-
-def session_info() -> dict[str, Any]:
-    """What a new session of this app carries (``registry.web.database``)."""
-    return dict(current_app.extensions.get("session_info", {}))

@@ -33,9 +33,10 @@ import redis
 from flask import Flask, current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.api import Huey
-from sqlalchemy import event
 from sqlmodel import Session
 from werkzeug.local import LocalProxy
+
+from registry.db import on_commit
 
 log = logging.getLogger(__name__)
 
@@ -122,12 +123,12 @@ def enqueue(fn: Callable[..., Any], *args: Any) -> None:
 def enqueue_after_commit(session: Session, fn: Callable[..., Any], *args: Any) -> None:
     """Send ``fn(*args)`` to the worker once ``session``'s transaction has committed: the
     worker reads the rows this transaction writes, and a rolled-back request sends
-    nothing."""
+    nothing (``registry.db.on_commit``, the hook files and mails use too)."""
     # current_app is typed as the app; it is the proxy in front of it.
     app = cast("LocalProxy[Flask]", current_app)._get_current_object()
     send = app.extensions["queue_tasks"][_name(fn)]
 
-    def after_commit(_session: Session) -> None:
+    def after_commit() -> None:
         try:
             with app.app_context():
                 send(*args)
@@ -135,7 +136,7 @@ def enqueue_after_commit(session: Session, fn: Callable[..., Any], *args: Any) -
             log.exception("could not send %s%r to the task queue; the next sweep will",
                           _name(fn), args)
 
-    event.listen(session, "after_commit", after_commit, once=True)
+    on_commit(session, after_commit)
 
 
 def run_sweeps() -> None:
