@@ -285,6 +285,8 @@ def app(database_url: str, engine: Engine, tmp_path: Path,
         "KEY_DIR": str(tmp_path / "keys"),
         "KEY_ENCRYPTION_KEY": TEST_KEK,
         "RATELIMIT_STORAGE_URI": "memory://",
+        # No floor under sign-up's answer: tests/accounts/test_enumeration_timing.py sets it.
+        "ACCOUNT_ANSWER_SECONDS": 0,
         **CHEAP_PASSWORD_HASHING,
         **file_store_config,
         **mail_config,

@@ -59,6 +59,7 @@ from registry.signing.keys import keystore
 from registry.web.database import get_session
 from registry.web.extensions import limiter
 from registry.web.forms import apply_field_errors
+from registry.web.timing import answer_no_sooner
 
 T = TypeVar("T")
 
@@ -189,13 +190,16 @@ def signup() -> Any:
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            services.signup_exporter(
-                get_session(), email=form.email.data or "", name=form.name.data or "",
-                password=form.password.data or "", company_name=form.company_name.data or "",
-                nib=(form.nib.data or "").strip(), province_code=form.province_code.data or "",
-                address=form.address.data or "", hashing=password_hashing(),
-                locale=_locale(),
-            )
+            with answer_no_sooner():
+                services.signup_exporter(
+                    get_session(), email=form.email.data or "", name=form.name.data or "",
+                    password=form.password.data or "",
+                    company_name=form.company_name.data or "",
+                    nib=(form.nib.data or "").strip(),
+                    province_code=form.province_code.data or "",
+                    address=form.address.data or "", hashing=password_hashing(),
+                    locale=_locale(),
+                )
         except ValidationError as exc:
             apply_field_errors(form, exc)
         else:
@@ -249,8 +253,9 @@ def forgot_password() -> Any:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         db = get_session()
-        services.request_password_reset(db, email=form.email.data or "")
-        enqueue_after_commit(db, tasks.send_reset_link, form.email.data or "", _locale())
+        with answer_no_sooner():
+            services.request_password_reset(db, email=form.email.data or "")
+            enqueue_after_commit(db, tasks.send_reset_link, form.email.data or "", _locale())
         # The same page whether or not the address has an account.
         return render_template("accounts/password_forgot_sent.html")
     return render_template("accounts/password_forgot.html", form=form)
