@@ -112,7 +112,7 @@ def rows(n_batches: int, n_jobs: int, n_scans: int) -> dict[str, Callable[[], It
             cat = cats[i % len(cats)]
             hs = rnd.choice([h for h in CATEGORY_HS[cat] if h in known_hs] or ["090111"])
             rows.append((1 + i, 10 + i % N_EXPORTERS, f"Produk {i}", f"Product {i}", cat, hs,
-                         None, "", None, START))
+                         None, "", None, None, START))
         return rows
 
     product_list = product_rows()
@@ -122,8 +122,9 @@ def rows(n_batches: int, n_jobs: int, n_scans: int) -> dict[str, Callable[[], It
 
     def frozen(product: int) -> tuple:
         """The batch's copy of its product as submitted (gtin ... photo, migration 0010)."""
-        pid, _org, name_id, name_en, cat, hs, _gtin, desc, photo, _at = product_list[product - 1]
-        return (gs1.registry_gtin(pid), name_id, name_en, cat, hs, desc, photo)
+        pid, _org, name_id, name_en, cat, hs, _gtin, desc, photo, sha, _at = (
+            product_list[product - 1])
+        return (gs1.registry_gtin(pid), name_id, name_en, cat, hs, desc, photo, sha)
 
     product_cat = {1 + i: list(CATEGORY_UNITS)[i % len(CATEGORY_UNITS)] for i in range(N_PRODUCTS)}
 
@@ -192,8 +193,10 @@ def rows(n_batches: int, n_jobs: int, n_scans: int) -> dict[str, Callable[[], It
             batch = None if r < 0.03 else rnd.randrange(1, n_batches + 1)
             verdict = ("not_genuine" if batch is None else "possible_copy" if r < 0.05 else
                        "genuine")
+            # Unbatched (not genuine) scans unattributed: they count in the unfiltered view.
             yield (s, at, batch, "0" * 14, f"L{batch}", str(s), s, verdict,
-                   rnd.choice(("en", "id", "zh", "ja")), rnd.choice(COUNTRIES), True, "c" * 16)
+                   rnd.choice(("en", "id", "zh", "ja")), rnd.choice(COUNTRIES), "header", True,
+                   "c" * 16, None, None, None, None)
 
     return {"organisation": orgs, "user": users, "product": products, "batch": batches,
             "decision": decisions, "print_job": jobs, "scan": scans}

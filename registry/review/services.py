@@ -31,6 +31,7 @@ from registry.clock import today, utcnow
 from registry.db import fetch_page
 from registry.db.paging import Page, Window
 from registry.exceptions import Conflict, Forbidden, ValidationError
+from registry.figures import summary as figures_summary
 from registry.notifications import services as notifications
 from registry.review.models import Decision
 
@@ -116,6 +117,8 @@ def decide(
     )
     session.add(decision)
     session.flush()
+    # The figures' summary cells, in this transaction: never stale by more than this request.
+    figures_summary.record_decision(session, decision, current)
     audit.record(session, actor=actor, action=EventTag.Batch(f"batch.{action.value}"),
                  object_type="batch",
                  object_id=batch.id, before=before,
