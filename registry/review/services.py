@@ -105,7 +105,10 @@ def decide(
         field = "valid_until" if action is Action.APPROVE else "reason"
         raise ValidationError(str(exc), fields={field: str(exc)}) from None
     before = batch_snapshot(batch)
-    values: dict[str, object] = {"status": new, "decided_at": utcnow()}
+    # One moment for the batch's decided_at and the decision: the figures count the decision
+    # in the month (WITA) it was taken.
+    now = utcnow()
+    values: dict[str, object] = {"status": new, "decided_at": now}
     if action is Action.APPROVE:
         values["valid_until"] = valid_until
     update_if_unchanged(session, batch, values)
@@ -113,7 +116,7 @@ def decide(
         batch_id=batch.id, officer_id=actor.id, office_id=actor.organisation_id,
         action=action, from_status=current, to_status=new,
         reason=(reason or "").strip() or None,
-        valid_until=valid_until if action is Action.APPROVE else None,
+        valid_until=valid_until if action is Action.APPROVE else None, created_at=now,
     )
     session.add(decision)
     session.flush()
