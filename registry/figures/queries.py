@@ -379,8 +379,8 @@ def dashboard(session: Session, actor: User, filters: Filters, *, live: bool = F
         by_destination=_ranked(destinations),
         by_month=[months.get(m, Row(m)) for m in filters.months()],
         current_status=dict(status), lead_time=lead,
-        **_rejections(session, filters, scope, summary), **_labels(session, filters, scope),
-        **_scans(session, filters, scope),
+        **_rejections(session, filters, scope, summary),
+        **_labels(session, filters, scope, summary), **_scans(session, filters, scope, summary),
     )
 
 
@@ -521,7 +521,14 @@ def _rejections(session: Session, filters: Filters, scope: Scope, summary: bool 
             "reasons_province": detail.province if detail is not filters else None}
 
 
-def _labels(session: Session, filters: Filters, scope: Scope) -> dict[str, Any]:
+def _labels(session: Session, filters: Filters, scope: Scope, summary: bool = False
+            ) -> dict[str, Any]:
+    if summary:
+        jobs, milli = session.execute(
+            select(func.coalesce(func.sum(cell_t.c.batches), 0),
+                   func.coalesce(func.sum(cell_t.c.quantity_milli), 0))
+            .where(*_cells(filters, ("pj",), filters.province))).one()
+        return {"labels_printed": int(milli) // 1000, "print_jobs": int(jobs)}
     start, end = filters.bounds()
     source: Any = job_t
     if _needs_batch(filters, scope):
@@ -567,32 +574,48 @@ def _attributed_scans(filters: Filters, scope: Scope) -> list[ColumnElement[bool
     return conds
 
 
-def _scans(session: Session, filters: Filters, scope: Scope) -> dict[str, Any]:
+def _scans(session: Session, filters: Filters, scope: Scope, summary: bool = False
+           ) -> dict[str, Any]:
     source, conds = _scan_source(filters, scope)
-    rows = session.execute(
-        select(scan_t.c.country, scan_t.c.country_source, scan_t.c.language, scan_t.c.verdict,
-               func.count())
-        .select_from(source).where(*conds)
-        .group_by(scan_t.c.country, scan_t.c.country_source, scan_t.c.language,
-                  scan_t.c.verdict)
-    ).all()
     # "By country" only where the reader's country is known (a header set by the CDN or
     # proxy); otherwise the region of the reader's language, and the page says so.
     countries: dict[str, int] = defaultdict(int)
     regions: dict[str, int] = defaultdict(int)
     languages: dict[str, int] = defaultdict(int)
-    suspicious: dict[str, int] = {}
-    total = 0
+    verdicts: dict[str, int] = defaultdict(int)
+    live_conds = conds
+    if summary:
+        # The rolled-up scans from their cells, the few written since live (summary.py).
+        watermark = session.execute(select(cell_t.c.batches).where(
+            cell_t.c.kind == "wm", cell_t.c.k1 == "scan")).scalar() or 0
+        live_conds = [*conds, scan_t.c.id > watermark]
+        for kind, k1, k2, n in session.execute(
+                select(cell_t.c.kind, cell_t.c.k1, cell_t.c.k2, func.sum(cell_t.c.batches))
+                .where(*_cells(filters, ("sco", "scl", "scv"), filters.province))
+                .group_by(cell_t.c.kind, cell_t.c.k1, cell_t.c.k2)):
+            if kind == "sco":
+                (countries if k2 == "header" else regions)[k1] += int(n)
+            elif kind == "scl":
+                languages[k1] += int(n)
+            else:
+                verdicts[k1] += int(n)
+    rows = session.execute(
+        select(scan_t.c.country, scan_t.c.country_source, scan_t.c.language, scan_t.c.verdict,
+               func.count())
+        .select_from(source).where(*live_conds)
+        .group_by(scan_t.c.country, scan_t.c.country_source, scan_t.c.language,
+                  scan_t.c.verdict)
+    ).all()
     for country, country_source, language, verdict, n in rows:
         n = int(n)
-        total += n
         if country_source == "header":
             countries[country or ""] += n
         else:
             regions[country or ""] += n
         languages[language or ""] += n
-        if verdict in SUSPICIOUS:
-            suspicious[verdict] = suspicious.get(verdict, 0) + n
+        verdicts[verdict] += n
+    total = sum(verdicts.values())
+    suspicious = {v: n for v, n in verdicts.items() if v in SUSPICIOUS and n}
     latest: list[Any] = []
     if scope.rows_allowed(filters):
         # Allowed means admin, exporter (source limited to the company) or an officer

@@ -10,7 +10,19 @@ Kinds of cells (keys ``k1``, ``k2``, ``k3``, ``unit``; '' when unused):
 * ``lt``  approval lead time in whole hours (``k1``);
 * ``rej`` rejections (a count);
 * ``rr``  rejections by reason, grouped case- and whitespace-insensitively (``k1`` the
-  SHA-256 of the grouping key, ``shown`` the latest writing).
+  SHA-256 of the grouping key, ``shown`` the latest writing);
+* ``pj``  print jobs ordered (``batches`` the jobs, ``quantity_milli`` the labels × 1000),
+  written by ``printing.services.order_job`` in its transaction (an exporter's order: rare);
+* ``sco``, ``scl``, ``scv``  scans by country (``k1``) and its source (``k2``), by language
+  and by verdict: the marginals the page shows, not their product, which would be as large
+  as the scans. Scans are the verification page's hot path (issue 14: 1,000 a second,
+  buffered in memory and written in bulk), so no cell is written per scan: ``roll_up_scans``
+  (the worker's minute sweep, and ``rebuild``) adds the scans up to an id watermark (the
+  ``wm`` row's ``batches``) and the dashboard counts the few after it live. An id, not a
+  time, because a buffered scan is written after its moment: whatever arrives late has a
+  higher id and is counted live until the next roll-up. Scans younger than
+  ``SCAN_SETTLE`` stay out of the roll-up, so a flush still in flight (its ids taken, its
+  transaction not yet committed) cannot be skipped.
 
 Every cell exists at four filter levels: (``*``, ``*``), (category, ``*``), (``*``,
 destination) and (category, destination); the province is a plain column. A batch is frozen
@@ -40,6 +52,7 @@ from sqlalchemy import (
     cast,
     delete,
     func,
+    inspect,
     literal_column,
     select,
     union_all,
@@ -49,7 +62,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from registry.catalog.certification import Action, Status
-from registry.clock import REGION_TZ
+from registry.clock import REGION_TZ, utcnow
 from registry.figures.models import ALL, FigureCell
 from registry.figures.queries import (
     Filters,
@@ -59,8 +72,11 @@ from registry.figures.queries import (
     month_bucket,
     normalised_quantity,
     normalised_unit,
+    product_t,
     reason_key,
+    scan_t,
 )
+from registry.printing.models import PrintJob
 from registry.review.models import Decision
 
 cell_t: Table = FigureCell.__table__  # type: ignore[attr-defined]
@@ -213,6 +229,121 @@ def record_decision(session: Session, decision: Decision, from_status: Status) -
         session.execute(delete(cell_t).where(cell_t.c.kind == "cc", cell_t.c.batches == 0))
 
 
+def record_print_job(session: Session, job: PrintJob) -> None:
+    """Count ``job`` (flushed) in its cells: an order, not a scan, so written at once."""
+    province, category, destination = session.execute(
+        select(batch_t.c.origin_province_code, batch_t.c.product_category,
+               batch_t.c.destination_country).where(batch_t.c.id == job.batch_id)).one()
+    _add_rows(session, [
+        {"kind": "pj", "category": cat, "destination": dest, "month": month_of(job.created_at),
+         "province": province, "k1": "", "k2": "", "k3": "", "unit": "", "batches": 1,
+         "value_idr": 0, "quantity_milli": job.quantity * 1000, "shown": None, "shown_at": None}
+        for cat in (ALL, category or "") for dest in (ALL, destination)])
+
+
+# ---------------------------------------------------------------------------- scans
+SCAN_SETTLE = dt.timedelta(minutes=10)
+WATERMARK = {"kind": "wm", "category": "", "destination": "", "month": "", "province": "",
+             "k1": "scan", "k2": "", "k3": "", "unit": ""}
+
+
+def _watermark_where() -> list[Any]:
+    return [cell_t.c[k] == v for k, v in WATERMARK.items()]
+
+
+def scan_watermark(session: Session) -> int:
+    """The id up to which scans are in the cells (0: none)."""
+    value = session.execute(select(cell_t.c.batches).where(*_watermark_where())).scalar()
+    return int(value or 0)
+
+
+def _scan_cells(session: Session, after: int, upto: int) -> list[Any]:
+    """The cells of the scans with ``after`` < id <= ``upto``: one SELECT per kind.
+
+    A scan of a batch is filed under its batch's province, frozen category and destination
+    (``queries._scan_source``): only a certified batch has labels, and its facts are frozen
+    since submission. A scan of no batch goes under its attribution (the province, and the
+    product's category as it is at the roll-up: the one fact that may still change, when an
+    exporter recategorises a product a fake label named) and under no destination, as the
+    live filters treat it."""
+    levels = union_all(*[select(literal_column(str(c)).label("lc"),
+                                literal_column(str(d)).label("ld"))
+                         for c, d in ((0, 0), (1, 0), (0, 1), (1, 1))]).subquery("lvl")
+    star: Any = literal_column(f"'{ALL}'")
+    first, last = session.execute(select(func.min(scan_t.c.created_at),
+                                         func.max(scan_t.c.created_at))
+                                  .where(scan_t.c.id > after, scan_t.c.id <= upto)).one()
+    batched = scan_t.c.batch_id.is_not(None)
+    category = case((batched, func.coalesce(batch_t.c.product_category, "")),
+                    else_=func.coalesce(product_t.c.category, ""))
+    base = select(
+        case((levels.c.lc == 1, category), else_=star).label("category"),
+        case((levels.c.ld == 1, batch_t.c.destination_country), else_=star).label("dest"),
+        month_bucket(scan_t.c.created_at, _span(first, last)).label("month"),
+        func.coalesce(batch_t.c.origin_province_code, scan_t.c.province_code, "")
+        .label("province"),
+        func.coalesce(scan_t.c.country, "").label("country"),
+        func.coalesce(scan_t.c.country_source, "").label("source"),
+        func.coalesce(scan_t.c.language, "").label("language"),
+        scan_t.c.verdict.label("verdict"),
+    ).select_from(
+        scan_t.outerjoin(batch_t, batch_t.c.id == scan_t.c.batch_id)
+        .outerjoin(product_t, product_t.c.id == scan_t.c.product_id)
+        .join(levels, literal_column("1 = 1"))
+    ).where(scan_t.c.id > after, scan_t.c.id <= upto,
+            # A scan of no batch has no destination: not at the destination levels.
+            (levels.c.ld == 0) | batched)
+    src = base.cte("scanned").prefix_with("MATERIALIZED")
+    empty: Any = literal_column("''")
+
+    def part(kind: str, k1: Any, k2: Any = empty) -> Any:
+        keys = [src.c.category, src.c.dest, src.c.month, src.c.province]
+        return (select(literal_column(f"'{kind}'").label("kind"), src.c.category,
+                       src.c.dest.label("destination"), src.c.month, src.c.province,
+                       k1.label("k1"), k2.label("k2"), empty.label("k3"), empty.label("unit"),
+                       func.count().label("batches"), literal_column("0").label("value_idr"),
+                       literal_column("0").label("quantity_milli"))
+                .group_by(*keys, *[k for k in (k1, k2) if k is not empty]))
+
+    return [part("sco", src.c.country, src.c.source), part("scl", src.c.language),
+            part("scv", src.c.verdict)]
+
+
+def roll_up_scans(session: Session, settle: dt.timedelta = SCAN_SETTLE) -> int:
+    """Add the scans written since the last roll-up (and older than ``settle``) to the
+    cells, and move the watermark; the number of scans added. Concurrent roll-ups (two
+    workers' sweeps) are serialised by the watermark row: the UPDATE that moves it waits
+    for the other's and then finds the watermark moved, so nothing counts twice."""
+    after = scan_watermark(session)
+    upto = session.execute(select(func.max(scan_t.c.id)).where(
+        scan_t.c.id > after, scan_t.c.created_at < utcnow() - settle)).scalar()
+    if upto is None:
+        return 0
+    moved: Any = session.execute(cell_t.update().where(*_watermark_where(),
+                                                  cell_t.c.batches == after)
+                            .values(batches=upto))
+    if moved.rowcount != 1:
+        if after != 0 or session.execute(select(func.count()).select_from(cell_t)
+                                         .where(*_watermark_where())).scalar_one():
+            return 0  # another roll-up moved it first
+        session.execute(cell_t.insert().values(**WATERMARK, batches=upto, value_idr=0,
+                                               quantity_milli=0))
+    _add(session, _sorted(_scan_cells(session, after, upto)))
+    return int(upto) - int(after)
+
+
+def _span(first: Any, last: Any) -> Filters:
+    def first_day(at: Any) -> dt.date:
+        if isinstance(at, str):  # SQLite's min() of the column returns its text
+            at = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
+        local = at.astimezone(REGION_TZ)
+        return dt.date(local.year, local.month, 1)
+
+    if first is None:
+        return Filters(start=dt.date(2000, 1, 1), end=dt.date(2000, 1, 1))
+    return Filters(start=first_day(first), end=first_day(last))
+
+
 def _approval_span(session: Session, batch_id: int | None = None) -> Filters:
     """The months of the approvals (of one batch, or all), for ``month_bucket``."""
     query = select(func.min(decision_t.c.created_at), func.max(decision_t.c.created_at)).where(
@@ -220,22 +351,13 @@ def _approval_span(session: Session, batch_id: int | None = None) -> Filters:
     if batch_id is not None:
         query = query.where(decision_t.c.batch_id == batch_id)
     first, last = session.execute(query).one()
-    if first is None:
-        return Filters(start=dt.date(2000, 1, 1), end=dt.date(2000, 1, 1))
-
-    def first_day(at: Any) -> dt.date:
-        if isinstance(at, str):  # SQLite's min() of the column returns its text
-            at = dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC)
-        local = at.astimezone(REGION_TZ)
-        return dt.date(local.year, local.month, 1)
-
-    return Filters(start=first_day(first), end=first_day(last))
+    return _span(first, last)
 
 
 # ---------------------------------------------------------------------------- rebuild
 def rebuild(session: Session) -> int:
-    """Every cell again from the decisions and batches (flushes, does not commit: the caller's
-    transaction makes the swap atomic). Returns the number of cells."""
+    """Every cell again from the decisions, batches, print jobs and scans (flushes, does not
+    commit: the caller's transaction makes the swap atomic). Returns the number of cells."""
     session.execute(delete(cell_t))
     month = month_bucket(decision_t.c.created_at, _approval_span(session))
     session.execute(_upsert(session).from_select(
@@ -263,5 +385,35 @@ def rebuild(session: Session) -> int:
     rows = sorted(cells.values(), key=lambda r: tuple(r[k] for k in KEY))
     for i in range(0, len(rows), 5_000):
         session.execute(cell_t.insert(), rows[i:i + 5_000])
+    _rebuild_print_jobs(session)
+    roll_up_scans(session)
     session.flush()
     return int(session.execute(select(func.count()).select_from(cell_t)).scalar_one())
+
+
+def _rebuild_print_jobs(session: Session) -> None:
+    job_t = inspect(PrintJob).local_table
+    levels = union_all(*[select(literal_column(str(c)).label("lc"),
+                                literal_column(str(d)).label("ld"))
+                         for c, d in ((0, 0), (1, 0), (0, 1), (1, 1))]).subquery("lvl")
+    star: Any = literal_column(f"'{ALL}'")
+    first, last = session.execute(select(func.min(job_t.c.created_at),
+                                         func.max(job_t.c.created_at))).one()
+    src = select(
+        case((levels.c.lc == 1, func.coalesce(batch_t.c.product_category, "")), else_=star)
+        .label("category"),
+        case((levels.c.ld == 1, batch_t.c.destination_country), else_=star).label("dest"),
+        month_bucket(job_t.c.created_at, _span(first, last)).label("month"),
+        batch_t.c.origin_province_code.label("province"),
+        job_t.c.quantity.label("labels"),
+    ).select_from(job_t.join(batch_t, batch_t.c.id == job_t.c.batch_id)
+                  .join(levels, literal_column("1 = 1"))).cte("jobs").prefix_with("MATERIALIZED")
+    empty: Any = literal_column("''")
+    keys = [src.c.category, src.c.dest, src.c.month, src.c.province]
+    part = (select(literal_column("'pj'").label("kind"), src.c.category,
+                   src.c.dest.label("destination"), src.c.month, src.c.province,
+                   empty.label("k1"), empty.label("k2"), empty.label("k3"), empty.label("unit"),
+                   func.count().label("batches"), literal_column("0").label("value_idr"),
+                   (func.sum(src.c.labels) * 1000).label("quantity_milli"))
+            .group_by(*keys))
+    session.execute(_upsert(session).from_select(list(KEY + MEASURES), _sorted([part])))
