@@ -233,7 +233,14 @@ def _decisions(action: str, filters: Filters, scope: Scope
     not what the product's record says today."""
     start, end = filters.bounds()
     source = decision_t.join(batch_t, batch_t.c.id == decision_t.c.batch_id)
-    conds = [decision_t.c.action == action, decision_t.c.created_at >= start,
+    is_action = decision_t.c.action == action
+    if scope.organisation_id is not None:
+        # One company: from its batches (batch.organisation_id, then decision.batch_id), not
+        # through the period's approvals of every company. ``action || ''`` keeps the
+        # planners off the (action, created_at) index, which SQLite otherwise picks: 4.7 s
+        # instead of 0.09 s for a whole history at a million batches.
+        is_action = decision_t.c.action.concat("") == action
+    conds = [is_action, decision_t.c.created_at >= start,
              decision_t.c.created_at < end, *_batch_conditions(filters, scope)]
     return source, conds
 
@@ -531,12 +538,15 @@ def _labels(session: Session, filters: Filters, scope: Scope, summary: bool = Fa
         return {"labels_printed": int(milli) // 1000, "print_jobs": int(jobs)}
     start, end = filters.bounds()
     source: Any = job_t
-    if _needs_batch(filters, scope):
+    conds = _batch_conditions(filters, scope)
+    if scope.organisation_id is not None:
+        # One company: its batches' jobs (print_job.batch_id), as in ``_decisions``.
+        conds = [job_t.c.batch_id.in_(select(batch_t.c.id).where(*conds))]
+    elif _needs_batch(filters, scope):
         source = job_t.join(batch_t, batch_t.c.id == job_t.c.batch_id)
     labels, jobs = session.execute(
         select(func.coalesce(func.sum(job_t.c.quantity), 0), func.count()).select_from(source)
-        .where(job_t.c.created_at >= start, job_t.c.created_at < end,
-               *_batch_conditions(filters, scope))
+        .where(job_t.c.created_at >= start, job_t.c.created_at < end, *conds)
     ).one()
     return {"labels_printed": int(labels), "print_jobs": int(jobs)}
 
@@ -550,7 +560,16 @@ def _scan_source(filters: Filters, scope: Scope) -> tuple[Any, list[ColumnElemen
     start, end = filters.bounds()
     source: Any = scan_t
     conds: list[ColumnElement[bool]] = [scan_t.c.created_at >= start, scan_t.c.created_at < end]
-    if _needs_batch(filters, scope):
+    if scope.organisation_id is not None:
+        # One company: its batches' scans (scan.batch_id) and the fakes attributed to it;
+        # reading the period's scans of every company and joining each to its batch costs
+        # seconds over a long period.
+        if filters.category:
+            source = source.outerjoin(product_t, product_t.c.id == scan_t.c.product_id)
+        company = select(batch_t.c.id).where(*_batch_conditions(filters, scope))
+        conds.append(or_(scan_t.c.batch_id.in_(company),
+                         and_(scan_t.c.batch_id.is_(None), *_attributed_scans(filters, scope))))
+    elif _needs_batch(filters, scope):
         source = scan_t.outerjoin(batch_t, batch_t.c.id == scan_t.c.batch_id)
         if filters.category:
             # A batch's scans filter on its frozen category (_batch_conditions); a
