@@ -218,15 +218,25 @@ def record_decision(session: Session, decision: Decision, from_status: Status) -
     elif from_status in (Status.APPROVED, Status.SUSPENDED):
         # Suspend, reinstate, revoke: the certified batch leaves the ``cc`` cells of its old
         # status for those of its new one, in one statement (one lock order).
+        approved_at, province, category, destination = session.execute(
+            select(decision_t.c.created_at, batch_t.c.origin_province_code,
+                   batch_t.c.product_category, batch_t.c.destination_country)
+            .select_from(decision_t.join(batch_t, batch_t.c.id == decision_t.c.batch_id))
+            .where(decision_t.c.batch_id == batch_id, decision_t.c.action == "approve")).one()
+        month = month_of(approved_at)
         approval = [decision_t.c.batch_id == batch_id]
-        month = month_bucket(decision_t.c.created_at, _approval_span(session, batch_id))
         _add(session, _sorted([
-            *_certified_cells(session, month, approval, ("cc",),
+            *_certified_cells(session, literal_column(f"'{month}'"), approval, ("cc",),
                               literal_column(f"'{from_status.value}'"), -1),
-            *_certified_cells(session, month, approval, ("cc",),
+            *_certified_cells(session, literal_column(f"'{month}'"), approval, ("cc",),
                               literal_column(f"'{Status(decision.to_status).value}'"), 1)]))
-        # A cell the batch leaves empty goes, as a rebuild would not write it.
-        session.execute(delete(cell_t).where(cell_t.c.kind == "cc", cell_t.c.batches == 0))
+        # A cell the batch left empty goes, as a rebuild would not write it: only the four
+        # cells it left (seeks on the primary key, not a scan of every status cell).
+        session.execute(delete(cell_t).where(
+            cell_t.c.kind == "cc", cell_t.c.category.in_((ALL, category or "")),
+            cell_t.c.destination.in_((ALL, destination)), cell_t.c.month == month,
+            cell_t.c.province == province, cell_t.c.k3 == from_status.value,
+            cell_t.c.batches == 0))
 
 
 def record_print_job(session: Session, job: PrintJob) -> None:
