@@ -90,6 +90,7 @@ class EventTag:
         FILES_IMPORT = "files.import"
         BACKUP_RESTORE = "backup.restore"
         DEMO_BACKDATE = "demo.backdate"
+        FIGURES_REBUILD = "figures.rebuild"
 
 
 Tag = (EventTag.Account | EventTag.Organisation | EventTag.Product | EventTag.Batch

@@ -76,6 +76,7 @@ EVENT_LABELS: dict[str, LazyString] = {
     EventTag.Operations.FILES_IMPORT: _l("Files imported"),
     EventTag.Operations.BACKUP_RESTORE: _l("Backup restored"),
     EventTag.Operations.DEMO_BACKDATE: _l("Demo history dated back"),
+    EventTag.Operations.FIGURES_REBUILD: _l("Figures' summary rebuilt"),
 }
 
 

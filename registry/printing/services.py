@@ -25,6 +25,7 @@ from registry.catalog.models import Batch, Product, ProductFacts
 from registry.catalog.services import get_batch, registered_product
 from registry.clock import today, utcnow
 from registry.exceptions import Conflict, Forbidden, NotFound, ValidationError
+from registry.figures import summary as figures_summary
 from registry.gs1 import digital_link as gs1
 from registry.notifications import services as notifications
 from registry.printing.models import LabelAllowance, PrintJob, Reprint, SerialCounter
@@ -203,6 +204,7 @@ def order_job(
     )
     session.add(job)
     session.flush()
+    figures_summary.record_print_job(session, job)  # the figures' cells, in this transaction
     audit.record(session, actor=actor, action=EventTag.PrintJob.ORDER, object_type="batch",
                  object_id=batch.id, after={"job_id": job.id, "stock": stock,
                                             "quantity": quantity, "serials": [first, last],

@@ -31,6 +31,7 @@ from registry.clock import today, utcnow
 from registry.db import fetch_page
 from registry.db.paging import Page, Window
 from registry.exceptions import Conflict, Forbidden, ValidationError
+from registry.figures import summary as figures_summary
 from registry.notifications import services as notifications
 from registry.review.models import Decision
 
@@ -104,7 +105,10 @@ def decide(
         field = "valid_until" if action is Action.APPROVE else "reason"
         raise ValidationError(str(exc), fields={field: str(exc)}) from None
     before = batch_snapshot(batch)
-    values: dict[str, object] = {"status": new, "decided_at": utcnow()}
+    # One moment for the batch's decided_at and the decision: the figures count the decision
+    # in the month (WITA) it was taken.
+    now = utcnow()
+    values: dict[str, object] = {"status": new, "decided_at": now}
     if action is Action.APPROVE:
         values["valid_until"] = valid_until
     update_if_unchanged(session, batch, values)
@@ -112,10 +116,12 @@ def decide(
         batch_id=batch.id, officer_id=actor.id, office_id=actor.organisation_id,
         action=action, from_status=current, to_status=new,
         reason=(reason or "").strip() or None,
-        valid_until=valid_until if action is Action.APPROVE else None,
+        valid_until=valid_until if action is Action.APPROVE else None, created_at=now,
     )
     session.add(decision)
     session.flush()
+    # The figures' summary cells, in this transaction: never stale by more than this request.
+    figures_summary.record_decision(session, decision, current)
     audit.record(session, actor=actor, action=EventTag.Batch(f"batch.{action.value}"),
                  object_type="batch",
                  object_id=batch.id, before=before,

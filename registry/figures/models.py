@@ -1,0 +1,48 @@
+"""The figures' summary table (issue 17 §2): the dashboard's GROUP BYs kept up to date by the
+decisions that change them, so any period of a million batches answers in well under a second.
+
+One table of grouping sets rather than one cube: the registry's dimensions (regency, month,
+category, destination, status ...) are close to independent, so a cube of all of them is as
+large as the batches. Each row is one cell of one figure (``kind``) at one filter level:
+``category`` and ``destination`` hold a value or ``'*'`` (rolled up), so a dashboard reads the
+rows of exactly its level, through the primary key, and adds up months and provinces.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Column, String, Text
+from sqlmodel import Field, SQLModel
+
+from registry.db.types import UTCDateTime
+
+ALL = "*"  # a filter column rolled up
+
+
+class FigureCell(SQLModel, table=True):
+    __tablename__ = "figure_cell"
+    # The primary key is the cell's identity and the dashboard's access path (kind, level,
+    # month range, province); SQLite keeps the rows in it (WITHOUT ROWID), so a range read
+    # touches no second structure.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    kind: str = Field(sa_column=Column(String(4), primary_key=True))
+    category: str = Field(sa_column=Column(String(32), primary_key=True))
+    destination: str = Field(sa_column=Column(String(2), primary_key=True))
+    month: str = Field(sa_column=Column(String(7), primary_key=True))  # 'YYYY-MM', WITA
+    province: str = Field(sa_column=Column(String(2), primary_key=True))
+    # The figure's own keys ('' when unused): see ``registry.figures.summary.KINDS``.
+    k1: str = Field(sa_column=Column(String(64), primary_key=True))
+    k2: str = Field(sa_column=Column(String(32), primary_key=True))
+    k3: str = Field(sa_column=Column(String(16), primary_key=True))
+    unit: str = Field(sa_column=Column(String(8), primary_key=True))
+    batches: int = Field(sa_column=Column(BigInteger, nullable=False))
+    value_idr: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Thousandths of the normalised unit: integers add up exactly on both databases (SQLite
+    # has no decimal type) and subtract back to zero when a batch changes status.
+    quantity_milli: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # Rejection reasons ("rr"): the reason as last written, and when, of the cell's group.
+    shown: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    shown_at: dt.datetime | None = Field(default=None,
+                                         sa_column=Column(UTCDateTime, nullable=True))
