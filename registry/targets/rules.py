@@ -50,15 +50,6 @@ VOLUME_UNITS = ("kg", "l", "pcs", "head")
 REGION = "all"  # the key of a region-wide target (the three provinces together)
 
 
-class TargetError(ValueError):
-    """An impossible target: ``field`` names what is wrong, ``code`` says why."""
-
-    def __init__(self, field: str, code: str) -> None:
-        super().__init__(f"{field}: {code}")
-        self.field = field
-        self.code = code
-
-
 @dataclass(frozen=True)
 class TargetSpec:
     """What a target is about: a year, a province (``None``: the region), a metric and
@@ -80,40 +71,43 @@ class TargetSpec:
                          self.destination or ""])
 
 
-def check_spec(spec: TargetSpec, amount: Decimal, *, provinces: set[str], categories: set[str],
-               countries: set[str]) -> None:
-    """Raise ``TargetError`` for a target the registry cannot measure."""
+def spec_problems(spec: TargetSpec, amount: Decimal, *, provinces: set[str],
+                  categories: set[str], countries: set[str]) -> dict[str, str]:
+    """What makes a target one the registry cannot measure: field -> problem code
+    (``registry.web.messages``); empty when it is fine."""
+    problems: dict[str, str] = {}
     if not FIRST_YEAR <= spec.year <= 2100:
-        raise TargetError("year", "out_of_range")
+        problems["year"] = "out_of_range"
     if spec.province is not None and spec.province not in provinces:
-        raise TargetError("province", "unknown")
+        problems["province"] = "unknown"
     if spec.category is not None and spec.category not in categories:
-        raise TargetError("category", "unknown")
+        problems["category"] = "unknown"
     if spec.hs_chapter is not None and not (len(spec.hs_chapter) == 2
                                             and spec.hs_chapter.isdigit()
                                             and "01" <= spec.hs_chapter <= "97"):
-        raise TargetError("hs_chapter", "invalid")
-    if spec.category is not None and spec.hs_chapter is not None:
-        raise TargetError("hs_chapter", "category_or_chapter")
+        problems["hs_chapter"] = "bad_hs_chapter"
+    elif spec.category is not None and spec.hs_chapter is not None:
+        problems["hs_chapter"] = "category_or_chapter"
     if spec.destination is not None and spec.destination not in countries:
-        raise TargetError("destination", "unknown")
+        problems["destination"] = "unknown"
     if spec.metric is Metric.VOLUME:
         if spec.category is None and spec.hs_chapter is None:
             # Kilos of honey and kilos of seaweed are both kilos, but a plan is per product.
-            raise TargetError("category", "volume_needs_commodity")
+            problems["category"] = "volume_needs_commodity"
         if spec.unit not in VOLUME_UNITS:
-            raise TargetError("unit", "volume_needs_unit")
+            problems["unit"] = "volume_needs_unit"
     elif spec.unit is not None:
-        raise TargetError("unit", "only_for_volume")
+        problems["unit"] = "only_for_volume"
     if spec.metric is Metric.ACTIVE_EXPORTERS and (spec.category or spec.hs_chapter):
-        raise TargetError("category", "exporters_not_per_commodity")
+        problems["category"] = "exporters_not_per_commodity"
     if not amount.is_finite() or amount <= 0 or amount >= MAX_AMOUNT:
-        raise TargetError("amount", "out_of_range")
-    if spec.metric is not Metric.VOLUME and amount != amount.to_integral_value():
+        problems["amount"] = "out_of_range"
+    elif spec.metric is not Metric.VOLUME and amount != amount.to_integral_value():
         # Rupiah, batches and exporters are counted in whole numbers.
-        raise TargetError("amount", "whole_number")
-    if amount.as_tuple().exponent < -3:  # type: ignore[operator]
-        raise TargetError("amount", "too_precise")
+        problems["amount"] = "whole_number"
+    elif int(amount.as_tuple().exponent) < -3:
+        problems["amount"] = "too_precise"
+    return problems
 
 
 def is_frozen(year: int, today: dt.date) -> bool:

@@ -29,14 +29,13 @@ from registry.targets.models import Target
 from registry.targets.rules import (
     Assessment,
     Metric,
-    TargetError,
     TargetSpec,
     assess,
-    check_spec,
     cumulative,
     expected_share,
     is_frozen,
     month_ends,
+    spec_problems,
 )
 
 
@@ -88,11 +87,12 @@ def _spec(data: TargetInput) -> tuple[TargetSpec, Decimal]:
                       category=data.category or None, hs_chapter=data.hs_chapter or None,
                       unit=data.unit or None,
                       destination=(data.destination or "").upper() or None)
-    try:
-        check_spec(spec, amount, provinces=set(PROVINCES),
-                   categories={c.value for c in Category}, countries=set(country_codes()))
-    except TargetError as exc:
-        raise ValidationError(f"{exc.field}: {exc.code}", fields={exc.field: exc.code}) from None
+    problems = spec_problems(spec, amount, provinces=set(PROVINCES),
+                             categories={c.value for c in Category},
+                             countries=set(country_codes()))
+    if problems:
+        raise ValidationError("; ".join(f"{k}: {v}" for k, v in problems.items()),
+                              fields=problems)
     return spec, amount
 
 
@@ -190,24 +190,25 @@ def _measure_day(year: int, today: dt.date) -> dt.date:
 
 
 def progress(session: Session, actor: User, year: int, province: str | None, *,
-             today: dt.date) -> Progress:
+             today: dt.date, at: dt.date | None = None) -> Progress:
     """Every target of ``year`` and ``province`` (None: region-wide) against what was
-    certified, month by month, with the expected share at ``today`` (WITA)."""
+    certified, month by month, with the expected share at ``at`` (default ``today``, WITA;
+    the monthly report measures at its month's end)."""
     targets = targets_for(session, actor, year, province)
     monthly = _achieved_monthly(session, actor, year, province, targets)
-    at = _measure_day(year, today)
+    at = _measure_day(year, at or today)
     expected = expected_share(year, at)
     users = {u.id: u.email for u in session.scalars(
         select(User).where(col(User.id).in_({t.set_by_id for t in targets})))}
-    ends = month_ends(year)
+    # Months up to the one holding ``at``; none when ``at`` is before the year.
+    measured = at.month if at.year == year else 0
     items = []
     for target in targets:
         path = cumulative(monthly[target.id])
-        achieved = path[-1]
+        achieved = path[measured - 1] if measured else Decimal(0)
         items.append(TargetProgress(
             target=target, set_by=users.get(target.set_by_id, ""), achieved=achieved,
-            monthly=[v if end.replace(day=1) <= at else None for v, end in zip(path, ends,
-                                                                               strict=True)],
+            monthly=[v if i < measured else None for i, v in enumerate(path)],
             assessment=assess(achieved, Decimal(target.amount), expected)))
     return Progress(year=year, province=province, at=at, items=items,
                     frozen=is_frozen(year, today))
