@@ -76,9 +76,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.desk.views import bp as desk_bp
     from registry.figures.views import bp as figures_bp
     from registry.notifications.views import bp as notifications_bp
-    from registry.targets.views import bp as targets_bp
     from registry.printing.views import bp as printing_bp
     from registry.review.views import bp as review_bp
+    from registry.targets.views import bp as targets_bp
     from registry.verify.views import bp as verify_bp
     from registry.web.pages import bp as main_bp
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -49,14 +48,15 @@ def progress_rows(progress: Progress) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
-def progress_csv(progress: Progress) -> Iterator[str]:
+def progress_csv(progress: Progress) -> str:
+    """The whole file at once, words taken in the request: a row a target is small."""
     header, rows = progress_rows(progress)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     for row in rows:
         writer.writerow([csv_safe(v) for v in row])
-    yield "\ufeff" + buffer.getvalue()
+    return "\ufeff" + buffer.getvalue()
 
 
 def progress_xlsx(progress: Progress) -> bytes:

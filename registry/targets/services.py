@@ -99,7 +99,9 @@ def _spec(data: TargetInput) -> tuple[TargetSpec, Decimal]:
 def _snapshot(target: Target) -> dict[str, object]:
     return {"year": target.year, "province": target.province_code, "metric": target.metric,
             "category": target.category, "hs_chapter": target.hs_chapter, "unit": target.unit,
-            "destination": target.destination_country, "amount": str(target.amount)}
+            "destination": target.destination_country,
+            # As the column keeps it, whether read back or just assigned.
+            "amount": format(Decimal(target.amount).quantize(Decimal("0.001")), "f")}
 
 
 def set_target(session: Session, actor: User, data: TargetInput, *,
