@@ -199,7 +199,7 @@ def evaluation_pdf(progress: Progress, figures: Figures, previous: Figures, *,
         s.p(_("Certified batches are batches approved in the year, including any suspended or "
               "revoked later. Active exporters had at least one batch certified in the year; "
               "new exporters their first ever. The expected share of a target grows evenly "
-              "with the days of the year; ahead and behind mean at least 10 % above or below "
+              "with the days of the year; ahead and behind mean at least 10 %% above or below "
               "that path. Generated %(at)s.",
               at=format_datetime(generated.astimezone(REGION_TZ), "d MMM yyyy, HH:mm")
               + " WITA"), s.small),

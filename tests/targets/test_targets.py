@@ -154,14 +154,17 @@ def test_officer_sets_targets_and_the_page_shows_progress(reg: World, db: Sessio
     assert "Rp 840,000,000" in page and "Set targets" not in page
 
 
-def test_indonesian_page_and_verdicts(reg: World, db: Session, client: Client) -> None:
+def test_the_page_in_indonesian(reg: World, db: Session, client: Client) -> None:
     services.set_target(db, reg.officer_ntb, TargetInput(
         year=YEAR, province="52", metric="batches", amount="4"), today=today())
     db.commit()
     client.login("officer.ntb@test.id")
     page = client.get(f"/targets/?year={YEAR}&province=52",
                       headers={"Accept-Language": "id"}).get_data(as_text=True)
-    assert "Batch tersertifikasi" in page or "Target" in page
+    verdict = {"Ahead": "Lebih cepat", "On track": "Sesuai jalur",
+               "Behind": "Tertinggal"}[_verdict_word("0.5")]
+    assert "Target dan kemajuan" in page and "Batch tersertifikasi" in page
+    assert f"<td>{verdict}</td>" in page and "50,0%" in page
 
 
 def test_another_provinces_office_cannot_set_targets(reg: World, db: Session,
