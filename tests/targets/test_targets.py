@@ -25,7 +25,6 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from api_helpers import api_for, assert_problem
 from conftest import Client, World, batch_input
 from registry.audit.models import AuditEvent
 from registry.audit.tags import EventTag
@@ -38,6 +37,7 @@ from registry.targets import services
 from registry.targets.models import Target
 from registry.targets.rules import assess, expected_share
 from registry.targets.services import TargetInput
+from tests.api.api_helpers import api_for, assert_problem
 
 YEAR = today().year
 
@@ -141,7 +141,7 @@ def test_officer_sets_targets_and_the_page_shows_progress(reg: World, db: Sessio
     assert page.count('data-verdict="') == 5
     assert f"<td>{_verdict_word('0.5')}</td>" in page
     # A chart per target with its title and description, and the month-by-month table.
-    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="chart-target-') == 5
+    assert page.count('class="chart" id="chart-target-') == 5
     assert "<title id=\"chart-target-1-t\">" in page and "<desc id=\"chart-target-1-d\">" in page
     assert 'id="t-target-1"' in page
     assert "officer.ntb@test.id" in page and "WITA" in page
@@ -251,7 +251,7 @@ def test_exports_and_reports_carry_the_progress(reg: World, db: Session,
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
     assert rows[0][2] == "Target" and len(rows) == 6
     assert any(r[4] == "2,000 kg" and r[5] == "50.0%" for r in rows[1:])
-    assert client.get(f"/targets/progress.csv?year=abc&province=52").status_code == 400
+    assert client.get("/targets/progress.csv?year=abc&province=52").status_code == 400
 
     # The monthly report of January: the progress measured at the month's end.
     report = client.get(f"/figures/report.pdf?month={YEAR}-01&province=52&lang=en")
