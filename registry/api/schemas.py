@@ -386,7 +386,7 @@ class ScanFigures(BaseModel):
 # ---------------------------------------------------------------- targets
 
 TargetProvince = Literal["51", "52", "53", "all"]
-TargetMetric = Literal["value_idr", "volume", "batches", "active_exporters"]
+TargetMetric = Literal["value_idr", "export_volume", "batches", "active_exporters"]
 
 
 class TargetQuery(BaseModel):

@@ -33,7 +33,7 @@ MAX_AMOUNT = Decimal(10) ** 18
 
 class Metric(StrEnum):
     VALUE = "value_idr"
-    VOLUME = "volume"
+    VOLUME = "export_volume"
     BATCHES = "batches"
     ACTIVE_EXPORTERS = "active_exporters"
 

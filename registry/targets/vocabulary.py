@@ -12,7 +12,7 @@ from registry.targets.rules import Metric, Verdict
 
 METRIC_LABELS: dict[str, LazyString] = {
     Metric.VALUE: _l("Declared export value (IDR)"),
-    Metric.VOLUME: _l("Volume"),
+    Metric.VOLUME: _l("Export volume"),
     Metric.BATCHES: _l("Certified batches"),
     Metric.ACTIVE_EXPORTERS: _l("Active exporters"),
 }

@@ -99,5 +99,5 @@ def test_targets_the_registry_cannot_measure_are_refused(
 
 def test_a_key_per_target() -> None:
     a = TargetSpec(2026, "52", Metric.VOLUME, category="fishery", unit="kg")
-    assert a.key() == "2026|52|volume|fishery||kg|"
+    assert a.key() == "2026|52|export_volume|fishery||kg|"
     assert TargetSpec(2026, None, Metric.VALUE).key() == "2026|all|value_idr||||"

@@ -109,9 +109,9 @@ def pdf_text(pdf: bytes) -> str:
 def set_ntb_targets(client: Client) -> None:
     client.login("officer.ntb@test.id")
     for data in ({"metric": "value_idr", "amount": "2,000,000,000"},
-                 {"metric": "volume", "category": "agriculture", "unit": "kg",
+                 {"metric": "export_volume", "category": "agriculture", "unit": "kg",
                   "amount": "2400"},
-                 {"metric": "volume", "hs_chapter": "03", "unit": "kg", "amount": "4000"},
+                 {"metric": "export_volume", "hs_chapter": "03", "unit": "kg", "amount": "4000"},
                  {"metric": "batches", "amount": "4"},
                  {"metric": "active_exporters", "amount": "2"}):
         response = _set(client, data)
@@ -217,8 +217,8 @@ def test_a_finished_year_is_frozen(reg: World, db: Session, client: Client) -> N
 @pytest.mark.parametrize(("data", "message"), [
     ({"amount": "lots"}, "Enter a number"),
     ({"amount": "0"}, "This number is out of range."),
-    ({"metric": "volume", "amount": "10"}, "A volume target is for one commodity"),
-    ({"metric": "volume", "category": "fishery", "amount": "10"},
+    ({"metric": "export_volume", "amount": "10"}, "A volume target is for one commodity"),
+    ({"metric": "export_volume", "category": "fishery", "amount": "10"},
      "Choose the unit of the volume."),
     ({"metric": "batches", "amount": "2.5"}, "Enter a whole number."),
     ({"hs_chapter": "9x", "amount": "10"}, "Enter an HS chapter as two digits"),
@@ -287,7 +287,7 @@ def test_exporters_see_no_targets(reg: World, db: Session, client: Client) -> No
 # ---------------------------------------------------------------- API
 def test_api_sets_and_reads_targets(reg: World, db: Session, app: Any) -> None:
     ntb = api_for(app, db, reg.officer_ntb)
-    body = {"year": YEAR, "province": "52", "metric": "volume", "category": "agriculture",
+    body = {"year": YEAR, "province": "52", "metric": "export_volume", "category": "agriculture",
             "unit": "kg", "amount": "2400"}
     response = ntb.post("/targets", json=body)
     assert response.status_code == 200, response.get_data(as_text=True)
