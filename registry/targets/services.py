@@ -315,3 +315,24 @@ def new_exporters(session: Session, year: int, province: str | None) -> int:
 def exporters_in_year(session: Session, year: int, province: str | None) -> int:
     return sum(_exporters_by_month(session, year, province, None))
 
+
+
+def plan_from_previous_year(session: Session, actor: User, year: int, province: str | None,
+                            *, growth: Decimal, today: dt.date) -> list[Target]:
+    """Set the value, batches and active-exporters targets of ``year`` at (1 + ``growth``)
+    times what the previous year achieved (a result of zero sets no target): a starting plan
+    an office then adjusts, and what the demo calls to have targets for the current year.
+    Each target is set through ``set_target``: the same checks, one audit event each."""
+    last = _year_filters(year - 1, province)
+    figures = queries.dashboard(session, actor, last)
+    results = {Metric.VALUE: Decimal(figures.total.value_idr),
+               Metric.BATCHES: Decimal(figures.total.batches),
+               Metric.ACTIVE_EXPORTERS: Decimal(exporters_in_year(session, year - 1, province))}
+    out = []
+    for metric, result in results.items():
+        amount = (result * (1 + growth)).to_integral_value()
+        if amount > 0:
+            target, _created = set_target(session, actor, TargetInput(
+                year=year, province=province, metric=metric.value, amount=amount), today=today)
+            out.append(target)
+    return out

@@ -321,3 +321,17 @@ def test_api_sets_and_reads_targets(reg: World, db: Session, app: Any) -> None:
     # Exporters have no targets.
     assert_problem(api_for(app, db, reg.exporter_a).get(f"/targets?year={YEAR}"), 403)
     assert [str(t.amount) for t in db.scalars(select(Target))] in (["3000"], ["3000.000"])
+
+
+def test_a_plan_from_the_previous_year(reg: World, db: Session) -> None:
+    """What the demo calls: last year's results plus growth, through set_target."""
+    made = services.plan_from_previous_year(db, reg.officer_ntb, YEAR, "52",
+                                            growth=Decimal("0.5"), today=today())
+    db.commit()
+    # Last year: a3 alone (200 M, one batch, company A).
+    assert sorted((t.metric, Decimal(t.amount)) for t in made) == [
+        ("active_exporters", 2), ("batches", 2), ("value_idr", 300_000_000)]
+    assert len(_events(db, EventTag.Target.CREATE)) == 3
+    with pytest.raises(Forbidden):
+        services.plan_from_previous_year(db, reg.officer_ntt, YEAR, "52",
+                                         growth=Decimal("0.1"), today=today())
