@@ -11,7 +11,7 @@ from typing import Any
 
 from babel.numbers import NumberFormatError, parse_decimal
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -108,6 +108,16 @@ def edit() -> Any:
         abort(403)
     form = TargetForm()
     frozen = today().year > year
+    if not form.is_submitted() and request.args.get("target", "").isdigit():
+        # "Change" on a listed target: the form starts from it (this year and province's
+        # only), so only the amount needs typing.
+        target = services.get_target(db, current_user, int(request.args["target"]))
+        if (target.year, target.province_code) != (year, province):
+            abort(404)
+        form = TargetForm(formdata=None, metric=target.metric, category=target.category or "",
+                          hs_chapter=target.hs_chapter or "", unit=target.unit or "",
+                          destination=target.destination_country or "",
+                          amount=format_decimal(Decimal(target.amount).normalize()))
     if form.validate_on_submit():
         amount: Decimal | str
         try:

@@ -335,3 +335,29 @@ def test_a_plan_from_the_previous_year(reg: World, db: Session) -> None:
     with pytest.raises(Forbidden):
         services.plan_from_previous_year(db, reg.officer_ntt, YEAR, "52",
                                          growth=Decimal("0.1"), today=today())
+
+
+def test_change_starts_from_the_listed_target(reg: World, db: Session, client: Client) -> None:
+    target, _created = services.set_target(db, reg.officer_ntb, TargetInput(
+        year=YEAR, province="52", metric="export_volume", category="fishery", unit="kg",
+        amount="2500.5"), today=today())
+    db.commit()
+    client.login("officer.ntb@test.id")
+    page = client.get(_edit() + f"&target={target.id}").get_data(as_text=True)
+    assert 'value="2,500.5"' in page
+    assert '<option selected value="fishery">' in page or 'value="fishery" selected' in page
+    # Another province's or year's target is not the form's.
+    assert client.get(_edit(province="all") + f"&target={target.id}").status_code == 403
+    admin = Client(client.http.application.test_client())
+    admin.login("admin@test.id")
+    assert admin.get(_edit(province="53") + f"&target={target.id}").status_code == 404
+    assert admin.get(_edit() + f"&target={target.id}").status_code == 200
+
+
+def test_the_figures_page_leads_offices_to_their_targets(reg: World, client: Client) -> None:
+    client.login("officer.ntb@test.id")
+    page = client.get("/figures/").get_data(as_text=True)
+    assert f'href="/targets/?year={today().year}&amp;province=52"' in page
+    exporter = Client(client.http.application.test_client())
+    exporter.login("a@test.id")
+    assert 'id="targets-link"' not in exporter.get("/figures/").get_data(as_text=True)
