@@ -121,7 +121,7 @@ def edit() -> Any:
     if form.validate_on_submit():
         amount: Decimal | str
         try:
-            amount = parse_decimal(form.amount.data or "", locale=get_locale(), strict=False)
+            amount = parse_decimal(form.amount.data or "", locale=get_locale(), strict=True)
         except NumberFormatError:
             amount = "not a number"
         try:

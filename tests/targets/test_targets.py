@@ -275,6 +275,10 @@ def test_exports_and_reports_carry_the_progress(reg: World, db: Session,
     assert f"{YEAR}" in words_id and "Rp 840.000.000" in words_id
     assert words_id != words
     assert client.get(f"/targets/evaluation.pdf?{query}&lang=fr").status_code == 400
+    # The region's evaluation: the three provinces together.
+    region = pdf_text(client.get(f"/targets/evaluation.pdf?year={YEAR}&province=all&lang=en")
+                      .data)
+    assert "The region (all three provinces)" in region and "Rp 1,380,000,000" in region
 
 
 def test_exporters_see_no_targets(reg: World, db: Session, client: Client) -> None:
