@@ -10,7 +10,7 @@ import io
 from typing import Any
 from xml.sax.saxutils import escape
 
-from flask_babel import format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from reportlab.lib import colors
@@ -112,7 +112,8 @@ def progress_story(progress: Progress, styles: _Styles | None = None) -> list[An
                      say.amount_text(t, item.achieved), say.percent(item.assessment.share),
                      say.percent(item.assessment.expected), say.verdict_text(item)])
     return [s.p(title, s.h2),
-            s.p(_("Measured at %(day)s (WITA).", day=progress.at.isoformat()), s.small),
+            s.p(_("Measured at %(day)s (WITA).", day=format_date(progress.at, "medium")),
+                s.small),
             s.table(rows, [50 * mm, 30 * mm, 30 * mm, 20 * mm, 22 * mm, 22 * mm])]
 
 

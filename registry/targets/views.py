@@ -26,7 +26,7 @@ from registry.figures.queries import Filters
 from registry.targets import exports, services
 from registry.targets import presenters as say
 from registry.targets.forms import ShowForm, TargetForm
-from registry.targets.rules import REGION
+from registry.targets.rules import REGION, expected_share
 from registry.targets.services import Progress, TargetInput
 from registry.web.database import get_session
 from registry.web.forms import apply_field_errors
@@ -92,7 +92,8 @@ def index() -> Any:
         args={"year": year, "province": province or REGION},
         expected={item.target.id: say.expected_path(year, item.target.amount)
                   for item in progress.items},
-        months=say.month_names(year))
+        months=say.month_names(year),
+        expected_now=say.percent(expected_share(year, progress.at)))
 
 
 @bp.route("/edit", methods=["GET", "POST"])
