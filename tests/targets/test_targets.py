@@ -365,3 +365,18 @@ def test_the_figures_page_leads_offices_to_their_targets(reg: World, client: Cli
     exporter = Client(client.http.application.test_client())
     exporter.login("a@test.id")
     assert 'id="targets-link"' not in exporter.get("/figures/").get_data(as_text=True)
+
+
+def test_the_offices_audit_log_shows_their_targets(reg: World, db: Session,
+                                                   client: Client) -> None:
+    services.set_target(db, reg.officer_ntb, TargetInput(
+        year=YEAR, province="52", metric="batches", amount="4"), today=today())
+    db.commit()
+    client.login("officer.ntb@test.id")
+    # Once as the action filter's choice, once as the event.
+    page = client.get("/audit?object_type=target").get_data(as_text=True)
+    assert page.count("Yearly target set") == 2
+    other = Client(client.http.application.test_client())
+    other.login("officer.ntt@test.id")
+    page = other.get("/audit?object_type=target").get_data(as_text=True)
+    assert page.count("Yearly target set") == 1
