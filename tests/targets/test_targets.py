@@ -146,6 +146,10 @@ def test_officer_sets_targets_and_the_page_shows_progress(reg: World, db: Sessio
     assert 'id="t-target-1"' in page
     assert "officer.ntb@test.id" in page and "WITA" in page
     assert "Set targets" in page  # the office's own province: it may set them
+    # A mistyped bookmark still shows a year, and says what it ignored.
+    page = client.get("/targets/?year=abc&province=99").get_data(as_text=True)
+    assert "Some choices were not valid and were ignored" in page
+    assert f"The yearly targets of Nusa Tenggara Barat for {YEAR}" in page
 
     # Another province's office reads the targets (the figures are shared) but may not set.
     other = Client(client.http.application.test_client())
