@@ -78,6 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.notifications.views import bp as notifications_bp
     from registry.printing.views import bp as printing_bp
     from registry.review.views import bp as review_bp
+    from registry.targets.views import bp as targets_bp
     from registry.verify.views import bp as verify_bp
     from registry.web.pages import bp as main_bp
 
@@ -87,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(printing_bp)
     app.register_blueprint(figures_bp)
+    app.register_blueprint(targets_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_account_bp)
     app.register_blueprint(verify_bp)

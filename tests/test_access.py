@@ -50,6 +50,7 @@ from registry.printing import services as printing
 from registry.printing.models import LabelAllowance, PrintJob, Reprint
 from registry.review.models import Decision
 from registry.signing.keys import signer
+from registry.targets.models import Target
 from registry.verify.models import FakeReport
 
 ACTORS = (
@@ -158,7 +159,7 @@ def fingerprint(scene: Scene) -> tuple[Any, ...]:
             select(func.count()).select_from(model).scalar_subquery()  # type: ignore[arg-type]
             for model in (Organisation, User, Product, Batch, Document, Decision, AuditEvent,
                           PrintJob, Reprint, ApiToken, FakeReport, LabelAllowance, SecondFactor,
-                          RecoveryCode)
+                          RecoveryCode, Target)
         ])).one())
         rows = (
             conn.execute(select(Batch.id, Batch.status, Batch.version, Batch.lot_code,
@@ -248,6 +249,7 @@ def user_data(scene: Scene) -> dict[str, Any]:
 
 
 EXPORTER_PAGE = {"exporter_a": 200, "exporter_b": 200}
+OFFICES = {**dict.fromkeys(OFFICERS, 200), "admin": 200}
 FIGURES = {"exporter_a": 200, "exporter_b": 200, **dict.fromkeys(OFFICERS, 200), "admin": 200}
 NOT_ENROLLED = frozenset({"exporter_a", "exporter_b", "printer"})
 TOKEN_USERS = {"exporter_a": 200, "exporter_b": 200, **dict.fromkeys(OFFICERS, 200)}
@@ -270,6 +272,8 @@ API_ROUTES = [
     ("api.print_jobs_list", "GET", "/api/v1/batches/1/print-jobs"),
     ("api.print_jobs_create", "POST", "/api/v1/batches/1/print-jobs"),
     ("api.batches_scans", "GET", "/api/v1/batches/1/scans"),
+    ("api.targets_list", "GET", "/api/v1/targets?year=2026"),
+    ("api.targets_set", "POST", "/api/v1/targets"),
 ]
 OWNER_PAGE = {"exporter_a": 200, "exporter_b": 404}
 OWNER_POST = {"exporter_a": 302, "exporter_b": 404}
@@ -442,6 +446,17 @@ ROUTES: tuple[Route, ...] = (
       for name, path in (("dashboard", "/figures/"), ("export_csv", "/figures/batches.csv"),
                          ("export_xlsx", "/figures/batches.xlsx"),
                          ("report", "/figures/report.pdf"))],
+    # -- yearly targets: the offices read every province's (the figures are shared) and the
+    #    admin's region-wide ones; an office sets its own province's, the admin any
+    *[Route(f"targets.{name}", "GET", lambda s, p=path: p, OFFICES)
+      for name, path in (("index", "/targets/"), ("progress_csv", "/targets/progress.csv"),
+                         ("progress_xlsx", "/targets/progress.xlsx"),
+                         ("evaluation", "/targets/evaluation.pdf"))],
+    Route("targets.edit", "GET", lambda s: f"/targets/edit?year={today().year}&province=52",
+          {"officer_ntb": 200, "admin": 200}),
+    Route("targets.edit", "POST", lambda s: f"/targets/edit?year={today().year}&province=52",
+          {"officer_ntb": 302, "admin": 302}, writes=frozenset({"officer_ntb", "admin"}),
+          data=lambda s: {"metric": "batches", "amount": "12"}),
     # -- notification settings: every signed-in user's own (an admin is offered no kind, so
     # saving changes nothing)
     Route("notifications.settings", "GET", lambda s: "/account/notifications",

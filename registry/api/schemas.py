@@ -381,3 +381,64 @@ class ScanFigures(BaseModel):
     by_verdict: dict[str, int]
     by_language: dict[str, int]
     by_country: dict[str, int]
+
+
+# ---------------------------------------------------------------- targets
+
+TargetProvince = Literal["51", "52", "53", "all"]
+TargetMetric = Literal["value_idr", "export_volume", "batches", "active_exporters"]
+
+
+class TargetQuery(BaseModel):
+    year: int = Field(ge=2020, le=2100, description="The year of the targets.")
+    province: TargetProvince | None = Field(
+        None, description="51 Bali, 52 NTB, 53 NTT or `all` (region-wide targets); by "
+                          "default the officer's own province.")
+
+
+class TargetWrite(WriteModel):
+    """A yearly target; one of the same year, province, metric and dimensions gets the new
+    amount. Officers set their own province's, until the year ends (WITA)."""
+
+    year: int = Field(ge=2020, le=2100)
+    province: TargetProvince
+    metric: TargetMetric
+    amount: Annotated[Decimal, Field(gt=0, max_digits=21, decimal_places=3,
+                                     allow_inf_nan=False)]
+    category: Text | None = Field(None, max_length=32, json_schema_extra=_enum(Category))
+    hs_chapter: Annotated[str, StringConstraints(pattern=r"^[0-9]{2}$")] | None = None
+    unit: Literal["kg", "l", "pcs", "head"] | None = Field(
+        None, description="Volume targets only: the normalised unit (tonnes count as kg).")
+    destination: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+
+
+class TargetRead(BaseModel):
+    id: int
+    year: int
+    province: str | None = Field(description="None: a region-wide target.")
+    metric: str
+    category: str | None
+    hs_chapter: str | None
+    unit: str | None
+    destination: str | None
+    amount: DecimalText
+    set_by: str
+    set_at: UtcDatetime
+    achieved: DecimalText
+    share: float = Field(description="Achieved divided by the target.")
+    expected_share: float = Field(description="Share expected at `measured_at`: days "
+                                              "elapsed in the year over its days.")
+    verdict: Literal["ahead", "on_track", "behind"] = Field(
+        description="ahead: at least 10 % above the expected share; behind: more than "
+                    "10 % below it; on_track in between.")
+    monthly: list[DecimalText | None] = Field(
+        description="Achieved by the end of each month, January first; null for months "
+                    "not reached yet.")
+
+
+class TargetList(BaseModel):
+    year: int
+    province: str | None
+    measured_at: dt.date
+    frozen: bool = Field(description="The year has ended: its targets can no longer change.")
+    items: list[TargetRead]

@@ -34,6 +34,7 @@ from registry.catalog.certification import (
 from registry.catalog.messages import evidence_frozen
 from registry.catalog.models import Batch, Document, Product, ProductFacts
 from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
+from registry.clock import today
 from registry.db.paging import Page, Window
 from registry.exceptions import Forbidden, RegistryError
 from registry.files.web import file_store
@@ -42,6 +43,7 @@ from registry.printing.messages import bound_message, fit_message
 from registry.printing.models import PrintJob
 from registry.review import services as review
 from registry.review.models import Decision
+from registry.targets import services as targets
 from registry.web.database import get_session
 from registry.web.errors import TITLES
 from registry.web.extensions import csrf, limiter
@@ -479,3 +481,50 @@ def batches_scans(batch_id: int) -> Any:
     scans looked like a copy or a fake."""
     db, user = get_session(), _user()
     return scan_figures(db, catalog.get_batch(db, user, batch_id))
+
+
+# ---------------------------------------------------------------- targets
+
+
+def _target_read(item: targets.TargetProgress) -> s.TargetRead:
+    t = item.target
+    return s.TargetRead(
+        id=t.id, year=t.year, province=t.province_code, metric=t.metric, category=t.category,
+        hs_chapter=t.hs_chapter, unit=t.unit, destination=t.destination_country,
+        amount=t.amount, set_by=item.set_by, set_at=t.set_at, achieved=item.achieved,
+        share=float(item.assessment.share), expected_share=float(item.assessment.expected),
+        verdict=cast(Any, item.assessment.verdict.value), monthly=item.monthly)
+
+
+def _target_list(year: int, province: str | None) -> s.TargetList:
+    progress = targets.progress(get_session(), _user(), year, province, today=today())
+    return s.TargetList(year=year, province=province, measured_at=progress.at,
+                        frozen=progress.frozen, items=[_target_read(i) for i in progress.items])
+
+
+@spec.route("GET", "/targets", summary="Targets of a year and their progress", tag="targets",
+            query=s.TargetQuery, response=s.TargetList, roles=("officer",))
+def targets_list(query: s.TargetQuery) -> Any:
+    """Every target of the year for a province (any of the three: the offices' figures are
+    shared) or the region, with what was certified against it, month by month."""
+    db, user = get_session(), _user()
+    targets.check_read(user)
+    province: str | None = query.province
+    if province is None:
+        province = organisation_of(db, user).province_code or "all"
+    return _target_list(query.year, None if province == "all" else province)
+
+
+@spec.route("POST", "/targets", summary="Set a target", tag="targets", scope="write",
+            body=s.TargetWrite, response=s.TargetList, roles=("officer",))
+def targets_set(body: s.TargetWrite) -> Any:
+    """Creates the target, or changes the amount of the one with the same year, province,
+    metric and dimensions; answers the year's targets with their progress. 403 for another
+    province's office, 409 once the year has ended (WITA), 422 for a target the registry
+    cannot measure (e.g. a volume without its commodity or unit)."""
+    province = None if body.province == "all" else body.province
+    targets.set_target(get_session(), _user(), targets.TargetInput(
+        year=body.year, province=province, metric=body.metric, amount=body.amount,
+        category=body.category, hs_chapter=body.hs_chapter, unit=body.unit,
+        destination=body.destination), today=today())
+    return _target_list(body.year, province)

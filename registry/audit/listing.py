@@ -12,7 +12,8 @@ Administrators read every event. A trade officer reads the events of the provinc
 - an **organisation** of the province that is an exporter or the trade office itself (not a
   print shop, which works for all three provinces), a **user** of such an organisation (sign-up,
   activation, declining, sign-ins), and an **API token** of such a user;
-- a buyer's **report of a fake** attributed to the province (as the suspicious-activity desk).
+- a buyer's **report of a fake** attributed to the province (as the suspicious-activity desk);
+- a yearly **target** of the province (not the region's, which are the admin's).
 
 Never: signing keys, the file store, restores, print shops, administrators, and events about no
 known object (a failed sign-in for an address without an account). The objects are one UNION of
@@ -40,6 +41,7 @@ from registry.db import fetch_page
 from registry.db.paging import Page, Window
 from registry.exceptions import Forbidden
 from registry.printing.models import PrintJob
+from registry.targets.models import Target
 from registry.verify.models import FakeReport
 
 # An office's own kinds of organisation: its exporters and itself.
@@ -99,6 +101,7 @@ def province_objects(province: str) -> Any:
         .join(Organisation, col(Organisation.id) == User.organisation_id).where(own_org),
         select(*_pair(ObjectType.FAKE_REPORT, FakeReport.id))
         .where(col(FakeReport.province_code) == province),
+        select(*_pair(ObjectType.TARGET, Target.id)).where(col(Target.province_code) == province),
     ).subquery("province_objects")
 
 

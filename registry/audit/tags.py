@@ -86,6 +86,10 @@ class EventTag:
         REPORT = "fake.report"
         HANDLED = "fake.handled"
 
+    class Target(StrEnum):
+        CREATE = "target.create"
+        UPDATE = "target.update"
+
     class Operations(StrEnum):
         FILES_IMPORT = "files.import"
         BACKUP_RESTORE = "backup.restore"
@@ -95,10 +99,11 @@ class EventTag:
 
 Tag = (EventTag.Account | EventTag.Organisation | EventTag.Product | EventTag.Batch
        | EventTag.PrintJob | EventTag.LabelFile | EventTag.Key | EventTag.Fake
-       | EventTag.Operations)
+       | EventTag.Target | EventTag.Operations)
 GROUPS: tuple[type[StrEnum], ...] = (
     EventTag.Account, EventTag.Organisation, EventTag.Product, EventTag.Batch,
-    EventTag.PrintJob, EventTag.LabelFile, EventTag.Key, EventTag.Fake, EventTag.Operations)
+    EventTag.PrintJob, EventTag.LabelFile, EventTag.Key, EventTag.Fake, EventTag.Target,
+    EventTag.Operations)
 
 class ObjectType:
     """What an event is about (``AuditEvent.object_type``), as services record it: the web
@@ -115,6 +120,7 @@ class ObjectType:
     FAKE_REPORT = "fake_report"
     SIGNING_KEY = "signing_key"
     FILE_STORE = "file_store"
+    TARGET = "target"
     REGISTRY = "registry"
 
 

@@ -73,6 +73,8 @@ EVENT_LABELS: dict[str, LazyString] = {
     EventTag.Key.IMPORT: _l("Signing key imported"),
     EventTag.Fake.REPORT: _l("Suspected fake reported"),
     EventTag.Fake.HANDLED: _l("Report of a fake handled"),
+    EventTag.Target.CREATE: _l("Yearly target set"),
+    EventTag.Target.UPDATE: _l("Yearly target changed"),
     EventTag.Operations.FILES_IMPORT: _l("Files imported"),
     EventTag.Operations.BACKUP_RESTORE: _l("Backup restored"),
     EventTag.Operations.DEMO_BACKDATE: _l("Demo history dated back"),
@@ -92,6 +94,7 @@ OBJECT_TYPE_LABELS: dict[str, LazyString] = {
     ObjectType.FAKE_REPORT: _l("Report of a suspected fake"),
     ObjectType.SIGNING_KEY: _l("Signing key"),
     ObjectType.FILE_STORE: _l("File store"),
+    ObjectType.TARGET: _l("Yearly target"),
     ObjectType.REGISTRY: _l("The registry"),
 }
 # Tag groups as the action filter groups them.
@@ -104,6 +107,7 @@ GROUP_LABELS: dict[type[StrEnum], LazyString] = {
     EventTag.LabelFile: _l("Label files"),
     EventTag.Key: _l("Signing keys"),
     EventTag.Fake: _l("Suspected fakes"),
+    EventTag.Target: _l("Targets"),
     EventTag.Operations: _l("Operations"),
 }
 

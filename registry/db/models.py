@@ -15,6 +15,7 @@ from registry.printing.models import (
 )
 from registry.review.models import Decision
 from registry.signing.models import LabelSignature, SigningKey
+from registry.targets.models import Target
 from registry.verify.models import FakeReport, Scan
 
 __all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "Decision",
@@ -23,4 +24,4 @@ __all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "D
            "MailOnce", "MailOptOut",
            "Organisation",
            "PrintJob", "Product", "RecoveryCode", "Reprint", "Scan", "SecondFactor",
-           "SerialCounter", "SigningKey", "User"]
+           "SerialCounter", "SigningKey", "Target", "User"]

@@ -167,3 +167,53 @@ def regency_map(chart_id: str, values: dict[str, float], *, title: str, desc: st
                     f'fill="{INK}">{_e(text)}</text>')
         x += item_w
     return "".join([_open(chart_id, width, y + 22, title, desc), *parts, *rows, "</svg>"])
+
+
+def progress_chart(chart_id: str, labels: Sequence[str], achieved: Sequence[float | None],
+                   expected: Sequence[float], *, title: str, desc: str,
+                   axis: Callable[[float], str], achieved_name: str, expected_name: str,
+                   texts: Sequence[str], width: int = 900, height: int = 280) -> str:
+    """A target's year: what was achieved by the end of each month (a solid line, up to the
+    last month measured) against the linear path to the target (dashed), with a legend.
+    ``texts`` are the achieved values as the reader reads them (tooltips)."""
+    left, right, top, bottom = 90, 40, 12, 58
+    plot_w, plot_h = width - left - right, height - top - bottom
+    ymax = nice_ceiling(max([*expected, *(a for a in achieved if a is not None)], default=0))
+    parts = [_open(chart_id, width, height, title, desc)]
+    for i in range(5):
+        v = ymax * i / 4
+        y = top + plot_h - plot_h * i / 4
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
+                     f'stroke="{LINE}"/><text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" '
+                     f'font-size="11" fill="{MUTED}">{_e(axis(v))}</text>')
+    n = len(labels)
+    step = plot_w / max(1, n - 1)
+
+    def xy(i: int, value: float) -> tuple[float, float]:
+        return left + i * step, top + plot_h - max(0.0, value) / ymax * plot_h
+
+    for i, label in enumerate(labels):
+        parts.append(f'<text x="{xy(i, 0)[0]:.1f}" y="{top + plot_h + 18}" '
+                     f'text-anchor="middle" font-size="11" fill="{MUTED}">{_e(label)}</text>')
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(i, v) for i, v in enumerate(expected)))
+    parts.append(f'<polyline points="{path}" fill="none" stroke="{MUTED}" stroke-width="1.5" '
+                 f'stroke-dasharray="6 4"/>')
+    done = [(i, a) for i, a in enumerate(achieved) if a is not None]
+    if len(done) > 1:
+        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(i, a) for i, a in done))
+        parts.append(f'<polyline points="{pts}" fill="none" stroke="{BAR}" stroke-width="2.5"/>')
+    for i, a in done:
+        x, y = xy(i, a)
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{BAR}">'
+                     f'<title>{_e(labels[i])}: {_e(texts[i])}</title></circle>')
+    legend_y = height - 16
+    parts.append(
+        f'<line x1="{left}" x2="{left + 24}" y1="{legend_y}" y2="{legend_y}" stroke="{BAR}" '
+        f'stroke-width="2.5"/><text x="{left + 30}" y="{legend_y + 4}" font-size="12" '
+        f'fill="{INK}">{_e(achieved_name)}</text>'
+        f'<line x1="{left + 260}" x2="{left + 284}" y1="{legend_y}" y2="{legend_y}" '
+        f'stroke="{MUTED}" stroke-width="1.5" stroke-dasharray="6 4"/>'
+        f'<text x="{left + 290}" y="{legend_y + 4}" font-size="12" fill="{INK}">'
+        f'{_e(expected_name)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

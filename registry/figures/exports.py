@@ -247,8 +247,11 @@ def _bar_drawing(rows: Sequence[Row], names: dict[str, str], font: str, title: s
     return drawing
 
 
-def monthly_pdf(figures: Figures, *, province: str | None, month: dt.date) -> bytes:
-    """A printable A4 report for one province (or all three) and month, in the active locale."""
+def monthly_pdf(figures: Figures, *, province: str | None, month: dt.date,
+                progress: Sequence[Any] = ()) -> bytes:
+    """A printable A4 report for one province (or all three) and month, in the active locale.
+    ``progress``: the flowables of the progress against the year's targets
+    (``registry.targets.exports.progress_story``), for the offices' reports."""
     font, bold = _fonts()
     base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=13)
     h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=16, leading=20,
@@ -298,6 +301,7 @@ def monthly_pdf(figures: Figures, *, province: str | None, month: dt.date) -> by
                *[[country_name(r.key), format_decimal(r.batches), idr(r.value_idr),
                   volume_text(r.volume)] for r in figures.by_destination[:15]]],
               [45 * mm, 20 * mm, 50 * mm, 55 * mm]),
+        *progress,
         Spacer(1, 6 * mm),
         p(_("Certified batches are batches approved in the month, including any suspended or "
             "revoked later. Volumes are in normalised units (tonnes as kg). Lead time runs from "

@@ -24,6 +24,8 @@ from registry.figures import charts, exports, queries
 from registry.figures.forms import ALL, FilterForm, ReportForm
 from registry.figures.queries import Figures, Filters
 from registry.reference import PROVINCES, regencies
+from registry.targets import exports as target_exports
+from registry.targets import services as targets
 from registry.web.database import engine, get_session
 from registry.web.templating import country_name
 
@@ -221,7 +223,19 @@ def report() -> Any:
     filters = Filters(start=month, end=month, province=province)
     with force_locale(form.lang.data):
         figures = queries.dashboard(get_session(), current_user, filters)
-        pdf = exports.monthly_pdf(figures, province=province, month=month)
+        pdf = exports.monthly_pdf(figures, province=province, month=month,
+                                  progress=_target_progress(province, month))
     name = f"report-{province or 'all'}-{month:%Y-%m}-{form.lang.data}.pdf"
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+def _target_progress(province: str | None, month: dt.date) -> list[Any]:
+    """The offices' report carries the progress against the year's targets, measured at the
+    end of the report's month (or today, within the current month)."""
+    if not targets.may_read(current_user):
+        return []
+    end = queries.add_months(month, 1) - dt.timedelta(days=1)
+    progress = targets.progress(get_session(), current_user, month.year, province,
+                                today=today(), at=min(end, today()))
+    return target_exports.progress_story(progress)

@@ -56,6 +56,18 @@ class Problem(StrEnum):
     BAD_SHEETS = "bad_sheets"
     TOO_MANY_SHEETS = "too_many_sheets"
     WRONG_PASSWORD = "wrong_password"  # noqa: S105 (a problem code, not a secret)
+    # Yearly targets (registry.targets.rules.spec_problems and services)
+    NOT_A_NUMBER = "not_a_number"
+    WHOLE_NUMBER = "whole_number"
+    TOO_PRECISE = "too_precise"
+    BAD_HS_CHAPTER = "bad_hs_chapter"
+    CATEGORY_OR_CHAPTER = "category_or_chapter"
+    VOLUME_NEEDS_COMMODITY = "volume_needs_commodity"
+    VOLUME_NEEDS_UNIT = "volume_needs_unit"
+    ONLY_FOR_VOLUME = "only_for_volume"
+    EXPORTERS_NOT_PER_COMMODITY = "exporters_not_per_commodity"
+    FROZEN = "frozen"
+    TOO_FAR_AHEAD = "too_far_ahead"
 
 
 # Codes whose words carry the numbers of one refusal (how much is left to label, which stocks
@@ -105,6 +117,20 @@ MESSAGES: dict[str, LazyString] = {
     Problem.BAD_SHEETS: _l("Choose sheets within the job."),
     Problem.TOO_MANY_SHEETS: _l("A reprint replaces damaged sheets: at most %(max_sheets)s "
                                 "sheets at a time. For more, download the job's file again."),
+    Problem.NOT_A_NUMBER: _l("Enter a number, e.g. 1500000 or 2.5."),
+    Problem.WHOLE_NUMBER: _l("Enter a whole number."),
+    Problem.TOO_PRECISE: _l("At most three decimals."),
+    Problem.BAD_HS_CHAPTER: _l("Enter an HS chapter as two digits, 01 to 97."),
+    Problem.CATEGORY_OR_CHAPTER: _l("Choose a commodity or an HS chapter, not both."),
+    Problem.VOLUME_NEEDS_COMMODITY: _l("A volume target is for one commodity or one HS "
+                                       "chapter."),
+    Problem.VOLUME_NEEDS_UNIT: _l("Choose the unit of the volume."),
+    Problem.ONLY_FOR_VOLUME: _l("A unit is only for volume targets."),
+    Problem.EXPORTERS_NOT_PER_COMMODITY: _l("Active exporters are counted over all "
+                                            "commodities: leave the commodity and the HS "
+                                            "chapter empty."),
+    Problem.FROZEN: _l("This year has ended: its targets are frozen."),
+    Problem.TOO_FAR_AHEAD: _l("Targets can be set for this year and the next."),
 }
 # Words for a problem where its general words would say less: (what is asked for, code).
 PRINT_JOB = "print_job"

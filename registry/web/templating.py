@@ -161,6 +161,7 @@ def _nav_items() -> list[tuple[str, Any]]:
                     ("review.certified", _l("Decided batches")),
                     ("accounts.pending", _l("New exporters")),
                     ("figures.dashboard", _l("Figures")),
+                    ("targets.index", _l("Targets")),
                     ("desk.index", _l("Suspicious activity")),
                     ("audit.log", _l("Audit log")),
                     ("api_account.tokens_page", _l("API tokens"))],
@@ -169,6 +170,7 @@ def _nav_items() -> list[tuple[str, Any]]:
                   ("accounts.organisations", _l("Organisations")),
                   ("accounts.pending", _l("New exporters")),
                   ("figures.dashboard", _l("Figures")),
+                  ("targets.index", _l("Targets")),
                   ("desk.index", _l("Suspicious activity")),
                   ("audit.log", _l("Audit log"))],
     }

@@ -30,7 +30,7 @@ EXAMPLES = 12
 # The document states types; business rules (lot code syntax, the product being one's own,
 # known HS codes ...) live in the services and answer 422 to schema-valid input on purpose.
 EXCLUDED = [positive_data_acceptance]
-OFFICER_OPERATIONS = {"review_queue", "batches_decide"}
+OFFICER_OPERATIONS = {"review_queue", "batches_decide", "targets_list", "targets_set"}
 
 
 @pytest.fixture
