@@ -4,6 +4,7 @@ from registry.accounts.models import Organisation, RecoveryCode, SecondFactor, U
 from registry.api.models import ApiToken
 from registry.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from registry.catalog.models import Batch, Document, Product
+from registry.figures.models import ExportFile
 from registry.mail.models import Mail, MailOnce, MailOptOut
 from registry.printing.models import (
     LabelAllowance,
@@ -17,7 +18,8 @@ from registry.signing.models import LabelSignature, SigningKey
 from registry.verify.models import FakeReport, Scan
 
 __all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "Decision",
-           "Document", "FakeReport", "LabelAllowance", "LabelFile", "LabelSignature", "Mail",
+           "Document", "ExportFile", "FakeReport", "LabelAllowance", "LabelFile", "LabelSignature",
+           "Mail",
            "MailOnce", "MailOptOut",
            "Organisation",
            "PrintJob", "Product", "RecoveryCode", "Reprint", "Scan", "SecondFactor",
