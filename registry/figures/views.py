@@ -20,7 +20,7 @@ from registry.accounts.auth import roles_required
 from registry.accounts.models import Role
 from registry.catalog.vocabulary import category_label
 from registry.clock import today
-from registry.exceptions import Forbidden
+from registry.exceptions import Forbidden, RegistryError
 from registry.figures import charts, exportfiles, exports, presenters, queries
 from registry.figures.forms import ALL, FilterForm, ReportForm
 from registry.figures.queries import Figures, Filters
@@ -157,7 +157,9 @@ def _strict_filters(args: MultiDict[str, str]) -> Filters:
     """Exports answer exactly what was asked or 400: a file must never silently differ."""
     _form, filters, problems = read_filters(args)
     if problems:
-        abort(400, description="; ".join(problems))
+        # The reasons, already in the reader's words, on the 400 page.
+        raise RegistryError(_("This export was not made: %(problems)s",
+                              problems="; ".join(problems)), public=True)
     return filters
 
 
