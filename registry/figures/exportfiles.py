@@ -245,3 +245,12 @@ def sweep(session: Session, lease_seconds: float) -> Sweep:
         ).values(requested_at=now))
     session.flush()
     return Sweep(resend=[int(i) for i in stale if i is not None], expired=names)
+
+
+def forget_written_files(conn: Any) -> None:
+    """After a restore: no export file came with the backup (as no label file did); the
+    restored rows say expired, so their askers ask for them again rather than meet a file the
+    store does not have, and no worker holds a lease in the new registry."""
+    conn.execute(update(ExportFile).where(col(ExportFile.state) != State.FAILED).values(
+        state=State.EXPIRED, object_name=None, size=None, sha256=None, expires_at=None,
+        lease_token=None, lease_until=None))
