@@ -104,6 +104,17 @@ def record_download(session: Session, actor: User, row: ExportFile) -> None:
                  after={"bytes": row.size, "sha256": row.sha256})
 
 
+def discard_missing(session: Session, row: ExportFile) -> None:
+    """A finished file the store lost (or an operator emptied it): expired, so its asker can
+    ask for it again."""
+    audit.record(session, actor=None, action=EventTag.ExportFile.EXPIRED,
+                 object_type=ObjectType.EXPORT_FILE, object_id=row.id,
+                 after={"object": row.object_name, "missing": True})
+    session.execute(update(ExportFile).where(col(ExportFile.id) == row.id).values(
+        state=State.EXPIRED, object_name=None, size=None, sha256=None))
+    session.flush()
+
+
 # ---------------------------------------------------------------- the worker's steps
 
 

@@ -25,6 +25,7 @@ from registry.figures import charts, exportfiles, exports, presenters, queries
 from registry.figures.forms import ALL, FilterForm, ReportForm
 from registry.figures.queries import Figures, Filters
 from registry.figures.tasks import write_export_file
+from registry.files.base import FileMissing
 from registry.files.web import file_store
 from registry.queue import enqueue_after_commit
 from registry.reference import PROVINCES, regencies
@@ -242,8 +243,12 @@ def export_download(export_id: int) -> Any:
     if not exportfiles.servable(row):
         return redirect(url_for("figures.export_page", export_id=row.id), code=303)
     assert row.object_name is not None and row.size is not None
-    # FileMissing (the store lost it) raises before any byte: the file store's 404 page.
-    chunks = file_store().read_range(row.object_name, 0, row.size)
+    try:
+        chunks = file_store().read_range(row.object_name, 0, row.size)
+    except FileMissing:
+        # The store lost it (raised before any byte): the page offers to ask again.
+        exportfiles.discard_missing(db, row)
+        return redirect(url_for("figures.export_page", export_id=row.id), code=303)
     exportfiles.record_download(db, current_user, row)
     response = Response(chunks, mimetype=exportfiles.CONTENT_TYPE, direct_passthrough=True)
     response.headers["Content-Length"] = str(row.size)

@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from conftest import Client, World, stored_objects
+from conftest import Client, World, delete_object, stored_objects
 from registry.audit.models import AuditEvent
 from registry.clock import utcnow
 from registry.figures import exportfiles, exports
@@ -210,6 +210,22 @@ def test_an_expired_export_is_deleted_and_can_be_asked_for_again(
     assert second != number
     assert xlsx_rows_as_csv(exporter.get(f"/figures/exports/{second}.xlsx").get_data()) == \
         as_csv_numbers(csv_rows(exporter, f"{PERIOD}&province=all"))
+
+
+def test_a_file_the_store_lost_can_be_asked_for_again(
+        app: Flask, world: World, db: Session, login: Any) -> None:
+    many_certified(world, db, 20)
+    officer = login("officer.ntb@test.id")
+    number = export_id(ask_xlsx(officer, f"{PERIOD}&lang=en"))
+    name = row_of(db, number).object_name
+    assert name is not None
+    delete_object(app, name)
+    lost = officer.get(f"/figures/exports/{number}.xlsx")
+    assert lost.status_code == 303 and lost.location.endswith(f"/figures/exports/{number}")
+    assert row_of(db, number).state == "expired"
+    assert len(events(db, "exportfile.download", number)) == 0
+    page = officer.get(f"/figures/exports/{number}").get_data(as_text=True)
+    assert 'data-state="expired"' in page and "Ask for it again" in page
 
 
 @pytest.mark.parametrize(("query", "words"), [
