@@ -135,6 +135,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         "QUEUE_WORKERS": _number(env, "QUEUE_WORKERS", 2, int),
         # Finished label files are deleted after this and rendered again on demand.
         "LABEL_FILE_TTL_DAYS": _number(env, "LABEL_FILE_TTL_DAYS", 7, float),
+        # Finished XLSX exports of the figures are deleted after this (asked for again then).
+        "EXPORT_FILE_TTL_DAYS": _number(env, "EXPORT_FILE_TTL_DAYS", 2, float),
         # A render whose worker has not reported for this long is handed to another worker.
         "LABEL_RENDER_LEASE_SECONDS": _number(env, "LABEL_RENDER_LEASE_SECONDS", 60, float),
         # The audit checkpoint key (default KEY_DIR/audit) and its name, the checkpoints'
@@ -225,6 +227,8 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
     if cfg["LABEL_RENDER_LEASE_SECONDS"] < 2 or cfg["LABEL_FILE_TTL_DAYS"] <= 0:
         raise ConfigError("LABEL_RENDER_LEASE_SECONDS must be at least 2 and "
                           "LABEL_FILE_TTL_DAYS more than 0")
+    if cfg["EXPORT_FILE_TTL_DAYS"] <= 0:
+        raise ConfigError("EXPORT_FILE_TTL_DAYS must be more than 0")
     if cfg["MAIL_BACKEND"] not in ("outbox", "smtp"):
         raise ConfigError(f"MAIL_BACKEND must be outbox or smtp, not {cfg['MAIL_BACKEND']!r}")
     if cfg["MAIL_USE_TLS"] and cfg["MAIL_USE_SSL"]:

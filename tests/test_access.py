@@ -45,6 +45,9 @@ from registry.catalog import services as catalog
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Document, Product
 from registry.clock import today
+from registry.figures import exportfiles
+from registry.figures.queries import Filters
+from registry.figures.tasks import write_export_file
 from registry.files import store_for
 from registry.printing import services as printing
 from registry.printing.models import LabelAllowance, PrintJob, Reprint
@@ -95,6 +98,7 @@ class Scene:
     job_id: int = 0
     label_path: str = ""
     report_id: int = 0  # a buyer's report naming product A: the NTB office's and A's desk
+    export_id: int = 0  # an XLSX export exporter A asked for, written by the worker
 
     @property
     def batch_a(self) -> int:
@@ -127,11 +131,19 @@ def build_scene(world: World, db: Session, app: Flask, *, state: str) -> Scene:
                         province_code="52", kind="never_printed")
     db.add(report)
     db.commit()
+    with app.test_request_context():
+        export = exportfiles.request_export(
+            db, world.exporter_a, Filters(start=today().replace(day=1),
+                                          end=today().replace(day=1)), "en")
+    db.commit()
+    with app.app_context():
+        write_export_file(export.id)
     if state != "draft":
         world.submit(world.batch_a, world.exporter_a)
     scene = Scene(world=world, app=app, pending_id=pending.id,  # type: ignore[arg-type]
                   document_id=doc.id, token_id=token.id,  # type: ignore[arg-type]
-                  batch_version=0, report_id=report.id)  # type: ignore[arg-type]
+                  batch_version=0, report_id=report.id,  # type: ignore[arg-type]
+                  export_id=export.id)
     if state == "approved":
         world.decide(world.batch_a, world.officer_ntb, Action.APPROVE)
         job = printing.order_job(db, world.exporter_a, world.batch_a.id,
@@ -444,7 +456,7 @@ ROUTES: tuple[Route, ...] = (
     # -- figures: offices, exporters (their own company) and the admin
     *[Route(f"figures.{name}", "GET", lambda s, p=path: p, FIGURES, state="approved")
       for name, path in (("dashboard", "/figures/"), ("export_csv", "/figures/batches.csv"),
-                         ("export_xlsx", "/figures/batches.xlsx"),
+                         ("exports_list", "/figures/exports"),
                          ("report", "/figures/report.pdf"))],
     # -- yearly targets: the offices read every province's (the figures are shared) and the
     #    admin's region-wide ones; an office sets its own province's, the admin any
@@ -457,6 +469,17 @@ ROUTES: tuple[Route, ...] = (
     Route("targets.edit", "POST", lambda s: f"/targets/edit?year={today().year}&province=52",
           {"officer_ntb": 302, "admin": 302}, writes=frozenset({"officer_ntb", "admin"}),
           data=lambda s: {"metric": "batches", "amount": "12"}),
+    # An XLSX export is asked for with the dashboard's filters (each viewer's own scope by
+    # default) and written by the worker; only its asker reads its page and downloads it
+    # (a download is audited).
+    Route("figures.ask_export", "POST", lambda s: "/figures/exports",
+          dict.fromkeys(FIGURES, 303), writes=frozenset(FIGURES), state="approved",
+          data=lambda s: {"from_month": today().strftime("%Y-%m"),
+                          "to_month": today().strftime("%Y-%m")}),
+    Route("figures.export_page", "GET", lambda s: f"/figures/exports/{s.export_id}",
+          {**dict.fromkeys(FIGURES, 404), "exporter_a": 200}),
+    Route("figures.export_download", "GET", lambda s: f"/figures/exports/{s.export_id}.xlsx",
+          {**dict.fromkeys(FIGURES, 404), "exporter_a": 200}, writes=A),
     # -- notification settings: every signed-in user's own (an admin is offered no kind, so
     # saving changes nothing)
     Route("notifications.settings", "GET", lambda s: "/account/notifications",

@@ -76,6 +76,15 @@ class EventTag:
         EXPIRED = "labelfile.expired"
         DISCARDED = "labelfile.discarded"
 
+    class ExportFile(StrEnum):
+        REQUEST = "exportfile.request"
+        WRITE_START = "exportfile.write_start"
+        WRITTEN = "exportfile.written"
+        WRITE_FAILED = "exportfile.write_failed"
+        WRITE_REFUSED = "exportfile.write_refused"
+        EXPIRED = "exportfile.expired"
+        DOWNLOAD = "exportfile.download"
+
     class Key(StrEnum):
         CREATE = "key.create"
         ROTATE = "key.rotate"
@@ -98,11 +107,12 @@ class EventTag:
 
 
 Tag = (EventTag.Account | EventTag.Organisation | EventTag.Product | EventTag.Batch
-       | EventTag.PrintJob | EventTag.LabelFile | EventTag.Key | EventTag.Fake
-       | EventTag.Target | EventTag.Operations)
+       | EventTag.PrintJob | EventTag.LabelFile | EventTag.ExportFile | EventTag.Key
+       | EventTag.Fake | EventTag.Target | EventTag.Operations)
 GROUPS: tuple[type[StrEnum], ...] = (
     EventTag.Account, EventTag.Organisation, EventTag.Product, EventTag.Batch,
-    EventTag.PrintJob, EventTag.LabelFile, EventTag.Key, EventTag.Fake, EventTag.Target,
+    EventTag.PrintJob, EventTag.LabelFile, EventTag.ExportFile, EventTag.Key, EventTag.Fake,
+    EventTag.Target,
     EventTag.Operations)
 
 class ObjectType:
@@ -116,6 +126,7 @@ class ObjectType:
     ORGANISATION = "organisation"
     USER = "user"
     PRINT_JOB = "print_job"
+    EXPORT_FILE = "export_file"
     API_TOKEN = "api_token"  # noqa: S105 (a kind of object, not a secret)
     FAKE_REPORT = "fake_report"
     SIGNING_KEY = "signing_key"

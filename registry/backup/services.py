@@ -42,6 +42,7 @@ from registry.backup.archive import (
 )
 from registry.catalog.storage import content_type_of
 from registry.clock import utcnow
+from registry.figures.exportfiles import forget_written_files
 from registry.files.base import FileStore, FileStoreError
 from registry.files.importer import references
 from registry.files.local import LocalFileStore
@@ -263,6 +264,7 @@ def _restore_database(engine: Engine, archive: Unpacked, name: str, files: int) 
         # Rendered label files are not in a backup (tens of MB each, and the labels are
         # deterministic): the restored registry renders each again when it is next asked for.
         forget_rendered_files(conn)
+        forget_written_files(conn)  # nor are the figures' XLSX exports
         with Session(bind=conn) as session:
             audit.record(session, actor=None, action=EventTag.Operations.BACKUP_RESTORE,
                          object_type="registry",

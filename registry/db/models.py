@@ -4,7 +4,7 @@ from registry.accounts.models import Organisation, RecoveryCode, SecondFactor, U
 from registry.api.models import ApiToken
 from registry.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from registry.catalog.models import Batch, Document, Product
-from registry.figures.models import FigureCell
+from registry.figures.models import ExportFile, FigureCell
 from registry.mail.models import Mail, MailOnce, MailOptOut
 from registry.printing.models import (
     LabelAllowance,
@@ -19,7 +19,7 @@ from registry.targets.models import Target
 from registry.verify.models import FakeReport, Scan
 
 __all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "Decision",
-           "Document", "FakeReport", "FigureCell", "LabelAllowance", "LabelFile",
+           "Document", "ExportFile", "FakeReport", "FigureCell", "LabelAllowance", "LabelFile",
            "LabelSignature", "Mail",
            "MailOnce", "MailOptOut",
            "Organisation",

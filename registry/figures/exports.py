@@ -2,13 +2,15 @@
 
 Rows say what a person reads, in the exporting user's language: column titles, categories,
 units and the status shown today (an approved batch past its validity is expired); the JSON
-API keeps the codes. The words are looked up in the request (``export_words``), as the rows
-are written after it.
+API keeps the codes. The words are looked up once (``export_words``), before the rows.
 
-CSV and XLSX are streamed or spooled row by row from a server-side cursor, so an export of a
-few hundred thousand batches never sits in memory as Python objects. Text that a spreadsheet
-would run as a formula (``=HYPERLINK(...)`` as a product or producer name) is neutralised:
-in CSV by a leading apostrophe (OWASP's advice), in XLSX by storing every text cell as a string.
+CSV is streamed row by row from a server-side cursor; XLSX is written the same way by the task
+queue's worker into the file store (``registry.figures.exportfiles``), so an export of a few
+hundred thousand batches never sits in memory as Python objects, nor holds a web worker. Text
+that a spreadsheet would run as a formula (``=HYPERLINK(...)`` as a product or producer name)
+is neutralised: in CSV by a leading apostrophe (OWASP's advice), in XLSX by storing every text
+cell as a string. The words are taken in the request (CSV) or under the asker's saved
+language (XLSX, in the worker).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -150,9 +151,11 @@ def _csv_text(value: Any) -> Any:
     return "" if value is None else value
 
 
-def xlsx_file(rows: Iterable[Sequence[Any]], words: ExportWords,
-              title: str = "batches") -> IO[bytes]:
-    """A workbook written in openpyxl's write-only mode, spooled to disk past 16 MB."""
+def write_xlsx(rows: Iterable[Sequence[Any]], words: ExportWords, target: str | IO[bytes],
+               title: str = "batches") -> None:
+    """A workbook written in openpyxl's write-only mode into ``target`` (a path or a binary
+    file): rows go to a temporary file as they come, so memory stays flat however many there
+    are. The task queue's worker calls it (``registry.figures.tasks``), never a request."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
     sheet.append(words.header)
@@ -170,10 +173,7 @@ def xlsx_file(rows: Iterable[Sequence[Any]], words: ExportWords,
                 cell.data_type = "s"  # never a formula, whatever the text starts with
             cells.append(cell)
         sheet.append(cells)
-    out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
-    workbook.save(out)
-    out.seek(0)
-    return out
+    workbook.save(target)
 
 
 # ---------------------------------------------------------------------------- monthly PDF

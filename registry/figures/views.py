@@ -1,5 +1,6 @@
 """The figures pages: dashboard, row exports and the monthly PDF report. Numbers come from
-``queries``, pictures from ``charts``, files from ``exports``; this module only wires them."""
+``queries``, pictures from ``charts``, files from ``exports``; XLSX exports are background jobs
+(``exportfiles``, written by ``tasks``); this module only wires them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import force_locale, format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -19,10 +20,14 @@ from registry.accounts.auth import roles_required
 from registry.accounts.models import Role
 from registry.catalog.vocabulary import category_label
 from registry.clock import today
-from registry.exceptions import Forbidden
-from registry.figures import charts, exports, queries
+from registry.exceptions import Forbidden, RegistryError
+from registry.figures import charts, exportfiles, exports, presenters, queries
 from registry.figures.forms import ALL, FilterForm, ReportForm
 from registry.figures.queries import Figures, Filters
+from registry.figures.tasks import write_export_file
+from registry.files.base import FileMissing
+from registry.files.web import file_store
+from registry.queue import enqueue_after_commit
 from registry.reference import PROVINCES, regencies
 from registry.targets import exports as target_exports
 from registry.targets import services as targets
@@ -151,11 +156,13 @@ def _export_args(filters: Filters) -> dict[str, str]:
     return args
 
 
-def _strict_filters() -> Filters:
+def _strict_filters(args: MultiDict[str, str]) -> Filters:
     """Exports answer exactly what was asked or 400: a file must never silently differ."""
-    _form, filters, problems = read_filters(request.args)
+    _form, filters, problems = read_filters(args)
     if problems:
-        abort(400, description="; ".join(problems))
+        # The reasons, already in the reader's words, on the 400 page.
+        raise RegistryError(_("This export was not made: %(problems)s",
+                              problems="; ".join(problems)), public=True)
     return filters
 
 
@@ -187,22 +194,71 @@ def _filename(filters: Filters, ext: str) -> str:
 @bp.route("/batches.csv")
 @roles_required(*VIEWERS)
 def export_csv() -> Any:
-    filters = _strict_filters()
+    filters = _strict_filters(request.args)
     statement = _statement(filters)
     body = exports.csv_lines(_rows(statement), exports.export_words())
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{_filename(filters, "csv")}"'})
 
 
-@bp.route("/batches.xlsx")
+@bp.route("/exports", methods=["POST"])
 @roles_required(*VIEWERS)
-def export_xlsx() -> Any:
-    filters = _strict_filters()
-    spooled = exports.xlsx_file(_rows(_statement(filters)), exports.export_words())
-    return Response(
-        spooled, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(filters, "xlsx")}"'},
-        direct_passthrough=True)
+def ask_export() -> Any:
+    """An XLSX of the same filters as the CSV, written by the task queue's worker (a period
+    can hold hundreds of thousands of rows: no request waits for it). Bad filters are a 400
+    and nothing is written; the asker follows the file's page."""
+    filters = _strict_filters(request.form)
+    db = get_session()
+    lang = "id" if str(get_locale()) == "id" else "en"
+    try:
+        row = exportfiles.request_export(db, current_user, filters, lang)
+    except Forbidden:
+        abort(403)
+    enqueue_after_commit(db, write_export_file, row.id)
+    return redirect(url_for("figures.export_page", export_id=row.id), code=303)
+
+
+@bp.route("/exports")
+@roles_required(*VIEWERS)
+def exports_list() -> Any:
+    """The user's latest exports, to come back to a file after leaving its page."""
+    rows = exportfiles.latest_of(get_session(), current_user)
+    views = [presenters.export_view(r) for r in rows]
+    return render_template("figures/exports.html", exports=views,
+                           refresh=any(v.in_progress for v in views))
+
+
+@bp.route("/exports/<int:export_id>")
+@roles_required(*VIEWERS)
+def export_page(export_id: int) -> Any:
+    """One export: its state and a progress bar that needs no script (the page reloads
+    itself while the worker writes), then the download."""
+    view = presenters.export_view(exportfiles.owned(get_session(), current_user, export_id))
+    return render_template("figures/export.html", export=view, refresh=view.in_progress)
+
+
+@bp.route("/exports/<int:export_id>.xlsx")
+@roles_required(*VIEWERS)
+def export_download(export_id: int) -> Any:
+    db = get_session()
+    row = exportfiles.owned(db, current_user, export_id)
+    if not exportfiles.servable(row):
+        return redirect(url_for("figures.export_page", export_id=row.id), code=303)
+    assert row.object_name is not None and row.size is not None
+    try:
+        chunks = file_store().read_range(row.object_name, 0, row.size)
+    except FileMissing:
+        # The store lost it (raised before any byte): the page offers to ask again.
+        exportfiles.discard_missing(db, row)
+        return redirect(url_for("figures.export_page", export_id=row.id), code=303)
+    exportfiles.record_download(db, current_user, row)
+    response = Response(chunks, mimetype=exportfiles.CONTENT_TYPE, direct_passthrough=True)
+    response.headers["Content-Length"] = str(row.size)
+    response.headers["ETag"] = f'"{row.sha256}"'
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{exportfiles.filename(row)}"')
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/report.pdf")

@@ -1,5 +1,5 @@
-"""The task queue: heavy work (rendering label jobs) runs in a worker process, not in a web
-request.
+"""The task queue: heavy work (rendering label jobs, writing XLSX exports of the figures)
+runs in a worker process, not in a web request.
 
 Huey (https://huey.readthedocs.io) carries the messages. Why Huey rather than RQ, Dramatiq or
 Celery: the same task code runs on Redis in production and on a SQLite file for ``make run``

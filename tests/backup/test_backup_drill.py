@@ -39,10 +39,12 @@ from registry.backup.archive import file_digest, write_archive
 from registry.catalog.certification import Action
 from registry.catalog.models import Document
 from registry.db import make_engine, migrate
+from registry.figures.models import ExportFile
 from registry.files import store_for
 from registry.files.importer import references
 from registry.gs1.digital_link import parse_uri
 from registry.printing.models import LabelFile, PrintJob
+from tests.figures.export_support import ask_xlsx, export_id
 from tests.verify.verify_support import path_of
 
 JSON = {"Accept": "application/json"}
@@ -147,6 +149,7 @@ def build_registry(app: Flask, world: World, db: Session, tmp_path: Path) -> lis
     world.decide(world.batch_a, world.officer_ntb, Action.APPROVE)
     labels = decode_qr_codes(order_and_download(exporter, printer, world, db, world.batch_a))
     assert len(labels) == 3 and all(verdict(app, uri) == "genuine" for uri in labels)
+    export_id(ask_xlsx(login(app, "officer.ntb@test.id"), ""))  # an XLSX export, written
     code, output = cli(app, "audit", "checkpoint")
     assert code == 0, output
     return labels
@@ -208,6 +211,8 @@ def test_backup_restore_drill(app: Flask, world: World, db: Session, tmp_path: P
     # file again when the print shop next asks, with the same labels.
     with Session(restored.extensions["engine"]) as session:
         assert set(session.execute(select(LabelFile.state)).scalars()) == {"expired"}
+        # Nor are the figures' XLSX exports: their askers ask for them again.
+        assert set(session.execute(select(ExportFile.state)).scalars()) == {"expired"}
         first_job = session.execute(select(PrintJob.id).order_by(PrintJob.id)).scalars().first()
     again = login(restored, "printer@test.id").download(f"/print-shop/jobs/{first_job}.pdf")
     assert again.status_code == 200

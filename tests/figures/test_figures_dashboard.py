@@ -44,6 +44,7 @@ from registry.figures import exports, queries, summary
 from registry.figures.queries import Filters
 from registry.printing import services as printing
 from registry.verify.models import Scan
+from tests.figures.export_support import xlsx_export
 
 MARCH, APRIL = dt.date(2026, 3, 1), dt.date(2026, 4, 1)
 PERIOD = "from_month=2026-03&to_month=2026-04"
@@ -327,7 +328,7 @@ def test_exports_say_what_a_reader_reads_in_the_exporter_s_language(
     assert by_lot["'-LOT4"][column("status")] == "Dibekukan"  # formula-safe lot
     assert by_lot["A-LOT-2"][column("unit")] == "ton"
     assert by_lot["A-LOT-1"][column("category")] == "Hasil pertanian"
-    sheet = load_workbook(io.BytesIO(officer.get(f"/figures/batches.xlsx?{PERIOD}").get_data()),
+    sheet = load_workbook(io.BytesIO(xlsx_export(officer, PERIOD).get_data()),
                           read_only=True).active
     xlsx_rows = list(sheet.iter_rows(values_only=True))
     assert list(xlsx_rows[0]) == header
@@ -342,8 +343,7 @@ def test_csv_safe_unit() -> None:
 
 
 def test_xlsx_export_opens_and_keeps_text_as_text(reg: Registry, as_user: Any) -> None:
-    response = as_user("officer.ntb@test.id").get(f"/figures/batches.xlsx?{PERIOD}")
-    assert response.status_code == 200
+    response = xlsx_export(as_user("officer.ntb@test.id"), PERIOD)
     sheet = load_workbook(io.BytesIO(response.get_data()), read_only=False).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][1] == "Lot code"
