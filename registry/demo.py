@@ -15,6 +15,7 @@ Deterministic: one seeded generator, over a calendar that ends at the moment the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import heapq
 import io
 import math
@@ -657,11 +658,10 @@ class _Loader:
             .astimezone(REGION_TZ).date()))
         for ordered, labels in plan.jobs:
             if ordered < self.now:
-                h.at(ordered, lambda labels=labels: self._order(plan, labels))
+                h.at(ordered, functools.partial(self._order, plan, labels))
         for when, action, reason in plan.later:
             if when < self.now:
-                h.at(when, lambda action=action, reason=reason: self._decide(plan, action,
-                                                                            reason))
+                h.at(when, functools.partial(self._decide, plan, action, reason))
 
     def _create(self, plan: _Plan) -> None:
         line = plan.line
@@ -840,8 +840,7 @@ class _Loader:
         for (message, where), plan in zip(FAKE_REPORTS, picks[-3:], strict=False):
             at = _working_moment(self.rng, (self.now - dt.timedelta(
                 days=self.rng.randrange(3, 60))).date())
-            self.history.at(at, lambda plan=plan, message=message, where=where:
-                            self._report(plan, message, where))
+            self.history.at(at, functools.partial(self._report, plan, message, where))
 
     def _report(self, plan: _Plan, message: str, where: str) -> None:
         assert plan.gtin is not None
