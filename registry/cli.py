@@ -278,6 +278,8 @@ def demo(force: bool, labels: bool) -> None:
             click.echo(str(exc))
             return
         session.commit()
+    # The demo makes the signing key when there was none: this process reads the keys again.
+    keystore().invalidate()
     click.echo(summary)
 
 
