@@ -361,7 +361,7 @@ class _History:
             with moved_to(moment):
                 action()
             done += 1
-            if done % 50 == 0:
+            if done % 100 == 0:
                 # The services' guarded UPDATEs keep the session in step by evaluating their
                 # WHERE over every object it holds: two years of objects made each one slow.
                 # Flushed, nothing is lost; the actors stay usable detached (ids and roles).
