@@ -255,22 +255,33 @@ def audit_key() -> None:
 @click.command("demo")
 @with_appcontext
 @click.option("--force", is_flag=True, help="Add demo data even if the database has users.")
-def demo(force: bool) -> None:
+@click.option("--labels", is_flag=True,
+              help="Load nothing; print the demo's label URIs, one per verdict.")
+def demo(force: bool, labels: bool) -> None:
     """Fill the registry with realistic demo data (refused in production)."""
-    from registry.demo import DemoRefused, load_demo
+    from registry.demo import DemoRefused, label_uris, load_demo
     from registry.files.web import file_store
     from registry.signing.keys import keystore
 
     if current_app.config.get("PRODUCTION"):
         raise click.ClickException("refusing to load demo data into a production configuration")
+    host, scheme = current_app.config["PUBLIC_HOST"], current_app.config["PUBLIC_SCHEME"]
     with _session() as session:
         try:
+            if labels:
+                for verdict, uri in label_uris(session, keystore().kek(), host=host,
+                                               scheme=scheme).items():
+                    click.echo(f"{verdict:<12} {uri}")
+                return
             summary = load_demo(session, force=force, store=file_store(),
-                                hashing=password_hashing(), kek=keystore().kek())
+                                hashing=password_hashing(), kek=keystore().kek(), host=host,
+                                scheme=scheme)
         except DemoRefused as exc:
             click.echo(str(exc))
             return
         session.commit()
+    # The demo makes the signing key when there was none: this process reads the keys again.
+    keystore().invalidate()
     click.echo(summary)
 
 
