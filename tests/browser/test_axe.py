@@ -65,6 +65,22 @@ NOT_PAGES: dict[str, str] = {
 }
 
 
+def _label_parts(scene: Any) -> tuple[str, str]:
+    """The GTIN and lot of the scene's printed label (its path is /01/<gtin>/10/<lot>/21/...)."""
+    parts = scene.label_path.split("?")[0].split("/")
+    return parts[2], parts[4]
+
+
+# The other faces of the public verification endpoint (verify.page) beside a label's page, for
+# anyone: (path, status) in the approved scene.
+VERIFY_FACES: list[tuple[Callable[[Any], str], int]] = [
+    (lambda s: "/verify/01/{}/10/{}".format(*_label_parts(s)), 200),  # the lot's page
+    (lambda s: f"/verify/01/{_label_parts(s)[0]}", 200),  # the product's page
+    (lambda s: f"/verify/01/{_label_parts(s)[0]}/10/NO-SUCH-LOT", 404),  # no such lot
+    (lambda s: "/verify/01/123", 400),  # not a label code
+]
+
+
 def _get_routes(app: Flask) -> set[str]:
     """The GET endpoints, but for static files and the JSON API (``api.``: tokens only)."""
     return {rule.endpoint for rule in app.url_map.iter_rules()
@@ -82,6 +98,10 @@ def test_every_get_route_is_checked_or_skipped_with_a_reason(app: Flask) -> None
     pages = _pages()
     assert served - set(pages) - set(NOT_PAGES) == set(), "GET routes neither checked nor skipped"
     assert set(NOT_PAGES) - served == set(), "NOT_PAGES lists routes the app does not serve"
+    # Each page is opened (200) by at least one of the roles checked below.
+    unseen = {e for e, route in pages.items()
+              if not any(route.expected(actor) == 200 for actor in ROLES.values())}
+    assert unseen == set(), "pages no checked role opens"
 
 
 def _axe(page: Page) -> list[dict[str, Any]]:
@@ -144,6 +164,24 @@ def test_no_serious_axe_violation(role: str, state: str, new_context: Callable[.
             assert response.headers["content-type"].startswith("text/html"), endpoint
             problems += _describe(path, width, _axe(page))
             checked += 1
+    if actor == "anonymous" and state == "draft":
+        # A form showing its errors (aria-invalid, described-by messages).
+        page.goto("/login")
+        page.get_by_label("E-mail", exact=True).fill("a@test.id")
+        page.get_by_label("Password", exact=True).fill("not-the-password-1")
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        page.wait_for_load_state()
+        for width, viewport in WIDTHS.items():
+            page.set_viewport_size(viewport)
+            problems += _describe("/login (wrong password)", width, _axe(page))
+    if actor == "anonymous" and state == "approved":
+        for make_path, status in VERIFY_FACES:
+            path = make_path(scene)
+            for width, viewport in WIDTHS.items():
+                page.set_viewport_size(viewport)
+                response = page.goto(path)
+                assert response is not None and response.status == status, path
+                problems += _describe(path, width, _axe(page))
     # The error page, as anyone may meet it.
     for width, viewport in WIDTHS.items():
         page.set_viewport_size(viewport)
