@@ -163,6 +163,11 @@ def test_no_serious_axe_violation(role: str, state: str, new_context: Callable[.
             assert response is not None and response.status == 200, f"{endpoint}: {path}"
             assert response.headers["content-type"].startswith("text/html"), endpoint
             problems += _describe(path, width, _axe(page))
+            # Wide tables scroll inside their focusable region, never the page itself.
+            scroll, client = page.evaluate("() => [document.scrollingElement.scrollWidth, "
+                                           "document.scrollingElement.clientWidth]")
+            if scroll > client:
+                problems.append(f"{width} {path}: the page scrolls sideways ({scroll} > {client})")
             checked += 1
     if actor == "anonymous" and state == "draft":
         # A form showing its errors (aria-invalid, described-by messages).
