@@ -42,7 +42,7 @@ def read_filters(args: MultiDict[str, str]) -> tuple[FilterForm, Filters, list[s
     months = {form.from_month: default.start, form.to_month: default.end}
     problems = [
         _("%(field)s: “%(value)s” is not a month (write it as year-month, e.g. %(example)s); "
-          "%(month)s is used instead.", field=f.label.text, value=args.get(f.name, ""),
+          "%(month)s is used instead.", field=f.label.text, value=args.get(f.name, "")[:32],
           example=default.end.strftime("%Y-%m"), month=_month(months[f]))
         if f in months else f"{f.label.text}: {f.errors[0]}"
         for f in form if f.errors]
