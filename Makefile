@@ -15,7 +15,7 @@ LOCK_TOOLS := .lock-tools
 # Kept pins stay unless asked: `make lock LOCK_ARGS=--upgrade` (or --upgrade-package NAME).
 LOCK_ARGS ?=
 
-.PHONY: run test lint typecheck mutation translations extract-messages venv lock bench clean
+.PHONY: run test lint typecheck mutation translations extract-messages venv lock bench clean axe
 
 venv: $(VENV)/.installed
 
@@ -57,8 +57,18 @@ run: translations
 	trap 'kill $$worker 2>/dev/null' EXIT; \
 	$(BIN)/flask --app registry run --host 127.0.0.1 --port $(PORT)
 
+# axe-core, which the accessibility test injects into every page (tests/browser/test_axe.py),
+# at the version and hash of tests/browser/package-lock.json. Without npm the test skips and
+# says why; CI (.ci/run) installs npm and sets REQUIRE_AXE=1, so there it fails instead.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/browser --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the axe-core accessibility test will be skipped"; fi
+
 # The type checker runs before the suite: a wrong type fails in half a minute, not half an hour.
-test: translations typecheck
+test: translations typecheck axe
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -82,4 +92,4 @@ bench: venv
 	$(BIN)/python bench/labels.py
 
 clean:
-	rm -rf $(VENV) $(LOCK_TOOLS) instance .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(LOCK_TOOLS) instance .pytest_cache .ruff_cache .mypy_cache tests/browser/node_modules

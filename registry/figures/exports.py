@@ -38,13 +38,20 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from registry.catalog.certification import Display, Status, display_status
 from registry.catalog.rules import Category, Unit
 from registry.catalog.vocabulary import category_label, status_label, unit_label
 from registry.clock import REGION_TZ, today
-from registry.figures.queries import EXPORT_COLUMNS, Figures, Row
+from registry.figures.queries import EXPORT_COLUMNS, Figures, Row, lead_step
 from registry.printing.stocks import FONTS_DIR
 from registry.reference import PROVINCES, regencies
 
@@ -194,13 +201,21 @@ def volume_text(volume: dict[str, Decimal]) -> str:
     return ", ".join(parts) or "—"
 
 
-def hours_text(hours: int | None) -> str:
-    if hours is None:
+def lead_time_text(minutes: int | None) -> str:
+    """A lead time with the precision a reader needs, in the reader's locale: minutes under an
+    hour ("45 min"), tenths of an hour under ten ("1.5 h"), hours under two days ("5 h"),
+    tenths of a day beyond ("2.5 days"). Floored to its ``queries.lead_step``, as the summary
+    cells keep it: 1 h 35 min reads "1.5 h"."""
+    if minutes is None:
         return "—"
-    days, rest = divmod(hours, 24)
-    if days:
-        return _("%(days)s d %(hours)s h", days=format_decimal(days), hours=rest)
-    return _("%(hours)s h", hours=rest)
+    minutes = lead_step(minutes)
+    if minutes < 60:
+        return _("%(n)s min", n=format_decimal(minutes))
+    if minutes < 600:
+        return _("%(n)s h", n=format_decimal(Decimal(minutes // 6) / 10, format="#,##0.#"))
+    if minutes < 2880:
+        return _("%(n)s h", n=format_decimal(minutes // 60))
+    return _("%(n)s days", n=format_decimal(Decimal(minutes // 144) / 10, format="#,##0.#"))
 
 
 def headline(figures: Figures) -> list[tuple[str, str]]:
@@ -210,8 +225,8 @@ def headline(figures: Figures) -> list[tuple[str, str]]:
         (_("Certified batches"), format_decimal(figures.total.batches)),
         (_("Declared export value"), idr(figures.total.value_idr)),
         (_("Volume"), volume_text(figures.total.volume)),
-        (_("Approval lead time, median"), hours_text(lt.median_hours)),
-        (_("Approval lead time, 90th percentile"), hours_text(lt.p90_hours)),
+        (_("Approval lead time, median"), lead_time_text(lt.median_minutes)),
+        (_("Approval lead time, 90th percentile"), lead_time_text(lt.p90_minutes)),
         (_("Rejections"), format_decimal(figures.rejections)),
         (_("Labels printed"), format_decimal(figures.labels_printed)),
         (_("Scans"), format_decimal(figures.scans)),
@@ -222,7 +237,8 @@ def headline(figures: Figures) -> list[tuple[str, str]]:
 def _bar_drawing(rows: Sequence[Row], names: dict[str, str], font: str, title: str) -> Drawing:
     rows = list(rows)[:12]
     height = 40 + 18 * max(1, len(rows))
-    drawing = Drawing(170 * mm, height)
+    # The drawing's default font is Helvetica (never embedded), even where no text uses it.
+    drawing = Drawing(170 * mm, height, initialFontName=font)
     drawing.add(String(0, height - 12, title, fontName=font, fontSize=10))
     if not rows:
         drawing.add(String(0, height - 32, "—", fontName=font, fontSize=9))
@@ -247,6 +263,11 @@ def _bar_drawing(rows: Sequence[Row], names: dict[str, str], font: str, title: s
     return drawing
 
 
+def _ending(sections: list[Any], footnote: list[Any]) -> list[Any]:
+    """The report's last flowables with the footnote kept on the page of the last one."""
+    return [*sections[:-1], KeepTogether([sections[-1], *footnote])]
+
+
 def monthly_pdf(figures: Figures, *, province: str | None, month: dt.date,
                 progress: Sequence[Any] = ()) -> bytes:
     """A printable A4 report for one province (or all three) and month, in the active locale.
@@ -269,6 +290,9 @@ def monthly_pdf(figures: Figures, *, province: str | None, month: dt.date,
     def table(rows: list[list[str]], widths: list[float]) -> Table:
         t = Table([[p(c) for c in r] for r in rows], colWidths=widths, hAlign="LEFT")
         t.setStyle(TableStyle([
+            # A table's own font (Helvetica unless told) sets no text here, but would be
+            # referenced and left unembedded.
+            ("FONTNAME", (0, 0), (-1, -1), font),
             ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#d9dcd6")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8f1ec")),
@@ -296,20 +320,28 @@ def monthly_pdf(figures: Figures, *, province: str | None, month: dt.date,
                *[[category_label(r.key), format_decimal(r.batches), idr(r.value_idr),
                   volume_text(r.volume)] for r in figures.by_category]],
               [45 * mm, 20 * mm, 50 * mm, 55 * mm]),
-        p(_("By destination"), h2),
-        table([[_("Country"), _("Batches"), _("Value"), _("Volume")],
-               *[[country_name(r.key), format_decimal(r.batches), idr(r.value_idr),
-                  volume_text(r.volume)] for r in figures.by_destination[:15]]],
-              [45 * mm, 20 * mm, 50 * mm, 55 * mm]),
-        *progress,
-        Spacer(1, 6 * mm),
-        p(_("Certified batches are batches approved in the month, including any suspended or "
-            "revoked later. Volumes are in normalised units (tonnes as kg). Lead time runs from "
-            "submission to approval."), small),
+        # The last section and the footnote move to a new page together: alone, the
+        # footnote once made a page of its own.
+        *_ending([
+            p(_("By destination"), h2),
+            table([[_("Country"), _("Batches"), _("Value"), _("Volume")],
+                   *[[country_name(r.key), format_decimal(r.batches), idr(r.value_idr),
+                      volume_text(r.volume)] for r in figures.by_destination[:15]]],
+                  [45 * mm, 20 * mm, 50 * mm, 55 * mm]),
+            *progress,
+        ], [
+            Spacer(1, 6 * mm),
+            p(_("Certified batches are batches approved in the month, including any suspended "
+                "or revoked later. Volumes are in normalised units (tonnes as kg). Lead time "
+                "runs from submission to approval."), small),
+        ]),
     ]
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
                             topMargin=16 * mm, bottomMargin=16 * mm,
+                            # The canvas' own first font, otherwise Helvetica, which is never
+                            # embedded: every font in the file is the labels' DejaVu Sans.
+                            initialFontName=font,
                             title=_("Made in Bali–NTB–NTT: monthly report"),
                             author="Made in Bali–NTB–NTT registry")
     doc.build(story)

@@ -43,9 +43,12 @@ class FilterForm(_GetForm):
 
 
 class ReportForm(_GetForm):
-    month = MonthField(_l("Month"), validators=[InputRequired()])
+    # Ids of their own: the filter form on the same page has a "province" too, and a label
+    # pointing at the other form's select is no label at all. The names stay: they are the
+    # report's query string.
+    month = MonthField(_l("Month"), validators=[InputRequired()], id="report-month")
     province = SelectField(_l("Province"),
                            choices=[*PROVINCES.items(), (ALL, _l("All three provinces"))],
-                           validators=[InputRequired()])
+                           validators=[InputRequired()], id="report-province")
     lang = SelectField(_l("Language"), choices=[("id", "Bahasa Indonesia"), ("en", "English")],
-                       validators=[InputRequired()])
+                       validators=[InputRequired()], id="report-lang")

@@ -9,7 +9,7 @@ Definitions (also shown on the page):
 * **Volume** is summed per normalised unit (kg, l, pcs, head; tonnes become kg) because kilos and
   pieces do not add up. **Value** is the declared export value in IDR.
 * **Approval lead time**: from the batch's (last) submission to its approval, for the batches
-  certified in the period; median and 90th percentile by the nearest-rank method, to the hour.
+  certified in the period; median and 90th percentile by the nearest-rank method, to the minute.
 * **Rejections**: reject decisions in the period. **Labels printed**: labels of print jobs
   ordered in the period. **Scans**: scans in the period; **suspicious** ones as
   ``registry.verify.rules.SUSPICIOUS`` says (the buyer was told "not genuine" or "possible
@@ -180,10 +180,14 @@ def month_bucket(column: Any, filters: Filters) -> ColumnElement[Any]:
     return tree(0, len(months))
 
 
-def _hours_between(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
+def _minutes_between(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
+    """Whole minutes (floored) on both databases: an approval 45 minutes after its submission
+    reads "45 min", not "0 h". SQLite's julianday is a float, hence the rounding to seconds
+    before the integer division."""
     if _is_pg(session):
-        return cast(func.floor(func.extract("epoch", later - earlier) / 3600), Integer)
-    return cast((func.julianday(later) - func.julianday(earlier)) * 24, Integer)
+        return cast(func.floor(func.extract("epoch", later - earlier) / 60), Integer)
+    return cast(func.round((func.julianday(later) - func.julianday(earlier)) * 86400),
+                Integer) / 60
 
 
 # Each unit a batch may be declared in, with the figures' normalised unit and its factor.
@@ -282,11 +286,36 @@ def _ranked(rows: dict[Any, Row]) -> list[Row]:
     return sorted(rows.values(), key=lambda r: (-r.value_idr, -r.batches, r.key))
 
 
+# Lead times are kept to the precision they are shown with (exports.lead_time_text): the
+# minute under an hour, a tenth of an hour under ten hours, the hour under two days, a tenth
+# of a day beyond. Floors, so showing a lead time depends only on its step; and the nearest
+# rank of stepped values is the step of the nearest rank (the step is monotonic), so the
+# summary cells, which keep steps (a few hundred a month rather than one per batch), give
+# the live query's figures exactly.
+LEAD_STEPS = ((60, 1), (600, 6), (2880, 60), (None, 144))  # (below this many minutes, step)
+
+
+def lead_step(minutes: int) -> int:
+    """The lead time's step: ``minutes`` floored to the precision it is shown with."""
+    minutes = max(0, minutes)
+    for below, step in LEAD_STEPS:
+        if below is None or minutes < below:
+            return minutes // step * step
+    raise AssertionError("unreachable: the last step has no bound")
+
+
+def lead_step_sql(minutes: Any) -> ColumnElement[Any]:
+    """``lead_step`` in SQL, on whole minutes (integer division on both databases)."""
+    whens = [(minutes < below, minutes // step * step) for below, step in LEAD_STEPS
+             if below is not None]
+    return case(*whens, else_=minutes // LEAD_STEPS[-1][1] * LEAD_STEPS[-1][1])
+
+
 @dataclass
 class LeadTime:
     count: int = 0
-    median_hours: int | None = None
-    p90_hours: int | None = None
+    median_minutes: int | None = None
+    p90_minutes: int | None = None
 
 
 def nearest_rank(histogram: dict[int, int], p: float) -> int | None:
@@ -375,10 +404,10 @@ def dashboard(session: Session, actor: User, filters: Filters, *, live: bool = F
             status[k3] += int(count)
         elif kind == "d":
             destinations.setdefault(k1, Row(k1)).add(u, count, value, quantity)
-        elif k1 is not None:  # "lt": lead time in whole hours
-            histogram[max(0, int(float(k1)))] += int(count)
-    lead = LeadTime(count=sum(histogram.values()), median_hours=nearest_rank(histogram, 0.5),
-                    p90_hours=nearest_rank(histogram, 0.9))
+        elif k1 is not None:  # "lt": lead time in minutes (live) or its step (summary)
+            histogram[lead_step(int(float(k1)))] += int(count)
+    lead = LeadTime(count=sum(histogram.values()), median_minutes=nearest_rank(histogram, 0.5),
+                    p90_minutes=nearest_rank(histogram, 0.9))
     return Figures(
         filters=filters, rows_allowed=scope.rows_allowed(filters), total=total,
         by_province=_ranked(provinces), by_regency=_ranked(regency_rows),
@@ -442,7 +471,8 @@ def _certified_cube(session: Session, filters: Filters, scope: Scope) -> Any:
         normalised_unit().label("unit"),
         normalised_quantity().label("qty"),
         batch_t.c.declared_value_idr.label("value"),
-        _hours_between(session, decision_t.c.created_at, batch_t.c.submitted_at).label("hours"),
+        _minutes_between(session, decision_t.c.created_at, batch_t.c.submitted_at)
+        .label("minutes"),
     ).select_from(source).where(*conds).cte("certified").prefix_with("MATERIALIZED")
 
     def part(kind: str, *keys: Any) -> Select[*tuple[Any, ...]]:
@@ -455,7 +485,7 @@ def _certified_cube(session: Session, filters: Filters, scope: Scope) -> Any:
         part("rm", base.c.regency, base.c.month),
         part("cc", base.c.category, base.c.chapter, base.c.status),
         part("d", base.c.dest),
-        part("lt", base.c.hours),
+        part("lt", base.c.minutes),
     )
 
 

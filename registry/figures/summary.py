@@ -7,7 +7,8 @@ Kinds of cells (keys ``k1``, ``k2``, ``k3``, ``unit``; '' when unused):
 * ``cc``  by category × HS chapter × *current* status, and unit: the commodities, chapters
   and the status table;
 * ``d``   by destination and unit;
-* ``lt``  approval lead time in whole hours (``k1``);
+* ``lt``  approval lead time in minutes, to the step it is shown with (``k1``,
+  ``queries.lead_step``);
 * ``rej`` rejections (a count);
 * ``rr``  rejections by reason, grouped case- and whitespace-insensitively (``k1`` the
   SHA-256 of the grouping key, ``shown`` the latest writing);
@@ -46,6 +47,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Integer,
     String,
     Table,
     case,
@@ -66,9 +68,10 @@ from registry.clock import REGION_TZ, utcnow
 from registry.figures.models import ALL, FigureCell
 from registry.figures.queries import (
     Filters,
-    _hours_between,
+    _minutes_between,
     batch_t,
     decision_t,
+    lead_step_sql,
     month_bucket,
     normalised_quantity,
     normalised_unit,
@@ -122,7 +125,8 @@ def _certified_cells(session: Session, month: ColumnElement[Any], conds: list[An
         normalised_unit().label("unit"),
         cast(func.round(normalised_quantity() * 1000), BigInteger).label("qty"),
         batch_t.c.declared_value_idr.label("value"),
-        _hours_between(session, decision_t.c.created_at, batch_t.c.submitted_at).label("hours"),
+        lead_step_sql(cast(_minutes_between(session, decision_t.c.created_at,
+                                            batch_t.c.submitted_at), Integer)).label("lead"),
     ).select_from(decision_t.join(batch_t, batch_t.c.id == decision_t.c.batch_id)
                   .join(levels, literal_column("1 = 1"))  # every row at the four levels
                   ).where(decision_t.c.action == "approve", *conds)
@@ -146,7 +150,7 @@ def _certified_cells(session: Session, month: ColumnElement[Any], conds: list[An
     parts = {"rm": part("rm", src.c.regency, src.c.month),
              "cc": part("cc", src.c.cat, src.c.chapter, src.c.status),
              "d": part("d", src.c.dest_key),
-             "lt": part("lt", src.c.hours, unit=empty)}
+             "lt": part("lt", src.c.lead, unit=empty)}
     return [parts[k] for k in kinds]
 
 

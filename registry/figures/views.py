@@ -40,20 +40,36 @@ VIEWERS = (Role.OFFICER, Role.EXPORTER, Role.ADMIN)
 
 def read_filters(args: MultiDict[str, str]) -> tuple[FilterForm, Filters, list[str]]:
     """Filters from the query string. Invalid ones are ignored (the default stays) and reported,
-    so a mistyped bookmark still shows figures instead of an error page."""
+    so a mistyped bookmark still shows figures instead of an error page. Each report says what
+    was asked, why it cannot be shown and what is shown instead: an officer must never take
+    the last twelve months for the period they typed."""
     form = FilterForm(formdata=args)
     form.validate()
     default = queries.default_filters(get_session(), current_user, today())
-    problems = [f"{field.label.text}: {field.errors[0]}" for field in form if field.errors]
+    months = {form.from_month: default.start, form.to_month: default.end}
+    problems = [
+        _("%(field)s: “%(value)s” is not a month (write it as year-month, e.g. %(example)s); "
+          "%(month)s is used instead.", field=f.label.text, value=args.get(f.name, "")[:32],
+          example=default.end.strftime("%Y-%m"), month=_month(months[f]))
+        if f in months else f"{f.label.text}: {f.errors[0]}"
+        for f in form if f.errors]
     start = form.from_month.data if form.from_month.data and not form.from_month.errors \
         else default.start
     end = form.to_month.data if form.to_month.data and not form.to_month.errors else default.end
     if start > end:
-        problems.append(_("The period ends before it starts; showing the last twelve months."))
+        problems.append(_(
+            "The period would end in %(end)s, before it starts in %(start)s; the last twelve "
+            "months are shown instead (%(shown_start)s – %(shown_end)s).", end=_month(end),
+            start=_month(start), shown_start=_month(default.start),
+            shown_end=_month(default.end)))
         start, end = default.start, default.end
     elif queries.month_count(start, end) > queries.MAX_MONTHS:
-        problems.append(_("A period can span at most %(n)s months.", n=queries.MAX_MONTHS))
-        start = queries.add_months(end, 1 - queries.MAX_MONTHS)
+        shown = queries.add_months(end, 1 - queries.MAX_MONTHS)
+        problems.append(_(
+            "A period can span at most %(n)s months: %(start)s – %(end)s is longer, so "
+            "%(shown)s – %(end)s is shown.", n=queries.MAX_MONTHS, start=_month(start),
+            end=_month(end), shown=_month(shown)))
+        start = shown
     province = default.province
     if "province" in args and not form.province.errors:
         province = None if form.province.data in (ALL, "", None) else form.province.data
@@ -64,6 +80,10 @@ def read_filters(args: MultiDict[str, str]) -> tuple[FilterForm, Filters, list[s
         category=(form.category.data or None) if not form.category.errors else None,
         destination=(form.destination.data or None) if not form.destination.errors else None,
     ), problems
+
+
+def _month(day: dt.date) -> str:
+    return month_label(day.strftime("%Y-%m"))
 
 
 def _idr(value: float) -> str:
@@ -125,7 +145,7 @@ def dashboard() -> Any:
         "figures/dashboard.html", form=form, figures=figures, problems=problems,
         charts=chart_markup(figures), headline=exports.headline(figures),
         report_form=report_form, export_args=_export_args(filters),
-        hours=exports.hours_text, volume=exports.volume_text,
+        lead_time=exports.lead_time_text, volume=exports.volume_text,
         hs_chapters=_hs_chapters(), num=format_decimal, month_label=month_label,
     )
 

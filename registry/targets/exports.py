@@ -21,7 +21,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from registry.catalog.vocabulary import category_label
 from registry.clock import REGION_TZ
-from registry.figures.exports import _fonts, csv_safe, hours_text, idr, volume_text
+from registry.figures.exports import _fonts, csv_safe, idr, lead_time_text, volume_text
 from registry.figures.queries import Figures, Row
 from registry.reference import regencies
 from registry.targets import presenters as say
@@ -158,10 +158,10 @@ def evaluation_pdf(progress: Progress, figures: Figures, previous: Figures, *,
          _change(*exporters)),
         (_("New exporters"), format_decimal(new_exporters[0]),
          format_decimal(new_exporters[1]), _change(*new_exporters)),
-        (_("Approval lead time, median"), hours_text(lt.median_hours),
-         hours_text(plt.median_hours), ""),
-        (_("Approval lead time, 90th percentile"), hours_text(lt.p90_hours),
-         hours_text(plt.p90_hours), ""),
+        (_("Approval lead time, median"), lead_time_text(lt.median_minutes),
+         lead_time_text(plt.median_minutes), ""),
+        (_("Approval lead time, 90th percentile"), lead_time_text(lt.p90_minutes),
+         lead_time_text(plt.p90_minutes), ""),
         (_("Rejections"), format_decimal(figures.rejections),
          format_decimal(previous.rejections), _change(figures.rejections, previous.rejections)),
         (_("Scans"), format_decimal(figures.scans), format_decimal(previous.scans),

@@ -175,7 +175,8 @@ def test_admin_figures_match_the_hand_computed_values(reg: Registry, db: Session
     assert {r.key: (r.batches, r.value_idr) for r in f.by_destination} == {
         "NL": (2, 1_080_000_000), "JP": (1, 300_000_000), "SG": (1, 200_000_000)}
     assert f.current_status == {"approved": 2, "suspended": 1, "revoked": 1}
-    assert (f.lead_time.count, f.lead_time.median_hours, f.lead_time.p90_hours) == (4, 26, 240)
+    assert (f.lead_time.count, f.lead_time.median_minutes, f.lead_time.p90_minutes) == (
+        4, 26 * 60, 240 * 60)
     assert f.rejections == 2
     # Grouped whatever the case and spacing, shown as last written (not lower-cased).
     assert f.common_reasons == [("missing PHYTOSANITARY certificate", 2)]
@@ -199,7 +200,7 @@ def test_filters_narrow_every_figure(reg: Registry, db: Session) -> None:
     assert ntb.suspicious == {"possible_copy": 1}
     fish = figures_for(db, admin, category="fishery")
     assert (fish.total.batches, fish.total.value_idr, fish.scans) == (1, 300_000_000, 1)
-    assert fish.lead_time.median_hours == 48
+    assert fish.lead_time.median_minutes == 48 * 60
     nl = figures_for(db, admin, destination="NL")
     assert (nl.total.batches, nl.total.value_idr, nl.rejections) == (2, 1_080_000_000, 1)
     march = queries.dashboard(db, admin, Filters(start=MARCH, end=MARCH))
