@@ -15,14 +15,16 @@ import logging
 import os
 import secrets
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlmodel import Session
+from werkzeug.local import LocalProxy
 
 from registry.accounts.models import User, UserStatus
 from registry.exceptions import Forbidden
@@ -95,7 +97,7 @@ def _write(export_id: int, token: str) -> None:
         lang = row.lang
     progress = _Progress(export_id, token, _lease())
     digest = hashlib.sha256()
-    with tempfile.NamedTemporaryFile(prefix="export-", suffix=".xlsx") as out, \
+    with progress, tempfile.NamedTemporaryFile(prefix="export-", suffix=".xlsx") as out, \
             engine().connect() as conn, force_locale(lang):
         words = exports.export_words()
         rows = conn.execution_options(stream_results=True, yield_per=FETCH).execute(statement)
@@ -105,9 +107,11 @@ def _write(export_id: int, token: str) -> None:
         out.seek(0)
         while chunk := out.read(CHUNK):
             digest.update(chunk)
-        progress.report()
         name = f"export-{export_id}-{secrets.token_hex(8)}.xlsx"
         file_store().put_path(name, out.name, exportfiles.CONTENT_TYPE, digest.hexdigest())
+    if progress.lost:  # another worker holds it now: its file is the one
+        _delete_quietly(name)
+        raise LeaseLost
     written = exportfiles.Written(object_name=name, size=size, sha256=digest.hexdigest(),
                                   rows=progress.done, seconds=time.monotonic() - started)
     with Session(engine(), expire_on_commit=False) as session:
@@ -122,29 +126,59 @@ def _write(export_id: int, token: str) -> None:
 
 
 class _Progress:
-    """Counts the rows the workbook takes and reports them (renewing the lease) about once a
-    second, in a transaction of its own."""
+    """Counts the rows the workbook takes; a thread of its own reports them (renewing the
+    lease) about once a second, in a transaction of its own, until the file is stored. A
+    thread, not the row loop: once the last row is in, zipping a workbook of hundreds of
+    thousands of rows and putting it into the store take a while with no row coming, and a
+    lease lapsing then would look like a dead worker (the sweep would hand the file on, again
+    and again)."""
 
     def __init__(self, export_id: int, token: str, lease: float) -> None:
         self.export_id, self.token, self.lease = export_id, token, lease
         self.done = 0
-        self._last = time.monotonic()
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def count(self, rows: Any) -> Iterator[Sequence[Any]]:
         for row in rows:
+            if self.lost:
+                raise LeaseLost
             self.done += 1
-            if time.monotonic() - self._last >= REPORT_EVERY_SECONDS:
-                self.report()
             yield row
 
     def report(self) -> None:
-        self._last = time.monotonic()
         with Session(engine(), expire_on_commit=False) as session:
             kept = exportfiles.report(session, self.export_id, self.token, self.done,
                                       self.lease)
             session.commit()
         if not kept:
-            raise LeaseLost
+            self.lost = True
+
+    def __enter__(self) -> _Progress:
+        # current_app is typed as the app; it is the proxy in front of it.
+        app = cast("LocalProxy[Flask]", current_app)._get_current_object()
+
+        def beat() -> None:
+            with app.app_context():
+                while not self._stop.wait(REPORT_EVERY_SECONDS) and not self.lost:
+                    try:
+                        self.report()
+                    except Exception:  # the database hiccuped: the next beat tries again
+                        log.warning("export file %s: progress not recorded", self.export_id,
+                                    exc_info=True)
+
+        self._thread = threading.Thread(target=beat, name=f"export-{self.export_id}",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if exc[0] is None:
+            self.report()  # the last count, before the file is marked ready
 
 
 def _delete_quietly(name: str) -> None:

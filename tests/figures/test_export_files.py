@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import Session
 
 from conftest import Client, World, delete_object, stored_objects
@@ -282,3 +282,39 @@ def test_an_asker_who_lost_the_rows_meanwhile_gets_no_file(
     assert row.error and "row exports cover only" in row.error
     assert len(events(db, "exportfile.write_refused", export.id)) == 1
     assert not [n for n in stored_objects(app) if n.startswith("export-")]
+
+
+def test_the_lease_is_renewed_while_no_row_comes_and_a_lost_lease_stops_the_write(
+        app: Flask, world: World, db: Session) -> None:
+    """Once the last row is in, the workbook is zipped and stored with no row coming: the
+    progress thread keeps the lease (a lapsed one would send the file to another worker)."""
+    import time
+
+    from registry.figures.tasks import LeaseLost, _Progress
+
+    with app.test_request_context():
+        export = exportfiles.request_export(
+            db, world.officer_ntb, Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 1),
+                                           province="52"), "en")
+    db.commit()
+    assert exportfiles.claim(db, export.id, "me:1:x", 5)
+    db.commit()
+    first_until = row_of(db, export.id).lease_until
+    assert first_until is not None
+    with app.app_context():
+        progress = _Progress(export.id, "me:1:x", 5)
+        with progress:
+            assert list(progress.count(iter([(1,), (2,), (3,)]))) == [(1,), (2,), (3,)]
+            time.sleep(2.5)  # "zipping": no row comes
+            row = row_of(db, export.id)
+            assert row.rows_done == 3 and row.lease_until is not None
+            assert row.lease_until > first_until
+            # Another worker takes the file over (this one was presumed dead).
+            db.execute(update(ExportFile).where(ExportFile.id == export.id)
+                       .values(lease_token="other:2:y"))
+            db.commit()
+            time.sleep(2.5)
+            assert progress.lost
+            with pytest.raises(LeaseLost):
+                next(progress.count(iter([(4,)])))
+    assert row_of(db, export.id).lease_token == "other:2:y"
