@@ -9,7 +9,8 @@ Definitions (also shown on the page):
 * **Volume** is summed per normalised unit (kg, l, pcs, head; tonnes become kg) because kilos and
   pieces do not add up. **Value** is the declared export value in IDR.
 * **Approval lead time**: from the batch's (last) submission to its approval, for the batches
-  certified in the period; median and 90th percentile by the nearest-rank method, to the minute.
+  certified in the period; median and 90th percentile by the nearest-rank method, to the
+  precision shown (``lead_step``: the minute under an hour ... a tenth of a day beyond).
 * **Rejections**: reject decisions in the period. **Labels printed**: labels of print jobs
   ordered in the period. **Scans**: scans in the period; **suspicious** ones as
   ``registry.verify.rules.SUSPICIOUS`` says (the buyer was told "not genuine" or "possible
