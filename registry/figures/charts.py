@@ -81,6 +81,19 @@ def nice_ceiling(value: float) -> float:
     return 10 * power  # pragma: no cover
 
 
+def _y_axis(ymax: float, axis: Callable[[float], str], *, left: int, right: int, top: int,
+            plot_h: int, width: int) -> list[str]:
+    """The y axis of a line chart: five grid lines, 0 to ``ymax`` in four steps, labelled."""
+    parts = []
+    for i in range(5):
+        v = ymax * i / 4
+        y = top + plot_h - plot_h * i / 4
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
+                     f'stroke="{LINE}"/><text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" '
+                     f'font-size="11" fill="{MUTED}">{_e(axis(v))}</text>')
+    return parts
+
+
 def line_chart(chart_id: str, points: Sequence[Bar], *, title: str, desc: str,
                axis: Callable[[float], str], width: int = 900, height: int = 260) -> str:
     """One line over months (``Bar.label`` is the x label), with a y axis of four steps."""
@@ -88,12 +101,7 @@ def line_chart(chart_id: str, points: Sequence[Bar], *, title: str, desc: str,
     plot_w, plot_h = width - left - right, height - top - bottom
     ymax = nice_ceiling(max((p.value for p in points), default=0))
     parts = [_open(chart_id, width, height, title, desc)]
-    for i in range(5):
-        v = ymax * i / 4
-        y = top + plot_h - plot_h * i / 4
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
-                     f'stroke="{LINE}"/><text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" '
-                     f'font-size="11" fill="{MUTED}">{_e(axis(v))}</text>')
+    parts += _y_axis(ymax, axis, left=left, right=right, top=top, plot_h=plot_h, width=width)
     n = len(points)
     step = plot_w / max(1, n - 1)
     every = max(1, math.ceil(n / 10))  # at most ten x labels, however long the period
@@ -180,12 +188,7 @@ def progress_chart(chart_id: str, labels: Sequence[str], achieved: Sequence[floa
     plot_w, plot_h = width - left - right, height - top - bottom
     ymax = nice_ceiling(max([*expected, *(a for a in achieved if a is not None)], default=0))
     parts = [_open(chart_id, width, height, title, desc)]
-    for i in range(5):
-        v = ymax * i / 4
-        y = top + plot_h - plot_h * i / 4
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
-                     f'stroke="{LINE}"/><text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" '
-                     f'font-size="11" fill="{MUTED}">{_e(axis(v))}</text>')
+    parts += _y_axis(ymax, axis, left=left, right=right, top=top, plot_h=plot_h, width=width)
     n = len(labels)
     step = plot_w / max(1, n - 1)
 
