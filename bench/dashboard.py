@@ -19,7 +19,7 @@ revoked), 250,000 print jobs and 1,000,000 scans. Then it rebuilds the figures' 
   an exporter (own company), a commodity filter, a destination filter, a calendar year, and
   whole-history views (unfiltered, officer, exporter, filtered), each read from the summary
   table and, in the same run, from the base tables (``live=True``: the figures before
-  issue 17, one run for the whole histories). An exporter's figures are live in both rows;
+  issue 17, one run for the whole histories; an exporter's from their company's cells);
 * the full ``/figures/`` page through Flask's test client (officer, default filters);
 * a baseline: the naive way of one figure (load the period's certified batches as ORM objects
   and add them up in Python); ``--index-baseline`` also times the live dashboards without the

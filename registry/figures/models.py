@@ -6,8 +6,9 @@ decisions that change them, so any period of a million batches answers in well u
 One table of grouping sets rather than one cube: the registry's dimensions (regency, month,
 category, destination, status ...) are close to independent, so a cube of all of them is as
 large as the batches. Each row is one cell of one figure (``kind``) at one filter level:
-``category`` and ``destination`` hold a value or ``'*'`` (rolled up), so a dashboard reads the
-rows of exactly its level, through the primary key, and adds up months and provinces.
+``org`` (the exporter), ``category`` and ``destination`` hold a value or ``'*'`` (rolled
+up), so a dashboard reads the rows of exactly its level, through the primary key, and adds up
+months and provinces.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class FigureCell(SQLModel, table=True):
     __table_args__ = {"sqlite_with_rowid": False}
 
     kind: str = Field(sa_column=Column(String(4), primary_key=True))
+    # The exporter's organisation id, or '*' for every company: an exporter's dashboard
+    # reads its own company's cells (0026), an office's and the admin's the '*' ones.
+    org: str = Field(sa_column=Column(String(12), primary_key=True))
     category: str = Field(sa_column=Column(String(32), primary_key=True))
     destination: str = Field(sa_column=Column(String(2), primary_key=True))
     month: str = Field(sa_column=Column(String(7), primary_key=True))  # 'YYYY-MM', WITA

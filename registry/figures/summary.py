@@ -25,8 +25,9 @@ Kinds of cells (keys ``k1``, ``k2``, ``k3``, ``unit``; '' when unused):
   ``SCAN_SETTLE`` stay out of the roll-up, so a flush still in flight (its ids taken, its
   transaction not yet committed) cannot be skipped.
 
-Every cell exists at four filter levels: (``*``, ``*``), (category, ``*``), (``*``,
-destination) and (category, destination); the province is a plain column. A batch is frozen
+Every cell exists at eight filter levels: company, category and destination each kept or
+rolled up (``*``), so an exporter's dashboard reads its company's cells as an office reads all
+companies'; the province is a plain column. A batch is frozen
 from submission (``catalog.services``: only drafts and rejected batches are edited), so its
 regency, category, destination, quantity and value never change once approved; what changes is
 its status, and only through ``review.services.decide``, which calls ``record_decision`` in
@@ -83,7 +84,8 @@ from registry.printing.models import PrintJob
 from registry.review.models import Decision
 
 cell_t: Table = FigureCell.__table__  # type: ignore[attr-defined]
-KEY = ("kind", "category", "destination", "month", "province", "k1", "k2", "k3", "unit")
+KEY = ("kind", "org", "category", "destination", "month", "province", "k1", "k2", "k3",
+       "unit")
 MEASURES = ("batches", "value_idr", "quantity_milli")
 CERTIFIED_KINDS = ("rm", "cc", "d", "lt")
 
@@ -96,6 +98,19 @@ def reason_hash(reason: str) -> str:
     return hashlib.sha256(reason_key(reason).encode()).hexdigest()
 
 
+def _levels() -> Any:
+    """The eight filter levels: category, destination and company each kept (1) or rolled
+    up (0); a UNION, as SQLite has no column aliases on a VALUES list."""
+    return union_all(*[select(literal_column(str(c)).label("lc"),
+                              literal_column(str(d)).label("ld"),
+                              literal_column(str(o)).label("lo"))
+                       for c in (0, 1) for d in (0, 1) for o in (0, 1)]).subquery("lvl")
+
+
+def _org_level(levels: Any, org: ColumnElement[Any]) -> ColumnElement[Any]:
+    return case((levels.c.lo == 1, cast(org, String)), else_=literal_column(f"'{ALL}'"))
+
+
 # ---------------------------------------------------------------------------- the SELECT
 def _certified_cells(session: Session, month: ColumnElement[Any], conds: list[Any],
                      kinds: Iterable[str], status: ColumnElement[Any] | None = None,
@@ -104,13 +119,10 @@ def _certified_cells(session: Session, month: ColumnElement[Any], conds: list[An
     SELECT a kind, of rows in ``KEY + MEASURES`` order, every measure times ``sign``.
     ``status`` replaces the batch's status (a decision moves a batch between the ``cc``
     cells of two statuses)."""
-    # The four filter levels (category kept?, destination kept?); a UNION, as SQLite has no
-    # column aliases on a VALUES list.
-    levels = union_all(*[select(literal_column(str(c)).label("lc"),
-                                literal_column(str(d)).label("ld"))
-                         for c, d in ((0, 0), (1, 0), (0, 1), (1, 1))]).subquery("lvl")
+    levels = _levels()
     star: Any = literal_column(f"'{ALL}'")
     base = select(
+        _org_level(levels, batch_t.c.organisation_id).label("org"),
         # Inlined constants, not parameters: PostgreSQL compares GROUP BY expressions as text.
         case((levels.c.lc == 1, func.coalesce(batch_t.c.product_category, "")), else_=star)
         .label("category"),
@@ -128,7 +140,7 @@ def _certified_cells(session: Session, month: ColumnElement[Any], conds: list[An
         lead_step_sql(cast(_minutes_between(session, decision_t.c.created_at,
                                             batch_t.c.submitted_at), Integer)).label("lead"),
     ).select_from(decision_t.join(batch_t, batch_t.c.id == decision_t.c.batch_id)
-                  .join(levels, literal_column("1 = 1"))  # every row at the four levels
+                  .join(levels, literal_column("1 = 1"))  # every row at the eight levels
                   ).where(decision_t.c.action == "approve", *conds)
     src = base.cte(f"certified{'_out' if sign < 0 else ''}").prefix_with("MATERIALIZED")
     empty: Any = literal_column("''")
@@ -136,9 +148,9 @@ def _certified_cells(session: Session, month: ColumnElement[Any], conds: list[An
 
     def part(kind: str, k1: Any, k2: Any = empty, k3: Any = empty, unit: Any = None) -> Any:
         unit = src.c.unit if unit is None else unit
-        keys = [src.c.category, src.c.dest, src.c.month, src.c.province]
+        keys = [src.c.org, src.c.category, src.c.dest, src.c.month, src.c.province]
         grouped = [k for k in (k1, k2, k3, unit) if k is not empty]
-        return (select(literal_column(f"'{kind}'").label("kind"), src.c.category,
+        return (select(literal_column(f"'{kind}'").label("kind"), src.c.org, src.c.category,
                        src.c.dest.label("destination"), src.c.month, src.c.province,
                        *[func.coalesce(cast(k, String), empty).label(name)
                          for k, name in ((k1, "k1"), (k2, "k2"), (k3, "k3"), (unit, "unit"))],
@@ -188,20 +200,26 @@ def _add_rows(session: Session, rows: list[dict[str, Any]]) -> None:
               "shown_at": case((later, stmt.excluded.shown_at), else_=cell_t.c.shown_at)}))
 
 
-def _rejection_rows(at: dt.datetime, province: str, category: str | None, destination: str,
-                    reason: str | None) -> list[dict[str, Any]]:
+def _rejection_rows(at: dt.datetime, org: int, province: str, category: str | None,
+                    destination: str, reason: str | None) -> list[dict[str, Any]]:
     rows = []
     month = month_of(at)
-    for cat in (ALL, category or ""):
-        for dest in (ALL, destination):
-            cell = {"category": cat, "destination": dest, "month": month, "province": province,
-                    "k2": "", "k3": "", "unit": "", "batches": 1, "value_idr": 0,
-                    "quantity_milli": 0}
-            rows.append({**cell, "kind": "rej", "k1": "", "shown": None, "shown_at": None})
-            if reason:
-                rows.append({**cell, "kind": "rr", "k1": reason_hash(reason), "shown": reason,
-                             "shown_at": at})
+    for company, cat, dest in _levels_of(org, category, destination):
+        cell = {"org": company, "category": cat, "destination": dest, "month": month,
+                "province": province, "k2": "", "k3": "", "unit": "", "batches": 1,
+                "value_idr": 0, "quantity_milli": 0}
+        rows.append({**cell, "kind": "rej", "k1": "", "shown": None, "shown_at": None})
+        if reason:
+            rows.append({**cell, "kind": "rr", "k1": reason_hash(reason), "shown": reason,
+                         "shown_at": at})
     return rows
+
+
+def _levels_of(org: int, category: str | None, destination: str
+               ) -> list[tuple[str, str, str]]:
+    """One batch's (org, category, destination) at the eight filter levels."""
+    return [(company, cat, dest) for company in (ALL, str(org))
+            for cat in (ALL, category or "") for dest in (ALL, destination)]
 
 
 # ---------------------------------------------------------------------------- incremental
@@ -214,16 +232,18 @@ def record_decision(session: Session, decision: Decision, from_status: Status) -
         _add(session, _sorted(_certified_cells(session, month, [decision_t.c.id == decision.id],
                                                CERTIFIED_KINDS)))
     elif action is Action.REJECT:
-        province, category, destination = session.execute(
-            select(batch_t.c.origin_province_code, batch_t.c.product_category,
-                   batch_t.c.destination_country).where(batch_t.c.id == batch_id)).one()
-        _add_rows(session, _rejection_rows(decision.created_at, province, category, destination,
-                                           decision.reason))
+        org, province, category, destination = session.execute(
+            select(batch_t.c.organisation_id, batch_t.c.origin_province_code,
+                   batch_t.c.product_category, batch_t.c.destination_country)
+            .where(batch_t.c.id == batch_id)).one()
+        _add_rows(session, _rejection_rows(decision.created_at, org, province, category,
+                                           destination, decision.reason))
     elif from_status in (Status.APPROVED, Status.SUSPENDED):
         # Suspend, reinstate, revoke: the certified batch leaves the ``cc`` cells of its old
         # status for those of its new one, in one statement (one lock order).
-        approved_at, province, category, destination = session.execute(
-            select(decision_t.c.created_at, batch_t.c.origin_province_code,
+        approved_at, org, province, category, destination = session.execute(
+            select(decision_t.c.created_at, batch_t.c.organisation_id,
+                   batch_t.c.origin_province_code,
                    batch_t.c.product_category, batch_t.c.destination_country)
             .select_from(decision_t.join(batch_t, batch_t.c.id == decision_t.c.batch_id))
             .where(decision_t.c.batch_id == batch_id, decision_t.c.action == "approve")).one()
@@ -234,10 +254,11 @@ def record_decision(session: Session, decision: Decision, from_status: Status) -
                               literal_column(f"'{from_status.value}'"), -1),
             *_certified_cells(session, literal_column(f"'{month}'"), approval, ("cc",),
                               literal_column(f"'{Status(decision.to_status).value}'"), 1)]))
-        # A cell the batch left empty goes, as a rebuild would not write it: only the four
+        # A cell the batch left empty goes, as a rebuild would not write it: only the eight
         # cells it left (seeks on the primary key, not a scan of every status cell).
         session.execute(delete(cell_t).where(
-            cell_t.c.kind == "cc", cell_t.c.category.in_((ALL, category or "")),
+            cell_t.c.kind == "cc", cell_t.c.org.in_((ALL, str(org))),
+            cell_t.c.category.in_((ALL, category or "")),
             cell_t.c.destination.in_((ALL, destination)), cell_t.c.month == month,
             cell_t.c.province == province, cell_t.c.k3 == from_status.value,
             cell_t.c.batches == 0))
@@ -245,20 +266,22 @@ def record_decision(session: Session, decision: Decision, from_status: Status) -
 
 def record_print_job(session: Session, job: PrintJob) -> None:
     """Count ``job`` (flushed) in its cells: an order, not a scan, so written at once."""
-    province, category, destination = session.execute(
-        select(batch_t.c.origin_province_code, batch_t.c.product_category,
-               batch_t.c.destination_country).where(batch_t.c.id == job.batch_id)).one()
+    org, province, category, destination = session.execute(
+        select(batch_t.c.organisation_id, batch_t.c.origin_province_code,
+               batch_t.c.product_category, batch_t.c.destination_country)
+        .where(batch_t.c.id == job.batch_id)).one()
     _add_rows(session, [
-        {"kind": "pj", "category": cat, "destination": dest, "month": month_of(job.created_at),
-         "province": province, "k1": "", "k2": "", "k3": "", "unit": "", "batches": 1,
-         "value_idr": 0, "quantity_milli": job.quantity * 1000, "shown": None, "shown_at": None}
-        for cat in (ALL, category or "") for dest in (ALL, destination)])
+        {"kind": "pj", "org": company, "category": cat, "destination": dest,
+         "month": month_of(job.created_at), "province": province, "k1": "", "k2": "", "k3": "",
+         "unit": "", "batches": 1, "value_idr": 0, "quantity_milli": job.quantity * 1000,
+         "shown": None, "shown_at": None}
+        for company, cat, dest in _levels_of(org, category, destination)])
 
 
 # ---------------------------------------------------------------------------- scans
 SCAN_SETTLE = dt.timedelta(minutes=10)
-WATERMARK = {"kind": "wm", "category": "", "destination": "", "month": "", "province": "",
-             "k1": "scan", "k2": "", "k3": "", "unit": ""}
+WATERMARK = {"kind": "wm", "org": "", "category": "", "destination": "", "month": "",
+             "province": "", "k1": "scan", "k2": "", "k3": "", "unit": ""}
 
 
 def _watermark_where() -> list[Any]:
@@ -280,9 +303,7 @@ def _scan_cells(session: Session, after: int, upto: int) -> list[Any]:
     product's category as it is at the roll-up: the one fact that may still change, when an
     exporter recategorises a product a fake label named) and under no destination, as the
     live filters treat it."""
-    levels = union_all(*[select(literal_column(str(c)).label("lc"),
-                                literal_column(str(d)).label("ld"))
-                         for c, d in ((0, 0), (1, 0), (0, 1), (1, 1))]).subquery("lvl")
+    levels = _levels()
     star: Any = literal_column(f"'{ALL}'")
     first, last = session.execute(select(func.min(scan_t.c.created_at),
                                          func.max(scan_t.c.created_at))
@@ -290,7 +311,11 @@ def _scan_cells(session: Session, after: int, upto: int) -> list[Any]:
     batched = scan_t.c.batch_id.is_not(None)
     category = case((batched, func.coalesce(batch_t.c.product_category, "")),
                     else_=func.coalesce(product_t.c.category, ""))
+    # The company: the batch's, or for a scan of no batch its attribution (the product's
+    # exporter), as an exporter's live figures count them.
+    org = case((batched, batch_t.c.organisation_id), else_=scan_t.c.organisation_id)
     base = select(
+        _org_level(levels, org).label("org"),
         case((levels.c.lc == 1, category), else_=star).label("category"),
         case((levels.c.ld == 1, batch_t.c.destination_country), else_=star).label("dest"),
         month_bucket(scan_t.c.created_at, _span(first, last)).label("month"),
@@ -305,14 +330,15 @@ def _scan_cells(session: Session, after: int, upto: int) -> list[Any]:
         .outerjoin(product_t, product_t.c.id == scan_t.c.product_id)
         .join(levels, literal_column("1 = 1"))
     ).where(scan_t.c.id > after, scan_t.c.id <= upto,
-            # A scan of no batch has no destination: not at the destination levels.
-            (levels.c.ld == 0) | batched)
+            # A scan of no batch has no destination: not at the destination levels; a scan
+            # of no company is not at the company levels.
+            (levels.c.ld == 0) | batched, (levels.c.lo == 0) | org.is_not(None))
     src = base.cte("scanned").prefix_with("MATERIALIZED")
     empty: Any = literal_column("''")
 
     def part(kind: str, k1: Any, k2: Any = empty) -> Any:
-        keys = [src.c.category, src.c.dest, src.c.month, src.c.province]
-        return (select(literal_column(f"'{kind}'").label("kind"), src.c.category,
+        keys = [src.c.org, src.c.category, src.c.dest, src.c.month, src.c.province]
+        return (select(literal_column(f"'{kind}'").label("kind"), src.c.org, src.c.category,
                        src.c.dest.label("destination"), src.c.month, src.c.province,
                        k1.label("k1"), k2.label("k2"), empty.label("k3"), empty.label("unit"),
                        func.count().label("batches"), literal_column("0").label("value_idr"),
@@ -380,14 +406,15 @@ def rebuild(session: Session) -> int:
     # one row a rejection read in a stream, and written once.
     cells: dict[tuple[str, ...], dict[str, Any]] = {}
     result = session.execute(
-        select(decision_t.c.created_at, batch_t.c.origin_province_code,
-               batch_t.c.product_category, batch_t.c.destination_country, decision_t.c.reason)
+        select(decision_t.c.created_at, batch_t.c.organisation_id,
+               batch_t.c.origin_province_code, batch_t.c.product_category,
+               batch_t.c.destination_country, decision_t.c.reason)
         .select_from(decision_t.join(batch_t, batch_t.c.id == decision_t.c.batch_id))
         .where(decision_t.c.action == "reject")
         .order_by(decision_t.c.created_at, decision_t.c.id)
         .execution_options(yield_per=10_000))
-    for at, province, category, destination, reason in result:
-        for row in _rejection_rows(at, province, category, destination, reason):
+    for at, org, province, category, destination, reason in result:
+        for row in _rejection_rows(at, org, province, category, destination, reason):
             key = tuple(row[k] for k in KEY)
             cell = cells.get(key)
             if cell is None:
@@ -407,13 +434,12 @@ def rebuild(session: Session) -> int:
 
 def _rebuild_print_jobs(session: Session) -> None:
     job_t = inspect(PrintJob).local_table
-    levels = union_all(*[select(literal_column(str(c)).label("lc"),
-                                literal_column(str(d)).label("ld"))
-                         for c, d in ((0, 0), (1, 0), (0, 1), (1, 1))]).subquery("lvl")
+    levels = _levels()
     star: Any = literal_column(f"'{ALL}'")
     first, last = session.execute(select(func.min(job_t.c.created_at),
                                          func.max(job_t.c.created_at))).one()
     src = select(
+        _org_level(levels, batch_t.c.organisation_id).label("org"),
         case((levels.c.lc == 1, func.coalesce(batch_t.c.product_category, "")), else_=star)
         .label("category"),
         case((levels.c.ld == 1, batch_t.c.destination_country), else_=star).label("dest"),
@@ -423,8 +449,8 @@ def _rebuild_print_jobs(session: Session) -> None:
     ).select_from(job_t.join(batch_t, batch_t.c.id == job_t.c.batch_id)
                   .join(levels, literal_column("1 = 1"))).cte("jobs").prefix_with("MATERIALIZED")
     empty: Any = literal_column("''")
-    keys = [src.c.category, src.c.dest, src.c.month, src.c.province]
-    part = (select(literal_column("'pj'").label("kind"), src.c.category,
+    keys = [src.c.org, src.c.category, src.c.dest, src.c.month, src.c.province]
+    part = (select(literal_column("'pj'").label("kind"), src.c.org, src.c.category,
                    src.c.dest.label("destination"), src.c.month, src.c.province,
                    empty.label("k1"), empty.label("k2"), empty.label("k3"), empty.label("unit"),
                    func.count().label("batches"), literal_column("0").label("value_idr"),

@@ -26,6 +26,7 @@ from registry.catalog.certification import Action, Status
 from registry.catalog.models import Batch, Product
 from registry.catalog.rules import ProductInput
 from registry.clock import REGION_TZ, today
+from registry.db import migrate
 from registry.exceptions import Conflict, ValidationError
 from registry.figures import queries, summary
 from registry.figures.queries import Filters
@@ -191,7 +192,8 @@ def test_incremental_cells_equal_a_rebuild_and_the_live_figures(
     scan(world, rnd, clock.now, None)  # one scan after the last roll-up: the live tail
     assert db.execute(select(func.count()).select_from(Scan).where(
         Scan.id > summary.scan_watermark(db))).scalar_one() >= 1
-    for actor in (world.admin, world.officer_ntb, world.officer_ntt, world.exporter_a):
+    for actor in (world.admin, world.officer_ntb, world.officer_ntt, world.exporter_a,
+                  world.exporter_b):
         for f in filter_sets():
             filters = Filters(**f)
             assert queries.dashboard(db, actor, filters) == \
@@ -326,8 +328,8 @@ def test_rebuild_command_restores_cells_after_a_repair(
     assert cells(db) == before
 
 
-def test_exporters_read_their_company_live(world: World, db: Session, clock: Clock,
-                                           client: Client) -> None:
+def test_exporters_read_only_their_company_cells(world: World, db: Session, clock: Clock,
+                                                client: Client) -> None:
     world.submit(world.batch_a, world.exporter_a)
     world.decide(world.batch_a, world.officer_ntb, Action.APPROVE)
     world.submit(world.batch_b, world.exporter_b)
@@ -335,3 +337,33 @@ def test_exporters_read_their_company_live(world: World, db: Session, clock: Clo
     month = Filters(start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 1))
     assert queries.dashboard(db, world.exporter_a, month).total.batches == 1
     assert queries.dashboard(db, world.admin, month).total.batches == 2
+    # What the exporter reads are company A's cells, not the base tables nor B's cells.
+    db.execute(summary.cell_t.delete().where(summary.cell_t.c.org == str(world.company_a.id)))
+    assert queries.dashboard(db, world.exporter_a, month).total.batches == 0
+    assert queries.dashboard(db, world.exporter_a, month, live=True).total.batches == 1
+    assert queries.dashboard(db, world.exporter_b, month).total.batches == 1
+    assert queries.dashboard(db, world.admin, month).total.batches == 2
+
+
+def test_migration_0026_moves_the_cells_to_companies_and_back(
+        world: World, db: Session, clock: Clock, app: Any) -> None:
+    """Upgraded, the cells are those a rebuild writes (each company's and all companies');
+    downgraded, 0023's table keeps the all-companies cells."""
+    rnd = random.Random(7)
+    batches = make_batches(world, rnd, 6)
+    for _ in range(30):
+        clock.now += dt.timedelta(minutes=rnd.choice((50, 1500)))
+        step(world, rnd, rnd.choice(batches))
+    before = cells(db)
+    assert {c[1] for c in before} >= {"*", str(world.company_a.id), str(world.company_b.id)}
+    db.close()
+    url = app.config["DATABASE_URL"]
+    migrate.downgrade(url, "0025")
+    with Session(db.get_bind()) as s:
+        old = sorted(tuple(r) for r in s.execute(text(
+            "SELECT kind, category, destination, month, province, k1, k2, k3, unit, batches "
+            "FROM figure_cell")))
+    assert old == sorted(c[:1] + c[2:11] for c in before if c[1] in ("*", ""))
+    migrate.upgrade(url, "head")
+    db.expire_all()
+    assert cells(db) == before
