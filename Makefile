@@ -68,9 +68,12 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	else echo "npm not found: the axe-core accessibility test will be skipped"; fi
 
 # The type checker runs before the suite: a wrong type fails in half a minute, not half an hour.
+# Two test processes (pytest-xdist) for the two cores; each has its own PostgreSQL database
+# and Redis database (tests/conftest.py). TEST_PROCESSES=0 runs the suite in one process.
+TEST_PROCESSES ?= 2
 test: translations typecheck axe
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -27,7 +27,7 @@ import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
@@ -66,6 +66,33 @@ CHEAP_PASSWORD_HASHING = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_KI
 CHEAP_HASHING = PasswordHashing.from_config(CHEAP_PASSWORD_HASHING)
 
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def xdist_worker_number() -> int:
+    """0 for the first (or only) test process, 1 for pytest-xdist's ``gw1`` …"""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw") or 0)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (``make test`` runs two processes), each process gets a PostgreSQL
+    database of its own, ``<TEST_DATABASE_URL's database>_gwN``, created when missing: the
+    fixtures drop and recreate its schema, which two processes cannot share. Every reader of
+    TEST_DATABASE_URL (fixtures, the multi-server stack, the gunicorn tests) sees it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not worker or not base:
+        return
+    url = make_url(base)
+    name = f"{url.database}_{worker}"
+    admin = make_engine(base)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                            {"n": name}).scalar():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    os.environ["TEST_DATABASE_URL"] = url.set(database=name).render_as_string(
+        hide_password=False)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -19,7 +19,7 @@ import redis
 from flask import Flask
 from sqlmodel import Session
 
-from conftest import Client, World
+from conftest import Client, World, xdist_worker_number
 from registry import create_app
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch
@@ -42,7 +42,7 @@ def queue_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'queue.sqlite3'}"
         return
     # The machine's Redis (CI starts it), a database of its own, emptied before and after.
-    url = REDIS_URL + "7"
+    url = REDIS_URL + str(7 + xdist_worker_number())  # 7, and 8 for a second process
     client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
         client.flushdb()
