@@ -6,8 +6,8 @@ queue's worker into the file store, downloaded by that user alone, deleted after
        ↑        │  ↘ failed (after the last retry)
        └────────┘ (lease lapsed: the worker died; the sweep sends it again)
 
-The same life as a label file (``registry.printing.jobfiles``), for the same reasons: the row
-is the truth, a worker holds a lease it renews with its progress, conditional UPDATEs make a
+The life of a leased file (``registry.files.leases``), as a label file's: the row is the
+truth, a worker holds a lease it renews with its progress, conditional UPDATEs make a
 message delivered twice harmless. A file holds exactly the rows the CSV of the same filters
 gives: both read ``queries.export_statement`` with the asker's scope. Services flush and never
 commit; the worker's task (``tasks.py``) commits each step, the web request commits once.
@@ -15,12 +15,10 @@ commit; the worker's task (``tasks.py``) commits each step, the web request comm
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from registry.accounts.models import User
@@ -31,17 +29,18 @@ from registry.exceptions import NotFound
 from registry.figures import queries
 from registry.figures.models import ExportFile
 from registry.figures.queries import Filters
+from registry.files import leases
 
 
 class State(StrEnum):
-    QUEUED = "queued"
+    QUEUED = leases.State.QUEUED.value
     WRITING = "writing"
-    READY = "ready"
-    FAILED = "failed"
-    EXPIRED = "expired"
+    READY = leases.State.READY.value
+    FAILED = leases.State.FAILED.value
+    EXPIRED = leases.State.EXPIRED.value
 
 
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = leases.MAX_ATTEMPTS
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The latest exports a user's list shows.
 LISTED = 20
@@ -107,55 +106,33 @@ def record_download(session: Session, actor: User, row: ExportFile) -> None:
 def discard_missing(session: Session, row: ExportFile) -> None:
     """A finished file the store lost (or an operator emptied it): expired, so its asker can
     ask for it again."""
-    audit.record(session, actor=None, action=EventTag.ExportFile.EXPIRED,
-                 object_type=ObjectType.EXPORT_FILE, object_id=row.id,
-                 after={"object": row.object_name, "missing": True})
-    session.execute(update(ExportFile).where(col(ExportFile.id) == row.id).values(
-        state=State.EXPIRED, object_name=None, size=None, sha256=None))
-    session.flush()
+    LEASE.discard(session, row, EventTag.ExportFile.EXPIRED, missing=True)
 
 
 # ---------------------------------------------------------------- the worker's steps
-
-
-def claim(session: Session, export_id: int, token: str, lease_seconds: float) -> bool:
-    """Take the file for this worker: a queued one, or one whose lease lapsed. One UPDATE
-    with the condition, so two workers cannot both win."""
-    now = utcnow()
-    taken = session.exec(
-        update(ExportFile)
-        .where(col(ExportFile.id) == export_id,
-               or_(col(ExportFile.state) == State.QUEUED,
-                   and_(col(ExportFile.state) == State.WRITING,
-                        col(ExportFile.lease_until) < now)))
-        .values(state=State.WRITING, lease_token=token,
-                lease_until=now + dt.timedelta(seconds=lease_seconds), started_at=now,
-                rows_done=0, attempts=ExportFile.attempts + 1)
-    ).rowcount
-    if taken != 1:
-        return False
-    row = session.get(ExportFile, export_id, populate_existing=True)
-    assert row is not None
-    audit.record(session, actor=None, action=EventTag.ExportFile.WRITE_START,
-                 object_type=ObjectType.EXPORT_FILE, object_id=export_id,
-                 after={"attempt": row.attempts})
-    return True
+# A leased file's life (``registry.files.leases``), audited on the export itself.
+LEASE = leases.Kind(
+    model=ExportFile, working=State.WRITING, progress="rows_done",
+    tags=leases.Tags(start=EventTag.ExportFile.WRITE_START,
+                     failed=EventTag.ExportFile.WRITE_FAILED,
+                     refused=EventTag.ExportFile.WRITE_REFUSED,
+                     expired=EventTag.ExportFile.EXPIRED),
+    subject=lambda row: (ObjectType.EXPORT_FILE, row.id, {}))
+claim = LEASE.claim
+fail = LEASE.fail
+# The asker may no longer open these rows (their account was disabled, or moved to another
+# office, since).
+refuse = LEASE.refuse
+sweep = LEASE.sweep
+forget_written_files = LEASE.forget_written
 
 
 def report(session: Session, export_id: int, token: str, done: int, lease_seconds: float,
            total: int | None = None) -> bool:
     """Progress (and the total once counted), which also renews the lease; False when this
     worker lost it."""
-    values: dict[str, Any] = {"rows_done": done,
-                              "lease_until": utcnow() + dt.timedelta(seconds=lease_seconds)}
-    if total is not None:
-        values["rows_total"] = total
-    return session.exec(
-        update(ExportFile)
-        .where(col(ExportFile.id) == export_id, col(ExportFile.lease_token) == token,
-               col(ExportFile.state) == State.WRITING)
-        .values(**values)
-    ).rowcount == 1
+    values = {} if total is None else {"rows_total": total}
+    return LEASE.report(session, export_id, token, done, lease_seconds, **values)
 
 
 @dataclass(frozen=True)
@@ -171,97 +148,12 @@ def finish(session: Session, export_id: int, token: str, written: Written,
            ttl_days: float) -> bool:
     """Mark the file ready if this worker still holds the lease; False otherwise (the caller
     removes its object)."""
-    now = utcnow()
-    done = session.exec(
-        update(ExportFile)
-        .where(col(ExportFile.id) == export_id, col(ExportFile.lease_token) == token,
-               col(ExportFile.state) == State.WRITING)
-        .values(state=State.READY, object_name=written.object_name, size=written.size,
-                sha256=written.sha256, rows_done=written.rows, rows_total=written.rows,
-                finished_at=now, expires_at=now + dt.timedelta(days=ttl_days),
-                lease_token=None, lease_until=None, error=None)
-    ).rowcount == 1
-    if done:
+    row = LEASE.finish(session, export_id, token, ttl_days, object_name=written.object_name,
+                       size=written.size, sha256=written.sha256, rows_done=written.rows,
+                       rows_total=written.rows)
+    if row is not None:
         audit.record(session, actor=None, action=EventTag.ExportFile.WRITTEN,
                      object_type=ObjectType.EXPORT_FILE, object_id=export_id,
                      after={"rows": written.rows, "bytes": written.size,
                             "sha256": written.sha256, "seconds": round(written.seconds, 1)})
-    return done
-
-
-def fail(session: Session, export_id: int, token: str, error: str) -> bool:
-    """A write that raised: queued again for Huey's retry, or failed after the last try.
-    Returns True when it will be retried."""
-    row = session.get(ExportFile, export_id, populate_existing=True)
-    if row is None or row.lease_token != token or row.state != State.WRITING:
-        return False
-    retry = row.attempts < MAX_ATTEMPTS
-    row.state = State.QUEUED if retry else State.FAILED
-    row.error = error[:500]
-    row.lease_token = row.lease_until = None
-    session.add(row)
-    session.flush()
-    audit.record(session, actor=None, action=EventTag.ExportFile.WRITE_FAILED,
-                 object_type=ObjectType.EXPORT_FILE, object_id=export_id,
-                 after={"attempt": row.attempts, "error": row.error, "retry": retry})
-    return retry
-
-
-def refuse(session: Session, export_id: int, token: str, reason: str) -> None:
-    """A write that must not happen: the asker may no longer open these rows (their account
-    was disabled, or moved to another office, since)."""
-    row = session.get(ExportFile, export_id, populate_existing=True)
-    if row is None or row.lease_token != token:
-        return
-    row.state, row.error = State.FAILED, reason[:500]
-    row.lease_token = row.lease_until = None
-    session.add(row)
-    session.flush()
-    audit.record(session, actor=None, action=EventTag.ExportFile.WRITE_REFUSED,
-                 object_type=ObjectType.EXPORT_FILE, object_id=export_id,
-                 after={"reason": row.error})
-
-
-@dataclass(frozen=True)
-class Sweep:
-    resend: list[int]
-    expired: list[str]
-
-
-def sweep(session: Session, lease_seconds: float) -> Sweep:
-    """Writes whose worker stopped reporting, and queued ones whose message was lost, to send
-    again; ready files past their expiry, to delete (``jobfiles.sweep``'s rules)."""
-    now = utcnow()
-    stale = list(session.exec(select(ExportFile.id).where(or_(
-        and_(col(ExportFile.state) == State.WRITING, col(ExportFile.lease_until) < now),
-        and_(col(ExportFile.state) == State.QUEUED,
-             col(ExportFile.requested_at) < now - dt.timedelta(seconds=lease_seconds)),
-    )).order_by(col(ExportFile.id))).all())
-    expired_rows = list(session.exec(
-        select(ExportFile).where(col(ExportFile.state) == State.READY,
-                                 col(ExportFile.expires_at) <= now).with_for_update()
-    ).all())
-    names = []
-    for row in expired_rows:
-        if row.object_name:
-            names.append(row.object_name)
-        audit.record(session, actor=None, action=EventTag.ExportFile.EXPIRED,
-                     object_type=ObjectType.EXPORT_FILE, object_id=row.id,
-                     after={"object": row.object_name})
-        row.state, row.object_name, row.size, row.sha256 = State.EXPIRED, None, None, None
-        session.add(row)
-    if stale:
-        session.execute(update(ExportFile).where(
-            col(ExportFile.id).in_(stale), col(ExportFile.state) == State.QUEUED,
-        ).values(requested_at=now))
-    session.flush()
-    return Sweep(resend=[int(i) for i in stale if i is not None], expired=names)
-
-
-def forget_written_files(conn: Any) -> None:
-    """After a restore: no export file came with the backup (as no label file did); the
-    restored rows say expired, so their askers ask for them again rather than meet a file the
-    store does not have, and no worker holds a lease in the new registry."""
-    conn.execute(update(ExportFile).where(col(ExportFile.state) != State.FAILED).values(
-        state=State.EXPIRED, object_name=None, size=None, sha256=None, expires_at=None,
-        lease_token=None, lease_until=None))
+    return row is not None

@@ -5,19 +5,19 @@
                  └────────┘ (lease lapsed: the worker died; the sweep sends it again)
 
 A render is claimed and finished with conditional UPDATEs on the row, never by trusting the
-queue: a message delivered twice, or a worker that comes back after its lease was given to
-another, changes nothing. Services flush and never commit; the worker's task (``tasks.py``)
+queue (``registry.files.leases``, the life it shares with the figures' XLSX exports): a
+message delivered twice, or a worker that comes back after its lease was given to another,
+changes nothing. Services flush and never commit; the worker's task (``tasks.py``)
 commits each step, the web request commits once.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -26,23 +26,21 @@ from sqlmodel import Session, col, select
 from registry.audit import services as audit
 from registry.audit.tags import EventTag
 from registry.clock import utcnow
-from registry.files import FileStore, delete_after_commit
+from registry.files import FileStore, delete_after_commit, leases
 from registry.notifications import services as notifications
 from registry.printing.models import LabelFile, PrintJob
 from registry.signing.models import SigningKey
 
 
 class State(StrEnum):
-    QUEUED = "queued"
+    QUEUED = leases.State.QUEUED.value
     RENDERING = "rendering"
-    READY = "ready"
-    FAILED = "failed"
-    EXPIRED = "expired"
+    READY = leases.State.READY.value
+    FAILED = leases.State.FAILED.value
+    EXPIRED = leases.State.EXPIRED.value
 
 
-# Tries of one render before the print shop is told it failed (a worker killed mid-job is not
-# a failed try: its lease lapses and the render is sent again without counting against it).
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = leases.MAX_ATTEMPTS
 PDF = "pdf"
 
 
@@ -134,51 +132,26 @@ def _ensure_row(session: Session, job: PrintJob, fmt: str) -> None:
 
 
 # ---------------------------------------------------------------- the worker's steps
-
-
-def claim(session: Session, file_id: int, token: str, lease_seconds: float) -> bool:
-    """Take the render for this worker: a queued file, or one whose lease lapsed (its worker
-    died). One UPDATE with the condition, so two workers cannot both win."""
-    now = utcnow()
-    taken = session.exec(
-        update(LabelFile)
-        .where(col(LabelFile.id) == file_id,
-               or_(col(LabelFile.state) == State.QUEUED,
-                   and_(col(LabelFile.state) == State.RENDERING,
-                        col(LabelFile.lease_until) < now)))
-        .values(state=State.RENDERING, lease_token=token,
-                lease_until=now + dt.timedelta(seconds=lease_seconds),
-                started_at=now, labels_done=0, attempts=LabelFile.attempts + 1)
-    ).rowcount
-    if taken != 1:
-        return False
-    row = session.get(LabelFile, file_id, populate_existing=True)
-    assert row is not None
-    audit.record(session, actor=None, action=EventTag.LabelFile.RENDER_START,
-                 object_type="print_job",
-                 object_id=row.job_id, after={"format": row.format, "file_id": file_id,
-                                              "attempt": row.attempts})
-    return True
-
-
-def report(session: Session, file_id: int, token: str, done: int,
-           lease_seconds: float) -> bool:
-    """Progress, which also renews the lease; False when this worker lost it."""
-    return session.exec(
-        update(LabelFile)
-        .where(col(LabelFile.id) == file_id, col(LabelFile.lease_token) == token,
-               col(LabelFile.state) == State.RENDERING)
-        .values(labels_done=done,
-                lease_until=utcnow() + dt.timedelta(seconds=lease_seconds))
-    ).rowcount == 1
+# A leased file's life (``registry.files.leases``), audited on the print job.
+LEASE = leases.Kind(
+    model=LabelFile, working=State.RENDERING, progress="labels_done",
+    tags=leases.Tags(start=EventTag.LabelFile.RENDER_START,
+                     failed=EventTag.LabelFile.RENDER_FAILED,
+                     refused=EventTag.LabelFile.RENDER_REFUSED,
+                     expired=EventTag.LabelFile.EXPIRED),
+    subject=lambda row: ("print_job", row.job_id, {"format": row.format, "file_id": row.id}))
+claim = LEASE.claim
+report = LEASE.report
+fail = LEASE.fail
+# The batch lost its certification meanwhile.
+refuse = LEASE.refuse
+sweep = LEASE.sweep
+forget_rendered_files = LEASE.forget_written
 
 
 def sign(session: Session, file_id: int, token: str, kid: str) -> bool:
-    return session.exec(
-        update(LabelFile)
-        .where(col(LabelFile.id) == file_id, col(LabelFile.lease_token) == token)
-        .values(kid=kid)
-    ).rowcount == 1
+    """The key the render signs with, recorded while this worker holds the lease."""
+    return LEASE.hold(session, file_id, token, kid=kid)
 
 
 @dataclass(frozen=True)
@@ -194,19 +167,10 @@ def finish(session: Session, file_id: int, token: str, rendered: Rendered,
            ttl_days: float) -> bool:
     """Mark the file ready, if this worker still holds the lease; False otherwise (the
     caller removes its object: another worker's file is the one)."""
-    now = utcnow()
-    done = session.exec(
-        update(LabelFile)
-        .where(col(LabelFile.id) == file_id, col(LabelFile.lease_token) == token,
-               col(LabelFile.state) == State.RENDERING)
-        .values(state=State.READY, object_name=rendered.object_name, size=rendered.size,
-                sha256=rendered.sha256, labels_done=rendered.labels, finished_at=now,
-                expires_at=now + dt.timedelta(days=ttl_days), lease_token=None,
-                lease_until=None, error=None)
-    ).rowcount == 1
-    if done:
-        row = session.get(LabelFile, file_id, populate_existing=True)
-        assert row is not None
+    row = LEASE.finish(session, file_id, token, ttl_days, object_name=rendered.object_name,
+                       size=rendered.size, sha256=rendered.sha256,
+                       labels_done=rendered.labels)
+    if row is not None:
         audit.record(session, actor=None, action=EventTag.LabelFile.RENDERED,
                      object_type="print_job",
                      object_id=row.job_id, after={
@@ -214,93 +178,13 @@ def finish(session: Session, file_id: int, token: str, rendered: Rendered,
                          "bytes": rendered.size, "sha256": rendered.sha256, "kid": row.kid,
                          "seconds": round(rendered.seconds, 1), "attempt": row.attempts})
         notifications.label_file_ready(session, row)
-    return done
-
-
-def fail(session: Session, file_id: int, token: str, error: str) -> bool:
-    """A render that raised: queued again for Huey's retry, or failed after the last try.
-    Returns True when it will be retried."""
-    row = session.get(LabelFile, file_id, populate_existing=True)
-    if row is None or row.lease_token != token or row.state != State.RENDERING:
-        return False
-    retry = row.attempts < MAX_ATTEMPTS
-    row.state = State.QUEUED if retry else State.FAILED
-    row.error = error[:500]
-    row.lease_token = row.lease_until = None
-    session.add(row)
-    session.flush()
-    audit.record(session, actor=None, action=EventTag.LabelFile.RENDER_FAILED,
-                 object_type="print_job",
-                 object_id=row.job_id, after={"format": row.format, "file_id": file_id,
-                                              "attempt": row.attempts, "error": row.error,
-                                              "retry": retry})
-    return retry
-
-
-def refuse(session: Session, file_id: int, token: str, reason: str) -> None:
-    """A render that must not happen (the batch lost its certification meanwhile)."""
-    row = session.get(LabelFile, file_id, populate_existing=True)
-    if row is None or row.lease_token != token:
-        return
-    row.state, row.error = State.FAILED, reason[:500]
-    row.lease_token = row.lease_until = None
-    session.add(row)
-    session.flush()
-    audit.record(session, actor=None, action=EventTag.LabelFile.RENDER_REFUSED,
-                 object_type="print_job", object_id=row.job_id,
-                 after={"format": row.format, "file_id": file_id, "reason": row.error})
-
-
-@dataclass(frozen=True)
-class Sweep:
-    resend: list[int]
-    expired: list[str]
-
-
-def sweep(session: Session, lease_seconds: float) -> Sweep:
-    """What a periodic pass finds: renders whose worker stopped reporting (lease lapsed), and
-    queued ones waiting longer than a lease (their message was lost, e.g. Redis restarted
-    without persistence), to send again; ready files past their expiry, to delete."""
-    now = utcnow()
-    stale = list(session.exec(select(LabelFile.id).where(or_(
-        and_(col(LabelFile.state) == State.RENDERING, col(LabelFile.lease_until) < now),
-        and_(col(LabelFile.state) == State.QUEUED,
-             col(LabelFile.requested_at) < now - dt.timedelta(seconds=lease_seconds)),
-    )).order_by(col(LabelFile.id))).all())
-    expired_rows = list(session.exec(
-        select(LabelFile).where(col(LabelFile.state) == State.READY,
-                                col(LabelFile.expires_at) <= now).with_for_update()
-    ).all())
-    names = []
-    for row in expired_rows:
-        if row.object_name:
-            names.append(row.object_name)
-        audit.record(session, actor=None, action=EventTag.LabelFile.EXPIRED,
-                     object_type="print_job",
-                     object_id=row.job_id, after={"format": row.format, "file_id": row.id,
-                                                  "object": row.object_name})
-        row.state, row.object_name, row.size, row.sha256 = State.EXPIRED, None, None, None
-        row.expires_at = None
-        session.add(row)
-    # Queued rows waiting that long get a fresh timestamp, so one lost message is re-sent
-    # once per lease, not at every sweep while a long queue drains.
-    if stale:
-        session.execute(update(LabelFile).where(
-            col(LabelFile.id).in_(stale), col(LabelFile.state) == State.QUEUED,
-        ).values(requested_at=now))
-    session.flush()
-    return Sweep(resend=[int(i) for i in stale if i is not None], expired=names)
+    return row is not None
 
 
 def discard_damaged(session: Session, row: LabelFile) -> None:
     """A finished file the store lost or damaged: forget it (the next request renders it
     again; the labels are deterministic)."""
-    audit.record(session, actor=None, action=EventTag.LabelFile.DISCARDED, object_type="print_job",
-                 object_id=row.job_id, after={"format": row.format, "file_id": row.id,
-                                              "object": row.object_name})
-    session.execute(update(LabelFile).where(col(LabelFile.id) == row.id).values(
-        state=State.EXPIRED, object_name=None, size=None, sha256=None, expires_at=None))
-    session.flush()
+    LEASE.discard(session, row, EventTag.LabelFile.DISCARDED)
 
 
 def record_download(session: Session, actor: Any, job: PrintJob, row: LabelFile, *,
@@ -317,14 +201,6 @@ def record_download(session: Session, actor: Any, job: PrintJob, row: LabelFile,
                                           "serials": [job.serial_first, job.serial_last],
                                           "kid": row.kid, "sha256": row.sha256,
                                           "bytes": [first_byte, first_byte + sent]})
-
-
-def forget_rendered_files(conn: Any) -> None:
-    """After a restore: no rendered file came with the backup, and no worker holds a lease in
-    the new registry; every file is rendered again on its next request."""
-    conn.execute(update(LabelFile).where(col(LabelFile.state) != State.FAILED).values(
-        state=State.EXPIRED, object_name=None, size=None, sha256=None, expires_at=None,
-        lease_token=None, lease_until=None))
 
 
 def backlog(engine: Engine) -> tuple[dict[str, int], float]:
