@@ -323,6 +323,24 @@ def decompress(segment: str) -> str:
     if not isinstance(segment, str) or not segment:
         raise CompressionError("empty")
     ais, others = _entries(_Bits(segment))
+    return _uri(ais, others)
+
+
+def decompress_partial(key: str, value: str, segment: str) -> str:
+    """The uncompressed path and query of a partially compressed GS1 Digital Link URI,
+    ``https://host/{key}/{value}/{segment}``: the primary key written out, its qualifiers and
+    attributes compressed (GS1 Digital Link URI syntax 1.2, "partially compressed")."""
+    if not isinstance(segment, str) or not segment:
+        raise CompressionError("empty")
+    if key not in _PRIMARY_KEYS:
+        raise CompressionError(f"AI {key} is not a primary key")
+    ais, others = _entries(_Bits(segment))
+    if key in ais:
+        raise CompressionError(f"AI {key} given twice")
+    return _uri({key: value, **ais}, others)
+
+
+def _uri(ais: dict[str, str], others: list[tuple[str, str]]) -> str:
     primary = [ai for ai in ais if ai in _PRIMARY_KEYS]
     if len(primary) != 1:
         raise CompressionError(f"{len(primary)} primary keys, exactly one needed")

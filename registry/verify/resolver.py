@@ -26,10 +26,12 @@ resolver").
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
+from registry.gs1 import compression
 from registry.gs1 import digital_link as gs1
 from registry.verify.negotiation import LINKSET, wanted
 
@@ -45,6 +47,8 @@ CONTEXT_LINK = (f'<{LINKSET_CONTEXT}>; rel="http://www.w3.org/ns/json-ld#context
                 'type="application/ld+json"')
 LANGUAGES = ("en", "id", "zh", "ja")
 METHODS = "GET, HEAD, OPTIONS"
+# A partially compressed URI: the GTIN written out, the rest one compressed segment.
+PARTIALLY_COMPRESSED = re.compile(r"/01/(\d{14})/([A-Za-z0-9_-]{2,})")
 # Every resolver answer may be read by a script on any site (the standard: "SHALL support
 # CORS"); the answers carry no cookies and nothing private.
 CORS = (("Access-Control-Allow-Origin", "*"),
@@ -188,6 +192,20 @@ def answer(method: str, path: str, pairs: Sequence[tuple[str, str]], accept: str
     try:
         ident = gs1.parse_path(path)
     except gs1.Gs1Error as exc:
+        partial = PARTIALLY_COMPRESSED.fullmatch(path)
+        if partial is not None and same_as is None:
+            # ``/01/{gtin}/{segment}``: answered as its uncompressed URI is, as a fully
+            # compressed one is (views.compressed).
+            try:
+                uncompressed = compression.decompress_partial("01", *partial.groups())
+                parts = urlsplit(uncompressed)
+                gs1.parse_path(parts.path)
+            except gs1.Gs1Error:  # CompressionError is one
+                pass
+            else:
+                return answer(method, parts.path,
+                              [*parse_qsl(parts.query, keep_blank_values=True), *pairs],
+                              accept, base, same_as=base + uncompressed)
         if method == "OPTIONS":
             return "204 No Content", [*headers, ("Allow", METHODS)], b""
         return problem(400, "Not a GS1 Digital Link URI this resolver answers", str(exc),

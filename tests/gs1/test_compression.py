@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry.gs1.compression import CompressionError, decompress
+from registry.gs1.compression import CompressionError, decompress, decompress_partial
 from registry.gs1.digital_link import Gs1Error
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -89,6 +89,17 @@ VECTORS: list[tuple[str, str, str | None]] = [
     ("(01)09506000134352(235)123TPX-1", "ARFKk4XBoEaj2ypnr_ag", GTIN + "?235=123TPX-1"),
     # 7040 as its format N1+X3 says, with GS1's table corrected ("L":"3" for its "N":"3").
     ("(01)09506000134352(7040)1ABC", "ARFKk4XBoOCAKq8", GTIN + "?7040=1ABC"),
+]
+
+# Partially compressed: the primary key written out, the rest compressed. Made by the same
+# GS1 code with ``t.gs1ElementStringsToCompressedGS1DigitalLink(es, false, stem, true, opt)``
+# (its ``uncompressedPrimary``), optimise true and false giving the same here; GS1's own
+# ``decompressGS1DigitalLink`` answers the uncompressed URIs below.
+PARTIAL = [
+    ("/01/00490000000016/EGcD4s5P7UhAR", "/01/00490000000016/10/A-LOT-1/21/1"),
+    ("/01/00490000000016/EGcD4s5P7UhAS", "/01/00490000000016/10/A-LOT-1/21/2"),
+    ("/01/00490000000016/EGcD4s5P7U", "/01/00490000000016/10/A-LOT-1"),
+    ("/01/09506000134352/EEOrwXPVXyEFGBy", GTIN + "/10/ABC/21/12345?17=251231"),
 ]
 
 PUBLISHED = [
@@ -234,3 +245,21 @@ def test_one_changed_character_never_crashes(compressed: str, where: int, to: st
     except CompressionError:
         return
     assert result.startswith("/")
+
+
+@pytest.mark.parametrize(("partial", "expected"), PARTIAL)
+def test_decompresses_gs1s_partially_compressed_uris(partial: str, expected: str) -> None:
+    _, key, value, segment = partial.split("/")
+    assert decompress_partial(key, value, segment) == expected
+
+
+@pytest.mark.parametrize(("key", "value", "segment", "why"), [
+    ("01", "00490000000016", "CwDkLI1IIM4HxZyf2pCAi", "given twice"),  # a GTIN again
+    ("10", "LOT", "EGcD4s5P7U", "not a primary key"),
+    ("01", "00490000000016", "", "empty"),
+    ("01", "00490000000016", "EGcD4s5P7UhA", "trailing bits|ends in the middle"),
+])
+def test_a_partial_segment_that_does_not_fit_is_refused(key: str, value: str, segment: str,
+                                                        why: str) -> None:
+    with pytest.raises(CompressionError, match=why):
+        decompress_partial(key, value, segment)

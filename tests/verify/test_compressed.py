@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from registry.gs1 import digital_link as gs1
-from tests.gs1.test_compression import VECTORS
+from tests.gs1.test_compression import PARTIAL, VECTORS
 from tests.verify import test_conformance as conformance
 from tests.verify.test_conformance import Server
 
@@ -94,6 +94,26 @@ def test_the_linkset_of_a_compressed_uri_is_the_uncompressed_ones(
     assert short.json()["linkset"][0]["anchor"] == server.base + path
     assert _same_as(short) == [server.base + path]
     assert _without_same_as(short.headers) == _without_same_as(plain.headers)
+
+
+def test_a_partially_compressed_label_uri_redirects_like_its_uncompressed_one(
+        server: Server, label: str) -> None:
+    """``/01/{gtin}/{segment}``: the GTIN written out, lot and serial compressed (GS1's
+    partially compressed form)."""
+    path, query = label.split("?")
+    partial = {uri: short for short, uri in PARTIAL}
+    assert path in partial, f"no GS1 vector for {path}: add it to test_compression.PARTIAL"
+    for method in ("GET", "HEAD", "OPTIONS"):
+        plain = server.request(method, f"{path}?{query}")
+        short = server.request(method, f"{partial[path]}?{query}")
+        assert plain.status_code == short.status_code, method
+        assert _same_as(short) == [server.base + path]
+        assert _without_same_as(short.headers) == _without_same_as(plain.headers)
+    page = requests.get(f"{server.base}{partial[path]}?{query}", timeout=10)
+    assert page.history[0].status_code == 307
+    assert page.status_code == 200 and 'class="verdict ok"' in page.text
+    # A segment that is not GS1's compression of a qualifier stays a malformed code.
+    assert server.get(path.rsplit("/", 4)[0] + "/AAAAAAAAAAAA").status_code == 400
 
 
 def test_lot_and_gtin_level_compressed_uris(server: Server, label: str) -> None:
