@@ -353,7 +353,13 @@ def roll_up_scans(session: Session, settle: dt.timedelta = SCAN_SETTLE) -> int:
     """Add the scans written since the last roll-up (and older than ``settle``) to the
     cells, and move the watermark; the number of scans added. Concurrent roll-ups (two
     workers' sweeps) are serialised by the watermark row: the UPDATE that moves it waits
-    for the other's and then finds the watermark moved, so nothing counts twice."""
+    for the other's and then finds the watermark moved, so nothing counts twice. The row is
+    made first if missing (INSERT … ON CONFLICT DO NOTHING: the second of two first
+    roll-ups waits for the first's and inserts nothing, where a plain INSERT failed on the
+    duplicate key)."""
+    session.execute(_upsert(session).values(**WATERMARK, batches=0, value_idr=0,
+                                            quantity_milli=0)
+                    .on_conflict_do_nothing(index_elements=list(KEY)))
     after = scan_watermark(session)
     upto = session.execute(select(func.max(scan_t.c.id)).where(
         scan_t.c.id > after, scan_t.c.created_at < utcnow() - settle)).scalar()
@@ -363,11 +369,7 @@ def roll_up_scans(session: Session, settle: dt.timedelta = SCAN_SETTLE) -> int:
                                                   cell_t.c.batches == after)
                             .values(batches=upto))
     if moved.rowcount != 1:
-        if after != 0 or session.execute(select(func.count()).select_from(cell_t)
-                                         .where(*_watermark_where())).scalar_one():
-            return 0  # another roll-up moved it first
-        session.execute(cell_t.insert().values(**WATERMARK, batches=upto, value_idr=0,
-                                               quantity_milli=0))
+        return 0  # another roll-up moved it first
     _add(session, _sorted(_scan_cells(session, after, upto)))
     return int(upto) - int(after)
 

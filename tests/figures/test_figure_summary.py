@@ -288,6 +288,48 @@ def test_two_officers_approving_the_same_cell_at_once_are_both_counted(
     db.rollback()
 
 
+def test_two_workers_first_scan_roll_ups_at_once_count_each_scan_once(
+        world: World, db: Session, engine: Engine) -> None:
+    """Two workers' minute sweeps on a registry whose scans were never rolled up (no
+    watermark row yet): both finish without an error and every scan counts once."""
+    world.submit(world.batch_a, world.exporter_a)
+    world.decide(world.batch_a, world.officer_ntb, Action.APPROVE)
+    rnd = random.Random(5)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    for _ in range(6):
+        scan(world, rnd, past, world.batch_a)
+    db.execute(summary.cell_t.delete().where(summary.cell_t.c.kind == "wm"))
+    db.commit()
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+    added: list[int] = []
+
+    def roll_up() -> None:
+        try:
+            with Session(engine) as s:
+                s.execute(select(func.count()).select_from(Scan)).scalar_one()
+                barrier.wait(timeout=10)
+                added.append(summary.roll_up_scans(s))
+                s.commit()
+        except BaseException as exc:  # reported to the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=roll_up) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert sorted(added) == [0, 6]
+    db.expire_all()
+    month = dt.datetime.now(REGION_TZ).date().replace(day=1)
+    f = queries.dashboard(db, world.admin, Filters(start=month.replace(
+        year=month.year - 1), end=month))
+    assert f.scans == 6
+    assert f == queries.dashboard(db, world.admin, Filters(start=month.replace(
+        year=month.year - 1), end=month), live=True)
+
+
 def test_rejection_reasons_are_grouped_but_shown_as_written(
         world: World, db: Session, clock: Clock, make_client: Any) -> None:
     s = world.session
