@@ -78,7 +78,10 @@ def _throttled(call: Callable[[LoginThrottle], T], fallback: T) -> T:
     """``call`` on the login throttle. When the store (Redis) does not answer, the limiter
     falls back to per-process counts as for its own limits (extensions.limiter), saying so
     once; where even that fails, the sign-in goes on unthrottled and the log says so, never
-    a 500."""
+    a 500. With Flask-Limiter's switch for every limit off (``RATELIMIT_ENABLED=false``)
+    the throttle is off too: the limiter is then never set up for this app."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return fallback
     try:
         return call(_throttle())
     except Exception:
