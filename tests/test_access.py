@@ -382,6 +382,8 @@ ROUTES: tuple[Route, ...] = (
     Route("catalog.product_edit", "GET", lambda s: f"/products/{s.product_a}/edit", OWNER_PAGE),
     Route("catalog.product_edit", "POST", lambda s: f"/products/{s.product_a}/edit", OWNER_POST,
           writes=A, data=product_data),
+    # The HS 2022 list (reference data, the same for everyone): any signed-in user.
+    Route("catalog.hs_codes", "GET", lambda s: "/hs-codes?q=ikan+kering", _signed_in(200)),
     Route("catalog.product_photo", "POST", lambda s: f"/products/{s.product_a}/photo",
           OWNER_POST, writes=A,
           data=lambda s: {"photo": (io.BytesIO(make_png()), "honey.png")}),
