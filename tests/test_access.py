@@ -271,6 +271,7 @@ API_ROUTES = [
     ("api.products_create", "POST", "/api/v1/products"),
     ("api.products_read", "GET", "/api/v1/products/1"),
     ("api.products_update", "PUT", "/api/v1/products/1"),
+    ("api.hs_codes", "GET", "/api/v1/hs-codes?q=ikan+kering"),
     ("api.batches_list", "GET", "/api/v1/batches"),
     ("api.batches_create", "POST", "/api/v1/batches"),
     ("api.batches_read", "GET", "/api/v1/batches/1"),
