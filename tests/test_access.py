@@ -271,6 +271,7 @@ API_ROUTES = [
     ("api.products_create", "POST", "/api/v1/products"),
     ("api.products_read", "GET", "/api/v1/products/1"),
     ("api.products_update", "PUT", "/api/v1/products/1"),
+    ("api.hs_codes", "GET", "/api/v1/hs-codes?q=ikan+kering"),
     ("api.batches_list", "GET", "/api/v1/batches"),
     ("api.batches_create", "POST", "/api/v1/batches"),
     ("api.batches_read", "GET", "/api/v1/batches/1"),
@@ -382,6 +383,8 @@ ROUTES: tuple[Route, ...] = (
     Route("catalog.product_edit", "GET", lambda s: f"/products/{s.product_a}/edit", OWNER_PAGE),
     Route("catalog.product_edit", "POST", lambda s: f"/products/{s.product_a}/edit", OWNER_POST,
           writes=A, data=product_data),
+    # The HS 2022 list (reference data, the same for everyone): any signed-in user.
+    Route("catalog.hs_codes", "GET", lambda s: "/hs-codes?q=ikan+kering", _signed_in(200)),
     Route("catalog.product_photo", "POST", lambda s: f"/products/{s.product_a}/photo",
           OWNER_POST, writes=A,
           data=lambda s: {"photo": (io.BytesIO(make_png()), "honey.png")}),

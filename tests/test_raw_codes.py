@@ -143,11 +143,12 @@ def not_codes(app: Flask) -> list[str]:
     """Text that holds a code's letters without being a code, taken out before the words are
     read, longest first: the labels themselves ("Sertifikat halal" is the label of ``halal``),
     the net-quantity help, and the HS descriptions, in English as UN Comtrade publishes them
-    ("Seaweeds and other algae")."""
+    ("Seaweeds and other algae") and in Indonesian where the registry has them."""
     with app.test_request_context(), force_locale("id"):
         texts = [str(label) for _enum, labels, _v in vocabularies() for label in labels.values()]
         texts += [gettext(message) for message in NET_QUANTITY_SYNTAX]
-    texts += [hs.description for hs in hs_codes().values()]
+    texts += [text for hs in hs_codes().values() for text in (hs.description, hs.description_id)
+              if text]
     return sorted(set(texts), key=len, reverse=True)
 
 

@@ -29,7 +29,7 @@ from registry.catalog.certification import OFFICER_ACTIONS, Display, Status
 from registry.catalog.rules import Category, DocumentKind, Unit
 from registry.db import MAX_ID
 from registry.plaintext import TextProblem, text_problem
-from registry.reference import HUBS, country_codes, hs_codes, regencies
+from registry.reference import HUBS, country_codes, regencies
 
 # PostgreSQL INTEGER: ids and versions beyond it cannot exist, and must never reach a query.
 # batch.declared_value_idr is BIGINT (migration 0005); the rule itself allows up to 10**15.
@@ -171,8 +171,10 @@ class ProductWrite(WriteModel):
     name_id: Text = Field(description="Name in Indonesian.")
     name_en: Text = Field(description="Name in English.")
     category: Text = Field(json_schema_extra=_enum(Category))
-    hs_code: Text = Field(description="HS 2022 subheading (6 digits) from the registry's list.",
-                          json_schema_extra=_enum(hs_codes()))
+    # Not an enum: 5,600 values would bloat the document; GET /hs-codes finds them.
+    hs_code: Text = Field(description="Any HS 2022 subheading, six digits without dots "
+                                      "(e.g. 030559); find one with GET /hs-codes.",
+                          json_schema_extra={"pattern": "^[0-9]{6}$"})
     gtin: Text | None = Field(None, description="GTIN-8/12/13/14 with a valid check digit.")
     description: MultilineText = ""
 
@@ -191,6 +193,27 @@ class ProductRead(BaseModel):
 
 class ProductPage(PageMeta):
     items: list[ProductRead]
+
+
+class HsQuery(BaseModel):
+    q: Text = Field("", max_length=200, description="A code or its beginning (0305, 0305.59) "
+                    "or words in Indonesian or English (ikan kering, dried fish); empty: the "
+                    "region's typical codes.")
+    limit: int = Field(50, ge=1, le=200, description="At most this many codes (at most 200).")
+
+
+class HsCodeRead(BaseModel):
+    code: str = Field(description="Six digits, as products take it.")
+    description_en: str = Field(description="UN Comtrade's English description.")
+    description_id: str | None = Field(description="Indonesian, the registry's own translation "
+                                                   "(not BTKI's text); null where there is "
+                                                   "none.")
+    typical: bool = Field(description="One of the region's usual export codes.")
+
+
+class HsCodeList(BaseModel):
+    total: int = Field(description="How many codes match; the first `limit` are listed.")
+    items: list[HsCodeRead]
 
 
 # ---------------------------------------------------------------- batches

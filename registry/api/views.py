@@ -41,6 +41,8 @@ from registry.files.web import file_store
 from registry.printing import services as printing
 from registry.printing.messages import bound_message, fit_message
 from registry.printing.models import PrintJob
+from registry.reference import typical_hs_codes
+from registry.reference.hs_search import search as search_hs
 from registry.review import services as review
 from registry.review.models import Decision
 from registry.targets import services as targets
@@ -303,6 +305,22 @@ def products_read(product_id: int) -> Any:
 def products_update(product_id: int, body: s.ProductWrite) -> Any:
     product = catalog.update_product(get_session(), _user(), product_id, _product_input(body))
     return _product_read(product)
+
+
+@spec.route("GET", "/hs-codes", summary="Find HS 2022 codes", tag="products", query=s.HsQuery,
+            response=s.HsCodeList)
+def hs_codes(query: s.HsQuery) -> Any:
+    """The HS 2022 subheadings matching a code or words, the region's typical codes first;
+    with no ``q``, the typical codes."""
+    if query.q.strip():
+        found = search_hs(query.q, query.limit)
+        total, items = found.total, found.items
+    else:
+        total, items = len(typical_hs_codes()), typical_hs_codes()[:query.limit]
+    return s.HsCodeList(total=total, items=[
+        s.HsCodeRead(code=hs.code, description_en=hs.description,
+                     description_id=hs.description_id or None, typical=hs.typical)
+        for hs in items])
 
 
 # ---------------------------------------------------------------- batches

@@ -20,7 +20,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Sto
 
 from registry.catalog.rules import MAX_QUANTITY, Category, DocumentKind, Unit
 from registry.catalog.vocabulary import category_label, document_kind_label, unit_label
-from registry.reference import HUBS, PROVINCE_SHORT, hs_codes, regencies
+from registry.reference import HUBS, PROVINCE_SHORT, regencies
+from registry.reference.hs_search import code_of
 from registry.web.forms import Form
 from registry.web.messages import limits
 from registry.web.templating import country_choices
@@ -37,8 +38,14 @@ def category_choices() -> list[tuple[str, str]]:
     return [(c.value, category_label(c)) for c in Category]
 
 
-def hs_choices() -> list[tuple[str, str]]:
-    return [(c.code, f"{c.code[:4]}.{c.code[4:]} — {c.description}") for c in hs_codes().values()]
+def _hs_code(_form: Form, field: StringField) -> None:
+    # Any HS 2022 subheading, however it is written ("0305.59", "030559"): stored as six
+    # digits. Words are not a code: the page then lists the codes they match.
+    code = code_of(field.data or "")
+    if code is None:
+        raise StopValidation(_l("This is not an HS 2022 code. Enter its six digits, e.g. "
+                                "0305.59, or search the list by words."))
+    field.data = code
 
 
 def regency_choices() -> list[tuple[str, str]]:
@@ -56,7 +63,14 @@ class ProductForm(Form):
     name_id = StringField(_l("Name (Indonesian)"), validators=[InputRequired(), Length(max=300)])
     name_en = StringField(_l("Name (English)"), validators=[InputRequired(), Length(max=300)])
     category = SelectField(_l("Category"), choices=category_choices)
-    hs_code = SelectField(_l("HS code"), choices=hs_choices)
+    # A text box, not a list: 5,600 subheadings are too many to send as options. The typical
+    # codes come as suggestions (a datalist), the rest through the search page.
+    hs_code = StringField(_l("HS code"), validators=[InputRequired(), _hs_code],
+                          render_kw={"list": "hs-typical", "inputmode": "search",
+                                     "autocomplete": "off"},
+                          description=_l("Six digits, e.g. 0305.59. Type words instead (e.g. "
+                                         "ikan kering, dried fish) and save: the codes they "
+                                         "match are listed."))
     gtin = StringField(_l("GTIN (optional)"), validators=[Optional(), Length(max=14)],
                        description=_l("8, 12, 13 or 14 digits with a valid check digit."))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])

@@ -14,7 +14,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from registry import files
 from registry.accounts.auth import roles_required
@@ -35,6 +35,8 @@ from registry.catalog.vocabulary import STATUS_LABELS, document_kind_label
 from registry.db.paging import Window, window_from
 from registry.exceptions import Conflict, ValidationError
 from registry.files.web import file_store
+from registry.reference import typical_hs_codes
+from registry.reference.hs_search import search as search_hs
 from registry.web.database import get_session
 from registry.web.forms import apply_field_errors
 from registry.web.messages import Problem, message
@@ -107,7 +109,8 @@ def product_new() -> Any:
         else:
             flash(_("Product saved."), "success")
             return redirect(url_for("catalog.products"))
-    return render_template("catalog/product_form.html", form=form, product=None)
+    return render_template("catalog/product_form.html", form=form, product=None,
+                           **_hs_help(form))
 
 
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
@@ -132,7 +135,29 @@ def _product_page(product: Product, form: ProductForm, photo_form: PhotoForm,
     """The edit page; it says when batches already froze the product as submitted."""
     frozen = services.has_submitted_batches(get_session(), product.id or 0)
     return render_template("catalog/product_form.html", form=form, product=product,
-                           photo_form=photo_form, frozen=frozen), status
+                           photo_form=photo_form, frozen=frozen, **_hs_help(form)), status
+
+
+HS_MATCHES_ON_FORM = 10
+
+
+def _hs_help(form: ProductForm) -> dict[str, Any]:
+    """The typical codes as suggestions; and when what was typed is not a code, the codes its
+    words match, so the form finds a code without scripts."""
+    typed = (form.hs_code.data or "").strip() if form.hs_code.errors else ""
+    return {"hs_typical": typical_hs_codes(), "hs_typed": typed,
+            "hs_found": search_hs(typed, HS_MATCHES_ON_FORM) if typed else None}
+
+
+@bp.route("/hs-codes")
+@login_required
+def hs_codes() -> Any:
+    """The HS 2022 list searched by code or words (``?q=``), the region's typical codes first;
+    with no query, the typical codes."""
+    query = request.args.get("q", "").strip()
+    found = search_hs(query) if query else None
+    return render_template("catalog/hs_codes.html", query=query, found=found,
+                           typical=typical_hs_codes())
 
 
 @bp.route("/products/<int:product_id>/photo", methods=["POST"])

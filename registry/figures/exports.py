@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -53,11 +53,13 @@ from registry.catalog.vocabulary import category_label, status_label, unit_label
 from registry.clock import REGION_TZ, today
 from registry.figures.queries import EXPORT_COLUMNS, Figures, Row, lead_step
 from registry.printing.stocks import FONTS_DIR
-from registry.reference import PROVINCES, regencies
+from registry.reference import PROVINCES, hs_codes, regencies
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# The query's columns plus the regency's name after its code.
-COLUMNS = (*EXPORT_COLUMNS[:8], "origin_regency", *EXPORT_COLUMNS[8:])
+# The query's columns plus the HS description after the HS code and the regency's name after
+# its code.
+COLUMNS = (*EXPORT_COLUMNS[:7], "hs_description", *EXPORT_COLUMNS[7:8], "origin_regency",
+           *EXPORT_COLUMNS[8:])
 COLUMN_LABELS: dict[str, LazyString] = {
     "approved_at": _l("Approved at (WITA)"),
     "lot_code": _l("Lot code"),
@@ -66,6 +68,7 @@ COLUMN_LABELS: dict[str, LazyString] = {
     "product_en_name": _l("Product name (English)"),
     "category": _l("Category"),
     "hs_code": _l("HS code"),
+    "hs_description": _l("HS description"),
     "origin_regency_code": _l("Origin regency code"),
     "origin_regency": _l("Origin regency"),
     "origin_province_code": _l("Origin province code"),
@@ -93,6 +96,7 @@ class ExportWords:
     units: dict[str, str]
     statuses: dict[str, str]
     day: dt.date  # the day whose status the export shows (WITA)
+    lang: str = "en"  # the HS descriptions' language (Indonesian where the registry has it)
 
 
 def export_words() -> ExportWords:
@@ -101,7 +105,7 @@ def export_words() -> ExportWords:
         categories={c.value: category_label(c) for c in Category},
         units={u.value: unit_label(u) for u in Unit},
         statuses={d.value: status_label(d) for d in Display},
-        day=today())
+        day=today(), lang=str(get_locale()))
 
 
 def csv_safe(value: Any) -> Any:
@@ -123,9 +127,11 @@ def _plain(value: Any) -> Any:
 
 
 def export_values(row: Sequence[Any], words: ExportWords) -> list[Any]:
-    """One exported row: the query's columns plus the regency's name after its code, with
-    words for codes."""
+    """One exported row: the query's columns plus the HS description and the regency's name
+    after their codes, with words for codes."""
     values = [_plain(v) for v in row]
+    hs = hs_codes().get(values[_AT["hs_code"]] or "")
+    values.insert(_AT["hs_description"], hs.description_in(words.lang) if hs else "")
     regency = regencies().get(values[_AT["origin_regency_code"]])
     values.insert(_AT["origin_regency"], regency.name if regency else "")
     shown = display_status(Status(values[_AT["status"]]), values[_AT["valid_until"]], words.day)

@@ -157,11 +157,12 @@ def month_label(key: str) -> str:
 
 
 def _hs_chapters() -> dict[str, str]:
-    """The HS chapters of the reference list with the first product named under them."""
-    from registry.reference import hs_codes
+    """The HS chapters of the region's typical codes with the first product named under
+    them (the other chapters show their number alone)."""
+    from registry.reference import typical_hs_codes
 
     chapters: dict[str, str] = {}
-    for hs in hs_codes().values():
+    for hs in typical_hs_codes():
         chapters.setdefault(hs.chapter, hs.product)
     return chapters
 

@@ -43,13 +43,34 @@ class Regency:
 
 @dataclass(frozen=True, slots=True)
 class HsCode:
+    """One HS 2022 six-digit subheading (hs_codes.csv, see SOURCES.md §3)."""
+
     code: str
-    description: str
-    product: str
+    description: str  # English, UN Comtrade's wording
+    # Indonesian, where the project has one (translated by hand, not BTKI's text); else "".
+    description_id: str = ""
+    # One of the region's usual exports: listed first wherever codes are offered.
+    typical: bool = False
+    product: str = ""  # the region's product under a typical code, for the figures' chapters
 
     @property
     def chapter(self) -> str:
         return self.code[:2]
+
+    @property
+    def dotted(self) -> str:
+        """As people write it: "0305.59"."""
+        return f"{self.code[:4]}.{self.code[4:]}"
+
+    def description_in(self, language: str) -> str:
+        """The description for a reader of ``language``: Indonesian where there is one,
+        English otherwise (also for zh/ja readers: there is no other text)."""
+        if language == "id" and self.description_id:
+            return self.description_id
+        return self.description
+
+    def has_text_in(self, language: str) -> bool:
+        return language == "en" or (language == "id" and bool(self.description_id))
 
 
 @cache
@@ -72,11 +93,19 @@ def regencies() -> dict[str, Regency]:
 
 @cache
 def hs_codes() -> dict[str, HsCode]:
+    """Every HS 2022 subheading by its six digits, in code order (read once)."""
     with (HERE / "hs_codes.csv").open(newline="", encoding="utf-8") as fh:
         return {
-            row["code"]: HsCode(row["code"], row["description"], row["product"])
+            row["code"]: HsCode(row["code"], row["description"], row["description_id"],
+                                row["typical"] == "1", row["product"])
             for row in csv.DictReader(fh)
         }
+
+
+@cache
+def typical_hs_codes() -> tuple[HsCode, ...]:
+    """The region's usual subheadings, the ones offered first."""
+    return tuple(hs for hs in hs_codes().values() if hs.typical)
 
 
 @cache

@@ -38,7 +38,7 @@ from registry.verify.rules import Signal, Verdict
 from registry.verify.services import Resolution
 from registry.verify.vocabulary import VERDICT_LABELS
 from registry.web.i18n import LANGUAGE_NAMES, VERIFY_LANGUAGES
-from registry.web.templating import country_name
+from registry.web.templating import country_name, hs_markup
 
 SYMBOLS = {Verdict.GENUINE: "✓", Verdict.SUSPENDED: "!", Verdict.EXPIRED: "!",
            Verdict.REVOKED: "✗", Verdict.NOT_GENUINE: "✗", Verdict.POSSIBLE_COPY: "⚠",
@@ -265,6 +265,11 @@ class Language:
 
     def country(self, code: str) -> str:
         return country_name(code, self.code)
+
+    def hs(self, code: str) -> Markup:
+        """The HS code with its description in this language (English for zh and ja)."""
+        return hs_markup(code, self.code,
+                         self.gettext("(English only: no description in this language yet)"))
 
 
 class VerifyPages:

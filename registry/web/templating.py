@@ -15,6 +15,7 @@ from babel import Locale
 from babel.dates import format_datetime as babel_datetime
 from flask import Flask
 from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -34,7 +35,7 @@ from registry.catalog.vocabulary import (
 )
 from registry.clock import REGION_TZ
 from registry.desk import vocabulary as desk_words
-from registry.reference import HUBS, PROVINCES, country_codes, regencies
+from registry.reference import HUBS, PROVINCES, country_codes, hs_codes, regencies
 from registry.verify import vocabulary as verify_words
 from registry.web.database import get_session
 
@@ -56,6 +57,25 @@ def country_choices(locale: str) -> list[tuple[str, str]]:
 def regency_name(code: str) -> str:
     regency = regencies().get(code)
     return regency.name if regency else code
+
+
+def hs_markup(code: str | None, lang: str, english_only: str) -> Markup:
+    """An HS code with its description in ``lang`` ("0305.59 — Ikan ..."); where there is no
+    text in that language the English one, marked as English and saying so
+    (``english_only``, already in the reader's language)."""
+    hs = hs_codes().get(code or "")
+    if hs is None:  # a code from before the list changed: shown as stored
+        return Markup.escape(code or "—")
+    if hs.has_text_in(lang):
+        return Markup("{} — {}").format(hs.dotted, hs.description_in(lang))
+    return Markup('{} — <span lang="en">{}</span> <small>{}</small>').format(
+        hs.dotted, hs.description, english_only)
+
+
+def hs_label(code: str | None) -> Markup:
+    """``hs_markup`` in the request's language."""
+    return hs_markup(code, str(get_locale()),
+                     _("(English only: no description in this language yet)"))
 
 
 def regency_with_province(code: str) -> str:
@@ -105,6 +125,7 @@ def fmt_idr(value: int | None) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         regency=regency_name,
+        hs=hs_label,
         regency_full=regency_with_province,
         country=country_name,
         category=category_label,

@@ -307,6 +307,9 @@ def test_csv_export_escapes_formulas(reg: Registry, as_user: Any) -> None:
     assert a2[column("origin_regency")] == "Kabupaten Sumbawa"
     assert (a2[column("unit")], a2[column("normalised_unit")]) == ("tonnes", "kg")
     assert (a2[column("category")], a2[column("status")]) == ("Fishery", "Certified")
+    assert (a2[column("hs_code")], a2[column("hs_description")]) == (
+        "030342", "Fish; frozen, yellowfin tunas (Thunnus albacares), excluding fillets, fish "
+                  "meat of 0304, and edible fish offal of subheadings 0303.91 to 0303.99")
 
 
 def test_exports_say_what_a_reader_reads_in_the_exporter_s_language(
@@ -329,6 +332,9 @@ def test_exports_say_what_a_reader_reads_in_the_exporter_s_language(
     assert by_lot["'-LOT4"][column("status")] == "Dibekukan"  # formula-safe lot
     assert by_lot["A-LOT-2"][column("unit")] == "ton"
     assert by_lot["A-LOT-1"][column("category")] == "Hasil pertanian"
+    assert header[column("hs_description")] == "Uraian HS"
+    assert by_lot["A-LOT-2"][column("hs_description")].startswith(
+        "Ikan tuna sirip kuning (Thunnus albacares), beku")
     sheet = load_workbook(io.BytesIO(xlsx_export(officer, PERIOD).get_data()),
                           read_only=True).active
     xlsx_rows = list(sheet.iter_rows(values_only=True))
