@@ -51,6 +51,8 @@ INTERNAL = {
                                      "database and the log (English)",
     "registry.accounts.second_factor.Method": "how a second step passed (authenticator or "
                                              "recovery code): said by the page's message",
+    "registry.files.leases.State": "the states every leased file shares; shown through each "
+                                   "kind's own State (jobfiles, exportfiles), which has them all",
 }
 
 

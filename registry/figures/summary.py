@@ -357,14 +357,14 @@ def roll_up_scans(session: Session, settle: dt.timedelta = SCAN_SETTLE) -> int:
     made first if missing (INSERT … ON CONFLICT DO NOTHING: the second of two first
     roll-ups waits for the first's and inserts nothing, where a plain INSERT failed on the
     duplicate key)."""
-    session.execute(_upsert(session).values(**WATERMARK, batches=0, value_idr=0,
-                                            quantity_milli=0)
-                    .on_conflict_do_nothing(index_elements=list(KEY)))
     after = scan_watermark(session)
     upto = session.execute(select(func.max(scan_t.c.id)).where(
         scan_t.c.id > after, scan_t.c.created_at < utcnow() - settle)).scalar()
     if upto is None:
         return 0
+    session.execute(_upsert(session).values(**WATERMARK, batches=0, value_idr=0,
+                                            quantity_milli=0)
+                    .on_conflict_do_nothing(index_elements=list(KEY)))
     moved: Any = session.execute(cell_t.update().where(*_watermark_where(),
                                                   cell_t.c.batches == after)
                             .values(batches=upto))
