@@ -34,7 +34,7 @@ from registry.catalog.vocabulary import DOCUMENT_LABELS, UNIT_LABELS
 from registry.certificates.vocabulary import ORGANIC_SCHEME_LABELS, ORIGIN_FORM_LABELS
 from registry.gs1 import digital_link as gs1
 from registry.reference.maps import map_shapes
-from registry.verify.public import BatchPublic
+from registry.verify.public import CertificatePublic
 from registry.verify.resolver import PAGE_PREFIX
 from registry.verify.rules import Signal, Verdict
 from registry.verify.services import Resolution
@@ -183,19 +183,17 @@ class Claim:
     check_url: str | None
 
 
-def claims(facts: BatchPublic, words: Words) -> list[Claim]:
-    """The batch's public certificates, each a sentence; "checked by" the office that
-    certified the batch, on the day it did (it reviewed the certificate then)."""
+def claims(certificates: list[tuple[str, CertificatePublic]], office: str | None,
+           certified_on: dt.date | None, words: Words) -> list[Claim]:
+    """A batch's public certificates (kind, facts), each a sentence; "checked by" the office
+    that certified the batch, on the day it did (it reviewed the certificates then)."""
     say, lang = words.message, words.lang
-    checked = (say["claim_checked"] % {"office": isolate(facts.certifying_office),
-                                       "date": fmt_date(facts.certified_on, lang)}
-               if facts.certifying_office and facts.certified_on else None)
+    checked = (say["claim_checked"] % {"office": isolate(office),
+                                       "date": fmt_date(certified_on, lang)}
+               if office and certified_on else None)
     out = []
-    for doc in facts.documents:
-        cert = doc.certificate
-        if cert is None:
-            continue
-        values = {"kind": words.document.get(doc.kind) or doc.kind,
+    for kind, cert in certificates:
+        values = {"kind": words.document.get(kind) or kind,
                   "issuer": isolate(cert.issuer), "number": cert.number}
         text = (say["claim_until"] % {**values, "date": fmt_date(cert.expires_on, lang)}
                 if cert.expires_on else say["claim"] % values)
@@ -410,9 +408,16 @@ class VerifyPages:
             caption=words.message["origin_caption"] % {"place": place},
             documents=[(d.url, words.document.get(d.kind) or d.kind)
                        for d in facts.documents],
-            claims=claims(facts, words))
+            claims=claims([(d.kind, d.certificate) for d in facts.documents
+                           if d.certificate is not None],
+                          facts.certifying_office, facts.certified_on, words))
 
     # -- the page of a verification that could not be made just now
+
+    def claims(self, lang: str, certificates: list[tuple[str, CertificatePublic]],
+               office: str | None, certified_on: dt.date | None) -> list[Claim]:
+        """The claims of a lot's page (``claims``) in ``lang``."""
+        return claims(certificates, office, certified_on, self.language(lang).words)
 
     def unavailable(self, lang: str) -> str:
         return self.render("verify/unavailable.html", lang, own=None)

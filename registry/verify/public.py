@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from registry.certificates.rules import DEFAULT_ISSUER, check_page, is_certificate, standard
+
 if TYPE_CHECKING:
     from registry.verify.services import Resolution
 
@@ -34,6 +36,19 @@ class CertificatePublic:
     scheme: str | None
     standard: str
     check_url: str | None
+
+    @classmethod
+    def of(cls, kind: str, number: str | None, issuer: str | None, issued_on: dt.date | None,
+           expires_on: dt.date | None, form_type: str | None, scheme: str | None,
+           ) -> CertificatePublic | None:
+        """A public document's certificate claim; None unless it is a certificate with a
+        number (a scan alone claims nothing a buyer could check)."""
+        if number is None or not is_certificate(kind):
+            return None
+        return cls(number=number, issuer=issuer or DEFAULT_ISSUER.get(kind, ""),
+                   issued_on=issued_on, expires_on=expires_on, form_type=form_type,
+                   scheme=scheme, standard=standard(kind, form_type, scheme),
+                   check_url=check_page(kind, scheme))
 
     def as_gs1(self) -> dict[str, Any]:
         """GS1 Web Vocabulary ``gs1:CertificationDetails`` (https://ref.gs1.org/voc/)."""

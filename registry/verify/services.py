@@ -14,7 +14,6 @@ from sqlmodel import Session, col, select
 from registry.audit.tags import EventTag
 from registry.catalog.certification import Display, Status, display_status
 from registry.catalog.models import Batch, Document
-from registry.certificates.rules import DEFAULT_ISSUER, check_page, is_certificate, standard
 from registry.clock import REGION_TZ
 from registry.db.types import utc
 from registry.gs1 import digital_link as gs1
@@ -68,20 +67,12 @@ def public_facts(row: lookup.LabelRow, *, urls: Urls, today: dt.date) -> BatchPu
         valid_until=row.valid_until, status=status.value,
         revocation_reason=revoke.reason if revoke and status is Display.REVOKED else None,
         suspension_reason=suspend.reason if suspend and status is Display.SUSPENDED else None,
-        documents=[DocumentPublic(kind=d.kind, sha256=d.sha256, url=urls.document(d.id),
-                                  certificate=_certificate(d)) for d in row.documents],
+        documents=[DocumentPublic(
+            kind=d.kind, sha256=d.sha256, url=urls.document(d.id),
+            certificate=CertificatePublic.of(d.kind, d.number, d.issuer, d.issued_on,
+                                             d.expires_on, d.form_type, d.scheme))
+            for d in row.documents],
     )
-
-
-def _certificate(d: lookup.DocumentRow) -> CertificatePublic | None:
-    """A public document's certificate claim, when it is a certificate with a number."""
-    if d.number is None or not is_certificate(d.kind):
-        return None
-    return CertificatePublic(
-        number=d.number, issuer=d.issuer or DEFAULT_ISSUER.get(d.kind, ""),
-        issued_on=d.issued_on, expires_on=d.expires_on, form_type=d.form_type,
-        scheme=d.scheme, standard=standard(d.kind, d.form_type, d.scheme),
-        check_url=check_page(d.kind, d.scheme))
 
 
 @lru_cache(maxsize=4)

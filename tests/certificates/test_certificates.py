@@ -326,6 +326,13 @@ def test_the_verification_page_and_json_list_public_certificates_as_claims(
     assert "SKA-0001" not in page
     assert "<script" not in page
 
+    # The lot's page (where the linkset's gs1:certificationInfo leads) says the same.
+    lot_page = text_of(http.get(path_of(uri).split("/21/")[0],
+                                headers={"Accept-Language": "en"}))
+    assert f"Halal certificate, \u2068BPJPH\u2069 {HALAL}, valid until Jan 4, 2030" in lot_page
+    assert 'href="https://organic.ams.usda.gov/integrity/"' in lot_page
+    assert "SKA-0001" not in lot_page
+
     japanese = text_of(http.get(path_of(uri) + "&lang=ja"))
     assert "証明書" in japanese and "発行機関で確認する" in japanese
 
