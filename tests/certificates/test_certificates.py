@@ -37,6 +37,7 @@ from registry.certificates.rules import (
 from registry.certificates.tasks import send_expiry_alerts
 from registry.clock import REGION_TZ, today, utcnow
 from registry.exceptions import ValidationError
+from tests.api.api_helpers import api_for, assert_problem
 from tests.verify.verify_support import path_of, schema, signed_labels
 
 HALAL = "ID35110000123450722"
@@ -349,3 +350,34 @@ def test_the_verification_page_and_json_list_public_certificates_as_claims(
     assert claims[1]["gs1:certificationAgency"] == "Control Union"
     assert claims[1]["gs1:certificationStandard"] == "Organic certification: USDA NOP"
     assert len(claims) == 2
+
+
+# ---------------------------------------------------------------- the API
+
+
+def test_the_api_takes_a_certificates_facts_and_refuses_the_approval_as_a_problem(
+        app: Flask, world: World, db: Session) -> None:
+    api = api_for(app, db, world.exporter_a)
+    path = f"/batches/{world.batch_a.id}/documents"
+    bad = api.post(path, data={"kind": "bpom", "number": "MD 12",
+                               "file": (io.BytesIO(evidence_pdf()), "bpom.pdf")},
+                   content_type="multipart/form-data")
+    assert assert_problem(bad, 422)["codes"] == {"number": "bad_format"}
+    done = api.post(path, data={"kind": "bpom", "number": "BPOM RI MD 224510001234",
+                                "expires_on": (today() - dt.timedelta(days=2)).isoformat(),
+                                "file": (io.BytesIO(evidence_pdf()), "bpom.pdf")},
+                    content_type="multipart/form-data")
+    assert done.status_code == 201, done.json
+    assert (done.json["number"], done.json["issuer"]) == ("MD224510001234", None)
+
+    db.add(CertificateRule(category="agriculture", kind="bpom"))
+    db.commit()
+    world.submit(world.batch_a, world.exporter_a)
+    db.refresh(world.batch_a)
+    officer = api_for(app, db, world.officer_ntb)
+    refused = officer.post(f"/batches/{world.batch_a.id}/decisions", json={
+        "action": "approve", "expected_version": world.batch_a.version,
+        "valid_until": (today() + dt.timedelta(days=100)).isoformat()})
+    assert assert_problem(refused, 422)["codes"] == {"certificates": "certificate_expired"}
+    db.refresh(world.batch_a)
+    assert world.batch_a.status == Status.SUBMITTED
