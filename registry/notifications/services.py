@@ -77,7 +77,7 @@ def province_officers(session: Session, province: str) -> list[User]:
 
 
 def tell(session: Session, kind: MailKind, users: Iterable[User],
-          params: Mapping[str, object]) -> int:
+         params: Mapping[str, object]) -> int:
     return sum(queue_mail(session, kind, to=user, params=params) is not None
                for user in users)
 
@@ -106,7 +106,7 @@ def batch_decided(session: Session, batch: Batch, decision: Decision) -> int:
               "reason": decision.reason or "",
               "valid_until": decision.valid_until.isoformat() if decision.valid_until else ""}
     return tell(session, MailKind.BATCH_DECISION,
-                 organisation_users(session, batch.organisation_id, Role.EXPORTER), params)
+                organisation_users(session, batch.organisation_id, Role.EXPORTER), params)
 
 
 def fake_reported(session: Session, report: FakeReport) -> int:
@@ -121,7 +121,7 @@ def fake_reported(session: Session, report: FakeReport) -> int:
     params = {"report_id": report.id, "product": names, "lot": report.lot,
               "serial": report.serial}
     return tell(session, MailKind.FAKE_REPORT,
-                 organisation_users(session, report.organisation_id, Role.EXPORTER), params)
+                organisation_users(session, report.organisation_id, Role.EXPORTER), params)
 
 
 def job_assigned(session: Session, job: PrintJob) -> int:
@@ -131,7 +131,7 @@ def job_assigned(session: Session, job: PrintJob) -> int:
     params = {**batch_params(session, batch), "job_id": job.id, "quantity": job.quantity,
               "stock": job.stock, "exporter": exporter.name}
     return tell(session, MailKind.PRINT_JOB_ASSIGNED,
-                 organisation_users(session, job.printer_org_id, Role.PRINTER), params)
+                organisation_users(session, job.printer_org_id, Role.PRINTER), params)
 
 
 def label_file_ready(session: Session, row: LabelFile) -> int:
@@ -158,7 +158,7 @@ def signup_waiting(session: Session, user: User, org: Organisation) -> int:
     params = {"company": org.name, "name": user.name, "nib": org.nib or "",
               "province": PROVINCES.get(org.province_code, org.province_code)}
     return tell(session, MailKind.SIGNUP_WAITING,
-                 province_officers(session, org.province_code), params)
+                province_officers(session, org.province_code), params)
 
 
 # ---------------------------------------------------------------- once a day
@@ -212,7 +212,7 @@ def copy_signals(session: Session, now: dt.datetime) -> int:
         params = {**batch_params(session, batch), "scans": int(scans),
                   "serials": int(serials), "day": day.isoformat()}
         tell(session, MailKind.COPY_SIGNAL,
-              organisation_users(session, batch.organisation_id, Role.EXPORTER), params)
+             organisation_users(session, batch.organisation_id, Role.EXPORTER), params)
         batches += 1
     return batches
 
