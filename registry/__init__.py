@@ -72,6 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.api.views import bp as api_bp
     from registry.audit.views import bp as audit_bp
     from registry.catalog.views import bp as catalog_bp
+    from registry.certificates.views import bp as certificates_bp
     from registry.checkpoints.views import bp as checkpoints_bp
     from registry.desk.views import bp as desk_bp
     from registry.figures.views import bp as figures_bp
@@ -85,6 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(catalog_bp)
+    app.register_blueprint(certificates_bp)
     app.register_blueprint(review_bp)
     app.register_blueprint(printing_bp)
     app.register_blueprint(figures_bp)

@@ -40,6 +40,7 @@ from registry.catalog import services as catalog
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Product
 from registry.catalog.rules import BatchInput, ProductInput
+from registry.certificates.rules import CertificateInput, OriginForm
 from registry.clock import REGION_TZ, moved_to, utcnow
 from registry.figures import summary
 from registry.files import FileStore
@@ -255,6 +256,14 @@ FAKE_REPORTS = (
     ("Label tidak asli menurut halaman ini, padahal dijual sebagai madu Sumbawa.",
      "Singapore, Geylang minimart"),
 )
+# The certificate of origin's form by destination: the trade agreement whose preference the
+# exporter claims (general, non-preferential, where none applies).
+ORIGIN_FORMS: dict[str, OriginForm] = {
+    "CN": OriginForm.FORM_E, "JP": OriginForm.FORM_IJEPA, "KR": OriginForm.FORM_AK,
+    "AU": OriginForm.FORM_AANZ, "NZ": OriginForm.FORM_AANZ, "IN": OriginForm.FORM_AI,
+    **dict.fromkeys(("SG", "MY", "TH", "VN", "PH", "BN", "KH", "LA", "MM"), OriginForm.FORM_D),
+}
+
 # Which page language a reader of each destination gets (the verification page speaks
 # id, en, zh and ja).
 PAGE_LANGUAGE = {"JP": "ja", "CN": "zh", "HK": "zh", "TW": "zh", "SG": "zh"}
@@ -423,6 +432,7 @@ class _Loader:
                        "a4-2x4", "roll-50x30")
         self.pdfs = {kind: _evidence_pdf(title) for kind, title in (
             ("phytosanitary", "Phytosanitary certificate"),
+            ("fishery_health", "Fish health certificate"),
             ("certificate_of_origin", "Certificate of origin (SKA)"),
             ("lab_results", "Laboratory test report"),
             ("other", "Veterinary health certificate"))}
@@ -687,8 +697,21 @@ class _Loader:
         assert plan.batch_id is not None
         catalog.add_document(self.session, self.exporters[plan.company.key], plan.batch_id,
                              kind=kind, filename=f"{kind}-{plan.lot}.pdf", data=self.pdfs[kind],
-                             is_public=kind == "phytosanitary", store=self.store,
-                             max_bytes=10 * 1024 * 1024, max_pixels=40_000_000)
+                             is_public=kind in ("phytosanitary", "fishery_health"),
+                             store=self.store, max_bytes=10 * 1024 * 1024,
+                             max_pixels=40_000_000, certificate=self._facts(plan, kind))
+
+    def _facts(self, plan: _Plan, kind: str) -> CertificateInput | None:
+        """A certificate's number (and an origin certificate's form), so the batch pages and
+        the verification page show certificates as facts (issue 18 §2)."""
+        if kind in ("phytosanitary", "fishery_health"):
+            suffix = "PHY" if kind == "phytosanitary" else "KI"
+            return CertificateInput(number=f"{plan.lot}/{suffix}")
+        if kind == "certificate_of_origin":
+            return CertificateInput(number=f"{plan.batch_id:07d}/SKA/{plan.province or '52'}",
+                                    form_type=ORIGIN_FORMS.get(plan.destination,
+                                                               OriginForm.GENERAL))
+        return None
 
     def _submit(self, plan: _Plan) -> None:
         assert plan.batch_id is not None
@@ -698,6 +721,10 @@ class _Loader:
         # keeps the demo quick to load; an upload is a file written and synced).
         if plan.line.category == "livestock":
             self._document(plan, "other")
+        elif plan.line.category == "fishery":
+            # Fish go with the quarantine's fish health certificate (the default rule of
+            # required certificates, migration 0026).
+            self._document(plan, "fishery_health")
         elif plan.line.category != "craft":
             self._document(plan, "phytosanitary")
         if plan.line.category == "craft" or plan.created > self.now - dt.timedelta(days=90):

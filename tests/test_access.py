@@ -44,6 +44,9 @@ from registry.audit.models import AuditEvent
 from registry.catalog import services as catalog
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch, Document, Product
+from registry.certificates import services as certificates
+from registry.certificates.models import CertificateRule
+from registry.certificates.rules import RuleInput
 from registry.clock import today
 from registry.figures import exportfiles
 from registry.figures.queries import Filters
@@ -99,6 +102,7 @@ class Scene:
     label_path: str = ""
     report_id: int = 0  # a buyer's report naming product A: the NTB office's and A's desk
     export_id: int = 0  # an XLSX export exporter A asked for, written by the worker
+    rule_id: int = 0  # a required-certificate rule (fishery health for fishery)
 
     @property
     def batch_a(self) -> int:
@@ -125,6 +129,8 @@ def build_scene(world: World, db: Session, app: Flask, *, state: str) -> Scene:
         company_name="Company P", nib="1234567890125", province_code="52", address="Mataram",
         hashing=CHEAP_HASHING)
     token = tokens.create_token(db, world.exporter_a, name="ERP", access="write").token
+    rule = certificates.add_rule(db, world.admin, RuleInput(category="fishery",
+                                                            kind="fishery_health"))
     report = FakeReport(gtin="00490000000016", lot="A-LOT-1", serial="99", verdict="not_genuine",
                         message="Seal looks photocopied", language="en", client="0" * 16,
                         product_id=world.product_a.id, organisation_id=world.company_a.id,
@@ -143,7 +149,7 @@ def build_scene(world: World, db: Session, app: Flask, *, state: str) -> Scene:
     scene = Scene(world=world, app=app, pending_id=pending.id,  # type: ignore[arg-type]
                   document_id=doc.id, token_id=token.id,  # type: ignore[arg-type]
                   batch_version=0, report_id=report.id,  # type: ignore[arg-type]
-                  export_id=export.id)
+                  export_id=export.id, rule_id=rule.id)
     if state == "approved":
         world.decide(world.batch_a, world.officer_ntb, Action.APPROVE)
         job = printing.order_job(db, world.exporter_a, world.batch_a.id,
@@ -171,7 +177,7 @@ def fingerprint(scene: Scene) -> tuple[Any, ...]:
             select(func.count()).select_from(model).scalar_subquery()  # type: ignore[arg-type]
             for model in (Organisation, User, Product, Batch, Document, Decision, AuditEvent,
                           PrintJob, Reprint, ApiToken, FakeReport, LabelAllowance, SecondFactor,
-                          RecoveryCode, Target)
+                          RecoveryCode, Target, CertificateRule)
         ])).one())
         rows = (
             conn.execute(select(Batch.id, Batch.status, Batch.version, Batch.lot_code,
@@ -373,6 +379,14 @@ ROUTES: tuple[Route, ...] = (
           writes=frozenset({"admin"}),
           data=lambda s: {"kind": "printer", "name": "Percetakan Baru", "province_code": "51",
                           "nib": "", "address": "Denpasar"}),
+    # The required certificates: the administrators only.
+    Route("certificates.rules", "GET", lambda s: "/admin/certificate-rules/", {"admin": 200}),
+    Route("certificates.rules", "POST", lambda s: "/admin/certificate-rules/", {"admin": 302},
+          writes=frozenset({"admin"}),
+          data=lambda s: {"category": "processed-food", "destination": "", "kind": "halal"}),
+    Route("certificates.remove", "POST",
+          lambda s: f"/admin/certificate-rules/{s.rule_id}/delete", {"admin": 302},
+          writes=frozenset({"admin"})),
     # -- exporters
     Route("catalog.dashboard", "GET", lambda s: "/batches", EXPORTER_PAGE),
     Route("catalog.products", "GET", lambda s: "/products", EXPORTER_PAGE),

@@ -27,6 +27,7 @@ from pydantic import (
 
 from registry.catalog.certification import OFFICER_ACTIONS, Display, Status
 from registry.catalog.rules import Category, DocumentKind, Unit
+from registry.certificates.rules import OrganicScheme, OriginForm
 from registry.db import MAX_ID
 from registry.plaintext import TextProblem, text_problem
 from registry.reference import HUBS, country_codes, regencies
@@ -284,6 +285,13 @@ class DocumentRead(BaseModel):
     sha256: str
     is_public: bool
     uploaded_at: UtcDatetime
+    # A certificate's facts (issue 18 §2); null for plain documents and scans alone.
+    number: str | None = None
+    issuer: str | None = None
+    issued_on: dt.date | None = None
+    expires_on: dt.date | None = None
+    form_type: str | None = None
+    scheme: str | None = None
 
 
 class DecisionRead(BaseModel):
@@ -321,6 +329,16 @@ class DocumentUpload(WriteModel):
     is_public: bool = Field(False, description="Show on the public verification page.")
     # The limit is the server's MAX_UPLOAD_BYTES: api.views.openapi_json writes it in.
     file: bytes = Field(description="PDF, JPEG or PNG.")
+    # A certificate's facts (issue 18 §2), all optional; checked per kind (422 otherwise).
+    number: Text | None = Field(None, max_length=80, description=(
+        "Certificate number as printed; BPJPH halal: ID + 17 digits, BPOM: MD/ML + 12 digits."))
+    issuer: Text | None = Field(None, max_length=200)
+    issued_on: dt.date | None = None
+    expires_on: dt.date | None = None
+    form_type: Text | None = Field(None, json_schema_extra=_enum(OriginForm),
+                                   description="Certificates of origin: the SKA form.")
+    scheme: Text | None = Field(None, json_schema_extra=_enum(OrganicScheme),
+                                description="Organic certificates: the scheme.")
 
 
 # ---------------------------------------------------------------- review

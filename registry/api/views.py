@@ -34,6 +34,7 @@ from registry.catalog.certification import (
 from registry.catalog.messages import evidence_frozen
 from registry.catalog.models import Batch, Document, Product, ProductFacts
 from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
+from registry.certificates.rules import CertificateInput
 from registry.clock import today
 from registry.db.paging import Page, Window
 from registry.exceptions import Forbidden, RegistryError
@@ -365,13 +366,19 @@ def batches_update(batch_id: int, body: s.BatchWrite) -> Any:
             tag="batches", scope="write", body=s.DocumentUpload, body_kind="multipart",
             response=s.DocumentRead, status=201, roles=("exporter",))
 def batches_upload(batch_id: int, body: s.DocumentUpload) -> Any:
-    """A phytosanitary, halal, organic, origin or lab document (PDF, JPEG or PNG)."""
+    """Evidence (PDF, JPEG or PNG): a certificate (halal, BPOM, origin, SNI, organic,
+    phytosanitary, fish health) with its number, issuer and dates if given, or a lab or other
+    document."""
     try:
         doc, _stored = catalog.add_document(
             get_session(), _user(), batch_id, kind=body.kind, filename=uploaded_filename("file"),
             data=body.file, is_public=body.is_public, store=file_store(),
             max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
             max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+            certificate=CertificateInput(
+                number=body.number or "", issuer=body.issuer or "", issued_on=body.issued_on,
+                expires_on=body.expires_on, form_type=body.form_type or "",
+                scheme=body.scheme or ""),
         )
     except catalog.EvidenceFrozen as exc:
         exc.message = evidence_frozen()  # in the reader's language (Accept-Language)

@@ -99,6 +99,10 @@ class EventTag:
         CREATE = "target.create"
         UPDATE = "target.update"
 
+    class CertificateRule(StrEnum):
+        CREATE = "certificate_rule.create"
+        REMOVE = "certificate_rule.remove"
+
     class Operations(StrEnum):
         FILES_IMPORT = "files.import"
         BACKUP_RESTORE = "backup.restore"
@@ -108,11 +112,11 @@ class EventTag:
 
 Tag = (EventTag.Account | EventTag.Organisation | EventTag.Product | EventTag.Batch
        | EventTag.PrintJob | EventTag.LabelFile | EventTag.ExportFile | EventTag.Key
-       | EventTag.Fake | EventTag.Target | EventTag.Operations)
+       | EventTag.Fake | EventTag.Target | EventTag.CertificateRule | EventTag.Operations)
 GROUPS: tuple[type[StrEnum], ...] = (
     EventTag.Account, EventTag.Organisation, EventTag.Product, EventTag.Batch,
     EventTag.PrintJob, EventTag.LabelFile, EventTag.ExportFile, EventTag.Key, EventTag.Fake,
-    EventTag.Target,
+    EventTag.Target, EventTag.CertificateRule,
     EventTag.Operations)
 
 class ObjectType:
@@ -132,6 +136,7 @@ class ObjectType:
     SIGNING_KEY = "signing_key"
     FILE_STORE = "file_store"
     TARGET = "target"
+    CERTIFICATE_RULE = "certificate_rule"
     REGISTRY = "registry"
 
 

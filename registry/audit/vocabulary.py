@@ -82,6 +82,8 @@ EVENT_LABELS: dict[str, LazyString] = {
     EventTag.Fake.HANDLED: _l("Report of a fake handled"),
     EventTag.Target.CREATE: _l("Yearly target set"),
     EventTag.Target.UPDATE: _l("Yearly target changed"),
+    EventTag.CertificateRule.CREATE: _l("Required certificate added"),
+    EventTag.CertificateRule.REMOVE: _l("Required certificate removed"),
     EventTag.Operations.FILES_IMPORT: _l("Files imported"),
     EventTag.Operations.BACKUP_RESTORE: _l("Backup restored"),
     EventTag.Operations.DEMO_BACKDATE: _l("Demo history dated back"),
@@ -103,6 +105,7 @@ OBJECT_TYPE_LABELS: dict[str, LazyString] = {
     ObjectType.SIGNING_KEY: _l("Signing key"),
     ObjectType.FILE_STORE: _l("File store"),
     ObjectType.TARGET: _l("Yearly target"),
+    ObjectType.CERTIFICATE_RULE: _l("Required certificate rule"),
     ObjectType.REGISTRY: _l("The registry"),
 }
 # Tag groups as the action filter groups them.
@@ -117,6 +120,7 @@ GROUP_LABELS: dict[type[StrEnum], LazyString] = {
     EventTag.Key: _l("Signing keys"),
     EventTag.Fake: _l("Suspected fakes"),
     EventTag.Target: _l("Targets"),
+    EventTag.CertificateRule: _l("Required certificates"),
     EventTag.Operations: _l("Operations"),
 }
 

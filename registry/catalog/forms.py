@@ -20,6 +20,8 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Sto
 
 from registry.catalog.rules import MAX_QUANTITY, Category, DocumentKind, Unit
 from registry.catalog.vocabulary import category_label, document_kind_label, unit_label
+from registry.certificates.rules import CertificateInput, OrganicScheme, OriginForm
+from registry.certificates.vocabulary import organic_scheme_label, origin_form_label
 from registry.reference import HUBS, PROVINCE_SHORT, regencies
 from registry.reference.hs_search import code_of
 from registry.web.forms import Form
@@ -110,3 +112,25 @@ class DocumentForm(Form):
         (k.value, document_kind_label(k)) for k in DocumentKind])
     file = FileField(LazyString(_file_label), validators=[FileRequired()])
     is_public = BooleanField(_l("Show on the public verification page"))
+    # A certificate's facts (issue 18 §2): optional here, checked per kind by the service
+    # (``certificates.rules``), which says under each field what the kind needs.
+    number = StringField(_l("Certificate number"), validators=[Optional(), Length(max=80)],
+                         description=_l("For certificates: as printed, e.g. ID35110000123450722 "
+                                        "(BPJPH halal) or MD 224510001234 (BPOM)."))
+    issuer = StringField(_l("Issued by"), validators=[Optional(), Length(max=200)],
+                         description=_l("Leave empty for BPJPH, BPOM and quarantine "
+                                        "certificates: the issuer is known."))
+    issued_on = DateField(_l("Issue date"), validators=[Optional()])
+    expires_on = DateField(_l("Expiry date"), validators=[Optional()])
+    # Not sent (an API-like post, an older page) is none: the service checks the value.
+    form_type = SelectField(_l("Certificate of origin form"), validate_choice=False,
+                            choices=lambda: [("", "—"), *[(f.value, origin_form_label(f))
+                                                          for f in OriginForm]])
+    scheme = SelectField(_l("Organic scheme"), validate_choice=False, choices=lambda: [
+        ("", "—"), *[(s.value, organic_scheme_label(s)) for s in OrganicScheme]])
+
+    def certificate(self) -> CertificateInput:
+        return CertificateInput(
+            number=self.number.data or "", issuer=self.issuer.data or "",
+            issued_on=self.issued_on.data, expires_on=self.expires_on.data,
+            form_type=self.form_type.data or "", scheme=self.scheme.data or "")

@@ -130,3 +130,14 @@ class Document(SQLModel, table=True):
     uploaded_at: dt.datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
+    # A certificate's facts (issue 18 §2, migration 0026; ``certificates.rules``): NULL for
+    # plain documents and for certificates uploaded as a scan alone. The scan stays the
+    # document's file; the issuer's check page is derived from the kind, never stored.
+    number: str | None = Field(default=None, max_length=64)
+    issuer: str | None = Field(default=None, max_length=200)
+    issued_on: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    # Indexed: the expiry sweep looks for certificates expiring on a given day.
+    expires_on: dt.date | None = Field(default=None,
+                                       sa_column=Column(Date, nullable=True, index=True))
+    form_type: str | None = Field(default=None, max_length=16)  # certificate of origin
+    scheme: str | None = Field(default=None, max_length=16)  # organic

@@ -20,6 +20,9 @@ from registry.audit.models import AuditEvent
 from registry.catalog import services
 from registry.catalog.certification import Action, Status, allowed_actions, is_editable
 from registry.catalog.models import Batch, Document, Product, ProductFacts
+from registry.certificates import services as certificates
+from registry.certificates.rules import Gaps
+from registry.clock import today
 from registry.printing import services as printing
 from registry.printing.models import LabelAllowance, PrintJob
 from registry.printing.rules import LabelBound
@@ -50,6 +53,9 @@ class BatchOverview:
     can_grant_allowance: bool           # the reader is an officer and the batch certified
     print_jobs: list[tuple[PrintJob, str]]
     show_bound: bool
+    required_certificates: list[str]    # kinds the administrators' rules require of it
+    certificate_gaps: Gaps              # of those, missing or only expired today
+    expiry_notices: list[certificates.ExpiryNotice]  # certified: certificates expiring soon
 
 
 def batch_overview(session: Session, actor: User, batch_id: int, *,
@@ -61,11 +67,13 @@ def batch_overview(session: Session, actor: User, batch_id: int, *,
     exporter = actor.role == Role.EXPORTER
     product = session.get_one(Product, batch.product_id)  # a foreign key holds it
     actions = allowed_actions(status)
+    documents = services.list_documents(session, batch)
+    day = today()
     return BatchOverview(
         batch=batch,
         product=services.registered_product(batch, product),
         exporter=None if exporter else session.get(Organisation, batch.organisation_id),
-        documents=services.list_documents(session, batch),
+        documents=documents,
         decisions=decisions_for(session, batch),
         events=audit.events_for(session, "batch", batch.id),
         editable=exporter and is_editable(status),
@@ -78,4 +86,7 @@ def batch_overview(session: Session, actor: User, batch_id: int, *,
         can_grant_allowance=actor.role == Role.OFFICER and printing.allowance_open(batch),
         print_jobs=printing.jobs_for_batch(session, actor, batch),
         show_bound=status in BOUND_SHOWN,
+        required_certificates=certificates.required_for(session, batch),
+        certificate_gaps=certificates.batch_gaps(session, batch, day),
+        expiry_notices=certificates.expiry_notices(session, batch, documents, day),
     )

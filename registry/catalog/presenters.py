@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from registry.catalog import history
 from registry.catalog.overview import BatchOverview
+from registry.certificates import presenters as certificates
 from registry.printing import presenters as printing
 
 
@@ -19,7 +20,10 @@ def batch_page(session: Session, overview: BatchOverview) -> dict[str, Any]:
         "batch": overview.batch,
         "product": overview.product,
         "exporter": overview.exporter,
-        "documents": overview.documents,
+        "documents": [(d, certificates.certificate_view(d)) for d in overview.documents],
+        "expiry_notices": [certificates.notice_text(n) for n in overview.expiry_notices],
+        "certificate_status": certificates.gaps_text(overview.required_certificates,
+                                                     overview.certificate_gaps),
         "decisions": overview.decisions,
         "history": history.batch_history(overview.events),
         "editable": overview.editable,

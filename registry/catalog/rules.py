@@ -46,6 +46,10 @@ class DocumentKind(StrEnum):
     CERTIFICATE_OF_ORIGIN = "certificate_of_origin"
     LAB_RESULTS = "lab_results"
     OTHER = "other"
+    # Issue 18 §2: certificates the registry records as facts (``certificates.rules``).
+    BPOM = "bpom"
+    SNI = "sni"
+    FISHERY_HEALTH = "fishery_health"
 
 
 # A subset of the GS1 AI character set 82 that needs no escaping in a Digital Link path,

@@ -41,6 +41,11 @@ from registry.catalog.rules import (
     normalise_gtin,
     product_problems,
 )
+from registry.certificates.rules import (
+    CertificateInput,
+    certificate_problems,
+    normalise_number,
+)
 from registry.clock import today, utcnow
 from registry.db import fetch_page, flush_unique, unique_columns
 from registry.db.paging import Page, Window
@@ -522,10 +527,17 @@ def _lock_for_evidence(session: Session, batch: Batch) -> None:
 def add_document(
     session: Session, actor: User, batch_id: int, *, kind: str, filename: str, data: bytes,
     is_public: bool, store: files.FileStore, max_bytes: int, max_pixels: int,
+    certificate: CertificateInput | None = None,
 ) -> tuple[Document, files.StoredFile]:
+    """Attach an evidence file; a certificate's facts (``certificate``: number, issuer,
+    dates, origin form, organic scheme) ride with it, checked by ``certificates.rules``."""
     batch = _editable_batch(session, actor, batch_id)
     if kind not in set(DocumentKind):
         raise ValidationError("invalid document", fields={"kind": "unknown"})
+    facts = certificate or CertificateInput()
+    problems = certificate_problems(kind, facts, today())
+    if problems:
+        raise ValidationError("invalid certificate", fields=problems)
     if text_problem(filename):
         # The name goes into the download's Content-Disposition and onto pages: a CR/LF
         # there made the document undownloadable, a bidi override disguises its type.
@@ -543,17 +555,36 @@ def add_document(
         batch_id=batch.id, kind=kind, original_name=(filename or "document")[-255:],
         stored_name=storage.new_name(content_type), content_type=content_type,
         size=len(payload), sha256=digest, is_public=is_public, uploaded_by=actor.id,
+        **_certificate_columns(kind, facts),
     )
     session.add(doc)
     session.flush()
     audit.record(session, actor=actor, action=EventTag.Batch.DOCUMENT_ADD, object_type="batch",
                  object_id=batch.id, after={"document_id": doc.id, "kind": kind,
                                             "name": doc.original_name,
-                                            "sha256": digest, "public": is_public})
+                                            "sha256": digest, "public": is_public,
+                                            **_certificate_snapshot(doc)})
     # Written last: any failure above leaves no object behind.
     stored = files.put_in_transaction(session, store, doc.stored_name, payload,
                                       content_type)
     return doc, stored
+
+
+def _certificate_columns(kind: str, facts: CertificateInput) -> dict[str, Any]:
+    """The document's certificate columns: NULL for what was not given."""
+    if facts.empty:
+        return {}
+    return {"number": normalise_number(kind, facts.number), "issuer": facts.issuer.strip() or None,
+            "issued_on": facts.issued_on, "expires_on": facts.expires_on,
+            "form_type": facts.form_type or None, "scheme": facts.scheme or None}
+
+
+def _certificate_snapshot(doc: Document) -> dict[str, Any]:
+    """A certificate's facts for the audit trail (none for a plain document)."""
+    if doc.number is None:
+        return {}
+    return {"number": doc.number, "issuer": doc.issuer, "issued_on": doc.issued_on,
+            "expires_on": doc.expires_on, "form_type": doc.form_type, "scheme": doc.scheme}
 
 
 def remove_document(session: Session, actor: User, batch_id: int, document_id: int) -> Document:

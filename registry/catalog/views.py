@@ -325,11 +325,13 @@ def document_add(batch_id: int) -> Any:
                 data=data, is_public=bool(form.is_public.data), store=file_store(),
                 max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
                 max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+                certificate=form.certificate(),
             )
         except services.EvidenceFrozen:
             raise Conflict(evidence_frozen(), public=True) from None
         except ValidationError as exc:
-            apply_field_errors(form, exc)
+            # A number's format is said for its kind (BPJPH's, BPOM's).
+            apply_field_errors(form, exc, about=form.kind.data)
         else:
             flash(_("Document added."), "success")
             return redirect(url_for("catalog.batch_detail", batch_id=batch_id))

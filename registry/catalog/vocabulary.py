@@ -63,6 +63,9 @@ DOCUMENT_LABELS: dict[str, LazyString] = {
     DocumentKind.CERTIFICATE_OF_ORIGIN: _l("Certificate of origin"),
     DocumentKind.LAB_RESULTS: _l("Laboratory results"),
     DocumentKind.OTHER: _l("Other document"),
+    DocumentKind.BPOM: _l("BPOM registration"),
+    DocumentKind.SNI: _l("SNI certificate"),
+    DocumentKind.FISHERY_HEALTH: _l("Fishery health certificate"),
 }
 
 LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {

@@ -4,6 +4,7 @@ from registry.accounts.models import Organisation, RecoveryCode, SecondFactor, U
 from registry.api.models import ApiToken
 from registry.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from registry.catalog.models import Batch, Document, Product
+from registry.certificates.models import CertificateAlert, CertificateRule
 from registry.figures.models import ExportFile, FigureCell
 from registry.mail.models import Mail, MailOnce, MailOptOut
 from registry.printing.models import (
@@ -18,7 +19,8 @@ from registry.signing.models import LabelSignature, SigningKey
 from registry.targets.models import Target
 from registry.verify.models import FakeReport, Scan
 
-__all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "Decision",
+__all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "CertificateAlert",
+           "CertificateRule", "Decision",
            "Document", "ExportFile", "FakeReport", "FigureCell", "LabelAllowance", "LabelFile",
            "LabelSignature", "Mail",
            "MailOnce", "MailOptOut",

@@ -26,6 +26,7 @@ class MailKind(StrEnum):
     SIGNUP_WAITING = "signup_waiting"
     DAILY_DIGEST = "daily_digest"
     PRINT_JOB_ASSIGNED = "print_job_assigned"
+    CERTIFICATE_EXPIRY = "certificate_expiry"
 
 
 SECURITY: frozenset[MailKind] = frozenset({

@@ -27,6 +27,7 @@ KIND_LABELS: dict[str, LazyString] = {
     MailKind.SIGNUP_WAITING: _l("New exporters waiting for activation"),
     MailKind.DAILY_DIGEST: _l("Daily summary of my province"),
     MailKind.PRINT_JOB_ASSIGNED: _l("Print jobs for my print shop"),
+    MailKind.CERTIFICATE_EXPIRY: _l("Certificates of certified batches about to expire"),
 }
 
 # Subjects: %(name)s placeholders are filled from the mail's params.
@@ -38,6 +39,7 @@ SUBJECTS: dict[str, LazyString] = {
     MailKind.LABEL_FILE_READY: _l("Labels of job %(job_id)s are ready to download"),
     MailKind.SIGNUP_WAITING: _l("%(company)s waits for activation"),
     MailKind.DAILY_DIGEST: _l("%(province)s: today at the registry"),
+    MailKind.CERTIFICATE_EXPIRY: _l("A certificate of batch %(lot)s is about to expire"),
     MailKind.PRINT_JOB_ASSIGNED: _l(
         "New print job %(job_id)s: %(quantity)s labels of batch %(lot)s"),
     MailKind.SIGNUP_DECLINED: _l("Your sign-up for %(company)s on the Made in Bali–NTB–NTT "

@@ -11,6 +11,8 @@ Only active accounts are told: a disabled or waiting account reads nothing.
     officer    a new exporter of the province waiting for activation · a daily digest of
                the province (submissions waiting, new reports and suspicious scans), once a
                WITA day, none when there is nothing to say
+    both       a certificate of a certified batch (of the company; of the province) expiring
+               in 30 days, and on the day (``certificates.services.expiry_alerts``)
     print shop a job ordered from it · a label file it asked for, rendered by the worker
 """
 
@@ -42,8 +44,9 @@ from registry.verify.rules import Verdict
 
 # The kinds each role can receive, so the settings page offers those and no others.
 ROLE_KINDS: dict[str, tuple[MailKind, ...]] = {
-    Role.EXPORTER: (MailKind.BATCH_DECISION, MailKind.FAKE_REPORT, MailKind.COPY_SIGNAL),
-    Role.OFFICER: (MailKind.SIGNUP_WAITING, MailKind.DAILY_DIGEST),
+    Role.EXPORTER: (MailKind.BATCH_DECISION, MailKind.FAKE_REPORT, MailKind.COPY_SIGNAL,
+                    MailKind.CERTIFICATE_EXPIRY),
+    Role.OFFICER: (MailKind.SIGNUP_WAITING, MailKind.DAILY_DIGEST, MailKind.CERTIFICATE_EXPIRY),
     Role.PRINTER: (MailKind.PRINT_JOB_ASSIGNED, MailKind.LABEL_FILE_READY),
     Role.ADMIN: (),
 }
@@ -73,8 +76,8 @@ def province_officers(session: Session, province: str) -> list[User]:
         .order_by(col(User.id))).all())
 
 
-def _tell(session: Session, kind: MailKind, users: Iterable[User],
-          params: Mapping[str, object]) -> int:
+def tell(session: Session, kind: MailKind, users: Iterable[User],
+         params: Mapping[str, object]) -> int:
     return sum(queue_mail(session, kind, to=user, params=params) is not None
                for user in users)
 
@@ -87,7 +90,7 @@ def _product_names(batch: Batch, product: Product | None) -> dict[str, str]:
     return {"id": name_id or name_en, "en": name_en or name_id}
 
 
-def _batch_params(session: Session, batch: Batch) -> dict[str, object]:
+def batch_params(session: Session, batch: Batch) -> dict[str, object]:
     product = session.get(Product, batch.product_id)
     return {"batch_id": batch.id, "lot": batch.lot_code,
             "product": _product_names(batch, product)}
@@ -99,11 +102,11 @@ def _batch_params(session: Session, batch: Batch) -> dict[str, object]:
 def batch_decided(session: Session, batch: Batch, decision: Decision) -> int:
     """The batch's company is told of an officer's decision, with the reason given."""
     action = Action(decision.action)
-    params = {**_batch_params(session, batch), "action": action.value,
+    params = {**batch_params(session, batch), "action": action.value,
               "reason": decision.reason or "",
               "valid_until": decision.valid_until.isoformat() if decision.valid_until else ""}
-    return _tell(session, MailKind.BATCH_DECISION,
-                 organisation_users(session, batch.organisation_id, Role.EXPORTER), params)
+    return tell(session, MailKind.BATCH_DECISION,
+                organisation_users(session, batch.organisation_id, Role.EXPORTER), params)
 
 
 def fake_reported(session: Session, report: FakeReport) -> int:
@@ -117,18 +120,18 @@ def fake_reported(session: Session, report: FakeReport) -> int:
              else {"id": product.name_id, "en": product.name_en})
     params = {"report_id": report.id, "product": names, "lot": report.lot,
               "serial": report.serial}
-    return _tell(session, MailKind.FAKE_REPORT,
-                 organisation_users(session, report.organisation_id, Role.EXPORTER), params)
+    return tell(session, MailKind.FAKE_REPORT,
+                organisation_users(session, report.organisation_id, Role.EXPORTER), params)
 
 
 def job_assigned(session: Session, job: PrintJob) -> int:
     """The print shop is told of a job ordered from it."""
     batch = session.get_one(Batch, job.batch_id)
     exporter = session.get_one(Organisation, job.exporter_org_id)
-    params = {**_batch_params(session, batch), "job_id": job.id, "quantity": job.quantity,
+    params = {**batch_params(session, batch), "job_id": job.id, "quantity": job.quantity,
               "stock": job.stock, "exporter": exporter.name}
-    return _tell(session, MailKind.PRINT_JOB_ASSIGNED,
-                 organisation_users(session, job.printer_org_id, Role.PRINTER), params)
+    return tell(session, MailKind.PRINT_JOB_ASSIGNED,
+                organisation_users(session, job.printer_org_id, Role.PRINTER), params)
 
 
 def label_file_ready(session: Session, row: LabelFile) -> int:
@@ -143,9 +146,9 @@ def label_file_ready(session: Session, row: LabelFile) -> int:
     if user.organisation_id != job.printer_org_id:
         return 0  # moved to another organisation since: the job is no longer theirs
     batch = session.get_one(Batch, job.batch_id)
-    params = {**_batch_params(session, batch), "job_id": job.id, "format": row.format,
+    params = {**batch_params(session, batch), "job_id": job.id, "format": row.format,
               "labels": row.labels_done}
-    return _tell(session, MailKind.LABEL_FILE_READY, [user], params)
+    return tell(session, MailKind.LABEL_FILE_READY, [user], params)
 
 
 def signup_waiting(session: Session, user: User, org: Organisation) -> int:
@@ -154,8 +157,8 @@ def signup_waiting(session: Session, user: User, org: Organisation) -> int:
         return 0
     params = {"company": org.name, "name": user.name, "nib": org.nib or "",
               "province": PROVINCES.get(org.province_code, org.province_code)}
-    return _tell(session, MailKind.SIGNUP_WAITING,
-                 province_officers(session, org.province_code), params)
+    return tell(session, MailKind.SIGNUP_WAITING,
+                province_officers(session, org.province_code), params)
 
 
 # ---------------------------------------------------------------- once a day
@@ -206,10 +209,10 @@ def copy_signals(session: Session, now: dt.datetime) -> int:
         batch = session.get(Batch, batch_id)
         if batch is None:
             continue
-        params = {**_batch_params(session, batch), "scans": int(scans),
+        params = {**batch_params(session, batch), "scans": int(scans),
                   "serials": int(serials), "day": day.isoformat()}
-        _tell(session, MailKind.COPY_SIGNAL,
-              organisation_users(session, batch.organisation_id, Role.EXPORTER), params)
+        tell(session, MailKind.COPY_SIGNAL,
+             organisation_users(session, batch.organisation_id, Role.EXPORTER), params)
         batches += 1
     return batches
 
@@ -284,7 +287,7 @@ def daily_digests(session: Session, now: dt.datetime) -> int:
                   "not_genuine": found.not_genuine, "copies": found.copies,
                   "oldest_waiting": (found.oldest_waiting.astimezone(REGION_TZ).date()
                                      .isoformat() if found.oldest_waiting else "")}
-        if _tell(session, MailKind.DAILY_DIGEST, province_officers(session, province), params):
+        if tell(session, MailKind.DAILY_DIGEST, province_officers(session, province), params):
             sent += 1
     return sent
 

@@ -84,6 +84,7 @@ def make_huey(config: dict[str, Any] | Any, instance_path: str) -> Huey:
 def init_app(app: Flask) -> None:
     # Import the modules that declare tasks, so every process registers the same names.
     from registry.accounts import tasks as _account_tasks  # noqa: F401
+    from registry.certificates import tasks as _certificate_tasks  # noqa: F401
     from registry.figures import tasks as _figure_tasks  # noqa: F401
     from registry.mail import delivery as _mail_tasks  # noqa: F401
     from registry.notifications import tasks as _notification_tasks  # noqa: F401

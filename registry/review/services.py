@@ -27,6 +27,8 @@ from registry.catalog.services import (
     get_batch,
     update_if_unchanged,
 )
+from registry.certificates import services as certificates
+from registry.certificates.rules import Gaps
 from registry.clock import today, utcnow
 from registry.db import fetch_page
 from registry.db.paging import Page, Window
@@ -39,6 +41,18 @@ from registry.review.models import Decision
 class DecisionNotAllowed(Conflict):
     """The decision is not one the batch's current status allows (e.g. reinstating a batch
     that was never suspended)."""
+
+
+class CertificatesLacking(ValidationError):
+    """An approval refused: the batch lacks required certificates, or holds them only
+    expired (``gaps``); nothing was written."""
+
+    def __init__(self, gaps: Gaps) -> None:
+        super().__init__("required certificates missing or expired: "
+                         + ", ".join([*gaps.missing, *gaps.expired]),
+                         fields={"certificates": "certificate_missing" if gaps.missing
+                                 else "certificate_expired"})
+        self.gaps = gaps
 
 
 def _require_officer(actor: User) -> None:
@@ -104,6 +118,12 @@ def decide(
     except DecisionError as exc:
         field = "valid_until" if action is Action.APPROVE else "reason"
         raise ValidationError(str(exc), fields={field: str(exc)}) from None
+    if action is Action.APPROVE:
+        # The administrators' rules (issue 18 §2): no certification on a missing or expired
+        # required certificate. Expired: past its expiry date in WITA today.
+        lacking = certificates.batch_gaps(session, batch, today())
+        if lacking:
+            raise CertificatesLacking(lacking)
     before = batch_snapshot(batch)
     # One moment for the batch's decided_at and the decision: the figures count the decision
     # in the month (WITA) it was taken.

@@ -14,6 +14,8 @@ from registry.catalog import presenters
 from registry.catalog import services as catalog
 from registry.catalog.certification import Action, Status
 from registry.catalog.overview import batch_overview
+from registry.catalog.vocabulary import document_kind_label
+from registry.certificates.rules import Gaps
 from registry.clock import today
 from registry.db.paging import Page, window_from
 from registry.exceptions import Conflict, ValidationError
@@ -90,6 +92,20 @@ def _page(batch_id: int, form: DecisionForm | None = None, status: int = 200,
                            action_form=ActionForm()), status
 
 
+def lacking_message(gaps: Gaps) -> str:
+    """Why an approval was refused, naming the certificates."""
+    parts = []
+    if gaps.missing:
+        parts.append(_("missing: %(kinds)s", kinds=", ".join(
+            document_kind_label(k) for k in gaps.missing)))
+    if gaps.expired:
+        parts.append(_("expired: %(kinds)s", kinds=", ".join(
+            document_kind_label(k) for k in gaps.expired)))
+    return _("Not approved: this batch needs certificates it does not have (%(which)s). "
+             "Reject it with a reason, so the exporter can add valid ones and submit it "
+             "again.", which="; ".join(parts))
+
+
 # The fields each decision's form shows; the others travel hidden (action, version) or do not
 # apply to that decision (a reason on an approval).
 SHOWN_FIELDS = {"approve": {"valid_until"}, "reinstate": set()}
@@ -158,6 +174,9 @@ def decide(batch_id: int) -> Any:
     except (catalog.BatchChanged, services.DecisionNotAllowed) as exc:
         flash(_("Your decision was not saved: %(why)s", why=NOT_SAVED[type(exc)]()), "error")
         return _page(batch_id, None, 409)
+    except services.CertificatesLacking as exc:
+        flash(lacking_message(exc.gaps), "error")
+        return _page(batch_id, None, 422)
     except ValidationError as exc:
         if "reason" in exc.fields:
             form.reason.errors = [_("Please give a reason; the exporter will see it.")]

@@ -36,7 +36,8 @@ SELECT b.id AS batch_id, b.version, b.status, b.valid_until, b.quantity, b.unit,
           FROM decision d LEFT JOIN organisation f ON f.id = d.office_id
          WHERE d.batch_id = b.id AND d.action || '' IN ('approve', 'revoke', 'suspend'))
          AS decisions,
-       (SELECT {agg}({arr}(x.id, x.kind, x.sha256, x.uploaded_at))
+       (SELECT {agg}({arr}(x.id, x.kind, x.sha256, x.uploaded_at, x.number, x.issuer,
+                           x.issued_on, x.expires_on, x.form_type, x.scheme))
           FROM document x WHERE x.batch_id = b.id AND x.is_public) AS documents,
        (SELECT {arr}(count(*), count(DISTINCT CASE WHEN s.created_at >= :day_start
                                                  THEN s.client END),
@@ -106,6 +107,13 @@ class DocumentRow:
     kind: str
     sha256: str
     uploaded_at: str
+    # A certificate's facts (issue 18 §2); None for plain documents.
+    number: str | None = None
+    issuer: str | None = None
+    issued_on: dt.date | None = None
+    expires_on: dt.date | None = None
+    form_type: str | None = None
+    scheme: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +233,9 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
         exporter=row["exporter"] or "", printed=bool(row["printed"]),
         decisions=[DecisionRow(i, a, _date(d) or dt.date.min, office, reason)
                    for i, a, d, office, reason in _json(row["decisions"])],
-        documents=sorted((DocumentRow(i, k, h, str(u)) for i, k, h, u in _json(row["documents"])),
+        documents=sorted((DocumentRow(i, k, h, str(u), n, issuer, _date(on), _date(until), f, sc)
+                          for i, k, h, u, n, issuer, on, until, f, sc
+                          in _json(row["documents"])),
                          key=lambda d: (d.uploaded_at, d.id)),
         stats=stats,
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -31,8 +31,10 @@ from jinja2 import Template
 from markupsafe import Markup
 
 from registry.catalog.vocabulary import DOCUMENT_LABELS, UNIT_LABELS
+from registry.certificates.vocabulary import ORGANIC_SCHEME_LABELS, ORIGIN_FORM_LABELS
 from registry.gs1 import digital_link as gs1
 from registry.reference.maps import map_shapes
+from registry.verify.public import CertificatePublic
 from registry.verify.resolver import PAGE_PREFIX
 from registry.verify.rules import Signal, Verdict
 from registry.verify.services import Resolution
@@ -93,6 +95,11 @@ def _messages() -> dict[str, str]:
         "office": _("Certified by"),
         "certified_on": _("Certified on"),
         "valid_until": _("Valid until"),
+        # A certificate as a claim (issue 18 §2): "Halal certificate, BPJPH ID…, valid until
+        # …, checked by the NTB trade office on …".
+        "claim": _("%(kind)s, %(issuer)s %(number)s"),
+        "claim_until": _("%(kind)s, %(issuer)s %(number)s, valid until %(date)s"),
+        "claim_checked": _("checked by %(office)s on %(date)s"),
     }
 
 
@@ -108,6 +115,7 @@ class Words:
     unit: dict[str, str]
     document: dict[str, str]
     unavailable: str
+    detail: dict[str, str] = field(default_factory=dict)  # origin forms, organic schemes
 
 
 def isolate(text: str) -> str:
@@ -162,6 +170,36 @@ class ProductView:
     map_height: int
     caption: str
     documents: list[tuple[str, str]]  # (url, kind's name)
+    claims: list[Claim]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A public certificate as a buyer reads it, with where to check it."""
+
+    text: str
+    detail: str | None
+    checked: str | None
+    check_url: str | None
+
+
+def claims(certificates: list[tuple[str, CertificatePublic]], office: str | None,
+           certified_on: dt.date | None, words: Words) -> list[Claim]:
+    """A batch's public certificates (kind, facts), each a sentence; "checked by" the office
+    that certified the batch, on the day it did (it reviewed the certificates then)."""
+    say, lang = words.message, words.lang
+    checked = (say["claim_checked"] % {"office": isolate(office),
+                                       "date": fmt_date(certified_on, lang)}
+               if office and certified_on else None)
+    out = []
+    for kind, cert in certificates:
+        values = {"kind": words.document.get(kind) or kind,
+                  "issuer": isolate(cert.issuer), "number": cert.number}
+        text = (say["claim_until"] % {**values, "date": fmt_date(cert.expires_on, lang)}
+                if cert.expires_on else say["claim"] % values)
+        detail = words.detail.get(cert.form_type or cert.scheme or "")
+        out.append(Claim(text, detail, checked, cert.check_url))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +344,8 @@ class VerifyPages:
                 signal=_signals(), message=_messages(),
                 unit={k: str(v) for k, v in UNIT_LABELS.items()},
                 document={k: str(v) for k, v in DOCUMENT_LABELS.items()},
+                detail={k: str(v) for k, v in (*ORIGIN_FORM_LABELS.items(),
+                                               *ORGANIC_SCHEME_LABELS.items())},
                 unavailable=_("Verification is temporarily unavailable. Please scan the label "
                               "again in a few minutes; this says nothing about the label."))
         return Language(lang, words, _catalogue_gettext(catalogue.gettext))
@@ -372,9 +412,17 @@ class VerifyPages:
             map_url=self._map_url.format(facts.origin_regency_code), map_height=self.map_height,
             caption=words.message["origin_caption"] % {"place": place},
             documents=[(d.url, words.document.get(d.kind) or d.kind)
-                       for d in facts.documents])
+                       for d in facts.documents],
+            claims=claims([(d.kind, d.certificate) for d in facts.documents
+                           if d.certificate is not None],
+                          facts.certifying_office, facts.certified_on, words))
 
     # -- the page of a verification that could not be made just now
+
+    def claims(self, lang: str, certificates: list[tuple[str, CertificatePublic]],
+               office: str | None, certified_on: dt.date | None) -> list[Claim]:
+        """The claims of a lot's page (``claims``) in ``lang``."""
+        return claims(certificates, office, certified_on, self.language(lang).words)
 
     def unavailable(self, lang: str) -> str:
         return self.render("verify/unavailable.html", lang, own=None)

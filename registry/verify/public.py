@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from registry.certificates.rules import DEFAULT_ISSUER, check_page, is_certificate, standard
+
 if TYPE_CHECKING:
     from registry.verify.services import Resolution
 
@@ -23,10 +25,54 @@ SCHEMA = Path(__file__).with_name("schemas") / "verification.schema.json"
 
 
 @dataclass(frozen=True, slots=True)
+class CertificatePublic:
+    """A public certificate's facts: a claim a buyer can check with its issuer."""
+
+    number: str
+    issuer: str
+    issued_on: dt.date | None
+    expires_on: dt.date | None
+    form_type: str | None
+    scheme: str | None
+    standard: str
+    check_url: str | None
+
+    @classmethod
+    def of(cls, kind: str, number: str | None, issuer: str | None, issued_on: dt.date | None,
+           expires_on: dt.date | None, form_type: str | None, scheme: str | None,
+           ) -> CertificatePublic | None:
+        """A public document's certificate claim; None unless it is a certificate with a
+        number (a scan alone claims nothing a buyer could check)."""
+        if number is None or not is_certificate(kind):
+            return None
+        return cls(number=number, issuer=issuer or DEFAULT_ISSUER.get(kind, ""),
+                   issued_on=issued_on, expires_on=expires_on, form_type=form_type,
+                   scheme=scheme, standard=standard(kind, form_type, scheme),
+                   check_url=check_page(kind, scheme))
+
+    def as_gs1(self) -> dict[str, Any]:
+        """GS1 Web Vocabulary ``gs1:CertificationDetails`` (https://ref.gs1.org/voc/)."""
+        out: dict[str, Any] = {
+            "@type": "gs1:CertificationDetails",
+            "gs1:certificationAgency": self.issuer,
+            "gs1:certificationStandard": self.standard,
+            "gs1:certificationIdentification": self.number,
+        }
+        if self.issued_on:
+            out["gs1:certificationStartDate"] = self.issued_on.isoformat()
+        if self.expires_on:
+            out["gs1:certificationEndDate"] = self.expires_on.isoformat()
+        if self.check_url:
+            out["gs1:certificationURI"] = self.check_url
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentPublic:
     kind: str
     url: str
     sha256: str
+    certificate: CertificatePublic | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +111,9 @@ class BatchPublic:
                 value = value.isoformat()
             elif f.name == "documents":
                 value = [{"kind": d.kind, "url": d.url, "sha256": d.sha256} for d in value]
+                # The certificates among them, as claims (issue 18 §2).
+                out["gs1:certificationInfo"] = [d.certificate.as_gs1() for d in self.documents
+                                                if d.certificate is not None]
             out[f.name] = value
         return out
 

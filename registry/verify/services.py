@@ -23,7 +23,7 @@ from registry.verify import lookup
 from registry.verify.attribution import BATCH_VERDICTS, Attribution
 from registry.verify.attribution import NONE as NO_ATTRIBUTION
 from registry.verify.models import FakeReport, Scan
-from registry.verify.public import BatchPublic, DocumentPublic
+from registry.verify.public import BatchPublic, CertificatePublic, DocumentPublic
 from registry.verify.rules import Facts, ScanStats, Signal, Thresholds, Verdict, decide
 
 
@@ -67,8 +67,11 @@ def public_facts(row: lookup.LabelRow, *, urls: Urls, today: dt.date) -> BatchPu
         valid_until=row.valid_until, status=status.value,
         revocation_reason=revoke.reason if revoke and status is Display.REVOKED else None,
         suspension_reason=suspend.reason if suspend and status is Display.SUSPENDED else None,
-        documents=[DocumentPublic(kind=d.kind, sha256=d.sha256, url=urls.document(d.id))
-                   for d in row.documents],
+        documents=[DocumentPublic(
+            kind=d.kind, sha256=d.sha256, url=urls.document(d.id),
+            certificate=CertificatePublic.of(d.kind, d.number, d.issuer, d.issued_on,
+                                             d.expires_on, d.form_type, d.scheme))
+            for d in row.documents],
     )
 
 

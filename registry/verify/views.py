@@ -161,12 +161,16 @@ def pages() -> VerifyPages:
     return resolver().pages
 
 
+def _language() -> str:
+    """The request's language, if one of the verification pages' four; English otherwise."""
+    lang = str(get_locale())
+    return lang if lang in VERIFY_LANGUAGES else "en"
+
+
 def _render(template: str, *, own: str | None, **context: Any) -> str:
     """A verification-family page in the request's language (one of the four), through the
     same renderer as the label's page."""
-    lang = str(get_locale())
-    return pages().render(template, lang if lang in VERIFY_LANGUAGES else "en", own=own,
-                          **context)
+    return pages().render(template, _language(), own=own, **context)
 
 
 def _walkup_response(template: str, code: int, **context: Any) -> Any:
@@ -198,6 +202,9 @@ def _lot_page(gtin: str, lot: str) -> Any:
         else None,
         documents=[(url_for("verify.document", document_id=d.id),
                     document_kind_label(d.kind), d.name) for d in facts.documents],
+        claims=pages().claims(_language(), [(d.kind, d.certificate) for d in facts.documents
+                                            if d.certificate is not None],
+                              facts.certifying_office, facts.certified_on),
         product_url=f"{PAGE_PREFIX}{gs1.gtin_path(gtin)}")
 
 

@@ -12,13 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from registry.accounts.models import Organisation
 from registry.catalog.certification import Display, Status, display_status
 from registry.catalog.models import Batch, Document
+from registry.clock import REGION_TZ
 from registry.reference import HUBS, PROVINCES, regencies
+from registry.review.models import Decision
+from registry.verify.public import CertificatePublic
 
 # Statuses whose batches are public: an office decided on them.
 PUBLIC = (Status.APPROVED, Status.SUSPENDED, Status.REVOKED)
@@ -54,6 +58,7 @@ class DocumentRow:
     id: int
     kind: str
     name: str
+    certificate: CertificatePublic | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,9 @@ class LotPublic:
     destination_country: str
     has_photo: bool
     documents: list[DocumentRow]
+    # The approval the claims were "checked" in: its office and WITA day (None: never).
+    certifying_office: str | None = None
+    certified_on: dt.date | None = None
 
 
 def _origin(batch: Batch) -> str:
@@ -136,4 +144,21 @@ def lot_public(session: Session, gtin: str, lot: str, today: dt.date) -> LotPubl
         best_before=batch.best_before, hub=HUBS.get(batch.hub, batch.hub),
         destination_country=batch.destination_country,
         has_photo=batch.product_photo is not None,
-        documents=[DocumentRow(d.id or 0, d.kind, d.original_name) for d in documents])
+        documents=[DocumentRow(d.id or 0, d.kind, d.original_name, CertificatePublic.of(
+            d.kind, d.number, d.issuer, d.issued_on, d.expires_on, d.form_type, d.scheme))
+            for d in documents],
+        **_approval(session, batch))
+
+
+def _approval(session: Session, batch: Batch) -> dict[str, Any]:
+    """The office and WITA day of the batch's latest approval."""
+    found = session.exec(
+        select(Decision, Organisation).join(Organisation,
+                                            col(Organisation.id) == Decision.office_id)
+        .where(Decision.batch_id == batch.id, Decision.action == "approve")
+        .order_by(col(Decision.created_at).desc())).first()
+    if found is None:
+        return {}
+    decision, office = found
+    return {"certifying_office": office.name,
+            "certified_on": decision.created_at.astimezone(REGION_TZ).date()}

@@ -68,6 +68,14 @@ class Problem(StrEnum):
     EXPORTERS_NOT_PER_COMMODITY = "exporters_not_per_commodity"
     FROZEN = "frozen"
     TOO_FAR_AHEAD = "too_far_ahead"
+    # Certificates (issue 18 §2, ``certificates.rules``).
+    BAD_NUMBER = "bad_number"
+    BAD_FORMAT = "bad_format"
+    NOT_A_CERTIFICATE = "not_a_certificate"
+    BEFORE_ISSUE = "before_issue"
+    NOT_APPLICABLE = "not_applicable"
+    CERTIFICATE_MISSING = "certificate_missing"
+    CERTIFICATE_EXPIRED = "certificate_expired"
 
 
 # Codes whose words carry the numbers of one refusal (how much is left to label, which stocks
@@ -131,11 +139,27 @@ MESSAGES: dict[str, LazyString] = {
                                             "chapter empty."),
     Problem.FROZEN: _l("This year has ended: its targets are frozen."),
     Problem.TOO_FAR_AHEAD: _l("Targets can be set for this year and the next."),
+    Problem.BAD_NUMBER: _l("Write the certificate number as printed: letters, digits and "
+                           "signs such as '/' or '-', at most 64."),
+    Problem.BAD_FORMAT: _l("This number does not have the issuer's format."),
+    Problem.NOT_A_CERTIFICATE: _l("Only certificates have a number, issuer and dates; "
+                                  "leave these fields empty for this document type."),
+    Problem.BEFORE_ISSUE: _l("The expiry date cannot be earlier than the issue date."),
+    Problem.NOT_APPLICABLE: _l("This field does not apply to this document type."),
+    Problem.CERTIFICATE_MISSING: _l("A certificate the batch needs is missing; it cannot be "
+                                    "approved yet."),
+    Problem.CERTIFICATE_EXPIRED: _l("A certificate the batch needs has expired; it cannot be "
+                                    "approved until a valid one is added."),
 }
 # Words for a problem where its general words would say less: (what is asked for, code).
 PRINT_JOB = "print_job"
 IN_CONTEXT: dict[tuple[str, str], LazyString] = {
     (PRINT_JOB, Problem.OUT_OF_RANGE): _l("Between 1 and %(max_labels)s labels per job."),
+    # A certificate number's format, by document kind (``certificates.rules.NUMBER_FORMATS``).
+    ("halal", Problem.BAD_FORMAT): _l("A BPJPH halal certificate number is ID followed by 17 "
+                                      "digits, e.g. ID35110000123450722."),
+    ("bpom", Problem.BAD_FORMAT): _l("A BPOM registration number is MD or ML followed by 12 "
+                                     "digits, e.g. MD 224510001234."),
 }
 
 # Invisible characters in a text field (``registry.forms`` refuses them everywhere).

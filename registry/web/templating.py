@@ -189,6 +189,7 @@ def _nav_items() -> list[tuple[str, Any]]:
         "printer": [("printing.jobs", _l("Print jobs"))],
         "admin": [("accounts.users", _l("Users")),
                   ("accounts.organisations", _l("Organisations")),
+                  ("certificates.rules", _l("Required certificates")),
                   ("accounts.pending", _l("New exporters")),
                   ("figures.dashboard", _l("Figures")),
                   ("targets.index", _l("Targets")),

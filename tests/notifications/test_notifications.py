@@ -333,16 +333,18 @@ def test_a_kind_switched_off_does_not_arrive_but_security_mails_do(
         app: Flask, world: World, db: Session, inbox: Inbox) -> None:
     exporter = signed_in(app, world.exporter_a.email)
     page = exporter.get("/account/notifications").get_data(as_text=True)
-    assert boxes(page) == {"batch_decision": True, "fake_report": True, "copy_signal": True}
+    assert boxes(page) == {"batch_decision": True, "fake_report": True, "copy_signal": True,
+                           "certificate_expiry": True}
     response = exporter.post("/account/notifications",
-                             {"wanted": ["fake_report", "copy_signal"]},
+                             {"wanted": ["fake_report", "copy_signal", "certificate_expiry"]},
                              token_from="/account/notifications")
     assert response.status_code == 302
     assert db.exec(select(MailOptOut.kind).where(
         MailOptOut.user_id == world.exporter_a.id)).all() == ["batch_decision"]
     assert db.exec(select(AuditEvent).where(AuditEvent.action == "user.notifications")).one()
     page = exporter.get("/account/notifications").get_data(as_text=True)
-    assert boxes(page) == {"batch_decision": False, "fake_report": True, "copy_signal": True}
+    assert boxes(page) == {"batch_decision": False, "fake_report": True, "copy_signal": True,
+                           "certificate_expiry": True}
 
     world.submit(world.batch_a, world.exporter_a)
     decide(app, world, db, Action.REJECT, "Missing certificate")

@@ -1,0 +1,1 @@
+"""Certificates as facts (issue 18 §2): structured evidence, required kinds, expiry alerts."""
