@@ -14,6 +14,7 @@ from registry.printing.models import (
     SerialCounter,
 )
 from registry.review.models import Decision
+from registry.shipments.models import Shipment
 from registry.signing.models import LabelSignature, SigningKey
 from registry.targets.models import Target
 from registry.verify.models import FakeReport, Scan
@@ -24,4 +25,4 @@ __all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "D
            "MailOnce", "MailOptOut",
            "Organisation",
            "PrintJob", "Product", "RecoveryCode", "Reprint", "Scan", "SecondFactor",
-           "SerialCounter", "SigningKey", "Target", "User"]
+           "SerialCounter", "Shipment", "SigningKey", "Target", "User"]
