@@ -93,6 +93,10 @@ def _messages() -> dict[str, str]:
         "office": _("Certified by"),
         "certified_on": _("Certified on"),
         "valid_until": _("Valid until"),
+        "produced_step": _("Harvested or produced in %(place)s"),
+        "certified_step": _("Certified by %(office)s"),
+        "hub_step": _("Passed the Bali hub: %(hub)s"),
+        "shipped_step": _("Shipped to %(port)s, %(country)s"),
     }
 
 
@@ -162,6 +166,17 @@ class ProductView:
     map_height: int
     caption: str
     documents: list[tuple[str, str]]  # (url, kind's name)
+    journey: list[Stage]
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One step of the timeline: what happened, and when (in the reader's locale, and ISO
+    for ``<time datetime>``) if the step has a day."""
+
+    text: str
+    when: str | None
+    iso: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +239,27 @@ def rows(r: Resolution, words: Words) -> list[Row]:
         out.append(Row(say["certified_on"], fmt_date(facts.certified_on, lang)))
     if facts.valid_until:
         out.append(Row(say["valid_until"], fmt_date(facts.valid_until, lang)))
+    return out
+
+
+def journey(r: Resolution, words: Words) -> list[Stage]:
+    """The batch's journey as the timeline says it (``public.JourneyStep``)."""
+    facts, say, lang = r.public, words.message, words.lang
+    if facts is None:
+        return []
+    out = []
+    for step in facts.journey:
+        if step.step == "produced":
+            text = say["produced_step"] % {"place": f"{step.regency}, {step.province}"}
+        elif step.step == "certified":
+            text = say["certified_step"] % {"office": step.office or "—"}
+        elif step.step == "hub_passage":
+            text = say["hub_step"] % {"hub": step.hub_name}
+        else:
+            text = say["shipped_step"] % {"port": f"{step.port} ({step.locode})",
+                                          "country": country_name(step.country or "", lang)}
+        out.append(Stage(text, fmt_date(step.date, lang) if step.date else None,
+                         step.date.isoformat() if step.date else None))
     return out
 
 
@@ -367,7 +403,8 @@ class VerifyPages:
             map_url=self._map_url.format(facts.origin_regency_code), map_height=self.map_height,
             caption=words.message["origin_caption"] % {"place": place},
             documents=[(d.url, words.document.get(d.kind) or d.kind)
-                       for d in facts.documents])
+                       for d in facts.documents],
+            journey=journey(r, words))
 
     # -- the page of a verification that could not be made just now
 

@@ -17,13 +17,13 @@ from registry.catalog.models import Batch, Document
 from registry.clock import REGION_TZ
 from registry.db.types import utc
 from registry.gs1 import digital_link as gs1
-from registry.reference import HUBS, PROVINCES, country_codes, regencies
+from registry.reference import HUB_LOCODES, HUBS, PROVINCES, country_codes, locodes, regencies
 from registry.signing.verifier import Verifier, VerifyStatus
 from registry.verify import lookup
 from registry.verify.attribution import BATCH_VERDICTS, Attribution
 from registry.verify.attribution import NONE as NO_ATTRIBUTION
 from registry.verify.models import FakeReport, Scan
-from registry.verify.public import BatchPublic, DocumentPublic
+from registry.verify.public import BatchPublic, DocumentPublic, JourneyStep
 from registry.verify.rules import Facts, ScanStats, Signal, Thresholds, Verdict, decide
 
 
@@ -69,7 +69,31 @@ def public_facts(row: lookup.LabelRow, *, urls: Urls, today: dt.date) -> BatchPu
         suspension_reason=suspend.reason if suspend and status is Display.SUSPENDED else None,
         documents=[DocumentPublic(kind=d.kind, sha256=d.sha256, url=urls.document(d.id))
                    for d in row.documents],
+        journey=journey(row, regency.name if regency else row.origin_regency_code,
+                        approval),
     )
+
+
+def journey(row: lookup.LabelRow, regency: str,
+            approval: lookup.DecisionRow | None) -> list[JourneyStep]:
+    """Produced or harvested → certified → passed the Bali hub → shipped to, once per
+    shipment the Bali office confirmed (only confirmed passages are told in public)."""
+    steps = [JourneyStep("produced", date=row.production_date,
+                         regency_code=row.origin_regency_code, regency=regency,
+                         province=PROVINCES.get(row.origin_province_code, ""))]
+    if approval is not None:
+        steps.append(JourneyStep("certified", date=approval.day, office=approval.office))
+    for shipment in row.shipments:
+        place = locodes().get(shipment.destination_locode)
+        steps += [
+            JourneyStep("hub_passage", date=shipment.passage_date, hub=shipment.hub,
+                        hub_name=HUBS.get(shipment.hub, shipment.hub),
+                        locode=HUB_LOCODES.get(shipment.hub)),
+            JourneyStep("shipped", locode=shipment.destination_locode,
+                        port=place.name if place else shipment.destination_locode,
+                        country=place.country if place else row.destination_country),
+        ]
+    return steps
 
 
 @lru_cache(maxsize=4)

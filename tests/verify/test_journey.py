@@ -1,0 +1,88 @@
+"""The batch's journey on the public verification page, its JSON and (below) its EPCIS
+events: produced → certified → passed the Bali hub → shipped to, in the four languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import jsonschema
+from flask import Flask
+from sqlmodel import Session
+from verify_support import path_of, schema, signed_labels
+
+from conftest import World
+from registry.clock import today
+from registry.shipments import services as shipments
+from registry.shipments.rules import ShipmentInput
+
+
+def ship_and_confirm(world: World, db: Session, *, passage: dt.date) -> None:
+    """Batch A (NTB, to the Netherlands) leaves through Benoa for Rotterdam; the Bali office
+    confirms the passage. A second shipment stays declared: the public never sees it."""
+    for locode, quantity in (("NLRTM", "300"), ("NLAMS", "10")):
+        hub = "benoa" if locode == "NLRTM" else "ngurah-rai"
+        shipment = shipments.declare(db, world.exporter_a, world.batch_a.id, ShipmentInput(
+            hub=hub, planned_date=today(), peb_number="012345", peb_date=passage,
+            transport_document="MAEU123456789" if hub == "benoa" else "020-12345675",
+            containers=("CSQU3054383",) if hub == "benoa" else (),
+            destination_locode=locode, quantity=Decimal(quantity)))
+        db.commit()
+        if locode == "NLRTM":
+            shipments.confirm(db, world.officer_bali, shipment.id, passage_date=passage,
+                              remarks="")
+            db.commit()
+
+
+EXPECTED = {
+    "en": ("Journey", "Harvested or produced in Kabupaten Sumbawa, Nusa Tenggara Barat",
+           "Certified by Office 52", "Passed the Bali hub: Pelabuhan Benoa (IDBOA)",
+           "Shipped to Rotterdam (NLRTM), Netherlands"),
+    "id": ("Perjalanan", "Dipanen atau diproduksi di Kabupaten Sumbawa, Nusa Tenggara Barat",
+           "Disertifikasi oleh Office 52", "Melewati hub Bali: Pelabuhan Benoa (IDBOA)",
+           "Dikirim ke Rotterdam (NLRTM), Belanda"),
+    "zh": ("流转历程", "收获或生产于Kabupaten Sumbawa, Nusa Tenggara Barat", "由Office 52认证",
+           "经巴厘岛枢纽：Pelabuhan Benoa (IDBOA)", "运往荷兰 Rotterdam (NLRTM)"),
+    "ja": ("たどった道のり", "Kabupaten Sumbawa, Nusa Tenggara Baratで収穫または生産",
+           "Office 52が認証", "バリのハブを通過：Pelabuhan Benoa (IDBOA)",
+           "オランダ・Rotterdam (NLRTM)へ出荷"),
+}
+
+
+def test_the_page_tells_the_journey_in_four_languages(app: Flask, world: World,
+                                                      db: Session) -> None:
+    uri = signed_labels(app, world, db, quantity=1)[0]
+    passage = today() - dt.timedelta(days=1)
+    http = app.test_client()
+    before = http.get(path_of(uri) + "&lang=en").get_data(as_text=True)
+    assert "Passed the Bali hub" not in before and "Harvested or produced in" in before
+    ship_and_confirm(world, db, passage=passage)
+    for lang, words in EXPECTED.items():
+        page = http.get(path_of(uri) + f"&lang={lang}").get_data(as_text=True)
+        for text in words:
+            assert text in page, (lang, text)
+        # Steps in order, each day as a <time> in the reader's locale.
+        positions = [page.index(text) for text in words[1:]]
+        assert positions == sorted(positions), lang
+        assert f'<time datetime="{passage.isoformat()}">' in page
+        assert "Amsterdam" not in page  # declared, not confirmed: not public
+        assert "<script" not in page
+
+
+def test_the_json_carries_the_same_journey(app: Flask, world: World, db: Session) -> None:
+    uri = signed_labels(app, world, db, quantity=1)[0]
+    passage = today() - dt.timedelta(days=2)
+    ship_and_confirm(world, db, passage=passage)
+    answer = app.test_client().get(path_of(uri), headers={"Accept": "application/json"})
+    body = answer.get_json()
+    jsonschema.validate(body, schema("verification.schema.json"))
+    journey = body["batch"]["journey"]
+    assert [step["step"] for step in journey] == ["produced", "certified", "hub_passage",
+                                                  "shipped"]
+    assert journey[0]["regency_code"] == "52.04" and journey[0]["province"] == \
+        "Nusa Tenggara Barat"
+    assert journey[1]["office"] == "Office 52" and journey[1]["date"] == today().isoformat()
+    assert journey[2] == {"step": "hub_passage", "date": passage.isoformat(), "hub": "benoa",
+                          "hub_name": "Pelabuhan Benoa (IDBOA)", "locode": "IDBOA"}
+    assert journey[3] == {"step": "shipped", "country": "NL", "locode": "NLRTM",
+                          "port": "Rotterdam"}
