@@ -576,6 +576,9 @@ ROUTES: tuple[Route, ...] = (
           writes=frozenset(ACTORS), state="approved",
           data=lambda s: {"uri": "https://registry.test" + s.label_path,
                           "message": "The seal looks printed on plain paper."}),
+    # A decided lot's journey as EPCIS 2.0 JSON-LD, for anyone (tests/verify/test_journey.py)
+    Route("verify.epcis", "GET", lambda s: "/epcis" + s.label_path.split("/21/")[0],
+          _all(200), public=True, state="approved"),
     Route("verify.document", "GET", lambda s: f"/verify/documents/{s.document_id}", _all(200),
           public=True, state="approved"),
     Route("verify.photo", "GET", lambda s: f"/verify/batches/{s.batch_a}/photo", _all(200),

@@ -42,6 +42,7 @@ from registry.gs1 import digital_link as gs1
 from registry.reference import regencies
 from registry.reference.maps import locator_map
 from registry.signing.keys import keystore
+from registry.verify import epcis as epcis_events
 from registry.verify import resolver as resolver_module
 from registry.verify import services, walkup
 from registry.verify.attribution import attribute
@@ -155,6 +156,40 @@ def page(_rest: str) -> Any:
     if ident.lot is not None:
         return _lot_page(ident.gtin, ident.lot)
     return _product_page(ident.gtin)
+
+
+@bp.route("/epcis/01/<path:_rest>", methods=["GET", "HEAD", "OPTIONS"])
+def epcis(_rest: str) -> Any:
+    """A decided lot's journey as GS1 EPCIS 2.0 JSON-LD (``registry.verify.epcis``), linked
+    from the lot's linkset as ``gs1:epcis``; identifiers on ``PUBLIC_HOST``, never the
+    request's Host."""
+    path = request_path(request.environ).removeprefix("/epcis")
+    try:
+        ident = gs1.parse_path(path)
+    except gs1.Gs1Error as exc:
+        return _problem(400, "Not a lot of a GTIN", str(exc))
+    if ident.lot is None or ident.label:
+        return _problem(400, "Not a lot of a GTIN", "EPCIS events are kept per lot: "
+                        "/epcis/01/{gtin}/10/{lot}")
+    document = epcis_events.lot_document(get_session(), ident.gtin, ident.lot,
+                                         base=resolver().base())
+    if document is None:
+        return _problem(404, "No decided lot", "The registry has no certified lot with this "
+                        "GTIN and lot code.")
+    response = Response(json.dumps(document, separators=(",", ":")),
+                        mimetype="application/ld+json")
+    response.headers.extend(resolver_module.CORS)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _problem(status: int, title: str, detail: str) -> Any:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    response = jsonify(body)
+    response.status_code = status
+    response.content_type = "application/problem+json"
+    response.headers.extend(resolver_module.CORS)
+    return response
 
 
 def pages() -> VerifyPages:

@@ -4,15 +4,19 @@ events: produced → certified → passed the Bali hub → shipped to, in the fo
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
+from pathlib import Path
 
 import jsonschema
 from flask import Flask
 from sqlmodel import Session
-from verify_support import path_of, schema, signed_labels
+from verify_support import label_path, path_of, schema, signed_labels
 
 from conftest import World
 from registry.clock import today
+from registry.gs1 import digital_link as gs1
+from registry.gs1.digital_link import parse_uri
 from registry.shipments import services as shipments
 from registry.shipments.rules import ShipmentInput
 
@@ -86,3 +90,66 @@ def test_the_json_carries_the_same_journey(app: Flask, world: World, db: Session
                           "hub_name": "Pelabuhan Benoa (IDBOA)", "locode": "IDBOA"}
     assert journey[3] == {"step": "shipped", "country": "NL", "locode": "NLRTM",
                           "port": "Rotterdam"}
+
+
+EPCIS_SCHEMA = Path(__file__).with_name("schemas_gs1") / "EPCIS-JSON-Schema.json"
+
+
+def test_the_lot_s_events_are_epcis_2_and_linked_from_the_linkset(
+        app: Flask, world: World, db: Session) -> None:
+    uri = signed_labels(app, world, db, quantity=1)[0]
+    passage = today() - dt.timedelta(days=1)
+    ship_and_confirm(world, db, passage=passage)
+    http = app.test_client()
+    label = parse_uri(uri)
+    lot_path = gs1.lot_path(label.gtin, label.lot)
+    # The linkset of the label (and of its lot) names the EPCIS events as gs1:epcis.
+    linkset = http.get(label_path(uri), headers={"Accept": "application/linkset+json"})
+    base = f"{app.config['PUBLIC_SCHEME']}://{app.config['PUBLIC_HOST']}"
+    epcis_url = f"{base}/epcis{lot_path}"
+    lot_entry = next(e for e in linkset.get_json()["linkset"] if e["anchor"] == base + lot_path)
+    assert lot_entry["https://gs1.org/voc/epcis"] == [
+        {"href": epcis_url, "title": "EPCIS events of this lot", "type": "application/ld+json"}]
+    jsonschema.validate(linkset.get_json(), json.loads(
+        (EPCIS_SCHEMA.parent / "gs1-linkset-schema.json").read_text("utf-8")))
+    # ?linkType=gs1:epcis on the label walks up to its lot's events.
+    redirect = http.get(label_path(uri) + "&linkType=gs1:epcis")
+    assert redirect.status_code == 307 and redirect.headers["Location"] == epcis_url
+
+    # Whatever Host the request names, the identifiers are on PUBLIC_HOST.
+    answer = http.get(f"/epcis{lot_path}", headers={"Host": "evil.example"})
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "application/ld+json"
+    document = answer.get_json()
+    jsonschema.Draft7Validator(json.loads(EPCIS_SCHEMA.read_text("utf-8")),
+                               format_checker=jsonschema.FormatChecker()).validate(document)
+    assert "evil.example" not in answer.get_data(as_text=True)
+    events = document["epcisBody"]["eventList"]
+    assert [(e["action"], e["bizStep"]) for e in events] == [
+        ("ADD", "commissioning"), ("OBSERVE", "inspecting"), ("OBSERVE", "departing")]
+    lgtin = base + lot_path
+    assert all(e["quantityList"][0]["epcClass"] == lgtin for e in events)
+    assert events[0]["quantityList"][0] == {"epcClass": lgtin, "quantity": 1200.0,
+                                            "uom": "KGM"}
+    assert events[0]["readPoint"] == {"id": f"{base}/locations/regencies/52.04"}
+    assert events[1]["bizLocation"] == {"id": f"{base}/locations/offices/52"}
+    assert events[2]["readPoint"] == {"id": f"{base}/locations/hubs/benoa"}
+    assert events[2]["eventTime"] == f"{passage.isoformat()}T00:00:00+08:00"
+    assert events[2]["quantityList"][0]["quantity"] == 300.0
+    assert events[2]["destinationList"] == [
+        {"type": "location", "destination": f"{base}/locations/ports/NLRTM"}]
+    assert all(e["eventTimeZoneOffset"] == "+08:00" for e in events)
+
+
+def test_epcis_of_unknown_or_malformed_lots(app: Flask, world: World, db: Session) -> None:
+    http = app.test_client()
+    missing = http.get("/epcis/01/09506000134352/10/NOPE")
+    assert missing.status_code == 404
+    assert missing.headers["Content-Type"] == "application/problem+json"
+    assert http.get("/epcis/01/09506000134353/10/A").status_code == 400  # bad check digit
+    assert http.get("/epcis/01/09506000134352").status_code == 400  # no lot
+    # A lot under review is nobody's business yet.
+    world.submit(world.batch_a, world.exporter_a)
+    db.refresh(world.batch_a)
+    assert http.get(f"/epcis{gs1.lot_path(world.batch_a.gtin or '', 'A-LOT-1')}"
+                    ).status_code == 404
