@@ -310,6 +310,10 @@ API_ROUTES = [
     ("api.print_jobs_create", "POST", "/api/v1/batches/1/print-jobs"),
     ("api.batches_scans", "GET", "/api/v1/batches/1/scans"),
     ("api.targets_list", "GET", "/api/v1/targets?year=2026"),
+    ("api.shipments_list", "GET", "/api/v1/batches/1/shipments"),
+    ("api.shipments_create", "POST", "/api/v1/batches/1/shipments"),
+    ("api.hub_shipments", "GET", "/api/v1/hub/shipments"),
+    ("api.shipments_passage", "POST", "/api/v1/shipments/1/passage"),
     ("api.targets_set", "POST", "/api/v1/targets"),
 ]
 OWNER_PAGE = {"exporter_a": 200, "exporter_b": 404}
