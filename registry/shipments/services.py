@@ -20,6 +20,7 @@ from registry.catalog.models import Batch
 from registry.catalog.services import get_batch
 from registry.clock import today, utcnow
 from registry.exceptions import Conflict, Forbidden, NotFound, ValidationError
+from registry.notifications import services as notifications
 from registry.reference import HUB_MODES, locodes
 from registry.shipments.models import Shipment
 from registry.shipments.rules import (
@@ -261,6 +262,8 @@ def _decide(session: Session, actor: User, shipment: Shipment, status: ShipmentS
                  object_id=shipment.batch_id,
                  before={"shipment_id": shipment.id, "status": ShipmentStatus.DECLARED},
                  after=after)
+    notifications.passage_decided(session, session.get_one(Batch, shipment.batch_id),
+                                  confirmed=status is ShipmentStatus.CONFIRMED, reason=reason)
     return shipment
 
 

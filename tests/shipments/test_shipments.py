@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 from sqlmodel import Session, select
 
-from conftest import Client, World
+from conftest import Client, Inbox, World, mail_text
 from registry.audit.models import AuditEvent
 from registry.catalog.certification import Action
 from registry.clock import today
@@ -90,7 +90,7 @@ def test_declare_confirm_and_everyone_sees_it(world: World, db: Session,
     assert "shipment.declare" in actions and "shipment.confirm" in actions
 
 
-def test_refusal_frees_the_quantity_and_says_why(world: World, db: Session,
+def test_refusal_frees_the_quantity_and_says_why(world: World, db: Session, inbox: Inbox,
                                                  make_client: Callable[[], Client]) -> None:
     batch_id = certified(world)
     exporter = signed_in(make_client, "a@test.id")
@@ -110,6 +110,11 @@ def test_refusal_frees_the_quantity_and_says_why(world: World, db: Session,
     assert answer.status_code == 302
     page = exporter.get(path + "?lang=en").get_data(as_text=True)
     assert "Refused at the hub" in page and "Seal number differs" in page
+    # The exporter is told by mail (in Indonesian, its default), with the reason.
+    [told] = inbox.to("a@test.id")
+    assert told["Subject"] == "Lintasan pengiriman batch A-LOT-1 melalui hub Bali ditolak"
+    assert "Seal number differs" in mail_text(told)
+    assert inbox.to("officer.ntb@test.id") == [] and inbox.to("b@test.id") == []
     assert exporter.post(path, form(quantity="1200"), token_from=path).status_code == 302
 
 
