@@ -33,6 +33,7 @@ from markupsafe import Markup
 from registry.catalog.vocabulary import DOCUMENT_LABELS, UNIT_LABELS
 from registry.gs1 import digital_link as gs1
 from registry.reference.maps import map_shapes
+from registry.verify.public import JourneyStep
 from registry.verify.resolver import PAGE_PREFIX
 from registry.verify.rules import Signal, Verdict
 from registry.verify.services import Resolution
@@ -244,11 +245,14 @@ def rows(r: Resolution, words: Words) -> list[Row]:
 
 def journey(r: Resolution, words: Words) -> list[Stage]:
     """The batch's journey as the timeline says it (``public.JourneyStep``)."""
-    facts, say, lang = r.public, words.message, words.lang
-    if facts is None:
-        return []
+    return stages(r.public.journey, words) if r.public else []
+
+
+def stages(steps: list[JourneyStep], words: Words) -> list[Stage]:
+    """Journey steps in the reader's words (the label's page and the lot's page)."""
+    say, lang = words.message, words.lang
     out = []
-    for step in facts.journey:
+    for step in steps:
         if step.step == "produced":
             text = say["produced_step"] % {"place": f"{step.regency}, {step.province}"}
         elif step.step == "certified":

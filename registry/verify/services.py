@@ -78,12 +78,23 @@ def journey(row: lookup.LabelRow, regency: str,
             approval: lookup.DecisionRow | None) -> list[JourneyStep]:
     """Produced or harvested → certified → passed the Bali hub → shipped to, once per
     shipment the Bali office confirmed (only confirmed passages are told in public)."""
-    steps = [JourneyStep("produced", date=row.production_date,
-                         regency_code=row.origin_regency_code, regency=regency,
-                         province=PROVINCES.get(row.origin_province_code, ""))]
-    if approval is not None:
-        steps.append(JourneyStep("certified", date=approval.day, office=approval.office))
-    for shipment in row.shipments:
+    return journey_of(
+        production_date=row.production_date, regency_code=row.origin_regency_code,
+        regency=regency, province=PROVINCES.get(row.origin_province_code, ""),
+        certified=(approval.day, approval.office) if approval else None,
+        shipments=row.shipments, destination_country=row.destination_country)
+
+
+def journey_of(*, production_date: dt.date, regency_code: str, regency: str, province: str,
+               certified: tuple[dt.date, str | None] | None,
+               shipments: list[lookup.ShipmentRow],
+               destination_country: str) -> list[JourneyStep]:
+    """The journey's steps from their facts (the label's lookup row, or the lot page's)."""
+    steps = [JourneyStep("produced", date=production_date, regency_code=regency_code,
+                         regency=regency, province=province)]
+    if certified is not None:
+        steps.append(JourneyStep("certified", date=certified[0], office=certified[1]))
+    for shipment in shipments:
         place = locodes().get(shipment.destination_locode)
         steps += [
             JourneyStep("hub_passage", date=shipment.passage_date, hub=shipment.hub,
@@ -91,7 +102,7 @@ def journey(row: lookup.LabelRow, regency: str,
                         locode=HUB_LOCODES.get(shipment.hub)),
             JourneyStep("shipped", locode=shipment.destination_locode,
                         port=place.name if place else shipment.destination_locode,
-                        country=place.country if place else row.destination_country),
+                        country=place.country if place else destination_country),
         ]
     return steps
 

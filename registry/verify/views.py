@@ -48,7 +48,7 @@ from registry.verify import services, walkup
 from registry.verify.attribution import attribute
 from registry.verify.hotpath import LabelResolver, raw_uri, request_path
 from registry.verify.negotiation import LINKSET, wanted
-from registry.verify.page import VerifyPages, label_url
+from registry.verify.page import VerifyPages, label_url, stages
 from registry.verify.resolver import PAGE_PREFIX, describe, label_uri_of
 from registry.verify.rules import Thresholds
 from registry.web.database import get_session
@@ -233,7 +233,13 @@ def _lot_page(gtin: str, lot: str) -> Any:
         else None,
         documents=[(url_for("verify.document", document_id=d.id),
                     document_kind_label(d.kind), d.name) for d in facts.documents],
-        product_url=f"{PAGE_PREFIX}{gs1.gtin_path(gtin)}")
+        product_url=f"{PAGE_PREFIX}{gs1.gtin_path(gtin)}",
+        journey=stages(facts.journey, pages().language(_page_language()).words))
+
+
+def _page_language() -> str:
+    lang = str(get_locale())
+    return lang if lang in VERIFY_LANGUAGES else "en"
 
 
 def _product_page(gtin: str) -> Any:

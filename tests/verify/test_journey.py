@@ -153,3 +153,15 @@ def test_epcis_of_unknown_or_malformed_lots(app: Flask, world: World, db: Sessio
     db.refresh(world.batch_a)
     assert http.get(f"/epcis{gs1.lot_path(world.batch_a.gtin or '', 'A-LOT-1')}"
                     ).status_code == 404
+
+
+def test_the_lot_page_tells_the_same_journey(app: Flask, world: World, db: Session) -> None:
+    uri = signed_labels(app, world, db, quantity=1)[0]
+    ship_and_confirm(world, db, passage=today())
+    label = parse_uri(uri)
+    http = app.test_client()
+    for lang, words in EXPECTED.items():
+        page = http.get(f"/verify{gs1.lot_path(label.gtin, label.lot)}?lang={lang}"
+                        ).get_data(as_text=True)
+        for text in words:
+            assert text in page, (lang, text)
