@@ -72,6 +72,7 @@ def test_a_remainder_of_ten_counts_as_zero() -> None:
 
 @pytest.mark.parametrize("text, ok", [
     ("CSQU3054383", True), ("csqu 305438-3", True), ("CSQU3054384", False),
+    ("CSQU3054382", False), ("CSQU3054380", False),
     ("CSQX3054383", False), ("CSQU305438", False), ("CSQU30543833", False), ("", False),
     ("MSKU9070323", True),
 ])
@@ -158,6 +159,8 @@ def test_quantities() -> None:
 def test_who_decides() -> None:
     assert may_decide_passage("officer", "51")
     assert not may_decide_passage("officer", "52")
+    assert not may_decide_passage("officer", "50")
+    assert not may_decide_passage("printer", "51")
     assert not may_decide_passage("admin", "51")
     assert not may_decide_passage("admin", None)
     assert may_decide(ShipmentStatus.DECLARED)
