@@ -79,6 +79,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.notifications.views import bp as notifications_bp
     from registry.printing.views import bp as printing_bp
     from registry.review.views import bp as review_bp
+    from registry.shipments.views import bp as shipments_bp
     from registry.targets.views import bp as targets_bp
     from registry.verify.views import bp as verify_bp
     from registry.web.pages import bp as main_bp
@@ -97,6 +98,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(checkpoints_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(shipments_bp)
     app.register_blueprint(audit_bp)
 
     from registry.verify.hotpath import LabelResolver

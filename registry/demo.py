@@ -50,7 +50,10 @@ from registry.mail.models import Mail
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
 from registry.printing.rules import NET_UNITS, parse_net_quantity
+from registry.reference import HUB_MODES, locodes
 from registry.review import services as review
+from registry.shipments import services as shipments
+from registry.shipments.rules import ShipmentInput, iso6346_check_digit
 from registry.signing import services as signing
 from registry.signing.kek import Kek
 from registry.signing.verifier import VerifyStatus
@@ -348,6 +351,7 @@ class _Plan:
     batch_id: int | None = None
     gtin: str | None = None  # the label GTIN, frozen at submission
     province: str = ""
+    shipment_id: int | None = None  # its shipment through the Bali hub, once declared
 
 
 class _History:
@@ -677,6 +681,15 @@ class _Loader:
         for when, action, reason in plan.later:
             if when < self.now:
                 h.at(when, functools.partial(self._decide, plan, action, reason))
+        # Most certified batches leave through their hub within days: declared by the
+        # exporter, confirmed by the Bali office. Drawn from the lot's own generator, so the
+        # rest of the demo's story (one seeded sequence) stays as it was.
+        ship = random.Random(f"shipment-{plan.lot}")
+        if ship.random() < 0.7:
+            declared = approved_at + dt.timedelta(days=ship.randrange(1, 6), hours=2)
+            passed = declared + dt.timedelta(days=ship.randrange(1, 4), hours=3)
+            h.at(declared, functools.partial(self._ship, plan, ship))
+            h.at(passed, functools.partial(self._pass, plan))
 
     def _create(self, plan: _Plan) -> None:
         line = plan.line
@@ -744,6 +757,36 @@ class _Loader:
         review.decide(self.session, self.officers[batch.origin_province_code], batch.id,
                       action=action, expected_version=batch.version, reason=reason,
                       valid_until=until)
+
+    def _ship(self, plan: _Plan, rng: random.Random) -> None:
+        batch = self.session.get_one(Batch, plan.batch_id)
+        mode = HUB_MODES[batch.hub]
+        port = next((p for p in sorted(locodes().values(), key=lambda p: p.code)
+                     if p.country == batch.destination_country
+                     and (p.is_airport if mode == "air" else p.is_port)), None)
+        if port is None or not shipments.can_ship(batch):
+            return
+        serial = rng.randrange(10**6, 10**7)
+        document = (f"126-{serial}{serial % 7}" if mode == "air"
+                    else f"BL{rng.randrange(10**8, 10**9)}")
+        owner = f"MSKU{rng.randrange(10**5, 10**6)}"
+        containers = () if mode == "air" or batch.unit == "head" else (
+            owner + str(iso6346_check_digit(owner)),)
+        day = utcnow().astimezone(REGION_TZ).date()
+        shipment = shipments.declare(
+            self.session, self.exporters[plan.company.key], batch.id, ShipmentInput(
+                hub=batch.hub, planned_date=day + dt.timedelta(days=1),
+                peb_number=f"{rng.randrange(10**6):06d}", peb_date=day,
+                transport_document=document, containers=containers,
+                destination_locode=port.code, quantity=Decimal(batch.quantity)))
+        plan.shipment_id = shipment.id
+
+    def _pass(self, plan: _Plan) -> None:
+        if plan.shipment_id is None:
+            return
+        shipments.confirm(self.session, self.officers["51"], plan.shipment_id,
+                          passage_date=utcnow().astimezone(REGION_TZ).date(),
+                          remarks="Segel utuh, dokumen sesuai.")
 
     def _order(self, plan: _Plan, labels: int) -> None:
         assert plan.line.net is not None

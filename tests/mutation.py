@@ -63,6 +63,7 @@ TARGETS = (
     Target("registry/catalog/rules.py", ("tests/catalog/test_catalog_rules.py",)),
     Target("registry/checkpoints/rules.py", ("tests/checkpoints/test_rules.py",)),
     Target("registry/db/paging.py", ("tests/db/test_paging_rules.py",)),
+    Target("registry/shipments/rules.py", ("tests/shipments/test_shipment_rules.py",)),
     Target("registry/plaintext.py", ("tests/test_plaintext.py",)),
     Target("registry/figures/charts.py", ("tests/figures/test_chart_scale.py",),
            frozenset({"nice_ceiling", "class_breaks", "colour_for"})),

@@ -16,6 +16,7 @@ import datetime as dt
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -55,6 +56,9 @@ from registry.files import store_for
 from registry.printing import services as printing
 from registry.printing.models import LabelAllowance, PrintJob, Reprint
 from registry.review.models import Decision
+from registry.shipments import services as shipments
+from registry.shipments.models import Shipment
+from registry.shipments.rules import ShipmentInput
 from registry.signing.keys import signer
 from registry.targets.models import Target
 from registry.verify.models import FakeReport
@@ -103,6 +107,7 @@ class Scene:
     report_id: int = 0  # a buyer's report naming product A: the NTB office's and A's desk
     export_id: int = 0  # an XLSX export exporter A asked for, written by the worker
     rule_id: int = 0  # a required-certificate rule (fishery health for fishery)
+    shipment_id: int = 0  # state "shipped": a declared shipment of batch A through Benoa
 
     @property
     def batch_a(self) -> int:
@@ -113,7 +118,7 @@ class Scene:
         return self.world.product_a.id  # type: ignore[return-value]
 
 
-STATES = ("draft", "submitted", "approved")
+STATES = ("draft", "submitted", "approved", "shipped")
 
 
 def build_scene(world: World, db: Session, app: Flask, *, state: str) -> Scene:
@@ -150,7 +155,7 @@ def build_scene(world: World, db: Session, app: Flask, *, state: str) -> Scene:
                   document_id=doc.id, token_id=token.id,  # type: ignore[arg-type]
                   batch_version=0, report_id=report.id,  # type: ignore[arg-type]
                   export_id=export.id, rule_id=rule.id)
-    if state == "approved":
+    if state in ("approved", "shipped"):
         world.decide(world.batch_a, world.officer_ntb, Action.APPROVE)
         job = printing.order_job(db, world.exporter_a, world.batch_a.id,
                                  printer_org_id=world.print_org.id,  # type: ignore[arg-type]
@@ -164,6 +169,10 @@ def build_scene(world: World, db: Session, app: Flask, *, state: str) -> Scene:
             uri = next(source.labels(signer(), job.serial_first, job.serial_first)).qr_uri
         parts = urlsplit(uri)
         scene.label_path = parts.path + "?" + parts.query
+    if state == "shipped":
+        shipment = shipments.declare(db, world.exporter_a, world.batch_a.id, shipment_input())
+        db.commit()
+        scene.shipment_id = shipment.id
     db.refresh(world.batch_a)
     scene.batch_version = world.batch_a.version
     return scene
@@ -177,7 +186,7 @@ def fingerprint(scene: Scene) -> tuple[Any, ...]:
             select(func.count()).select_from(model).scalar_subquery()  # type: ignore[arg-type]
             for model in (Organisation, User, Product, Batch, Document, Decision, AuditEvent,
                           PrintJob, Reprint, ApiToken, FakeReport, LabelAllowance, SecondFactor,
-                          RecoveryCode, Target, CertificateRule)
+                          RecoveryCode, Target, CertificateRule, Shipment)
         ])).one())
         rows = (
             conn.execute(select(Batch.id, Batch.status, Batch.version, Batch.lot_code,
@@ -189,6 +198,7 @@ def fingerprint(scene: Scene) -> tuple[Any, ...]:
             conn.execute(select(Document.id, Document.stored_name).order_by(Document.id)).all(),
             conn.execute(select(PrintJob.id, PrintJob.downloads).order_by(PrintJob.id)).all(),
             conn.execute(select(ApiToken.id, ApiToken.revoked_at).order_by(ApiToken.id)).all(),
+            conn.execute(select(Shipment.id, Shipment.status).order_by(Shipment.id)).all(),
         )
     files = tuple(stored_objects(scene.app))
     return counts, rows, files
@@ -260,6 +270,21 @@ def decide_data(scene: Scene) -> dict[str, Any]:
             "valid_until": (today() + dt.timedelta(days=365)).isoformat(), "reason": ""}
 
 
+def shipment_input() -> ShipmentInput:
+    """A sea shipment of 200 kg of batch A (destination NL) through Benoa to Rotterdam."""
+    return ShipmentInput(hub="benoa", planned_date=today() + dt.timedelta(days=3),
+                         peb_number="012345", peb_date=today(), transport_document="MAEU123456789",
+                         containers=("CSQU3054383",), destination_locode="NLRTM",
+                         quantity=Decimal("200"))
+
+
+def shipment_data(_scene: Scene) -> dict[str, Any]:
+    return {"hub": "benoa", "planned_date": (today() + dt.timedelta(days=2)).isoformat(),
+            "peb_number": "054321", "peb_date": today().isoformat(),
+            "transport_document": "MAEU987654321", "containers": "CSQU3054383",
+            "destination_locode": "NLRTM", "quantity": "100"}
+
+
 def user_data(scene: Scene) -> dict[str, Any]:
     return {"name": "New Officer", "email": "new.officer@test.id", "role": "officer",
             "organisation_id": str(scene.world.offices["52"].id),
@@ -292,6 +317,10 @@ API_ROUTES = [
     ("api.print_jobs_create", "POST", "/api/v1/batches/1/print-jobs"),
     ("api.batches_scans", "GET", "/api/v1/batches/1/scans"),
     ("api.targets_list", "GET", "/api/v1/targets?year=2026"),
+    ("api.shipments_list", "GET", "/api/v1/batches/1/shipments"),
+    ("api.shipments_create", "POST", "/api/v1/batches/1/shipments"),
+    ("api.hub_shipments", "GET", "/api/v1/hub/shipments"),
+    ("api.shipments_passage", "POST", "/api/v1/shipments/1/passage"),
     ("api.targets_set", "POST", "/api/v1/targets"),
 ]
 OWNER_PAGE = {"exporter_a": 200, "exporter_b": 404}
@@ -462,6 +491,29 @@ ROUTES: tuple[Route, ...] = (
     Route("printing.reprint", "POST", lambda s: f"/print-shop/jobs/{s.job_id}/reprint",
           {"printer": 200}, writes=frozenset({"printer"}), state="approved",
           data=lambda s: {"sheet_first": "1", "sheet_last": "1", "reason": "paper jam"}),
+    # -- shipments through the Bali hub: the exporter declares and cancels its own; the Bali
+    #    office confirms or refuses passages of every origin (batch A is NTB's), the admin reads
+    Route("shipments.declare", "GET", lambda s: f"/batches/{s.batch_a}/shipments", OWNER_PAGE,
+          state="approved"),
+    Route("shipments.declare", "POST", lambda s: f"/batches/{s.batch_a}/shipments", OWNER_POST,
+          writes=A, state="approved", data=shipment_data),
+    Route("shipments.cancel", "POST",
+          lambda s: f"/batches/{s.batch_a}/shipments/{s.shipment_id}/cancel", OWNER_POST,
+          writes=A, state="shipped"),
+    Route("shipments.hub_queue", "GET", lambda s: "/hub/",
+          {"officer_bali": 200, "officer_ntb": 403, "officer_ntt": 403, "admin": 200},
+          state="shipped"),
+    Route("shipments.hub_shipment", "GET", lambda s: f"/hub/shipments/{s.shipment_id}",
+          {"officer_bali": 200, "officer_ntb": 403, "officer_ntt": 403, "admin": 200},
+          state="shipped"),
+    Route("shipments.confirm", "POST", lambda s: f"/hub/shipments/{s.shipment_id}/confirm",
+          {"officer_bali": 302, "officer_ntb": 403, "officer_ntt": 403},
+          writes=frozenset({"officer_bali"}), state="shipped",
+          data=lambda s: {"passage_date": today().isoformat(), "remarks": "Sealed, checked"}),
+    Route("shipments.refuse", "POST", lambda s: f"/hub/shipments/{s.shipment_id}/refuse",
+          {"officer_bali": 302, "officer_ntb": 403, "officer_ntt": 403},
+          writes=frozenset({"officer_bali"}), state="shipped",
+          data=lambda s: {"reason": "Container seal broken"}),
     # -- the suspicious-activity desk: offices (their province), exporters (their products),
     #    the admin; a report is marked handled only from a desk that shows it
     Route("desk.index", "GET", lambda s: "/desk", FIGURES),
@@ -545,6 +597,9 @@ ROUTES: tuple[Route, ...] = (
           writes=frozenset(ACTORS), state="approved",
           data=lambda s: {"uri": "https://registry.test" + s.label_path,
                           "message": "The seal looks printed on plain paper."}),
+    # A decided lot's journey as EPCIS 2.0 JSON-LD, for anyone (tests/verify/test_journey.py)
+    Route("verify.epcis", "GET", lambda s: "/epcis" + s.label_path.split("/21/")[0],
+          _all(200), public=True, state="approved"),
     Route("verify.document", "GET", lambda s: f"/verify/documents/{s.document_id}", _all(200),
           public=True, state="approved"),
     Route("verify.photo", "GET", lambda s: f"/verify/batches/{s.batch_a}/photo", _all(200),

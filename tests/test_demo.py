@@ -18,6 +18,7 @@ from registry.figures import queries
 from registry.printing.models import PrintJob
 from registry.printing.services import next_free_serial
 from registry.review.models import Decision
+from registry.shipments.models import Shipment
 from registry.signing.models import LabelSignature
 
 HEADLINES = {
@@ -103,6 +104,17 @@ def test_the_history_is_written_in_time_order_with_the_services_invariants(
     assert expired.valid_until < today()
     assert expired.decided_at is not None
     assert expired.decided_at.astimezone(REGION_TZ).date() < expired.valid_until
+    # Most certified batches left through their hub: declared after the approval, confirmed
+    # by the Bali office on a later day, to a port of the batch's destination country.
+    passages = db.exec(select(Shipment, Batch).join(Batch, col(Batch.id) == Shipment.batch_id)
+                       .where(Shipment.status == "confirmed")).all()
+    assert len(passages) > 100
+    for shipment, batch in passages:
+        assert batch.decided_at is not None and shipment.passage_date is not None
+        assert shipment.declared_at < (shipment.decided_at or now) <= now
+        assert shipment.destination_locode.startswith(batch.destination_country)
+        assert shipment.passage_date >= shipment.peb_date
+    assert {batch.hub for _s, batch in passages} == {"benoa", "ngurah-rai", "celukan-bawang"}
     # Serial counters follow the jobs: the next serial is past every printed one.
     last = db.exec(select(func.max(PrintJob.serial_last)).where(
         PrintJob.batch_id == expired.id)).one()

@@ -409,6 +409,62 @@ class PrintOptions(BaseModel):
     stocks: list[StockRead]
 
 
+# ---------------------------------------------------------------- shipments
+
+
+class ShipmentCreate(WriteModel):
+    hub: Text = Field(json_schema_extra=_enum(HUBS))
+    planned_date: dt.date
+    peb_number: Text = Field(description="The customs export declaration's (PEB) "
+                                         "registration number: six digits.")
+    peb_date: dt.date
+    transport_document: Text = Field(description="Bill of lading (sea hubs) or air waybill "
+                                                 "'NNN-NNNNNNNN' with its check digit "
+                                                 "(Ngurah Rai).")
+    containers: list[Text] = Field(default_factory=list, max_length=50,
+                                   description="ISO 6346 container numbers (sea only).")
+    destination_locode: Text = Field(description="UN/LOCODE of the destination port or "
+                                                 "airport, in the batch's destination "
+                                                 "country.")
+    quantity: Decimal = Field(max_digits=14, decimal_places=3,
+                              description="In the batch's unit; all shipments not refused "
+                                          "or cancelled together at most the certified "
+                                          "quantity (422 otherwise).")
+
+
+class ShipmentRead(BaseModel):
+    id: int
+    batch_id: int
+    hub: str
+    planned_date: dt.date
+    peb_number: str
+    peb_date: dt.date
+    transport_document: str
+    containers: list[str]
+    destination_locode: str
+    quantity: DecimalText
+    status: str = Field(json_schema_extra=_enum(("declared", "confirmed", "refused",
+                                                  "cancelled")))
+    declared_at: UtcDatetime
+    decided_at: UtcDatetime | None
+    passage_date: dt.date | None
+    remarks: str
+    refusal_reason: str | None
+
+
+class ShipmentList(BaseModel):
+    items: list[ShipmentRead]
+
+
+class PassageDecision(WriteModel):
+    decision: Literal["confirm", "refuse"]
+    passage_date: dt.date | None = Field(None, description="Required to confirm: the day "
+                                                           "the goods passed the hub (WITA).")
+    remarks: MultilineText = Field("", max_length=1000)
+    reason: MultilineText | None = Field(None, max_length=1000,
+                                         description="Required to refuse.")
+
+
 # ---------------------------------------------------------------- scans
 
 

@@ -46,6 +46,9 @@ from registry.reference import typical_hs_codes
 from registry.reference.hs_search import search as search_hs
 from registry.review import services as review
 from registry.review.models import Decision
+from registry.shipments import services as shipments
+from registry.shipments.models import Shipment
+from registry.shipments.rules import ShipmentInput
 from registry.targets import services as targets
 from registry.web.database import get_session
 from registry.web.errors import TITLES
@@ -506,6 +509,67 @@ def batches_scans(batch_id: int) -> Any:
     scans looked like a copy or a fake."""
     db, user = get_session(), _user()
     return scan_figures(db, catalog.get_batch(db, user, batch_id))
+
+
+# ---------------------------------------------------------------- shipments
+
+
+def _shipment_read(shipment: Shipment) -> s.ShipmentRead:
+    return s.ShipmentRead.model_validate(
+        {**shipment.model_dump(), "containers": shipment.container_list})
+
+
+@spec.route("GET", "/batches/<int:batch_id>/shipments", summary="Shipments of a batch",
+            tag="shipments", response=s.ShipmentList, roles=("exporter", "officer"))
+def shipments_list(batch_id: int) -> Any:
+    """The batch's shipments through the Bali hub, first declared first: its exporter's, and
+    the origin province's office's to read."""
+    db, user = get_session(), _user()
+    batch = catalog.get_batch(db, user, batch_id)
+    return s.ShipmentList(items=[_shipment_read(x) for x in shipments.for_batch(db, batch)])
+
+
+@spec.route("POST", "/batches/<int:batch_id>/shipments", summary="Declare a shipment",
+            tag="shipments", scope="write", body=s.ShipmentCreate, response=s.ShipmentRead,
+            status=201, roles=("exporter",))
+def shipments_create(batch_id: int, body: s.ShipmentCreate) -> Any:
+    """Only for certified batches within their validity (409 otherwise). Container numbers
+    (ISO 6346), air waybills (IATA check digit), the PEB number and the destination
+    (UN/LOCODE in the batch's destination country) are checked: 422 with a code per field;
+    `over_shipped` when the shipments would exceed the certified quantity."""
+    shipment = shipments.declare(get_session(), _user(), batch_id, ShipmentInput(
+        hub=body.hub, planned_date=body.planned_date, peb_number=body.peb_number,
+        peb_date=body.peb_date, transport_document=body.transport_document,
+        containers=tuple(body.containers), destination_locode=body.destination_locode,
+        quantity=body.quantity))
+    return _shipment_read(shipment)
+
+
+@spec.route("GET", "/hub/shipments", summary="Shipments waiting for the Bali hub",
+            tag="shipments", response=s.ShipmentList, roles=("officer",))
+def hub_shipments() -> Any:
+    """Declared shipments of every origin, oldest first: the Bali trade office's (403 for
+    other offices)."""
+    rows = shipments.hub_queue(get_session(), _user())
+    return s.ShipmentList(items=[_shipment_read(r.shipment) for r in rows])
+
+
+@spec.route("POST", "/shipments/<int:shipment_id>/passage", summary="Confirm or refuse a "
+            "hub passage", tag="shipments", scope="write", body=s.PassageDecision,
+            response=s.ShipmentRead, roles=("officer",))
+def shipments_passage(shipment_id: int, body: s.PassageDecision) -> Any:
+    """Officers of the Bali trade office only (403 otherwise), with a second factor; 409 when
+    the shipment was already decided on or cancelled."""
+    db, user = get_session(), _user()
+    if second_factor.required_for(user) and not second_factor.is_enrolled(db, user):
+        raise Forbidden("a second factor is required: enrol an authenticator app on the "
+                        "registry's web pages (Second factor) before deciding")
+    if body.decision == "confirm":
+        shipment = shipments.confirm(db, user, shipment_id, passage_date=body.passage_date,
+                                     remarks=body.remarks)
+    else:
+        shipment = shipments.refuse(db, user, shipment_id, reason=body.reason or "")
+    return _shipment_read(shipment)
 
 
 # ---------------------------------------------------------------- targets

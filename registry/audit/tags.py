@@ -85,6 +85,12 @@ class EventTag:
         EXPIRED = "exportfile.expired"
         DOWNLOAD = "exportfile.download"
 
+    class Shipment(StrEnum):
+        DECLARE = "shipment.declare"
+        CANCEL = "shipment.cancel"
+        CONFIRM = "shipment.confirm"
+        REFUSE = "shipment.refuse"
+
     class Key(StrEnum):
         CREATE = "key.create"
         ROTATE = "key.rotate"
@@ -111,13 +117,15 @@ class EventTag:
 
 
 Tag = (EventTag.Account | EventTag.Organisation | EventTag.Product | EventTag.Batch
-       | EventTag.PrintJob | EventTag.LabelFile | EventTag.ExportFile | EventTag.Key
-       | EventTag.Fake | EventTag.Target | EventTag.CertificateRule | EventTag.Operations)
+       | EventTag.PrintJob | EventTag.LabelFile | EventTag.ExportFile | EventTag.Shipment
+       | EventTag.Key | EventTag.Fake | EventTag.Target | EventTag.CertificateRule
+       | EventTag.Operations)
 GROUPS: tuple[type[StrEnum], ...] = (
     EventTag.Account, EventTag.Organisation, EventTag.Product, EventTag.Batch,
-    EventTag.PrintJob, EventTag.LabelFile, EventTag.ExportFile, EventTag.Key, EventTag.Fake,
-    EventTag.Target, EventTag.CertificateRule,
+    EventTag.PrintJob, EventTag.LabelFile, EventTag.ExportFile, EventTag.Shipment,
+    EventTag.Key, EventTag.Fake, EventTag.Target, EventTag.CertificateRule,
     EventTag.Operations)
+
 
 class ObjectType:
     """What an event is about (``AuditEvent.object_type``), as services record it: the web

@@ -12,6 +12,8 @@ from registry.catalog import history
 from registry.catalog.overview import BatchOverview
 from registry.certificates import presenters as certificates
 from registry.printing import presenters as printing
+from registry.shipments import presenters as shipment_words
+from registry.shipments import services as shipments
 
 
 def batch_page(session: Session, overview: BatchOverview) -> dict[str, Any]:
@@ -36,4 +38,6 @@ def batch_page(session: Session, overview: BatchOverview) -> dict[str, Any]:
         "print_jobs": printing.job_summaries(session, overview.print_jobs),
         "stock_names": printing.stock_names(),
         "show_bound": overview.show_bound,
+        # Its shipments through the Bali hub: the exporter's, and the origin office's to read.
+        "shipments": shipment_words.rows(shipments.for_batch(session, overview.batch)),
     }

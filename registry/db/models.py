@@ -15,6 +15,7 @@ from registry.printing.models import (
     SerialCounter,
 )
 from registry.review.models import Decision
+from registry.shipments.models import Shipment
 from registry.signing.models import LabelSignature, SigningKey
 from registry.targets.models import Target
 from registry.verify.models import FakeReport, Scan
@@ -26,4 +27,4 @@ __all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "C
            "MailOnce", "MailOptOut",
            "Organisation",
            "PrintJob", "Product", "RecoveryCode", "Reprint", "Scan", "SecondFactor",
-           "SerialCounter", "SigningKey", "Target", "User"]
+           "SerialCounter", "Shipment", "SigningKey", "Target", "User"]

@@ -28,7 +28,7 @@ from registry.figures.tasks import write_export_file
 from registry.files.base import FileMissing
 from registry.files.web import file_store
 from registry.queue import enqueue_after_commit
-from registry.reference import PROVINCES, regencies
+from registry.reference import HUBS, PROVINCES, regencies
 from registry.targets import exports as target_exports
 from registry.targets import services as targets
 from registry.web.database import engine, get_session
@@ -138,6 +138,7 @@ def chart_markup(figures: Figures) -> dict[str, Markup]:
 def dashboard() -> Any:
     form, filters, problems = read_filters(request.args)
     figures = queries.dashboard(get_session(), current_user, filters)
+    hubs = queries.hub_figures(get_session(), current_user, filters)
     report_form = ReportForm(formdata=None, month=filters.end,
                              province=filters.province or ALL,
                              lang="id" if str(get_locale()) == "id" else "en")
@@ -147,6 +148,7 @@ def dashboard() -> Any:
         report_form=report_form, export_args=_export_args(filters),
         lead_time=exports.lead_time_text, volume=exports.volume_text,
         hs_chapters=_hs_chapters(), num=format_decimal, month_label=month_label,
+        hubs=hubs, hub_names=HUBS,
     )
 
 

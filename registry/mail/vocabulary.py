@@ -61,6 +61,10 @@ DECISION_SUBJECTS: dict[str, LazyString] = {
     "suspend": _l("The certification of batch %(lot)s is suspended"),
     "reinstate": _l("The certification of batch %(lot)s is reinstated"),
     "revoke": _l("The certification of batch %(lot)s is revoked"),
+    # A shipment's passage through the Bali hub (registry.shipments).
+    "confirm_passage": _l("A shipment of batch %(lot)s passed the Bali hub"),
+    "refuse_passage": _l("The passage of a shipment of batch %(lot)s through the Bali hub "
+                         "was refused"),
 }
 
 LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {MailKind: KIND_LABELS}

@@ -109,6 +109,17 @@ def batch_decided(session: Session, batch: Batch, decision: Decision) -> int:
                 organisation_users(session, batch.organisation_id, Role.EXPORTER), params)
 
 
+def passage_decided(session: Session, batch: Batch, *, confirmed: bool,
+                    reason: str | None) -> int:
+    """The batch's company is told that the Bali office confirmed or refused a shipment's
+    passage through the hub (a decision on its batch: the same setting, the same mail)."""
+    params = {**batch_params(session, batch),
+              "action": "confirm_passage" if confirmed else "refuse_passage",
+              "reason": reason or "", "valid_until": ""}
+    return tell(session, MailKind.BATCH_DECISION,
+                organisation_users(session, batch.organisation_id, Role.EXPORTER), params)
+
+
 def fake_reported(session: Session, report: FakeReport) -> int:
     """The exporter whose product a buyer's report names is told (the buyer's words stay on
     the desk: a mail carries no text a stranger typed)."""

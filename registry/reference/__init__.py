@@ -24,6 +24,12 @@ HUBS: dict[str, str] = {
     "ngurah-rai": "Bandara I Gusti Ngurah Rai (DPS)",
     "celukan-bawang": "Pelabuhan Celukan Bawang",
 }
+# Each hub's UN/LOCODE (unlocode.csv; SOURCES.md §4) and how goods leave through it: by sea
+# (bill of lading, ISO 6346 containers) or by air (air waybill). Celukan Bawang has no code in
+# the entries shipped here (see SOURCES.md): its registry URI identifies it on its own.
+HUB_LOCODES: dict[str, str | None] = {"benoa": "IDBOA", "ngurah-rai": "IDDPS",
+                                      "celukan-bawang": None}
+HUB_MODES: dict[str, str] = {"benoa": "sea", "ngurah-rai": "air", "celukan-bawang": "sea"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,31 @@ def hs_codes() -> dict[str, HsCode]:
                                 row["typical"] == "1", row["product"])
             for row in csv.DictReader(fh)
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Locode:
+    code: str  # five characters: country + location, e.g. "NLRTM"
+    name: str
+    country: str
+    function: str  # UN/LOCODE function classifier: "1" a port, "4" an airport
+
+    @property
+    def is_port(self) -> bool:
+        return "1" in self.function
+
+    @property
+    def is_airport(self) -> bool:
+        return "4" in self.function
+
+
+@cache
+def locodes() -> dict[str, Locode]:
+    """Ports and airports of UN/LOCODE shipped with the registry (a compact subset)."""
+    with (HERE / "unlocode.csv").open(newline="", encoding="utf-8") as fh:
+        return {row["locode"]: Locode(row["locode"], row["name"], row["country"],
+                                      row["function"])
+                for row in csv.DictReader(fh)}
 
 
 @cache

@@ -2,9 +2,9 @@
 
 Every scan of every package lands here, so the lookup is written for that: one round trip
 (on PostgreSQL each one costs more than the work inside it), no ORM objects, and statement text
-that never changes so both databases keep it prepared. Decisions, public documents and the
-serial's scan counts ride along as JSON arrays from correlated subqueries; each of them is an
-index probe on the batch (and serial).
+that never changes so both databases keep it prepared. Decisions, public documents, confirmed
+shipments and the serial's scan counts ride along as JSON arrays from correlated subqueries;
+each of them is an index probe on the batch (and serial).
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ SELECT b.id AS batch_id, b.version, b.status, b.valid_until, b.quantity, b.unit,
        (SELECT {agg}({arr}(x.id, x.kind, x.sha256, x.uploaded_at, x.number, x.issuer,
                            x.issued_on, x.expires_on, x.form_type, x.scheme))
           FROM document x WHERE x.batch_id = b.id AND x.is_public) AS documents,
+       (SELECT {agg}({arr}(sh.id, sh.hub, sh.passage_date, sh.destination_locode))
+          FROM shipment sh WHERE sh.batch_id = b.id AND sh.status = 'confirmed') AS shipments,
        (SELECT {arr}(count(*), count(DISTINCT CASE WHEN s.created_at >= :day_start
                                                  THEN s.client END),
                      count(CASE WHEN s.created_at >= :since THEN 1 END),
@@ -117,6 +119,16 @@ class DocumentRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ShipmentRow:
+    """A shipment the Bali office confirmed: it passed ``hub`` on ``passage_date``."""
+
+    id: int
+    hub: str
+    passage_date: dt.date
+    destination_locode: str
+
+
+@dataclass(frozen=True, slots=True)
 class LabelRow:
     """The batch behind a label code, whether this serial was printed, and its scans so far."""
 
@@ -144,6 +156,7 @@ class LabelRow:
     printed: bool
     decisions: list[DecisionRow] = field(default_factory=list)
     documents: list[DocumentRow] = field(default_factory=list)
+    shipments: list[ShipmentRow] = field(default_factory=list)
     stats: ScanStats = field(default_factory=ScanStats)
 
     def latest(self, action: str) -> DecisionRow | None:
@@ -237,6 +250,9 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
                           for i, k, h, u, n, issuer, on, until, f, sc
                           in _json(row["documents"])),
                          key=lambda d: (d.uploaded_at, d.id)),
+        shipments=sorted((ShipmentRow(i, h, _date(d) or dt.date.min, code)
+                          for i, h, d, code in _json(row["shipments"])),
+                         key=lambda s: (s.passage_date, s.id)),
         stats=stats,
     )
 

@@ -34,7 +34,7 @@ from registry.catalog.vocabulary import DOCUMENT_LABELS, UNIT_LABELS
 from registry.certificates.vocabulary import ORGANIC_SCHEME_LABELS, ORIGIN_FORM_LABELS
 from registry.gs1 import digital_link as gs1
 from registry.reference.maps import map_shapes
-from registry.verify.public import CertificatePublic
+from registry.verify.public import CertificatePublic, JourneyStep
 from registry.verify.resolver import PAGE_PREFIX
 from registry.verify.rules import Signal, Verdict
 from registry.verify.services import Resolution
@@ -100,6 +100,10 @@ def _messages() -> dict[str, str]:
         "claim": _("%(kind)s, %(issuer)s %(number)s"),
         "claim_until": _("%(kind)s, %(issuer)s %(number)s, valid until %(date)s"),
         "claim_checked": _("checked by %(office)s on %(date)s"),
+        "produced_step": _("Harvested or produced in %(place)s"),
+        "certified_step": _("Certified by %(office)s"),
+        "hub_step": _("Passed the Bali hub: %(hub)s"),
+        "shipped_step": _("Shipped to %(port)s, %(country)s"),
     }
 
 
@@ -171,6 +175,7 @@ class ProductView:
     caption: str
     documents: list[tuple[str, str]]  # (url, kind's name)
     claims: list[Claim]
+    journey: list[Stage]
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +205,16 @@ def claims(certificates: list[tuple[str, CertificatePublic]], office: str | None
         detail = words.detail.get(cert.form_type or cert.scheme or "")
         out.append(Claim(text, detail, checked, cert.check_url))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One step of the timeline: what happened, and when (in the reader's locale, and ISO
+    for ``<time datetime>``) if the step has a day."""
+
+    text: str
+    when: str | None
+    iso: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +277,30 @@ def rows(r: Resolution, words: Words) -> list[Row]:
         out.append(Row(say["certified_on"], fmt_date(facts.certified_on, lang)))
     if facts.valid_until:
         out.append(Row(say["valid_until"], fmt_date(facts.valid_until, lang)))
+    return out
+
+
+def journey(r: Resolution, words: Words) -> list[Stage]:
+    """The batch's journey as the timeline says it (``public.JourneyStep``)."""
+    return stages(r.public.journey, words) if r.public else []
+
+
+def stages(steps: list[JourneyStep], words: Words) -> list[Stage]:
+    """Journey steps in the reader's words (the label's page and the lot's page)."""
+    say, lang = words.message, words.lang
+    out = []
+    for step in steps:
+        if step.step == "produced":
+            text = say["produced_step"] % {"place": f"{step.regency}, {step.province}"}
+        elif step.step == "certified":
+            text = say["certified_step"] % {"office": step.office or "—"}
+        elif step.step == "hub_passage":
+            text = say["hub_step"] % {"hub": step.hub_name}
+        else:
+            text = say["shipped_step"] % {"port": f"{step.port} ({step.locode})",
+                                          "country": country_name(step.country or "", lang)}
+        out.append(Stage(text, fmt_date(step.date, lang) if step.date else None,
+                         step.date.isoformat() if step.date else None))
     return out
 
 
@@ -415,7 +454,8 @@ class VerifyPages:
                        for d in facts.documents],
             claims=claims([(d.kind, d.certificate) for d in facts.documents
                            if d.certificate is not None],
-                          facts.certifying_office, facts.certified_on, words))
+                          facts.certifying_office, facts.certified_on, words),
+            journey=journey(r, words))
 
     # -- the page of a verification that could not be made just now
 

@@ -75,6 +75,42 @@ class DocumentPublic:
     certificate: CertificatePublic | None = None
 
 
+# The members each journey step carries, in order (schemas/verification.schema.json).
+JOURNEY_KEYS: dict[str, tuple[str, ...]] = {
+    "produced": ("date", "regency_code", "regency", "province"),
+    "certified": ("date", "office"),
+    "hub_passage": ("date", "hub", "hub_name", "locode"),
+    "shipped": ("country", "locode", "port"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyStep:
+    """One step of the batch's journey, as the page's timeline and the JSON tell it:
+    ``produced`` (date, regency, province), ``certified`` (office, date), ``hub_passage``
+    (hub, date) and ``shipped`` (country, port); a batch that left in several shipments
+    has a passage and a destination for each."""
+
+    step: str
+    date: dt.date | None = None
+    regency_code: str | None = None
+    regency: str | None = None
+    province: str | None = None
+    office: str | None = None
+    hub: str | None = None  # the registry's hub id, e.g. "benoa"
+    hub_name: str | None = None
+    locode: str | None = None  # the hub's or the port's UN/LOCODE
+    port: str | None = None
+    country: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"step": self.step}
+        for key in JOURNEY_KEYS[self.step]:
+            value = getattr(self, key)
+            out[key] = value.isoformat() if isinstance(value, dt.date) else value
+        return out
+
+
 @dataclass(frozen=True, slots=True)
 class BatchPublic:
     product_name: str
@@ -101,6 +137,7 @@ class BatchPublic:
     revocation_reason: str | None
     suspension_reason: str | None
     documents: list[DocumentPublic]
+    journey: list[JourneyStep] = dataclasses.field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready: dates as ISO 8601 strings (see schemas/verification.schema.json)."""
@@ -114,6 +151,8 @@ class BatchPublic:
                 # The certificates among them, as claims (issue 18 §2).
                 out["gs1:certificationInfo"] = [d.certificate.as_gs1() for d in self.documents
                                                 if d.certificate is not None]
+            elif f.name == "journey":
+                value = [step.as_json() for step in value]
             out[f.name] = value
         return out
 

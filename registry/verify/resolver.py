@@ -14,7 +14,8 @@ request's Host header):
   ``gs1:verificationService`` to the verification page ``/verify/01/…/21/{serial}`` (HTML in
   four languages, or JSON by the Accept header);
 - its lot ``/01/{gtin}/10/{lot}``: ``gs1:defaultLink`` and ``gs1:certificationInfo`` to the
-  lot's public page (certification, facts, public documents);
+  lot's public page (certification, facts, public documents), and ``gs1:epcis`` to its
+  journey as EPCIS 2.0 events (``/epcis/01/{gtin}/10/{lot}``);
 - its GTIN ``/01/{gtin}``: ``gs1:defaultLink`` and ``gs1:pip`` to the product's page.
 
 A request for a label walks up: it has every link type of its own level and those of the
@@ -41,6 +42,7 @@ GS1_VOC = "https://gs1.org/voc/"
 _GS1_NAMESPACES = ("https://gs1.org/voc/", "http://gs1.org/voc/", "https://ref.gs1.org/voc/",
                    "http://ref.gs1.org/voc/", "https://www.gs1.org/voc/", "gs1:")
 PAGE_PREFIX = "/verify"
+EPCIS_PREFIX = "/epcis"
 # The JSON-LD context of GS1 linksets (gs1/linkset), announced on every linkset answer.
 LINKSET_CONTEXT = "https://gs1.github.io/linkset/linksetContext.jsonld"
 CONTEXT_LINK = (f'<{LINKSET_CONTEXT}>; rel="http://www.w3.org/ns/json-ld#context"; '
@@ -134,6 +136,9 @@ def levels(ident: gs1.Identified, base: str, query: str) -> list[Level]:
             Link("defaultLink", page, "Certification of this lot"),
             Link("certificationInfo", page, "Certification of this lot", "text/html",
                  LANGUAGES),
+            # The lot's journey (produced, certified, passed the Bali hub) as EPCIS events.
+            Link("epcis", base + EPCIS_PREFIX + path, "EPCIS events of this lot",
+                 "application/ld+json"),
         )))
     path = gs1.gtin_path(gtin)
     page = base + PAGE_PREFIX + path + query

@@ -17,13 +17,13 @@ from registry.catalog.models import Batch, Document
 from registry.clock import REGION_TZ
 from registry.db.types import utc
 from registry.gs1 import digital_link as gs1
-from registry.reference import HUBS, PROVINCES, country_codes, regencies
+from registry.reference import HUB_LOCODES, HUBS, PROVINCES, country_codes, locodes, regencies
 from registry.signing.verifier import Verifier, VerifyStatus
 from registry.verify import lookup
 from registry.verify.attribution import BATCH_VERDICTS, Attribution
 from registry.verify.attribution import NONE as NO_ATTRIBUTION
 from registry.verify.models import FakeReport, Scan
-from registry.verify.public import BatchPublic, CertificatePublic, DocumentPublic
+from registry.verify.public import BatchPublic, CertificatePublic, DocumentPublic, JourneyStep
 from registry.verify.rules import Facts, ScanStats, Signal, Thresholds, Verdict, decide
 
 
@@ -72,7 +72,42 @@ def public_facts(row: lookup.LabelRow, *, urls: Urls, today: dt.date) -> BatchPu
             certificate=CertificatePublic.of(d.kind, d.number, d.issuer, d.issued_on,
                                              d.expires_on, d.form_type, d.scheme))
             for d in row.documents],
+        journey=journey(row, regency.name if regency else row.origin_regency_code,
+                        approval),
     )
+
+
+def journey(row: lookup.LabelRow, regency: str,
+            approval: lookup.DecisionRow | None) -> list[JourneyStep]:
+    """Produced or harvested → certified → passed the Bali hub → shipped to, once per
+    shipment the Bali office confirmed (only confirmed passages are told in public)."""
+    return journey_of(
+        production_date=row.production_date, regency_code=row.origin_regency_code,
+        regency=regency, province=PROVINCES.get(row.origin_province_code, ""),
+        certified=(approval.day, approval.office) if approval else None,
+        shipments=row.shipments, destination_country=row.destination_country)
+
+
+def journey_of(*, production_date: dt.date, regency_code: str, regency: str, province: str,
+               certified: tuple[dt.date, str | None] | None,
+               shipments: list[lookup.ShipmentRow],
+               destination_country: str) -> list[JourneyStep]:
+    """The journey's steps from their facts (the label's lookup row, or the lot page's)."""
+    steps = [JourneyStep("produced", date=production_date, regency_code=regency_code,
+                         regency=regency, province=province)]
+    if certified is not None:
+        steps.append(JourneyStep("certified", date=certified[0], office=certified[1]))
+    for shipment in shipments:
+        place = locodes().get(shipment.destination_locode)
+        steps += [
+            JourneyStep("hub_passage", date=shipment.passage_date, hub=shipment.hub,
+                        hub_name=HUBS.get(shipment.hub, shipment.hub),
+                        locode=HUB_LOCODES.get(shipment.hub)),
+            JourneyStep("shipped", locode=shipment.destination_locode,
+                        port=place.name if place else shipment.destination_locode,
+                        country=place.country if place else destination_country),
+        ]
+    return steps
 
 
 @lru_cache(maxsize=4)

@@ -42,12 +42,13 @@ from registry.gs1 import digital_link as gs1
 from registry.reference import regencies
 from registry.reference.maps import locator_map
 from registry.signing.keys import keystore
+from registry.verify import epcis as epcis_events
 from registry.verify import resolver as resolver_module
 from registry.verify import services, walkup
 from registry.verify.attribution import attribute
 from registry.verify.hotpath import LabelResolver, raw_uri, request_path
 from registry.verify.negotiation import LINKSET, wanted
-from registry.verify.page import VerifyPages, label_url
+from registry.verify.page import VerifyPages, label_url, stages
 from registry.verify.resolver import PAGE_PREFIX, describe, label_uri_of
 from registry.verify.rules import Thresholds
 from registry.web.database import get_session
@@ -157,6 +158,40 @@ def page(_rest: str) -> Any:
     return _product_page(ident.gtin)
 
 
+@bp.route("/epcis/01/<path:_rest>", methods=["GET", "HEAD", "OPTIONS"])
+def epcis(_rest: str) -> Any:
+    """A decided lot's journey as GS1 EPCIS 2.0 JSON-LD (``registry.verify.epcis``), linked
+    from the lot's linkset as ``gs1:epcis``; identifiers on ``PUBLIC_HOST``, never the
+    request's Host."""
+    path = request_path(request.environ).removeprefix("/epcis")
+    try:
+        ident = gs1.parse_path(path)
+    except gs1.Gs1Error as exc:
+        return _problem(400, "Not a lot of a GTIN", str(exc))
+    if ident.lot is None or ident.label:
+        return _problem(400, "Not a lot of a GTIN", "EPCIS events are kept per lot: "
+                        "/epcis/01/{gtin}/10/{lot}")
+    document = epcis_events.lot_document(get_session(), ident.gtin, ident.lot,
+                                         base=resolver().base())
+    if document is None:
+        return _problem(404, "No decided lot", "The registry has no certified lot with this "
+                        "GTIN and lot code.")
+    response = Response(json.dumps(document, separators=(",", ":")),
+                        mimetype="application/ld+json")
+    response.headers.extend(resolver_module.CORS)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _problem(status: int, title: str, detail: str) -> Any:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    response = jsonify(body)
+    response.status_code = status
+    response.content_type = "application/problem+json"
+    response.headers.extend(resolver_module.CORS)
+    return response
+
+
 def pages() -> VerifyPages:
     return resolver().pages
 
@@ -205,7 +240,8 @@ def _lot_page(gtin: str, lot: str) -> Any:
         claims=pages().claims(_language(), [(d.kind, d.certificate) for d in facts.documents
                                             if d.certificate is not None],
                               facts.certifying_office, facts.certified_on),
-        product_url=f"{PAGE_PREFIX}{gs1.gtin_path(gtin)}")
+        product_url=f"{PAGE_PREFIX}{gs1.gtin_path(gtin)}",
+        journey=stages(facts.journey, pages().language(_language()).words))
 
 
 def _product_page(gtin: str) -> Any:

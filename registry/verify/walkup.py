@@ -22,7 +22,11 @@ from registry.catalog.models import Batch, Document
 from registry.clock import REGION_TZ
 from registry.reference import HUBS, PROVINCES, regencies
 from registry.review.models import Decision
-from registry.verify.public import CertificatePublic
+from registry.shipments.models import Shipment
+from registry.shipments.rules import ShipmentStatus
+from registry.verify.lookup import ShipmentRow
+from registry.verify.public import CertificatePublic, JourneyStep
+from registry.verify.services import journey_of
 
 # Statuses whose batches are public: an office decided on them.
 PUBLIC = (Status.APPROVED, Status.SUSPENDED, Status.REVOKED)
@@ -78,6 +82,7 @@ class LotPublic:
     destination_country: str
     has_photo: bool
     documents: list[DocumentRow]
+    journey: list[JourneyStep]
     # The approval the claims were "checked" in: its office and WITA day (None: never).
     certifying_office: str | None = None
     certified_on: dt.date | None = None
@@ -126,6 +131,31 @@ def product_public(session: Session, gtin: str, today: dt.date) -> ProductPublic
         lots=[_row(b, today) for b in batches])
 
 
+def _journey(session: Session, batch: Batch) -> list[JourneyStep]:
+    """The lot's journey, as its labels' pages tell it (``services.journey_of``)."""
+    approval = session.exec(
+        select(Decision, Organisation.name)
+        .join(Organisation, col(Organisation.id) == Decision.office_id, isouter=True)
+        .where(Decision.batch_id == batch.id, Decision.action == "approve")
+        .order_by(col(Decision.created_at).desc(), col(Decision.id).desc())).first()
+    passages = session.exec(
+        select(Shipment).where(Shipment.batch_id == batch.id,
+                               Shipment.status == ShipmentStatus.CONFIRMED)
+        .order_by(col(Shipment.passage_date), col(Shipment.id))).all()
+    regency = regencies().get(batch.origin_regency_code)
+    certified = None
+    if approval is not None:
+        decision, office = approval
+        certified = (decision.created_at.astimezone(REGION_TZ).date(), office)
+    return journey_of(
+        production_date=batch.production_date, regency_code=batch.origin_regency_code,
+        regency=regency.name if regency else batch.origin_regency_code,
+        province=PROVINCES.get(batch.origin_province_code, ""), certified=certified,
+        shipments=[ShipmentRow(p.id, p.hub, p.passage_date or dt.date.min,
+                               p.destination_locode) for p in passages],
+        destination_country=batch.destination_country)
+
+
 def lot_public(session: Session, gtin: str, lot: str, today: dt.date) -> LotPublic | None:
     """A decided lot of a GTIN, with its public documents; None when there is none."""
     batches = _public_batches(session, gtin, lot)
@@ -136,6 +166,7 @@ def lot_public(session: Session, gtin: str, lot: str, today: dt.date) -> LotPubl
         select(Document).where(Document.batch_id == batch.id, col(Document.is_public))
         .order_by(col(Document.id))).all()
     return LotPublic(
+        journey=_journey(session, batch),
         gtin=gtin, lot=_row(batch, today), name_en=batch.product_name_en or "",
         name_id=batch.product_name_id or "", category=batch.product_category or "",
         hs_code=batch.product_hs_code or "", description=batch.product_description or "",

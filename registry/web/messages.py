@@ -76,6 +76,20 @@ class Problem(StrEnum):
     NOT_APPLICABLE = "not_applicable"
     CERTIFICATE_MISSING = "certificate_missing"
     CERTIFICATE_EXPIRED = "certificate_expired"
+    # Shipments through the Bali hub (registry.shipments.rules and services)
+    BAD_PEB = "bad_peb"
+    AFTER_SHIPMENT = "after_shipment"
+    BAD_AWB = "bad_awb"
+    BAD_BILL_OF_LADING = "bad_bill_of_lading"
+    NO_CONTAINERS_BY_AIR = "no_containers_by_air"
+    BAD_CONTAINER = "bad_container"
+    DUPLICATE_CONTAINER = "duplicate_container"
+    BAD_LOCODE = "bad_locode"
+    UNKNOWN_LOCODE = "unknown_locode"
+    WRONG_COUNTRY = "wrong_country"
+    WRONG_MODE = "wrong_mode"
+    OVER_SHIPPED = "over_shipped"
+    BEFORE_PEB = "before_peb"
 
 
 # Codes whose words carry the numbers of one refusal (how much is left to label, which stocks
@@ -150,6 +164,27 @@ MESSAGES: dict[str, LazyString] = {
                                     "approved yet."),
     Problem.CERTIFICATE_EXPIRED: _l("A certificate the batch needs has expired; it cannot be "
                                     "approved until a valid one is added."),
+    Problem.BAD_PEB: _l("The PEB registration number has six digits, e.g. 012345."),
+    Problem.AFTER_SHIPMENT: _l("The PEB date cannot be later than the planned shipment "
+                               "date."),
+    Problem.BAD_AWB: _l("Write the air waybill number as 3 digits, a dash and 8 digits, "
+                        "e.g. 126-12345675; its last digit must be the check digit."),
+    Problem.BAD_BILL_OF_LADING: _l("A bill of lading number has 4 to 35 letters and digits."),
+    Problem.NO_CONTAINERS_BY_AIR: _l("Goods leaving through the airport have no sea "
+                                     "containers: leave this field empty."),
+    Problem.BAD_CONTAINER: _l("A container number has 4 letters (the last U, J or Z), 6 "
+                              "digits and a check digit, e.g. CSQU3054383; one of these does "
+                              "not add up."),
+    Problem.DUPLICATE_CONTAINER: _l("A container is listed twice."),
+    Problem.BAD_LOCODE: _l("A UN/LOCODE has five characters: the country and three letters, "
+                           "e.g. NLRTM."),
+    Problem.UNKNOWN_LOCODE: _l("This UN/LOCODE is not in the registry's list of ports and "
+                               "airports."),
+    Problem.WRONG_COUNTRY: _l("The destination must be in the batch's certified destination "
+                              "country."),
+    Problem.WRONG_MODE: _l("Choose a seaport for a sea hub and an airport for the airport."),
+    Problem.OVER_SHIPPED: _l("The batch's shipments may not exceed its certified quantity."),
+    Problem.BEFORE_PEB: _l("The passage cannot be earlier than the PEB date."),
 }
 # Words for a problem where its general words would say less: (what is asked for, code).
 PRINT_JOB = "print_job"

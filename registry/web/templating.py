@@ -196,4 +196,8 @@ def _nav_items() -> list[tuple[str, Any]]:
                   ("desk.index", _l("Suspicious activity")),
                   ("audit.log", _l("Audit log"))],
     }
-    return items.get(role, [])
+    found = items.get(role, [])
+    if role == "admin" or (role == "officer" and _serving_province() == PROVINCES["51"]):
+        # The hub's passages: the Bali trade office decides them, the admins read them.
+        found = [*found[:2], ("shipments.hub_queue", _l("Hub passages")), *found[2:]]
+    return found

@@ -61,6 +61,7 @@ NOT_PAGES: dict[str, str] = {
     "verify.origin_map": "an SVG image",
     "verify.document": "a PDF document",
     "verify.photo": "an image file",
+    "verify.epcis": "JSON-LD (a lot's EPCIS 2.0 events)",
     "checkpoints.latest_checkpoint": "a signed text checkpoint",
     "checkpoints.audit_key": "a public key file",
     # An HTML page, but only right after a password was accepted: checked while signing in.
