@@ -51,6 +51,9 @@ INTERNAL = {
                                      "database and the log (English)",
     "registry.accounts.second_factor.Method": "how a second step passed (authenticator or "
                                              "recovery code): said by the page's message",
+    "registry.plots.rules.Issue": "a plot's problem, said with its figures by "
+                                  "registry.plots.presenters.issue_message "
+                                  "(tests/plots/test_plots.py: every one, in en and id)",
 }
 
 

@@ -20,9 +20,12 @@ from registry.audit.models import AuditEvent
 from registry.catalog import services
 from registry.catalog.certification import Action, Status, allowed_actions, is_editable
 from registry.catalog.models import Batch, Document, Product, ProductFacts
+from registry.plots import services as plots
+from registry.plots.models import Plot
 from registry.printing import services as printing
 from registry.printing.models import LabelAllowance, PrintJob
 from registry.printing.rules import LabelBound
+from registry.reference import EudrHeading
 from registry.review.models import Decision
 from registry.review.services import decisions_for
 from registry.verify.services import ScanSummary, batch_scan_summary
@@ -50,6 +53,8 @@ class BatchOverview:
     can_grant_allowance: bool           # the reader is an officer and the batch certified
     print_jobs: list[tuple[PrintJob, str]]
     show_bound: bool
+    plots: list[Plot]                   # production plots (EU due diligence)
+    eudr: EudrHeading | None            # the annex line the batch's HS code falls under
 
 
 def batch_overview(session: Session, actor: User, batch_id: int, *,
@@ -78,4 +83,6 @@ def batch_overview(session: Session, actor: User, batch_id: int, *,
         can_grant_allowance=actor.role == Role.OFFICER and printing.allowance_open(batch),
         print_jobs=printing.jobs_for_batch(session, actor, batch),
         show_bound=status in BOUND_SHOWN,
+        plots=plots.list_plots(session, batch),
+        eudr=plots.eudr_scope(session, batch),
     )

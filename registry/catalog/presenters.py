@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from registry.catalog import history
 from registry.catalog.overview import BatchOverview
+from registry.plots import presenters as plots
 from registry.printing import presenters as printing
 
 
@@ -32,4 +33,8 @@ def batch_page(session: Session, overview: BatchOverview) -> dict[str, Any]:
         "print_jobs": printing.job_summaries(session, overview.print_jobs),
         "stock_names": printing.stock_names(),
         "show_bound": overview.show_bound,
+        "plot_rows": plots.rows(overview.plots),
+        "plot_map": (plots.plot_map(overview.batch.origin_regency_code, overview.plots)
+                     if overview.plots else ""),
+        "eudr": overview.eudr,
     }

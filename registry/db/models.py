@@ -6,6 +6,7 @@ from registry.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from registry.catalog.models import Batch, Document, Product
 from registry.figures.models import ExportFile, FigureCell
 from registry.mail.models import Mail, MailOnce, MailOptOut
+from registry.plots.models import Plot
 from registry.printing.models import (
     LabelAllowance,
     LabelFile,
@@ -22,6 +23,6 @@ __all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "D
            "Document", "ExportFile", "FakeReport", "FigureCell", "LabelAllowance", "LabelFile",
            "LabelSignature", "Mail",
            "MailOnce", "MailOptOut",
-           "Organisation",
+           "Organisation", "Plot",
            "PrintJob", "Product", "RecoveryCode", "Reprint", "Scan", "SecondFactor",
            "SerialCounter", "SigningKey", "Target", "User"]

@@ -32,6 +32,7 @@ SELECT b.id AS batch_id, b.version, b.status, b.valid_until, b.quantity, b.unit,
        b.product_photo IS NOT NULL AS has_photo, o.name AS exporter,
        EXISTS (SELECT 1 FROM print_job j WHERE j.batch_id = b.id
                AND j.serial_first <= :serial AND j.serial_last >= :serial) AS printed,
+       EXISTS (SELECT 1 FROM plot p WHERE p.batch_id = b.id) AS has_plots,
        (SELECT {agg}({arr}(d.id, d.action || '', {day}, f.name, d.reason))
           FROM decision d LEFT JOIN organisation f ON f.id = d.office_id
          WHERE d.batch_id = b.id AND d.action || '' IN ('approve', 'revoke', 'suspend'))
@@ -137,6 +138,8 @@ class LabelRow:
     decisions: list[DecisionRow] = field(default_factory=list)
     documents: list[DocumentRow] = field(default_factory=list)
     stats: ScanStats = field(default_factory=ScanStats)
+    # Production plots are on record (EU due diligence); where they are is never read here.
+    has_plots: bool = False
 
     def latest(self, action: str) -> DecisionRow | None:
         rows = [d for d in self.decisions if d.action == action]
@@ -227,7 +230,7 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
                    for i, a, d, office, reason in _json(row["decisions"])],
         documents=sorted((DocumentRow(i, k, h, str(u)) for i, k, h, u in _json(row["documents"])),
                          key=lambda d: (d.uploaded_at, d.id)),
-        stats=stats,
+        stats=stats, has_plots=bool(row["has_plots"]),
     )
 
 

@@ -55,6 +55,9 @@ class BatchPublic:
     revocation_reason: str | None
     suspension_reason: str | None
     documents: list[DocumentPublic]
+    # Only whether plot geolocation is on record for EU due diligence: farmers' plots are
+    # personal data and never public.
+    plot_geolocation_on_record: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready: dates as ISO 8601 strings (see schemas/verification.schema.json)."""

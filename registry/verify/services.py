@@ -69,6 +69,7 @@ def public_facts(row: lookup.LabelRow, *, urls: Urls, today: dt.date) -> BatchPu
         suspension_reason=suspend.reason if suspend and status is Display.SUSPENDED else None,
         documents=[DocumentPublic(kind=d.kind, sha256=d.sha256, url=urls.document(d.id))
                    for d in row.documents],
+        plot_geolocation_on_record=row.has_plots,
     )
 
 
