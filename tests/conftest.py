@@ -522,8 +522,9 @@ class World:
 
     ``submit`` attaches a PDF evidence document first when the batch has none, as the
     registry refuses to submit a batch without evidence. Both products are coffee (HS 0901,
-    in the EU Deforestation Regulation's annex), so both batches start with one production
-    plot, a point in their origin regency: a coffee batch is submitted only with plots."""
+    in the EU Deforestation Regulation's annex), so every batch ``batch`` makes starts with one
+    production plot, a point in its origin regency: a coffee batch is submitted only with
+    plots."""
 
     def __init__(self, session: Session, store: FileStore | None = None) -> None:
         self.session = session
@@ -546,8 +547,7 @@ class World:
         # Company A sources from NTB (52.04 Sumbawa), company B from NTT (53.09 Ngada).
         self.batch_a = self.batch(self.exporter_a, self.product_a, "A-LOT-1", "52.04")
         self.batch_b = self.batch(self.exporter_b, self.product_b, "B-LOT-1", "53.09")
-        self.plot_a = self.add_plot(self.batch_a, self.exporter_a)
-        self.add_plot(self.batch_b, self.exporter_b)
+        self.plot_a = plots.list_plots(session, self.batch_a)[0]
         session.commit()
 
     def _org(self, kind: OrgKind, name: str, province: str | None, nib: str | None = None) -> (
@@ -574,7 +574,10 @@ class World:
             gtin=gtin))
 
     def batch(self, exporter: User, product: Product, lot: str, regency: str) -> Batch:
-        return catalog.create_batch(self.session, exporter, batch_input(product, lot, regency))
+        batch = catalog.create_batch(self.session, exporter, batch_input(product, lot, regency))
+        if plots.eudr_scope(self.session, batch):
+            self.add_plot(batch, exporter)
+        return batch
 
     def attach_evidence(self, batch: Batch, exporter: User, kind: str = "phytosanitary",
                         is_public: bool = False) -> Document:
