@@ -130,7 +130,8 @@ def plot_map(regency_code: str, plots: list[Plot]) -> Markup:
         south = min(b[1] for b in boxes)
         east = max(b[2] for b in boxes)
         north = max(b[3] for b in boxes)
-        pad = max(east - west, north - south, 0.01) * 0.3
+        # At least ≈2 km around the plots: the regency's border or coast shows when near.
+        pad = max((east - west) * 0.3, (north - south) * 0.3, 0.02)
         west, south, east, north = west - pad, south - pad, east + pad, north + pad
     elif regency is not None:
         west, south, east, north = regency.bounds

@@ -65,8 +65,7 @@ def plot_add(batch_id: int) -> Any:
             limit = current_app.config["MAX_UPLOAD_BYTES"]
             data = upload.read(limit + 1)
             if len(data) > limit:
-                raise rules.PlotsRefused([rules.PlotIssue(rules.Issue.TOO_MANY, 0,
-                                                          {"max": rules.MAX_PLOTS})])
+                raise ValidationError("file too large", fields={"file": "too_large"})
             parsed = rules.parse_file(upload.filename, data)
         else:
             parsed = rules.parse_text(text)

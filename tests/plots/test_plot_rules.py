@@ -130,3 +130,26 @@ def test_production_period() -> None:
     assert rules.check_period(dt.date(2026, 9, 30), dt.date(2026, 6, 1), day)
     assert rules.check_period(None, dt.date(2026, 6, 1), day)
     assert rules.check_period(dt.date(2027, 1, 1), dt.date(2027, 2, 1), day)
+
+
+def test_the_regency_tolerance_covers_how_far_neighbours_outlines_disagree() -> None:
+    """The README's figures: along internal borders one regency's outline lies up to ~555 m
+    from its neighbour's (simplified independently upstream). The 1 km tolerance must stay
+    above that, or a plot on a border could be refused by both regencies."""
+    import shapely
+    from shapely.strtree import STRtree
+
+    shapes = list(rules.regency_shapes().values())
+    tree = STRtree(shapes)
+    worst = 0.0
+    for i, g in enumerate(shapes):
+        others = [shapes[j] for j in tree.query(g.buffer(0.01)) if j != i]
+        if not others:
+            continue
+        outline = shapely.union_all([o.boundary for o in others])
+        near = shapely.union_all(others).buffer(0.005)
+        corners = shapely.points(shapely.get_coordinates(g.boundary))
+        corners = corners[shapely.intersects(corners, near)]
+        if len(corners):
+            worst = max(worst, float(shapely.distance(corners, outline).max()) * 111_000)
+    assert 300 < worst < rules.REGENCY_TOLERANCE_M * 0.6

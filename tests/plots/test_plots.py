@@ -233,3 +233,15 @@ def test_every_plot_problem_has_words_in_english_and_indonesian(app: Flask) -> N
                 indonesian = issue_message(item)
             assert english.startswith("Plot 3: ") and indonesian.startswith("Petak 3: "), issue
             assert english != indonesian and "%(" not in english + indonesian, issue
+
+
+def test_a_file_over_the_upload_limit_is_refused_by_its_field(client: Client, world: World,
+                                                              db: Session, app: Flask) -> None:
+    app.config["MAX_UPLOAD_BYTES"] = 200
+    client.login("a@test.id")
+    before = _plots(db, world.batch_a.id)
+    big = b'{"type":"FeatureCollection","features":[]}' + b" " * 400
+    response = _add(client, world.batch_a.id, file=(io.BytesIO(big), "big.geojson"))
+    assert response.status_code == 422
+    assert "The file is too large" in response.get_data(as_text=True)
+    assert _plots(db, world.batch_a.id) == before
