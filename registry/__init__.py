@@ -77,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from registry.desk.views import bp as desk_bp
     from registry.figures.views import bp as figures_bp
     from registry.notifications.views import bp as notifications_bp
+    from registry.plots.views import bp as plots_bp
     from registry.printing.views import bp as printing_bp
     from registry.review.views import bp as review_bp
     from registry.shipments.views import bp as shipments_bp
@@ -89,6 +90,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(plots_bp)
     app.register_blueprint(printing_bp)
     app.register_blueprint(figures_bp)
     app.register_blueprint(targets_bp)

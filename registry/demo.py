@@ -27,6 +27,7 @@ from typing import Any
 
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
+from shapely.geometry import Point
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, func, select
 
@@ -47,6 +48,8 @@ from registry.files import FileStore
 from registry.gs1 import digital_link as gs1
 from registry.mail.kinds import MailState
 from registry.mail.models import Mail
+from registry.plots import rules as plot_rules
+from registry.plots import services as plots
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
 from registry.printing.rules import NET_UNITS, parse_net_quantity
@@ -742,9 +745,46 @@ class _Loader:
             self._document(plan, "phytosanitary")
         if plan.line.category == "craft" or plan.created > self.now - dt.timedelta(days=90):
             self._document(plan, "certificate_of_origin")
+        self._plots(plan)
         batch = catalog.submit_batch(self.session, self.exporters[plan.company.key],
                                      plan.batch_id)
         plan.gtin = batch.gtin
+
+    def _plots(self, plan: _Plan) -> None:
+        """Coffee and wood (EU Deforestation Regulation) go with their production plots: one
+        to three smallholdings, points of 0.5–3.5 ha near the regency's centre, the last one
+        often a polygon (a square of about 6 ha) to show both on the map."""
+        assert plan.batch_id is not None
+        exporter = self.exporters[plan.company.key]
+        batch = self.session.get_one(Batch, plan.batch_id)
+        if plots.eudr_scope(self.session, batch) is None:
+            return
+        regency = plot_rules.regency_shapes()[plan.regency]
+        centre = regency.representative_point()
+        # Its own generator: the demo's main sequence (and so its figures) stays as it was.
+        rng = random.Random(f"{SEED}-{plan.lot}")
+        for n in range(rng.randint(1, 3)):
+            for _attempt in range(20):
+                lat = centre.y + rng.uniform(-0.02, 0.02)
+                lon = centre.x + rng.uniform(-0.02, 0.02)
+                if regency.contains(Point(lon, lat).buffer(0.003)):
+                    break
+            else:
+                lat, lon = centre.y, centre.x
+            if n == 2:  # 0.0022° ≈ 243 m a side: ≈ 5.9 ha at 8–10° S
+                side = 0.0022
+                corners = [(0, 0), (side, 0), (side, side), (0, side)]
+                text = "\n".join(f"{lat + dy:.6f}, {lon + dx:.6f}" for dy, dx in corners)
+                parsed = plot_rules.parse_text(text)
+                area = plot_rules.area_ha(parsed[0].geometry)
+            else:
+                parsed = plot_rules.parse_text(f"{lat:.6f}, {lon:.6f}")
+                area = Decimal(str(round(rng.uniform(0.5, 3.5), 2)))
+            plots.add_plots(self.session, exporter, plan.batch_id, parsed, plots.PlotInput(
+                declared_ha=area, production_place=f"{plan.producer} — {n + 1}",
+                producer_name=plan.producer,
+                production_start=plan.produced - dt.timedelta(days=150),
+                production_end=plan.produced))
 
     def _resubmit(self, plan: _Plan) -> None:
         assert plan.batch_id is not None

@@ -44,6 +44,9 @@ from registry.catalog.rules import BatchInput, ProductInput
 from registry.clock import today, utcnow
 from registry.db import make_engine, migrate
 from registry.files import FileStore, LocalFileStore, store_for
+from registry.plots import rules as plot_rules
+from registry.plots import services as plots
+from registry.plots.models import Plot
 from registry.printing.models import PrintJob
 from registry.review import services as review
 from registry.signing import kek as kek_module
@@ -545,7 +548,10 @@ class World:
     provinces, a print shop and an admin, with one product and one batch per exporter.
 
     ``submit`` attaches a PDF evidence document first when the batch has none, as the
-    registry refuses to submit a batch without evidence."""
+    registry refuses to submit a batch without evidence. Both products are coffee (HS 0901,
+    in the EU Deforestation Regulation's annex), so every batch ``batch`` makes starts with one
+    production plot, a point in its origin regency: a coffee batch is submitted only with
+    plots."""
 
     def __init__(self, session: Session, store: FileStore | None = None) -> None:
         self.session = session
@@ -568,6 +574,7 @@ class World:
         # Company A sources from NTB (52.04 Sumbawa), company B from NTT (53.09 Ngada).
         self.batch_a = self.batch(self.exporter_a, self.product_a, "A-LOT-1", "52.04")
         self.batch_b = self.batch(self.exporter_b, self.product_b, "B-LOT-1", "53.09")
+        self.plot_a = plots.list_plots(session, self.batch_a)[0]
         session.commit()
 
     def _org(self, kind: OrgKind, name: str, province: str | None, nib: str | None = None) -> (
@@ -594,7 +601,10 @@ class World:
             gtin=gtin))
 
     def batch(self, exporter: User, product: Product, lot: str, regency: str) -> Batch:
-        return catalog.create_batch(self.session, exporter, batch_input(product, lot, regency))
+        batch = catalog.create_batch(self.session, exporter, batch_input(product, lot, regency))
+        if plots.eudr_scope(self.session, batch):
+            self.add_plot(batch, exporter)
+        return batch
 
     def attach_evidence(self, batch: Batch, exporter: User, kind: str = "phytosanitary",
                         is_public: bool = False) -> Document:
@@ -605,9 +615,21 @@ class World:
         self.session.refresh(batch)
         return doc
 
+    def add_plot(self, batch: Batch, exporter: User) -> Plot:
+        """A 2 ha plot, a point inside the batch's origin regency."""
+        centre = plot_rules.regency_shapes()[batch.origin_regency_code].representative_point()
+        parsed = plot_rules.parse_text(f"{centre.y:.6f}, {centre.x:.6f}")
+        return plots.add_plots(self.session, exporter, batch.id, parsed, plots.PlotInput(
+            declared_ha=Decimal("2"), production_place="Desa Batu Dulang",
+            producer_name="Koperasi Batu Dulang", production_start=today() - dt.timedelta(
+                days=120), production_end=today() - dt.timedelta(days=10)))[0]
+
     def submit(self, batch: Batch, exporter: User) -> Batch:
         if not catalog.list_documents(self.session, batch):
             self.attach_evidence(batch, exporter)
+        if (plots.eudr_scope(self.session, batch)
+                and not plots.plot_count(self.session, batch.id)):
+            self.add_plot(batch, exporter)
         self.session.refresh(batch)
         catalog.submit_batch(self.session, exporter, batch.id)
         self.session.commit()

@@ -53,6 +53,7 @@ from registry.figures import exportfiles
 from registry.figures.queries import Filters
 from registry.figures.tasks import write_export_file
 from registry.files import store_for
+from registry.plots.models import Plot
 from registry.printing import services as printing
 from registry.printing.models import LabelAllowance, PrintJob, Reprint
 from registry.review.models import Decision
@@ -186,7 +187,7 @@ def fingerprint(scene: Scene) -> tuple[Any, ...]:
             select(func.count()).select_from(model).scalar_subquery()  # type: ignore[arg-type]
             for model in (Organisation, User, Product, Batch, Document, Decision, AuditEvent,
                           PrintJob, Reprint, ApiToken, FakeReport, LabelAllowance, SecondFactor,
-                          RecoveryCode, Target, CertificateRule, Shipment)
+                          RecoveryCode, Target, CertificateRule, Shipment, Plot)
         ])).one())
         rows = (
             conn.execute(select(Batch.id, Batch.status, Batch.version, Batch.lot_code,
@@ -291,6 +292,13 @@ def user_data(scene: Scene) -> dict[str, Any]:
             "password": "a-long-officer-passphrase-5"}
 
 
+def plot_data(_scene: Scene) -> dict[str, Any]:
+    # A point in Kabupaten Sumbawa (52.04), batch A's origin.
+    return {"coordinates": "-8.736600, 117.492649", "declared_ha": "1.5",
+            "production_place": "Desa Batu Dulang", "producer_name": "Pak Made",
+            "production_start": "2026-05-01", "production_end": "2026-08-31"}
+
+
 EXPORTER_PAGE = {"exporter_a": 200, "exporter_b": 200}
 OFFICES = {**dict.fromkeys(OFFICERS, 200), "admin": 200}
 FIGURES = {"exporter_a": 200, "exporter_b": 200, **dict.fromkeys(OFFICERS, 200), "admin": 200}
@@ -316,6 +324,7 @@ API_ROUTES = [
     ("api.print_jobs_list", "GET", "/api/v1/batches/1/print-jobs"),
     ("api.print_jobs_create", "POST", "/api/v1/batches/1/print-jobs"),
     ("api.batches_scans", "GET", "/api/v1/batches/1/scans"),
+    ("api.batches_plots", "GET", "/api/v1/batches/1/plots.geojson"),
     ("api.targets_list", "GET", "/api/v1/targets?year=2026"),
     ("api.shipments_list", "GET", "/api/v1/batches/1/shipments"),
     ("api.shipments_create", "POST", "/api/v1/batches/1/shipments"),
@@ -453,6 +462,17 @@ ROUTES: tuple[Route, ...] = (
     Route("catalog.document_file", "GET",
           lambda s: f"/batches/{s.batch_a}/documents/{s.document_id}", FILE_ACCESS,
           state="submitted"),
+    # -- production plots (EU due diligence): the exporter records them while the batch is a
+    #    draft; the exporter, the origin office (once submitted) and the admin read them
+    Route("plots.batch_plots", "GET", lambda s: f"/batches/{s.batch_a}/plots", FILE_ACCESS,
+          state="submitted"),
+    Route("plots.plot_add", "POST", lambda s: f"/batches/{s.batch_a}/plots", OWNER_POST,
+          writes=A, data=plot_data),
+    Route("plots.plot_remove", "POST",
+          lambda s: f"/batches/{s.batch_a}/plots/{s.world.plot_a.id}/delete", OWNER_POST,
+          writes=A),
+    Route("plots.plots_geojson", "GET", lambda s: f"/batches/{s.batch_a}/plots.geojson",
+          FILE_ACCESS, state="submitted"),
     # -- trade offices
     Route("review.queue", "GET", lambda s: "/review/", dict.fromkeys(OFFICERS, 200)),
     Route("review.certified", "GET", lambda s: "/review/certified",

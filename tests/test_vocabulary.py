@@ -53,6 +53,9 @@ INTERNAL = {
                                              "recovery code): said by the page's message",
     "registry.files.leases.State": "the states every leased file shares; shown through each "
                                    "kind's own State (jobfiles, exportfiles), which has them all",
+    "registry.plots.rules.Issue": "a plot's problem, said with its figures by "
+                                  "registry.plots.presenters.issue_message "
+                                  "(tests/plots/test_plots.py: every one, in en and id)",
 }
 
 

@@ -78,6 +78,8 @@ class Operation:
     links: bool = False
     roles: tuple[str, ...] = ()
     errors: tuple[int, ...] = field(default_factory=tuple)
+    # A response that is not a model (a GeoJSON file): its media type and JSON Schema.
+    media: tuple[str, dict[str, Any]] | None = None
 
 
 def _bounded_path_ints(kwargs: dict[str, Any]) -> None:
@@ -172,13 +174,14 @@ class ApiSpec:
         query: type[BaseModel] | None = None, response: type[BaseModel] | None = None,
         status: int = 200, conditional: bool = False, links: bool = False,
         roles: tuple[str, ...] = (), errors: tuple[int, ...] | None = None,
+        media: tuple[str, dict[str, Any]] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
             op = Operation(
                 method=method, rule=rule, endpoint=view.__name__, summary=summary,
                 description=(view.__doc__ or "").strip(), tag=tag, scope=scope, body=body,
                 body_kind=body_kind, query=query, response=response, status=status,
-                conditional=conditional, links=links, roles=roles,
+                conditional=conditional, links=links, roles=roles, media=media,
                 errors=errors if errors is not None else (
                     ERROR_STATUSES_READ if method == "GET" else ERROR_STATUSES_WRITE),
             )
@@ -304,6 +307,8 @@ class ApiSpec:
         if op.response is not None:
             success["content"] = {"application/json": {
                 "schema": refs[(op.response, "serialization")]}}
+        elif op.media is not None:
+            success["content"] = {op.media[0]: {"schema": op.media[1]}}
         headers: dict[str, Any] = {}
         if op.conditional:
             headers["ETag"] = {"description": "Entity tag; send it back in If-None-Match.",

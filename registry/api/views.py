@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, current_app, g, request, url_for
+from flask import Blueprint, Response, current_app, g, request, url_for
 from sqlmodel import Session
 
 from registry.accounts import second_factor
@@ -39,6 +39,7 @@ from registry.clock import today
 from registry.db.paging import Page, Window
 from registry.exceptions import Forbidden, RegistryError
 from registry.files.web import file_store
+from registry.plots import services as plots
 from registry.printing import services as printing
 from registry.printing.messages import bound_message, fit_message
 from registry.printing.models import PrintJob
@@ -570,6 +571,25 @@ def shipments_passage(shipment_id: int, body: s.PassageDecision) -> Any:
     else:
         shipment = shipments.refuse(db, user, shipment_id, reason=body.reason or "")
     return _shipment_read(shipment)
+
+
+@spec.route("GET", "/batches/<int:batch_id>/plots.geojson",
+            summary="Production plots as EUDR GeoJSON", tag="batches",
+            roles=("exporter", "officer"),
+            media=("application/geo+json", {
+                "type": "object",
+                "description": "A GeoJSON FeatureCollection as the EU information system "
+                               "takes a due-diligence statement's geolocation; JSON Schema: "
+                               "registry/plots/schemas/eudr-geolocation.schema.json."}))
+def batches_plots(batch_id: int) -> Any:
+    """The batch's production plots for an EU Deforestation Regulation due-diligence
+    statement: one Feature a plot (Point up to 4 ha, Polygon above; WGS84, longitude first),
+    with ProducerName, ProducerCountry, ProductionPlace and Area (hectares). The batch's
+    exporter, and the office of its origin province once submitted."""
+    db, user = get_session(), _user()
+    batch, found = plots.plots_for(db, user, batch_id)
+    return Response(plots.dumps(plots.feature_collection(db, batch, found)),
+                    mimetype="application/geo+json")
 
 
 # ---------------------------------------------------------------- targets

@@ -61,6 +61,8 @@ class EventTag:
         LABEL_ALLOWANCE = "batch.label_allowance"
         DOCUMENT_ADD = "document.add"
         DOCUMENT_REMOVE = "document.remove"
+        PLOT_ADD = "plot.add"
+        PLOT_REMOVE = "plot.remove"
 
     class PrintJob(StrEnum):
         ORDER = "printjob.order"

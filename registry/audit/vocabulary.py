@@ -57,6 +57,8 @@ EVENT_LABELS: dict[str, LazyString] = {
     EventTag.Batch.LABEL_ALLOWANCE: _l("Label allowance granted"),
     EventTag.Batch.DOCUMENT_ADD: _l("Document added"),
     EventTag.Batch.DOCUMENT_REMOVE: _l("Document removed"),
+    EventTag.Batch.PLOT_ADD: _l("Production plots added"),
+    EventTag.Batch.PLOT_REMOVE: _l("Production plot removed"),
     EventTag.PrintJob.ORDER: _l("Labels ordered"),
     EventTag.PrintJob.DOWNLOAD: _l("Label file downloaded"),
     EventTag.PrintJob.REPRINT: _l("Labels reprinted"),

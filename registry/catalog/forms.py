@@ -29,7 +29,7 @@ from registry.web.messages import limits
 from registry.web.templating import country_choices
 
 
-def _finite(_form: Form, field: DecimalField) -> None:
+def finite_number(_form: Form, field: DecimalField) -> None:
     # Decimal() also parses "NaN", "sNaN" and "Infinity"; NumberRange cannot compare a
     # signalling NaN (ValueError, a 500), so stop at any value that is not a finite number.
     if field.data is not None and not field.data.is_finite():
@@ -89,7 +89,7 @@ class BatchForm(Form):
     # Decimal bounds: the float 0.001 is a hair above Decimal("0.001"), which refused the
     # smallest quantity the message itself names.
     quantity = DecimalField(_l("Quantity"), places=3, validators=[
-        InputRequired(), _finite, NumberRange(min=Decimal("0.001"), max=MAX_QUANTITY)])
+        InputRequired(), finite_number, NumberRange(min=Decimal("0.001"), max=MAX_QUANTITY)])
     unit = SelectField(_l("Unit"), choices=lambda: [(u.value, unit_label(u)) for u in Unit])
     production_date = DateField(_l("Production or harvest date"), validators=[InputRequired()])
     best_before = DateField(_l("Best before (optional)"), validators=[Optional()])

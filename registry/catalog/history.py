@@ -57,6 +57,10 @@ def details(event: AuditEvent) -> list[str]:
         facts = after or before
         kind = document_kind_label(facts.get("kind", ""))
         return [f"{kind}: {facts['name']}" if facts.get("name") else kind]
+    if event.action == EventTag.Batch.PLOT_ADD:
+        return [str(plot.get("place", "")) for plot in after.get("plots", [])]
+    if event.action == EventTag.Batch.PLOT_REMOVE:
+        return [str(before.get("place", ""))]
     if event.action.startswith("batch.") and after.get("reason"):
         return [str(after["reason"])]
     return []

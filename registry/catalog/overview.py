@@ -23,9 +23,12 @@ from registry.catalog.models import Batch, Document, Product, ProductFacts
 from registry.certificates import services as certificates
 from registry.certificates.rules import Gaps
 from registry.clock import today
+from registry.plots import services as plots
+from registry.plots.models import Plot
 from registry.printing import services as printing
 from registry.printing.models import LabelAllowance, PrintJob
 from registry.printing.rules import LabelBound
+from registry.reference import EudrHeading
 from registry.review.models import Decision
 from registry.review.services import decisions_for
 from registry.verify.services import ScanSummary, batch_scan_summary
@@ -56,6 +59,8 @@ class BatchOverview:
     required_certificates: list[str]    # kinds the administrators' rules require of it
     certificate_gaps: Gaps              # of those, missing or only expired today
     expiry_notices: list[certificates.ExpiryNotice]  # certified: certificates expiring soon
+    plots: list[Plot]                   # production plots (EU due diligence)
+    eudr: EudrHeading | None            # the annex line the batch's HS code falls under
 
 
 def batch_overview(session: Session, actor: User, batch_id: int, *,
@@ -89,4 +94,6 @@ def batch_overview(session: Session, actor: User, batch_id: int, *,
         required_certificates=certificates.required_for(session, batch),
         certificate_gaps=certificates.batch_gaps(session, batch, day),
         expiry_notices=certificates.expiry_notices(session, batch, documents, day),
+        plots=plots.list_plots(session, batch),
+        eudr=plots.eudr_scope(session, batch),
     )

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from registry.catalog import history
 from registry.catalog.overview import BatchOverview
 from registry.certificates import presenters as certificates
+from registry.plots import presenters as plots
 from registry.printing import presenters as printing
 from registry.shipments import presenters as shipment_words
 from registry.shipments import services as shipments
@@ -40,4 +41,8 @@ def batch_page(session: Session, overview: BatchOverview) -> dict[str, Any]:
         "show_bound": overview.show_bound,
         # Its shipments through the Bali hub: the exporter's, and the origin office's to read.
         "shipments": shipment_words.rows(shipments.for_batch(session, overview.batch)),
+        "plot_rows": plots.rows(overview.plots),
+        "plot_map": (plots.plot_map(overview.batch.origin_regency_code, overview.plots)
+                     if overview.plots else ""),
+        "eudr": overview.eudr,
     }

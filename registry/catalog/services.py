@@ -52,7 +52,9 @@ from registry.db.paging import Page, Window
 from registry.exceptions import Conflict, Forbidden, NotFound, Taken, ValidationError
 from registry.gs1 import digital_link as gs1
 from registry.plaintext import text_problem
-from registry.reference import province_of_regency
+from registry.plots import rules as plot_rules
+from registry.plots.models import Plot
+from registry.reference import eudr_heading, province_of_regency
 
 PHOTO_TYPES = frozenset({storage.JPEG, storage.PNG})
 EVIDENCE_TYPES = frozenset({storage.PDF, storage.JPEG, storage.PNG})
@@ -394,7 +396,7 @@ def create_batch(session: Session, actor: User, data: BatchInput) -> Batch:
     return batch
 
 
-def _editable_batch(session: Session, actor: User, batch_id: int) -> Batch:
+def editable_batch(session: Session, actor: User, batch_id: int) -> Batch:
     _require_exporter(actor)
     batch = get_batch(session, actor, batch_id)
     if not is_editable(Status(batch.status)):
@@ -420,7 +422,7 @@ def update_if_unchanged(session: Session, batch: Batch, values: dict[str, Any]) 
 
 
 def update_batch(session: Session, actor: User, batch_id: int, data: BatchInput) -> Batch:
-    batch = _editable_batch(session, actor, batch_id)
+    batch = editable_batch(session, actor, batch_id)
     _check_batch(session, actor, data, batch.id)
     before = batch_snapshot(batch)
     values = {k: (v.strip() if isinstance(v, str) else v) for k, v in asdict(data).items()}
@@ -452,10 +454,40 @@ def _evidence_kinds(session: Session, batch: Batch) -> set[str]:
     return set(session.exec(select(Document.kind).where(Document.batch_id == batch.id)).all())
 
 
+class PlotsMissing(ValidationError):
+    """The batch's HS code is in Annex I of the EU Deforestation Regulation and it has no
+    production plots recorded; ``commodity`` is the annex's (coffee, cocoa, ...)."""
+
+    def __init__(self, commodity: str) -> None:
+        super().__init__(f"record the production plots of this {commodity} before submitting",
+                         fields={"plots": "plots_missing"})
+        self.commodity = commodity
+
+
+class PlotsOutsideRegency(ValidationError):
+    """Plots recorded before the batch's origin regency was changed lie outside the new one."""
+
+    def __init__(self) -> None:
+        super().__init__("production plots lie outside the batch's origin regency",
+                         fields={"plots": "plots_outside_regency"})
+
+
+def _check_plots(session: Session, batch: Batch, hs_code: str) -> None:
+    heading = eudr_heading(hs_code)
+    if heading is None:
+        return
+    plots = session.exec(select(Plot.geometry).where(Plot.batch_id == batch.id)).all()
+    if not plots:
+        raise PlotsMissing(heading.commodity)
+    if not plot_rules.all_near_regency(list(plots), batch.origin_regency_code):
+        raise PlotsOutsideRegency
+
+
 def submit_batch(session: Session, actor: User, batch_id: int, *,
                  required_evidence: Mapping[str, Sequence[str]] | None = None) -> Batch:
-    """Submit a draft (or corrected) batch; it needs at least one document and the kinds
-    ``required_evidence`` (category → kinds, the REQUIRED_EVIDENCE setting) names."""
+    """Submit a draft (or corrected) batch; it needs at least one document, the kinds
+    ``required_evidence`` (category → kinds, the REQUIRED_EVIDENCE setting) names, and, when
+    its HS code is in the EU Deforestation Regulation's annex, production plots."""
     _require_exporter(actor)
     batch = get_batch(session, actor, batch_id)
     try:
@@ -468,6 +500,7 @@ def submit_batch(session: Session, actor: User, batch_id: int, *,
     missing = missing_evidence(product.category, _evidence_kinds(session, batch), required)
     if missing:
         raise EvidenceMissing(missing)
+    _check_plots(session, batch, product.hs_code)
     before = batch_snapshot(batch)
     update_if_unchanged(session, batch, {"status": new, "submitted_at": utcnow()})
     # Freeze the product as the office will review it, read after the batch row is taken
@@ -478,10 +511,11 @@ def submit_batch(session: Session, actor: User, batch_id: int, *,
                  .values(**frozen_columns(product)))
     session.refresh(batch)
     # ... and again holding the batch's lock: a removal that committed in between
-    # (``_lock_for_evidence`` made us wait for it) is seen now, and refuses the submission.
+    # (``lock_for_evidence`` made us wait for it) is seen now, and refuses the submission.
     missing = missing_evidence(product.category, _evidence_kinds(session, batch), required)
     if missing:
         raise EvidenceMissing(missing)
+    _check_plots(session, batch, product.hs_code)
     audit.record(session, actor=actor, action=EventTag.Batch.SUBMIT, object_type="batch",
                  object_id=batch.id, before=before, after=batch_snapshot(batch))
     return batch
@@ -504,7 +538,7 @@ class EvidenceFrozen(Conflict):
     when read): the change is refused, the submission stands."""
 
 
-def _lock_for_evidence(session: Session, batch: Batch) -> None:
+def lock_for_evidence(session: Session, batch: Batch) -> None:
     """Lock the batch row for a change of its evidence, while it is still editable.
 
     A conditional UPDATE that changes nothing but takes the row's write lock (PostgreSQL
@@ -531,7 +565,7 @@ def add_document(
 ) -> tuple[Document, files.StoredFile]:
     """Attach an evidence file; a certificate's facts (``certificate``: number, issuer,
     dates, origin form, organic scheme) ride with it, checked by ``certificates.rules``."""
-    batch = _editable_batch(session, actor, batch_id)
+    batch = editable_batch(session, actor, batch_id)
     if kind not in set(DocumentKind):
         raise ValidationError("invalid document", fields={"kind": "unknown"})
     facts = certificate or CertificateInput()
@@ -550,7 +584,7 @@ def add_document(
     except storage.UploadError as exc:
         raise ValidationError("invalid file", fields={"file": exc.code}) from None
     digest = hashlib.sha256(payload).hexdigest()
-    _lock_for_evidence(session, batch)
+    lock_for_evidence(session, batch)
     doc = Document(
         batch_id=batch.id, kind=kind, original_name=(filename or "document")[-255:],
         stored_name=storage.new_name(content_type), content_type=content_type,
@@ -588,11 +622,11 @@ def _certificate_snapshot(doc: Document) -> dict[str, Any]:
 
 
 def remove_document(session: Session, actor: User, batch_id: int, document_id: int) -> Document:
-    batch = _editable_batch(session, actor, batch_id)
+    batch = editable_batch(session, actor, batch_id)
     doc = session.get(Document, document_id)
     if doc is None or doc.batch_id != batch.id:
         raise NotFound("no such document")
-    _lock_for_evidence(session, batch)
+    lock_for_evidence(session, batch)
     session.delete(doc)
     session.flush()
     audit.record(session, actor=actor, action=EventTag.Batch.DOCUMENT_REMOVE, object_type="batch",

@@ -300,6 +300,11 @@ def batch_submit(batch_id: int) -> Any:
             flash(_evidence_message(exc.kinds), "error")
             return render_template("catalog/batch_detail.html", **_batch_page(batch_id),
                                    doc_form=DocumentForm(), action_form=ActionForm()), 422
+        except (services.PlotsMissing, services.PlotsOutsideRegency) as exc:
+            db.rollback()
+            flash(message(exc.fields["plots"]), "error")
+            return render_template("catalog/batch_detail.html", **_batch_page(batch_id),
+                                   doc_form=DocumentForm(), action_form=ActionForm()), 422
         flash(_("Submitted. The trade office of the origin province will review it."), "success")
     return redirect(url_for("catalog.batch_detail", batch_id=batch_id))
 

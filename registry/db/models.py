@@ -7,6 +7,7 @@ from registry.catalog.models import Batch, Document, Product
 from registry.certificates.models import CertificateAlert, CertificateRule
 from registry.figures.models import ExportFile, FigureCell
 from registry.mail.models import Mail, MailOnce, MailOptOut
+from registry.plots.models import Plot
 from registry.printing.models import (
     LabelAllowance,
     LabelFile,
@@ -25,6 +26,6 @@ __all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "C
            "Document", "ExportFile", "FakeReport", "FigureCell", "LabelAllowance", "LabelFile",
            "LabelSignature", "Mail",
            "MailOnce", "MailOptOut",
-           "Organisation",
+           "Organisation", "Plot",
            "PrintJob", "Product", "RecoveryCode", "Reprint", "Scan", "SecondFactor",
            "SerialCounter", "Shipment", "SigningKey", "Target", "User"]

@@ -147,3 +147,29 @@ def country_codes() -> frozenset[str]:
 def province_of_regency(code: str) -> str | None:
     regency = regencies().get(code)
     return regency.province_code if regency else None
+
+
+@dataclass(frozen=True, slots=True)
+class EudrHeading:
+    """One line of Annex I of Regulation (EU) 2023/1115: an HS prefix (2, 4 or 6 digits) and
+    the relevant commodity (cattle, cocoa, coffee, oil palm, rubber, soya, wood)."""
+
+    hs_prefix: str
+    commodity: str
+    description: str
+
+
+@cache
+def eudr_annex() -> tuple[EudrHeading, ...]:
+    with (HERE / "eudr_annex.csv").open(newline="", encoding="utf-8") as fh:
+        return tuple(EudrHeading(row["hs_prefix"], row["commodity"], row["description"])
+                     for row in csv.DictReader(fh))
+
+
+def eudr_heading(hs_code: str | None) -> EudrHeading | None:
+    """The Annex I line an HS code falls under (the longest matching prefix), or None when
+    the EU Deforestation Regulation does not cover it."""
+    if not hs_code:
+        return None
+    matches = [h for h in eudr_annex() if hs_code.startswith(h.hs_prefix)]
+    return max(matches, key=lambda h: len(h.hs_prefix), default=None)

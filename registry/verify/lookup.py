@@ -32,6 +32,7 @@ SELECT b.id AS batch_id, b.version, b.status, b.valid_until, b.quantity, b.unit,
        b.product_photo IS NOT NULL AS has_photo, o.name AS exporter,
        EXISTS (SELECT 1 FROM print_job j WHERE j.batch_id = b.id
                AND j.serial_first <= :serial AND j.serial_last >= :serial) AS printed,
+       EXISTS (SELECT 1 FROM plot p WHERE p.batch_id = b.id) AS has_plots,
        (SELECT {agg}({arr}(d.id, d.action || '', {day}, f.name, d.reason))
           FROM decision d LEFT JOIN organisation f ON f.id = d.office_id
          WHERE d.batch_id = b.id AND d.action || '' IN ('approve', 'revoke', 'suspend'))
@@ -158,6 +159,8 @@ class LabelRow:
     documents: list[DocumentRow] = field(default_factory=list)
     shipments: list[ShipmentRow] = field(default_factory=list)
     stats: ScanStats = field(default_factory=ScanStats)
+    # Production plots are on record (EU due diligence); where they are is never read here.
+    has_plots: bool = False
 
     def latest(self, action: str) -> DecisionRow | None:
         rows = [d for d in self.decisions if d.action == action]
@@ -253,7 +256,7 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
         shipments=sorted((ShipmentRow(i, h, _date(d) or dt.date.min, code)
                           for i, h, d, code in _json(row["shipments"])),
                          key=lambda s: (s.passage_date, s.id)),
-        stats=stats,
+        stats=stats, has_plots=bool(row["has_plots"]),
     )
 
 

@@ -104,6 +104,8 @@ def _messages() -> dict[str, str]:
         "certified_step": _("Certified by %(office)s"),
         "hub_step": _("Passed the Bali hub: %(hub)s"),
         "shipped_step": _("Shipped to %(port)s, %(country)s"),
+        "eudr": _("EU due diligence"),
+        "eudr_on_record": _("Plot geolocation is on record for EU due diligence."),
     }
 
 
@@ -277,6 +279,8 @@ def rows(r: Resolution, words: Words) -> list[Row]:
         out.append(Row(say["certified_on"], fmt_date(facts.certified_on, lang)))
     if facts.valid_until:
         out.append(Row(say["valid_until"], fmt_date(facts.valid_until, lang)))
+    if facts.plot_geolocation_on_record:
+        out.append(Row(say["eudr"], say["eudr_on_record"]))
     return out
 
 

@@ -138,6 +138,9 @@ class BatchPublic:
     suspension_reason: str | None
     documents: list[DocumentPublic]
     journey: list[JourneyStep] = dataclasses.field(default_factory=list)
+    # Only whether plot geolocation is on record for EU due diligence: farmers' plots are
+    # personal data and never public.
+    plot_geolocation_on_record: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready: dates as ISO 8601 strings (see schemas/verification.schema.json)."""

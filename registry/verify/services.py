@@ -74,6 +74,7 @@ def public_facts(row: lookup.LabelRow, *, urls: Urls, today: dt.date) -> BatchPu
             for d in row.documents],
         journey=journey(row, regency.name if regency else row.origin_regency_code,
                         approval),
+        plot_geolocation_on_record=row.has_plots,
     )
 
 

@@ -51,6 +51,9 @@ class Problem(StrEnum):
     BAD_FILENAME = "bad_filename"
     EVIDENCE_MISSING = "evidence_missing"
     EVIDENCE_KINDS_MISSING = "evidence_kinds_missing"
+    # EU Deforestation Regulation (registry.catalog.services.submit_batch)
+    PLOTS_MISSING = "plots_missing"
+    PLOTS_OUTSIDE_REGENCY = "plots_outside_regency"
     BAD_NET_QUANTITY = "bad_net_quantity"
     INCOMPARABLE_UNIT = "incomparable_unit"
     BAD_SHEETS = "bad_sheets"
@@ -132,6 +135,12 @@ MESSAGES: dict[str, LazyString] = {
     Problem.EVIDENCE_KINDS_MISSING: _l("This product's category needs more evidence "
                                        "documents before submitting; the batch page lists "
                                        "them."),
+    Problem.PLOTS_MISSING: _l("This product's HS code falls under the EU Deforestation "
+                              "Regulation: record the geolocation of its production plots "
+                              "(Production plots, on the batch page) before submitting."),
+    Problem.PLOTS_OUTSIDE_REGENCY: _l("Some production plots lie outside the batch's origin "
+                                      "regency (it was changed after they were recorded): "
+                                      "remove them or correct the origin before submitting."),
     Problem.BAD_NET_QUANTITY: _l("Write the net quantity like 250 g, 1 kg, 500 ml or 1 pcs."),
     Problem.INCOMPARABLE_UNIT: _l("The net quantity must be in a unit comparable with the "
                                   "batch's quantity: g, kg or t for weight, ml or l for "

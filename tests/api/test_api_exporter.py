@@ -130,6 +130,11 @@ def test_batch_lifecycle_through_the_api(app: Flask, db: Session, world: World) 
                        content_type="multipart/form-data")
     assert "file" in assert_problem(missing, 422)["errors"]
 
+    # Coffee: without production plots the submission is refused (EU due diligence).
+    assert assert_problem(api.post(f"/batches/{batch.id}/submit"), 422)["codes"] == {
+        "plots": "plots_missing"}
+    world.add_plot(db.get_one(Batch, batch.id), world.exporter_a)
+    db.commit()
     submitted = api.post(f"/batches/{batch.id}/submit")
     assert submitted.status_code == 200 and submitted.json["status"] == "submitted"
     assert len(submitted.json["documents"]) == 1 and submitted.json["allowed_actions"] == []

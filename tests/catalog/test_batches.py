@@ -8,6 +8,7 @@ from conftest import Client, World, batch_form
 from registry.audit.models import AuditEvent
 from registry.catalog.certification import Action, Status
 from registry.catalog.models import Batch, Product
+from registry.plots import services as plots
 
 
 def _product_form(**overrides: str) -> dict[str, str]:
@@ -52,6 +53,7 @@ def test_create_edit_and_submit_batch(client: Client, world: World, db: Session)
     assert db.get(Batch, batch.id).producer == "KUB Madu Sumbawa"
 
     world.attach_evidence(batch, world.exporter_a)
+    world.add_plot(batch, world.exporter_a)  # coffee: EU due diligence
     db.commit()
     assert client.post(f"/batches/{batch.id}/submit").status_code == 302
     db.expire_all()
@@ -85,6 +87,13 @@ def test_rejected_batch_can_be_corrected_and_resubmitted(client: Client, world: 
                            batch_form(world.product_a.id, lot="A-LOT-1",
                                       origin_regency_code="52.05"))
     assert response.status_code == 302
+    # The plot recorded for Sumbawa is now outside the origin: refused until it is replaced.
+    assert client.post(f"/batches/{world.batch_a.id}/submit").status_code == 422
+    db.expire_all()
+    batch = db.get_one(Batch, world.batch_a.id)
+    plots.remove_plot(db, world.exporter_a, batch.id, world.plot_a.id)
+    world.add_plot(batch, world.exporter_a)
+    db.commit()
     assert client.post(f"/batches/{world.batch_a.id}/submit").status_code == 302
     db.expire_all()
     batch = db.get(Batch, world.batch_a.id)

@@ -183,7 +183,7 @@ def _submitted_after_the_check(world: World, batch: Batch,
     change took the batch's lock: the lost race of the tests above, made certain (the lock
     refuses it with ``EvidenceFrozen``)."""
     world.submit(batch, world.exporter_a)
-    monkeypatch.setattr(catalog, "_editable_batch", lambda session, actor, batch_id:
+    monkeypatch.setattr(catalog, "editable_batch", lambda session, actor, batch_id:
                         catalog.get_batch(session, actor, batch_id))
 
 

@@ -72,6 +72,8 @@ def test_gtin_edit_racing_a_submission_never_splits_product_and_labels(
             "kind": "phytosanitary", "file": (io.BytesIO(evidence_pdf()), "phyto.pdf")},
             token_from=f"/batches/{batch_id}", content_type="multipart/form-data")
         assert attached.status_code == 302
+        world.add_plot(db.get_one(Batch, batch_id), world.exporter_a)  # coffee: EUDR
+        db.commit()
 
         results = _race(submitter, editor, batch_id, product.id, gtin, trial)
 

@@ -1,0 +1,1 @@
+"""Production plots of a batch for EU due diligence (issue 18 §3)."""
