@@ -88,7 +88,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     url = make_url(base)
     name = f"{url.database}_{worker}"
-    admin = make_engine(base)
+    # The server's maintenance database: TEST_DATABASE_URL's own need not exist.
+    admin = make_engine(url.set(database="postgres").render_as_string(hide_password=False))
     with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
                             {"n": name}).scalar():
