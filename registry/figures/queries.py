@@ -29,7 +29,6 @@ Every number is one GROUP BY in the database; no batch row is loaded into Python
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -756,36 +755,54 @@ class HubFigure:
     median_days: float | None
 
 
-def hub_figures(session: Session, actor: User, filters: Filters) -> list[HubFigure]:
-    """Live, not from the summary table: confirmed passages are a few per batch, found by
-    the (hub, passage_date) index. Exporters count their own company's; offices and admins
-    all three provinces' (the province, commodity and destination filters apply)."""
+def hub_figures(session: Session, actor: User, filters: Filters, *, live: bool = False
+                ) -> list[HubFigure]:
+    """Passages confirmed per hub in the period. From the summary cells (``hp``: by hub and
+    days from certification), as the other figures; ``live=True`` from the shipments, the
+    reference the cells are tested against. Exporters count their own company's; offices
+    and admins all three provinces' (the province, commodity and destination filters
+    apply)."""
     scope = scope_for(session, actor)
-    after = add_months(filters.end, 1)
-    approved = (select(decision_t.c.batch_id, func.min(decision_t.c.created_at).label("at"))
-                .where(decision_t.c.action == "approve").group_by(decision_t.c.batch_id)
-                .subquery("approved"))
-    query = (select(shipment_t.c.hub, shipment_t.c.passage_date, approved.c.at)
-             .join(batch_t, batch_t.c.id == shipment_t.c.batch_id)
-             .join(approved, approved.c.batch_id == shipment_t.c.batch_id, isouter=True)
-             .where(shipment_t.c.status == "confirmed",
-                    shipment_t.c.passage_date >= filters.start,
-                    shipment_t.c.passage_date < after))
-    if scope.organisation_id is not None:
-        query = query.where(batch_t.c.organisation_id == scope.organisation_id)
-    if filters.province:
-        query = query.where(batch_t.c.origin_province_code == filters.province)
-    if filters.category:
-        query = query.where(batch_t.c.product_category == filters.category)
-    if filters.destination:
-        query = query.where(batch_t.c.destination_country == filters.destination)
-    days: dict[str, list[int]] = {}
-    counts: dict[str, int] = {}
-    for hub, passage, certified in session.execute(query).all():
-        counts[hub] = counts.get(hub, 0) + 1
-        if certified is not None and passage is not None:
-            day = utc(certified).astimezone(REGION_TZ).date()
-            days.setdefault(hub, []).append((passage - day).days)
-    return [HubFigure(hub, counts.get(hub, 0),
-                      float(statistics.median(days[hub])) if days.get(hub) else None)
+    days: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    counts: dict[str, int] = defaultdict(int)
+    if not live:
+        for hub, k2, n in session.execute(
+                select(cell_t.c.k1, cell_t.c.k2, func.sum(cell_t.c.batches))
+                .where(*_cells(filters, scope, ("hp",), filters.province))
+                .group_by(cell_t.c.k1, cell_t.c.k2)):
+            counts[hub] += int(n)
+            if k2 != "":
+                days[hub][int(k2)] += int(n)
+    else:
+        approved = (select(decision_t.c.batch_id,
+                           func.min(decision_t.c.created_at).label("at"))
+                    .where(decision_t.c.action == "approve").group_by(decision_t.c.batch_id)
+                    .subquery("approved"))
+        query = (select(shipment_t.c.hub, shipment_t.c.passage_date, approved.c.at)
+                 .join(batch_t, batch_t.c.id == shipment_t.c.batch_id)
+                 .join(approved, approved.c.batch_id == shipment_t.c.batch_id, isouter=True)
+                 .where(shipment_t.c.status == "confirmed",
+                        shipment_t.c.passage_date >= filters.start,
+                        shipment_t.c.passage_date < add_months(filters.end, 1),
+                        *_batch_conditions(filters, scope)))
+        for hub, passage, certified in session.execute(query).all():
+            counts[hub] += 1
+            if certified is not None:
+                day = utc(certified).astimezone(REGION_TZ).date()
+                days[hub][(passage - day).days] += 1
+    return [HubFigure(hub, counts.get(hub, 0), median(days[hub]) if days.get(hub) else None)
             for hub in HUBS]
+
+
+def median(histogram: dict[int, int]) -> float:
+    """The median of the values counted in ``histogram`` (value → how often), as
+    ``statistics.median`` gives it for the list they stand for."""
+    total = sum(histogram.values())
+    below, middle = 0, []
+    for value in sorted(histogram):
+        n = histogram[value]
+        for rank in ((total - 1) // 2, total // 2):
+            if below <= rank < below + n:
+                middle.append(value)
+        below += n
+    return float(sum(middle)) / len(middle)

@@ -14,6 +14,10 @@ Kinds of cells (keys ``k1``, ``k2``, ``k3``, ``unit``; '' when unused):
   SHA-256 of the grouping key, ``shown`` the latest writing);
 * ``pj``  print jobs ordered (``batches`` the jobs, ``quantity_milli`` the labels × 1000),
   written by ``printing.services.order_job`` in its transaction (an exporter's order: rare);
+* ``hp``  passages the Bali office confirmed, by hub (``k1``) and whole days from the batch's
+  first approval (WITA) to the passage (``k2``; '' when never approved), filed under the
+  passage's month: written by ``shipments.services.confirm`` in its transaction (a passage
+  is confirmed once and never undone);
 * ``sco``, ``scl``, ``scv``  scans by country (``k1``) and its source (``k2``), by language
   and by verdict: the marginals the page shows, not their product, which would be as large
   as the scans. Scans are the verification page's hot path (issue 14: 1,000 a second,
@@ -82,6 +86,7 @@ from registry.figures.queries import (
 )
 from registry.printing.models import PrintJob
 from registry.review.models import Decision
+from registry.shipments.models import Shipment
 
 cell_t: Table = FigureCell.__table__  # type: ignore[attr-defined]
 KEY = ("kind", "org", "category", "destination", "month", "province", "k1", "k2", "k3",
@@ -278,6 +283,67 @@ def record_print_job(session: Session, job: PrintJob) -> None:
         for company, cat, dest in _levels_of(org, category, destination)])
 
 
+# ---------------------------------------------------------------------------- hub passages
+def _passage_rows(passage: dt.date, certified: dt.date | None, hub: str, org: int,
+                  province: str, category: str | None, destination: str
+                  ) -> list[dict[str, Any]]:
+    days = "" if certified is None else str((passage - certified).days)
+    return [{"kind": "hp", "org": company, "category": cat, "destination": dest,
+             "month": passage.strftime("%Y-%m"), "province": province, "k1": hub, "k2": days,
+             "k3": "", "unit": "", "batches": 1, "value_idr": 0, "quantity_milli": 0,
+             "shown": None, "shown_at": None}
+            for company, cat, dest in _levels_of(org, category, destination)]
+
+
+def record_passage(session: Session, batch_id: int, hub: str, passage: dt.date) -> None:
+    """Count a passage the Bali office confirmed (flushed) in its cells."""
+    org, province, category, destination = session.execute(
+        select(batch_t.c.organisation_id, batch_t.c.origin_province_code,
+               batch_t.c.product_category, batch_t.c.destination_country)
+        .where(batch_t.c.id == batch_id)).one()
+    first = session.execute(select(func.min(decision_t.c.created_at)).where(
+        decision_t.c.batch_id == batch_id, decision_t.c.action == "approve")).scalar()
+    _add_rows(session, _passage_rows(passage, _wita_day(first), hub, org, province, category,
+                                     destination))
+
+
+def _wita_day(at: Any) -> dt.date | None:
+    if at is None:
+        return None
+    if isinstance(at, str):  # SQLite's min() of the column returns its text
+        at = dt.datetime.fromisoformat(at)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    return at.astimezone(REGION_TZ).date()
+
+
+def _rebuild_passages(session: Session) -> None:
+    shipment_t = inspect(Shipment).local_table
+    first = (select(decision_t.c.batch_id, func.min(decision_t.c.created_at).label("at"))
+             .where(decision_t.c.action == "approve").group_by(decision_t.c.batch_id)
+             .subquery("first_approval"))
+    result = session.execute(
+        select(shipment_t.c.passage_date, first.c.at, shipment_t.c.hub,
+               batch_t.c.organisation_id, batch_t.c.origin_province_code,
+               batch_t.c.product_category, batch_t.c.destination_country)
+        .select_from(shipment_t.join(batch_t, batch_t.c.id == shipment_t.c.batch_id)
+                     .outerjoin(first, first.c.batch_id == shipment_t.c.batch_id))
+        .where(shipment_t.c.status == "confirmed", shipment_t.c.passage_date.is_not(None))
+        .execution_options(yield_per=10_000))
+    cells: dict[tuple[str, ...], dict[str, Any]] = {}
+    for passage, at, hub, org, province, category, destination in result:
+        for row in _passage_rows(passage, _wita_day(at), hub, org, province, category,
+                                 destination):
+            key = tuple(row[k] for k in KEY)
+            if key in cells:
+                cells[key]["batches"] += 1
+            else:
+                cells[key] = row
+    rows = sorted(cells.values(), key=lambda r: tuple(r[k] for k in KEY))
+    for i in range(0, len(rows), 5_000):
+        session.execute(cell_t.insert(), rows[i:i + 5_000])
+
+
 # ---------------------------------------------------------------------------- scans
 SCAN_SETTLE = dt.timedelta(minutes=10)
 WATERMARK = {"kind": "wm", "org": "", "category": "", "destination": "", "month": "",
@@ -429,6 +495,7 @@ def rebuild(session: Session) -> int:
     for i in range(0, len(rows), 5_000):
         session.execute(cell_t.insert(), rows[i:i + 5_000])
     _rebuild_print_jobs(session)
+    _rebuild_passages(session)
     roll_up_scans(session)
     session.flush()
     return int(session.execute(select(func.count()).select_from(cell_t)).scalar_one())

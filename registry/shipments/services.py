@@ -20,6 +20,7 @@ from registry.catalog.models import Batch
 from registry.catalog.services import get_batch
 from registry.clock import today, utcnow
 from registry.exceptions import Conflict, Forbidden, NotFound, ValidationError
+from registry.figures import summary as figures_summary
 from registry.notifications import services as notifications
 from registry.reference import HUB_MODES, locodes
 from registry.shipments.models import Shipment
@@ -262,6 +263,9 @@ def _decide(session: Session, actor: User, shipment: Shipment, status: ShipmentS
                  object_id=shipment.batch_id,
                  before={"shipment_id": shipment.id, "status": ShipmentStatus.DECLARED},
                  after=after)
+    if status is ShipmentStatus.CONFIRMED and passage_date is not None:
+        # The hub figures' cells, in this transaction (registry.figures.summary).
+        figures_summary.record_passage(session, shipment.batch_id, shipment.hub, passage_date)
     notifications.passage_decided(session, session.get_one(Batch, shipment.batch_id),
                                   confirmed=status is ShipmentStatus.CONFIRMED, reason=reason)
     return shipment

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlmodel import Session
 
 
 revision: str = '0026'
@@ -48,13 +47,10 @@ def _create(with_org: bool, name: str = 'figure_cell') -> None:
 
 def upgrade() -> None:
     # The company joins the primary key (second, so both an office's '*' cells and one
-    # exporter's are a prefix seek): the table is made again and rebuilt in the upgrade's
-    # transaction by the same code as `flask figures rebuild`, as 0023 filled it.
+    # exporter's are a prefix seek): the table is made again, empty; 0030 fills it (by the
+    # code of `flask figures rebuild`, which reads tables made after this revision).
     op.drop_table('figure_cell')
     _create(with_org=True)
-    from registry.figures import summary
-
-    summary.rebuild(Session(bind=op.get_bind()))
 
 
 def downgrade() -> None:
