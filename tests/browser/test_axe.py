@@ -52,6 +52,7 @@ NOT_PAGES: dict[str, str] = {
     "targets.evaluation": "a PDF report (the yearly evaluation)",
     "targets.progress_csv": "a CSV file",
     "targets.progress_xlsx": "an XLSX file",
+    "plots.plots_geojson": "a GeoJSON file (the EU due-diligence geolocation)",
     "verify.resolve": "a redirect to the verification page (checked as verify.page)",
     "verify.compressed": "a redirect to the verification page (checked as verify.page)",
     "verify.resolver_description": "JSON (GS1 resolver description)",

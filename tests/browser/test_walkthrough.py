@@ -21,6 +21,7 @@ from registry.audit import services as audit
 from registry.catalog.certification import Status
 from registry.catalog.models import Batch, Document
 from registry.clock import today
+from registry.plots import rules as plot_rules
 
 pytestmark = pytest.mark.browser
 
@@ -106,6 +107,22 @@ def test_batch_from_registration_to_certificate(new_context: Callable[..., Any],
     expect(documents).to_contain_text("phytosanitary.pdf")
     expect(documents).to_contain_text("public")
 
+    # -- ... records the coffee's production plot (EU due diligence: pasted coordinates of a
+    # point inside Sumbawa), back on the batch page ...
+    centre = plot_rules.regency_shapes()["52.04"].representative_point()
+    page.goto(f"/batches/{batch_id}/plots")
+    page.get_by_label("Coordinates (optional if you upload a file)").fill(
+        f"{centre.y:.6f}, {centre.x:.6f}")
+    page.get_by_label("Area in hectares (for a single plot)").fill("2")
+    page.get_by_label("Production place (village, farm)").fill("Desa Batu Dulang")
+    page.get_by_label("Producer (farmer or cooperative)").fill("Koperasi Madu Hutan")
+    page.get_by_label("Production period: from").fill(
+        (produced - dt.timedelta(days=90)).isoformat())
+    page.get_by_label("Production period: to").fill(produced.isoformat())
+    page.get_by_role("button", name="Record plots").click()
+    expect(page.locator(".flash")).to_contain_text("Production plots recorded.")
+    page.goto(f"/batches/{batch_id}")
+
     # -- ... submits it for certification, and signs out.
     page.get_by_role("button", name="Submit for certification").click()
     expect(page.locator(".flash")).to_contain_text("Submitted.")
@@ -181,7 +198,8 @@ def test_batch_from_registration_to_certificate(new_context: Callable[..., Any],
     documents_rows = db.exec(select(Document).where(Document.batch_id == batch_id)).all()
     assert [(d.kind, d.is_public) for d in documents_rows] == [("phytosanitary", True)]
     actions = [e.action for e in audit.events_for(db, "batch", batch_id)]
-    assert actions == ["batch.create", "document.add", "batch.submit", "batch.approve"]
+    assert actions == ["batch.create", "document.add", "plot.add", "batch.submit",
+                       "batch.approve"]
 
 
 def test_phone_login_in_indonesian_without_javascript(new_context: Callable[..., Any],
