@@ -473,6 +473,9 @@ ROUTES: tuple[Route, ...] = (
           writes=A),
     Route("plots.plots_geojson", "GET", lambda s: f"/batches/{s.batch_a}/plots.geojson",
           FILE_ACCESS, state="submitted"),
+    Route("plots.shipment_plots_geojson", "GET",
+          lambda s: f"/batches/{s.batch_a}/shipments/{s.shipment_id}/plots.geojson",
+          FILE_ACCESS, state="shipped"),
     # -- trade offices
     Route("review.queue", "GET", lambda s: "/review/", dict.fromkeys(OFFICERS, 200)),
     Route("review.certified", "GET", lambda s: "/review/certified",

@@ -24,6 +24,7 @@ from registry.plaintext import text_problem
 from registry.plots import rules
 from registry.plots.models import Plot
 from registry.reference import EudrHeading, eudr_heading, regencies
+from registry.shipments.models import Shipment
 
 
 @dataclass(frozen=True)
@@ -140,12 +141,25 @@ def plots_for(session: Session, actor: User, batch_id: int) -> tuple[Batch, list
     return batch, list_plots(session, batch)
 
 
+def shipment_plots_for(session: Session, actor: User, batch_id: int, shipment_id: int
+                       ) -> tuple[Batch, Shipment, list[Plot]]:
+    """A shipment of the batch and the batch's plots, if ``actor`` may see the batch
+    (NotFound otherwise, and for a shipment of another batch): a shipment carries one batch,
+    so its due-diligence geolocation is the batch's plots."""
+    batch, plots = plots_for(session, actor, batch_id)
+    shipment = session.get(Shipment, shipment_id)
+    if shipment is None or shipment.batch_id != batch.id:
+        raise NotFound("no such shipment of this batch")
+    return batch, shipment, plots
+
+
 # ---------------------------------------------------------------- the EU information system
 
 PRODUCER_COUNTRY = "ID"
 
 
-def feature_collection(session: Session, batch: Batch, plots: list[Plot]) -> dict[str, Any]:
+def feature_collection(session: Session, batch: Batch, plots: list[Plot],
+                       shipment: Shipment | None = None) -> dict[str, Any]:
     """The plots as the EU information system takes them for a due-diligence statement's
     geolocation ("GeoJSON file description" of the EUDR information system): one Feature a
     plot, RFC 7946 geometry, the properties ProducerName, ProducerCountry, ProductionPlace and
@@ -163,6 +177,9 @@ def feature_collection(session: Session, batch: Batch, plots: list[Plot]) -> dic
             "ProductionEnd": plot.production_end.isoformat(),
             "Regency": regency.name if regency else batch.origin_regency_code,
         }
+        if shipment is not None:
+            # The shipment the statement is for: its customs export declaration (PEB).
+            properties["Shipment"] = f"PEB {shipment.peb_number} {shipment.peb_date:%Y-%m-%d}"
         features.append({"type": "Feature", "properties": properties,
                          "geometry": json.loads(plot.geometry)})
     return {"type": "FeatureCollection", "features": features}

@@ -111,3 +111,17 @@ def plots_geojson(batch_id: int) -> Any:
     body = services.dumps(services.feature_collection(db, batch, plots))
     return Response(body, mimetype="application/geo+json", headers={
         "Content-Disposition": f'attachment; filename="plots-{batch.id}.geojson"'})
+
+
+@bp.route("/batches/<int:batch_id>/shipments/<int:shipment_id>/plots.geojson")
+@roles_required(Role.EXPORTER, Role.OFFICER, Role.ADMIN)
+def shipment_plots_geojson(batch_id: int, shipment_id: int) -> Any:
+    """The same geolocation for one shipment of the batch (its PEB on every plot): the file
+    an EU importer files with the due-diligence statement of that consignment."""
+    db = get_session()
+    batch, shipment, plots = services.shipment_plots_for(db, current_user, batch_id,
+                                                         shipment_id)
+    body = services.dumps(services.feature_collection(db, batch, plots, shipment))
+    return Response(body, mimetype="application/geo+json", headers={
+        "Content-Disposition":
+            f'attachment; filename="plots-{batch.id}-shipment-{shipment.id}.geojson"'})

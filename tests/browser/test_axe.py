@@ -53,6 +53,7 @@ NOT_PAGES: dict[str, str] = {
     "targets.progress_csv": "a CSV file",
     "targets.progress_xlsx": "an XLSX file",
     "plots.plots_geojson": "a GeoJSON file (the EU due-diligence geolocation)",
+    "plots.shipment_plots_geojson": "a GeoJSON file (one shipment's geolocation)",
     "verify.resolve": "a redirect to the verification page (checked as verify.page)",
     "verify.compressed": "a redirect to the verification page (checked as verify.page)",
     "verify.resolver_description": "JSON (GS1 resolver description)",

@@ -245,3 +245,35 @@ def test_a_file_over_the_upload_limit_is_refused_by_its_field(client: Client, wo
     assert response.status_code == 422
     assert "The file is too large" in response.get_data(as_text=True)
     assert _plots(db, world.batch_a.id) == before
+
+
+def test_a_shipments_geojson_is_the_batchs_plots_with_its_peb(client: Client, world: World,
+                                                               db: Session) -> None:
+    """Per shipment (issue 18 §3): the batch's plots, each naming the shipment's customs
+    export declaration; valid against the same schema; only for a shipment of that batch."""
+    from registry.catalog.certification import Action
+    from registry.shipments import services as shipments
+    from tests.test_access import shipment_input
+
+    world.submit(world.batch_a, world.exporter_a)
+    world.decide(world.batch_a, world.officer_ntb, Action.APPROVE)
+    shipment = shipments.declare(db, world.exporter_a, world.batch_a.id, shipment_input())
+    db.commit()
+    client.login("a@test.id")
+    path = f"/batches/{world.batch_a.id}/shipments/{shipment.id}/plots.geojson"
+    answer = client.get(path)
+    assert answer.status_code == 200 and answer.mimetype == "application/geo+json"
+    assert f"shipment-{shipment.id}" in answer.headers["Content-Disposition"]
+    body = json.loads(answer.get_data(as_text=True))
+    jsonschema.validate(body, SCHEMA)
+    whole = json.loads(client.get(f"/batches/{world.batch_a.id}/plots.geojson")
+                       .get_data(as_text=True))
+    assert [f["geometry"] for f in body["features"]] == [f["geometry"] for f in
+                                                         whole["features"]]
+    assert {f["properties"]["Shipment"] for f in body["features"]} == {
+        f"PEB {shipment.peb_number} {shipment.peb_date:%Y-%m-%d}"}
+    # A shipment number of another batch (or none) is not found.
+    assert client.get(f"/batches/{world.batch_b.id}/shipments/{shipment.id}/plots.geojson"
+                      ).status_code == 404
+    assert client.get(f"/batches/{world.batch_a.id}/shipments/99999/plots.geojson"
+                      ).status_code == 404
