@@ -70,6 +70,7 @@ from sqlmodel import Session
 
 from registry.catalog.certification import Action, Status
 from registry.clock import REGION_TZ, utcnow
+from registry.db.types import utc
 from registry.figures.models import ALL, FigureCell
 from registry.figures.queries import (
     Filters,
@@ -308,13 +309,7 @@ def record_passage(session: Session, batch_id: int, hub: str, passage: dt.date) 
 
 
 def _wita_day(at: Any) -> dt.date | None:
-    if at is None:
-        return None
-    if isinstance(at, str):  # SQLite's min() of the column returns its text
-        at = dt.datetime.fromisoformat(at)
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.UTC)
-    return at.astimezone(REGION_TZ).date()
+    return None if at is None else utc(at).astimezone(REGION_TZ).date()
 
 
 def _rebuild_passages(session: Session) -> None:
