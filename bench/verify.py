@@ -543,6 +543,11 @@ def postgres_cpu_seconds() -> float:
 class Server:
     """A gunicorn started by this script; ``stop`` ends it and its workers, nothing else."""
 
+    # The worker class and threads of every server started (``--worker-class``,
+    # ``--worker-threads``): the same for the registry and its yardsticks.
+    worker_class = "sync"
+    worker_threads = 1
+
     def __init__(self, name: str, app: str, chdir: Path, env: dict[str, str], workers: int,
                  log_path: Path, ready_path: str) -> None:
         self.name = name
@@ -550,7 +555,8 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         gunicorn = Path(sys.executable).parent / "gunicorn"
         cmd = [str(gunicorn), "--chdir", str(chdir), "--bind", f"127.0.0.1:{self.port}",
-               "--workers", str(workers), "--worker-class", "sync", "--timeout", "60",
+               "--workers", str(workers), "--worker-class", self.worker_class,
+               "--threads", str(self.worker_threads), "--timeout", "60",
                "--log-level", "warning", app]
         self.log = log_path.open("w")
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
@@ -811,12 +817,19 @@ def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespa
     return results, rated
 
 
+def servers(args: argparse.Namespace) -> str:
+    """The servers' gunicorn settings, as the tables say them."""
+    threads = f" x {args.worker_threads} threads" if args.worker_class == "gthread" else ""
+    return f"{args.workers} {args.worker_class} workers{threads}"
+
+
 def print_rate_table(all_rated: dict[str, list[Result]], args: argparse.Namespace) -> None:
     if not any(all_rated.values()):
         return
     print()
     print(f"Constant rate: {args.rate:,} requests/s for {args.rate_duration:g} s "
-          f"(wrk on a schedule, bench/wrk_uris.lua; {args.rate_connections} connections)")
+          f"(wrk on a schedule, bench/wrk_uris.lua; {args.rate_connections} connections; "
+          f"gunicorn {servers(args)})")
     head = f"{'database':<11}{'endpoint':<27}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}" \
            f"{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'load':>6}{'server µs':>11}{'db µs':>7}"
     print(head)
@@ -834,7 +847,7 @@ def print_table(all_results: dict[str, list[Result]], args: argparse.Namespace) 
     print()
     print(f"Verification benchmark: {args.batches:,} batches, "
           f"{args.batches * args.serials_per_batch:,} printed serials; gunicorn "
-          f"{args.workers} sync workers; wrk -t{args.threads} -c{args.connections} "
+          f"{servers(args)}; wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration:g}s (after {args.warmup:g}s warm-up); {os.cpu_count()} cores")
     head = f"{'database':<11}{'endpoint':<27}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}" \
            f"{'vs bare':>9}{'errors':>8}{'load':>6}{'server µs':>11}{'db µs':>7}{'wrk µs':>8}"
@@ -980,6 +993,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--worker-class", choices=("sync", "gthread"), default="sync",
+                   help="gunicorn worker class of every server (production: gthread)")
+    p.add_argument("--worker-threads", type=int, default=1,
+                   help="threads per gthread worker (production: 4)")
     p.add_argument("--rate", type=int, default=1000,
                    help="constant-rate runs at this many requests/s (0: none)")
     p.add_argument("--rate-duration", type=float, default=20)
@@ -995,6 +1012,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--app-root", metavar="DIR",
                    help="serve and profile the registry from another checkout (default: this one)")
     args = p.parse_args(argv)
+    Server.worker_class, Server.worker_threads = args.worker_class, args.worker_threads
     if args.app_root:
         global APP_ROOT
         APP_ROOT = Path(args.app_root).resolve()
