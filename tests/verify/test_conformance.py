@@ -228,7 +228,7 @@ def test_a_plain_request_redirects_to_the_default_link_with_the_linkset_in_link(
 
 @pytest.mark.parametrize(("link_type", "level"), [
     ("gs1:defaultLink", 0), ("gs1:verificationService", 0), ("gs1:certificationInfo", 1),
-    ("gs1:pip", 2)])
+    ("gs1:epcis", 1), ("gs1:pip", 2)])
 def test_each_link_type_redirects_to_its_target_short_and_full_uri(
         server: Server, label: str, link_type: str, level: int) -> None:
     path = _path(label)
