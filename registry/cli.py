@@ -243,6 +243,7 @@ def audit_checkpoint() -> None:
 
 @audit_cli.group("key", invoke_without_command=True)
 @click.pass_context
+@with_appcontext
 def audit_key(ctx: click.Context) -> None:
     """Print the audit verifier key (name+hash+key) that offices keep to check checkpoints;
     `audit key import-dir` and `audit key create` make it."""
