@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlmodel import Session, SQLModel, select
 
 import registry.db.models  # noqa: F401  (every table in the metadata)
-from conftest import TEST_KEK, Client, World, world_kek
+from conftest import PASSWORD, TEST_KEK, Client, World, fresh_code, world_kek
 from registry.audit.models import AuditEvent
 from registry.checkpoints.note import VerifierKey, open_checkpoint
 from registry.signing import kek as kek_module
@@ -57,7 +57,7 @@ def rekey_events(db: Session) -> list[AuditEvent]:
 def stored(db: Session) -> dict[str, list[tuple[object, ...]]]:
     db.expire_all()
     return {table: sorted(tuple(r) for r in db.execute(text(
-        f"SELECT kek_id, {column} FROM {table}")))  # noqa: S608 (fixed names)
+        f"SELECT kek_id, {column} FROM {table}")))
         for table, column in (("signing_key", "private_key"), ("second_factor", "secret"),
                               ("audit_key", "private_key"))}
 
@@ -115,6 +115,17 @@ def test_every_sealed_secret_moves_to_the_new_kek(
         assert code != 0 and "not the one the registry's keys are sealed with" in output
         code, output = cli(stale, "audit", "checkpoint")
         assert code != 0 and "KEY_ENCRYPTION_KEY" in output
+        # Its second-factor step answers 503 (try again), not a 500 nor "wrong code".
+        user = Client(stale.test_client())
+        response = user.post("/login", {"email": "officer.ntb@test.id", "password": PASSWORD},
+                             token_from="/login")
+        assert response.headers["Location"].endswith("/login/second-factor")
+        response = user.post("/login/second-factor",
+                             {"code": fresh_code(stale.extensions["engine"],
+                                                 "officer.ntb@test.id")},
+                             token_from="/login/second-factor")
+        assert response.status_code == 503
+        assert "second factor is temporarily unavailable" in response.get_data(as_text=True)
         assert len(db.exec(select(SigningKey)).all()) == 2
     finally:
         renewed.extensions["engine"].dispose()
