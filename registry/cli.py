@@ -21,6 +21,7 @@ from registry.accounts.rules import password_problem
 from registry.audit import services as audit
 from registry.audit.tags import EventTag, ObjectType
 from registry.checkpoints import services as checkpoints
+from registry.checkpoints.keydir import AuditKeyFolder
 from registry.checkpoints.keys import AuditKeyError, AuditKeyStore, default_origin
 from registry.checkpoints.note import NoteError, VerifierKey, open_checkpoint, split_notes
 from registry.checkpoints.rules import Extension, Kept
@@ -216,14 +217,15 @@ def _report_extension(ext: Extension) -> bool:
 @audit_cli.command("checkpoint")
 def audit_checkpoint() -> None:
     """Sign and store a checkpoint of the audit log (size and head), published at
-    /.well-known/audit-checkpoint; makes the audit key on first use. Run it on a schedule."""
+    /.well-known/audit-checkpoint; makes the audit key on first use (or imports this server's
+    legacy AUDIT_KEY_DIR). Run it on a schedule, on any server."""
     store = AuditKeyStore.for_app(current_app)
     try:
-        signer, made = store.ensure(default_origin(current_app))
-    except (AuditKeyError, NoteError) as exc:
+        signer, done = store.first_use(default_origin(current_app))
+    except AuditKeyError as exc:
         raise click.ClickException(str(exc)) from None
-    if made:
-        click.echo(f"made the audit key; its verifier key (keep it outside the registry):\n"
+    if done:
+        click.echo(f"{done}; its verifier key (keep it outside the registry):\n"
                    f"{signer.verifier}", err=True)
     with _session() as session:
         try:
@@ -239,9 +241,14 @@ def audit_checkpoint() -> None:
     click.echo(row.note, nl=False)
 
 
-@audit_cli.command("key")
-def audit_key() -> None:
-    """Print the audit verifier key (name+hash+key) that offices keep to check checkpoints."""
+@audit_cli.group("key", invoke_without_command=True)
+@click.pass_context
+@with_appcontext
+def audit_key(ctx: click.Context) -> None:
+    """Print the audit verifier key (name+hash+key) that offices keep to check checkpoints;
+    `audit key import-dir` and `audit key create` make it."""
+    if ctx.invoked_subcommand is not None:
+        return
     try:
         verifier = AuditKeyStore.for_app(current_app).verifier()
     except AuditKeyError as exc:
@@ -250,6 +257,36 @@ def audit_key() -> None:
         raise click.ClickException("no audit key yet: run `flask --app registry audit "
                                    "checkpoint`")
     click.echo(str(verifier))
+
+
+@audit_key.command("import-dir")
+@click.argument("directory", required=False,
+                type=click.Path(file_okay=False, path_type=Path))
+def audit_key_import_dir(directory: Path | None) -> None:
+    """Move the audit key kept the old way (AUDIT_KEY_DIR, default KEY_DIR/audit) into the
+    database, name and key unchanged (idempotent). The PEM passphrase is KEY_PASSPHRASE."""
+    store = AuditKeyStore.for_app(current_app)
+    folder = store.legacy if directory is None else AuditKeyFolder(
+        directory, current_app.config.get("KEY_PASSPHRASE"))
+    try:
+        verifier, imported = store.import_dir(folder)
+    except AuditKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"imported the audit key from {folder.directory}" if imported
+               else "the audit key is in the database already")
+    click.echo(str(verifier))
+
+
+@audit_key.command("create")
+def audit_key_create() -> None:
+    """Make the audit key (AUDIT_ORIGIN names it); refused when the registry has one. Only for
+    a registry whose key is lost: offices must then be given the new verifier key."""
+    try:
+        signer = AuditKeyStore.for_app(current_app).create(default_origin(current_app))
+    except AuditKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"made the audit key; its verifier key (keep it outside the registry):\n"
+               f"{signer.verifier}")
 
 
 @click.command("demo")

@@ -59,12 +59,13 @@ def step_at(at: dt.datetime) -> int:
     return int(at.timestamp()) // STEP_SECONDS
 
 
-def _context(user_id: int) -> str:
+def secret_context(user_id: int) -> str:
+    """What a user's sealed seed is bound to (``registry.signing.sealed`` re-seals it)."""
     return f"totp:{user_id}"
 
 
 def _seed(factor: SecondFactor, kek: Kek) -> str:
-    return kek.open(_context(factor.user_id), factor.secret, factor.kek_id).decode("ascii")
+    return kek.open(secret_context(factor.user_id), factor.secret, factor.kek_id).decode("ascii")
 
 
 def factor_of(session: Session, user: User) -> SecondFactor | None:
@@ -97,7 +98,7 @@ def start(session: Session, user: User, kek: Kek) -> str:
     if factor is not None:
         return _seed(factor, kek)
     secret = pyotp.random_base32()
-    session.add(SecondFactor(user_id=user.id, secret=kek.seal(_context(user.id),
+    session.add(SecondFactor(user_id=user.id, secret=kek.seal(secret_context(user.id),
                                                               secret.encode("ascii")),
                              kek_id=kek.id))
     session.flush()
@@ -124,7 +125,7 @@ def enrol_with_secret(session: Session, actor: User | None, user: User, kek: Kek
     if factor is not None:
         raise Conflict("the user already has a second factor")
     factor = SecondFactor(user_id=user.id, kek_id=kek.id,
-                          secret=kek.seal(_context(user.id), secret.encode("ascii")))
+                          secret=kek.seal(secret_context(user.id), secret.encode("ascii")))
     session.add(factor)
     session.flush()
     return _switch_on(session, user, factor, at, actor=actor, codes=recovery_codes)

@@ -98,6 +98,12 @@ class EventTag:
         ROTATE = "key.rotate"
         REVOKE = "key.revoke"
         IMPORT = "key.import"
+        # Every sealed secret (label keys, authenticator seeds, the audit key) re-sealed
+        # under a new key-encryption key.
+        REKEY = "key.rekey"
+        # The audit checkpoint key (its own table; never a label key).
+        AUDIT_CREATE = "key.audit_create"
+        AUDIT_IMPORT = "key.audit_import"
 
     class Fake(StrEnum):
         REPORT = "fake.report"
@@ -144,6 +150,7 @@ class ObjectType:
     API_TOKEN = "api_token"  # noqa: S105 (a kind of object, not a secret)
     FAKE_REPORT = "fake_report"
     SIGNING_KEY = "signing_key"
+    AUDIT_KEY = "audit_key"
     FILE_STORE = "file_store"
     TARGET = "target"
     CERTIFICATE_RULE = "certificate_rule"

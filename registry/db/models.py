@@ -5,6 +5,7 @@ from registry.api.models import ApiToken
 from registry.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from registry.catalog.models import Batch, Document, Product
 from registry.certificates.models import CertificateAlert, CertificateRule
+from registry.checkpoints.models import AuditKey
 from registry.figures.models import ExportFile, FigureCell
 from registry.mail.models import Mail, MailOnce, MailOptOut
 from registry.plots.models import Plot
@@ -21,7 +22,8 @@ from registry.signing.models import LabelSignature, SigningKey
 from registry.targets.models import Target
 from registry.verify.models import FakeReport, Scan
 
-__all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "Batch", "CertificateAlert",
+__all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "AuditKey", "Batch",
+           "CertificateAlert",
            "CertificateRule", "Decision",
            "Document", "ExportFile", "FakeReport", "FigureCell", "LabelAllowance", "LabelFile",
            "LabelSignature", "Mail",

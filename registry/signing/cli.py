@@ -1,5 +1,6 @@
 """The key commands: ``flask --app registry keys ensure|create|rotate|revoke|list|import-dir``,
-and ``verify-label``, the offline verifier's.
+``keys rekey --new-kek-file PATH`` (every sealed secret under a new key-encryption key), and
+``verify-label``, the offline verifier's.
 
 ``verify-label URI [--keys FILE]`` exit codes: 0 valid, 1 invalid (malformed, unsigned,
 tampered, wrong signature), 2 unknown key, 3 revoked key (a label in a range the registry
@@ -144,6 +145,52 @@ def keys_import_dir(directory: Path | None, passphrase_env: str | None) -> None:
         click.echo(f"already present {kid}")
     click.echo(f"{len(report.imported)} keys imported, {report.signatures} print jobs "
                f"linked to the key that signed them")
+
+
+@keys_cli.command("rekey")
+@click.option("--new-kek-file", "new_kek_file", required=True, metavar="PATH",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="A file holding the new key-encryption key (base64 of 32 random bytes); "
+                   "never the key itself on the command line.")
+def keys_rekey(new_kek_file: Path) -> None:
+    """Re-seal every sealed secret (label keys, authenticator seeds, the audit key) under a
+    new key-encryption key, in one transaction with its audit event."""
+    from sqlmodel import Session
+
+    from registry.signing import kek as kek_module
+    from registry.signing import sealed
+
+    try:
+        new = kek_module.parse(new_kek_file.read_text("ascii"), f"--new-kek-file ({new_kek_file})")
+    except (OSError, UnicodeError) as exc:
+        raise click.ClickException(f"--new-kek-file {new_kek_file} cannot be read: "
+                                   f"{exc.__class__.__name__}") from None
+    except kek_module.KekError as exc:
+        raise click.ClickException(str(exc)) from None
+    store = _store()
+
+    def work() -> sealed.RekeyReport:
+        with Session(store.engine, expire_on_commit=False) as session:
+            try:
+                report = sealed.rekey(session, None, store.kek(), new)
+            except kek_module.KekError as exc:
+                session.rollback()
+                raise KeyStoreError(f"nothing was changed: {exc}") from None
+            session.commit()
+        store.invalidate()
+        return report
+
+    report = _run(work)
+    click.echo(f"re-sealed {report.signing_keys} signing keys, {report.second_factors} "
+               f"authenticator seeds and {report.audit_keys} audit key under the "
+               f"key-encryption key {report.new} (was {report.old})")
+    click.echo(
+        "Next: 1. install the new key-encryption key on every server (KEY_ENCRYPTION_KEY_FILE "
+        "or KEY_ENCRYPTION_KEY) and restart each one (web and worker); until a server restarts "
+        "with it, it cannot sign new labels, open an authenticator or sign a checkpoint "
+        "(verification goes on). 2. Check each server's /readyz (\"keys\": \"ok\"). 3. Keep "
+        "the new key offline too, and the old one as long as you keep backups made before "
+        "now: they are sealed under it.")
 
 
 @click.command("verify-label")

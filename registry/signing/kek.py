@@ -1,4 +1,6 @@
-"""The key-encryption key (KEK) that wraps every private signing key stored in the database.
+"""The key-encryption key (KEK) that wraps every secret stored in the database: the private
+signing keys (``wrap``), the users' TOTP seeds and the audit key (``seal``); the list of sealed
+columns and the re-sealing under a new KEK are ``registry.signing.sealed``.
 
 No Flask, no database. The KEK is 32 random bytes, given base64-encoded in
 ``KEY_ENCRYPTION_KEY`` or in a file named by ``KEY_ENCRYPTION_KEY_FILE``; a development
@@ -26,8 +28,8 @@ DEV_FILE = "key-encryption-key"
 # Domain separation: the KEK's id is a hash of the KEK, never the KEK itself.
 _ID_PREFIX = b"made-in-bali-ntb-ntt kek id\x00"
 _AAD_PREFIX = b"made-in-bali-ntb-ntt signing key\x00"
-# Account secrets (a user's TOTP seed) under another prefix: a sealed account secret never
-# opens as a signing key, nor the other way round.
+# Other secrets (a user's TOTP seed, the audit key) under another prefix, each bound to its
+# context (``totp:<user id>``, ``audit-key:<name>``): none opens as a signing key or as another.
 _SECRET_PREFIX = b"made-in-bali-ntb-ntt account secret\x00"
 HOW_TO_MAKE = ('python -c "import base64,os;print(base64.b64encode(os.urandom(32)).decode())"')
 
@@ -71,8 +73,8 @@ class Kek:
 
 
     def seal(self, context: str, secret: bytes) -> bytes:
-        """nonce ‖ AES-256-GCM(secret) of an account secret, bound to ``context`` (which
-        names its row, e.g. ``totp:<user id>``)."""
+        """nonce ‖ AES-256-GCM(secret) of a secret other than a label key, bound to
+        ``context`` (which names its row and kind, e.g. ``totp:<user id>``)."""
         nonce = os.urandom(NONCE_BYTES)
         return nonce + AESGCM(self.key).encrypt(nonce, secret,
                                                 _SECRET_PREFIX + context.encode())

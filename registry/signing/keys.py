@@ -62,6 +62,9 @@ def _unavailable(exc: KeyStoreUnavailable) -> Any:
     if request.blueprint == "verify":
         message = _("Verification is temporarily unavailable. Please scan the label again in "
                     "a few minutes; this says nothing about the label.")
+    elif request.blueprint == "accounts":  # the second factor: its seeds are sealed too
+        message = _("Signing in with the second factor is temporarily unavailable. Please try "
+                    "again in a few minutes.")
     else:
         message = _("Label signing is temporarily unavailable. Please try again in a few "
                     "minutes.")
@@ -73,11 +76,18 @@ def _unavailable(exc: KeyStoreUnavailable) -> Any:
     return body, status, headers
 
 
+def _kek_refused(exc: kek_module.KekError) -> Any:
+    """A sealed secret that does not open under this server's KEK (a user's seed after a
+    ``keys rekey`` the server has not been restarted for): 503 as for the signing keys."""
+    return _unavailable(KeyStoreUnavailable(str(exc)))
+
+
 def init_app(app: Flask) -> None:
     from registry.signing.cli import keys_cli
 
     app.cli.add_command(keys_cli)
     app.register_error_handler(KeyStoreUnavailable, _unavailable)
+    app.register_error_handler(kek_module.KekError, _kek_refused)
     store = store_for(app)
     app.extensions.setdefault("readiness", {})["keys"] = lambda: store.check(
         made_on_demand=not app.config.get("PRODUCTION"))

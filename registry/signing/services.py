@@ -28,6 +28,7 @@ from registry.audit.tags import EventTag
 from registry.catalog.models import Batch
 from registry.clock import utcnow
 from registry.printing.models import PrintJob
+from registry.signing import sealed
 from registry.signing.kek import Kek, KekError
 from registry.signing.keydir import KeyDir
 from registry.signing.models import LabelSignature, SigningKey
@@ -118,13 +119,12 @@ def _insert_active(session: Session, row: SigningKey) -> None:
 
 def _require_same_kek(session: Session, kek: Kek) -> None:
     """A server configured with another KEK must not seal a new key only it can open: every
-    other server would then fail to sign."""
-    other = session.exec(select(SigningKey.kek_id).where(
-        col(SigningKey.kek_id).is_not(None), col(SigningKey.kek_id) != kek.id)).first()
-    if other is not None:
-        raise KeyStoreError(
-            f"the configured KEY_ENCRYPTION_KEY ({kek.id}) is not the one the registry's keys "
-            f"are sealed with ({other}): configure the same key-encryption key on every server")
+    other server would then fail to sign. Every sealed secret counts (``sealed``), not only
+    the label keys."""
+    try:
+        sealed.require_same_kek(session, kek)
+    except KekError as exc:
+        raise KeyStoreError(str(exc)) from None
 
 
 def _new_active(session: Session, actor: Any, kek: Kek, action: EventTag.Key,

@@ -21,6 +21,7 @@ from registry.audit import services as audit
 from registry.audit.models import AuditEvent
 from registry.audit.services import event_hash
 from registry.catalog.certification import Action
+from registry.checkpoints.keydir import AuditKeyFolder
 from registry.checkpoints.keys import AuditKeyStore
 from registry.checkpoints.note import NoteSigner, VerifierKey, open_checkpoint
 from registry.checkpoints.services import make_checkpoint
@@ -166,7 +167,7 @@ def test_a_checkpoint_not_signed_by_the_kept_key_is_refused(app: Flask, world: W
     note = keep_checkpoint(app, office, "day-1")
     vkey = cli(app, "key").stdout.strip()
     # A forger makes a key of the same name and signs a checkpoint of another history.
-    forger = AuditKeyStore(tmp_path / "forger").create(VerifierKey.parse(vkey).name)
+    forger = AuditKeyFolder(tmp_path / "forger").create(VerifierKey.parse(vkey).name)
     forged = forger.sign(note.split("\n\n")[0].rsplit("\n", 1)[0] + "\nAAAAAAAAAAAAAAAAAAAAAAAA"
                          "AAAAAAAAAAAAAAAAAAA=\n")
     (office / "day-1").write_text(forged, "utf-8")
