@@ -29,9 +29,12 @@ class ShipmentForm(Form):
     containers = TextAreaField(
         _l("Container numbers (by sea)"), validators=[Optional(), Length(max=1000)],
         description=_l("ISO 6346, e.g. CSQU3054383; one per line or separated by spaces."))
-    # Any code is taken: the service says why one does not fit (country, port or airport).
-    destination_locode = SelectField(_l("Destination port (UN/LOCODE)"),
-                                     validators=[InputRequired()], validate_choice=False)
+    # Typed, not chosen: the list has about 25,000 places. The service says why a code does
+    # not fit (not in the list, another country, not a port or not an airport).
+    destination_locode = StringField(
+        _l("Destination port (UN/LOCODE)"), validators=[InputRequired(), Length(max=20)],
+        description=_l("Five characters, e.g. NLRTM for Rotterdam; capitals and spaces do not "
+                       "matter (nl rtm)."))
     quantity = DecimalField(_l("Quantity shipped"), places=None, validators=[
         InputRequired(), NumberRange(min=0.001, max=99999999999.999)])
 

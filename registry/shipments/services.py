@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -52,7 +53,9 @@ class OverCertifiedQuantity(ValidationError):
         self.unit = unit
 
 
+@cache
 def destinations() -> dict[str, Destination]:
+    """What the rules need of each UN/LOCODE place, built once a process (25,000 places)."""
     return {code: Destination(place.country, place.is_port, place.is_airport)
             for code, place in locodes().items()}
 

@@ -7,15 +7,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from registry.accounts.auth import roles_required, second_factor_required
 from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
 from registry.catalog import services as catalog
 from registry.exceptions import Conflict, ValidationError
+from registry.reference import country_codes
+from registry.reference.locode_search import search as search_locodes
 from registry.shipments import presenters, services
 from registry.shipments.forms import PassageForm, RefuseForm, ShipmentForm
 from registry.shipments.rules import ShipmentInput
@@ -28,13 +30,22 @@ bp = Blueprint("shipments", __name__)
 # ---------------------------------------------------------------- the exporter
 
 
+LOCODE_MATCHES_ON_FORM = 10
+
+
 def _declare_page(batch_id: int, form: ShipmentForm, status: int = 200) -> Any:
     db = get_session()
     batch = catalog.get_batch(db, current_user, batch_id)
-    form.destination_locode.choices = presenters.destination_choices(batch.destination_country)
     if not form.is_submitted():
         form.hub.data = form.hub.data or batch.hub
+    # What was typed, when it is not a code of the list: the places of the batch's destination
+    # country it names, so the form finds a code without scripts.
+    typed = (form.destination_locode.data or "").strip() \
+        if form.destination_locode.errors else ""
+    found = search_locodes(typed, batch.destination_country, LOCODE_MATCHES_ON_FORM) \
+        if typed else None
     return render_template("shipments/declare.html", batch=batch, form=form,
+                           locode_typed=typed, locode_found=found,
                            can_ship=services.can_ship(batch),
                            left=services.left_to_ship(db, batch),
                            shipments=presenters.rows(services.for_batch(db, batch)),
@@ -45,9 +56,8 @@ def _declare_page(batch_id: int, form: ShipmentForm, status: int = 200) -> Any:
 @roles_required(Role.EXPORTER)
 def declare(batch_id: int) -> Any:
     db = get_session()
-    batch = catalog.get_batch(db, current_user, batch_id)  # another company's batch: 404
+    catalog.get_batch(db, current_user, batch_id)  # another company's batch: 404
     form = ShipmentForm()
-    form.destination_locode.choices = presenters.destination_choices(batch.destination_country)
     if not form.is_submitted():
         return _declare_page(batch_id, form)
     if not form.validate():
@@ -86,6 +96,20 @@ def cancel(batch_id: int, shipment_id: int) -> Any:
             return _declare_page(batch_id, ShipmentForm(formdata=None), 409)
         flash(_("Shipment cancelled."), "success")
     return redirect(url_for("shipments.declare", batch_id=batch_id))
+
+
+@bp.route("/locodes")
+@login_required
+def locodes() -> Any:
+    """The UN/LOCODE seaports and airports searched by code, place or country (``?q=``),
+    within one country (``?country=NL``) when asked."""
+    query = request.args.get("q", "").strip()[:200]
+    country = request.args.get("country", "").strip().upper()
+    if country not in country_codes():
+        country = ""
+    found = search_locodes(query, country) if query or country else None
+    return render_template("shipments/locodes.html", query=query, country=country,
+                           found=found, rows=presenters.places(found.items if found else ()))
 
 
 # ---------------------------------------------------------------- the Bali trade office
