@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from registry.reference import HUBS
+from registry.reference import HUBS, PROVINCES
 from registry.shipments.rules import MAX_REASON
 from registry.web.forms import Form
 
@@ -46,3 +46,20 @@ class PassageForm(Form):
 
 class RefuseForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(max=MAX_REASON)])
+
+
+class HubFilterForm(Form):
+    """The hub queue's filters, read from the query string (no CSRF: a GET)."""
+
+    class Meta:
+        csrf = False
+
+    hub = SelectField(_l("Export hub"), validators=[Optional()],
+                      choices=lambda: [("", _l("Every hub")), *HUBS.items()])
+    origin = SelectField(_l("Origin province"), validators=[Optional()],
+                         choices=lambda: [("", _l("Every province")), *PROVINCES.items()])
+
+    def query_args(self) -> dict[str, str]:
+        """The filters chosen, as the pages' links keep them."""
+        return {name: value for name, value in (("hub", self.hub.data),
+                                                ("origin", self.origin.data)) if value}

@@ -15,11 +15,12 @@ from registry.accounts.auth import roles_required, second_factor_required
 from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
 from registry.catalog import services as catalog
+from registry.db.paging import window_from
 from registry.exceptions import Conflict, ValidationError
 from registry.reference import country_codes
 from registry.reference.locode_search import search as search_locodes
 from registry.shipments import presenters, services
-from registry.shipments.forms import PassageForm, RefuseForm, ShipmentForm
+from registry.shipments.forms import HubFilterForm, PassageForm, RefuseForm, ShipmentForm
 from registry.shipments.rules import ShipmentInput
 from registry.web.database import get_session
 from registry.web.forms import apply_field_errors
@@ -118,8 +119,17 @@ def locodes() -> Any:
 @bp.route("/hub/")
 @roles_required(Role.OFFICER, Role.ADMIN)
 def hub_queue() -> Any:
-    rows = services.hub_queue(get_session(), current_user)  # other offices: 403
-    return render_template("shipments/hub_queue.html", rows=presenters.hub_rows(rows))
+    """The declared shipments, a page at a time; ``?hub=`` and ``?origin=`` (a province
+    code) narrow them and are kept in the pages' links."""
+    form = HubFilterForm(formdata=request.args)
+    args = form.query_args() if form.validate() else {}
+    page = services.hub_page(get_session(), current_user,  # other offices: 403
+                             window_from(request.args.get("page")),
+                             hub=args.get("hub"), origin=args.get("origin"))
+    if not page.items and page.total:  # past the end (the queue got shorter): the last page
+        return redirect(url_for("shipments.hub_queue", **args, page=page.last))
+    return render_template("shipments/hub_queue.html", form=form, page=page, args=args,
+                           rows=presenters.hub_rows(page.items))
 
 
 def _hub_page(shipment_id: int, passage: PassageForm | None = None,
