@@ -63,8 +63,6 @@ def gaps_text(required: list[str], gaps: Gaps) -> str | None:
              "cannot be approved.", kinds=needed, lacking=lacking)
 
 
-
-
 def before_approval_text(gaps: Gaps) -> str | None:
     """For the exporter, before and at submission: the required certificates the batch lacks
     or holds only expired, which the office's approval will ask for."""
