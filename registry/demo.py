@@ -331,6 +331,17 @@ def _month_start(day: dt.date, back: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+# The demo's destinations' main seaports and cargo airports, so the demo ships where exporters
+# do rather than to the first of a country's hundreds of codes.
+_MAIN_PLACES = frozenset({
+    "AEJEA", "AEDXB", "AUSYD", "AUMEL", "BNMUA", "BNBWN", "CAVAN", "CAYVR", "CHBSL", "CHZRH",
+    "CNSGH", "CNPVG", "DEHAM", "DEFRA", "ESVLC", "ESMAD", "FRLEH", "FRCDG", "GBFXT", "GBLHR",
+    "HKHKG", "INNSA", "INBOM", "ITGOA", "ITMXP", "JPTYO", "JPNRT", "KRPUS", "KRICN", "MYPKG",
+    "MYKUL", "NLRTM", "NLAMS", "PHMNL", "SADMM", "SAJED", "SGSIN", "THLCH", "THBKK", "TLDIL",
+    "TWKHH", "TWTPE", "USLAX", "USNYC", "VNSGN",
+})
+
+
 @dataclass
 class _Plan:
     """One batch's life, as the history decides it before the services play it."""
@@ -801,9 +812,10 @@ class _Loader:
     def _ship(self, plan: _Plan, rng: random.Random) -> None:
         batch = self.session.get_one(Batch, plan.batch_id)
         mode = HUB_MODES[batch.hub]
-        port = next((p for p in sorted(locodes().values(), key=lambda p: p.code)
-                     if p.country == batch.destination_country
-                     and (p.is_airport if mode == "air" else p.is_port)), None)
+        # The main port or airport of the destination country, else its first by code.
+        fitting = [p for p in locodes().values() if p.country == batch.destination_country
+                   and (p.is_airport if mode == "air" else p.is_port)]
+        port = min(fitting, key=lambda p: (p.code not in _MAIN_PLACES, p.code), default=None)
         if port is None or not shipments.can_ship(batch):
             return
         serial = rng.randrange(10**6, 10**7)

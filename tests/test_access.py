@@ -311,6 +311,7 @@ API_ROUTES = [
     ("api.products_read", "GET", "/api/v1/products/1"),
     ("api.products_update", "PUT", "/api/v1/products/1"),
     ("api.hs_codes", "GET", "/api/v1/hs-codes?q=ikan+kering"),
+    ("api.locodes", "GET", "/api/v1/locodes?q=rotterdam"),
     ("api.batches_list", "GET", "/api/v1/batches"),
     ("api.batches_create", "POST", "/api/v1/batches"),
     ("api.batches_read", "GET", "/api/v1/batches/1"),
@@ -523,6 +524,8 @@ ROUTES: tuple[Route, ...] = (
     Route("shipments.cancel", "POST",
           lambda s: f"/batches/{s.batch_a}/shipments/{s.shipment_id}/cancel", OWNER_POST,
           writes=A, state="shipped"),
+    # The UN/LOCODE list (reference data, the same for everyone): any signed-in user.
+    Route("shipments.locodes", "GET", lambda s: "/locodes?q=rotterdam", _signed_in(200)),
     Route("shipments.hub_queue", "GET", lambda s: "/hub/",
           {"officer_bali": 200, "officer_ntb": 403, "officer_ntt": 403, "admin": 200},
           state="shipped"),

@@ -217,6 +217,27 @@ class HsCodeList(BaseModel):
     items: list[HsCodeRead]
 
 
+class LocodeQuery(BaseModel):
+    q: Text = Field("", max_length=200, description="A UN/LOCODE (NLRTM, \"NL RTM\") or words "
+                    "of a place's name or its country (rotterdam, netherlands, belanda).")
+    country: Text = Field("", max_length=2, description="Only places in this country (ISO "
+                          "3166 alpha-2, e.g. NL); empty: every country.")
+    limit: int = Field(50, ge=1, le=200, description="At most this many places (at most 200).")
+
+
+class LocodeRead(BaseModel):
+    code: str = Field(description="The five-character UN/LOCODE, as shipments take it.")
+    name: str = Field(description="The place's name as UNECE writes it.")
+    country: str = Field(description="ISO 3166 alpha-2.")
+    port: bool = Field(description="A seaport (function classifier 1).")
+    airport: bool = Field(description="An airport (function classifier 4).")
+
+
+class LocodeList(BaseModel):
+    total: int = Field(description="How many places match; the first `limit` are listed.")
+    items: list[LocodeRead]
+
+
 # ---------------------------------------------------------------- batches
 
 
@@ -425,7 +446,7 @@ class ShipmentCreate(WriteModel):
                                    description="ISO 6346 container numbers (sea only).")
     destination_locode: Text = Field(description="UN/LOCODE of the destination port or "
                                                  "airport, in the batch's destination "
-                                                 "country.")
+                                                 "country; find one with GET /locodes.")
     quantity: Decimal = Field(max_digits=14, decimal_places=3,
                               description="In the batch's unit; all shipments not refused "
                                           "or cancelled together at most the certified "

@@ -45,6 +45,7 @@ from registry.printing.messages import bound_message, fit_message
 from registry.printing.models import PrintJob
 from registry.reference import typical_hs_codes
 from registry.reference.hs_search import search as search_hs
+from registry.reference.locode_search import search as search_locodes
 from registry.review import services as review
 from registry.review.models import Decision
 from registry.shipments import services as shipments
@@ -326,6 +327,17 @@ def hs_codes(query: s.HsQuery) -> Any:
         s.HsCodeRead(code=hs.code, description_en=hs.description,
                      description_id=hs.description_id or None, typical=hs.typical)
         for hs in items])
+
+
+@spec.route("GET", "/locodes", summary="Find UN/LOCODE ports and airports", tag="shipments",
+            query=s.LocodeQuery, response=s.LocodeList)
+def locodes(query: s.LocodeQuery) -> Any:
+    """The UN/LOCODE seaports and airports matching a code, a place's name or a country
+    (within ``country`` when given); with neither ``q`` nor ``country``, none."""
+    found = search_locodes(query.q, query.country, query.limit)
+    return s.LocodeList(total=found.total, items=[
+        s.LocodeRead(code=p.code, name=p.name, country=p.country, port=p.is_port,
+                     airport=p.is_airport) for p in found.items])
 
 
 # ---------------------------------------------------------------- batches

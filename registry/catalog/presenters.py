@@ -27,6 +27,10 @@ def batch_page(session: Session, overview: BatchOverview) -> dict[str, Any]:
         "expiry_notices": [certificates.notice_text(n) for n in overview.expiry_notices],
         "certificate_status": certificates.gaps_text(overview.required_certificates,
                                                      overview.certificate_gaps),
+        # The exporter is told before submitting what the approval will ask for (a notice:
+        # the submission is not refused, see README "Certificates").
+        "certificate_notice": (certificates.before_approval_text(overview.certificate_gaps)
+                               if overview.can_submit else None),
         "decisions": overview.decisions,
         "history": history.batch_history(overview.events),
         "editable": overview.editable,

@@ -32,6 +32,9 @@ from registry.catalog.models import Product
 from registry.catalog.overview import batch_overview
 from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
 from registry.catalog.vocabulary import STATUS_LABELS, document_kind_label
+from registry.certificates import presenters as certificate_words
+from registry.certificates import services as certificates
+from registry.clock import today
 from registry.db.paging import Window, window_from
 from registry.exceptions import Conflict, ValidationError
 from registry.files.web import file_store
@@ -306,6 +309,11 @@ def batch_submit(batch_id: int) -> Any:
             return render_template("catalog/batch_detail.html", **_batch_page(batch_id),
                                    doc_form=DocumentForm(), action_form=ActionForm()), 422
         flash(_("Submitted. The trade office of the origin province will review it."), "success")
+        # Submitted all the same: the approval is where required certificates are enforced.
+        notice = certificate_words.before_approval_text(certificates.batch_gaps(
+            db, services.get_batch(db, current_user, batch_id), today()))
+        if notice:
+            flash(notice, "info")
     return redirect(url_for("catalog.batch_detail", batch_id=batch_id))
 
 

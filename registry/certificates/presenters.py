@@ -63,3 +63,18 @@ def gaps_text(required: list[str], gaps: Gaps) -> str | None:
              "cannot be approved.", kinds=needed, lacking=lacking)
 
 
+def before_approval_text(gaps: Gaps) -> str | None:
+    """For the exporter, before and at submission: the required certificates the batch lacks
+    or holds only expired, which the office's approval will ask for."""
+    if not gaps:
+        return None
+    parts = []
+    if gaps.missing:
+        parts.append(_("missing: %(kinds)s",
+                       kinds=", ".join(document_kind_label(k) for k in gaps.missing)))
+    if gaps.expired:
+        parts.append(_("expired: %(kinds)s",
+                       kinds=", ".join(document_kind_label(k) for k in gaps.expired)))
+    return _("The trade office cannot approve this batch without these required certificates "
+             "(%(lacking)s). Add each as evidence with its number and dates, valid on the day "
+             "of the decision.", lacking="; ".join(parts))

@@ -24,11 +24,11 @@ HUBS: dict[str, str] = {
     "ngurah-rai": "Bandara I Gusti Ngurah Rai (DPS)",
     "celukan-bawang": "Pelabuhan Celukan Bawang",
 }
-# Each hub's UN/LOCODE (unlocode.csv; SOURCES.md §4) and how goods leave through it: by sea
-# (bill of lading, ISO 6346 containers) or by air (air waybill). Celukan Bawang has no code in
-# the entries shipped here (see SOURCES.md): its registry URI identifies it on its own.
+# Each hub's UN/LOCODE (unlocode.csv, UNECE release 2023-1; SOURCES.md §4) and how goods
+# leave through it: by sea (bill of lading, ISO 6346 containers) or by air (air waybill).
+# None would mean a hub without a code: its registry URI alone identifies it.
 HUB_LOCODES: dict[str, str | None] = {"benoa": "IDBOA", "ngurah-rai": "IDDPS",
-                                      "celukan-bawang": None}
+                                      "celukan-bawang": "IDCEB"}
 HUB_MODES: dict[str, str] = {"benoa": "sea", "ngurah-rai": "air", "celukan-bawang": "sea"}
 
 
@@ -111,26 +111,36 @@ def hs_codes() -> dict[str, HsCode]:
 @dataclass(frozen=True, slots=True)
 class Locode:
     code: str  # five characters: country + location, e.g. "NLRTM"
-    name: str
+    name: str  # as UNECE writes it, with its diacritics ("København")
     country: str
-    function: str  # UN/LOCODE function classifier: "1" a port, "4" an airport
+    # UN/LOCODE function classifier, eight positions: "1" first a seaport, "4" fourth an airport.
+    function: str
+    # The place's other names under the same code ("Helsinki (Helsingfors)"), for the search.
+    other_names: tuple[str, ...] = ()
 
     @property
     def is_port(self) -> bool:
-        return "1" in self.function
+        return self.function[:1] == "1"
 
     @property
     def is_airport(self) -> bool:
-        return "4" in self.function
+        return self.function[3:4] == "4"
 
 
 @cache
 def locodes() -> dict[str, Locode]:
-    """Ports and airports of UN/LOCODE shipped with the registry (a compact subset)."""
+    """Every seaport and airport of UNECE's UN/LOCODE list (about 25,000; SOURCES.md §4), by
+    code; read once a process."""
     with (HERE / "unlocode.csv").open(newline="", encoding="utf-8") as fh:
         return {row["locode"]: Locode(row["locode"], row["name"], row["country"],
-                                      row["function"])
+                                      row["function"],
+                                      tuple(n for n in row["other_names"].split("; ") if n))
                 for row in csv.DictReader(fh)}
+
+
+def locode_of(text: str) -> str:
+    """A code as people type it, normalised: " nl rtm" → "NLRTM"."""
+    return "".join((text or "").split()).upper()
 
 
 @cache

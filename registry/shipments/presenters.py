@@ -11,7 +11,7 @@ from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
 from registry.catalog.vocabulary import unit_label
-from registry.reference import HUBS, locodes
+from registry.reference import HUBS, Locode, locodes
 from registry.shipments.models import Shipment
 from registry.shipments.services import HubRow, OverCertifiedQuantity
 from registry.shipments.vocabulary import status_label
@@ -36,13 +36,20 @@ def destination(code: str) -> str:
     return f"{code} – {place.name}, {country_name(place.country, str(get_locale()))}"
 
 
-def destination_choices(country: str) -> list[tuple[str, str]]:
-    """The ports and airports of the batch's destination country, then every other one
-    (chosen, the service says why it does not fit)."""
-    places = sorted(locodes().values(), key=lambda p: (p.country != country, p.country, p.name))
-    return [("", _("Choose a port or airport")),
-            *((p.code, f"{p.code} – {p.name}" + ("" if p.country == country
-                                                  else f" ({p.country})")) for p in places)]
+@dataclass(frozen=True)
+class PlaceRow:
+    code: str
+    name: str
+    country: str
+    kinds: str  # "seaport", "airport" or both, in the reader's words
+
+
+def places(found: Sequence[Locode]) -> list[PlaceRow]:
+    """The search page's rows: each place's code, name, country and what it is."""
+    locale = str(get_locale())
+    return [PlaceRow(p.code, p.name, country_name(p.country, locale), ", ".join(
+        k for k, is_ in ((_("seaport"), p.is_port), (_("airport"), p.is_airport)) if is_))
+        for p in found]
 
 
 def quantity_text(quantity: Decimal, unit: str) -> str:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -19,6 +21,8 @@ from registry.catalog.certification import Status, may_issue_labels
 from registry.catalog.models import Batch
 from registry.catalog.services import get_batch
 from registry.clock import today, utcnow
+from registry.db import fetch_page
+from registry.db.paging import Page, Window
 from registry.exceptions import Conflict, Forbidden, NotFound, ValidationError
 from registry.figures import summary as figures_summary
 from registry.notifications import services as notifications
@@ -52,7 +56,9 @@ class OverCertifiedQuantity(ValidationError):
         self.unit = unit
 
 
+@cache
 def destinations() -> dict[str, Destination]:
+    """What the rules need of each UN/LOCODE place, built once a process (25,000 places)."""
     return {code: Destination(place.country, place.is_port, place.is_airport)
             for code, place in locodes().items()}
 
@@ -170,17 +176,36 @@ class HubRow:
     exporter: str
 
 
+def _hub_statement(hub: str | None = None, origin: str | None = None) -> Any:
+    """Declared shipments of every origin (or of one hub, one origin province), oldest
+    declaration first; the id ends the order so pages neither repeat nor skip a row."""
+    statement = (select(Shipment, Batch, Organisation.name)
+                 .join(Batch, col(Batch.id) == Shipment.batch_id)
+                 .join(Organisation, col(Organisation.id) == Shipment.organisation_id)
+                 .where(Shipment.status == ShipmentStatus.DECLARED))
+    if hub:
+        statement = statement.where(Shipment.hub == hub)
+    if origin:
+        statement = statement.where(Batch.origin_province_code == origin)
+    return statement.order_by(col(Shipment.declared_at), col(Shipment.id))
+
+
 def hub_queue(session: Session, actor: User, *, limit: int = 200) -> list[HubRow]:
     """Declared shipments of every origin, oldest declaration first."""
     if not may_see_hub(session, actor):
         raise Forbidden("the hub's queue is the Bali trade office's")
-    rows = session.exec(
-        select(Shipment, Batch, Organisation.name)
-        .join(Batch, col(Batch.id) == Shipment.batch_id)
-        .join(Organisation, col(Organisation.id) == Shipment.organisation_id)
-        .where(Shipment.status == ShipmentStatus.DECLARED)
-        .order_by(col(Shipment.declared_at), col(Shipment.id)).limit(limit)).all()
+    rows = session.exec(_hub_statement().limit(limit)).all()
     return [HubRow(s, b, name) for s, b, name in rows]
+
+
+def hub_page(session: Session, actor: User, window: Window, *, hub: str | None = None,
+             origin: str | None = None) -> Page[HubRow]:
+    """One page of the hub's queue, counted and cut in SQL, within one hub and one origin
+    province when given."""
+    if not may_see_hub(session, actor):
+        raise Forbidden("the hub's queue is the Bali trade office's")
+    page = fetch_page(session, _hub_statement(hub, origin), window)
+    return Page([HubRow(s, b, name) for s, b, name in page.items], page.total, page.window)
 
 
 def hub_shipment(session: Session, actor: User, shipment_id: int) -> HubRow:

@@ -7,17 +7,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from registry.accounts.auth import roles_required, second_factor_required
 from registry.accounts.forms import ActionForm
 from registry.accounts.models import Role
 from registry.catalog import services as catalog
+from registry.db.paging import window_from
 from registry.exceptions import Conflict, ValidationError
+from registry.reference import country_codes
+from registry.reference.locode_search import search as search_locodes
 from registry.shipments import presenters, services
-from registry.shipments.forms import PassageForm, RefuseForm, ShipmentForm
+from registry.shipments.forms import HubFilterForm, PassageForm, RefuseForm, ShipmentForm
 from registry.shipments.rules import ShipmentInput
 from registry.web.database import get_session
 from registry.web.forms import apply_field_errors
@@ -28,13 +31,22 @@ bp = Blueprint("shipments", __name__)
 # ---------------------------------------------------------------- the exporter
 
 
+LOCODE_MATCHES_ON_FORM = 10
+
+
 def _declare_page(batch_id: int, form: ShipmentForm, status: int = 200) -> Any:
     db = get_session()
     batch = catalog.get_batch(db, current_user, batch_id)
-    form.destination_locode.choices = presenters.destination_choices(batch.destination_country)
     if not form.is_submitted():
         form.hub.data = form.hub.data or batch.hub
+    # What was typed, when it is not a code of the list: the places of the batch's destination
+    # country it names, so the form finds a code without scripts.
+    typed = (form.destination_locode.data or "").strip() \
+        if form.destination_locode.errors else ""
+    found = search_locodes(typed, batch.destination_country, LOCODE_MATCHES_ON_FORM) \
+        if typed else None
     return render_template("shipments/declare.html", batch=batch, form=form,
+                           locode_typed=typed, locode_found=found,
                            can_ship=services.can_ship(batch),
                            left=services.left_to_ship(db, batch),
                            shipments=presenters.rows(services.for_batch(db, batch)),
@@ -45,9 +57,8 @@ def _declare_page(batch_id: int, form: ShipmentForm, status: int = 200) -> Any:
 @roles_required(Role.EXPORTER)
 def declare(batch_id: int) -> Any:
     db = get_session()
-    batch = catalog.get_batch(db, current_user, batch_id)  # another company's batch: 404
+    catalog.get_batch(db, current_user, batch_id)  # another company's batch: 404
     form = ShipmentForm()
-    form.destination_locode.choices = presenters.destination_choices(batch.destination_country)
     if not form.is_submitted():
         return _declare_page(batch_id, form)
     if not form.validate():
@@ -88,14 +99,38 @@ def cancel(batch_id: int, shipment_id: int) -> Any:
     return redirect(url_for("shipments.declare", batch_id=batch_id))
 
 
+@bp.route("/locodes")
+@login_required
+def locodes() -> Any:
+    """The UN/LOCODE seaports and airports searched by code, place or country (``?q=``),
+    within one country (``?country=NL``) when asked."""
+    query = request.args.get("q", "").strip()[:200]
+    country = request.args.get("country", "").strip().upper()
+    if country not in country_codes():
+        country = ""
+    found = search_locodes(query, country) if query or country else None
+    return render_template("shipments/locodes.html", query=query, country=country,
+                           found=found, rows=presenters.places(found.items if found else ()))
+
+
 # ---------------------------------------------------------------- the Bali trade office
 
 
 @bp.route("/hub/")
 @roles_required(Role.OFFICER, Role.ADMIN)
 def hub_queue() -> Any:
-    rows = services.hub_queue(get_session(), current_user)  # other offices: 403
-    return render_template("shipments/hub_queue.html", rows=presenters.hub_rows(rows))
+    """The declared shipments, a page at a time; ``?hub=`` and ``?origin=`` (a province
+    code) narrow them and are kept in the pages' links."""
+    form = HubFilterForm(formdata=request.args)
+    args = form.query_args() if form.validate() else {}
+    page = services.hub_page(get_session(), current_user,  # other offices: 403
+                             window_from(request.args.get("page")),
+                             hub=args.get("hub"), origin=args.get("origin"))
+    if not page.items and page.total:  # past the end (the queue got shorter): the last page
+        values: dict[str, Any] = {**args, "page": page.last}
+        return redirect(url_for("shipments.hub_queue", **values))
+    return render_template("shipments/hub_queue.html", form=form, page=page, args=args,
+                           rows=presenters.hub_rows(page.items))
 
 
 def _hub_page(shipment_id: int, passage: PassageForm | None = None,

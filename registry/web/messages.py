@@ -187,8 +187,8 @@ MESSAGES: dict[str, LazyString] = {
     Problem.DUPLICATE_CONTAINER: _l("A container is listed twice."),
     Problem.BAD_LOCODE: _l("A UN/LOCODE has five characters: the country and three letters, "
                            "e.g. NLRTM."),
-    Problem.UNKNOWN_LOCODE: _l("This UN/LOCODE is not in the registry's list of ports and "
-                               "airports."),
+    Problem.UNKNOWN_LOCODE: _l("No seaport or airport of the UN/LOCODE list has this code: "
+                               "look the place up by its name."),
     Problem.WRONG_COUNTRY: _l("The destination must be in the batch's certified destination "
                               "country."),
     Problem.WRONG_MODE: _l("Choose a seaport for a sea hub and an airport for the airport."),

@@ -239,6 +239,40 @@ def test_a_missing_required_certificate_refuses_the_approval_until_the_rule_goes
     assert world.batch_a.status == Status.APPROVED
 
 
+def test_the_exporter_is_told_of_missing_or_expired_required_certificates_before_approval(
+        app: Flask, world: World, db: Session) -> None:
+    english(db, world.exporter_a)
+    exporter = signed_in(app, world.exporter_a.email)
+    path = f"/batches/{world.batch_a.id}"
+    told = "The trade office cannot approve this batch without these required certificates"
+    assert told not in text_of(exporter.get(path))  # no rule, no notice
+    db.add(CertificateRule(category="agriculture", kind="sni"))
+    db.add(CertificateRule(category="agriculture", destination_country="NL", kind="halal"))
+    db.commit()
+    attach(world, world.batch_a, "halal", number=HALAL,
+           issued_on=today() - dt.timedelta(days=400), expires_on=today() - dt.timedelta(days=1))
+    # The draft's page says it beside the submit button, which stays.
+    page = text_of(exporter.get(path))
+    assert f"{told} (missing: SNI certificate; expired: Halal certificate)" in page
+    assert "Submit for certification" in page
+    # Submitted all the same (the approval enforces them), and told again.
+    answer = exporter.post(f"{path}/submit", {}, token_from=path)
+    assert answer.status_code == 302
+    db.refresh(world.batch_a)
+    assert world.batch_a.status == Status.SUBMITTED
+    after = text_of(exporter.get(path))
+    assert "Submitted." in after and f"{told} (missing: SNI certificate; expired" in after
+    # Once submitted, the page no longer offers the notice with the submit button.
+    assert text_of(exporter.get(path)).count(told) == 0
+    # In Indonesian too.
+    world.exporter_a.locale = "id"
+    db.add(world.exporter_a)
+    db.commit()
+    world.decide(world.batch_a, world.officer_ntb, Action.REJECT, reason="SNI missing")
+    indonesian = text_of(signed_in(app, world.exporter_a.email).get(path))
+    assert "Kantor perdagangan tidak dapat menyetujui batch ini" in indonesian
+
+
 def test_the_service_refuses_the_approval_too(world: World, db: Session) -> None:
     db.add(CertificateRule(category="agriculture", kind="organic"))
     db.commit()

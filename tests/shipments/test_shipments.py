@@ -51,14 +51,16 @@ def test_declare_confirm_and_everyone_sees_it(world: World, db: Session,
     exporter = signed_in(make_client, "a@test.id")
     path = f"/batches/{batch_id}/shipments"
     page = exporter.get(path + "?lang=en").get_data(as_text=True)
-    assert "Declare a shipment" in page and "NLRTM – Rotterdam" in page
-    answer = exporter.post(path + "?lang=en", form(), token_from=path)
+    assert "Declare a shipment" in page and "/locodes?country=NL" in page
+    answer = exporter.post(path + "?lang=en", form(destination_locode="nl rtm"),
+                           token_from=path)
     assert answer.status_code == 302, answer.get_data(as_text=True)[:3000]
     [shipment] = shipments(db)
     assert (shipment.status, shipment.container_list, shipment.transport_document) == (
         "declared", ["CSQU3054383", "MSKU9070323"], "MAEU123456789")
     page = exporter.get(path + "?lang=en").get_data(as_text=True)
     assert "Declared, waiting for the hub" in page and "left to ship: 500 kg" in page
+    assert shipment.destination_locode == "NLRTM" and "NLRTM – Rotterdam, Netherlands" in page
 
     bali = signed_in(make_client, "officer.bali@test.id")
     queue = bali.get("/hub/?lang=en").get_data(as_text=True)
