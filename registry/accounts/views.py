@@ -55,6 +55,7 @@ from registry.clock import utcnow
 from registry.exceptions import Conflict, ValidationError
 from registry.ops import metrics
 from registry.queue import enqueue_after_commit
+from registry.signing import sealed
 from registry.signing.keys import keystore
 from registry.web.database import get_session
 from registry.web.extensions import limiter
@@ -508,7 +509,10 @@ def two_factor() -> Any:
         factor = second_factor.factor_of(db, user)
         return render_template("accounts/two_factor.html", enrolled=factor,
                                codes_left=second_factor.recovery_codes_left(db, user))
-    secret = second_factor.start(db, user, _kek())
+    kek = _kek()
+    # A server configured with another KEK must not seal a seed only it can open (503).
+    sealed.require_same_kek(db, kek)
+    secret = second_factor.start(db, user, kek)
     form = ConfirmCodeForm()
     status = 200
     if form.validate_on_submit():

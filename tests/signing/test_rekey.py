@@ -127,6 +127,11 @@ def test_every_sealed_secret_moves_to_the_new_kek(
         assert response.status_code == 503
         assert "second factor is temporarily unavailable" in response.get_data(as_text=True)
         assert len(db.exec(select(SigningKey)).all()) == 2
+        # Nor does it seal a new authenticator seed that only it could open.
+        exporter = Client(stale.test_client())
+        exporter.login("a@test.id")
+        assert exporter.get("/account/two-factor").status_code == 503
+        assert stored(db)["second_factor"] == after["second_factor"]
     finally:
         renewed.extensions["engine"].dispose()
         stale.extensions["engine"].dispose()
