@@ -132,7 +132,9 @@ def _tell_holders(session: Session, *, existing: User | None, company: Organisat
 
 def authenticate(session: Session, *, email: str, password: str,
                  hashing: PasswordHashing) -> User | None:
-    """Check credentials and write the login event (success or failure) in this transaction."""
+    """Check credentials. A failure (or an account that may not sign in) is recorded here;
+    a password that passes is not a sign-in yet: the view records ``signed_in`` once the
+    user is (after the second factor where one is enrolled), or ``password_passed``."""
     user = user_by_email(session, email)
     ok = check_password(hashing, user, password)
     if not ok or user is None:
@@ -144,11 +146,26 @@ def authenticate(session: Session, *, email: str, password: str,
         audit.record(session, actor=user, action=EventTag.Account.LOGIN_REFUSED, object_type="user",
                      object_id=user.id, after={"status": user.status})
         return user
+    return user
+
+
+def password_passed(session: Session, user: User) -> None:
+    """The password passed and the second step (the authenticator's code) is awaited.
+    Recorded on its own, not as a sign-in: a right password that never gets past the
+    second step means someone else may know it, which the owner and the administrators
+    should be able to read in the log (beside the wrong codes that may follow)."""
+    audit.record(session, actor=user, action=EventTag.Account.LOGIN_PASSWORD,
+                 object_type="user", object_id=user.id)
+
+
+def signed_in(session: Session, user: User, *, second_factor: str | None = None) -> None:
+    """The user is signed in: after the password, or after the second step (``second_factor``
+    says which: "totp" or "recovery")."""
     user.last_login_at = utcnow()
     session.add(user)
-    audit.record(session, actor=user, action=EventTag.Account.LOGIN,
-                 object_type="user", object_id=user.id)
-    return user
+    audit.record(session, actor=user, action=EventTag.Account.LOGIN, object_type="user",
+                 object_id=user.id,
+                 after={"second_factor": second_factor} if second_factor else None)
 
 
 # The languages a user's choice is saved in: those the registry writes mail in.

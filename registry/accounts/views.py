@@ -423,10 +423,12 @@ def _password_passed(user: User, next_url: str | None) -> Any:
     pending user is bound to the account's session nonce, so a logout or password change in
     between ends it too."""
     if second_factor.is_enrolled(get_session(), user):
+        services.password_passed(get_session(), user)
         session[PENDING] = {"user": user.id, "nonce": user.session_nonce,
                             "until": int(utcnow().timestamp()) + PENDING_SECONDS,
                             "next": safe_next(next_url)}
         return redirect(url_for("accounts.login_second_factor"))
+    services.signed_in(get_session(), user)
     login_user(user)
     mark_authenticated()
     return redirect(safe_next(next_url))
@@ -480,6 +482,7 @@ def login_second_factor() -> Any:
             form.code.errors = [_("This code is wrong or was already used.")]
         else:
             target = session.pop(PENDING)["next"]
+            services.signed_in(get_session(), user, second_factor=method.value)
             login_user(user)
             mark_authenticated()
             if method is second_factor.Method.RECOVERY:
