@@ -354,6 +354,11 @@ class Declined(Conflict):
     sign-up, which is how the company applies again."""
 
 
+class StatusChanged(Conflict):
+    """Someone else changed the account's status between reading and writing it (two
+    offices, or an office and the administrators, deciding at once)."""
+
+
 def _signup_for(session: Session, actor: User, user_id: int) -> tuple[User, Organisation]:
     """A sign-up ``actor`` may decide on: an officer the exporters of the office's province,
     an admin any; NotFound otherwise, so ids reveal nothing."""
@@ -442,11 +447,20 @@ def set_user_status(session: Session, actor: User, *, user_id: int, status: User
         raise Declined("a declined sign-up stays declined; the company signs up again")
     before = _user_snapshot(user)
     first_activation = user.status == UserStatus.PENDING and status == UserStatus.ACTIVE
-    user.status = status
+    values: dict[str, object] = {"status": status}
     if status != UserStatus.ACTIVE:
-        user.session_nonce = secrets.token_urlsafe(16)
-    session.add(user)
-    session.flush()
+        values["session_nonce"] = secrets.token_urlsafe(16)
+    # Conditional on the status read above, as declining is: a decline (or another office's
+    # activation, or an admin's change) that committed in between wins, and this one is
+    # told, rather than overwriting it (a declined account came back to life).
+    done = session.exec(update(User).where(
+        col(User.id) == user.id, col(User.status) == before["status"]).values(**values))
+    if done.rowcount != 1:
+        session.refresh(user)
+        if user.status == UserStatus.DECLINED:
+            raise Declined("a declined sign-up stays declined; the company signs up again")
+        raise StatusChanged("the account's status changed meanwhile; look again")
+    session.refresh(user)
     audit.record(session, actor=actor, action=EventTag.Account(f"user.{status.value}"),
                  object_type="user",
                  object_id=user.id, before=before, after=_user_snapshot(user))

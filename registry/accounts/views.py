@@ -353,6 +353,9 @@ def _set_status(user_id: int, status: UserStatus, message: str) -> Any:
         except services.Declined:
             raise Conflict(_("A declined sign-up stays declined: the company signs up again."),
                            public=True) from None
+        except services.StatusChanged:
+            raise Conflict(_("Someone else changed this account meanwhile. Look at it "
+                             "again."), public=True) from None
         flash(message, "success")
     back = "accounts.users" if current_user.role == Role.ADMIN else "accounts.pending"
     return redirect(url_for(back))

@@ -5,14 +5,18 @@ may sign up again with the same e-mail address and NIB."""
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 
 from flask import Flask
 from sqlmodel import Session, col, select
 
 from conftest import Client, Inbox, World, mail_html, mail_text
+from registry.accounts import services as accounts
 from registry.accounts.models import Organisation, User, UserStatus
 from registry.accounts.rules import MAX_DECLINE_REASON
 from registry.audit.models import AuditEvent
+from registry.exceptions import Conflict
 
 SIGNUP = {"company_name": "CV Kelor Kupang", "nib": "9120300000001", "province_code": "53",
           "address": "Jl. Timor Raya 1, Kupang", "name": "Yuliana", "email": "yuli@kelor.id",
@@ -121,3 +125,72 @@ def test_only_the_applicants_office_or_an_admin_declines_and_only_a_waiting_sign
     users = admin.get("/admin/users").get_data(as_text=True)
     row = users.split(SIGNUP["email"])[1].split("</tr>")[0]
     assert "Sign-up declined" in row and "<form" not in row  # nothing to press
+
+
+def _race(app: Flask, user_id: int, *moves: Callable[[Session], object]) -> list[str]:
+    """Each move in its own thread and session, both having read the account before either
+    writes (as two offices' clicks at once): what each ended in."""
+    barrier = threading.Barrier(len(moves), timeout=20)
+    results: dict[int, str] = {}
+
+    def run(n: int, move: Callable[[Session], object]) -> None:
+        with Session(app.extensions["engine"], expire_on_commit=False) as session:
+            session.get_one(User, user_id)  # read: the service finds it in the session
+            barrier.wait()
+            try:
+                move(session)
+                session.commit()
+                results[n] = "done"
+            except Conflict as exc:
+                session.rollback()
+                results[n] = type(exc).__name__
+
+    threads = [threading.Thread(target=run, args=(n, move)) for n, move in enumerate(moves)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return [results.get(n, "hung") for n in range(len(moves))]
+
+
+def test_an_activation_racing_a_decline_is_told_not_overwriting_it(
+        app: Flask, client: Client, world: World, db: Session, inbox: Inbox) -> None:
+    """Today the activation was an unconditional write: a decline that committed between its
+    read and its write was overwritten, and the declined applicant was active."""
+    user = signed_up(client, db)
+    officer, admin = world.officer_ntt, world.admin
+
+    def activate(session: Session) -> object:
+        return accounts.set_user_status(session, session.get_one(User, officer.id),
+                                        user_id=user.id, status=UserStatus.ACTIVE)
+
+    def decline(session: Session) -> object:
+        return accounts.decline_signup(session, session.get_one(User, admin.id),
+                                       user_id=user.id, reason="Duplicate company")
+
+    outcomes = _race(app, user.id, activate, decline)
+    assert sorted(outcomes) in (["Declined", "done"], ["NotPending", "done"]), outcomes
+    db.expire_all()
+    final = db.get_one(User, user.id).status
+    assert final == (UserStatus.ACTIVE if outcomes[0] == "done" else UserStatus.DECLINED)
+    decided = db.exec(select(AuditEvent.action).where(
+        AuditEvent.object_type == "user", AuditEvent.object_id == str(user.id),
+        col(AuditEvent.action).in_(["user.active", "user.declined"]))).all()
+    assert decided == ["user.active" if final == UserStatus.ACTIVE else "user.declined"]
+
+
+def test_two_activations_at_once_write_one(app: Flask, client: Client, world: World,
+                                           db: Session) -> None:
+    user = signed_up(client, db)
+
+    def activate_as(actor_id: int) -> Callable[[Session], object]:
+        return lambda session: accounts.set_user_status(
+            session, session.get_one(User, actor_id), user_id=user.id,
+            status=UserStatus.ACTIVE)
+
+    outcomes = _race(app, user.id, activate_as(world.officer_ntt.id),
+                     activate_as(world.admin.id))
+    assert sorted(outcomes) == ["StatusChanged", "done"], outcomes
+    activations = db.exec(select(AuditEvent.action).where(
+        AuditEvent.object_id == str(user.id), AuditEvent.action == "user.active")).all()
+    assert len(activations) == 1
