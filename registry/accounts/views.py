@@ -257,8 +257,10 @@ def forgot_password() -> Any:
     if form.validate_on_submit():
         db = get_session()
         with answer_no_sooner():
-            services.request_password_reset(db, email=form.email.data or "")
-            enqueue_after_commit(db, tasks.send_reset_link, form.email.data or "", _locale())
+            request_id = services.request_password_reset(db, email=form.email.data or "",
+                                                         locale=_locale())
+            # If the queue does not answer, the worker's minute sweep finds the request.
+            enqueue_after_commit(db, tasks.send_reset_link, request_id)
         # The same page whether or not the address has an account.
         return render_template("accounts/password_forgot_sent.html")
     return render_template("accounts/password_forgot.html", form=form)

@@ -60,6 +60,9 @@ def test_an_officer_declines_with_a_reason_the_applicant_reads_and_may_apply_aga
         "Pendaftaran CV Kelor Kupang di registri Made in Bali–NTB–NTT ditolak")
     text, html = mail_text(message), mail_html(message)
     assert "The NIB belongs to another company in OSS." in text and "Nusa Tenggara Timur" in text
+    # The office that declined, by its name (not the administrators).
+    assert "Office 53 telah menolak pendaftaran CV Kelor Kupang" in text
+    assert "Office 53 telah menolak" in html and "administrator" not in text
     assert "/signup" in text and "/signup" in html and "apply again." in html
 
     # Audited with the reason, on the account and on the organisation (which keeps the NIB).
@@ -194,3 +197,21 @@ def test_two_activations_at_once_write_one(app: Flask, client: Client, world: Wo
     activations = db.exec(select(AuditEvent.action).where(
         AuditEvent.object_id == str(user.id), AuditEvent.action == "user.active")).all()
     assert len(activations) == 1
+
+
+def test_an_admins_decline_is_signed_by_the_administrators_not_the_trade_office(
+        client: Client, make_client: object, world: World, db: Session, inbox: Inbox) -> None:
+    """Today an admin's decline told the applicant "the trade office has declined"."""
+    user = signed_up(client, db)
+    user.locale = "en"
+    db.add(user)
+    db.commit()
+    admin = officer(make_client, "admin@test.id")
+    assert admin.post(f"/accounts/users/{user.id}/decline", {"reason": "Duplicate company"},
+                      token_from="/accounts/pending").status_code == 302
+    [message] = inbox.to(SIGNUP["email"])
+    text, html = mail_text(message), mail_html(message)
+    assert ("The registry's administrators have declined the sign-up of CV Kelor Kupang "
+            "(Nusa Tenggara Timur)") in text
+    assert "administrators have declined" in html
+    assert "trade office" not in text.lower() and "trade office" not in html.lower()
