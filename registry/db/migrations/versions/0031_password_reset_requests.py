@@ -29,7 +29,14 @@ def upgrade() -> None:
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id'),
     )
+    op.add_column('fake_report',
+                  sa.Column('notified_at', sa.DateTime(timezone=True), nullable=True))
+    op.create_index('ix_fake_report_notified_at', 'fake_report', ['notified_at'])
+    # Reports before this revision were mailed one by one when they came: not again.
+    op.execute("UPDATE fake_report SET notified_at = created_at")
 
 
 def downgrade() -> None:
+    op.drop_index('ix_fake_report_notified_at', table_name='fake_report')
+    op.drop_column('fake_report', 'notified_at')
     op.drop_table('password_reset_request')
