@@ -359,7 +359,8 @@ def test_the_sign_in_is_recorded_after_the_second_step_not_at_the_password(
     db.expire_all()
     assert db.get(User, world.officer_ntb.id).last_login_at is None  # type: ignore[union-attr]
 
-    assert _code_step(client, pyotp.TOTP(totp_secret("officer.ntb@test.id")).now()).status_code == 302
+    code = pyotp.TOTP(totp_secret("officer.ntb@test.id")).now()
+    assert _code_step(client, code).status_code == 302
     [login] = _events(db, EventTag.Account.LOGIN)
     assert login.object_id == officer and json.loads(login.after or "{}") == {
         "second_factor": "totp"}
