@@ -129,3 +129,21 @@ class RecoveryCode(SQLModel, table=True):
     user_id: int = Field(foreign_key="user.id", index=True)
     code_hash: str = Field(max_length=64)
     used_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+
+
+class PasswordResetRequest(SQLModel, table=True):
+    """A "forgot password" request waiting to be turned into a mail (issue 16 §2).
+
+    Written in the request's own transaction for every address typed, known or not, so the
+    answer does the same work either way and says nothing; the queue task sent after the
+    commit (or, when the queue did not answer, the worker's minute sweep) deletes the row and,
+    in the same transaction, writes the reset mail if an account may use it. So a request is
+    never lost to a queue outage, and what a stranger typed is kept only until then (a
+    minute while the worker runs)."""
+
+    __tablename__ = "password_reset_request"
+
+    id: int = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)  # normalised (registry.accounts.services)
+    locale: str | None = Field(default=None, max_length=8)  # the page's: the mail's fallback
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import secrets
 
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, delete, select, update
 
 from registry.accounts import reset
-from registry.accounts.models import ROLE_ORG_KIND, Organisation, OrgKind, Role, User, UserStatus
+from registry.accounts.models import (
+    ROLE_ORG_KIND,
+    Organisation,
+    OrgKind,
+    PasswordResetRequest,
+    Role,
+    User,
+    UserStatus,
+)
 from registry.accounts.passwords import PasswordHashing, check_password, hash_password
 from registry.accounts.rules import decline_reason_problem
 from registry.audit import services as audit
@@ -132,7 +140,9 @@ def _tell_holders(session: Session, *, existing: User | None, company: Organisat
 
 def authenticate(session: Session, *, email: str, password: str,
                  hashing: PasswordHashing) -> User | None:
-    """Check credentials and write the login event (success or failure) in this transaction."""
+    """Check credentials. A failure (or an account that may not sign in) is recorded here;
+    a password that passes is not a sign-in yet: the view records ``signed_in`` once the
+    user is (after the second factor where one is enrolled), or ``password_passed``."""
     user = user_by_email(session, email)
     ok = check_password(hashing, user, password)
     if not ok or user is None:
@@ -144,11 +154,26 @@ def authenticate(session: Session, *, email: str, password: str,
         audit.record(session, actor=user, action=EventTag.Account.LOGIN_REFUSED, object_type="user",
                      object_id=user.id, after={"status": user.status})
         return user
+    return user
+
+
+def password_passed(session: Session, user: User) -> None:
+    """The password passed and the second step (the authenticator's code) is awaited.
+    Recorded on its own, not as a sign-in: a right password that never gets past the
+    second step means someone else may know it, which the owner and the administrators
+    should be able to read in the log (beside the wrong codes that may follow)."""
+    audit.record(session, actor=user, action=EventTag.Account.LOGIN_PASSWORD,
+                 object_type="user", object_id=user.id)
+
+
+def signed_in(session: Session, user: User, *, second_factor: str | None = None) -> None:
+    """The user is signed in: after the password, or after the second step (``second_factor``
+    says which: "totp" or "recovery")."""
     user.last_login_at = utcnow()
     session.add(user)
-    audit.record(session, actor=user, action=EventTag.Account.LOGIN,
-                 object_type="user", object_id=user.id)
-    return user
+    audit.record(session, actor=user, action=EventTag.Account.LOGIN, object_type="user",
+                 object_id=user.id,
+                 after={"second_factor": second_factor} if second_factor else None)
 
 
 # The languages a user's choice is saved in: those the registry writes mail in.
@@ -199,26 +224,50 @@ def change_password(session: Session, user: User, *, current: str, new: str,
                   action=EventTag.Account.PASSWORD_CHANGE, how="change", locale=locale)
 
 
-def request_password_reset(session: Session, *, email: str) -> None:
-    """Record that a reset link was asked for. The link itself is mailed by
-    ``send_reset_link`` on the task queue, after the answer: the request does the same work
-    whether or not the address has an account, so neither its answer nor its timing tells."""
+def request_password_reset(session: Session, *, email: str, locale: str | None = None) -> int:
+    """Record that a reset link was asked for: the event, and a request row (the address as
+    typed, normalised) that ``send_reset_link`` turns into the mail after the answer, on the
+    task queue or, if the queue did not answer, in the worker's minute sweep. The request does
+    the same work whether or not the address has an account, so neither its answer nor its
+    timing tells. Returns the request's id."""
     email = normalise_email(email)[:254]
     user = user_by_email(session, email)
     audit.record(session, actor=None, action=EventTag.Account.PASSWORD_RESET_REQUEST,
                  object_type="user", object_id=user.id if user else None,
                  after={"email": email})
+    request = PasswordResetRequest(email=email, locale=(locale or None) and locale[:8])
+    session.add(request)
+    session.flush()
+    return request.id
 
 
-def send_reset_link(session: Session, *, email: str, secret: str,
-                    locale: str | None = None) -> None:
-    """Mail a reset link to the account with this address, if there is one that may sign in
-    (a disabled account is re-enabled by the administrators, not by a mail)."""
-    user = user_by_email(session, email)
+def send_reset_link(session: Session, *, request_id: int, secret: str) -> bool:
+    """Take the reset request ``request_id`` and mail a reset link to the account with its
+    address, if there is one that may sign in (a disabled account is re-enabled by the
+    administrators, not by a mail); an unknown address's request is just deleted. The DELETE
+    is conditional and the mail is written in its transaction, so the task and a sweep (or
+    two workers) never both mail one request, and a worker that dies before its commit
+    leaves the request to the next sweep. False when someone else took it first."""
+    request = session.get(PasswordResetRequest, request_id)
+    if request is None:
+        return False
+    taken = session.exec(delete(PasswordResetRequest).where(
+        col(PasswordResetRequest.id) == request_id))
+    if taken.rowcount != 1:
+        return False
+    user = user_by_email(session, request.email)
     if user is None or user.status == UserStatus.DISABLED:
-        return
-    mail.queue_mail(session, MailKind.PASSWORD_RESET, to=user, locale=locale, params={
+        return True
+    mail.queue_mail(session, MailKind.PASSWORD_RESET, to=user, locale=request.locale, params={
         "name": user.name, "token": reset.make_token(secret, user.id, user.password_hash)})
+    return True
+
+
+def waiting_reset_requests(session: Session, *, limit: int = 500) -> list[int]:
+    """Reset requests not taken yet (the queue did not answer, or a worker died), oldest
+    first."""
+    return list(session.exec(select(PasswordResetRequest.id).order_by(
+        col(PasswordResetRequest.id)).limit(limit)).all())
 
 
 def user_for_reset(session: Session, *, token: str, secret: str) -> User:
@@ -337,6 +386,11 @@ class Declined(Conflict):
     sign-up, which is how the company applies again."""
 
 
+class StatusChanged(Conflict):
+    """Someone else changed the account's status between reading and writing it (two
+    offices, or an office and the administrators, deciding at once)."""
+
+
 def _signup_for(session: Session, actor: User, user_id: int) -> tuple[User, Organisation]:
     """A sign-up ``actor`` may decide on: an officer the exporters of the office's province,
     an admin any; NotFound otherwise, so ids reveal nothing."""
@@ -395,9 +449,13 @@ def decline_signup(session: Session, actor: User, *, user_id: int, reason: str) 
         audit.record(session, actor=actor, action=EventTag.Organisation.SIGNUP_DECLINED,
                      object_type="organisation", object_id=org.id,
                      before={"nib": released}, after={"nib": None, "reason": reason})
+    # Who declined, as the applicant reads it: the officer's trade office by its name, or
+    # the registry's administrators (words the mail writes in the applicant's language).
+    decider = ({"decided_by": "admins"} if actor.role == Role.ADMIN else
+               {"decided_by": "office", "office": organisation_of(session, actor).name})
     mail.queue_mail(session, MailKind.SIGNUP_DECLINED, to=user, params={
         "name": user.name, "company": org.name, "reason": reason,
-        "province": PROVINCES.get(org.province_code or "", "")})
+        "province": PROVINCES.get(org.province_code or "", ""), **decider})
     return user
 
 
@@ -425,11 +483,20 @@ def set_user_status(session: Session, actor: User, *, user_id: int, status: User
         raise Declined("a declined sign-up stays declined; the company signs up again")
     before = _user_snapshot(user)
     first_activation = user.status == UserStatus.PENDING and status == UserStatus.ACTIVE
-    user.status = status
+    values: dict[str, object] = {"status": status}
     if status != UserStatus.ACTIVE:
-        user.session_nonce = secrets.token_urlsafe(16)
-    session.add(user)
-    session.flush()
+        values["session_nonce"] = secrets.token_urlsafe(16)
+    # Conditional on the status read above, as declining is: a decline (or another office's
+    # activation, or an admin's change) that committed in between wins, and this one is
+    # told, rather than overwriting it (a declined account came back to life).
+    done = session.exec(update(User).where(
+        col(User.id) == user.id, col(User.status) == before["status"]).values(**values))
+    if done.rowcount != 1:
+        session.refresh(user)
+        if user.status == UserStatus.DECLINED:
+            raise Declined("a declined sign-up stays declined; the company signs up again")
+        raise StatusChanged("the account's status changed meanwhile; look again")
+    session.refresh(user)
     audit.record(session, actor=actor, action=EventTag.Account(f"user.{status.value}"),
                  object_type="user",
                  object_id=user.id, before=before, after=_user_snapshot(user))

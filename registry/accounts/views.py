@@ -258,8 +258,10 @@ def forgot_password() -> Any:
     if form.validate_on_submit():
         db = get_session()
         with answer_no_sooner():
-            services.request_password_reset(db, email=form.email.data or "")
-            enqueue_after_commit(db, tasks.send_reset_link, form.email.data or "", _locale())
+            request_id = services.request_password_reset(db, email=form.email.data or "",
+                                                         locale=_locale())
+            # If the queue does not answer, the worker's minute sweep finds the request.
+            enqueue_after_commit(db, tasks.send_reset_link, request_id)
         # The same page whether or not the address has an account.
         return render_template("accounts/password_forgot_sent.html")
     return render_template("accounts/password_forgot.html", form=form)
@@ -354,6 +356,9 @@ def _set_status(user_id: int, status: UserStatus, message: str) -> Any:
         except services.Declined:
             raise Conflict(_("A declined sign-up stays declined: the company signs up again."),
                            public=True) from None
+        except services.StatusChanged:
+            raise Conflict(_("Someone else changed this account meanwhile. Look at it "
+                             "again."), public=True) from None
         flash(message, "success")
     back = "accounts.users" if current_user.role == Role.ADMIN else "accounts.pending"
     return redirect(url_for(back))
@@ -424,10 +429,12 @@ def _password_passed(user: User, next_url: str | None) -> Any:
     pending user is bound to the account's session nonce, so a logout or password change in
     between ends it too."""
     if second_factor.is_enrolled(get_session(), user):
+        services.password_passed(get_session(), user)
         session[PENDING] = {"user": user.id, "nonce": user.session_nonce,
                             "until": int(utcnow().timestamp()) + PENDING_SECONDS,
                             "next": safe_next(next_url)}
         return redirect(url_for("accounts.login_second_factor"))
+    services.signed_in(get_session(), user)
     login_user(user)
     mark_authenticated()
     return redirect(safe_next(next_url))
@@ -481,6 +488,7 @@ def login_second_factor() -> Any:
             form.code.errors = [_("This code is wrong or was already used.")]
         else:
             target = session.pop(PENDING)["next"]
+            services.signed_in(get_session(), user, second_factor=method.value)
             login_user(user)
             mark_authenticated()
             if method is second_factor.Method.RECOVERY:

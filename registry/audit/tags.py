@@ -20,6 +20,8 @@ class EventTag:
         PEND = "user.pending"
         DECLINE = "user.declined"
         LOGIN = "login"
+        # The password passed; the second step is awaited (a sign-in is LOGIN, after it).
+        LOGIN_PASSWORD = "login.password"  # noqa: S105 (a tag, not a secret)
         LOGIN_FAILED = "login.failed"
         LOGIN_REFUSED = "login.refused"
         LOGOUT = "logout"

@@ -22,6 +22,7 @@ EVENT_LABELS: dict[str, LazyString] = {
     EventTag.Account.PEND: _l("Account set to pending"),
     EventTag.Account.DECLINE: _l("Sign-up declined"),
     EventTag.Account.LOGIN: _l("Signed in"),
+    EventTag.Account.LOGIN_PASSWORD: _l("Password accepted; second step awaited"),
     EventTag.Account.LOGIN_FAILED: _l("Sign-in failed"),
     EventTag.Account.LOGIN_REFUSED: _l("Sign-in refused"),
     EventTag.Account.LOGOUT: _l("Signed out"),

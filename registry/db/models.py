@@ -1,6 +1,12 @@
 """Imports every table so SQLModel's metadata (and Alembic) knows the whole schema."""
 
-from registry.accounts.models import Organisation, RecoveryCode, SecondFactor, User
+from registry.accounts.models import (
+    Organisation,
+    PasswordResetRequest,
+    RecoveryCode,
+    SecondFactor,
+    User,
+)
 from registry.api.models import ApiToken
 from registry.audit.models import AuditCheckpoint, AuditEvent, AuditHead
 from registry.catalog.models import Batch, Document, Product
@@ -28,6 +34,6 @@ __all__ = ["ApiToken", "AuditCheckpoint", "AuditEvent", "AuditHead", "AuditKey",
            "Document", "ExportFile", "FakeReport", "FigureCell", "LabelAllowance", "LabelFile",
            "LabelSignature", "Mail",
            "MailOnce", "MailOptOut",
-           "Organisation", "Plot",
+           "Organisation", "PasswordResetRequest", "Plot",
            "PrintJob", "Product", "RecoveryCode", "Reprint", "Scan", "SecondFactor",
            "SerialCounter", "Shipment", "SigningKey", "Target", "User"]

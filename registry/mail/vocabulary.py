@@ -67,6 +67,9 @@ DECISION_SUBJECTS: dict[str, LazyString] = {
                          "was refused"),
 }
 
+# A day's summary of several reports (one report keeps the subject above).
+FAKE_REPORTS_SUBJECT = _l("Buyers reported %(reports)s suspected fakes of %(lot)s")
+
 LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {MailKind: KIND_LABELS}
 ON_VERIFY_PAGE: frozenset[type[StrEnum]] = frozenset()
 
@@ -80,6 +83,8 @@ def subject_of(kind: MailKind, params: Mapping[str, Any]) -> str:
     written rather than failing the send)."""
     variant = DECISION_SUBJECTS.get(str(params.get("action"))) if (
         kind is MailKind.BATCH_DECISION) else None
+    if kind is MailKind.FAKE_REPORT and int(params.get("reports") or 1) > 1:
+        variant = FAKE_REPORTS_SUBJECT
     template = str(variant or SUBJECTS.get(kind) or KIND_LABELS[kind])
     try:
         return template % params if "%(" in template else template

@@ -5,9 +5,10 @@ decision that rolls back tells nobody; each recipient gets the mail in their own
 language (else Indonesian), and ``queue_mail`` leaves out whoever switched the kind off.
 Only active accounts are told: a disabled or waiting account reads nothing.
 
-    exporter   a decision on its batch (with the officer's reason) · a buyer's report of a
-               suspected fake of its product · possible copies of a batch's labels (at most
-               one mail a batch a day, from the minute sweep, never one a scan)
+    exporter   a decision on its batch (with the officer's reason) · buyers' reports of
+               suspected fakes of its product and possible copies of a batch's labels (each
+               at most one mail a batch a day, from the minute sweep, never one a report or
+               a scan)
     officer    a new exporter of the province waiting for activation · a daily digest of
                the province (submissions waiting, new reports and suspicious scans), once a
                WITA day, none when there is nothing to say
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, select, update
 
 from registry.accounts.models import Organisation, OrgKind, Role, User, UserStatus
 from registry.audit import services as audit
@@ -120,21 +121,6 @@ def passage_decided(session: Session, batch: Batch, *, confirmed: bool,
                 organisation_users(session, batch.organisation_id, Role.EXPORTER), params)
 
 
-def fake_reported(session: Session, report: FakeReport) -> int:
-    """The exporter whose product a buyer's report names is told (the buyer's words stay on
-    the desk: a mail carries no text a stranger typed)."""
-    product = session.get(Product, report.product_id) if report.product_id else None
-    if report.organisation_id is None or product is None:
-        return 0
-    batch = session.get(Batch, report.batch_id) if report.batch_id else None
-    names = (_product_names(batch, product) if batch is not None
-             else {"id": product.name_id, "en": product.name_en})
-    params = {"report_id": report.id, "product": names, "lot": report.lot,
-              "serial": report.serial}
-    return tell(session, MailKind.FAKE_REPORT,
-                organisation_users(session, report.organisation_id, Role.EXPORTER), params)
-
-
 def job_assigned(session: Session, job: PrintJob) -> int:
     """The print shop is told of a job ordered from it."""
     batch = session.get_one(Batch, job.batch_id)
@@ -226,6 +212,63 @@ def copy_signals(session: Session, now: dt.datetime) -> int:
              organisation_users(session, batch.organisation_id, Role.EXPORTER), params)
         batches += 1
     return batches
+
+
+# At most this many serials are named in a summary of reports (the desk lists them all).
+SUMMARY_SERIALS = 10
+
+
+def _report_scope(report: FakeReport) -> str | None:
+    """The thing a summary is about: the batch the label named, else the product (a lot the
+    registry does not know); None when no exporter is attributed (the administrators' desk)."""
+    if report.organisation_id is None or report.product_id is None:
+        return None
+    return f"batch:{report.batch_id}" if report.batch_id else f"product:{report.product_id}"
+
+
+def fake_reports(session: Session, now: dt.datetime) -> int:
+    """Tell each exporter of the buyers' reports of suspected fakes of its products, at most
+    once a batch a WITA day (a report of an unknown lot counts under its product), in one
+    mail that counts them: a burst of reports (or one prankster) makes one mail, not one a
+    report. Reports not yet told are marked once told; those of a batch told today already
+    wait for tomorrow's first sweep, so every report is told once. The buyers' words stay on
+    the desk: a mail carries no text a stranger typed. Returns the summaries written."""
+    day = wita_day(now)
+    waiting = session.exec(select(FakeReport).where(col(FakeReport.notified_at).is_(None))
+                           .order_by(col(FakeReport.id)).limit(5000)).all()
+    groups: dict[str, list[FakeReport]] = {}
+    nobody: list[int] = []
+    for report in waiting:
+        scope = _report_scope(report)
+        if scope is None:
+            nobody.append(report.id)
+        else:
+            groups.setdefault(scope, []).append(report)
+    told: list[int] = list(nobody)
+    summaries = 0
+    for scope, reports in groups.items():
+        if not claim_day(session, MailKind.FAKE_REPORT, scope, day, now):
+            continue
+        first = reports[0]
+        product = session.get(Product, first.product_id)
+        batch = session.get(Batch, first.batch_id) if first.batch_id else None
+        names = (_product_names(batch, product) if batch is not None else
+                 {"id": product.name_id, "en": product.name_en} if product is not None else
+                 {"id": "", "en": ""})
+        serials = sorted({r.serial for r in reports}, key=lambda s: (len(s), s))
+        params = {"product": names, "lot": batch.lot_code if batch else first.lot,
+                  "reports": len(reports), "serial": serials[0],
+                  "serials": ", ".join(serials[:SUMMARY_SERIALS]),
+                  "more_serials": max(0, len(serials) - SUMMARY_SERIALS),
+                  "day": day.isoformat()}
+        tell(session, MailKind.FAKE_REPORT,
+             organisation_users(session, first.organisation_id, Role.EXPORTER), params)
+        told.extend(r.id for r in reports)
+        summaries += 1
+    if told:
+        session.exec(update(FakeReport).where(col(FakeReport.id).in_(told))
+                     .values(notified_at=now))
+    return summaries
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
-"""The worker's notification sweeps: possible copies and the daily digest.
+"""The worker's notification sweeps: possible copies, reports of fakes, the daily digest.
 
-Both run every minute and decide in the database whether there is anything to send, so a
+Each runs every minute and decide in the database whether there is anything to send, so a
 mail goes out once however many workers (on however many servers) run the sweep, and a
 worker that was down sends the day's mails when it comes back.
 """
@@ -24,6 +24,13 @@ def send_copy_signals(now: dt.datetime | None = None) -> int:
     return told
 
 
+def send_fake_reports(now: dt.datetime | None = None) -> int:
+    with open_session(current_app) as session:
+        told = services.fake_reports(session, now or utcnow())
+        session.commit()
+    return told
+
+
 def send_daily_digests(now: dt.datetime | None = None) -> int:
     with open_session(current_app) as session:
         sent = services.daily_digests(session, now or utcnow())
@@ -34,6 +41,11 @@ def send_daily_digests(now: dt.datetime | None = None) -> int:
 @every_minute
 def copy_signal_sweep() -> None:
     send_copy_signals()
+
+
+@every_minute
+def fake_report_sweep() -> None:
+    send_fake_reports()
 
 
 @every_minute

@@ -92,3 +92,7 @@ class FakeReport(SQLModel, table=True):
         default=None, sa_column=Column(UTCDateTime, nullable=True))
     handled_by_id: int | None = Field(default=None, foreign_key="user.id")
     handled_note: str | None = Field(default=None, max_length=2000)
+    # When the minute sweep dealt with it: told its exporter in the day's summary of the
+    # batch (at most one mail a batch a day), or found nobody to tell. NULL until then.
+    notified_at: dt.datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime, nullable=True, index=True))

@@ -182,7 +182,6 @@ def report_fake(session: Session, resolution: Resolution, *, message: str, conta
     """Store a buyer's report with its attribution (exporter and office, or the admins when
     the code names no known product) and its audit event, in the caller's transaction."""
     from registry.audit import services as audit
-    from registry.notifications import services as notifications
 
     link = resolution.link
     report = FakeReport(
@@ -200,7 +199,8 @@ def report_fake(session: Session, resolution: Resolution, *, message: str, conta
                         "verdict": report.verdict, "kind": report.kind,
                         "province": report.province_code,
                         "organisation_id": report.organisation_id})
-    notifications.fake_reported(session, report)
+    # Its exporter is told by the minute sweep, in a summary at most once a batch a day
+    # (registry.notifications.services.fake_reports), not one mail a report.
     return report
 
 

@@ -11,9 +11,13 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from conftest import PASSWORD, Browser, Client, Inbox, World, mail_text
-from registry.accounts import reset
-from registry.accounts.models import User, UserStatus
+from registry import create_app
+from registry.accounts import reset, tasks
+from registry.accounts import services as accounts
+from registry.accounts.models import PasswordResetRequest, User, UserStatus
+from registry.accounts.tasks import reset_request_sweep
 from registry.audit.models import AuditEvent
+from registry.mail.delivery import sweep as mail_sweep
 from tests.accounts.live import reset_path, served
 
 NEW = "sumbawa-madu-hutan-2026"
@@ -168,3 +172,69 @@ def test_reset_links_are_throttled_per_address_typed(app: Flask, world: World,
     answers = [ask(i, email) for i, email in enumerate(["a@test.id"] * 4 + ["nobody@test.id"] * 4)]
     assert answers == [200, 200, 200, 429] * 2
     assert len(inbox.to("a@test.id")) == 3
+
+
+@pytest.fixture
+def queue_down(app: Flask) -> Iterator[Flask]:
+    """The test's app with its task queue in a Redis that does not answer (nothing listens
+    on the port): every send to the queue fails, as in an outage."""
+    made = create_app({**app.config, "QUEUE_URL": "redis://127.0.0.1:1/0",
+                       "INSTANCE_PATH": app.instance_path})
+    yield made
+    made.extensions["engine"].dispose()
+
+
+def _worker_sweeps(app: Flask) -> None:
+    """What the worker's minute sweep does once the queue (or the worker) is back."""
+    with app.app_context():
+        reset_request_sweep()
+        mail_sweep()
+
+
+def test_a_reset_asked_for_while_the_queue_is_down_is_mailed_by_the_sweep(
+        queue_down: Flask, world: World, db: Session, inbox: Inbox,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Today the mail was written by a queue task sent after the answer: with the queue down
+    at that moment the request was lost (logged; the user had to ask again)."""
+    queue_down.config["PASSWORD_RESET_RATE_LIMIT"] = "3 per hour"
+
+    def ask(i: int, email: str) -> int:
+        visitor = Client(queue_down.test_client())
+        visitor.http.environ_base["REMOTE_ADDR"] = f"198.51.100.{i}"
+        return int(visitor.post("/password/forgot", {"email": email}).status_code)
+
+    emails = ["A@test.id", "nobody@test.id"] + ["b@test.id"] * 4
+    assert [ask(i, email) for i, email in enumerate(emails)] == [200] * 5 + [429]
+    assert "could not send" in caplog.text  # the queue did not answer
+    assert inbox.messages == []
+    # Written in the requests' transactions, the addresses normalised; the fourth request
+    # for b@test.id was refused by the per-address limit before anything was written.
+    assert sorted(r.email for r in db.exec(select(PasswordResetRequest))) == [
+        "a@test.id", "b@test.id", "b@test.id", "b@test.id", "nobody@test.id"]
+
+    _worker_sweeps(queue_down)
+    [mail] = inbox.to("a@test.id")
+    link = reset_path(mail_text(mail))
+    assert len(inbox.to("b@test.id")) == 3
+    assert inbox.to("nobody@test.id") == []
+    db.expire_all()
+    assert db.exec(select(PasswordResetRequest)).all() == []  # nothing typed is kept
+    # The link works as any other.
+    done = Client(queue_down.test_client()).post(link, {"password": NEW, "confirm": NEW},
+                                                  token_from=link)
+    assert done.status_code == 302
+    # A second sweep mails nothing again.
+    _worker_sweeps(queue_down)
+    assert len(inbox.messages) == 1 + 3 + 1  # and the "password changed" mail
+
+
+def test_the_task_and_the_sweep_never_both_mail_one_request(
+        app: Flask, world: World, db: Session, inbox: Inbox) -> None:
+    request_id = accounts.request_password_reset(db, email="a@test.id")
+    db.commit()
+    with app.app_context():
+        assert tasks.send_reset_link(request_id) is True
+        assert tasks.send_reset_link(request_id) is False  # a second delivery of the task
+        reset_request_sweep()
+        mail_sweep()
+    assert len(inbox.to("a@test.id")) == 1

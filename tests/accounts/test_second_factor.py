@@ -346,3 +346,22 @@ def test_guessing_codes_is_throttled_per_account(world: World, db: Session,
                                      token_from="/login/second-factor",
                                      environ_base={"REMOTE_ADDR": f"10.0.0.{i + 1}"}).status_code)
     assert statuses[:10] == [200] * 10 and statuses[10] == 429
+
+
+def test_the_sign_in_is_recorded_after_the_second_step_not_at_the_password(
+        world: World, db: Session, client: Client) -> None:
+    """Today the "login" event was written when the password passed, before the code: the log
+    said "signed in" for someone who never got past the second step."""
+    officer = str(world.officer_ntb.id)
+    _password_step(client, "officer.ntb@test.id")
+    assert [e.object_id for e in _events(db, EventTag.Account.LOGIN)] == []
+    assert [e.object_id for e in _events(db, EventTag.Account.LOGIN_PASSWORD)] == [officer]
+    db.expire_all()
+    assert db.get(User, world.officer_ntb.id).last_login_at is None  # type: ignore[union-attr]
+
+    code = pyotp.TOTP(totp_secret("officer.ntb@test.id")).now()
+    assert _code_step(client, code).status_code == 302
+    [login] = _events(db, EventTag.Account.LOGIN)
+    assert login.object_id == officer and json.loads(login.after or "{}") == {
+        "second_factor": "totp"}
+    assert db.get(User, world.officer_ntb.id).last_login_at is not None  # type: ignore[union-attr]

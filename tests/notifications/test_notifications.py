@@ -23,7 +23,7 @@ from registry.catalog.certification import Action
 from registry.clock import REGION_TZ, today, utcnow
 from registry.mail.kinds import MailKind
 from registry.mail.models import MailOnce, MailOptOut
-from registry.notifications.tasks import send_copy_signals, send_daily_digests
+from registry.notifications.tasks import send_copy_signals, send_daily_digests, send_fake_reports
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
 from registry.signing.keys import signer
@@ -164,6 +164,8 @@ def test_a_buyers_report_reaches_the_exporter_without_the_strangers_words(
         "message": "Call +1 555 0100 to claim your prize http://phish.example"})
     assert response.status_code == 303
     assert db.exec(select(FakeReport)).one().organisation_id == world.company_a.id
+    with app.app_context():
+        assert send_fake_reports() == 1  # the minute sweep tells the exporter
 
     message = only(inbox, world.exporter_a.email)
     assert subject(message) == "A buyer reported a suspected fake of A-LOT-1"
@@ -172,6 +174,50 @@ def test_a_buyers_report_reaches_the_exporter_without_the_strangers_words(
     assert f"http://{HOST}/desk" in text
     assert "phish" not in text and "phish" not in mail_html(message)
     assert inbox.to(world.exporter_b.email) == []
+
+
+def _report(app: Flask, path: str) -> None:
+    phone = app.test_client()
+    page = phone.get("/verify/report", query_string={"uri": path}).get_data(as_text=True)
+    token = TOKEN.search(page)
+    assert token, page[:2000]
+    response = phone.post("/verify/report", data={"csrf_token": token.group(1), "uri": path,
+                                                  "message": "The seal looks wrong"})
+    assert response.status_code == 303
+
+
+def test_reports_of_fakes_make_one_mail_a_batch_a_day_not_one_a_report(
+        app: Flask, world: World, db: Session, inbox: Inbox) -> None:
+    """Today each report mailed the exporter at once, with no cap: a burst of reports (or a
+    prankster) was a burst of mails."""
+    speaks(db, world.exporter_a, "en")
+    path = _label_path(world, db, app)
+    for _n in range(3):
+        _report(app, path)
+    assert inbox.to(world.exporter_a.email) == []  # nothing per report
+    now = utcnow()
+    with app.app_context():
+        assert send_fake_reports(now) == 1
+        assert send_fake_reports(now + dt.timedelta(seconds=1)) == 0  # nothing new
+    message = only(inbox, world.exporter_a.email)
+    assert subject(message) == "Buyers reported 3 suspected fakes of A-LOT-1"
+    assert ("Buyers reported 3 labels of Sumbawa Honey (lot A-LOT-1) as suspected fakes, "
+            "on the serials 1.") in mail_text(message)
+    assert "The seal looks wrong" not in mail_text(message)
+
+    # A report later the same day waits for tomorrow's mail; none is left untold.
+    _report(app, path)
+    with app.app_context():
+        assert send_fake_reports(now + dt.timedelta(seconds=2)) == 0
+    assert len(inbox.to(world.exporter_a.email)) == 1
+    tomorrow = now + dt.timedelta(days=1)
+    with app.app_context():
+        assert send_fake_reports(tomorrow) == 1
+        assert send_fake_reports(tomorrow + dt.timedelta(seconds=1)) == 0
+    later = inbox.to(world.exporter_a.email)[1]
+    assert subject(later) == "A buyer reported a suspected fake of A-LOT-1"
+    db.expire_all()
+    assert all(r.notified_at is not None for r in db.exec(select(FakeReport)))
 
 
 def _copy_scans(db: Session, world: World, serials: range, at: dt.datetime) -> None:
