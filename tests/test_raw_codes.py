@@ -4,13 +4,18 @@ Every role signs in with the Indonesian UI and opens every page the access matri
 (``test_access.ROUTES``) and every page linked from those, on a registry with batches in every
 state (an expired one too), a batch whose history holds many kinds of events, print jobs with
 rendered files, a reprint and an allowance, buyers' reports and not-genuine scans, a pending
-sign-up and an API token. The visible text of each page (HTML without markup, CSV and XLSX
-cells, PDF text) is cut into words, and no word may be a code of a vocabulary (an enum value
-of a ``vocabulary`` module or an audit tag) whose Indonesian label differs from it: an
-Indonesian officer must read "Disetujui", never ``approved``, "Pesanan label", never
-``printjob.order``. The JSON API is for machines and keeps its codes.
+sign-up and an API token; and what issues 17 and 18 added: shipments of batch A in every status
+(the hub's pages), certificates with their facts (origin forms, organic schemes, an expiring
+one), required certificates, targets of every metric, plots. The visible text of each page
+(HTML without markup, CSV and XLSX cells, PDF text) is cut into words, and no word may be a
+code of a vocabulary (an enum value of a ``vocabulary`` module or an audit tag) whose
+Indonesian label differs from it: an Indonesian officer must read "Disetujui", never
+``approved``, "Pesanan label", never ``printjob.order``. The JSON API is for machines and
+keeps its codes.
 
-The registry sends no e-mail, so there is none to read here.
+The mail the scene sent (decisions, hub passages, a certificate's expiry, print jobs, a buyer's
+report, sign-ups), in its recipients' language (Indonesian, the default), is read the same way:
+subject and plain text, without its links.
 """
 
 from __future__ import annotations
@@ -39,10 +44,12 @@ from conftest import (
     CSRF_RE,
     PASSWORD,
     Client,
+    Inbox,
     World,
     batch_input,
     enrol_second_factor,
     evidence_pdf,
+    mail_text,
 )
 from registry.accounts import second_factor
 from registry.accounts.models import User
@@ -54,9 +61,13 @@ from registry.catalog.models import Batch, Document
 from registry.catalog.rules import ProductInput
 from registry.certificates import services as certificates
 from registry.certificates.rules import CertificateInput, OrganicScheme, OriginForm, RuleInput
+from registry.certificates.tasks import send_expiry_alerts
 from registry.clock import today
 from registry.desk import services as desk
 from registry.files import store_for
+from registry.mail.delivery import deliver
+from registry.mail.kinds import MailKind, MailState
+from registry.mail.models import Mail
 from registry.plots.models import Plot
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
@@ -73,6 +84,7 @@ from tests.verify.verify_support import path_of
 # query string that grows) should fail loudly, not crawl forever.
 MAX_PAGES = 250
 WORD = re.compile(r"[\w.-]+")
+URL = re.compile(r"https?://\S+")
 # The endpoints added by issues 17 (targets, figures' exports) and 18 (shipments and the hub,
 # certificates, plots, the HS list).
 ISSUES_17_18 = ("targets.", "figures.", "shipments.", "certificates.", "plots.",
@@ -380,8 +392,14 @@ def crawl(client: Client, starts: list[str], codes: dict[str, str],
 
 @pytest.mark.slow
 def test_no_raw_code_on_any_page_in_indonesian(world: World, db: Session, app: Flask,
-                                              make_client: Callable[[], Client]) -> None:
+                                              make_client: Callable[[], Client],
+                                              inbox: Inbox) -> None:
     scene = rich_scene(world, db, app, make_client)
+    with app.app_context():
+        assert send_expiry_alerts() == 1  # batch A's phytosanitary certificate, in 10 days
+        # The services the scene called wrote their mail without a queue to hand it to.
+        for mail_id in db.exec(select(Mail.id).where(Mail.state == MailState.QUEUED)).all():
+            deliver(mail_id)
     codes, ignore = raw_codes(app), not_codes(app)
     # The audit log names who acted by the address they had then ("printer@test.id", before
     # the scene renamed everyone below): a recorded name, not a code that leaked.
@@ -410,4 +428,13 @@ def test_no_raw_code_on_any_page_in_indonesian(world: World, db: Session, app: F
             assert {f"/batches/{scene.batch_a}/plots",
                     f"/batches/{scene.batch_a}/shipments"} <= read
         problems += [f"{actor} {p}" for p in found]
+    # The mail the scene sent (decisions, passages through the hub, a certificate expiring,
+    # print jobs, reports), each in its recipient's language: Indonesian, the default.
+    sent = set(db.exec(select(Mail.kind).where(Mail.state == MailState.SENT)).all())
+    assert {MailKind.BATCH_DECISION, MailKind.CERTIFICATE_EXPIRY, MailKind.FAKE_REPORT,
+            MailKind.PRINT_JOB_ASSIGNED, MailKind.LABEL_FILE_READY} <= sent
+    for message in inbox.messages:
+        # Links hold paths ("/batches/1"), not words.
+        text = URL.sub(" ", "\n".join([str(message["Subject"]), mail_text(message)]))
+        problems += [f"mail to {message['To']} {p}" for p in raw_words(text, codes, ignore)]
     assert problems == [], "\n".join(problems)
