@@ -73,6 +73,7 @@ def test_check_pages_exist_only_where_the_issuer_publishes_one() -> None:
     assert check_page("organic") is None
     # The scheme only matters for organic certificates.
     assert check_page("halal", "usda_nop") == "https://bpjph.halal.go.id/search/sertifikat"
+    assert check_page("sni", "usda_nop") is None
 
 
 def test_empty_facts() -> None:
