@@ -40,9 +40,21 @@ def sea(**overrides: Any) -> ShipmentInput:
     return ShipmentInput(**values)
 
 
-def problems(data: ShipmentInput, country: str = "NL") -> dict[str, str]:
-    return shipment_problems(data, today=TODAY, hub_modes=MODES, destination_country=country,
+def problems(data: ShipmentInput, country: str = "NL",
+             modes: dict[str, str] = MODES) -> dict[str, str]:
+    return shipment_problems(data, today=TODAY, hub_modes=modes, destination_country=country,
                              locodes=PLACES)
+
+
+def typed(text: str) -> str:
+    """``text`` as read from a file, the database or a form: equal to the constant the code
+    compares it with, but another object (so ``is`` in place of ``==`` would fail)."""
+    return "".join(list(text))
+
+
+def container(serial: int) -> str:
+    first_ten = f"CSQU{serial:06d}"
+    return f"{first_ten}{iso6346_check_digit(first_ten)}"
 
 
 def test_letter_values_skip_multiples_of_eleven() -> None:
@@ -112,6 +124,32 @@ def test_dates() -> None:
     assert "planned_date" not in problems(sea(planned_date=TODAY + dt.timedelta(days=366)))
 
 
+def test_an_unknown_hub_is_the_only_problem_of_an_otherwise_good_declaration() -> None:
+    # No mode: neither a sea nor an air rule applies, and none fails on the missing mode.
+    assert problems(sea(hub="gilimanuk")) == {"hub": "unknown"}
+    assert problems(sea(hub="gilimanuk", containers=(), destination_locode="NLAMS",
+                        transport_document="020-12345675")) == {"hub": "unknown"}
+
+
+def test_modes_read_from_elsewhere_are_compared_by_value() -> None:
+    modes = {"benoa": typed("sea"), "ngurah-rai": typed("air")}
+    assert problems(sea(), modes=modes) == {}
+    air = sea(hub="ngurah-rai", containers=(), destination_locode="NLAMS",
+              transport_document="020-12345676")
+    assert problems(air, modes=modes) == {"transport_document": "bad_awb"}
+    assert problems(sea(transport_document="AB!"), modes=modes) == {
+        "transport_document": "bad_bill_of_lading"}
+    assert problems(sea(hub="ngurah-rai", destination_locode="NLAMS",
+                        transport_document="020-12345675"), modes=modes) == {
+        "containers": "no_containers_by_air"}
+    assert problems(sea(destination_locode="NLAMS"), modes=modes) == {
+        "destination_locode": "wrong_mode"}
+    assert problems(sea(hub="ngurah-rai", containers=(), transport_document="020-12345675",
+                        destination_locode="JPYOK"), country="JP", modes=modes) == {
+        "destination_locode": "wrong_mode"}
+    assert may_decide_passage(typed("officer"), typed("51"))
+
+
 def test_transport_documents_by_mode() -> None:
     air = sea(hub="ngurah-rai", containers=(), destination_locode="NLAMS",
               transport_document="020-12345675")
@@ -129,6 +167,10 @@ def test_containers() -> None:
         "duplicate_container"
     assert problems(sea(containers=())) == {}
     assert problems(sea(containers=("CSQU3054383",) * 51))["containers"] == "too_many"
+    assert problems(sea(containers=tuple(container(n) for n in range(50)))) == {}
+    assert problems(sea(containers=tuple(container(n) for n in range(51)))) == {
+        "containers": "too_many"}
+    assert problems(sea(containers=("CSQU3054383", " ", ""))) == {}  # empty lines of the form
     air = sea(hub="ngurah-rai", destination_locode="NLAMS", transport_document="020-12345675")
     assert problems(air)["containers"] == "no_containers_by_air"
 
