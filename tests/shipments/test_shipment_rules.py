@@ -97,6 +97,7 @@ def test_container_numbers(text: str, ok: bool) -> None:
     ("020 1234 5675", "020-12345675"), ("020-12345676", None), ("20-12345675", None),
     ("020-1234567", None), ("126-00000000", "126-00000000"), ("126-00000070", "126-00000070"),
     ("126-00000016", None),
+    ("020-12345674", None),  # a check digit below the remainder (1234567 % 7 = 5)
 ])
 def test_air_waybills(text: str, normal: str | None) -> None:
     assert normal_awb(text) == normal
