@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -209,3 +210,11 @@ def test_who_decides() -> None:
     assert may_decide(ShipmentStatus.DECLARED)
     assert not any(may_decide(s) for s in (ShipmentStatus.CONFIRMED, ShipmentStatus.REFUSED,
                                            ShipmentStatus.CANCELLED))
+
+
+@pytest.mark.parametrize("value", [sea(), PLACES["NLRTM"]])
+def test_declarations_and_places_are_values(value: ShipmentInput | Destination) -> None:
+    field = dataclasses.fields(value)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(value, field, getattr(value, field))
+    assert {value, dataclasses.replace(value)} == {value}
