@@ -68,7 +68,6 @@ TARGETS = (
     Target("registry/certificates/rules.py", ("tests/certificates/test_certificate_rules.py",)),
     Target("registry/plots/rules.py", ("tests/plots/test_plot_rules.py",)),
     Target("registry/targets/rules.py", ("tests/targets/test_rules.py",)),
-    Target("registry/reference/hs_search.py", ("tests/reference/test_hs_codes.py",)),
     Target("registry/figures/charts.py", ("tests/figures/test_chart_scale.py",),
            frozenset({"nice_ceiling", "class_breaks", "colour_for"})),
     Target("registry/reference/maps.py", ("tests/reference/test_maps.py",),
