@@ -181,6 +181,8 @@ def test_destinations() -> None:
     assert problems(sea(destination_locode="XXXXX"))["destination_locode"] == "unknown_locode"
     assert problems(sea(destination_locode="JPYOK"))["destination_locode"] == "wrong_country"
     assert problems(sea(destination_locode="JPYOK"), country="JP") == {}
+    assert problems(sea(), country="JP")["destination_locode"] == "wrong_country"
+    assert problems(sea(), country=typed("NL")) == {}
     assert problems(sea(destination_locode="NLAMS"))["destination_locode"] == "wrong_mode"
     assert problems(sea(destination_locode=" nl rtm")) == {}
     air = sea(hub="ngurah-rai", containers=(), transport_document="020-12345675",
@@ -196,6 +198,7 @@ def test_quantities() -> None:
     assert fits(Decimal(1200), [Decimal(700)], Decimal(500))
     assert not fits(Decimal(1200), [Decimal(700)], Decimal("500.001"))
     assert fits(Decimal(1200), [], Decimal(1200))
+    assert fits(Decimal(1200), [Decimal(700)], Decimal(400))
     assert remaining(Decimal(1200), [Decimal(700), Decimal(200)]) == Decimal(300)
     assert remaining(Decimal(100), [Decimal(700)]) == Decimal(0)
 
