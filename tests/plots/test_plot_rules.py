@@ -306,11 +306,11 @@ def test_kml_outer_boundary_point_and_names() -> None:
                "<outerBoundaryIs><LinearRing><coordinates>"
                f"{kml_ring(square_ring())}</coordinates></LinearRing></outerBoundaryIs>"
                "</Polygon></Placemark>")
-    point = (f"<Placemark><Point><coordinates>{round(LON, 6)},{round(LAT, 6)}</coordinates>"
-             "</Point></Placemark>")
+    point = (f"<Placemark><name>{'K' * 250}</name><Point><coordinates>{round(LON, 6)},"
+             f"{round(LAT, 6)}</coordinates></Point></Placemark>")
     for namespace in (True, False):
         first, second = rules.parse_kml(kml(polygon, point, namespace=namespace))
-        assert first.name == "Kebun Atas" and second.name == ""
+        assert first.name == "Kebun Atas" and second.name == "K" * 200
         assert first.geometry.exterior.coords[0] == tuple(map(float, square_ring()[0]))
         assert second.geometry.geom_type == "Point"
         assert (second.geometry.x, second.geometry.y) == (round(LON, 6), round(LAT, 6))
@@ -380,14 +380,20 @@ def test_where_a_problem_lies_is_said() -> None:
     assert issue.issue is Issue.SELF_INTERSECTING
     assert abs(float(issue.detail["lat"]) - (LAT + 0.0015)) < 1e-6
     assert abs(float(issue.detail["lon"]) - (LON + 0.0015)) < 1e-6
-    denpasar = rules.regency_shapes()["51.71"].representative_point()
-    plot = rules.parse_text(f"{denpasar.y:.6f}, {denpasar.x:.6f}")[0]
+    mataram = rules.regency_shapes()["52.01"].representative_point()  # Lombok Barat
+    plot = rules.parse_text(f"{mataram.y:.6f}, {mataram.x:.6f}")[0]
     [issue] = rules.check(plot, 4, declared_ha=Decimal(1), regency_code="52.04")[1]
     km = round(rules.distance_outside_m(plot.geometry, rules.regency_shapes()["52.04"])
                / 1000, 1)
     assert issue == rules.PlotIssue(Issue.OUTSIDE_REGENCY, 4,
-                                    {"km": km, "regency": "52.04", "found": "51.71"})
-    assert 50 < km < 500
+                                    {"km": km, "regency": "52.04", "found": "52.01"})
+    assert 50 < km < 500 and km != int(km)
+    hole_outside = geojson(feature({"type": "Polygon", "coordinates": [
+        square_ring(), [at(LON + 0.01, LAT + 0.01), at(LON + 0.011, LAT + 0.01),
+                        at(LON + 0.011, LAT + 0.011), at(LON + 0.01, LAT + 0.01)]]}))
+    [issue] = rules.check(rules.parse_geojson(hole_outside)[0], 1, declared_ha=Decimal(10),
+                          regency_code="52.04")[1]
+    assert issue == rules.PlotIssue(Issue.INVALID, 1, {"reason": "Hole lies outside shell"})
 
 
 def test_the_forms_area_is_for_a_single_plot() -> None:
