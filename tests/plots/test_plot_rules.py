@@ -434,3 +434,21 @@ def test_checked_plots_are_values() -> None:
                                 regency_code="52.04")
     with pytest.raises(dataclasses.FrozenInstanceError):
         checked.name = "x"  # type: ignore[misc]
+
+
+def test_areas_tolerances_and_limits_exactly() -> None:
+    from shapely.geometry import Point
+
+    assert rules.area_ha(rules.parse_text(square())[0].geometry) == Decimal("10.9531")
+    assert rules.area_agrees(Decimal(10), Decimal(11))  # 10 % exactly
+    assert rules.area_agrees(Decimal(5), Decimal("5.5"))
+    assert not rules.area_agrees(Decimal(5), Decimal("5.505"))
+    assert rules.distance_outside_m(Point(LON, LAT), rules.regency_shapes()["52.04"]) == 0.0
+    day = dt.date(2026, 12, 3)
+    assert rules.check_period(day, day, day) == []  # one day, today
+    assert refused(rules.parse_geojson, geojson(feature({"type": "X" * 40}))) == [
+        rules.PlotIssue(Issue.UNSUPPORTED, 1, {"kind": "X" * 30})]
+    triangle = [at(LON, LAT), at(LON + 0.003, LAT), at(LON, LAT + 0.003), at(LON, LAT)]
+    [plot] = rules.parse_geojson(geojson(feature({"type": "Polygon",
+                                                  "coordinates": [triangle]})))
+    assert len(plot.geometry.exterior.coords) == 4
