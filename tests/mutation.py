@@ -36,6 +36,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +66,9 @@ TARGETS = (
     Target("registry/db/paging.py", ("tests/db/test_paging_rules.py",)),
     Target("registry/shipments/rules.py", ("tests/shipments/test_shipment_rules.py",)),
     Target("registry/plaintext.py", ("tests/test_plaintext.py",)),
+    Target("registry/certificates/rules.py", ("tests/certificates/test_certificate_rules.py",)),
+    Target("registry/plots/rules.py", ("tests/plots/test_plot_rules.py",)),
+    Target("registry/targets/rules.py", ("tests/targets/test_rules.py",)),
     Target("registry/figures/charts.py", ("tests/figures/test_chart_scale.py",),
            frozenset({"nice_ceiling", "class_breaks", "colour_for"})),
     Target("registry/reference/maps.py", ("tests/reference/test_maps.py",),
@@ -154,7 +158,14 @@ def mutate_and_test(base: Path, target: Target, item: WorkItem, timeout: float) 
     spec = item.mutations[0]
     operator = get_operator(spec.operator_name)(**spec.operator_args)
     path = workspace.path / target.module
-    with use_mutation(path, operator, spec.occurrence) as (original, mutated):
+    with ExitStack() as stack:
+        try:
+            original, mutated = stack.enter_context(
+                use_mutation(path, operator, spec.occurrence))
+        except AttributeError as exc:
+            # Cosmic Ray 8.7 cannot replace a dotted name in an ``except`` tuple
+            # (``shapely.errors.GEOSException``): it fails before writing the file.
+            return WorkResult(worker_outcome=WorkerOutcome.EXCEPTION, output=repr(exc))
         if mutated is None:
             return WorkResult(worker_outcome=WorkerOutcome.NO_TEST)
         code, output = workspace.run_tests(target.tests, timeout)
@@ -227,6 +238,8 @@ def summarise(base: Path, target: Target) -> Score:
                 score.counts[f"skipped: {result.output}"] += 1
             elif result.worker_outcome is WorkerOutcome.NO_TEST:
                 score.counts["no mutation"] += 1
+            elif result.worker_outcome is WorkerOutcome.EXCEPTION:
+                score.counts["not applied"] += 1
             else:
                 score.counts[str(result.test_outcome.value)] += 1
                 if result.test_outcome is TestOutcome.SURVIVED:

@@ -19,14 +19,20 @@ from registry.audit import vocabulary as words
 from registry.audit.models import AuditEvent
 from registry.audit.tags import SYSTEM_ACTOR
 from registry.catalog import vocabulary as catalog_words
+from registry.certificates import vocabulary as certificate_words
 from registry.desk import vocabulary as desk_words
 from registry.printing import vocabulary as printing_words
+from registry.shipments import vocabulary as shipment_words
+from registry.targets import vocabulary as target_words
 from registry.verify import vocabulary as verify_words
 
 # Whose words a recorded value is read in, first match first: a status, role, kind, unit or
 # category recorded in a snapshot is shown as the pages show it, never as its code.
+# Issues 17 and 18's words (a shipment's status, a certificate of origin's form, an organic
+# scheme, a target's metric) come after the older ones, which keep their first match.
 VOCABULARIES: tuple[ModuleType, ...] = (catalog_words, account_words, api_words,
-                                        printing_words, verify_words, desk_words, words)
+                                        printing_words, verify_words, desk_words,
+                                        shipment_words, certificate_words, target_words, words)
 # A token's scopes as stored ("read write"), by the access they give.
 SCOPES = {scopes: access for access, scopes in SCOPE_SETS.items()}
 

@@ -23,17 +23,7 @@ from registry.catalog import services as catalog
 from registry.catalog.certification import Action, Status
 from registry.catalog.models import Batch, Document
 from registry.certificates.models import CertificateAlert, CertificateRule
-from registry.certificates.rules import (
-    CertificateInput,
-    Gaps,
-    Held,
-    RuleInput,
-    alert_due,
-    certificate_problems,
-    gaps,
-    normalise_number,
-    required_kinds,
-)
+from registry.certificates.rules import CertificateInput
 from registry.certificates.tasks import send_expiry_alerts
 from registry.clock import REGION_TZ, today, utcnow
 from registry.exceptions import ValidationError
@@ -84,58 +74,7 @@ def decide_on_page(officer: Client, batch: Batch, db: Session) -> Any:
         "valid_until": (today() + dt.timedelta(days=200)).isoformat()}, token_from=path)
 
 
-# ---------------------------------------------------------------- the rules
-
-
-def test_numbers_are_checked_in_the_issuers_format_where_one_exists() -> None:
-    day = dt.date(2026, 12, 3)
-
-    def problems(kind: str, **facts: Any) -> dict[str, str]:
-        return certificate_problems(kind, CertificateInput(**facts), day)
-
-    assert problems("halal", number=HALAL) == {}
-    assert problems("halal", number="id 3511 0000 1234 5072 2") == {}  # as typed
-    assert problems("halal", number="LPPOM-00150012345678") == {"number": "bad_format"}
-    assert normalise_number("bpom", "BPOM RI MD 224510001234") == "MD224510001234"
-    assert problems("bpom", number="BPOM RI MD 224510001234") == {}
-    assert problems("bpom", number="MD 2245") == {"number": "bad_format"}
-    # No published format: any printable number, but a number there must be.
-    assert problems("phytosanitary", number="2026.1.0500.0.K21.E.000123") == {}
-    assert problems("phytosanitary", issuer="Barantin") == {"number": "required"}
-    assert problems("certificate_of_origin", number="0001/SKA/D/2026") == {
-        "form_type": "required"}
-    assert problems("certificate_of_origin", number="1", form_type="form_z") == {
-        "form_type": "unknown"}
-    assert problems("organic", number="ORG-1", scheme="usda_nop") == {}
-    assert problems("halal", number=HALAL, scheme="eu") == {"scheme": "not_applicable"}
-    assert problems("lab_results", number="LAB-1") == {"number": "not_a_certificate"}
-    assert problems("halal", number=HALAL, issued_on=day + dt.timedelta(days=1)) == {
-        "issued_on": "future"}
-    assert problems("halal", number=HALAL, issued_on=day,
-                    expires_on=day - dt.timedelta(days=1)) == {"expires_on": "before_issue"}
-    # A scan alone, as before issue 18, is still evidence.
-    assert problems("halal") == {}
-
-
-def test_a_required_kind_is_missing_expired_or_held() -> None:
-    day = dt.date(2026, 12, 3)
-    rules = [RuleInput("agriculture", "phytosanitary"),
-             RuleInput("agriculture", "halal", destination="SA"),
-             RuleInput("fishery", "fishery_health")]
-    assert required_kinds(rules, "agriculture", "NL") == ["phytosanitary"]
-    assert required_kinds(rules, "agriculture", "SA") == ["phytosanitary", "halal"]
-    required = ["phytosanitary", "halal"]
-    assert gaps(required, [], day) == Gaps(missing=("phytosanitary", "halal"))
-    lapsed = Held("halal", day - dt.timedelta(days=1))
-    assert gaps(required, [Held("phytosanitary", None), lapsed], day) == Gaps(
-        expired=("halal",))
-    # Valid through its expiry date; one valid certificate of a kind is enough.
-    assert not gaps(required, [Held("phytosanitary", day), lapsed, Held("halal", day)], day)
-    assert alert_due(day + dt.timedelta(days=31), day) is None
-    assert alert_due(day + dt.timedelta(days=30), day) == 30
-    assert alert_due(day + dt.timedelta(days=3), day) == 30
-    assert alert_due(day, day) == 0
-    assert alert_due(day - dt.timedelta(days=1), day) is None
+# The rules alone: tests/certificates/test_certificate_rules.py.
 
 
 # ---------------------------------------------------------------- the exporter's upload

@@ -4,8 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from decimal import Decimal
+from typing import Any
 
+import numpy as np
 import pytest
 
 from registry.plots import rules
@@ -153,3 +157,298 @@ def test_the_regency_tolerance_covers_how_far_neighbours_outlines_disagree() -> 
         if len(corners):
             worst = max(worst, float(shapely.distance(corners, outline).max()) * 111_000)
     assert 300 < worst < rules.REGENCY_TOLERANCE_M * 0.6
+
+
+# ---------------------------------------------------------------- each issue, exactly
+# (found by mutation testing: which plot an issue names, its details, and the limits)
+
+
+def refused(read: Any, *args: Any) -> list[rules.PlotIssue]:
+    with pytest.raises(rules.PlotsRefused) as caught:
+        read(*args)
+    return caught.value.issues
+
+
+def point_line(dlat: float = 0.0, dlon: float = 0.0, places: int = 6) -> str:
+    return f"{LAT + dlat:.{places}f}, {LON + dlon:.{places}f}"
+
+
+def test_pasted_text_plot_by_plot() -> None:
+    # Blank lines before, between and after plots; a ring given closed or open.
+    text = f"\n\n{point_line()}\n\n\n{square()}\n{point_line()}\n\n"
+    plots = rules.parse_text(text)
+    assert [p.geometry.geom_type for p in plots] == ["Point", "Polygon"]
+    assert len(plots[1].geometry.exterior.coords) == 5  # four corners, closed once
+    triangle = "\n".join(point_line(dy, dx) for dy, dx in ((0, 0), (0.003, 0), (0, 0.003)))
+    assert rules.parse_text(triangle)[0].geometry.area > 0
+    assert refused(rules.parse_text, "\n \n") == [rules.PlotIssue(Issue.EMPTY, 0)]
+    assert refused(rules.parse_text, f"{point_line()}\n\n{point_line()}\nsomewhere " + "x" * 80
+                   ) == [rules.PlotIssue(Issue.UNREADABLE, 2,
+                                         {"line": 2, "text": "somewhere " + "x" * 50})]
+    two = f"{point_line()}\n{point_line(0.001)}"
+    assert refused(rules.parse_text, f"{point_line()}\n\n{two}\n{point_line()}") == [
+        rules.PlotIssue(Issue.TOO_FEW_CORNERS, 2)]
+
+
+def test_at_most_500_plots_and_5000_corners() -> None:
+    many = "\n\n".join(point_line(i * 1e-5) for i in range(500))
+    assert len(rules.parse_text(many)) == 500
+    assert refused(rules.parse_text, many + "\n\n" + point_line()) == [
+        rules.PlotIssue(Issue.TOO_MANY, 0, {"max": 500})]
+    ring = [(LAT + 0.001 * np.sin(a), LON + 0.001 * np.cos(a))
+            for a in np.linspace(0, 2 * np.pi, 5000, endpoint=False)]
+    text = "\n".join(f"{lat:.7f}, {lon:.7f}" for lat, lon in ring)
+    assert len(rules.parse_text(text)[0].geometry.exterior.coords) == 5001
+    assert refused(rules.parse_text, text + f"\n{LAT:.7f}, {LON + 0.0005:.7f}") == [
+        rules.PlotIssue(Issue.TOO_MANY, 1, {"max": 5000})]
+
+
+def test_the_fewest_decimals_are_remembered_with_the_number_written() -> None:
+    text = "\n".join([f"{LAT:.7f}, {LON:.8f}", f"{LAT + 0.003:.6f}, {LON:.7f}",
+                      f"{LAT + 0.003:.7f}, {LON + 0.003:.7f}"])
+    plot = rules.parse_text(text)[0]
+    assert (plot.min_decimals, plot.worst) == (6, f"{LAT + 0.003:.6f}")
+    assert rules._decimals("12") == 0
+    assert rules._decimals(" -8.120 ") == 3
+    assert rules._decimals("1.5e-3") == 4  # 0.0015
+    assert rules._decimals("1.15E2") == 0
+    assert rules._decimals("1e3") == 0
+    assert rules._decimals("1e") == 0
+
+
+def feature(geometry: dict[str, Any], **properties: Any) -> dict[str, Any]:
+    return {"type": "Feature", "properties": properties, "geometry": geometry}
+
+
+def geojson(*features: dict[str, Any]) -> bytes:
+    """Coordinates given as text ("117.493000") are written as numbers with those decimals."""
+    text = json.dumps({"type": "FeatureCollection", "features": list(features)})
+    return re.sub(r'"(-?[0-9]+\.[0-9]+)"', r"\1", text).encode()
+
+
+def at(lon: float, lat: float, places: int = 6) -> list[str]:
+    return [f"{lon:.{places}f}", f"{lat:.{places}f}"]
+
+
+def square_ring(side: float = 0.003) -> list[list[str]]:
+    corners = [(0, 0), (0, side), (side, side), (side, 0), (0, 0)]
+    return [at(LON + dx, LAT + dy) for dy, dx in corners]
+
+
+def test_geojson_polygons_points_and_names() -> None:
+    point = {"type": "Point", "coordinates": [*at(LON, LAT), "12.5"]}
+    hole = [at(LON + 0.001, LAT + 0.001), at(LON + 0.002, LAT + 0.001),
+            at(LON + 0.002, LAT + 0.002), at(LON + 0.001, LAT + 0.001, places=3)]
+    plots = rules.parse_geojson(geojson(
+        feature(point, name="Kebun Bawah", Area="-1"),
+        feature({"type": "Polygon", "coordinates": [square_ring()]}, area=3),
+        feature({"type": "Polygon", "coordinates": [square_ring(), hole]},
+                ProductionPlace="P" * 250, Area=0)))
+    assert [p.geometry.geom_type for p in plots] == ["Point", "Polygon", "Polygon"]
+    assert (plots[0].geometry.x, plots[0].geometry.y) == (round(LON, 6), round(LAT, 6))
+    assert plots[0].name == "Kebun Bawah" and plots[0].area_ha is None
+    assert plots[1].area_ha == 3 and plots[1].name == "" and plots[1].min_decimals == 6
+    assert len(plots[2].geometry.interiors) == 1
+    assert plots[2].geometry.exterior.coords[0] == tuple(map(float, square_ring()[0]))
+    assert plots[2].min_decimals == 3  # a hole's coordinates count too
+    assert plots[2].name == "P" * 200 and plots[2].area_ha is None
+    assert rules._declared("NaN") is None and rules._declared("abc") is None
+    assert rules._declared(None) is None and rules._declared("0.5") == Decimal("0.5")
+    # A bare geometry and a lone feature are read too.
+    bare = geojson(feature(point))[len('{"type": "FeatureCollection", "features": ['):-2]
+    assert len(rules.parse_geojson(bare)) == 1
+    assert len(rules.parse_geojson(bare.split(b'"geometry": ')[1][:-1])) == 1
+
+
+def test_each_geojson_problem_names_its_feature() -> None:
+    unreadable = rules.PlotIssue(Issue.UNREADABLE, 0, {"format": "GeoJSON"})
+    for data in (b"\xff\xfe", b"{not json", b"[1, 2]",
+                 b'{"type": "FeatureCollection", "features": "none"}'):
+        assert refused(rules.parse_geojson, data) == [unreadable], data
+    assert refused(rules.parse_geojson, geojson()) == [rules.PlotIssue(Issue.EMPTY, 0)]
+    assert refused(rules.parse_geojson, b"{}") == [
+        rules.PlotIssue(Issue.UNSUPPORTED, 1, {"kind": "None"})]
+    point = {"type": "Point", "coordinates": at(LON, LAT)}
+    assert len(rules.parse_geojson(geojson(*[feature(point)] * 500))) == 500
+    assert refused(rules.parse_geojson, geojson(*[feature(point)] * 501)) == [
+        rules.PlotIssue(Issue.TOO_MANY, 0, {"max": 500})]
+    found = refused(rules.parse_geojson, geojson(
+        feature(point), {"type": "Feature", "geometry": None},
+        feature({"type": "LineString", "coordinates": []}),
+        feature({"type": "Point", "coordinates": at(LON, LAT)[:1]}),
+        feature({"type": "Polygon", "coordinates": [square_ring()[:2] + square_ring()[:1]]}),
+        feature({"type": "Polygon", "coordinates": [
+            [at(LON + i * 1e-6, LAT) for i in range(5001)]]}),
+        feature(point)))
+    assert found == [rules.PlotIssue(Issue.UNREADABLE, 2, {"format": "GeoJSON"}),
+                     rules.PlotIssue(Issue.UNSUPPORTED, 3, {"kind": "LineString"}),
+                     rules.PlotIssue(Issue.UNREADABLE, 4, {"format": "GeoJSON"}),
+                     rules.PlotIssue(Issue.TOO_FEW_CORNERS, 5),
+                     rules.PlotIssue(Issue.TOO_MANY, 6, {"max": 5000})]
+
+
+def kml(*placemarks: str, namespace: bool = True) -> bytes:
+    xmlns = ' xmlns="http://www.opengis.net/kml/2.2"' if namespace else ""
+    return (f'<?xml version="1.0"?><kml{xmlns}><Document>{"".join(placemarks)}</Document>'
+            f"</kml>").encode()
+
+
+def kml_ring(ring: list[list[str]]) -> str:
+    return " ".join(f"{lon},{lat},0" for lon, lat in ring)
+
+
+def test_kml_outer_boundary_point_and_names() -> None:
+    inner = [at(LON + 0.001, LAT + 0.001), at(LON + 0.002, LAT + 0.001),
+             at(LON + 0.002, LAT + 0.002), at(LON + 0.001, LAT + 0.001)]
+    polygon = ("<Placemark><styleUrl>#kebun</styleUrl><name> Kebun Atas </name><Polygon>"
+               "<tessellate>1</tessellate><innerBoundaryIs><LinearRing><coordinates>"
+               f"{kml_ring(inner)}</coordinates></LinearRing></innerBoundaryIs>"
+               "<outerBoundaryIs><LinearRing><coordinates>"
+               f"{kml_ring(square_ring())}</coordinates></LinearRing></outerBoundaryIs>"
+               "</Polygon></Placemark>")
+    point = (f"<Placemark><name>{'K' * 250}</name><Point><coordinates>{round(LON, 6)},"
+             f"{round(LAT, 6)}</coordinates></Point></Placemark>")
+    for namespace in (True, False):
+        first, second = rules.parse_kml(kml(polygon, point, namespace=namespace))
+        assert first.name == "Kebun Atas" and second.name == "K" * 200
+        assert first.geometry.exterior.coords[0] == tuple(map(float, square_ring()[0]))
+        assert second.geometry.geom_type == "Point"
+        assert (second.geometry.x, second.geometry.y) == (round(LON, 6), round(LAT, 6))
+
+
+def test_each_kml_problem_names_its_placemark() -> None:
+    assert refused(rules.parse_kml, b"<kml><Placemark>") == [
+        rules.PlotIssue(Issue.UNREADABLE, 0, {"format": "KML"})]
+    assert refused(rules.parse_kml, kml()) == [rules.PlotIssue(Issue.EMPTY, 0)]
+    point = (f"<Placemark><Point><coordinates>{round(LON, 6)},{round(LAT, 6)}</coordinates>"
+             "</Point></Placemark>")
+    assert len(rules.parse_kml(kml(*[point] * 500))) == 500
+    assert refused(rules.parse_kml, kml(*[point] * 501)) == [
+        rules.PlotIssue(Issue.TOO_MANY, 0, {"max": 500})]
+    found = refused(rules.parse_kml, kml(
+        point, "<Placemark><name>leer</name></Placemark>",
+        "<Placemark><LineString><coordinates>1,2 3,4</coordinates></LineString></Placemark>",
+        f"<Placemark><Point><coordinates>{LON}</coordinates></Point></Placemark>",
+        "<Placemark><Point><coordinates> </coordinates></Point></Placemark>",
+        f"<Placemark><Polygon><outerBoundaryIs><coordinates>{LON},{LAT}</coordinates>"
+        "</outerBoundaryIs></Polygon></Placemark>",
+        "<Placemark><Polygon><outerBoundaryIs><coordinates>"
+        f"{kml_ring(square_ring()[:2])}</coordinates></outerBoundaryIs></Polygon></Placemark>",
+        point))
+    assert found == [rules.PlotIssue(Issue.UNSUPPORTED, 2, {"kind": "-"}),
+                     rules.PlotIssue(Issue.UNSUPPORTED, 3, {"kind": "LineString"}),
+                     rules.PlotIssue(Issue.UNREADABLE, 4, {"format": "KML"}),
+                     rules.PlotIssue(Issue.UNREADABLE, 5, {"format": "KML"}),
+                     rules.PlotIssue(Issue.TOO_FEW_CORNERS, 6),
+                     rules.PlotIssue(Issue.TOO_FEW_CORNERS, 7)]
+
+
+def test_files_by_their_extension() -> None:
+    point = {"type": "Point", "coordinates": [LON, LAT]}
+    assert len(rules.parse_file("Kebun.GeoJSON", json.dumps(point).encode())) == 1
+    assert len(rules.parse_file("kebun.json", json.dumps(point).encode())) == 1
+    assert refused(rules.parse_file, "kebun.kml", kml()) == [rules.PlotIssue(Issue.EMPTY, 0)]
+    assert refused(rules.parse_file, "kebun.v2.SHP", b"") == [
+        rules.PlotIssue(Issue.UNSUPPORTED, 0, {"kind": "shp"})]
+
+
+def parsed(geometry: Any, decimals: int = 6) -> rules.ParsedPlot:
+    return rules.ParsedPlot(geometry, decimals, "")
+
+
+def test_check_at_the_limits() -> None:
+    from shapely.geometry import Point
+
+    nowhere = {"declared_ha": Decimal(1), "regency_code": "00.00"}  # no outline to check
+    for lon, lat in ((180, 90), (-180, -90)):
+        ok, found = rules.check(parsed(Point(lon, lat)), 1, **nowhere)  # type: ignore[arg-type]
+        assert found == [] and ok is not None and ok.kind == "point"
+    for lon, lat in ((180.5, 0), (0, 90.5), (181, 1)):
+        assert rules.check(parsed(Point(lon, lat)), 3, **nowhere) == (  # type: ignore[arg-type]
+            None, [rules.PlotIssue(Issue.RANGE, 3)])
+    ok, found = rules.check(parsed(Point(LON, LAT), decimals=8), 1, declared_ha=Decimal(4),
+                            regency_code="52.04")
+    assert found == [] and ok is not None and ok.declared_ha == 4 and ok.measured_ha is None
+    assert rules.check(parsed(Point(LON, LAT), decimals=5), 2, declared_ha=Decimal(1),
+                       regency_code="52.04")[1] == [
+        rules.PlotIssue(Issue.DECIMALS, 2, {"text": "", "decimals": 5})]
+
+
+def test_where_a_problem_lies_is_said() -> None:
+    bow = rules.parse_text(square(bow=True))[0]
+    [issue] = rules.check(bow, 1, declared_ha=Decimal(10), regency_code="52.04")[1]
+    assert issue.issue is Issue.SELF_INTERSECTING
+    assert abs(float(issue.detail["lat"]) - (LAT + 0.0015)) < 1e-6
+    assert abs(float(issue.detail["lon"]) - (LON + 0.0015)) < 1e-6
+    mataram = rules.regency_shapes()["52.01"].representative_point()  # Lombok Barat
+    plot = rules.parse_text(f"{mataram.y:.6f}, {mataram.x:.6f}")[0]
+    [issue] = rules.check(plot, 4, declared_ha=Decimal(1), regency_code="52.04")[1]
+    km = round(rules.distance_outside_m(plot.geometry, rules.regency_shapes()["52.04"])
+               / 1000, 1)
+    assert issue == rules.PlotIssue(Issue.OUTSIDE_REGENCY, 4,
+                                    {"km": km, "regency": "52.04", "found": "52.01"})
+    assert 50 < km < 500 and km != int(km)
+    hole_outside = geojson(feature({"type": "Polygon", "coordinates": [
+        square_ring(), [at(LON + 0.01, LAT + 0.01), at(LON + 0.011, LAT + 0.01),
+                        at(LON + 0.011, LAT + 0.011), at(LON + 0.01, LAT + 0.01)]]}))
+    [issue] = rules.check(rules.parse_geojson(hole_outside)[0], 1, declared_ha=Decimal(10),
+                          regency_code="52.04")[1]
+    assert issue == rules.PlotIssue(Issue.INVALID, 1, {"reason": "Hole lies outside shell"})
+
+
+def test_the_forms_area_is_for_a_single_plot() -> None:
+    two = rules.parse_text(f"{point_line()}\n\n{point_line(0.001)}")
+    with pytest.raises(rules.PlotsRefused) as caught:
+        rules.check_all(two, declared_ha=Decimal(2), regency_code="52.04")
+    assert caught.value.issues == [rules.PlotIssue(Issue.AREA_MISSING, 1),
+                                   rules.PlotIssue(Issue.AREA_MISSING, 2)]
+    [one] = rules.check_all(two[:1], declared_ha=Decimal(2), regency_code="52.04")
+    assert one.declared_ha == 2
+    assert rules.area_agrees(Decimal(10), Decimal("10.9"))
+    assert rules.check_period(None, None, dt.date(2026, 12, 3)) == [
+        rules.PlotIssue(Issue.PERIOD, 0)]
+
+
+def test_stored_geometry_and_the_regency_kept() -> None:
+    from shapely.geometry import Point
+
+    assert rules.geometry_json(Point(117.123456789, -8.123456789)) == (
+        '{"type":"Point","coordinates":[117.1234568,-8.1234568]}')
+    polygon = rules.parse_text(square())[0].geometry
+    stored = json.loads(rules.geometry_json(polygon))
+    assert stored["type"] == "Polygon" and len(stored["coordinates"][0]) == 5
+    assert all(len(f"{c:.10f}".rstrip("0").split(".")[1]) <= 7
+               for xy in stored["coordinates"][0] for c in xy)
+    inside = rules.geometry_json(Point(LON, LAT))
+    denpasar = rules.regency_shapes()["51.71"].representative_point()
+    assert rules.all_near_regency([inside, rules.geometry_json(polygon)], "52.04")
+    assert not rules.all_near_regency([inside, rules.geometry_json(denpasar)], "52.04")
+    assert not rules.all_near_regency([inside], "00.00")
+    assert rules.all_near_regency([], "52.04")
+
+
+def test_checked_plots_are_values() -> None:
+    import dataclasses
+
+    [checked] = rules.check_all(rules.parse_text(point_line()), declared_ha=Decimal(1),
+                                regency_code="52.04")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        checked.name = "x"  # type: ignore[misc]
+
+
+def test_areas_tolerances_and_limits_exactly() -> None:
+    from shapely.geometry import Point
+
+    assert rules.area_ha(rules.parse_text(square())[0].geometry) == Decimal("10.9531")
+    assert rules.area_agrees(Decimal(10), Decimal(11))  # 10 % exactly
+    assert rules.area_agrees(Decimal(5), Decimal("5.5"))
+    assert not rules.area_agrees(Decimal(5), Decimal("5.505"))
+    assert rules.distance_outside_m(Point(LON, LAT), rules.regency_shapes()["52.04"]) == 0.0
+    day = dt.date(2026, 12, 3)
+    assert rules.check_period(day, day, day) == []  # one day, today
+    assert refused(rules.parse_geojson, geojson(feature({"type": "X" * 40}))) == [
+        rules.PlotIssue(Issue.UNSUPPORTED, 1, {"kind": "X" * 30})]
+    triangle = [at(LON, LAT), at(LON + 0.003, LAT), at(LON, LAT + 0.003), at(LON, LAT)]
+    [plot] = rules.parse_geojson(geojson(feature({"type": "Polygon",
+                                                  "coordinates": [triangle]})))
+    assert len(plot.geometry.exterior.coords) == 4

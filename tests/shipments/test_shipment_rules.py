@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -40,9 +41,21 @@ def sea(**overrides: Any) -> ShipmentInput:
     return ShipmentInput(**values)
 
 
-def problems(data: ShipmentInput, country: str = "NL") -> dict[str, str]:
-    return shipment_problems(data, today=TODAY, hub_modes=MODES, destination_country=country,
+def problems(data: ShipmentInput, country: str = "NL",
+             modes: dict[str, str] = MODES) -> dict[str, str]:
+    return shipment_problems(data, today=TODAY, hub_modes=modes, destination_country=country,
                              locodes=PLACES)
+
+
+def typed(text: str) -> str:
+    """``text`` as read from a file, the database or a form: equal to the constant the code
+    compares it with, but another object (so ``is`` in place of ``==`` would fail)."""
+    return "".join(list(text))
+
+
+def container(serial: int) -> str:
+    first_ten = f"CSQU{serial:06d}"
+    return f"{first_ten}{iso6346_check_digit(first_ten)}"
 
 
 def test_letter_values_skip_multiples_of_eleven() -> None:
@@ -85,6 +98,7 @@ def test_container_numbers(text: str, ok: bool) -> None:
     ("020 1234 5675", "020-12345675"), ("020-12345676", None), ("20-12345675", None),
     ("020-1234567", None), ("126-00000000", "126-00000000"), ("126-00000070", "126-00000070"),
     ("126-00000016", None),
+    ("020-12345674", None),  # a check digit below the remainder (1234567 % 7 = 5)
 ])
 def test_air_waybills(text: str, normal: str | None) -> None:
     assert normal_awb(text) == normal
@@ -112,6 +126,32 @@ def test_dates() -> None:
     assert "planned_date" not in problems(sea(planned_date=TODAY + dt.timedelta(days=366)))
 
 
+def test_an_unknown_hub_is_the_only_problem_of_an_otherwise_good_declaration() -> None:
+    # No mode: neither a sea nor an air rule applies, and none fails on the missing mode.
+    assert problems(sea(hub="gilimanuk")) == {"hub": "unknown"}
+    assert problems(sea(hub="gilimanuk", containers=(), destination_locode="NLAMS",
+                        transport_document="020-12345675")) == {"hub": "unknown"}
+
+
+def test_modes_read_from_elsewhere_are_compared_by_value() -> None:
+    modes = {"benoa": typed("sea"), "ngurah-rai": typed("air")}
+    assert problems(sea(), modes=modes) == {}
+    air = sea(hub="ngurah-rai", containers=(), destination_locode="NLAMS",
+              transport_document="020-12345676")
+    assert problems(air, modes=modes) == {"transport_document": "bad_awb"}
+    assert problems(sea(transport_document="AB!"), modes=modes) == {
+        "transport_document": "bad_bill_of_lading"}
+    assert problems(sea(hub="ngurah-rai", destination_locode="NLAMS",
+                        transport_document="020-12345675"), modes=modes) == {
+        "containers": "no_containers_by_air"}
+    assert problems(sea(destination_locode="NLAMS"), modes=modes) == {
+        "destination_locode": "wrong_mode"}
+    assert problems(sea(hub="ngurah-rai", containers=(), transport_document="020-12345675",
+                        destination_locode="JPYOK"), country="JP", modes=modes) == {
+        "destination_locode": "wrong_mode"}
+    assert may_decide_passage(typed("officer"), typed("51"))
+
+
 def test_transport_documents_by_mode() -> None:
     air = sea(hub="ngurah-rai", containers=(), destination_locode="NLAMS",
               transport_document="020-12345675")
@@ -129,6 +169,10 @@ def test_containers() -> None:
         "duplicate_container"
     assert problems(sea(containers=())) == {}
     assert problems(sea(containers=("CSQU3054383",) * 51))["containers"] == "too_many"
+    assert problems(sea(containers=tuple(container(n) for n in range(50)))) == {}
+    assert problems(sea(containers=tuple(container(n) for n in range(51)))) == {
+        "containers": "too_many"}
+    assert problems(sea(containers=("CSQU3054383", " ", ""))) == {}  # empty lines of the form
     air = sea(hub="ngurah-rai", destination_locode="NLAMS", transport_document="020-12345675")
     assert problems(air)["containers"] == "no_containers_by_air"
 
@@ -137,6 +181,8 @@ def test_destinations() -> None:
     assert problems(sea(destination_locode="XXXXX"))["destination_locode"] == "unknown_locode"
     assert problems(sea(destination_locode="JPYOK"))["destination_locode"] == "wrong_country"
     assert problems(sea(destination_locode="JPYOK"), country="JP") == {}
+    assert problems(sea(), country="JP")["destination_locode"] == "wrong_country"
+    assert problems(sea(), country=typed("NL")) == {}
     assert problems(sea(destination_locode="NLAMS"))["destination_locode"] == "wrong_mode"
     assert problems(sea(destination_locode=" nl rtm")) == {}
     air = sea(hub="ngurah-rai", containers=(), transport_document="020-12345675",
@@ -152,6 +198,7 @@ def test_quantities() -> None:
     assert fits(Decimal(1200), [Decimal(700)], Decimal(500))
     assert not fits(Decimal(1200), [Decimal(700)], Decimal("500.001"))
     assert fits(Decimal(1200), [], Decimal(1200))
+    assert fits(Decimal(1200), [Decimal(700)], Decimal(400))
     assert remaining(Decimal(1200), [Decimal(700), Decimal(200)]) == Decimal(300)
     assert remaining(Decimal(100), [Decimal(700)]) == Decimal(0)
 
@@ -166,3 +213,11 @@ def test_who_decides() -> None:
     assert may_decide(ShipmentStatus.DECLARED)
     assert not any(may_decide(s) for s in (ShipmentStatus.CONFIRMED, ShipmentStatus.REFUSED,
                                            ShipmentStatus.CANCELLED))
+
+
+@pytest.mark.parametrize("value", [sea(), PLACES["NLRTM"]])
+def test_declarations_and_places_are_values(value: ShipmentInput | Destination) -> None:
+    field = dataclasses.fields(value)[0].name
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(value, field, getattr(value, field))
+    assert {value, dataclasses.replace(value)} == {value}
