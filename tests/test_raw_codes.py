@@ -68,6 +68,7 @@ from registry.files import store_for
 from registry.mail.delivery import deliver
 from registry.mail.kinds import MailKind, MailState
 from registry.mail.models import Mail
+from registry.notifications.tasks import send_fake_reports
 from registry.plots.models import Plot
 from registry.printing import services as printing
 from registry.printing.models import PrintJob
@@ -397,6 +398,7 @@ def test_no_raw_code_on_any_page_in_indonesian(world: World, db: Session, app: F
     scene = rich_scene(world, db, app, make_client)
     with app.app_context():
         assert send_expiry_alerts() == 1  # batch A's phytosanitary certificate, in 10 days
+        assert send_fake_reports() >= 1  # the minute sweep's summary of the buyers' reports
         # The services the scene called wrote their mail without a queue to hand it to.
         for mail_id in db.exec(select(Mail.id).where(Mail.state == MailState.QUEUED)).all():
             deliver(mail_id)

@@ -20,7 +20,7 @@ import pytest
 import requests
 from sqlalchemy import make_url, text
 
-from conftest import TEST_BUCKET, Browser
+from conftest import TEST_BUCKET, TEST_KEK, Browser
 from registry.db import make_engine
 from tests.taskqueue.queue_support import Worker
 
@@ -155,7 +155,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterato
     # The session's S3 server (moto, loopback); this stack keeps its files under a prefix.
     credentials = {name: os.environ[name]
                    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
-    kek = base64.b64encode(os.urandom(32)).decode()
+    # The test world (``cast``) enrols its officers' authenticators under TEST_KEK, and every
+    # sealed secret must be under the servers' one KEK (registry.signing.sealed).
+    kek = TEST_KEK
     secret = base64.b64encode(os.urandom(36)).decode()
     common = {
         "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", str(tmp)), "LANG": "C.UTF-8",
