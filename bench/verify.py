@@ -547,17 +547,32 @@ class Server:
     # ``--worker-threads``): the same for the registry and its yardsticks.
     worker_class = "sync"
     worker_threads = 1
+    http_parser = "auto"  # gunicorn_h1c's C parser when installed, else gunicorn's Python one
+    program = "gunicorn"  # or granian
 
     def __init__(self, name: str, app: str, chdir: Path, env: dict[str, str], workers: int,
                  log_path: Path, ready_path: str) -> None:
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        gunicorn = Path(sys.executable).parent / "gunicorn"
-        cmd = [str(gunicorn), "--chdir", str(chdir), "--bind", f"127.0.0.1:{self.port}",
-               "--workers", str(workers), "--worker-class", self.worker_class,
-               "--threads", str(self.worker_threads), "--timeout", "60",
-               "--log-level", "warning", app]
+        if self.program == "granian":
+            # granian (Rust HTTP, keep-alive) calls the same WSGI app in ``--workers`` processes
+            # of ``--worker-threads`` blocking threads each.
+            module, _colon, attr = app.partition(":")
+            factory = attr.endswith("()")
+            cmd = [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi",
+                   "--working-dir", str(chdir), "--host", "127.0.0.1", "--port", str(self.port),
+                   "--workers", str(workers), "--blocking-threads", str(self.worker_threads),
+                   "--log-level", "warning", "--no-access-log",
+                   *(["--factory"] if factory else []),
+                   f"{module}:{attr.removesuffix('()')}"]
+        else:
+            gunicorn = Path(sys.executable).parent / "gunicorn"
+            cmd = [str(gunicorn), "--chdir", str(chdir), "--bind", f"127.0.0.1:{self.port}",
+                   "--workers", str(workers), "--worker-class", self.worker_class,
+                   "--threads", str(self.worker_threads), "--timeout", "60",
+                   "--http-parser", self.http_parser,
+                   "--log-level", "warning", app]
         self.log = log_path.open("w")
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -997,6 +1012,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="gunicorn worker class of every server (production: gthread)")
     p.add_argument("--worker-threads", type=int, default=1,
                    help="threads per gthread worker (production: 4)")
+    p.add_argument("--server", choices=("gunicorn", "granian"), default="gunicorn",
+                   help="the HTTP server of every server started")
+    p.add_argument("--http-parser", choices=("auto", "python", "fast"), default="auto",
+                   help="gunicorn's HTTP parser (fast: the gunicorn_h1c C extension)")
     p.add_argument("--rate", type=int, default=1000,
                    help="constant-rate runs at this many requests/s (0: none)")
     p.add_argument("--rate-duration", type=float, default=20)
@@ -1013,6 +1032,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="serve and profile the registry from another checkout (default: this one)")
     args = p.parse_args(argv)
     Server.worker_class, Server.worker_threads = args.worker_class, args.worker_threads
+    Server.http_parser, Server.program = args.http_parser, args.server
     if args.app_root:
         global APP_ROOT
         APP_ROOT = Path(args.app_root).resolve()

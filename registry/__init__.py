@@ -113,8 +113,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # address, not the proxy's; trust exactly as many hops as are configured.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
+        from registry.web.proxy import RawUriFromProxy
+
         hops = int(app.config["PROXY_HOPS"])
-        wsgi = ProxyFix(wsgi, x_for=hops, x_proto=hops, x_host=hops)
+        wsgi = ProxyFix(RawUriFromProxy(wsgi), x_for=hops, x_proto=hops, x_host=hops)
     else:
         from registry.web.proxy import WarnForwardedWithoutHops
 

@@ -254,6 +254,35 @@ def init_app(app: Flask) -> None:
     app.before_request(_start_timer)
     app.after_request(_observe)
     app.register_blueprint(bp)
+    forget_dead_workers()
+
+
+def forget_dead_workers() -> list[int]:
+    """Mark dead the processes whose live gauges are still in the multiprocess folder but
+    which no longer run; returns their ids. gunicorn does this in its ``child_exit`` hook;
+    granian (the verification pool, deploy/systemd/registry-verify.service) has no such hook
+    and respawns a failed worker, which builds the app and so calls this."""
+    folder = multiprocess_dir()
+    if not folder or not Path(folder).is_dir():
+        return []
+    dead: set[int] = set()
+    for path in Path(folder).glob("gauge_live*_*.db"):
+        digits = path.stem.rpartition("_")[2]
+        if digits.isdigit() and not _running(int(digits)):
+            dead.add(int(digits))
+    for pid in dead:
+        multiprocess.mark_process_dead(pid)
+    return sorted(dead)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        return True
+    return True
 
 
 # --- gunicorn hooks (deploy/gunicorn.conf.py: ``on_starting = gunicorn_on_starting`` …) -------

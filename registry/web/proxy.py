@@ -1,4 +1,6 @@
-"""Behind a reverse proxy without ``PROXY_HOPS``: say so once.
+"""Behind a reverse proxy: the request line as the reader sent it; without ``PROXY_HOPS``, a
+warning.
+
 
 With ``PROXY_HOPS=0`` the app takes the connecting address as the reader's. Behind a proxy
 that is the proxy's, so every reader looks like one client: ten wrong logins from anyone lock
@@ -30,4 +32,24 @@ class WarnForwardedWithoutHops:
             log.warning("Requests carry X-Forwarded-For but PROXY_HOPS is 0: behind a reverse "
                         "proxy every reader looks like one client (login limits, copy "
                         "signals). Set PROXY_HOPS to the number of proxies in front of the app.")
+        return self.app(environ, start_response)
+
+
+class RawUriFromProxy:
+    """The request's path and query as the reader sent them (percent-encoding kept), from
+    the proxy's ``X-Original-URI`` (nginx: ``$request_uri``), for servers that give the app
+    only the decoded path. gunicorn passes ``RAW_URI``; granian (the verification pool) does
+    not, and a Digital Link lot such as ``A%2FB`` would otherwise become two path segments.
+    Installed only with ``PROXY_HOPS``: the proxy sets the header on every request, so a
+    reader's own header of that name never arrives."""
+
+    def __init__(self, app: WsgiApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> (
+        Iterable[bytes]
+    ):
+        original = environ.get("HTTP_X_ORIGINAL_URI")
+        if original and "RAW_URI" not in environ and "REQUEST_URI" not in environ:
+            environ["RAW_URI"] = original
         return self.app(environ, start_response)

@@ -1,12 +1,16 @@
-"""Real servers for the operations tests: a redis-server on a free port, a free port."""
+"""Real servers for the operations tests: a redis-server on a free port, a free port, the
+verification pool's granian command."""
 
 from __future__ import annotations
 
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
+
+from registry import ROOT
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -15,6 +19,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def granian_command(port: int) -> list[str]:
+    """The verification pool's command line as the shipped unit has it
+    (deploy/systemd/registry-verify.service's ExecStart), on ``port`` and this venv."""
+    unit = (ROOT / "deploy" / "systemd" / "registry-verify.service").read_text()
+    line = unit.partition("\nExecStart=")[2].replace("\\\n", " ").splitlines()[0]
+    args = line.split()
+    args[0] = str(Path(sys.executable).parent / "granian")
+    args[args.index("--port") + 1] = str(port)
+    return args
 
 
 def wait_for_port(port: int, timeout: float = 10.0) -> None:

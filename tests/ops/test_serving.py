@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from servers import free_port, wait_for_port
+from servers import free_port, granian_command, wait_for_port
 
 from registry import ROOT
 
@@ -52,9 +53,11 @@ PAGE_TIMEOUT = 3.0
 class Setup:
     gunicorn_port: int
     nginx_port: int
+    granian_port: int
+    gunicorn: subprocess.Popen[bytes]
 
 
-def _nginx_conf(prefix: Path, listen: int, upstream: int) -> str:
+def _nginx_conf(prefix: Path, listen: int, upstream: int, verify: int) -> str:
     # Debian's nginx writes temporary files under /var/lib/nginx unless told: keep every path
     # in the prefix so no root-owned folder is needed. As root, nginx's workers would switch to
     # "nobody", who cannot write into pytest's private temp folder.
@@ -70,6 +73,7 @@ http {{
   access_log off;
 {temp}
   upstream registry_app {{ server 127.0.0.1:{upstream}; }}
+  upstream registry_verify {{ server 127.0.0.1:{verify}; keepalive 8; }}
   server {{
     listen 127.0.0.1:{listen};
     include {ROOT / 'deploy' / 'nginx' / 'registry-proxy.conf'};
@@ -93,7 +97,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     tmp = tmp_path_factory.mktemp("serving")
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp), "LANG": "C.UTF-8",
            "REGISTRY_ENV": "development", "REGISTRY_INSTANCE": str(tmp / "instance"),
-           "DATABASE_URL": f"sqlite:///{tmp / 'registry.sqlite3'}"}
+           "DATABASE_URL": f"sqlite:///{tmp / 'registry.sqlite3'}",
+           # nginx is the one proxy, as in deploy/registry.env.example.
+           "PROXY_HOPS": "1"}
     subprocess.run([str(BIN / "flask"), "--app", "registry", "db", "upgrade"], cwd=ROOT, env=env,
                    check=True, capture_output=True, timeout=120)
     gport, nport = free_port(), free_port()
@@ -102,9 +108,14 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
             [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
              "--bind", f"127.0.0.1:{gport}", "--workers", str(WORKERS), "wsgi:app"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    vport = free_port()
+    with open(tmp / "granian.log", "wb") as log:
+        granian = subprocess.Popen(granian_command(vport), cwd=ROOT,
+                                   env={**env, "GRANIAN_WORKERS": "2"}, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
     prefix = tmp / "nginx"
     prefix.mkdir()
-    (prefix / "nginx.conf").write_text(_nginx_conf(prefix, nport, gport))
+    (prefix / "nginx.conf").write_text(_nginx_conf(prefix, nport, gport, vport))
     nginx = subprocess.Popen(
         [str(NGINX), "-p", str(prefix), "-e", str(prefix / "error.log"),
          "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
@@ -112,18 +123,20 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     try:
         wait_for_port(nport)
         deadline = time.monotonic() + 60
-        while True:  # every worker booted: the app answers
-            try:
-                if requests.get(f"http://127.0.0.1:{gport}/healthz", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, (tmp / "gunicorn.log").read_text()
-            time.sleep(0.2)
-        yield Setup(gport, nport)
+        for port, name in ((gport, "gunicorn"), (vport, "granian")):
+            while True:  # every worker booted: the app answers
+                try:
+                    if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
+                        break
+                except requests.RequestException:
+                    pass
+                assert time.monotonic() < deadline, (tmp / f"{name}.log").read_text()
+                time.sleep(0.2)
+        yield Setup(gport, nport, vport, gunicorn)
     finally:
         _stop(nginx)
         _stop(gunicorn)
+        _stop(granian)
         shutil.rmtree(prefix, ignore_errors=True)
 
 
@@ -305,3 +318,45 @@ def _wait_healthy(port: int, log: Path, timeout: float = 60,
             pass
         assert time.monotonic() < deadline, log.read_text()[-2000:]
         time.sleep(0.2)
+
+
+def _pause(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    """``sig`` (SIGSTOP/SIGCONT) to a server's master and its workers."""
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    for pid in [proc.pid, *map(int, children)]:
+        os.kill(pid, sig)
+
+
+def test_scans_are_answered_by_the_verification_pool_while_gunicorn_is_stuck(
+        setup: Setup) -> None:
+    """nginx sends label URIs and verification pages to the granian pool (the shipped
+    registry-proxy.conf and registry-verify.service): with every gunicorn process frozen, a
+    buyer's scan still gets its redirect and its page while an officer's page does not."""
+    base = f"http://127.0.0.1:{setup.nginx_port}"
+    _pause(setup.gunicorn, signal.SIGSTOP)
+    try:
+        label = requests.get(f"{base}/01/09506000134352/10/ABC/21/1", allow_redirects=False,
+                             headers={"Accept": "text/html"}, timeout=PAGE_TIMEOUT)
+        assert label.status_code == 307
+        assert label.headers["Location"].endswith("/verify/01/09506000134352/10/ABC/21/1")
+        page = requests.get(base + VERIFY_PATH, headers={"Accept": "text/html"},
+                            timeout=PAGE_TIMEOUT)
+        assert page.status_code == 200
+        assert "text/html" in page.headers["Content-Type"]
+        with pytest.raises(requests.Timeout):
+            requests.get(f"{base}/healthz", timeout=PAGE_TIMEOUT)
+    finally:
+        _pause(setup.gunicorn, signal.SIGCONT)
+    assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
+
+
+def test_a_percent_encoded_lot_stays_one_segment_through_the_verification_pool(
+        setup: Setup) -> None:
+    """granian gives the app only the decoded path; nginx's X-Original-URI keeps "A%2FB" one
+    lot (registry/web/proxy.py), as gunicorn's RAW_URI does."""
+    path = "/verify/01/09506000134352/10/A%2FB/21/1"
+    for port in (setup.nginx_port, setup.gunicorn_port):
+        page = requests.get(f"http://127.0.0.1:{port}{path}",
+                            headers={"Accept": "application/json"}, timeout=PAGE_TIMEOUT)
+        assert page.status_code == 200, (port, page.status_code)
+        assert page.json()["label"]["lot"] == "A/B"
