@@ -1,4 +1,6 @@
-"""Verification benchmark: the real resolver under gunicorn against a bare Flask route.
+"""Verification benchmark: the real resolver under the verification pool's server (granian, as
+deploy/systemd/registry-verify.service runs it; ``--server gunicorn`` for the app's other
+server) against a bare Flask route.
 
 Run from the repository root (takes ~10 minutes with the defaults; see bench/README.md)::
 
@@ -23,7 +25,8 @@ What it does:
    ``--uris`` signed label URIs (path and query) for random printed serials, and imports the
    key into each loaded database (as ``keys import-dir`` does).
 3. Serves the real app (``wsgi:app``), a bare Flask "hello" app and two yardsticks with the
-   same gunicorn settings (``--workers`` sync workers, loopback, a free port): the issue's
+   same server settings (``--server``; ``--workers`` processes of one thread, loopback, a
+   free port): the issue's
    reference (``REFERENCE_APP``: an ORM get of a random batch and a Jinja page) and the floor
    (``FLOOR_APP``: bare WSGI, signature check and lookup statement only, fixed page). Drives
    each with wrk (``bench/wrk_uris.lua``: a random path per request) after a warm-up: the bare
@@ -541,14 +544,14 @@ def postgres_cpu_seconds() -> float:
 
 
 class Server:
-    """A gunicorn started by this script; ``stop`` ends it and its workers, nothing else."""
+    """A server (granian or gunicorn) started by this script; ``stop`` ends it and its
+    workers, nothing else."""
 
     # The worker class and threads of every server started (``--worker-class``,
     # ``--worker-threads``): the same for the registry and its yardsticks.
     worker_class = "sync"
     worker_threads = 1
-    http_parser = "auto"  # gunicorn_h1c's C parser when installed, else gunicorn's Python one
-    program = "gunicorn"  # or granian
+    program = "granian"  # or gunicorn (``--server``)
 
     def __init__(self, name: str, app: str, chdir: Path, env: dict[str, str], workers: int,
                  log_path: Path, ready_path: str) -> None:
@@ -571,7 +574,6 @@ class Server:
             cmd = [str(gunicorn), "--chdir", str(chdir), "--bind", f"127.0.0.1:{self.port}",
                    "--workers", str(workers), "--worker-class", self.worker_class,
                    "--threads", str(self.worker_threads), "--timeout", "60",
-                   "--http-parser", self.http_parser,
                    "--log-level", "warning", app]
         self.log = log_path.open("w")
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT,
@@ -595,7 +597,7 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name}: gunicorn exited ({self.proc.returncode}); "
+                raise RuntimeError(f"{self.name}: server exited ({self.proc.returncode}); "
                                    f"see {self.log.name}")
             try:
                 with urllib.request.urlopen(self.url + path, timeout=2) as resp:
@@ -773,18 +775,18 @@ def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespa
     rated: list[Result] = []
     try:
         app = Server(f"registry-{name}", app_target(), APP_ROOT, app_env(workdir, db_url),
-                     args.workers, workdir / f"gunicorn-{name}.log", "/.well-known/gs1resolver")
+                     args.workers, workdir / f"server-{name}.log", "/.well-known/gs1resolver")
         servers.append(app)
         hello = Server("hello", "hello_app:app", workdir, app_env(workdir, db_url),
-                       args.workers, workdir / "gunicorn-hello.log", "/hello")
+                       args.workers, workdir / "server-hello.log", "/hello")
         servers.append(hello)
         reference = Server("reference", "reference_app:app", workdir,
                            {**app_env(workdir, db_url), "BENCH_APP_ROOT": str(APP_ROOT)},
-                           args.workers, workdir / "gunicorn-reference.log", "/ref/1")
+                           args.workers, workdir / "server-reference.log", "/ref/1")
         servers.append(reference)
         floor = Server("floor", "floor_app:app", workdir,
                        {**app_env(workdir, db_url), "BENCH_APP_ROOT": str(APP_ROOT)},
-                       args.workers, workdir / "gunicorn-floor.log", "/ready")
+                       args.workers, workdir / "server-floor.log", "/ready")
         servers.append(floor)
         verdicts = smoke(app.url, paths["pages"])
         log(f"{name}: verdicts of 200 sampled URIs: {verdicts}")
@@ -833,9 +835,11 @@ def bench_database(name: str, db_url: str, workdir: Path, args: argparse.Namespa
 
 
 def servers(args: argparse.Namespace) -> str:
-    """The servers' gunicorn settings, as the tables say them."""
+    """The servers' settings, as the tables say them."""
+    if args.server == "granian":
+        return f"granian {args.workers} workers x {args.worker_threads} threads"
     threads = f" x {args.worker_threads} threads" if args.worker_class == "gthread" else ""
-    return f"{args.workers} {args.worker_class} workers{threads}"
+    return f"gunicorn {args.workers} {args.worker_class} workers{threads}"
 
 
 def print_rate_table(all_rated: dict[str, list[Result]], args: argparse.Namespace) -> None:
@@ -844,7 +848,7 @@ def print_rate_table(all_rated: dict[str, list[Result]], args: argparse.Namespac
     print()
     print(f"Constant rate: {args.rate:,} requests/s for {args.rate_duration:g} s "
           f"(wrk on a schedule, bench/wrk_uris.lua; {args.rate_connections} connections; "
-          f"gunicorn {servers(args)})")
+          f"{servers(args)})")
     head = f"{'database':<11}{'endpoint':<27}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}" \
            f"{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'load':>6}{'server µs':>11}{'db µs':>7}"
     print(head)
@@ -861,7 +865,7 @@ def print_rate_table(all_rated: dict[str, list[Result]], args: argparse.Namespac
 def print_table(all_results: dict[str, list[Result]], args: argparse.Namespace) -> None:
     print()
     print(f"Verification benchmark: {args.batches:,} batches, "
-          f"{args.batches * args.serials_per_batch:,} printed serials; gunicorn "
+          f"{args.batches * args.serials_per_batch:,} printed serials; "
           f"{servers(args)}; wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration:g}s (after {args.warmup:g}s warm-up); {os.cpu_count()} cores")
     head = f"{'database':<11}{'endpoint':<27}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}" \
@@ -887,7 +891,7 @@ def print_table(all_results: dict[str, list[Result]], args: argparse.Namespace) 
           "before (1.07-1.10x SQLite, 1.17-1.29x PostgreSQL), aim 1.2x. "
           "load: the machine's 1-minute load average after the run (2 cores: >2 means other "
           "work competed for the CPU). server µs, db µs, wrk µs: CPU time a request of the "
-          "gunicorn processes, of PostgreSQL (its runs only) and of wrk, which share the "
+          "server's processes, of PostgreSQL (its runs only) and of wrk, which share the "
           "machine's cores.")
 
 
@@ -956,7 +960,7 @@ def profile(workdir: Path, db_url: str, n: int) -> None:
             resp = client.get(path, headers={**headers, "Accept": accept})
             assert resp.status_code == 200, (path, resp.status_code)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        print(f"\nProfile ({kind}, SQLite, test client, {n} requests): "
+        print(f"\nProfile ({kind}, {db_url.partition(':')[0]}, test client, {n} requests): "
               f"{1000 * cpu / n:.2f} ms CPU a request ({1000 * wall / n:.2f} ms wall, "
               f"load {os.getloadavg()[0]:.1f}), {len(statements) / n:.1f} SQL statements "
               "a request")
@@ -1009,13 +1013,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--worker-class", choices=("sync", "gthread"), default="sync",
-                   help="gunicorn worker class of every server (production: gthread)")
+                   help="gunicorn's worker class (--server gunicorn; production: gthread)")
     p.add_argument("--worker-threads", type=int, default=1,
                    help="threads per gthread worker (production: 4)")
-    p.add_argument("--server", choices=("gunicorn", "granian"), default="gunicorn",
-                   help="the HTTP server of every server started")
-    p.add_argument("--http-parser", choices=("auto", "python", "fast"), default="auto",
-                   help="gunicorn's HTTP parser (fast: the gunicorn_h1c C extension)")
+    p.add_argument("--server", choices=("granian", "gunicorn"), default="granian",
+                   help="the HTTP server of every server started (granian: the verification "
+                        "pool's; gunicorn: the officers' app's)")
     p.add_argument("--rate", type=int, default=1000,
                    help="constant-rate runs at this many requests/s (0: none)")
     p.add_argument("--rate-duration", type=float, default=20)
@@ -1027,12 +1030,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--reuse", metavar="DIR", help="serve what --keep DIR left; load nothing")
     p.add_argument("--profile", type=int, metavar="N", default=0,
                    help="also profile N test-client requests on the SQLite database")
-    p.add_argument("--no-http", action="store_true", help="skip gunicorn and wrk")
+    p.add_argument("--no-http", action="store_true", help="skip the servers and wrk")
     p.add_argument("--app-root", metavar="DIR",
                    help="serve and profile the registry from another checkout (default: this one)")
     args = p.parse_args(argv)
     Server.worker_class, Server.worker_threads = args.worker_class, args.worker_threads
-    Server.http_parser, Server.program = args.http_parser, args.server
+    Server.program = args.server
     if args.app_root:
         global APP_ROOT
         APP_ROOT = Path(args.app_root).resolve()
