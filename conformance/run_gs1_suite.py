@@ -17,6 +17,7 @@ It also needs a few files that the hosted suite loads from the web; put them in 
 Then, from the repository root::
 
     .venv/bin/python conformance/run_gs1_suite.py            # a fresh registry, one label
+    .venv/bin/python conformance/run_gs1_suite.py --server gunicorn   # the other server
     .venv/bin/python conformance/run_gs1_suite.py --json out.json --keep /tmp/gs1run
     .venv/bin/python conformance/run_gs1_suite.py --url https://HOST/01/…?s=… [--cafile PEM]
 
@@ -26,9 +27,13 @@ What it does (every server is started here, on 127.0.0.1, and stopped at the end
    db upgrade``, ``keys ensure``, ``demo``; the demo exporter of NTB orders one label of an
    approved batch (``registry.printing.services.order_job``) and its URI is made as the label
    renderer makes it (``label_source(...).labels(signer, n, n)``), with
-   ``PUBLIC_HOST=127.0.0.1:<port>`` and ``PUBLIC_SCHEME=https``. gunicorn serves it with the
-   shipped ``deploy/gunicorn.conf.py`` (two workers) over TLS with a self-signed certificate
-   made here (``--certfile/--keyfile``), so the label's host is the server's.
+   ``PUBLIC_HOST=127.0.0.1:<port>`` and ``PUBLIC_SCHEME=https``. It is served over TLS with a
+   self-signed certificate made here, so the label's host is the server's, by
+   ``--server``: ``granian`` (default), the production server of ``/01/…`` and ``/verify/…``,
+   started with the ``ExecStart`` flags and ``Environment`` of the verification pool's unit
+   (``deploy/systemd/registry-verify.service``, read at run time) plus
+   ``--ssl-certificate/--ssl-keyfile`` (in production nginx ends TLS in front of it); or
+   ``gunicorn`` with the shipped ``deploy/gunicorn.conf.py`` and ``--certfile/--keyfile``.
 2. ``php -S`` serves the suite's ``tester.php`` on another loopback port; PHP's curl and
    stream wrappers trust the self-signed certificate (``curl.cainfo``, ``openssl.cafile``),
    nothing else is relaxed.
@@ -36,7 +41,7 @@ What it does (every server is started here, on 127.0.0.1, and stopped at the end
    suite's scripts and calls its ``testDL(uri)``, exactly as GS1's hosted page does. The page's
    requests are answered by ``page.route``: the suite's files and the assets from disk, the
    helper's hard-coded address (``https://philarcher.org/gs1/tester.php``) from the local
-   ``php -S``, the registry's own address goes through to gunicorn (certificate errors
+   ``php -S``, the registry's own address goes through to its server (certificate errors
    ignored, as a browser user who accepted the certificate would), and anything else is
    refused and listed in the report.
 4. Prints every test's id, result (pass / fail / warn) and message, and the totals; exits 1
@@ -44,7 +49,7 @@ What it does (every server is started here, on 127.0.0.1, and stopped at the end
    ``--json FILE`` writes the same, with the label URI, what was served and what was refused.
 """
 
-# A tool that starts local servers (php, gunicorn, flask) and asks them over loopback, as
+# A tool that starts local servers (php, granian or gunicorn, flask) and asks them over loopback, as
 # bench/ does (which pyproject.toml exempts from "S" as a whole).
 
 from __future__ import annotations
@@ -107,6 +112,10 @@ EXTERNAL = {
 }
 AJV = "ajv7.min.js"  # GS1's page loads it from its own site; window.ajv7 is what the suite uses
 ASSETS = (AJV, *(name for name, _ in EXTERNAL.values()))
+
+# The verification pool's unit: its ExecStart and Environment are how granian is started here.
+VERIFY_UNIT = ROOT / "deploy" / "systemd" / "registry-verify.service"
+SERVERS = ("granian", "gunicorn")
 
 DEMO_EXPORTER = "exporter.ntb@demo.test"
 RUN_TIMEOUT = 300  # seconds for testDL() to finish; each helper request has curl's 10 s
@@ -363,7 +372,47 @@ class Registry:
     server: Proc | None = None
 
 
-def start_registry(workdir: Path) -> Registry:
+def unit_command(unit: Path) -> tuple[list[str], dict[str, str]]:
+    """A systemd unit's ``ExecStart`` command line (continuation lines joined) and its
+    ``Environment=`` settings, so the run starts granian exactly as the unit does."""
+    text = unit.read_text("utf-8").replace("\\\n", " ")
+    argv: list[str] = []
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key == "ExecStart":
+            argv = value.split()
+        elif key == "Environment":
+            name, _, setting = value.partition("=")
+            env[name] = setting
+    if not argv:
+        raise RunError(f"no ExecStart in {unit}")
+    return argv, env
+
+
+def server_command(server: str, port: int, cert: Path, key: Path,
+                   workdir: Path) -> tuple[list[str], dict[str, str]]:
+    """The command line (and the environment it adds) that serves the registry over TLS on
+    127.0.0.1:``port``: granian with the verification pool's flags (the production server of
+    /01/… and /verify/…), or gunicorn with the shipped deploy/gunicorn.conf.py."""
+    if server == "gunicorn":
+        return [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
+                "--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}",
+                "--certfile", str(cert), "--keyfile", str(key), "wsgi:app"], {}
+    argv, env = unit_command(VERIFY_UNIT)
+    argv[0] = str(BIN / "granian")  # the unit's /srv/registry/.venv/bin/granian
+    argv[argv.index("--port") + 1] = str(port)
+    # In production nginx ends TLS and talks plain HTTP to granian; here granian itself
+    # speaks TLS, as the suite needs an https label URI (the key is PKCS#8, as granian needs).
+    argv[-1:-1] = ["--ssl-certificate", str(cert), "--ssl-keyfile", str(key)]
+    # The unit's RuntimeDirectory (ExecStartPre makes the folder); here a folder of the run.
+    metrics = workdir / "prometheus"
+    metrics.mkdir(exist_ok=True)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
+    return argv, env
+
+
+def start_registry(workdir: Path, server_name: str) -> Registry:
     port = free_port()
     cert, key = self_signed(workdir)
     env = registry_env(workdir, port)
@@ -377,19 +426,18 @@ def start_registry(workdir: Path) -> Registry:
     if done.returncode != 0:
         raise RunError(f"could not make a label URI: {done.stderr.strip()[-800:]}")
     facts = json.loads(done.stdout.strip().splitlines()[-1])
-    gunicorn_log = workdir / "gunicorn.log"
-    server = start("gunicorn", [
-        str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-        "--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}",
-        "--certfile", str(cert), "--keyfile", str(key), "wsgi:app",
-    ], env, gunicorn_log, cwd=ROOT)
+    cmd, server_env = server_command(server_name, port, cert, key, workdir)
+    server_log = workdir / f"{server_name}.log"
+    server = start(server_name, cmd, {**env, **server_env}, server_log, cwd=ROOT)
     origin = f"https://127.0.0.1:{port}"
     try:
-        wait_ready(origin + "/.well-known/gs1resolver", cert, server, gunicorn_log)
+        wait_ready(origin + "/.well-known/gs1resolver", cert, server, server_log)
     except BaseException:
         server.stop()
         raise
-    log(f"registry: {origin} (gunicorn, TLS, self-signed); label {facts['uri']}")
+    facts["server"] = server_name
+    facts["server_command"] = cmd
+    log(f"registry: {origin} ({server_name}, TLS, self-signed); label {facts['uri']}")
     return Registry(uri=facts["uri"], cafile=cert, origin=origin, facts=facts, server=server)
 
 
@@ -398,7 +446,8 @@ def wait_ready(url: str, cafile: Path, server: Proc, log_path: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.proc.poll() is not None:
-            raise RunError(f"gunicorn exited ({server.proc.returncode}); see {log_path}")
+            raise RunError(f"{server.name} exited ({server.proc.returncode}); "
+                           f"see {log_path}")
         try:
             with urllib.request.urlopen(url, timeout=3, context=context) as resp:
                 if resp.status == 200:
@@ -567,6 +616,10 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"checkout of gs1/GS1DL-resolver-testsuite (default {DEFAULT_SUITE})")
     p.add_argument("--assets", type=Path, default=DEFAULT_ASSETS,
                    help=f"local copies of the suite's external files (default {DEFAULT_ASSETS})")
+    p.add_argument("--server", choices=SERVERS, default=SERVERS[0],
+                   help="what serves the fresh registry: granian with the verification pool's "
+                        "flags (default: production serves /01/… and /verify/… with it) or "
+                        "gunicorn with deploy/gunicorn.conf.py")
     p.add_argument("--url", help="test this label URI of a running registry instead of "
                                  "starting one")
     p.add_argument("--cafile", type=Path,
@@ -606,7 +659,7 @@ def main(argv: list[str] | None = None) -> int:
             registry = Registry(uri=args.url, cafile=args.cafile,
                                 origin=f"{parts.scheme}://{parts.netloc}")
         else:
-            registry = start_registry(workdir)
+            registry = start_registry(workdir, args.server)
         results, traffic = run_suite(args.suite, args.assets, registry, workdir, args.timeout)
     except RunError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -617,8 +670,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
+    served_by = f" (served by {registry.facts['server']})" if "server" in registry.facts else ""
     print(f"GS1 resolver test suite ({args.suite}, commit {suite_commit(args.suite)}) "
-          f"against {registry.uri}\n")
+          f"against {registry.uri}{served_by}\n")
     totals = report(results)
     if any(r["id"] == "validLinkset" and r["status"] != "pass" for r in results):
         print("note: the linkset did not validate, so the suite skipped its linkset tests "
