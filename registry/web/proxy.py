@@ -11,7 +11,8 @@ sign; the first one gets a warning in the log, once per process.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -53,3 +54,28 @@ class RawUriFromProxy:
         if original and "RAW_URI" not in environ and "REQUEST_URI" not in environ:
             environ["RAW_URI"] = original
         return self.app(environ, start_response)
+
+
+# Request fields a server fills in per request only when the request has them (PEP 3333, CGI).
+OPTIONAL_REQUEST_FIELDS = frozenset({
+    "CONTENT_TYPE", "CONTENT_LENGTH", "REQUEST_URI", "RAW_URI", "REMOTE_HOST", "REMOTE_USER",
+    "AUTH_TYPE", "HTTPS", "PATH_TRANSLATED",
+})
+
+
+def scrub_request_fields(environment: MutableMapping[str, str] = os.environ) -> list[str]:
+    """Remove process environment variables named like request fields (``HTTP_*``,
+    ``REQUEST_URI``, ``CONTENT_LENGTH`` …), returning their names. granian (the verification
+    pool) starts every request's WSGI environ from the process environment, so such a
+    variable would arrive in each request as if the reader had sent it: a ``REQUEST_URI``
+    would replace the path the resolver reads, an ``HTTP_*`` would be a header. Called by
+    ``wsgi.py`` once the app has read its configuration. Outbound proxies are configured with
+    the lower-case ``http_proxy``/``https_proxy``, which Python reads as well."""
+    names = sorted(name for name in environment
+                   if name.startswith("HTTP_") or name in OPTIONAL_REQUEST_FIELDS)
+    for name in names:
+        del environment[name]
+    if names:
+        log.warning("Removed process environment variables named like request fields, which "
+                    "the server would pass as part of every request: %s", ", ".join(names))
+    return names

@@ -12,6 +12,7 @@ slow-header clients straight at gunicorn stall the page: that is the failure ngi
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import shutil
 import signal
@@ -47,6 +48,10 @@ THREADS = 4  # deploy/gunicorn.conf.py's default
 # The page must answer within this; straight at gunicorn it does not answer at all while the
 # slow clients hold every worker thread.
 PAGE_TIMEOUT = 3.0
+
+
+ENV_MISTAKES = {"REQUEST_URI": "/verify/01/09506000134352/10/EVIL/21/1",
+                "HTTP_ACCEPT": "application/json"}
 
 
 @dataclass
@@ -110,8 +115,11 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     vport = free_port()
     with open(tmp / "granian.log", "wb") as log:
+        # Variables named like request fields in the environment (an operator's mistake):
+        # granian passes the process environment into every request, wsgi.py removes them.
         granian = subprocess.Popen(granian_command(vport), cwd=ROOT,
-                                   env={**env, "GRANIAN_WORKERS": "2"}, stdout=log,
+                                   env={**env, "GRANIAN_WORKERS": "2", **ENV_MISTAKES},
+                                   stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     prefix = tmp / "nginx"
     prefix.mkdir()
@@ -353,10 +361,28 @@ def test_scans_are_answered_by_the_verification_pool_while_gunicorn_is_stuck(
 def test_a_percent_encoded_lot_stays_one_segment_through_the_verification_pool(
         setup: Setup) -> None:
     """granian gives the app only the decoded path; nginx's X-Original-URI keeps "A%2FB" one
-    lot (registry/web/proxy.py), as gunicorn's RAW_URI does."""
+    lot (registry/web/proxy.py), as gunicorn's RAW_URI does. Straight at granian (no proxy
+    header) the lot is the decoded path's. A REQUEST_URI in granian's process environment
+    (ENV_MISTAKES) would otherwise stand in for every request's."""
     path = "/verify/01/09506000134352/10/A%2FB/21/1"
     for port in (setup.nginx_port, setup.gunicorn_port):
         page = requests.get(f"http://127.0.0.1:{port}{path}",
                             headers={"Accept": "application/json"}, timeout=PAGE_TIMEOUT)
         assert page.status_code == 200, (port, page.status_code)
         assert page.json()["label"]["lot"] == "A/B"
+
+
+def test_request_fields_in_the_process_environment_do_not_reach_requests(setup: Setup) -> None:
+    """granian copies its process environment into every request's environ; wsgi.py removes
+    variables named like request fields (ENV_MISTAKES: a REQUEST_URI that would replace the
+    path, an HTTP_ACCEPT that would be a header of every request)."""
+    connection = http.client.HTTPConnection("127.0.0.1", setup.granian_port, timeout=10)
+    try:  # http.client sends no Accept header of its own
+        connection.request("GET", "/verify/01/09506000134352/10/ABC/21/1")
+        response = connection.getresponse()
+        body = response.read().decode()
+    finally:
+        connection.close()
+    assert response.status == 200
+    assert response.getheader("Content-Type", "").startswith("text/html")
+    assert "ABC" in body and "EVIL" not in body
