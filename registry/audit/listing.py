@@ -21,9 +21,9 @@ Administrators read every event. A trade officer reads the events of the provinc
 
 Never: signing keys, the file store, restores, print shops, administrators, and events about no
 known object (a failed sign-in for an address without an account). The objects are one UNION of
-(type, id) pairs, matched to the events on the (object_type, object_id) index, or the event's
-``actor_id`` one of the office's users (its index); ids are compared as text, as the trail
-stores them.
+(type, id) pairs, joined to the events on the (object_type, object_id) index, with the office's
+officers' other events (through the ``actor_id`` index) added by UNION ALL; ids are compared as
+text, as the trail stores them.
 """
 
 from __future__ import annotations
