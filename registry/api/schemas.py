@@ -334,6 +334,16 @@ class DecisionList(BaseModel):
     items: list[DecisionRead]
 
 
+class CertificateNotice(BaseModel):
+    """A certificate the administrators' rules require of the batch, which the office's
+    approval will ask for (issue 18 §2)."""
+
+    kind: str = Field(json_schema_extra=_enum(DocumentKind))
+    problem: Literal["missing", "expired"] = Field(description=(
+        "missing: no certificate of this kind; expired: only certificates of this kind whose "
+        "expiry date is before today (WITA)."))
+
+
 class BatchRead(BatchSummary):
     exporter: Ref
     production_date: dt.date
@@ -343,6 +353,11 @@ class BatchRead(BatchSummary):
     documents: list[DocumentRead]
     decisions: list[DecisionRead]
     allowed_actions: list[str] = Field(description="Lifecycle actions possible now.")
+    certificate_notices: list[CertificateNotice] = Field(description=(
+        "While the batch waits for the office's approval (draft, submitted, rejected): the "
+        "required certificates it lacks or holds only expired today, which the approval will "
+        "refuse until they are added. Submission is not refused for them. Empty when none "
+        "and once the batch is decided."))
 
 
 class DocumentUpload(WriteModel):

@@ -34,6 +34,7 @@ from registry.catalog.certification import (
 from registry.catalog.messages import evidence_frozen
 from registry.catalog.models import Batch, Document, Product, ProductFacts
 from registry.catalog.rules import ANY_DOCUMENT, BatchInput, ProductInput
+from registry.certificates import services as certificates
 from registry.certificates.rules import CertificateInput
 from registry.clock import today
 from registry.db.paging import Page, Window
@@ -245,7 +246,15 @@ def _batch_read(db: Session, user: User, batch: Batch) -> s.BatchRead:
         "documents": [_document_read(d) for d in catalog.list_documents(db, batch)],
         "decisions": [_decision_read(d) for d, _officer in review.decisions_for(db, batch)],
         "allowed_actions": [a.value for a in allowed_actions(Status(batch.status)) if a in mine],
+        "certificate_notices": _certificate_notices(db, batch),
     })
+
+
+def _certificate_notices(db: Session, batch: Batch) -> list[dict[str, str]]:
+    """The web page's notice before the approval, as data (a notice, not a refusal)."""
+    lacking = certificates.approval_gaps(db, batch, today())
+    return ([{"kind": k, "problem": "missing"} for k in lacking.missing]
+            + [{"kind": k, "problem": "expired"} for k in lacking.expired])
 
 
 def _job_read(job: PrintJob, printer_name: str) -> s.PrintJobRead:
@@ -406,7 +415,9 @@ def batches_upload(batch_id: int, body: s.DocumentUpload) -> Any:
             tag="batches", scope="write", response=s.BatchRead, roles=("exporter",))
 def batches_submit(batch_id: int) -> Any:
     """Needs at least one evidence document, and the kinds the registry requires for the
-    product's category (422 with `missing_kinds` otherwise)."""
+    product's category (422 with `missing_kinds` otherwise). Required certificates that are
+    missing or expired do not stop the submission: `certificate_notices` lists them, and the
+    office's approval refuses the batch until they are added."""
     db, user = get_session(), _user()
     batch = catalog.submit_batch(db, user, batch_id,
                                  required_evidence=current_app.config["REQUIRED_EVIDENCE"])

@@ -13,12 +13,17 @@ Administrators read every event. A trade officer reads the events of the provinc
   print shop, which works for all three provinces), a **user** of such an organisation (sign-up,
   activation, declining, sign-ins), and an **API token** of such a user;
 - a buyer's **report of a fake** attributed to the province (as the suspicious-activity desk);
-- a yearly **target** of the province (not the region's, which are the admin's).
+- a yearly **target** of the province (not the region's, which are the admin's);
+- and whatever the office's **own officers** did, on any object: the Bali office decides the
+  hub passages of NTB and NTT batches (events on those batches, which the origin office reads
+  as its own), and an office answers for what its officers did. Only those events: the rest
+  of another province's batch stays that province's.
 
 Never: signing keys, the file store, restores, print shops, administrators, and events about no
 known object (a failed sign-in for an address without an account). The objects are one UNION of
-(type, id) pairs, joined to the events on the (object_type, object_id) index; ids are compared
-as text, as the trail stores them.
+(type, id) pairs, joined to the events on the (object_type, object_id) index, with the office's
+officers' other events (through the ``actor_id`` index) added by UNION ALL; ids are compared as
+text, as the trail stores them.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, cast, literal, union
+from sqlalchemy import String, and_, cast, literal, union, union_all
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from registry.accounts.models import Organisation, OrgKind, Role, User
@@ -102,30 +108,52 @@ def province_objects(province: str) -> Any:
         select(*_pair(ObjectType.FAKE_REPORT, FakeReport.id))
         .where(col(FakeReport.province_code) == province),
         select(*_pair(ObjectType.TARGET, Target.id)).where(col(Target.province_code) == province),
-    ).subquery("province_objects")
+    )
+
+
+def office_users(province: str) -> Any:
+    """The ids of the users of ``province``'s trade office (its officers)."""
+    return (select(col(User.id))
+            .join(Organisation, col(Organisation.id) == User.organisation_id)
+            .where(col(Organisation.province_code) == province,
+                   col(Organisation.kind) == OrgKind.TRADE_OFFICE))
+
+
+def _office_events(province: str) -> Any:
+    """The events an office reads: those on its province's objects, and the rest of what its
+    own officers did (the Bali office's passage decisions on NTB and NTT batches)."""
+    # A CTE: read once though joined twice.
+    objects = province_objects(province).cte("province_objects")
+    on_object = and_(objects.c.object_type == AuditEvent.object_type,
+                     objects.c.object_id == AuditEvent.object_id)
+    # Two disjoint halves, so UNION ALL and no event twice: the join on the objects (their
+    # events found through the (object_type, object_id) index), and the officers' events
+    # on no such object (through the actor_id index). An OR of both in one WHERE would
+    # read every event of the registry to count a page.
+    theirs = select(AuditEvent).join(objects, on_object)
+    by_officers = (select(AuditEvent).outerjoin(objects, on_object)
+                   .where(objects.c.object_type.is_(None),
+                          col(AuditEvent.actor_id).in_(office_users(province))))
+    return aliased(AuditEvent, union_all(theirs, by_officers).subquery("office_events"))
 
 
 def events_statement(scope: LogScope, filters: LogFilter) -> Any:
-    statement = select(AuditEvent)
-    if scope.province is not None:
-        objects = province_objects(scope.province)
-        statement = statement.join(objects, and_(
-            objects.c.object_type == AuditEvent.object_type,
-            objects.c.object_id == AuditEvent.object_id))
+    event: Any = AuditEvent if scope.province is None else _office_events(scope.province)
+    statement = select(event)
     if filters.object_type:
-        statement = statement.where(AuditEvent.object_type == filters.object_type)
+        statement = statement.where(event.object_type == filters.object_type)
     if filters.object_id:
-        statement = statement.where(AuditEvent.object_id == filters.object_id.strip())
+        statement = statement.where(event.object_id == filters.object_id.strip())
     if filters.actor:
-        statement = statement.where(AuditEvent.actor_label == normalise_email(filters.actor))
+        statement = statement.where(event.actor_label == normalise_email(filters.actor))
     if filters.action:
-        statement = statement.where(AuditEvent.action == filters.action)
+        statement = statement.where(event.action == filters.action)
     if filters.since is not None:
-        statement = statement.where(col(AuditEvent.created_at) >= filters.since)
+        statement = statement.where(event.created_at >= filters.since)
     if filters.until is not None:
-        statement = statement.where(col(AuditEvent.created_at) < filters.until)
+        statement = statement.where(event.created_at < filters.until)
     # seq is unique: a total order, so pages neither repeat nor skip an event.
-    return statement.order_by(col(AuditEvent.seq).desc())
+    return statement.order_by(event.seq.desc())
 
 
 def event_page(session: Session, scope: LogScope, filters: LogFilter,

@@ -119,6 +119,20 @@ def batch_gaps(session: Session, batch: Batch, today: dt.date) -> Gaps:
     return gaps(required_for(session, batch), held, today)
 
 
+# The statuses in which the office's approval is still to come (a rejected batch is
+# corrected and submitted again): what it will ask for is worth telling.
+BEFORE_APPROVAL = frozenset({Status.DRAFT, Status.SUBMITTED, Status.REJECTED})
+
+
+def approval_gaps(session: Session, batch: Batch, today: dt.date) -> Gaps:
+    """What the exporter is told before the approval (the API's ``certificate_notices``):
+    ``batch_gaps`` while the batch waits for it, none once decided. Information only: the
+    approval is where the rules are enforced (README "Certificates")."""
+    if batch.status not in BEFORE_APPROVAL:
+        return Gaps()
+    return batch_gaps(session, batch, today)
+
+
 @dataclass(frozen=True)
 class ExpiryNotice:
     """A certificate of a certified batch that expires within 30 days, or has expired."""

@@ -354,3 +354,62 @@ def test_the_api_takes_a_certificates_facts_and_refuses_the_approval_as_a_proble
     assert assert_problem(refused, 422)["codes"] == {"certificates": "certificate_expired"}
     db.refresh(world.batch_a)
     assert world.batch_a.status == Status.SUBMITTED
+
+
+def _valid_as_documented(app: Flask, body: dict[str, Any], model: str) -> None:
+    """``body`` against the API's own OpenAPI 3.1 document (its schemas are JSON Schema
+    2020-12)."""
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    jsonschema.Draft202012Validator(
+        {"$ref": f"#/components/schemas/{model}", "components": document["components"]}
+    ).validate(body)
+
+
+def test_the_api_tells_the_exporter_of_missing_or_expired_required_certificates(
+        app: Flask, world: World, db: Session) -> None:
+    # As the web page does (README "Certificates"): a notice while the batch waits for the
+    # office's approval, never a refusal of the submission.
+    api = api_for(app, db, world.exporter_a)
+    path = f"/batches/{world.batch_a.id}"
+    assert api.get(path).json["certificate_notices"] == []  # no rule, no notice
+    db.add(CertificateRule(category="agriculture", kind="sni"))
+    db.add(CertificateRule(category="agriculture", destination_country="NL", kind="halal"))
+    db.commit()
+    attach(world, world.batch_a, "halal", number=HALAL,
+           issued_on=today() - dt.timedelta(days=400), expires_on=today() - dt.timedelta(days=1))
+    told = [{"kind": "sni", "problem": "missing"}, {"kind": "halal", "problem": "expired"}]
+    draft = api.get(path)
+    assert draft.status_code == 200 and draft.json["certificate_notices"] == told
+    _valid_as_documented(app, draft.json, "BatchRead")
+
+    world.attach_evidence(world.batch_a, world.exporter_a)  # the evidence submission needs
+    db.commit()
+    submitted = api.post(f"{path}/submit")
+    assert submitted.status_code == 200, submitted.json
+    assert submitted.json["status"] == "submitted"
+    assert submitted.json["certificate_notices"] == told
+    _valid_as_documented(app, submitted.json, "BatchRead")
+    # The office reads the same while it decides, and the approval still refuses.
+    officer = api_for(app, db, world.officer_ntb)
+    assert officer.get(path).json["certificate_notices"] == told
+    db.refresh(world.batch_a)
+    refused = officer.post(f"{path}/decisions", json={
+        "action": "approve", "expected_version": world.batch_a.version,
+        "valid_until": (today() + dt.timedelta(days=100)).isoformat()})
+    assert assert_problem(refused, 422)["codes"] == {"certificates": "certificate_missing"}
+
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    notice = document["components"]["schemas"]["CertificateNotice"]
+    assert notice["properties"]["problem"]["enum"] == ["missing", "expired"]
+    assert "certificate_notices" in document["components"]["schemas"]["BatchRead"]["required"]
+
+
+def test_a_decided_batch_carries_no_certificate_notice(
+        app: Flask, world: World, db: Session) -> None:
+    world.submit(world.batch_a, world.exporter_a)
+    world.decide(world.batch_a, world.officer_ntb, Action.APPROVE)
+    # A rule added after the approval concerns the next batches, not this certified one.
+    db.add(CertificateRule(category="agriculture", kind="sni"))
+    db.commit()
+    answer = api_for(app, db, world.exporter_a).get(f"/batches/{world.batch_a.id}")
+    assert answer.json["status"] == "approved" and answer.json["certificate_notices"] == []
