@@ -3,7 +3,8 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Column, Date, Index, Text
-from sqlmodel import Field, SQLModel
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Field, SQLModel, col
 
 from registry.clock import utcnow
 from registry.db.types import UTCDateTime
@@ -27,3 +28,12 @@ class Decision(SQLModel, table=True):
     created_at: dt.datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, default=utcnow)
     )
+
+
+def of_batch(batch_id: int, action: str) -> ColumnElement[bool]:
+    """The condition for one batch's decisions of ``action``. The action is compared as
+    ``action || ''`` so that SQLite finds them through the batch's index: with a bare
+    ``action =`` and an ``ORDER BY created_at`` it took the figures' (action, created_at)
+    index and walked every approval in the registry (a lot's walk-up page: 100–1,400 ms on
+    the benchmark's million batches, against a few ms)."""
+    return (col(Decision.batch_id) == batch_id) & ((col(Decision.action) + "") == action)

@@ -29,7 +29,7 @@ from registry.accounts.models import Organisation
 from registry.catalog.models import Batch
 from registry.clock import REGION_TZ, utcnow
 from registry.gs1 import digital_link as gs1
-from registry.review.models import Decision
+from registry.review.models import Decision, of_batch
 from registry.shipments.models import Shipment
 from registry.shipments.rules import ShipmentStatus
 from registry.verify.walkup import PUBLIC
@@ -75,7 +75,7 @@ def lot_document(session: Session, gtin: str, lot: str, *, base: str) -> dict[st
     approvals = session.exec(
         select(Decision, Organisation.province_code)
         .join(Organisation, col(Organisation.id) == Decision.office_id)
-        .where(Decision.batch_id == batch.id, Decision.action == "approve")
+        .where(of_batch(batch.id, "approve"))
         .order_by(col(Decision.created_at), col(Decision.id))).all()
     for decision, province in approvals:
         office = f"{locations}/offices/{province or batch.origin_province_code}"

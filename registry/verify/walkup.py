@@ -21,7 +21,7 @@ from registry.catalog.certification import Display, Status, display_status
 from registry.catalog.models import Batch, Document
 from registry.clock import REGION_TZ
 from registry.reference import HUBS, PROVINCES, regencies
-from registry.review.models import Decision
+from registry.review.models import Decision, of_batch
 from registry.shipments.models import Shipment
 from registry.shipments.rules import ShipmentStatus
 from registry.verify.lookup import ShipmentRow
@@ -136,7 +136,7 @@ def _journey(session: Session, batch: Batch) -> list[JourneyStep]:
     approval = session.exec(
         select(Decision, Organisation.name)
         .join(Organisation, col(Organisation.id) == Decision.office_id, isouter=True)
-        .where(Decision.batch_id == batch.id, Decision.action == "approve")
+        .where(of_batch(batch.id, "approve"))
         .order_by(col(Decision.created_at).desc(), col(Decision.id).desc())).first()
     passages = session.exec(
         select(Shipment).where(Shipment.batch_id == batch.id,
@@ -186,7 +186,7 @@ def _approval(session: Session, batch: Batch) -> dict[str, Any]:
     found = session.exec(
         select(Decision, Organisation).join(Organisation,
                                             col(Organisation.id) == Decision.office_id)
-        .where(Decision.batch_id == batch.id, Decision.action == "approve")
+        .where(of_batch(batch.id, "approve"))
         .order_by(col(Decision.created_at).desc())).first()
     if found is None:
         return {}

@@ -1,0 +1,50 @@
+"""The walk-up pages and the lot's EPCIS events find a batch's approval through the batch's
+own index. With a bare ``action = 'approve'`` and ``ORDER BY created_at`` SQLite took the
+figures' (action, created_at) index instead and walked every approval in the registry: the
+lot page took 100–1,400 ms on the benchmark's million batches (bench/verify.py, 2026-12-03)
+instead of a few ms. Checked on the statements the pages really send, with SQLite's own
+``EXPLAIN QUERY PLAN``; PostgreSQL plans from statistics and is not asked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event
+from sqlmodel import Session
+from verify_support import signed_labels
+
+from conftest import World
+from registry.gs1 import digital_link as gs1
+
+FIGURES_INDEX = "ix_decision_action_created"
+
+
+def test_walk_up_pages_read_the_batch_s_decisions_by_its_index(app: Flask, world: World,
+                                                                 db: Session) -> None:
+    engine = app.extensions["engine"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite query plan")
+    label = gs1.parse_uri(signed_labels(app, world, db, quantity=1)[0])
+    sent: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "FROM decision" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        http = app.test_client()
+        lot = gs1.lot_path(label.gtin, label.lot)
+        for path in (f"/verify{lot}", f"/verify/01/{label.gtin}", f"/epcis{lot}"):
+            assert http.get(path, headers={"Accept-Language": "en"}).status_code == 200, path
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert sent, "the pages read no decisions"
+    with engine.connect() as connection:
+        for statement, parameters in sent:
+            plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                              parameters).all()
+            steps = " / ".join(str(row[-1]) for row in plan)
+            assert FIGURES_INDEX not in steps, (statement, steps)
