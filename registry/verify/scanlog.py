@@ -19,6 +19,7 @@ or one phone rescanning one label, writes a bounded number of rows (the page sti
 from __future__ import annotations
 
 import atexit
+import multiprocessing.util
 import datetime as dt
 import logging
 import threading
@@ -92,7 +93,12 @@ class ScanBuffer:
         if background:
             self._thread = threading.Thread(target=self._run, name="scan-buffer", daemon=True)
             self._thread.start()
+            # Written at the process's end: atexit where the process ends normally (gunicorn's
+            # workers), multiprocessing's exit finalizers where it is a multiprocessing child
+            # that leaves by os._exit (granian's workers, the verification pool), which runs
+            # no atexit function: a graceful stop lost the last seconds of scans there.
             atexit.register(self.close)
+            multiprocessing.util.Finalize(self, self.close, exitpriority=10)
 
     def add(self, row: dict[str, Any]) -> None:
         with self._lock:
