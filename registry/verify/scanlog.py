@@ -19,9 +19,9 @@ or one phone rescanning one label, writes a bounded number of rows (the page sti
 from __future__ import annotations
 
 import atexit
-import multiprocessing.util
 import datetime as dt
 import logging
+import multiprocessing.util
 import threading
 import time
 from typing import Any
