@@ -14,6 +14,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, MutableMapping
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +52,24 @@ class RawUriFromProxy:
         Iterable[bytes]
     ):
         original = environ.get("HTTP_X_ORIGINAL_URI")
-        if original and "RAW_URI" not in environ and "REQUEST_URI" not in environ:
+        if original and "RAW_URI" not in environ and "REQUEST_URI" not in environ \
+                and _same_request(original, environ):
             environ["RAW_URI"] = original
         return self.app(environ, start_response)
+
+
+def _same_request(original: str, environ: dict[str, Any]) -> bool:
+    """Whether ``original`` is this request's path and query, only spelled as sent: a header
+    that names another URI (a proxy that does not set it, and a reader who does) is ignored
+    rather than answered for a path the request did not ask."""
+    path, _mark, query = original.partition("?")
+    try:
+        decoded = unquote_to_bytes(path).decode("latin-1")  # as servers fill PATH_INFO
+    except UnicodeError:
+        return False
+    script = environ.get("SCRIPT_NAME", "")
+    return decoded == script + environ.get("PATH_INFO", "") and \
+        query == environ.get("QUERY_STRING", "")
 
 
 # Request fields a server fills in per request only when the request has them (PEP 3333, CGI).
