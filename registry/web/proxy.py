@@ -63,10 +63,7 @@ def _same_request(original: str, environ: dict[str, Any]) -> bool:
     that names another URI (a proxy that does not set it, and a reader who does) is ignored
     rather than answered for a path the request did not ask."""
     path, _mark, query = original.partition("?")
-    try:
-        decoded = unquote_to_bytes(path).decode("latin-1")  # as servers fill PATH_INFO
-    except UnicodeError:
-        return False
+    decoded = unquote_to_bytes(path).decode("latin-1")  # as servers fill PATH_INFO
     script = environ.get("SCRIPT_NAME", "")
     return decoded == script + environ.get("PATH_INFO", "") and \
         query == environ.get("QUERY_STRING", "")

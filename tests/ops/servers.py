@@ -32,6 +32,22 @@ def granian_command(port: int) -> list[str]:
     return args
 
 
+def wait_for_app(base: str, log: Path, timeout: float = 90.0) -> None:
+    """Until ``base``/healthz answers 200: a server binds its port before its workers have
+    built the app, which on a loaded machine takes longer than one request's timeout."""
+    import requests  # the operations tests' client; this module is imported by all of them
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(base + "/healthz", timeout=10).ok:
+                return
+        except requests.RequestException:
+            pass
+        assert time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.2)
+
+
 def wait_for_port(port: int, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -8,13 +8,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 import requests
 from flask import Flask
-from servers import free_port, granian_command, wait_for_port
+from servers import free_port, granian_command, wait_for_app, wait_for_port
 from sqlmodel import Session, func, select
 
 from conftest import TEST_KEK
@@ -41,15 +40,7 @@ def test_a_graceful_stop_writes_the_buffered_scans(app: Flask, db: Session,
                                   stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for_port(port, 60)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.2)
+        wait_for_app(f"http://127.0.0.1:{port}", log)
         before = db.exec(select(func.count()).select_from(Scan)).one()
         for serial in range(1, SCANS + 1):
             page = requests.get(

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from servers import free_port, granian_command, wait_for_port
+from servers import free_port, granian_command, wait_for_app, wait_for_port
 
 from registry import ROOT
 
@@ -130,16 +130,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         wait_for_port(nport)
-        deadline = time.monotonic() + 60
         for port, name in ((gport, "gunicorn"), (vport, "granian")):
-            while True:  # every worker booted: the app answers
-                try:
-                    if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).ok:
-                        break
-                except requests.RequestException:
-                    pass
-                assert time.monotonic() < deadline, (tmp / f"{name}.log").read_text()
-                time.sleep(0.2)
+            wait_for_app(f"http://127.0.0.1:{port}", tmp / f"{name}.log")
         yield Setup(gport, nport, vport, gunicorn)
     finally:
         _stop(nginx)
