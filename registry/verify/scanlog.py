@@ -18,7 +18,6 @@ or one phone rescanning one label, writes a bounded number of rows (the page sti
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import logging
 import multiprocessing.util
@@ -93,11 +92,11 @@ class ScanBuffer:
         if background:
             self._thread = threading.Thread(target=self._run, name="scan-buffer", daemon=True)
             self._thread.start()
-            # Written at the process's end: atexit where the process ends normally (gunicorn's
-            # workers), multiprocessing's exit finalizers where it is a multiprocessing child
-            # that leaves by os._exit (granian's workers, the verification pool), which runs
-            # no atexit function: a graceful stop lost the last seconds of scans there.
-            atexit.register(self.close)
+            # Written at the process's end. multiprocessing's exit finalizers run both where
+            # the process ends normally (multiprocessing runs them from atexit: gunicorn's
+            # workers) and where it is a multiprocessing child that leaves by os._exit and
+            # runs no atexit function (granian's workers, the verification pool: with atexit
+            # alone a graceful stop lost the last seconds of scans there).
             multiprocessing.util.Finalize(self, self.close, exitpriority=10)
 
     def add(self, row: dict[str, Any]) -> None:
