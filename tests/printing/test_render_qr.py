@@ -60,7 +60,8 @@ def running(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as fh:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
+    except OSError:
+        # Gone before the open (ENOENT) or between the open and the read (ESRCH).
         return False
 
 
