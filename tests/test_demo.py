@@ -20,6 +20,7 @@ from registry.printing.services import next_free_serial
 from registry.review.models import Decision
 from registry.shipments.models import Shipment
 from registry.signing.models import LabelSignature
+from registry.verify import facts
 
 HEADLINES = {
     "genuine": "Genuine and certified",
@@ -115,6 +116,9 @@ def test_the_history_is_written_in_time_order_with_the_services_invariants(
         assert shipment.destination_locode.startswith(batch.destination_country)
         assert shipment.passage_date >= shipment.peb_date
     assert {batch.hub for _s, batch in passages} == {"benoa", "ngurah-rai", "celukan-bawang"}
+    # Every label's display facts on its batch row are what its tables say (the services'
+    # flush hook kept them through the whole history).
+    assert facts.stale(db.connection()) == []
     # Serial counters follow the jobs: the next serial is past every printed one.
     last = db.exec(select(func.max(PrintJob.serial_last)).where(
         PrintJob.batch_id == expired.id)).one()

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Index,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
@@ -97,6 +98,10 @@ class Batch(SQLModel, table=True):
     product_photo: str | None = Field(default=None, max_length=64)
     # The frozen photo's SHA-256 (0015); NULL as for ``Product.photo_sha256``.
     product_photo_sha256: str | None = Field(default=None, max_length=64)
+    # What a scan shows besides these columns (latest decisions, public documents, confirmed
+    # shipments, plots on record) as JSON text, kept by registry/verify/facts.py's flush hook
+    # in the transaction that changes them (0033). Never set by a service.
+    verify_facts: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,3 +139,8 @@ def _run_after_rollback(session: Session, transaction: SessionTransaction) -> No
     session.info.pop(_AFTER_COMMIT, None)
     for callback in session.info.pop(_AFTER_ROLLBACK, []):
         callback()
+
+
+# The verification facts' flush hook (on every session, as the hooks above): a batch's display
+# facts are kept on its row in the transaction that changes them (registry/verify/facts.py).
+from registry.verify import facts as _verify_facts  # noqa: E402,F401

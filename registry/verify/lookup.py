@@ -3,8 +3,8 @@
 Every scan of every package lands here, so the lookup is written for that: one round trip
 (on PostgreSQL each one costs more than the work inside it), no ORM objects, and statement text
 that never changes so both databases keep it prepared. Decisions, public documents, confirmed
-shipments and the serial's scan counts ride along as JSON arrays from correlated subqueries;
-each of them is an index probe on the batch (and serial).
+shipments and plots come with the batch row (``verify_facts``, one JSON array kept by
+``facts.py``); the printed range and the serial's scan counts ride along from two index probes.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from registry.gs1 import digital_link as gs1
 from registry.verify.rules import ScanStats
 
 # The statement, with the few spellings that differ between SQLite and PostgreSQL filled in.
-# ``action || ''`` keeps SQLite on the batch's own decisions: with a bare ``action =`` it may
-# walk the figures' (action, created_at) index over every approval in the registry.
+# The batch's decisions, public documents, confirmed shipments and plots come with its row
+# (``verify_facts``, kept by registry/verify/facts.py): four subqueries fewer on every scan.
 _SQL = """
 SELECT b.id AS batch_id, b.version, b.status, b.valid_until, b.quantity, b.unit,
        b.production_date, b.best_before, b.origin_regency_code, b.origin_province_code,
@@ -32,16 +32,7 @@ SELECT b.id AS batch_id, b.version, b.status, b.valid_until, b.quantity, b.unit,
        b.product_photo IS NOT NULL AS has_photo, o.name AS exporter,
        EXISTS (SELECT 1 FROM print_job j WHERE j.batch_id = b.id
                AND j.serial_first <= :serial AND j.serial_last >= :serial) AS printed,
-       EXISTS (SELECT 1 FROM plot p WHERE p.batch_id = b.id) AS has_plots,
-       (SELECT {agg}({arr}(d.id, d.action || '', {day}, f.name, d.reason))
-          FROM decision d LEFT JOIN organisation f ON f.id = d.office_id
-         WHERE d.batch_id = b.id AND d.action || '' IN ('approve', 'revoke', 'suspend'))
-         AS decisions,
-       (SELECT {agg}({arr}(x.id, x.kind, x.sha256, x.uploaded_at, x.number, x.issuer,
-                           x.issued_on, x.expires_on, x.form_type, x.scheme))
-          FROM document x WHERE x.batch_id = b.id AND x.is_public) AS documents,
-       (SELECT {agg}({arr}(sh.id, sh.hub, sh.passage_date, sh.destination_locode))
-          FROM shipment sh WHERE sh.batch_id = b.id AND sh.status = 'confirmed') AS shipments,
+       b.verify_facts AS facts,
        (SELECT {arr}(count(*), count(DISTINCT CASE WHEN s.created_at >= :day_start
                                                  THEN s.client END),
                      count(CASE WHEN s.created_at >= :since THEN 1 END),
@@ -53,14 +44,7 @@ SELECT b.id AS batch_id, b.version, b.status, b.valid_until, b.quantity, b.unit,
  ORDER BY b.id
  LIMIT 1
 """
-# A decision's day is its date in WITA (UTC+8 all year, no daylight saving), where the offices
-# decide: an approval at 05:42 WITA on 2 December was certified on 2 December.
-_DIALECT = {
-    "sqlite": {"agg": "json_group_array", "arr": "json_array",
-               "day": "date(substr(d.created_at, 1, 19), '+8 hours')"},
-    "postgresql": {"agg": "json_agg", "arr": "json_build_array",
-                   "day": "to_char(d.created_at AT TIME ZONE 'Asia/Makassar', 'YYYY-MM-DD')"},
-}
+_DIALECT = {"sqlite": {"arr": "json_array"}, "postgresql": {"arr": "json_build_array"}}
 # A label whose signature is good under a revoked key is the registry's only if the registry
 # signed this serial under that key before the revocation's effective time (issue 12 §1).
 _SIGNED_BEFORE_SQL = """
@@ -168,6 +152,8 @@ class LabelRow:
 
 
 _MILLI = Decimal("0.001")
+# A batch whose facts were never computed (a submitted batch always has them; see facts.py).
+_NO_FACTS = (None, None, None, False)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -223,6 +209,7 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
             names = _COLUMNS[dialect] = tuple(column[0] for column in cursor.description)
         row = dict(zip(names, found, strict=True))
         total, clients, recent, this_seen = _json(row["scans"])
+        decisions, documents, shipments, has_plots = _json(row["facts"]) or _NO_FACTS
         extra = set(pending_clients) - {client}
         seen = set()
         if extra and serial is not None:
@@ -248,15 +235,15 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
         category=row["category"], hs_code=row["hs_code"], has_photo=bool(row["has_photo"]),
         exporter=row["exporter"] or "", printed=bool(row["printed"]),
         decisions=[DecisionRow(i, a, _date(d) or dt.date.min, office, reason)
-                   for i, a, d, office, reason in _json(row["decisions"])],
+                   for i, a, d, office, reason in decisions or ()],
         documents=sorted((DocumentRow(i, k, h, str(u), n, issuer, _date(on), _date(until), f, sc)
                           for i, k, h, u, n, issuer, on, until, f, sc
-                          in _json(row["documents"])),
+                          in documents or ()),
                          key=lambda d: (d.uploaded_at, d.id)),
         shipments=sorted((ShipmentRow(i, h, _date(d) or dt.date.min, code)
-                          for i, h, d, code in _json(row["shipments"])),
+                          for i, h, d, code in shipments or ()),
                          key=lambda s: (s.passage_date, s.id)),
-        stats=stats, has_plots=bool(row["has_plots"]),
+        stats=stats, has_plots=bool(has_plots),
     )
 
 
