@@ -32,6 +32,7 @@ db_cli = AppGroup("db", help="Database schema.")
 users_cli = AppGroup("users", help="User accounts.")
 audit_cli = AppGroup("audit", help="The hash-chained audit log.")
 figures_cli = AppGroup("figures", help="The figures' summary table.")
+facts_cli = AppGroup("facts", help="The labels' verification facts kept on their batches.")
 
 
 def _session() -> Session:
@@ -337,9 +338,34 @@ def figures_rebuild() -> None:
     click.echo(f"{count} cells rebuilt in {time.perf_counter() - started:.1f} s")
 
 
+@facts_cli.command("refresh")
+@click.option("--check", is_flag=True, help="Only count the batches whose facts are stale.")
+def facts_refresh(check: bool) -> None:
+    """Recompute every batch's verification facts from its decisions, documents, shipments
+    and plots, in one transaction: after a repair of those tables behind the services' back,
+    or after a rolling upgrade to 0033 (a server still on the release before it wrote
+    decisions without them). ``--check`` changes nothing and exits 1 if any are stale."""
+    from registry.verify import facts
+
+    started = time.perf_counter()
+    with _session() as session:
+        stale = facts.stale(session.connection())
+        if check:
+            click.echo(f"{len(stale)} batches with stale verification facts"
+                       + (f": {', '.join(map(str, stale[:20]))}" if stale else ""))
+            raise SystemExit(1 if stale else 0)
+        facts.refresh_all(session.connection())
+        audit.record(session, actor=None, action=EventTag.Operations.FACTS_REFRESH,
+                     object_type=ObjectType.REGISTRY, after={"stale": len(stale)})
+        session.commit()
+    click.echo(f"verification facts refreshed ({len(stale)} were stale) in "
+               f"{time.perf_counter() - started:.1f} s")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(figures_cli)
+    app.cli.add_command(facts_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo)

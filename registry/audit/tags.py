@@ -124,6 +124,7 @@ class EventTag:
         BACKUP_RESTORE = "backup.restore"
         DEMO_BACKDATE = "demo.backdate"
         FIGURES_REBUILD = "figures.rebuild"
+        FACTS_REFRESH = "facts.refresh"
 
 
 Tag = (EventTag.Account | EventTag.Organisation | EventTag.Product | EventTag.Batch

@@ -98,6 +98,7 @@ EVENT_LABELS: dict[str, LazyString] = {
     EventTag.Operations.BACKUP_RESTORE: _l("Backup restored"),
     EventTag.Operations.DEMO_BACKDATE: _l("Demo history dated back"),
     EventTag.Operations.FIGURES_REBUILD: _l("Figures' summary rebuilt"),
+    EventTag.Operations.FACTS_REFRESH: _l("Labels' verification facts refreshed"),
 }
 
 

@@ -13,11 +13,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 from test_journey import ship_and_confirm
 from verify_support import path_of, signed_labels
 
 from conftest import World, database_at
+from registry.audit.models import AuditEvent
 from registry.catalog import services as catalog
 from registry.catalog.certification import Action
 from registry.clock import today
@@ -156,3 +157,21 @@ def test_an_office_renamed_is_renamed_on_the_labels_it_certified(
     assert kept(db, world.batch_a.id)[0][0][3] == "Dinas Perdagangan NTB"
     page = app.test_client().get(path_of(uri) + "&lang=en").get_data(as_text=True)
     assert "Dinas Perdagangan NTB" in page and "Office 52" not in page
+
+
+def test_the_refresh_command_puts_right_what_was_written_around_the_services(
+        app: Flask, world: World, db: Session) -> None:
+    signed_labels(app, world, db, quantity=1)
+    db.connection().execute(text("DELETE FROM plot WHERE batch_id = :id"),
+                            {"id": world.batch_a.id})
+    db.commit()
+    runner = app.test_cli_runner()
+    check = runner.invoke(args=["facts", "refresh", "--check"])
+    assert check.exit_code == 1 and f"1 batches with stale verification facts: " \
+        f"{world.batch_a.id}" in check.output
+    done = runner.invoke(args=["facts", "refresh"])
+    assert done.exit_code == 0 and "(1 were stale)" in done.output, done.output
+    assert runner.invoke(args=["facts", "refresh", "--check"]).exit_code == 0
+    db.expire_all()
+    event = db.exec(select(AuditEvent).where(AuditEvent.action == "facts.refresh")).one()
+    assert json.loads(event.after or "") == {"stale": 1}
