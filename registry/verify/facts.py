@@ -60,27 +60,38 @@ def _update(dialect: str, where: str) -> str:
 
 
 def refresh(connection: Connection, batch_ids: Iterable[int]) -> None:
-    """Recompute the facts of ``batch_ids`` from the source tables."""
+    """Recompute the facts of ``batch_ids`` from the source tables.
+
+    On PostgreSQL the rows are locked first, by a statement of their own: an UPDATE that
+    waits for another transaction's lock on the row computes its new value from the snapshot
+    it started with (READ COMMITTED), so two transactions adding facts to one batch at once
+    would each write what the other did not see, and the last commit would lose the first's
+    fact. Once the lock is held, the UPDATE, a new statement, sees every commit before it.
+    SQLite runs one writer at a time."""
     ids = sorted(set(batch_ids))
     if not ids:
         return
-    statement = text(_update(connection.dialect.name, "WHERE id IN :ids")).bindparams(
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execute(text("SELECT id FROM batch WHERE id IN :ids ORDER BY id FOR UPDATE"
+                                ).bindparams(bindparam("ids", expanding=True)), {"ids": ids})
+    statement = text(_update(dialect, "WHERE id IN :ids")).bindparams(
         bindparam("ids", expanding=True))
     connection.execute(statement, {"ids": ids})
 
 
 def refresh_all(connection: Connection) -> None:
-    """Recompute the facts of every submitted batch (drafts have none)."""
-    connection.execute(text(_update(connection.dialect.name, "WHERE status <> 'draft'")))
+    """Recompute the facts of every batch (a draft's too: the hook keeps those as well, so
+    every batch's facts are current, whatever its status)."""
+    connection.execute(text(_update(connection.dialect.name, "")))
 
 
 def stale(connection: Connection) -> list[int]:
-    """The submitted batches whose kept facts differ from their source tables: none, unless
-    something wrote those tables around a session (a test of the hook, an operator's check)."""
+    """The batches whose kept facts differ from their source tables: none, unless something
+    wrote those tables around a session (a test of the hook, an operator's check)."""
     expression = _FACTS.format(**_DIALECT[connection.dialect.name])
     rows = connection.execute(text(
-        f"SELECT id, verify_facts, {expression} FROM batch "  # noqa: S608 (no input in it)
-        "WHERE status <> 'draft' ORDER BY id"))
+        f"SELECT id, verify_facts, {expression} FROM batch ORDER BY id"))  # noqa: S608
     return [batch_id for batch_id, kept, fresh in rows
             if kept is None or json.loads(kept) != json.loads(fresh)]
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from conftest import World, database_at
 from registry.audit.models import AuditEvent
 from registry.catalog import services as catalog
 from registry.catalog.certification import Action
+from registry.catalog.models import Document
 from registry.clock import today
 from registry.db import migrate
 from registry.plots import services as plots
@@ -141,10 +144,10 @@ def test_the_migration_fills_the_facts_of_existing_batches(
     migrate.upgrade(url, "0033")
     with engine.connect() as conn:
         rows = dict(conn.execute(text("SELECT id, verify_facts FROM batch")).all())
-    assert rows[2] is None  # a draft has no facts
     decisions, documents, shipments, has_plots = json.loads(rows[1])
     assert decisions == [[1, "approve", "2026-03-02", "Office 52", ""]]
     assert not documents and not shipments and not has_plots  # SQLite [], PostgreSQL null
+    assert not any(json.loads(rows[2]))  # a draft: filled too, with nothing yet
 
 
 def test_an_office_renamed_is_renamed_on_the_labels_it_certified(
@@ -175,3 +178,37 @@ def test_the_refresh_command_puts_right_what_was_written_around_the_services(
     db.expire_all()
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "facts.refresh")).one()
     assert json.loads(event.after or "") == {"stale": 1}
+
+
+def test_two_facts_added_to_one_batch_at_once_both_reach_its_row(
+        world: World, db: Session, engine: Engine) -> None:
+    """Each document in its own transaction and thread; the second flushes while the first
+    holds the batch's row, and commits after it."""
+    batch_id, user_id = world.batch_b.id, world.exporter_b.id
+    first_flushed, errors = threading.Event(), []
+
+    def add(name: str, hold: float) -> None:
+        try:
+            with Session(engine) as s:
+                if name == "second":
+                    first_flushed.wait(timeout=10)
+                s.add(Document(batch_id=batch_id, kind="halal", original_name=f"{name}.pdf",
+                               stored_name=f"{name}-{batch_id}", content_type="application/pdf",
+                               size=1, sha256=name * 8, is_public=True, uploaded_by=user_id))
+                s.flush()
+                if name == "first":
+                    first_flushed.set()
+                time.sleep(hold)  # the second's flush meanwhile waits for this transaction
+                s.commit()
+        except BaseException as exc:  # reported to the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=add, args=("first", 1.0)),
+               threading.Thread(target=add, args=("second", 0.0))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    db.rollback()
+    assert sorted(d[2] for d in kept(db, batch_id)[1]) == ["first" * 8, "second" * 8]
