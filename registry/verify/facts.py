@@ -92,8 +92,14 @@ def stale(connection: Connection) -> list[int]:
     expression = _FACTS.format(**_DIALECT[connection.dialect.name])
     rows = connection.execute(text(
         f"SELECT id, verify_facts, {expression} FROM batch ORDER BY id"))  # noqa: S608
-    return [batch_id for batch_id, kept, fresh in rows
-            if kept is None or json.loads(kept) != json.loads(fresh)]
+    # NULL is a batch the hook never had cause to fill (a draft with no documents or plots
+    # yet): no facts, as the lookup reads it.
+    out = []
+    for batch_id, kept, fresh in rows:
+        now = json.loads(fresh)
+        if (any(now) if kept is None else json.loads(kept) != now):
+            out.append(batch_id)
+    return out
 
 
 def _decided_by(connection: Connection, office_ids: set[int]) -> set[int]:
