@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from conftest import Client, World
 from registry.clock import REGION_TZ, start_of_day
 from registry.review.models import Decision
+from registry.verify import facts
 from registry.verify.models import Scan
 from tests.verify.verify_support import path_of, signed_labels
 
@@ -46,6 +47,9 @@ def _approved_before_dawn(db: Session, world: World) -> None:
     # Through the column's type, as the registry writes moments (UTC on both databases).
     db.execute(update(Decision).where(col(Decision.action) == "approve")
                .values(created_at=APPROVED_AT))
+    # Written around the services, as a repair would be: its label's facts follow as
+    # `flask facts refresh` puts them right.
+    facts.refresh(db.connection(), [world.batch_a.id])
     db.commit()
 
 
