@@ -54,9 +54,13 @@ _DIALECT = {
 _FACT_TABLES = frozenset({"decision", "document", "shipment", "plot"})
 
 
+def _expression(dialect: str) -> str:
+    return _FACTS.format(**_DIALECT[dialect])
+
+
 def _update(dialect: str, where: str) -> str:
     # Our own statement text and a fixed WHERE: no value of anyone's in it.
-    return f"UPDATE batch SET verify_facts = {_FACTS.format(**_DIALECT[dialect])} {where}"  # noqa: S608
+    return f"UPDATE batch SET verify_facts = {_expression(dialect)} {where}"  # noqa: S608
 
 
 def refresh(connection: Connection, batch_ids: Iterable[int]) -> None:
@@ -89,9 +93,9 @@ def refresh_all(connection: Connection) -> None:
 def stale(connection: Connection) -> list[int]:
     """The batches whose kept facts differ from their source tables: none, unless something
     wrote those tables around a session (a test of the hook, an operator's check)."""
-    expression = _FACTS.format(**_DIALECT[connection.dialect.name])
     rows = connection.execute(text(
-        f"SELECT id, verify_facts, {expression} FROM batch ORDER BY id"))  # noqa: S608
+        f"SELECT id, verify_facts, {_expression(connection.dialect.name)} "  # noqa: S608
+        "FROM batch ORDER BY id"))
     # NULL is a batch the hook never had cause to fill (a draft with no documents or plots
     # yet): no facts, as the lookup reads it.
     out = []

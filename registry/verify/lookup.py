@@ -152,7 +152,8 @@ class LabelRow:
 
 
 _MILLI = Decimal("0.001")
-# A batch whose facts were never computed (a submitted batch always has them; see facts.py).
+# A batch whose facts the hook never had cause to fill (NULL: no decisions, documents,
+# shipments or plots yet; see facts.py).
 _NO_FACTS = (None, None, None, False)
 
 
