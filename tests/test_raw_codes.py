@@ -78,6 +78,7 @@ from registry.shipments.rules import ShipmentStatus
 from registry.targets import services as targets
 from registry.targets.rules import Metric
 from registry.targets.services import TargetInput
+from registry.verify import facts as verify_facts
 from tests.integrity.scan_support import flush, phone, sign
 from tests.verify.verify_support import path_of
 
@@ -321,7 +322,9 @@ def _issues_17_and_18(world: World, db: Session, document_id: int, limits: dict[
     db.exec(update(Document).where(Document.id == document_id)  # type: ignore[call-overload]
             .values(number="2026.1.0500.0.K21.E.000123", issuer="Badan Karantina Indonesia",
                     issued_on=today() - dt.timedelta(days=300),
-                    expires_on=today() + dt.timedelta(days=10)))
+                    expires_on=today() + dt.timedelta(days=10))
+            .execution_options(**{verify_facts.FACTS_REFRESHED: True}))
+    verify_facts.refresh(db.connection(), [world.batch_a.id])
     # A submitted batch with a certificate of origin and an organic certificate, for the
     # exporter's and the office's batch pages.
     certified = _batch(world, db, "CERT-1")

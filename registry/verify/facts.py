@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, event, inspect, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
 # [decisions, public documents, confirmed shipments, plots on record] as JSON text.
 # ``action || ''`` keeps SQLite on the batch's own decisions: with a bare ``action =`` it may
@@ -52,6 +52,14 @@ _DIALECT = {
 }
 # The tables whose rows are facts of their ``batch_id``'s label.
 _FACT_TABLES = frozenset({"decision", "document", "shipment", "plot"})
+# The execution option by which a bulk statement on a fact table says that its caller
+# refreshes the facts it changes (``refresh``): see ``_refuse_bulk_writes``.
+FACTS_REFRESHED = "verify_facts_refreshed_by_caller"
+
+
+class BulkFactsWrite(RuntimeError):
+    """A bulk INSERT, UPDATE or DELETE on a fact table through a session, which no flush
+    sees: the labels' facts would go stale without a word."""
 
 
 def _expression(dialect: str) -> str:
@@ -133,3 +141,22 @@ def _refresh_changed(session: Session, _context: Any) -> None:
     if offices:
         batch_ids |= _decided_by(connection, offices)
     refresh(connection, batch_ids)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_writes(state: ORMExecuteState) -> None:
+    # ``session.execute(update(Decision)...)`` writes around the flush, so the hook above never
+    # sees it and every label of those batches would show yesterday's facts. Which batches
+    # such a statement touches is not known before it runs (its WHERE may name any column),
+    # so it must say how the facts follow: refresh them itself (``refresh``) and pass
+    # ``FACTS_REFRESHED``. Text SQL is not inspected (``flask facts refresh [--check]``).
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(getattr(state.statement, "table", None), "name", None)
+    touches_facts = table in _FACT_TABLES or (table == "organisation" and state.is_update)
+    if touches_facts and not state.execution_options.get(FACTS_REFRESHED):
+        raise BulkFactsWrite(
+            f"a bulk statement on {table} leaves the labels' verification facts stale: "
+            f"write through the session's objects, or refresh the batches' facts "
+            f"(registry.verify.facts.refresh) and pass "
+            f"execution_options({FACTS_REFRESHED}=True)")

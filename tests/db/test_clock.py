@@ -45,10 +45,11 @@ def test_a_naive_moment_is_refused_not_guessed(db: Session) -> None:
 
 def _approved_before_dawn(db: Session, world: World) -> None:
     # Through the column's type, as the registry writes moments (UTC on both databases).
-    db.execute(update(Decision).where(col(Decision.action) == "approve")
-               .values(created_at=APPROVED_AT))
     # Written around the services, as a repair would be: its label's facts follow as
     # `flask facts refresh` puts them right.
+    db.execute(update(Decision).where(col(Decision.action) == "approve")
+               .values(created_at=APPROVED_AT)
+               .execution_options(**{facts.FACTS_REFRESHED: True}))
     facts.refresh(db.connection(), [world.batch_a.id])
     db.commit()
 

@@ -22,6 +22,7 @@ from registry.catalog.models import Batch
 from registry.clock import REGION_TZ, today
 from registry.figures import exports
 from registry.review.models import Decision
+from registry.verify import facts
 
 EXPORT_PATH = re.compile(r"/figures/exports/(\d+)$")
 PERIOD = "from_month=2026-03&to_month=2026-04"
@@ -74,7 +75,11 @@ def many_certified(world: World, db: Session, n: int) -> dict[str, int]:
                   "from_status": "submitted", "to_status": "approved", "reason": None,
                   "valid_until": valid_until, "created_at": when}
                  for batch_id, (when, side, _status, valid_until) in zip(ids, whens, strict=True)]
-    db.execute(insert(decision_t), decisions)
+    # Loaded in bulk (thousands of rows), so the labels' facts are refreshed here, as a
+    # loader around the session must (registry/verify/facts.py).
+    db.execute(insert(decision_t).execution_options(**{facts.FACTS_REFRESHED: True}),
+               decisions)
+    facts.refresh(db.connection(), ids)
     db.commit()
     # The world's own two batches were approved today, outside the period.
     return {"52": (n + 1) // 2, "53": n // 2}

@@ -10,16 +10,18 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import delete, text, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from test_journey import ship_and_confirm
 from verify_support import path_of, signed_labels
 
 from conftest import World, database_at
+from registry.accounts.models import Organisation
 from registry.audit.models import AuditEvent
 from registry.catalog import services as catalog
 from registry.catalog.certification import Action
@@ -27,6 +29,9 @@ from registry.catalog.models import Document
 from registry.clock import today
 from registry.db import migrate
 from registry.plots import services as plots
+from registry.plots.models import Plot
+from registry.review.models import Decision
+from registry.shipments.models import Shipment
 from registry.verify import facts
 
 
@@ -100,6 +105,46 @@ def test_a_table_written_around_the_session_shows_as_stale(
     assert facts.stale(db.connection()) == [world.batch_a.id]
     facts.refresh(db.connection(), [world.batch_a.id])
     assert facts.stale(db.connection()) == []
+
+
+def _bulk(world: World, table: str) -> Any:
+    batch = world.batch_a.id
+    return {
+        "decision": lambda: update(Decision).where(col(Decision.batch_id) == batch)
+        .values(reason="Set by hand"),
+        "document": lambda: update(Document).where(col(Document.batch_id) == batch)
+        .values(number="PC-2026-0001"),
+        "shipment": lambda: update(Shipment).where(col(Shipment.batch_id) == batch)
+        .values(destination_locode="JPTYO"),
+        "plot": lambda: delete(Plot).where(col(Plot.batch_id) == batch),
+        "organisation": lambda: update(Organisation)
+        .where(col(Organisation.id) == world.offices["52"].id)
+        .values(name="Dinas Perdagangan NTB"),
+    }[table]()
+
+
+@pytest.mark.parametrize("table", ["decision", "document", "shipment", "plot",
+                                   "organisation"])
+def test_a_bulk_statement_on_a_fact_table_must_say_how_the_facts_follow(
+        app: Flask, world: World, db: Session, table: str) -> None:
+    # ``session.execute(update(...))`` passes no flush: before the guard, the label's page
+    # kept its old facts without a word (test_raw_codes set a certificate's number so).
+    uri = signed_labels(app, world, db, quantity=1)[0]
+    with pytest.raises(facts.BulkFactsWrite, match=f"bulk statement on {table}"):
+        db.execute(_bulk(world, table))
+    db.rollback()
+    assert facts.stale(db.connection()) == []
+
+    # Said: written, and the caller's refresh puts the label right in the same transaction.
+    db.execute(_bulk(world, table).execution_options(**{facts.FACTS_REFRESHED: True}))
+    if table in ("decision", "plot", "organisation"):  # facts batch A's label shows
+        assert facts.stale(db.connection()) == [world.batch_a.id]
+    facts.refresh(db.connection(), [world.batch_a.id])
+    db.commit()
+    assert facts.stale(db.connection()) == []
+    if table == "organisation":
+        page = app.test_client().get(path_of(uri) + "&lang=en").get_data(as_text=True)
+        assert "Dinas Perdagangan NTB" in page
 
 
 SCHEMA = "migration_0033"
