@@ -113,6 +113,26 @@ class ShipmentRow:
     destination_locode: str
 
 
+def latest(decisions: list[DecisionRow], action: str) -> DecisionRow | None:
+    """The latest of ``decisions`` of ``action`` (by WITA day, then id)."""
+    rows = [d for d in decisions if d.action == action]
+    return max(rows, key=lambda d: (d.day, d.id)) if rows else None
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """A batch's kept verification facts (``batch.verify_facts``, facts.py), read: what the
+    label's page and the lot's walk-up page both show besides the batch's own columns."""
+
+    decisions: list[DecisionRow]
+    documents: list[DocumentRow]
+    shipments: list[ShipmentRow]
+    has_plots: bool
+
+    def latest(self, action: str) -> DecisionRow | None:
+        return latest(self.decisions, action)
+
+
 @dataclass(frozen=True, slots=True)
 class LabelRow:
     """The batch behind a label code, whether this serial was printed, and its scans so far."""
@@ -147,8 +167,7 @@ class LabelRow:
     has_plots: bool = False
 
     def latest(self, action: str) -> DecisionRow | None:
-        rows = [d for d in self.decisions if d.action == action]
-        return max(rows, key=lambda d: (d.day, d.id)) if rows else None
+        return latest(self.decisions, action)
 
 
 _MILLI = Decimal("0.001")
@@ -167,6 +186,23 @@ def _json(value: Any) -> list[Any]:
     if value is None:
         return []
     return json.loads(value) if isinstance(value, str) else value
+
+
+def read_facts(value: Any) -> Facts:
+    """``batch.verify_facts`` (JSON text, or already decoded) as rows, in the order the pages
+    list them."""
+    decisions, documents, shipments, has_plots = _json(value) or _NO_FACTS
+    return Facts(
+        decisions=[DecisionRow(i, a, _date(d) or dt.date.min, office, reason)
+                   for i, a, d, office, reason in decisions or ()],
+        documents=sorted((DocumentRow(i, k, h, str(u), n, issuer, _date(on), _date(until), f, sc)
+                          for i, k, h, u, n, issuer, on, until, f, sc
+                          in documents or ()),
+                         key=lambda d: (d.uploaded_at, d.id)),
+        shipments=sorted((ShipmentRow(i, h, _date(d) or dt.date.min, code)
+                          for i, h, d, code in shipments or ()),
+                         key=lambda s: (s.passage_date, s.id)),
+        has_plots=bool(has_plots))
 
 
 def dialect_of(connection: Any) -> str:
@@ -210,7 +246,7 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
             names = _COLUMNS[dialect] = tuple(column[0] for column in cursor.description)
         row = dict(zip(names, found, strict=True))
         total, clients, recent, this_seen = _json(row["scans"])
-        decisions, documents, shipments, has_plots = _json(row["facts"]) or _NO_FACTS
+        kept = read_facts(row["facts"])
         extra = set(pending_clients) - {client}
         seen = set()
         if extra and serial is not None:
@@ -235,16 +271,8 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
         product_id=row["product_id"], name_en=row["name_en"], name_id=row["name_id"],
         category=row["category"], hs_code=row["hs_code"], has_photo=bool(row["has_photo"]),
         exporter=row["exporter"] or "", printed=bool(row["printed"]),
-        decisions=[DecisionRow(i, a, _date(d) or dt.date.min, office, reason)
-                   for i, a, d, office, reason in decisions or ()],
-        documents=sorted((DocumentRow(i, k, h, str(u), n, issuer, _date(on), _date(until), f, sc)
-                          for i, k, h, u, n, issuer, on, until, f, sc
-                          in documents or ()),
-                         key=lambda d: (d.uploaded_at, d.id)),
-        shipments=sorted((ShipmentRow(i, h, _date(d) or dt.date.min, code)
-                          for i, h, d, code in shipments or ()),
-                         key=lambda s: (s.passage_date, s.id)),
-        stats=stats, has_plots=bool(has_plots),
+        decisions=kept.decisions, documents=kept.documents, shipments=kept.shipments,
+        stats=stats, has_plots=kept.has_plots,
     )
 
 

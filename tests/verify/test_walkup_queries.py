@@ -1,9 +1,10 @@
-"""The walk-up pages and the lot's EPCIS events find a batch's approval through the batch's
-own index. With a bare ``action = 'approve'`` and ``ORDER BY created_at`` SQLite took the
-figures' (action, created_at) index instead and walked every approval in the registry: the
-lot page took 100–1,400 ms on the benchmark's million batches (bench/verify.py, 2026-12-03)
-instead of a few ms. Checked on the statements the pages really send, with SQLite's own
-``EXPLAIN QUERY PLAN``; PostgreSQL plans from statistics and is not asked."""
+"""The lot's EPCIS events find a batch's approval through the batch's own index (the walk-up
+pages read it from the facts kept on the batch row: second test). With a bare
+``action = 'approve'`` and ``ORDER BY created_at`` SQLite took the figures' (action,
+created_at) index instead and walked every approval in the registry: the lot page took
+100–1,400 ms on the benchmark's million batches (bench/verify.py, 2026-12-03) instead of a few
+ms. Checked on the statements the pages really send, with SQLite's own ``EXPLAIN QUERY
+PLAN``; PostgreSQL plans from statistics and is not asked."""
 
 from __future__ import annotations
 
@@ -48,3 +49,26 @@ def test_walk_up_pages_read_the_batch_s_decisions_by_its_index(app: Flask, world
                                               parameters).all()
             steps = " / ".join(str(row[-1]) for row in plan)
             assert FIGURES_INDEX not in steps, (statement, steps)
+
+
+def test_the_lot_page_reads_decisions_and_shipments_from_the_batch_row(
+        app: Flask, world: World, db: Session) -> None:
+    # The lot's approval (office, WITA day) and confirmed shipments are the facts kept on the
+    # batch row that its labels' pages read (registry/verify/facts.py): one truth, and three
+    # queries fewer on a public page anyone may request at will (bench: ~1/3 of its CPU).
+    label = gs1.parse_uri(signed_labels(app, world, db, quantity=1)[0])
+    engine = app.extensions["engine"]
+    sent: list[str] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        page = app.test_client().get(f"/verify{gs1.lot_path(label.gtin, label.lot)}",
+                                     headers={"Accept-Language": "en"})
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert page.status_code == 200
+    assert "Office 52" in page.get_data(as_text=True)  # the certifying office, from the facts
+    assert not [s for s in sent if "FROM decision" in s or "FROM shipment" in s], sent
