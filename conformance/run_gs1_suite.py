@@ -81,6 +81,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from registry.ops.units import local_command
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DEFAULT_SUITE = Path("/work/gs1suite")
@@ -372,24 +374,6 @@ class Registry:
     server: Proc | None = None
 
 
-def unit_command(unit: Path) -> tuple[list[str], dict[str, str]]:
-    """A systemd unit's ``ExecStart`` command line (continuation lines joined) and its
-    ``Environment=`` settings, so the run starts granian exactly as the unit does."""
-    text = unit.read_text("utf-8").replace("\\\n", " ")
-    argv: list[str] = []
-    env: dict[str, str] = {}
-    for line in text.splitlines():
-        key, _, value = line.partition("=")
-        if key == "ExecStart":
-            argv = value.split()
-        elif key == "Environment":
-            name, _, setting = value.partition("=")
-            env[name] = setting
-    if not argv:
-        raise RunError(f"no ExecStart in {unit}")
-    return argv, env
-
-
 def server_command(server: str, port: int, cert: Path, key: Path,
                    workdir: Path) -> tuple[list[str], dict[str, str]]:
     """The command line (and the environment it adds) that serves the registry over TLS on
@@ -399,9 +383,7 @@ def server_command(server: str, port: int, cert: Path, key: Path,
         return [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
                 "--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}",
                 "--certfile", str(cert), "--keyfile", str(key), "wsgi:app"], {}
-    argv, env = unit_command(VERIFY_UNIT)
-    argv[0] = str(BIN / "granian")  # the unit's /srv/registry/.venv/bin/granian
-    argv[argv.index("--port") + 1] = str(port)
+    argv, env = local_command(VERIFY_UNIT, bin_dir=BIN, port=port)
     # In production nginx ends TLS and talks plain HTTP to granian; here granian itself
     # speaks TLS, as the suite needs an https label URI (the key is PKCS#8, as granian needs).
     argv[-1:-1] = ["--ssl-certificate", str(cert), "--ssl-keyfile", str(key)]

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from registry import ROOT
+from registry.ops.units import local_command
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -24,12 +25,8 @@ def free_port() -> int:
 def granian_command(port: int) -> list[str]:
     """The verification pool's command line as the shipped unit has it
     (deploy/systemd/registry-verify.service's ExecStart), on ``port`` and this venv."""
-    unit = (ROOT / "deploy" / "systemd" / "registry-verify.service").read_text()
-    line = unit.partition("\nExecStart=")[2].replace("\\\n", " ").splitlines()[0]
-    args = line.split()
-    args[0] = str(Path(sys.executable).parent / "granian")
-    args[args.index("--port") + 1] = str(port)
-    return args
+    unit = ROOT / "deploy" / "systemd" / "registry-verify.service"
+    return local_command(unit, bin_dir=Path(sys.executable).parent, port=port)[0]
 
 
 def wait_for_app(base: str, log: Path, timeout: float = 90.0) -> None:
