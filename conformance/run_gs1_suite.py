@@ -81,7 +81,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from registry.ops.units import local_command
+from registry.ops.units import UnitError, local_command
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -643,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             registry = start_registry(workdir, args.server)
         results, traffic = run_suite(args.suite, args.assets, registry, workdir, args.timeout)
-    except RunError as exc:
+    except (RunError, UnitError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:

@@ -113,12 +113,6 @@ class ShipmentRow:
     destination_locode: str
 
 
-def latest(decisions: list[DecisionRow], action: str) -> DecisionRow | None:
-    """The latest of ``decisions`` of ``action`` (by WITA day, then id)."""
-    rows = [d for d in decisions if d.action == action]
-    return max(rows, key=lambda d: (d.day, d.id)) if rows else None
-
-
 @dataclass(frozen=True, slots=True)
 class Facts:
     """A batch's kept verification facts (``batch.verify_facts``, facts.py), read: what the
@@ -130,7 +124,9 @@ class Facts:
     has_plots: bool
 
     def latest(self, action: str) -> DecisionRow | None:
-        return latest(self.decisions, action)
+        """The latest decision of ``action`` (by WITA day, then id)."""
+        rows = [d for d in self.decisions if d.action == action]
+        return max(rows, key=lambda d: (d.day, d.id)) if rows else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,15 +155,10 @@ class LabelRow:
     has_photo: bool
     exporter: str
     printed: bool
-    decisions: list[DecisionRow] = field(default_factory=list)
-    documents: list[DocumentRow] = field(default_factory=list)
-    shipments: list[ShipmentRow] = field(default_factory=list)
+    # Decisions, public documents, confirmed shipments and whether production plots are on
+    # record (EU due diligence; where they are is never read here): the batch row's kept facts.
+    facts: Facts = field(default_factory=lambda: Facts([], [], [], has_plots=False))
     stats: ScanStats = field(default_factory=ScanStats)
-    # Production plots are on record (EU due diligence); where they are is never read here.
-    has_plots: bool = False
-
-    def latest(self, action: str) -> DecisionRow | None:
-        return latest(self.decisions, action)
 
 
 _MILLI = Decimal("0.001")
@@ -246,7 +237,6 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
             names = _COLUMNS[dialect] = tuple(column[0] for column in cursor.description)
         row = dict(zip(names, found, strict=True))
         total, clients, recent, this_seen = _json(row["scans"])
-        kept = read_facts(row["facts"])
         extra = set(pending_clients) - {client}
         seen = set()
         if extra and serial is not None:
@@ -271,8 +261,7 @@ def find(connection: Any, link: gs1.DigitalLink, *, since: dt.datetime, client: 
         product_id=row["product_id"], name_en=row["name_en"], name_id=row["name_id"],
         category=row["category"], hs_code=row["hs_code"], has_photo=bool(row["has_photo"]),
         exporter=row["exporter"] or "", printed=bool(row["printed"]),
-        decisions=kept.decisions, documents=kept.documents, shipments=kept.shipments,
-        stats=stats, has_plots=kept.has_plots,
+        facts=read_facts(row["facts"]), stats=stats,
     )
 
 

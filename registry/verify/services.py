@@ -48,9 +48,9 @@ class Urls(Protocol):
 
 def public_facts(row: lookup.LabelRow, *, urls: Urls, today: dt.date) -> BatchPublic:
     regency = regencies().get(row.origin_regency_code)
-    approval = row.latest("approve")
-    revoke = row.latest("revoke")
-    suspend = row.latest("suspend")
+    approval = row.facts.latest("approve")
+    revoke = row.facts.latest("revoke")
+    suspend = row.facts.latest("suspend")
     status = display_status(Status(row.status), row.valid_until, today)
     return BatchPublic(
         product_name=row.name_en, product_name_id=row.name_id, category=row.category,
@@ -71,10 +71,10 @@ def public_facts(row: lookup.LabelRow, *, urls: Urls, today: dt.date) -> BatchPu
             kind=d.kind, sha256=d.sha256, url=urls.document(d.id),
             certificate=CertificatePublic.of(d.kind, d.number, d.issuer, d.issued_on,
                                              d.expires_on, d.form_type, d.scheme))
-            for d in row.documents],
+            for d in row.facts.documents],
         journey=journey(row, regency.name if regency else row.origin_regency_code,
                         approval),
-        plot_geolocation_on_record=row.has_plots,
+        plot_geolocation_on_record=row.facts.has_plots,
     )
 
 
@@ -86,7 +86,7 @@ def journey(row: lookup.LabelRow, regency: str,
         production_date=row.production_date, regency_code=row.origin_regency_code,
         regency=regency, province=PROVINCES.get(row.origin_province_code, ""),
         certified=(approval.day, approval.office) if approval else None,
-        shipments=row.shipments, destination_country=row.destination_country)
+        shipments=row.facts.shipments, destination_country=row.destination_country)
 
 
 def journey_of(*, production_date: dt.date, regency_code: str, regency: str, province: str,

@@ -19,7 +19,7 @@ from registry.accounts.models import Organisation
 from registry.catalog.certification import Display, Status, display_status
 from registry.catalog.models import Batch, Document
 from registry.reference import HUBS, PROVINCES, regencies
-from registry.verify.lookup import Facts, read_facts
+from registry.verify.lookup import DecisionRow, Facts, read_facts
 from registry.verify.public import CertificatePublic, JourneyStep
 from registry.verify.services import journey_of
 
@@ -126,10 +126,9 @@ def product_public(session: Session, gtin: str, today: dt.date) -> ProductPublic
         lots=[_row(b, today) for b in batches])
 
 
-def _journey(batch: Batch, kept: Facts) -> list[JourneyStep]:
+def _journey(batch: Batch, kept: Facts, approval: DecisionRow | None) -> list[JourneyStep]:
     """The lot's journey, as its labels' pages tell it (``services.journey_of``), from the
     facts kept on its row, which the labels' pages read too."""
-    approval = kept.latest("approve")
     regency = regencies().get(batch.origin_regency_code)
     return journey_of(
         production_date=batch.production_date, regency_code=batch.origin_regency_code,
@@ -154,7 +153,7 @@ def lot_public(session: Session, gtin: str, lot: str, today: dt.date) -> LotPubl
         select(Document).where(Document.batch_id == batch.id, col(Document.is_public))
         .order_by(col(Document.id))).all()
     return LotPublic(
-        journey=_journey(batch, kept),
+        journey=_journey(batch, kept, approval),
         gtin=gtin, lot=_row(batch, today), name_en=batch.product_name_en or "",
         name_id=batch.product_name_id or "", category=batch.product_category or "",
         hs_code=batch.product_hs_code or "", description=batch.product_description or "",

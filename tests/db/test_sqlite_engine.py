@@ -10,8 +10,8 @@ from registry.db import make_engine
 def test_sqlite_connections_map_the_whole_file_and_wait_for_writers(tmp_path: Path) -> None:
     # Every scan reads a label's pages by index and every scan buffer flush empties the other
     # connections' page caches: the file is memory-mapped whole (up to SQLite's build limit)
-    # so those reads come from the kernel's page cache instead of read() calls (README,
-    # "Verification facts on the batch row"). 256 MB covered a sixth of a 1 M-batch registry.
+    # so those reads come from the kernel's page cache instead of read() calls (README
+    # Performance, "Session 16"). 256 MB covered a sixth of a 1 M-batch registry.
     engine = make_engine(f"sqlite:///{tmp_path / 'r.sqlite3'}")
     try:
         with engine.connect() as conn:

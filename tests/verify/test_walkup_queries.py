@@ -55,7 +55,8 @@ def test_the_lot_page_reads_decisions_and_shipments_from_the_batch_row(
         app: Flask, world: World, db: Session) -> None:
     # The lot's approval (office, WITA day) and confirmed shipments are the facts kept on the
     # batch row that its labels' pages read (registry/verify/facts.py): one truth, and three
-    # queries fewer on a public page anyone may request at will (bench: ~1/3 of its CPU).
+    # queries fewer on a public page anyone may request at will (README "Session 16": a third
+    # of its CPU in one process, a few per cent under load).
     label = gs1.parse_uri(signed_labels(app, world, db, quantity=1)[0])
     engine = app.extensions["engine"]
     sent: list[str] = []
