@@ -26,8 +26,8 @@ What it does:
    ``--uris`` signed label URIs (path and query) for random printed serials, and imports the
    key into each loaded database (as ``keys import-dir`` does).
 3. Serves the real app (``wsgi:app``), a bare Flask "hello" app and two yardsticks with the
-   same server settings (``--server``; ``--workers`` processes of one thread, loopback, a
-   free port): the issue's
+   same server settings (``--server``; granian with the verification unit's flags and
+   environment, ``--workers`` processes of one thread, loopback, a free port): the issue's
    reference (``REFERENCE_APP``: an ORM get of a random batch and a Jinja page) and the floor
    (``FLOOR_APP``: bare WSGI, signature check and lookup statement only, fixed page). Drives
    each with wrk (``bench/wrk_uris.lua``: a random path per request) after a warm-up: the bare
@@ -566,6 +566,27 @@ def postgres_cpu_seconds() -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def granian_command(app: str, chdir: Path, port: int, workers: int, threads: int
+                    ) -> tuple[list[str], dict[str, str]]:
+    """granian as the verification pool's unit starts it (deploy/systemd/registry-verify.service,
+    read by ``registry.ops.units``: the same flags, so a flag changed there is measured here),
+    serving ``app`` from ``chdir`` on ``port`` with ``workers`` processes of ``threads``
+    blocking threads, and the unit's ``Environment=`` settings. Every server of a run gets the
+    same, yardsticks included."""
+    from registry.ops.units import local_command
+
+    unit = APP_ROOT / "deploy" / "systemd" / "registry-verify.service"
+    if not unit.exists():  # --app-root at a checkout older than the unit
+        unit = ROOT / "deploy" / "systemd" / "registry-verify.service"
+    argv, env = local_command(unit, bin_dir=Path(sys.executable).parent, port=port)
+    argv = argv[:-1]  # the unit's app (wsgi:app): each server names its own below
+    argv[argv.index("--blocking-threads") + 1] = str(threads)
+    module, _colon, attr = app.partition(":")
+    return [*argv, "--working-dir", str(chdir), "--workers", str(workers),
+            "--log-level", "warning", *(["--factory"] if attr.endswith("()") else []),
+            f"{module}:{attr.removesuffix('()')}"], env
+
+
 class Server:
     """A server (granian or gunicorn) started by this script; ``stop`` ends it and its
     workers, nothing else."""
@@ -582,16 +603,15 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         if self.program == "granian":
-            # granian (Rust HTTP, keep-alive) calls the same WSGI app in ``--workers`` processes
-            # of ``--worker-threads`` blocking threads each.
-            module, _colon, attr = app.partition(":")
-            factory = attr.endswith("()")
-            cmd = [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi",
-                   "--working-dir", str(chdir), "--host", "127.0.0.1", "--port", str(self.port),
-                   "--workers", str(workers), "--blocking-threads", str(self.worker_threads),
-                   "--log-level", "warning", "--no-access-log",
-                   *(["--factory"] if factory else []),
-                   f"{module}:{attr.removesuffix('()')}"]
+            cmd, unit_env = granian_command(app, chdir, self.port, workers, self.worker_threads)
+            if "PROMETHEUS_MULTIPROC_DIR" in unit_env:
+                # The unit's metrics in files shared by the workers (multiprocess mode, as in
+                # production): a fresh folder of this server's, as the unit makes at start.
+                metrics_dir = log_path.with_name(f"prometheus-{name}")
+                shutil.rmtree(metrics_dir, ignore_errors=True)
+                metrics_dir.mkdir(parents=True)
+                unit_env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+            env = {**env, **{k: v for k, v in unit_env.items() if k != "GRANIAN_WORKERS"}}
         else:
             gunicorn = Path(sys.executable).parent / "gunicorn"
             cmd = [str(gunicorn), "--chdir", str(chdir), "--bind", f"127.0.0.1:{self.port}",
