@@ -248,7 +248,9 @@ def _product_page(gtin: str) -> Any:
     facts = walkup.product_public(get_session(), gtin, today())
     if facts is None:
         return _walkup_response("verify/walkup_missing.html", 404, gtin=gtin, lot=None)
-    lots = [(f"{PAGE_PREFIX}{gs1.lot_path(gtin, row.lot)}", row, status_label(row.status))
+    # Each status's words once, not once a lot (a lazy string asks Flask-Babel each time).
+    words = {status: status_label(status) for status in {row.status for row in facts.lots}}
+    lots = [(f"{PAGE_PREFIX}{gs1.lot_path(gtin, row.lot)}", row, words[row.status])
             for row in facts.lots]
     # A title holds no markup: the name is isolated with Unicode's first-strong isolate, so a
     # right-to-left override in it cannot reverse the site's name after it.
