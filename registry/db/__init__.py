@@ -59,16 +59,28 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def fetch_page(session: Session, statement: Any, window: Window) -> Page[Any]:
+def fetch_page(session: Session, statement: Any, window: Window,
+               count_ahead: int | None = None) -> Page[Any]:
     """One page of ``statement``'s rows and the count of all of them, both in SQL.
     ``statement`` must order its rows totally (end with a unique column), or rows may repeat
-    or go missing between pages."""
-    total = session.exec(
-        select(func.count()).select_from(statement.order_by(None).subquery())).one()
+    or go missing between pages.
+
+    ``count_ahead``: count only up to that many rows past the page's start, in the list's own
+    order (the database stops there), for lists whose every row costs a test to count; the
+    page then says ``more`` when rows follow beyond."""
+    if count_ahead is None:
+        total = session.exec(
+            select(func.count()).select_from(statement.order_by(None).subquery())).one()
+        more = False
+    else:
+        cap = window.offset + count_ahead
+        counted = session.exec(
+            select(func.count()).select_from(statement.limit(cap + 1).subquery())).one()
+        more, total = counted > cap, min(counted, cap)
     rows = session.exec(statement.offset(window.offset).limit(window.size)).all()
     # Rows of several entities as plain tuples, so every list pages the same way.
     items = [tuple(row) if isinstance(row, Row) else row for row in rows]
-    return Page(items=items, total=int(total), window=window)
+    return Page(items=items, total=int(total), window=window, more=more)
 
 
 _PG_KEY = re.compile(r"Key \(([^)]*)\)=")

@@ -33,6 +33,9 @@ class Page(Generic[T]):
     items: list[T]
     total: int
     window: Window
+    # ``total`` is a floor, and more rows follow: the list was counted only so far ahead of
+    # this page (``fetch_page``'s ``count_ahead``), as counting all of it would cost too much.
+    more: bool = False
 
     @property
     def number(self) -> int:
