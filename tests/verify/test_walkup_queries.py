@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlmodel import Session
 from verify_support import signed_labels
+from werkzeug.test import TestResponse
 
 from conftest import World
 from registry.gs1 import digital_link as gs1
@@ -51,13 +52,8 @@ def test_walk_up_pages_read_the_batch_s_decisions_by_its_index(app: Flask, world
             assert FIGURES_INDEX not in steps, (statement, steps)
 
 
-def test_the_lot_page_reads_decisions_and_shipments_from_the_batch_row(
-        app: Flask, world: World, db: Session) -> None:
-    # The lot's approval (office, WITA day) and confirmed shipments are the facts kept on the
-    # batch row that its labels' pages read (registry/verify/facts.py): one truth, and three
-    # queries fewer on a public page anyone may request at will (README "Session 16": a third
-    # of its CPU in one process, a few per cent under load).
-    label = gs1.parse_uri(signed_labels(app, world, db, quantity=1)[0])
+def statements_of(app: Flask, path: str) -> tuple[TestResponse, list[str]]:
+    """GET ``path`` in English, with every SQL statement it sent (whitespace folded)."""
     engine = app.extensions["engine"]
     sent: list[str] = []
 
@@ -66,10 +62,20 @@ def test_the_lot_page_reads_decisions_and_shipments_from_the_batch_row(
 
     event.listen(engine, "before_cursor_execute", keep)
     try:
-        page = app.test_client().get(f"/verify{gs1.lot_path(label.gtin, label.lot)}",
-                                     headers={"Accept-Language": "en"})
+        page = app.test_client().get(path, headers={"Accept-Language": "en"})
     finally:
         event.remove(engine, "before_cursor_execute", keep)
+    return page, sent
+
+
+def test_the_lot_page_reads_decisions_and_shipments_from_the_batch_row(
+        app: Flask, world: World, db: Session) -> None:
+    # The lot's approval (office, WITA day) and confirmed shipments are the facts kept on the
+    # batch row that its labels' pages read (registry/verify/facts.py): one truth, and three
+    # queries fewer on a public page anyone may request at will (README "Session 16": a third
+    # of its CPU in one process, a few per cent under load).
+    label = gs1.parse_uri(signed_labels(app, world, db, quantity=1)[0])
+    page, sent = statements_of(app, f"/verify{gs1.lot_path(label.gtin, label.lot)}")
     assert page.status_code == 200
     assert "Office 52" in page.get_data(as_text=True)  # the certifying office, from the facts
     assert not [s for s in sent if "FROM decision" in s or "FROM shipment" in s], sent
@@ -82,18 +88,7 @@ def test_the_product_page_reads_its_lots_columns_in_two_statements(
     # whole Batch rows with their kept facts, nor the exporter by a second lookup (README
     # "Session 17": a product page 2.6 → 1.9 ms of CPU in one process).
     label = gs1.parse_uri(signed_labels(app, world, db, quantity=1)[0])
-    engine = app.extensions["engine"]
-    sent: list[str] = []
-
-    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        page = app.test_client().get(f"/verify/01/{label.gtin}",
-                                     headers={"Accept-Language": "en"})
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
+    page, sent = statements_of(app, f"/verify/01/{label.gtin}")
     assert page.status_code == 200
     assert label.lot in page.get_data(as_text=True)
     reads = [s for s in sent if s.startswith("SELECT")]
