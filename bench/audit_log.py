@@ -68,7 +68,7 @@ def fill(url: str, per_batch: int) -> int:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    actions = ["batch.create", "batch.edit", "batch.submit", "batch.approve"]
+    actions = ["batch.create", "batch.submit", "batch.edit"]  # then the approval
     chosen = [*actions[:per_batch - 1], "batch.approve"]
     kinds = " UNION ALL ".join(f"SELECT {k} AS k, '{a}' AS action" for k, a in enumerate(chosen))
     pg = engine.dialect.name == "postgresql"
