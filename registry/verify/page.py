@@ -367,6 +367,9 @@ class Language:
     def country(self, code: str) -> str:
         return country_name(code, self.code)
 
+    def number(self, value: int) -> str:
+        return format_decimal(value, locale=self.code)
+
     def hs(self, code: str) -> Markup:
         """The HS code with its description in this language (English for zh and ja)."""
         return hs_markup(code, self.code,

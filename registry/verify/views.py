@@ -36,6 +36,7 @@ from registry.catalog import storage
 from registry.catalog.certification import Display
 from registry.catalog.vocabulary import category_label, document_kind_label, status_label
 from registry.clock import today
+from registry.db.paging import window_from
 from registry.files.web import file_store
 from registry.gs1 import compression
 from registry.gs1 import digital_link as gs1
@@ -208,9 +209,11 @@ def _render(template: str, *, own: str | None, **context: Any) -> str:
     return pages().render(template, _language(), own=own, **context)
 
 
-def _walkup_response(template: str, code: int, **context: Any) -> Any:
+def _walkup_response(template: str, code: int, own: str | None = None,
+                     **context: Any) -> Any:
+    """``own``: the page's path and query its language links extend (its path by default)."""
     path = request_path(request.environ)
-    response = Response(_render(template, own=path, **context), status=code)
+    response = Response(_render(template, own=own or path, **context), status=code)
     response.headers["Vary"] = "Accept-Language"
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Access-Control-Allow-Origin"] = "*"
@@ -245,18 +248,36 @@ def _lot_page(gtin: str, lot: str) -> Any:
 
 
 def _product_page(gtin: str) -> Any:
-    facts = walkup.product_public(get_session(), gtin, today())
+    window = window_from(request.args.get("page"), walkup.LOTS_PER_PAGE)
+    facts = walkup.product_public(get_session(), gtin, today(), window)
     if facts is None:
         return _walkup_response("verify/walkup_missing.html", 404, gtin=gtin, lot=None)
+    page = facts.lots
     # Each status's words once, not once a lot (a lazy string asks Flask-Babel each time).
-    words = {status: status_label(status) for status in {row.status for row in facts.lots}}
+    words = {status: status_label(status) for status in {row.status for row in page.items}}
     lots = [(f"{PAGE_PREFIX}{gs1.lot_path(gtin, row.lot)}", row, words[row.status])
-            for row in facts.lots]
+            for row in page.items]
     # A title holds no markup: the name is isolated with Unicode's first-strong isolate, so a
     # right-to-left override in it cannot reverse the site's name after it.
-    return _walkup_response("verify/product.html", 200, facts=facts, lots=lots,
+    own = _page_link(page.number, keep_language=False)
+    return _walkup_response("verify/product.html", 200, own=own, facts=facts, lots=lots,
+                            page=page,
+                            newer=_page_link(page.previous), older=_page_link(page.next),
                             title=f"\u2068{facts.name_en}\u2069",
                             category=category_label(facts.category))
+
+
+def _page_link(number: int | None, *, keep_language: bool = True) -> str | None:
+    """This page's path at page ``number`` of its list (None: no such page), keeping the
+    language picked in the URL unless told not to (the language links add their own); page
+    1 is the path alone."""
+    if number is None:
+        return None
+    query = [("page", str(number))] if number > 1 else []
+    if keep_language and (lang := _chosen_language()):
+        query.append(("lang", lang))
+    path = request_path(request.environ)
+    return f"{path}?{urlencode(query)}" if query else path
 
 
 def _chosen_language() -> str | None:

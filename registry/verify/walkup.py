@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, func
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col
 
 from registry.accounts.models import Organisation
 from registry.catalog.certification import Display, Status, display_status
 from registry.catalog.models import Batch, Document
+from registry.db.paging import Page, Window
 from registry.reference import HUBS, PROVINCES, regencies
 from registry.verify.lookup import DecisionRow, Facts, read_facts
 from registry.verify.public import CertificatePublic, JourneyStep
@@ -28,6 +29,10 @@ from registry.verify.services import journey_of
 
 # Statuses whose batches are public: an office decided on them.
 PUBLIC = (Status.APPROVED, Status.SUSPENDED, Status.REVOKED)
+# A product's page lists its lots this many at a time, newest first. A GTIN gets a lot a
+# harvest, a catch or a shipment (years of daily lots for a fishery): listing them all made a
+# public page's cost grow with the product's history, for anyone who asked.
+LOTS_PER_PAGE = 50
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,8 @@ class ProductPublic:
     hs_code: str
     description: str
     exporter: str
-    origins: list[str]
-    lots: list[LotRow]
+    origins: list[str]  # of every decided lot, not only this page's
+    lots: Page[LotRow]  # newest first, ``LOTS_PER_PAGE`` a page
 
 
 @dataclass(frozen=True)
@@ -119,9 +124,17 @@ _NEWEST_FIRST = (col(Batch.production_date).desc(), col(Batch.id).desc())
 _PUBLIC_OF_GTIN = (col(Batch.gtin) == bindparam("gtin"), col(Batch.status).in_(PUBLIC))
 _WITH_EXPORTER = (Organisation, col(Organisation.id) == Batch.organisation_id)
 
-_LOTS = select_columns(*_LOT_COLUMNS).where(*_PUBLIC_OF_GTIN).order_by(*_NEWEST_FIRST)
+_LOTS = (select_columns(*_LOT_COLUMNS).where(*_PUBLIC_OF_GTIN).order_by(*_NEWEST_FIRST)
+         .limit(bindparam("limit")).offset(bindparam("offset")))
+# Every decided lot's origin, with how many lots came from it: the product's origins and its
+# number of lots in one statement, whichever page is shown.
+_ORIGINS = (select_columns(col(Batch.origin_regency_code), col(Batch.origin_province_code),
+                           func.count().label("lots"))
+            .where(*_PUBLIC_OF_GTIN)
+            .group_by(col(Batch.origin_regency_code), col(Batch.origin_province_code)))
+# The product as its newest decided lot shows it.
 _PRODUCT = (select_columns(*_PRODUCT_COLUMNS).outerjoin(*_WITH_EXPORTER)
-            .where(col(Batch.id) == bindparam("batch_id")))
+            .where(*_PUBLIC_OF_GTIN).order_by(*_NEWEST_FIRST).limit(1))
 _LOT = (select_columns(*_LOT_COLUMNS, *_PRODUCT_COLUMNS, col(Batch.producer),
                        col(Batch.best_before), col(Batch.hub), col(Batch.destination_country),
                        col(Batch.product_photo).is_not(None).label("has_photo"),
@@ -137,19 +150,26 @@ _DOCUMENTS = (select_columns(col(Document.id), col(Document.kind), col(Document.
               .order_by(col(Document.id)))
 
 
-def product_public(session: Session, gtin: str, today: dt.date) -> ProductPublic | None:
-    """The product a GTIN names, as its latest decided batch shows it, with every decided
-    lot; None when no decided batch carries it."""
-    lots = session.execute(_LOTS, {"gtin": gtin}).all()
-    if not lots:
+def product_public(session: Session, gtin: str, today: dt.date,
+                   window: Window | None = None) -> ProductPublic | None:
+    """The product a GTIN names, as its newest decided batch shows it, with one page of its
+    decided lots (``window``, of ``LOTS_PER_PAGE``; the first by default); None when no
+    decided batch carries it. A page past the last has no lots and pages back to the last."""
+    window = window or Window(1, LOTS_PER_PAGE)
+    origins = session.execute(_ORIGINS, {"gtin": gtin}).all()
+    if not origins:
         return None
-    latest = session.execute(_PRODUCT, {"batch_id": lots[0].id}).one()
-    origins = sorted({_origin(r.origin_regency_code, r.origin_province_code) for r in lots})
+    latest = session.execute(_PRODUCT, {"gtin": gtin}).one()
+    lots = session.execute(_LOTS, {"gtin": gtin, "limit": window.size,
+                                   "offset": window.offset}).all()
     return ProductPublic(
         gtin=gtin, name_en=latest.product_name_en or "", name_id=latest.product_name_id or "",
         category=latest.product_category or "", hs_code=latest.product_hs_code or "",
         description=latest.product_description or "", exporter=latest.exporter or "",
-        origins=origins, lots=[_row(r, today) for r in lots])
+        origins=sorted({_origin(r.origin_regency_code, r.origin_province_code)
+                        for r in origins}),
+        lots=Page(items=[_row(r, today) for r in lots], total=sum(r.lots for r in origins),
+                  window=window))
 
 
 def _journey(batch: Any, kept: Facts, approval: DecisionRow | None) -> list[JourneyStep]:
