@@ -37,7 +37,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, and_, case, cast, exists, false, or_, text
+from sqlalchemy import BigInteger, Integer, String, and_, case, cast, exists, false, func, or_, text
 from sqlmodel import Session, col, select
 
 from registry.accounts.models import Organisation, OrgKind, Role, User
@@ -146,7 +146,43 @@ def office_users(province: str) -> Any:
                    col(Organisation.kind) == OrgKind.TRADE_OFFICE))
 
 
-def events_statement(scope: LogScope, filters: LogFilter, dialect: str) -> Any:
+def _in_window(filters: LogFilter) -> list[Any]:
+    event: Any = AuditEvent
+    window = []
+    if filters.since is not None:
+        window.append(event.created_at >= filters.since)
+    if filters.until is not None:
+        window.append(event.created_at < filters.until)
+    return window
+
+
+def window_seqs(session: Session, filters: LogFilter) -> tuple[int, int] | None:
+    """The lowest and highest seq among the events of the filter's time window (None: no
+    event in it); read from the (created_at, seq) index alone.
+
+    A page is newest first by seq, and a time window is a range of created_at: either index
+    alone makes one of them slow at millions of events. Walking seq, a day three months back
+    read every newer event first (1.5–2.2 s on SQLite, 0.9 s on PostgreSQL at 3 M); walking
+    created_at, a year sorted a million events before the first page (1.4–7 s on SQLite).
+    Every event of the window lies between these two seqs, so the page walks seq within them
+    and stops after fifty; created_at is still tested, as times need not rise with seq (two
+    servers' clocks)."""
+    window = _in_window(filters)
+    if not window:
+        raise ValueError("the filter has no time window")
+    event: Any = AuditEvent
+    # ``seq + 0``: PostgreSQL answers a bare min(seq) by walking the seq index from its end
+    # until an event falls in the window (0.5 s for a day's window at 3 M events), where the
+    # window's own range of (created_at, seq) holds the answer.
+    low, high = session.exec(select(func.min(event.seq + 0), func.max(event.seq + 0))
+                             .where(*window)).one()
+    return None if low is None else (int(low), int(high))
+
+
+def events_statement(scope: LogScope, filters: LogFilter, dialect: str,
+                     seqs: tuple[int, int] | None = None) -> Any:
+    """The events ``scope`` reads that pass ``filters``, newest first. ``seqs``: the
+    window's ``window_seqs``, required with a time window; an empty window is ``(1, 0)``."""
     event: Any = AuditEvent
     statement = select(event)
     if scope.province is not None:
@@ -159,10 +195,10 @@ def events_statement(scope: LogScope, filters: LogFilter, dialect: str) -> Any:
         statement = statement.where(event.actor_label == normalise_email(filters.actor))
     if filters.action:
         statement = statement.where(event.action == filters.action)
-    if filters.since is not None:
-        statement = statement.where(event.created_at >= filters.since)
-    if filters.until is not None:
-        statement = statement.where(event.created_at < filters.until)
+    if window := _in_window(filters):
+        if seqs is None:
+            raise ValueError("a time window needs its seqs (window_seqs)")
+        statement = statement.where(*window, event.seq.between(*seqs))
     # seq is unique: a total order, so pages neither repeat nor skip an event.
     return statement.order_by(event.seq.desc())
 
@@ -179,5 +215,8 @@ def event_page(session: Session, scope: LogScope, filters: LogFilter,
         # so it compiled the query with JIT: 1.3 s of a 1.7 s count at 3 M events. For this
         # request's transaction only.
         session.execute(text("SET LOCAL jit = off"))
-    return fetch_page(session, events_statement(scope, filters, dialect), window,
+    seqs = None
+    if _in_window(filters):
+        seqs = window_seqs(session, filters) or (1, 0)  # (1, 0): no seq, no event
+    return fetch_page(session, events_statement(scope, filters, dialect, seqs), window,
                       count_ahead=ahead)
