@@ -23,6 +23,8 @@ from sqlmodel import Session
 from test_access import ROUTES, STATES, Route, build_scene
 
 from conftest import PASSWORD, World, fresh_code
+from registry.catalog.certification import Action
+from registry.verify import walkup
 
 pytestmark = pytest.mark.browser
 
@@ -142,11 +144,33 @@ def _sign_in(page: Page, app: Flask, email: str) -> list[str]:
     return problems
 
 
+def _paged_product_page(page: Page, scene: Any, world: World,
+                        monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The product's page split in pages (a second approved lot, one lot a page): the count
+    line and the newer / older links, which the one-lot scene never shows."""
+    gtin = _label_parts(scene)[0]
+    second = world.batch(world.exporter_a, world.product_a, "A-LOT-2", "52.04")
+    world.submit(second, world.exporter_a)
+    world.decide(second, world.officer_ntb, Action.APPROVE)
+    assert second.gtin == gtin
+    monkeypatch.setattr(walkup, "LOTS_PER_PAGE", 1)
+    problems: list[str] = []
+    for path, link in ((f"/verify/01/{gtin}", "Older lots"),
+                       (f"/verify/01/{gtin}?page=2", "Newer lots")):
+        for width, viewport in WIDTHS.items():
+            page.set_viewport_size(viewport)
+            response = page.goto(path)
+            assert response is not None and response.status == 200, path
+            assert page.get_by_role("link", name=link).is_visible(), path
+            problems += _describe(path, width, _axe(page))
+    return problems
+
+
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("role", list(ROLES))
 def test_no_serious_axe_violation(role: str, state: str, new_context: Callable[..., Any],
                                   live_server: str, world: World, db: Session,
-                                  app: Flask) -> None:
+                                  app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     if not AXE.exists():
         why = ("axe-core is not installed: run `npm ci --prefix tests/browser` "
                "(make test does when npm is on the machine)")
@@ -193,6 +217,7 @@ def test_no_serious_axe_violation(role: str, state: str, new_context: Callable[.
                 response = page.goto(path)
                 assert response is not None and response.status == status, path
                 problems += _describe(path, width, _axe(page))
+        problems += _paged_product_page(page, scene, world, monkeypatch)
     # The error page, as anyone may meet it.
     for width, viewport in WIDTHS.items():
         page.set_viewport_size(viewport)
