@@ -181,8 +181,8 @@ def window_seqs(session: Session, filters: LogFilter) -> tuple[int, int] | None:
 
 def events_statement(scope: LogScope, filters: LogFilter, dialect: str,
                      seqs: tuple[int, int] | None = None) -> Any:
-    """The events ``scope`` reads that pass ``filters``, newest first. ``seqs``: the
-    window's ``window_seqs``, required with a time window; an empty window is ``(1, 0)``."""
+    """The events ``scope`` reads that pass ``filters``, newest first. ``seqs``: only those
+    between these two (a time window's ``window_seqs``; an empty window is ``(1, 0)``)."""
     event: Any = AuditEvent
     statement = select(event)
     if scope.province is not None:
@@ -195,10 +195,9 @@ def events_statement(scope: LogScope, filters: LogFilter, dialect: str,
         statement = statement.where(event.actor_label == normalise_email(filters.actor))
     if filters.action:
         statement = statement.where(event.action == filters.action)
-    if window := _in_window(filters):
-        if seqs is None:
-            raise ValueError("a time window needs its seqs (window_seqs)")
-        statement = statement.where(*window, event.seq.between(*seqs))
+    statement = statement.where(*_in_window(filters))
+    if seqs is not None:
+        statement = statement.where(event.seq.between(*seqs))
     # seq is unique: a total order, so pages neither repeat nor skip an event.
     return statement.order_by(event.seq.desc())
 
@@ -216,7 +215,9 @@ def event_page(session: Session, scope: LogScope, filters: LogFilter,
         # request's transaction only.
         session.execute(text("SET LOCAL jit = off"))
     seqs = None
-    if _in_window(filters):
+    # One object's events are a handful, found by their own index: its window needs no seqs
+    # (whose read costs a part of the index as long as the window).
+    if _in_window(filters) and not filters.object_id:
         seqs = window_seqs(session, filters) or (1, 0)  # (1, 0): no seq, no event
     return fetch_page(session, events_statement(scope, filters, dialect, seqs), window,
                       count_ahead=ahead)

@@ -114,6 +114,12 @@ def test_action_and_person_filters_with_a_window(db: Session, world: World,
                   until=minutes(45))
     assert both == sorted((e.seq for e in skewed_trail if e.action == EventTag.Batch.APPROVE
                            and minutes(0) <= e.created_at < minutes(45)), reverse=True)
+    # One object in a window: found through the object's index, without the window's seqs.
+    batch = listed(db, scope, object_type="batch", object_id=str(world.batch_a.id),
+                   since=minutes(0), until=minutes(45))
+    assert [seq for seq in batch if seq in {e.seq for e in skewed_trail}] == sorted(
+        (e.seq for e in skewed_trail if minutes(0) <= e.created_at < minutes(45)),
+        reverse=True)
 
 
 def statements_of(app: Flask, db: Session, scope: listing.LogScope,
