@@ -124,17 +124,23 @@ _NEWEST_FIRST = (col(Batch.production_date).desc(), col(Batch.id).desc())
 _PUBLIC_OF_GTIN = (col(Batch.gtin) == bindparam("gtin"), col(Batch.status).in_(PUBLIC))
 _WITH_EXPORTER = (Organisation, col(Organisation.id) == Batch.organisation_id)
 
-_LOTS = (select_columns(*_LOT_COLUMNS).where(*_PUBLIC_OF_GTIN).order_by(*_NEWEST_FIRST)
+# One page of lots, each row with the number of all of them (a window count: the database
+# reads every decided lot of the GTIN anyway, to sort them).
+_LOTS = (select_columns(*_LOT_COLUMNS, func.count().over().label("total"))
+         .where(*_PUBLIC_OF_GTIN).order_by(*_NEWEST_FIRST)
          .limit(bindparam("limit")).offset(bindparam("offset")))
 # Every decided lot's origin, with how many lots came from it: the product's origins and its
-# number of lots in one statement, whichever page is shown.
+# number of lots, when not every lot is on the page.
 _ORIGINS = (select_columns(col(Batch.origin_regency_code), col(Batch.origin_province_code),
                            func.count().label("lots"))
             .where(*_PUBLIC_OF_GTIN)
             .group_by(col(Batch.origin_regency_code), col(Batch.origin_province_code)))
-# The product as its newest decided lot shows it.
+# The product as its newest decided lot shows it: the first page's first lot, by its key; on
+# later pages, found again.
 _PRODUCT = (select_columns(*_PRODUCT_COLUMNS).outerjoin(*_WITH_EXPORTER)
-            .where(*_PUBLIC_OF_GTIN).order_by(*_NEWEST_FIRST).limit(1))
+            .where(col(Batch.id) == bindparam("batch_id")))
+_NEWEST_PRODUCT = (select_columns(*_PRODUCT_COLUMNS).outerjoin(*_WITH_EXPORTER)
+                   .where(*_PUBLIC_OF_GTIN).order_by(*_NEWEST_FIRST).limit(1))
 _LOT = (select_columns(*_LOT_COLUMNS, *_PRODUCT_COLUMNS, col(Batch.producer),
                        col(Batch.best_before), col(Batch.hub), col(Batch.destination_country),
                        col(Batch.product_photo).is_not(None).label("has_photo"),
@@ -156,20 +162,27 @@ def product_public(session: Session, gtin: str, today: dt.date,
     decided lots (``window``, of ``LOTS_PER_PAGE``; the first by default); None when no
     decided batch carries it. A page past the last has no lots and pages back to the last."""
     window = window or Window(1, LOTS_PER_PAGE)
-    origins = session.execute(_ORIGINS, {"gtin": gtin}).all()
-    if not origins:
-        return None
-    latest = session.execute(_PRODUCT, {"gtin": gtin}).one()
     lots = session.execute(_LOTS, {"gtin": gtin, "limit": window.size,
                                    "offset": window.offset}).all()
+    first_page = window.offset == 0
+    if first_page and lots and lots[0].total == len(lots):
+        # Every lot is on this page (most products): their origins are here too.
+        origins = {_origin(r.origin_regency_code, r.origin_province_code) for r in lots}
+        total = len(lots)
+    else:
+        counted = session.execute(_ORIGINS, {"gtin": gtin}).all()
+        if not counted:
+            return None
+        origins = {_origin(r.origin_regency_code, r.origin_province_code) for r in counted}
+        total = sum(r.lots for r in counted)
+    latest = (session.execute(_PRODUCT, {"batch_id": lots[0].id}).one() if first_page and lots
+              else session.execute(_NEWEST_PRODUCT, {"gtin": gtin}).one())
     return ProductPublic(
         gtin=gtin, name_en=latest.product_name_en or "", name_id=latest.product_name_id or "",
         category=latest.product_category or "", hs_code=latest.product_hs_code or "",
         description=latest.product_description or "", exporter=latest.exporter or "",
-        origins=sorted({_origin(r.origin_regency_code, r.origin_province_code)
-                        for r in origins}),
-        lots=Page(items=[_row(r, today) for r in lots], total=sum(r.lots for r in origins),
-                  window=window))
+        origins=sorted(origins),
+        lots=Page(items=[_row(r, today) for r in lots], total=total, window=window))
 
 
 def _journey(batch: Any, kept: Facts, approval: DecisionRow | None) -> list[JourneyStep]:

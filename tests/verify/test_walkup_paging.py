@@ -17,6 +17,7 @@ from conftest import World, batch_input
 from registry.catalog import services as catalog
 from registry.catalog.certification import Action
 from registry.catalog.models import Batch
+from registry.catalog.rules import ProductInput
 from registry.clock import today
 from registry.verify import walkup
 
@@ -37,6 +38,13 @@ def decided_lots(world: World, db: Session) -> str:
         world.submit(batch, world.exporter_a)
         world.decide(batch, world.officer_ntb, Action.APPROVE)
         batches.append(batch)
+        if lot == "LOT-5":
+            # Renamed once the newest lot was submitted: its name stays with that lot, which
+            # is the one the page names the product after.
+            catalog.update_product(db, world.exporter_a, world.product_a.id, ProductInput(
+                name_id="Madu Sumbawa Baru", name_en="New Sumbawa Honey",
+                category="agriculture", hs_code="090111"))
+            db.commit()
     catalog.create_batch(db, world.exporter_a, batch_input(world.product_a, "DRAFT", "52.04"))
     db.commit()
     gtin = batches[0].gtin
@@ -71,7 +79,9 @@ def test_a_product_s_lots_come_a_page_at_a_time_newest_first(app: Flask, world: 
         html = page.get_data(as_text=True)
         assert f"Lots {span} of 5, newest first" in html
         assert re.findall(r"Lot (LOT-\d)</a>", html) == lots
-        # Every page names the origins of all five lots, the oldest's included.
+        # Every page names the product as its newest lot does, and the origins of all five
+        # lots, the oldest's included.
+        assert "<h1><bdi>Sumbawa Honey</bdi></h1>" in html
         assert "Kabupaten Lombok Barat, Nusa Tenggara Barat" in html
         assert "Kabupaten Sumbawa, Nusa Tenggara Barat" in html
         assert "DRAFT" not in html
@@ -123,5 +133,7 @@ def test_one_page_of_lots_has_no_pager(app: Flask, world: World, db: Session) ->
     html = app.test_client().get(f"/verify/01/{gtin}",
                                  headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert re.findall(r"Lot (LOT-\d)</a>", html) == list(reversed(LOTS))
+    assert "<h1><bdi>Sumbawa Honey</bdi></h1>" in html
+    assert "Kabupaten Lombok Barat, Nusa Tenggara Barat" in html
     assert "newest first" not in html
     assert 'rel="next"' not in html and 'rel="prev"' not in html
