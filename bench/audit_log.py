@@ -109,35 +109,30 @@ def time_pages(url: str, repeat: int) -> list[tuple[str, int, float, int]]:
     scopes = [("admin", listing.LogScope())] + [
         (f"{name} office", listing.LogScope(province=code)) for code, name in OFFICES.items()]
     out = []
+
+    def timed(label: str, scope: Any, filters: Any, number: int) -> None:
+        """Best of ``repeat`` timings of one page, each in a fresh session."""
+        best, total = float("inf"), 0
+        for _ in range(repeat):
+            with Session(engine) as session:
+                t0 = time.perf_counter()
+                page = listing.event_page(session, scope, filters,
+                                          Window(number=number, size=50))
+                best = min(best, time.perf_counter() - t0)
+                total = page.total
+        out.append((label, number, best, total))
+        log(f"  {label}, page {number}: {1000 * best:,.0f} ms ({total:,} events)")
+
     for label, scope in scopes:
         for number in (1, 2, 1000):
-            best, total = float("inf"), 0
-            for _ in range(repeat):
-                with Session(engine) as session:
-                    t0 = time.perf_counter()
-                    page = listing.event_page(session, scope, listing.LogFilter(),
-                                              Window(number=number, size=50))
-                    best = min(best, time.perf_counter() - t0)
-                    total = page.total
-            out.append((label, number, best, total))
-            log(f"  {label}, page {number}: {1000 * best:,.0f} ms ({total:,} events)")
+            timed(label, scope, listing.LogFilter(), number)
     # What an officer looking into something asks: one batch's events, one person's, one
     # kind of action, one day; page 1 of each, for each office (the batch and the person of
     # its own province, in the middle of the trail).
     for code, name in OFFICES.items():
         scope = listing.LogScope(province=code)
         for what, filters in _filters(engine, code):
-            best, total = float("inf"), 0
-            for _ in range(repeat):
-                with Session(engine) as session:
-                    t0 = time.perf_counter()
-                    page = listing.event_page(session, scope, filters,
-                                              Window(number=1, size=50))
-                    best = min(best, time.perf_counter() - t0)
-                    total = page.total
-            label = f"{name} office, {what}"
-            out.append((label, 1, best, total))
-            log(f"  {label}, page 1: {1000 * best:,.0f} ms ({total:,} events)")
+            timed(f"{name} office, {what}", scope, filters, 1)
     engine.dispose()
     return out
 

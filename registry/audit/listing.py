@@ -156,9 +156,9 @@ def _in_window(filters: LogFilter) -> list[Any]:
     return window
 
 
-def window_seqs(session: Session, filters: LogFilter) -> tuple[int, int] | None:
-    """The lowest and highest seq among the events of the filter's time window (None: no
-    event in it); read from the (created_at, seq) index alone.
+def window_seqs(session: Session, in_window: list[Any]) -> tuple[int, int] | None:
+    """The lowest and highest seq among the events of a time window (``_in_window``'s terms;
+    None: no event in it); read from the (created_at, seq) index alone.
 
     A page is newest first by seq, and a time window is a range of created_at: either index
     alone makes one of them slow at millions of events. Walking seq, a day three months back
@@ -167,15 +167,12 @@ def window_seqs(session: Session, filters: LogFilter) -> tuple[int, int] | None:
     Every event of the window lies between these two seqs, so the page walks seq within them
     and stops after fifty; created_at is still tested, as times need not rise with seq (two
     servers' clocks)."""
-    window = _in_window(filters)
-    if not window:
-        raise ValueError("the filter has no time window")
     event: Any = AuditEvent
     # ``seq + 0``: PostgreSQL answers a bare min(seq) by walking the seq index from its end
     # until an event falls in the window (0.5 s for a day's window at 3 M events), where the
     # window's own range of (created_at, seq) holds the answer.
     low, high = session.exec(select(func.min(event.seq + 0), func.max(event.seq + 0))
-                             .where(*window)).one()
+                             .where(*in_window)).one()
     return None if low is None else (int(low), int(high))
 
 
@@ -217,7 +214,7 @@ def event_page(session: Session, scope: LogScope, filters: LogFilter,
     seqs = None
     # One object's events are a handful, found by their own index: its window needs no seqs
     # (whose read costs a part of the index as long as the window).
-    if _in_window(filters) and not filters.object_id:
-        seqs = window_seqs(session, filters) or (1, 0)  # (1, 0): no seq, no event
+    if (in_window := _in_window(filters)) and not filters.object_id:
+        seqs = window_seqs(session, in_window) or (1, 0)  # (1, 0): no seq, no event
     return fetch_page(session, events_statement(scope, filters, dialect, seqs), window,
                       count_ahead=ahead)
