@@ -30,8 +30,7 @@ from registry.db import fetch_page
 from registry.db.paging import Page, Window
 from registry.db.types import utc
 from registry.exceptions import Conflict, Forbidden, NotFound
-from registry.verify.models import FakeReport, Scan
-from registry.verify.rules import Verdict
+from registry.verify.models import FakeReport, Scan, told_possible_copy
 
 
 @dataclass(frozen=True)
@@ -147,7 +146,7 @@ def copy_serials(session: Session, scope: DeskScope, window: Window) -> Page[Cop
     """Serials whose buyers were told "possible copy", from the verdict each scan recorded
     (the page's own judgement), the one told last first."""
     last = func.max(Scan.created_at)
-    copy = col(Scan.verdict) == Verdict.POSSIBLE_COPY.value
+    copy = told_possible_copy()
     batch, serial = col(Scan.batch_id), col(Scan.serial)
     lot, product = col(Batch.lot_code), col(Batch.product_id)
     statement = (

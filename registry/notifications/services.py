@@ -40,8 +40,7 @@ from registry.mail.services import queue_mail
 from registry.printing.models import LabelFile, PrintJob
 from registry.reference import PROVINCES
 from registry.review.models import Decision
-from registry.verify.models import FakeReport, Scan
-from registry.verify.rules import Verdict
+from registry.verify.models import FakeReport, Scan, told_possible_copy
 
 # The kinds each role can receive, so the settings page offers those and no others.
 ROLE_KINDS: dict[str, tuple[MailKind, ...]] = {
@@ -189,7 +188,7 @@ def copy_signals(session: Session, now: dt.datetime) -> int:
     by the minute sweep, never one mail a scan. Returns the batches told of."""
     day = wita_day(now)
     since = day_start(day)
-    copy = col(Scan.verdict) == Verdict.POSSIBLE_COPY.value
+    copy = told_possible_copy()
     told = select(MailOnce.scope).where(MailOnce.kind == MailKind.COPY_SIGNAL.value,
                                         MailOnce.day == day)
     rows = session.exec(
@@ -301,7 +300,7 @@ def digest(session: Session, province: str, since: dt.datetime, now: dt.datetime
         col(Scan.created_at) >= since, col(Scan.created_at) < now)).one()
     copies = session.exec(
         select(func.count()).select_from(Scan).join(Batch, col(Batch.id) == Scan.batch_id)
-        .where(Scan.verdict == Verdict.POSSIBLE_COPY.value,
+        .where(told_possible_copy(),
                Batch.origin_province_code == province,
                col(Scan.created_at) >= since, col(Scan.created_at) < now)).one()
     return Digest(province, since, int(waiting), oldest, int(reports), int(not_genuine),

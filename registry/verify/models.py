@@ -2,11 +2,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Column, Index, Text
-from sqlmodel import Field, SQLModel
+from sqlalchemy import BigInteger, Column, ColumnElement, Index, Text, literal, text
+from sqlmodel import Field, SQLModel, col
 
 from registry.clock import utcnow
 from registry.db.types import UTCDateTime
+from registry.verify.rules import Verdict
+
+# The partial indexes' conditions. A query uses such an index only when its own condition
+# says the same: ``told_possible_copy()`` writes the verdict into the SQL text, since with a
+# bound parameter PostgreSQL's generic plans cannot use the index.
+UNBATCHED = "batch_id IS NULL"
+TOLD_COPY = f"verdict = '{Verdict.POSSIBLE_COPY.value}'"
 
 
 class Scan(SQLModel, table=True):
@@ -22,10 +29,20 @@ class Scan(SQLModel, table=True):
         # 0006; widened in 0012).
         Index("ix_scan_figures", "created_at", "verdict", "country", "country_source",
               "language", "batch_id", "province_code", "organisation_id"),
-        # The suspicious-activity desk: a province's or a company's unbatched scans, newest
-        # first (0012).
-        Index("ix_scan_desk_province", "province_code", "created_at"),
-        Index("ix_scan_desk_organisation", "organisation_id", "created_at"),
+        # The suspicious-activity desk: a province's or a company's (or nobody's) scans that
+        # belong to no batch, newest first (0012). Partial (0035): nearly every scan has a
+        # batch and no attribution of its own, and the administrators' desk asks for
+        # ``province_code IS NULL``, which a full index holds for every one of them (3.4 s at
+        # 1 M scans on SQLite).
+        Index("ix_scan_desk_province", "province_code", "created_at",
+              sqlite_where=text(UNBATCHED), postgresql_where=text(UNBATCHED)),
+        Index("ix_scan_desk_organisation", "organisation_id", "created_at",
+              sqlite_where=text(UNBATCHED), postgresql_where=text(UNBATCHED)),
+        # The "possible copy" answers, for the desk, the office's digest and the sweep's
+        # signals (0035; an index on every scan's verdict before). Covering: the desk's
+        # grouping and countries come from the index alone.
+        Index("ix_scan_copies", "verdict", "created_at", "batch_id", "serial", "country",
+              "country_source", sqlite_where=text(TOLD_COPY), postgresql_where=text(TOLD_COPY)),
     )
 
     # Typed int as SQLAlchemy types a primary key (Mapped[int]): None only between
@@ -39,7 +56,7 @@ class Scan(SQLModel, table=True):
     lot: str = Field(max_length=20)
     serial: str = Field(max_length=20)
     serial_number: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
-    verdict: str = Field(max_length=16, index=True)
+    verdict: str = Field(max_length=16)
     language: str = Field(max_length=8)
     # Coarse facts only: an ISO 3166 alpha-2 country, from a country header set by a trusted
     # proxy or CDN ("header": the reader's country) or else the region of the reader's
@@ -96,3 +113,8 @@ class FakeReport(SQLModel, table=True):
     # batch (at most one mail a batch a day), or found nobody to tell. NULL until then.
     notified_at: dt.datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime, nullable=True, index=True))
+
+
+def told_possible_copy() -> ColumnElement[bool]:
+    """Scans whose reader was told "possible copy" (the verdict each scan recorded)."""
+    return col(Scan.verdict) == literal(Verdict.POSSIBLE_COPY.value, literal_execute=True)

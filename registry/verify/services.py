@@ -22,7 +22,7 @@ from registry.signing.verifier import Verifier, VerifyStatus
 from registry.verify import lookup
 from registry.verify.attribution import BATCH_VERDICTS, Attribution
 from registry.verify.attribution import NONE as NO_ATTRIBUTION
-from registry.verify.models import FakeReport, Scan
+from registry.verify.models import FakeReport, Scan, told_possible_copy
 from registry.verify.public import BatchPublic, CertificatePublic, DocumentPublic, JourneyStep
 from registry.verify.rules import Facts, ScanStats, Signal, Thresholds, Verdict, decide
 
@@ -237,7 +237,7 @@ def batch_scan_summary(session: Session, batch: Batch) -> ScanSummary:
     # The serials whose buyers were told "possible copy", from the verdict each scan recorded:
     # the same judgement, thresholds and daily client counting as the page, never a second
     # opinion computed differently here.
-    copy = col(Scan.verdict) == Verdict.POSSIBLE_COPY.value
+    copy = told_possible_copy()
     copies = func.sum(case((copy, 1), else_=0))
     suspicious = session.exec(
         select(Scan.serial, func.count(), copies, func.min(case((copy, Scan.created_at))))
