@@ -118,6 +118,11 @@ def load_config(instance_path: Path, overrides: dict[str, Any] | None = None) ->
         # folder ``keys import-dir`` migrates from (and the audit checkpoint key's folder).
         "KEY_ENCRYPTION_KEY": env.get("KEY_ENCRYPTION_KEY"),
         "KEY_ENCRYPTION_KEY_FILE": env.get("KEY_ENCRYPTION_KEY_FILE"),
+        # During a replacement of the KEK only: the other of the two keys, whose secrets this
+        # server opens but never seals under (README "Replacing the KEK on several
+        # servers").
+        "KEY_ENCRYPTION_KEY_FALLBACK": env.get("KEY_ENCRYPTION_KEY_FALLBACK"),
+        "KEY_ENCRYPTION_KEY_FALLBACK_FILE": env.get("KEY_ENCRYPTION_KEY_FALLBACK_FILE"),
         "KEY_DIR": env.get("KEY_DIR") or str(instance_path / "keys"),
         "KEY_PASSPHRASE": env.get("KEY_PASSPHRASE"),
         # Uploaded files: "local" (UPLOAD_DIR, the embedded default) or "s3" (any S3 API:

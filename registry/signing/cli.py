@@ -1,5 +1,6 @@
 """The key commands: ``flask --app registry keys ensure|create|rotate|revoke|list|import-dir``,
-``keys rekey --new-kek-file PATH`` (every sealed secret under a new key-encryption key), and
+``keys rekey --new-kek-file PATH`` (every sealed secret under a new key-encryption key; without
+the option, what is still under ``KEY_ENCRYPTION_KEY_FALLBACK`` under the configured one), and
 ``verify-label``, the offline verifier's.
 
 ``verify-label URI [--keys FILE]`` exit codes: 0 valid, 1 invalid (malformed, unsigned,
@@ -148,26 +149,36 @@ def keys_import_dir(directory: Path | None, passphrase_env: str | None) -> None:
 
 
 @keys_cli.command("rekey")
-@click.option("--new-kek-file", "new_kek_file", required=True, metavar="PATH",
+@click.option("--new-kek-file", "new_kek_file", default=None, metavar="PATH",
               type=click.Path(dir_okay=False, path_type=Path),
               help="A file holding the new key-encryption key (base64 of 32 random bytes); "
-                   "never the key itself on the command line.")
-def keys_rekey(new_kek_file: Path) -> None:
+                   "never the key itself on the command line. Without it: every secret "
+                   "still under KEY_ENCRYPTION_KEY_FALLBACK moves to the configured key.")
+def keys_rekey(new_kek_file: Path | None) -> None:
     """Re-seal every sealed secret (label keys, authenticator seeds, the audit key) under a
-    new key-encryption key, in one transaction with its audit event."""
+    new key-encryption key, or under the configured one what is still under its fallback, in
+    one transaction with its audit event."""
     from sqlmodel import Session
 
     from registry.signing import kek as kek_module
     from registry.signing import sealed
 
+    store = _store()
     try:
-        new = kek_module.parse(new_kek_file.read_text("ascii"), f"--new-kek-file ({new_kek_file})")
+        new = (kek_module.parse(new_kek_file.read_text("ascii"),
+                                f"--new-kek-file ({new_kek_file})")
+               if new_kek_file is not None else store.kek())
     except (OSError, UnicodeError) as exc:
         raise click.ClickException(f"--new-kek-file {new_kek_file} cannot be read: "
                                    f"{exc.__class__.__name__}") from None
     except kek_module.KekError as exc:
         raise click.ClickException(str(exc)) from None
-    store = _store()
+    except KeyStoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    if new_kek_file is None and store.kek().fallback is None:
+        raise click.ClickException(
+            "give --new-kek-file PATH (the new key-encryption key), or, in the third step of "
+            "a replacement across servers, configure KEY_ENCRYPTION_KEY_FALLBACK")
 
     def work() -> sealed.RekeyReport:
         with Session(store.engine, expire_on_commit=False) as session:
@@ -184,13 +195,20 @@ def keys_rekey(new_kek_file: Path) -> None:
     click.echo(f"re-sealed {report.signing_keys} signing keys, {report.second_factors} "
                f"authenticator seeds and {report.audit_keys} audit key under the "
                f"key-encryption key {report.new} (was {report.old})")
+    if new_kek_file is None:
+        click.echo(
+            "Next: remove KEY_ENCRYPTION_KEY_FALLBACK from every server and restart them one "
+            "at a time. Keep the old key offline as long as you keep backups made before now: "
+            "they are sealed under it.")
+        return
     click.echo(
         "Next: 1. install the new key-encryption key on every server (KEY_ENCRYPTION_KEY_FILE "
         "or KEY_ENCRYPTION_KEY) and restart each one (web and worker); until a server restarts "
         "with it, it cannot sign new labels, open an authenticator or sign a checkpoint "
         "(verification goes on). 2. Check each server's /readyz (\"keys\": \"ok\"). 3. Keep "
         "the new key offline too, and the old one as long as you keep backups made before "
-        "now: they are sealed under it.")
+        "now: they are sealed under it. (Several servers, without an outage: README "
+        "\"Replacing the KEK on several servers\".)")
 
 
 @click.command("verify-label")

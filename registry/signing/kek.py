@@ -4,7 +4,9 @@ columns and the re-sealing under a new KEK are ``registry.signing.sealed``.
 
 No Flask, no database. The KEK is 32 random bytes, given base64-encoded in
 ``KEY_ENCRYPTION_KEY`` or in a file named by ``KEY_ENCRYPTION_KEY_FILE``; a development
-registry with neither makes ``instance/key-encryption-key`` once. Private keys are sealed with
+registry with neither makes ``instance/key-encryption-key`` once. A second one in
+``KEY_ENCRYPTION_KEY_FALLBACK`` (or ``_FALLBACK_FILE``) opens what it sealed but never seals:
+how a replacement reaches several servers without an outage. Private keys are sealed with
 AES-256-GCM; the associated data binds the key id, so a ciphertext moved to another row does
 not open, and each row names the KEK that sealed it (``kek_id``), so a wrong KEK is a clear
 error rather than garbage.
@@ -41,14 +43,40 @@ class KekError(ValueError):
 @dataclass(frozen=True, slots=True, repr=False)
 class Kek:
     key: bytes
+    # A second KEK whose secrets this one opens but never seals under
+    # (KEY_ENCRYPTION_KEY_FALLBACK): while a replacement reaches server after server, each
+    # opens what the others sealed, whichever of the two they seal under (README "Replacing
+    # the KEK on several servers").
+    fallback: bytes | None = None
 
     def __repr__(self) -> str:  # never print the key itself (logs, tracebacks)
-        return f"Kek(id={self.id})"
+        extra = f", fallback={_id_of(self.fallback)}" if self.fallback else ""
+        return f"Kek(id={self.id}{extra})"
 
     @property
     def id(self) -> str:
-        digest = hashlib.sha256(_ID_PREFIX + self.key).digest()[:8]
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        """The id of the KEK that seals (the fallback never does)."""
+        return _id_of(self.key)
+
+    @property
+    def ids(self) -> frozenset[str]:
+        """The ids of every KEK whose secrets this one opens."""
+        return frozenset({self.id, _id_of(self.fallback)} if self.fallback else {self.id})
+
+    def sealing(self) -> Kek:
+        """This KEK without its fallback."""
+        return Kek(self.key)
+
+    def _key_for(self, kek_id: str | None) -> bytes | None:
+        if kek_id is None or kek_id == self.id:
+            return self.key
+        if self.fallback is not None and kek_id == _id_of(self.fallback):
+            return self.fallback
+        return None
+
+    def _configured(self) -> str:
+        return (f"{self.id} (fallback {_id_of(self.fallback)})" if self.fallback
+                else self.id)
 
     def wrap(self, kid: str, secret: bytes) -> bytes:
         """nonce ‖ AES-256-GCM(secret), bound to ``kid``."""
@@ -56,21 +84,21 @@ class Kek:
         return nonce + AESGCM(self.key).encrypt(nonce, secret, _AAD_PREFIX + kid.encode())
 
     def unwrap(self, kid: str, sealed: bytes, kek_id: str | None) -> bytes:
-        if kek_id is not None and kek_id != self.id:
+        key = self._key_for(kek_id)
+        if key is None:
             raise KekError(
                 f"the private key of {kid} was encrypted under key-encryption key {kek_id}, "
-                f"but the configured KEY_ENCRYPTION_KEY is {self.id}: configure the one the "
-                f"keys were made with")
+                f"but the configured KEY_ENCRYPTION_KEY is {self._configured()}: configure "
+                f"the one the keys were made with")
         if len(sealed) <= NONCE_BYTES:
             raise KekError(f"the stored private key of {kid} is damaged")
         try:
-            return AESGCM(self.key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:],
-                                            _AAD_PREFIX + kid.encode())
+            return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:],
+                                       _AAD_PREFIX + kid.encode())
         except InvalidTag:
             raise KekError(f"the stored private key of {kid} does not open under the "
                            f"configured KEY_ENCRYPTION_KEY (wrong key, or the row was "
                            f"altered)") from None
-
 
     def seal(self, context: str, secret: bytes) -> bytes:
         """nonce ‖ AES-256-GCM(secret) of a secret other than a label key, bound to
@@ -80,15 +108,22 @@ class Kek:
                                                 _SECRET_PREFIX + context.encode())
 
     def open(self, context: str, sealed: bytes, kek_id: str) -> bytes:
-        if kek_id != self.id:
+        key = self._key_for(kek_id)
+        if key is None:
             raise KekError(f"the secret {context} was encrypted under key-encryption key "
-                           f"{kek_id}, but the configured KEY_ENCRYPTION_KEY is {self.id}")
+                           f"{kek_id}, but the configured KEY_ENCRYPTION_KEY is "
+                           f"{self._configured()}")
         try:
-            return AESGCM(self.key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:],
-                                            _SECRET_PREFIX + context.encode())
+            return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:],
+                                       _SECRET_PREFIX + context.encode())
         except (InvalidTag, ValueError):
             raise KekError(f"the stored secret {context} does not open under the configured "
                            f"KEY_ENCRYPTION_KEY (wrong key, or the row was altered)") from None
+
+
+def _id_of(key: bytes | None) -> str:
+    digest = hashlib.sha256(_ID_PREFIX + (key or b"")).digest()[:8]
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def parse(text: str, source: str) -> Kek:
@@ -105,24 +140,40 @@ def parse(text: str, source: str) -> Kek:
 
 
 def load(value: str | None, file: str | None, *, instance_path: Path,
-         production: bool) -> Kek:
+         production: bool, fallback: str | None = None,
+         fallback_file: str | None = None) -> Kek:
     """The configured KEK: ``KEY_ENCRYPTION_KEY``, else the file ``KEY_ENCRYPTION_KEY_FILE``,
-    else (development only) ``instance/key-encryption-key``, made on first use."""
+    else (development only) ``instance/key-encryption-key``, made on first use; with
+    ``KEY_ENCRYPTION_KEY_FALLBACK`` (or ``_FALLBACK_FILE``) as its fallback when set."""
+    kek = _given(value, file, "KEY_ENCRYPTION_KEY")
+    if kek is None:
+        if production:
+            raise KekError("KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE must be set in "
+                           f"production (make one with: {HOW_TO_MAKE})")
+        kek = _development_kek(instance_path / DEV_FILE)
+    other = _given(fallback, fallback_file, "KEY_ENCRYPTION_KEY_FALLBACK")
+    if other is None:
+        return kek
+    if other.key == kek.key:
+        raise KekError(f"KEY_ENCRYPTION_KEY_FALLBACK is the KEY_ENCRYPTION_KEY ({kek.id}): "
+                       f"set the other key of the replacement there, or nothing")
+    return Kek(kek.key, fallback=other.key)
+
+
+def _given(value: str | None, file: str | None, name: str) -> Kek | None:
+    """The KEK set in ``name`` or read from the file in ``name``_FILE; None when neither."""
     if value and file:
-        raise KekError("set KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE, not both")
+        raise KekError(f"set {name} or {name}_FILE, not both")
     if value:
-        return parse(value, "KEY_ENCRYPTION_KEY")
+        return parse(value, name)
     if file:
         try:
             text = Path(file).read_text("ascii")
         except (OSError, UnicodeError) as exc:
-            raise KekError(f"KEY_ENCRYPTION_KEY_FILE {file} cannot be read: "
+            raise KekError(f"{name}_FILE {file} cannot be read: "
                            f"{exc.__class__.__name__}") from None
-        return parse(text, f"KEY_ENCRYPTION_KEY_FILE ({file})")
-    if production:
-        raise KekError("KEY_ENCRYPTION_KEY or KEY_ENCRYPTION_KEY_FILE must be set in "
-                       f"production (make one with: {HOW_TO_MAKE})")
-    return _development_kek(instance_path / DEV_FILE)
+        return parse(text, f"{name}_FILE ({file})")
+    return None
 
 
 def _development_kek(path: Path) -> Kek:

@@ -29,7 +29,9 @@ def store_for(app: Flask) -> KeyStore:
             lambda: kek_module.load(cfg.get("KEY_ENCRYPTION_KEY"),
                                     cfg.get("KEY_ENCRYPTION_KEY_FILE"),
                                     instance_path=Path(app.instance_path),
-                                    production=bool(cfg.get("PRODUCTION"))))
+                                    production=bool(cfg.get("PRODUCTION")),
+                                    fallback=cfg.get("KEY_ENCRYPTION_KEY_FALLBACK"),
+                                    fallback_file=cfg.get("KEY_ENCRYPTION_KEY_FALLBACK_FILE")))
     return store
 
 

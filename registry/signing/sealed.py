@@ -40,12 +40,13 @@ def kek_ids(session: Session) -> set[str]:
 def require_same_kek(session: Session, kek: Kek) -> None:
     """A server configured with another KEK must not seal a secret only it can open: every
     other server would then fail to use it."""
-    other = sorted(kek_ids(session) - {kek.id})
+    other = sorted(kek_ids(session) - kek.ids)
     if other:
         raise KekError(
             f"the configured KEY_ENCRYPTION_KEY ({kek.id}) is not the one the registry's keys "
             f"are sealed with ({', '.join(other)}): configure the same key-encryption key on "
-            f"every server")
+            f"every server (during a replacement, the other one as "
+            f"KEY_ENCRYPTION_KEY_FALLBACK)")
 
 
 @dataclass(frozen=True)
@@ -74,28 +75,42 @@ def _lock(session: Session) -> None:
 
 
 def rekey(session: Session, actor: Any, old: Kek, new: Kek) -> RekeyReport:
-    """Re-seal every sealed secret from ``old`` (the configured KEK) under ``new``, with one
-    audit event; flushes, never commits. A secret that does not open under ``old`` (damaged,
-    or sealed under a third KEK) raises ``KekError`` before anything is committed, so the
-    caller's rollback leaves every secret under the old KEK."""
-    if new.id == old.id:
+    """Re-seal every sealed secret that ``old`` (the configured KEK, with its fallback) opens
+    under ``new``, with one audit event; flushes, never commits. ``new`` may be the configured
+    KEK itself when it has a fallback: then what is still under the fallback moves to it (the
+    third step of a replacement across servers). A secret that does not open under ``old``
+    (damaged, or sealed under a third KEK) raises ``KekError`` before anything is committed,
+    so the caller's rollback leaves every secret where it was."""
+    new = new.sealing()
+    if new.id == old.id and old.fallback is None:
         raise KekError(f"the new key-encryption key is the configured one ({old.id}): "
                        f"nothing to re-seal")
     _lock(session)
+    previous = sorted(kek_ids(session) - {new.id})
+    if new.id == old.id and not previous:
+        raise KekError(f"every secret is sealed under the key-encryption key {new.id} "
+                       f"already: nothing to re-seal")
     signing = factors = audit_keys = 0
+    # A secret already under the new KEK (sealed by a server that has it) stays as it is.
     for key in session.exec(select(SigningKey).where(col(SigningKey.private_key).is_not(None))):
         assert key.private_key is not None
+        if key.kek_id == new.id:
+            continue
         seed = old.unwrap(key.kid, key.private_key, key.kek_id)
         key.private_key, key.kek_id = new.wrap(key.kid, seed), new.id
         session.add(key)
         signing += 1
     for factor in session.exec(select(SecondFactor)):
+        if factor.kek_id == new.id:
+            continue
         context = secret_context(factor.user_id)
         seed = old.open(context, factor.secret, factor.kek_id)
         factor.secret, factor.kek_id = new.seal(context, seed), new.id
         session.add(factor)
         factors += 1
     for row in session.exec(select(AuditKey)):
+        if row.kek_id == new.id:
+            continue
         context = sealing_context(row.name)
         seed = old.open(context, row.private_key, row.kek_id)
         row.private_key, row.kek_id = new.seal(context, seed), new.id
@@ -105,8 +120,8 @@ def rekey(session: Session, actor: Any, old: Kek, new: Kek) -> RekeyReport:
     left = kek_ids(session) - {new.id}
     if left:  # cannot happen under the lock; a refusal is cheaper than a secret left behind
         raise KekError(f"secrets under {', '.join(sorted(left))} remain: run the command again")
-    report = RekeyReport(old.id, new.id, signing, factors, audit_keys)
+    report = RekeyReport(", ".join(previous) or old.id, new.id, signing, factors, audit_keys)
     audit.record(session, actor=actor, action=EventTag.Key.REKEY,
                  object_type=ObjectType.REGISTRY, object_id=new.id,
-                 before={"kek_id": old.id}, after=report.facts())
+                 before={"kek_id": report.old}, after=report.facts())
     return report
