@@ -157,7 +157,8 @@ def rows(n_batches: int, n_jobs: int, n_scans: int) -> dict[str, Callable[[], It
                    rnd.randrange(5_000_000, 2_000_000_000), status,
                    (decided + dt.timedelta(days=365)).date() if status != "rejected" else None,
                    2, created, None if status == "draft" else submitted,
-                   None if status == "submitted" else decided, *frozen(product))
+                   None if status == "submitted" else decided, *frozen(product),
+                   None)  # verify_facts: the label's facts, not read by the figures
 
     def decisions() -> Iterator[tuple]:
         n = 0
@@ -359,6 +360,21 @@ def measure(url: str, index_baseline: bool) -> list[tuple[str, float, float]]:
     best, times = best_of(page)
     results.append(("page: /figures/ (officer, defaults)", best, statistics.median(times)))
     print(f"  {'page':<19} {'/figures/ officer, defaults':<44} best {best * 1000:8.1f} ms")
+
+    # The monthly PDF is built in the request (README "Known gaps"): what that costs.
+    admin = app.test_client()
+    admin.post("/login", data={"email": "admin@bench.test", "password": PASSWORD})
+    for who, reader, lang in (("officer", client, "id"), ("officer", client, "en"),
+                              ("admin", admin, "en")):
+        def report(reader: Any = reader, lang: str = lang) -> None:
+            response = reader.get(f"/figures/report.pdf?month=2026-10&lang={lang}")
+            assert response.status_code == 200, response.status_code
+            assert response.data.startswith(b"%PDF"), response.data[:20]
+
+        best, times = best_of(report)
+        name = f"/figures/report.pdf {who}, 2026-10, {lang}"
+        results.append((f"report: {name}", best, statistics.median(times)))
+        print(f"  {'report':<19} {name:<44} best {best * 1000:8.1f} ms", flush=True)
 
     # Baseline: the naive ORM way for one figure (total value) of the admin's year.
     def naive() -> int:
