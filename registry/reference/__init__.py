@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
@@ -159,20 +160,34 @@ def province_of_regency(code: str) -> str | None:
     return regency.province_code if regency else None
 
 
+class Commodity(StrEnum):
+    """The relevant commodities of Regulation (EU) 2023/1115 (Annex I), as eudr_annex.csv
+    names them; their words are registry.plots.vocabulary's."""
+
+    CATTLE = "cattle"
+    COCOA = "cocoa"
+    COFFEE = "coffee"
+    OIL_PALM = "oil palm"
+    RUBBER = "rubber"
+    SOYA = "soya"
+    WOOD = "wood"
+
+
 @dataclass(frozen=True, slots=True)
 class EudrHeading:
     """One line of Annex I of Regulation (EU) 2023/1115: an HS prefix (2, 4 or 6 digits) and
     the relevant commodity (cattle, cocoa, coffee, oil palm, rubber, soya, wood)."""
 
     hs_prefix: str
-    commodity: str
+    commodity: Commodity
     description: str
 
 
 @cache
 def eudr_annex() -> tuple[EudrHeading, ...]:
     with (HERE / "eudr_annex.csv").open(newline="", encoding="utf-8") as fh:
-        return tuple(EudrHeading(row["hs_prefix"], row["commodity"], row["description"])
+        return tuple(EudrHeading(row["hs_prefix"], Commodity(row["commodity"]),
+                                 row["description"])
                      for row in csv.DictReader(fh))
 
 

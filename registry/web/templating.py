@@ -35,6 +35,7 @@ from registry.catalog.vocabulary import (
 )
 from registry.clock import REGION_TZ
 from registry.desk import vocabulary as desk_words
+from registry.plots import vocabulary as plots_words
 from registry.reference import HUBS, PROVINCES, country_codes, hs_codes, regencies
 from registry.verify import vocabulary as verify_words
 from registry.web.database import get_session
@@ -150,6 +151,7 @@ def init_app(app: Flask) -> None:
         audit_actor=events.actor_label,
         verdict=verify_words.verdict_label,
         why_not_genuine=desk_words.kind_label,
+        commodity=plots_words.commodity_label,
     )
     app.jinja_env.globals.update(fmt_quantity=fmt_quantity)
 

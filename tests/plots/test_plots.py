@@ -277,3 +277,14 @@ def test_a_shipments_geojson_is_the_batchs_plots_with_its_peb(client: Client, wo
                       ).status_code == 404
     assert client.get(f"/batches/{world.batch_a.id}/shipments/99999/plots.geojson"
                       ).status_code == 404
+
+
+def test_the_commodity_is_named_in_the_readers_language(client: Client, world: World) -> None:
+    """The annex's commodity on the batch's pages: "kopi" in Indonesian, never the annex's
+    English code (it read "This product (coffee) …" on the Indonesian pages)."""
+    client.login("a@test.id")
+    batch = world.batch_a.id
+    for path in (f"/batches/{batch}", f"/batches/{batch}/plots"):
+        for lang, word, other in (("id", "(kopi)", "(coffee)"), ("en", "(coffee)", "(kopi)")):
+            page = client.get(path, headers={"Accept-Language": lang}).get_data(as_text=True)
+            assert word in page and other not in page, (path, lang)
