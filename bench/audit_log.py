@@ -21,16 +21,14 @@ unless ``--keep-copies``. Only 127.0.0.1 is contacted.
 from __future__ import annotations
 
 import argparse
-import shutil
-import sqlite3
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import kept
+
 ROOT = Path(__file__).resolve().parents[1]
-PG = "postgresql://postgres@127.0.0.1:5432/"
-SOURCE, COPY = "bench_verify", "bench_audit"
 OFFICES = {"51": "Bali", "52": "NTB", "53": "NTT"}
 
 # Events a batch, newest last (seq and time follow batch id): the exporter's, then the
@@ -178,34 +176,14 @@ def main() -> int:
     p.add_argument("--keep-copies", action="store_true")
     args = p.parse_args()
     sys.path.insert(0, str(Path(args.app_root).resolve() if args.app_root else ROOT))
-    import psycopg
 
     results: dict[str, list[tuple[str, int, float, int]]] = {}
-    if not args.postgres_only:
-        source = Path(args.reuse) / "registry.sqlite3"
-        copy = Path(args.reuse) / "audit.sqlite3"
-        if not copy.exists():
-            with sqlite3.connect(source) as con:
-                con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            shutil.copyfile(source, copy)
-            fill(f"sqlite:///{copy}", args.per_batch)
-        log("SQLite:")
-        results["SQLite"] = time_pages(f"sqlite:///{copy}", args.repeat)
-        if not args.keep_copies:
-            copy.unlink()
-    if not args.sqlite_only:
-        with psycopg.connect(PG + "postgres", autocommit=True) as con:
-            exists = con.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                 (COPY,)).fetchone()
-            if not exists:
-                con.execute(f"CREATE DATABASE {COPY} TEMPLATE {SOURCE}")
-        if not exists:
-            fill(PG + COPY, args.per_batch)
-        log("PostgreSQL:")
-        results["PostgreSQL"] = time_pages(PG + COPY, args.repeat)
-        if not args.keep_copies:
-            with psycopg.connect(PG + "postgres", autocommit=True) as con:
-                con.execute(f"DROP DATABASE {COPY}")
+    for db, url in kept.copies(Path(args.reuse), "audit",
+                               lambda url: fill(url, args.per_batch),
+                               sqlite=not args.postgres_only, postgres=not args.sqlite_only,
+                               keep=args.keep_copies):
+        log(f"{db}:")
+        results[db] = time_pages(url, args.repeat)
     print(f"\n/audit, the listing service's count and page of 50 (best of {args.repeat}):")
     print(f"{'database':11}{'reader':28}{'page':>6}{'ms':>9}{'events':>12}")
     for db, rows in results.items():

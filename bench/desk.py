@@ -27,18 +27,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
-import shutil
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import kept
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-PG = "postgresql://postgres@127.0.0.1:5432/"
-SOURCE, COPY = "bench_verify", "bench_desk"
 NOW = dt.datetime(2026, 11, 20, 6, 0, tzinfo=dt.UTC)
 KINDS = ("bad_signature", "unknown_lot", "never_printed", "unknown_key")
 
@@ -78,6 +76,9 @@ def fill(url: str, not_genuine: int, copies: int) -> None:
                        rnd.randrange(1, batches + 1), "possible_copy", n % 20,
                        client=rnd.getrandbits(48)))
     written = buffer.flush()
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE scan")  # as autovacuum would after the load
     engine.dispose()
     log(f"  {written:,} desk scans added")
 
@@ -204,36 +205,15 @@ def main() -> int:
     p.add_argument("--postgres-only", action="store_true")
     p.add_argument("--keep-copies", action="store_true")
     args = p.parse_args()
-    import psycopg
+
+    def filled(url: str) -> None:
+        fill(url, args.not_genuine, args.copies)
 
     results: dict[str, list[tuple[str, float, float]]] = {}
-    if not args.postgres_only:
-        source = Path(args.reuse) / "registry.sqlite3"
-        copy = Path(args.reuse) / "desk.sqlite3"
-        if not copy.exists():
-            with sqlite3.connect(source) as con:
-                con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            shutil.copyfile(source, copy)
-            fill(f"sqlite:///{copy}", args.not_genuine, args.copies)
-        log("SQLite:")
-        results["SQLite"] = compare(f"sqlite:///{copy}", args.repeat, args.rounds)
-        if not args.keep_copies:
-            copy.unlink()
-    if not args.sqlite_only:
-        with psycopg.connect(PG + "postgres", autocommit=True) as con:
-            exists = con.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                 (COPY,)).fetchone()
-            if not exists:
-                con.execute(f"CREATE DATABASE {COPY} TEMPLATE {SOURCE}")
-        if not exists:
-            fill(PG + COPY, args.not_genuine, args.copies)
-            with psycopg.connect(PG + COPY, autocommit=True) as con:
-                con.execute("VACUUM ANALYZE scan")  # as autovacuum would after the load
-        log("PostgreSQL:")
-        results["PostgreSQL"] = compare(PG + COPY, args.repeat, args.rounds)
-        if not args.keep_copies:
-            with psycopg.connect(PG + "postgres", autocommit=True) as con:
-                con.execute(f"DROP DATABASE {COPY}")
+    for db, url in kept.copies(Path(args.reuse), "desk", filled, sqlite=not args.postgres_only,
+                               postgres=not args.sqlite_only, keep=args.keep_copies):
+        log(f"{db}:")
+        results[db] = compare(url, args.repeat, args.rounds)
     print(f"\nDesk, digest and signals (best of {args.repeat} × {args.rounds} rounds); "
           "recording a scan (10 × 1,000 a round):")
     for db, rows in results.items():
