@@ -121,8 +121,8 @@ class Kek:
                            f"KEY_ENCRYPTION_KEY (wrong key, or the row was altered)") from None
 
 
-def _id_of(key: bytes | None) -> str:
-    digest = hashlib.sha256(_ID_PREFIX + (key or b"")).digest()[:8]
+def _id_of(key: bytes) -> str:
+    digest = hashlib.sha256(_ID_PREFIX + key).digest()[:8]
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
