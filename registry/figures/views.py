@@ -160,12 +160,13 @@ def month_label(key: str) -> str:
 
 def _hs_chapters() -> dict[str, str]:
     """The HS chapters of the region's typical codes with the first product named under
-    them (the other chapters show their number alone)."""
+    them, in the reader's language (the other chapters show their number alone)."""
     from registry.reference import typical_hs_codes
 
+    indonesian = str(get_locale()) == "id"
     chapters: dict[str, str] = {}
     for hs in typical_hs_codes():
-        chapters.setdefault(hs.chapter, hs.product)
+        chapters.setdefault(hs.chapter, hs.product_id if indonesian else hs.product)
     return chapters
 
 

@@ -59,6 +59,7 @@ class HsCode:
     # One of the region's usual exports: listed first wherever codes are offered.
     typical: bool = False
     product: str = ""  # the region's product under a typical code, for the figures' chapters
+    product_id: str = ""  # the same in Indonesian (hs_products_id.csv)
 
     @property
     def chapter(self) -> str:
@@ -101,10 +102,13 @@ def regencies() -> dict[str, Regency]:
 @cache
 def hs_codes() -> dict[str, HsCode]:
     """Every HS 2022 subheading by its six digits, in code order (read once)."""
+    with (HERE / "hs_products_id.csv").open(newline="", encoding="utf-8") as fh:
+        products_id = {row["product"]: row["product_id"] for row in csv.DictReader(fh)}
     with (HERE / "hs_codes.csv").open(newline="", encoding="utf-8") as fh:
         return {
             row["code"]: HsCode(row["code"], row["description"], row["description_id"],
-                                row["typical"] == "1", row["product"])
+                                row["typical"] == "1", row["product"],
+                                products_id.get(row["product"], ""))
             for row in csv.DictReader(fh)
         }
 

@@ -68,7 +68,7 @@ def _index() -> tuple[tuple[HsCode, str, str], ...]:
     "...; ceramic products" only mentions them)."""
     entries = []
     for hs in hs_codes().values():
-        text = _words(f"{hs.description} {hs.description_id} {hs.product}")
+        text = _words(f"{hs.description} {hs.description_id} {hs.product} {hs.product_id}")
         head = _words(f"{hs.description.split(';')[0]} {hs.description_id.split(',')[0]}")
         entries.append((hs, f" {hs.code} {hs.code[:4]}{text}", head))
     # Typical codes first; dict order is code order, and sorted() keeps it within each group.

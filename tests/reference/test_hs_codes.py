@@ -56,8 +56,10 @@ def test_the_typical_codes_are_present_and_flagged() -> None:
     assert len(TYPICAL) == 65
     assert {hs.code for hs in typical_hs_codes()} == set(TYPICAL)
     assert all(hs_codes()[code].typical for code in TYPICAL)
-    # ... with their product named (the figures' chapter labels read it) and Indonesian text.
-    assert all(hs_codes()[code].product and hs_codes()[code].description_id for code in TYPICAL)
+    # ... with their product named in both languages (the figures' chapter labels read it)
+    # and Indonesian text.
+    assert all(hs_codes()[code].product and hs_codes()[code].product_id
+               and hs_codes()[code].description_id for code in TYPICAL)
 
 
 def test_a_reader_gets_indonesian_where_there_is_some_and_english_otherwise() -> None:
