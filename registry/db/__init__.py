@@ -60,14 +60,26 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def fetch_page(session: Session, statement: Any, window: Window,
-               count_ahead: int | None = None) -> Page[Any]:
+               count_ahead: int | None = None, *, counted_with_page: bool = False) -> Page[Any]:
     """One page of ``statement``'s rows and the count of all of them, both in SQL.
     ``statement`` must order its rows totally (end with a unique column), or rows may repeat
     or go missing between pages.
 
     ``count_ahead``: count only up to that many rows past the page's start, in the list's own
     order (the database stops there), for lists whose every row costs a test to count; the
-    page then says ``more`` when rows follow beyond."""
+    page then says ``more`` when rows follow beyond.
+
+    ``counted_with_page``: the count rides on the page's own rows (``count(*) OVER ()``), for
+    lists whose every row costs the same work to count as to show (a grouping of all its rows
+    before the first is known): one statement instead of two. Column rows only; an empty
+    page (past the end) is counted on its own."""
+    if counted_with_page:
+        rows = session.exec(statement.add_columns(func.count().over())
+                            .offset(window.offset).limit(window.size)).all()
+        if rows:
+            return Page(items=[tuple(row)[:-1] for row in rows], total=int(rows[0][-1]),
+                        window=window)
+        return fetch_page(session, statement, window)
     if count_ahead is None:
         total = session.exec(
             select(func.count()).select_from(statement.order_by(None).subquery())).one()

@@ -112,7 +112,7 @@ def scan_groups(session: Session, scope: DeskScope, window: Window) -> Page[Scan
         .group_by(product, kind)
         .order_by(last.desc(), product, kind)
     )
-    page = fetch_page(session, statement, window)
+    page = fetch_page(session, statement, window, counted_with_page=True)
     keys = [(p, k) for p, k, *_ in page.items]
     countries = _countries(session, [scope.scans(), _in_groups(keys)], (product, kind))
     groups = [ScanGroup(p, k, int(n), utc(first), utc(at), countries.get((p, k), []))
@@ -157,7 +157,7 @@ def copy_serials(session: Session, scope: DeskScope, window: Window) -> Page[Cop
         .group_by(batch, lot, product, serial)
         .order_by(last.desc(), batch, serial)
     )
-    page = fetch_page(session, statement, window)
+    page = fetch_page(session, statement, window, counted_with_page=True)
     keys = [(b, s) for b, _lot, _p, s, *_ in page.items]
     countries = _countries(session, [copy, tuple_(batch, serial).in_(keys)
                                      if keys else false()], (batch, serial))

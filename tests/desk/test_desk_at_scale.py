@@ -165,3 +165,39 @@ def test_genuine_scans_do_not_slow_the_desk_or_the_signals(
     grew = {name: (few[name], many[name]) for name in few
             if many[name] > 2 * few[name] + slack}
     assert not grew, f"work grew with the genuine scans (1,000 → 11,000): {grew}"
+
+
+def test_a_desk_page_groups_once_and_the_pages_cover_the_list(
+        app: Flask, db: Session, world: World) -> None:
+    """The copy list groups every "possible copy" answer of its scope before it knows its
+    first row, so its page carries its count (one statement, not a count and then the page),
+    and paging still shows each serial once."""
+    db.connection().execute(insert(Scan), [
+        scan(world, serial, verdict=Verdict.POSSIBLE_COPY.value,
+             at=NOW - dt.timedelta(minutes=serial + repeat))
+        for serial in range(1, 61) for repeat in range(2)])
+    settle(db)
+    engine = app.extensions["engine"]
+    groupings: list[str] = []
+
+    def keep(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        if "GROUP BY scan.batch_id, batch.lot_code" in statement:
+            groupings.append(statement)
+
+    scope = desk.DeskScope(province="52")
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        for number in (1, 2, 3):
+            groupings.clear()
+            page = desk.copy_serials(db, scope, Window(number, 25))
+            assert len(groupings) == 1, groupings
+            assert page.total == 60 and page.last == 3
+            seen += [item.serial for item in page.items]
+            assert all(item.copies == 2 for item in page.items)
+        past = desk.copy_serials(db, scope, Window(4, 25))
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    # Newest first: serial 1 was told last.
+    assert seen == [str(n) for n in range(1, 61)]
+    assert past.items == [] and past.total == 60
