@@ -178,8 +178,9 @@ def compare(url: str, repeat: int, rounds: int) -> list[tuple[str, float, float]
     base: dict[str, float] = {}
     try:
         for n in range(rounds):
-            for label, revision, kept in (("head (0035: partial scan indexes)", "head", head),
-                                          ("0034 (every scan in every index)", "0034", base)):
+            for label, revision, best_of in (
+                    ("head (0035: partial scan indexes)", "head", head),
+                    ("0034 (every scan in every index)", "0034", base)):
                 t = time.perf_counter()
                 if revision == "head":
                     migrate.upgrade(url)
@@ -187,7 +188,7 @@ def compare(url: str, repeat: int, rounds: int) -> list[tuple[str, float, float]
                     migrate.downgrade(url, revision)
                 log(f"  round {n + 1}, {label}: migrated in {time.perf_counter() - t:.1f} s")
                 for name, took in time_desk(url, repeat):
-                    kept[name] = min(kept.get(name, took), took)
+                    best_of[name] = min(best_of.get(name, took), took)
     finally:
         migrate.upgrade(url)
     return [(name, head[name], base[name]) for name in head]

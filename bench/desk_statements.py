@@ -15,10 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import desk
+import desk  # puts the repository on sys.path for the registry's imports below
 import kept
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main() -> int:

@@ -76,13 +76,10 @@ def fetch_page(session: Session, statement: Any, window: Window,
     if counted_with_page:
         rows = session.exec(statement.add_columns(func.count().over())
                             .offset(window.offset).limit(window.size)).all()
-        if rows:
-            return Page(items=[tuple(row)[:-1] for row in rows], total=int(rows[0][-1]),
-                        window=window)
-        return fetch_page(session, statement, window)
+        total = int(rows[0][-1]) if rows else _count(session, statement)
+        return Page(items=[tuple(row)[:-1] for row in rows], total=total, window=window)
     if count_ahead is None:
-        total = session.exec(
-            select(func.count()).select_from(statement.order_by(None).subquery())).one()
+        total = _count(session, statement)
         more = False
     else:
         cap = window.offset + count_ahead
@@ -93,6 +90,11 @@ def fetch_page(session: Session, statement: Any, window: Window,
     # Rows of several entities as plain tuples, so every list pages the same way.
     items = [tuple(row) if isinstance(row, Row) else row for row in rows]
     return Page(items=items, total=int(total), window=window, more=more)
+
+
+def _count(session: Session, statement: Any) -> int:
+    return int(session.exec(
+        select(func.count()).select_from(statement.order_by(None).subquery())).one())
 
 
 _PG_KEY = re.compile(r"Key \(([^)]*)\)=")

@@ -175,7 +175,7 @@ def keys_rekey(new_kek_file: Path | None) -> None:
         raise click.ClickException(str(exc)) from None
     except KeyStoreError as exc:
         raise click.ClickException(str(exc)) from None
-    if new_kek_file is None and store.kek().fallback is None:
+    if new_kek_file is None and new.fallback is None:
         raise click.ClickException(
             "give --new-kek-file PATH (the new key-encryption key), or, in the third step of "
             "a replacement across servers, configure KEY_ENCRYPTION_KEY_FALLBACK")
