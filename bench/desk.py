@@ -20,6 +20,12 @@ a day; the sweep's copy signals of a day (rolled back); and recording 10 × 1,00
 through ``ScanBuffer.flush`` (this process's CPU a row: the whole write on SQLite, only the
 client's share on PostgreSQL, so the wall time is given too). The copies are dropped at the
 end unless ``--keep-copies``. Only 127.0.0.1 is contacted.
+
+``--against all-time`` compares instead, at the head revision only, the desk's lists looking
+back the default period (a quarter, ``registry.desk.rules``) with the same lists over all
+time, alternately (the suspicious scans span two years)::
+
+    .venv/bin/python bench/desk.py --reuse /tmp/bv --against all-time [--copies 200000 ...]
 """
 
 from __future__ import annotations
@@ -102,7 +108,10 @@ def best(fn: Callable[[], Any], repeat: int) -> float:
     return min(times)
 
 
-def time_desk(url: str, repeat: int) -> list[tuple[str, float]]:
+def time_desk(url: str, repeat: int, since: dt.datetime | None = None, *,
+              lists_only: bool = False) -> list[tuple[str, float]]:
+    """Each figure, best of ``repeat``; the desk's lists looking back from ``since`` (None:
+    all time)."""
     from sqlalchemy import text
     from sqlmodel import Session
 
@@ -127,9 +136,13 @@ def time_desk(url: str, repeat: int) -> list[tuple[str, float]]:
         for name, scope in scopes.items():
             for label, fn in (("not-genuine", desk.scan_groups),
                               ("copies", desk.copy_serials)):
-                took = best(lambda f=fn, s=scope: f(session, s, Window(1, 25)), repeat)
+                took = best(lambda f=fn, s=scope: f(session, s, Window(1, 25), since),
+                            repeat)
                 results.append((f"{label:<11} {name}", took))
                 log(f"  {label:<11} {name:<28} {took * 1000:9.1f} ms")
+        if lists_only:
+            engine.dispose()
+            return results
         day = NOW - dt.timedelta(days=1)
         took = best(lambda: notices.digest(session, "52", day, NOW), repeat)
         results.append(("digest      office NTB, a day", took))
@@ -194,6 +207,24 @@ def compare(url: str, repeat: int, rounds: int) -> list[tuple[str, float, float]
     return [(name, head[name], base[name]) for name in head]
 
 
+def compare_periods(url: str, repeat: int, rounds: int) -> list[tuple[str, float, float]]:
+    """The desk's lists at the head revision looking back the default period (a quarter,
+    ``registry.desk.rules``) and all time, alternately ``rounds`` times: the best of each."""
+    from registry.db import migrate
+    from registry.desk.rules import DEFAULT_PERIOD, since
+
+    migrate.upgrade(url)
+    quarter: dict[str, float] = {}
+    ever: dict[str, float] = {}
+    for n in range(rounds):
+        for label, start, best_of in (("the default period", since(DEFAULT_PERIOD, NOW), quarter),
+                                      ("all time", None, ever)):
+            log(f"  round {n + 1}, {label}:")
+            for name, took in time_desk(url, repeat, start, lists_only=True):
+                best_of[name] = min(best_of.get(name, took), took)
+    return [(name, quarter[name], ever[name]) for name in quarter]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--reuse", metavar="DIR", required=True,
@@ -205,6 +236,9 @@ def main() -> int:
     p.add_argument("--sqlite-only", action="store_true")
     p.add_argument("--postgres-only", action="store_true")
     p.add_argument("--keep-copies", action="store_true")
+    p.add_argument("--against", choices=("0034", "all-time"), default="0034",
+                   help="the baseline: the scan indexes of 0034, or (head only) the desk's lists "
+                        "over all time against the default period")
     args = p.parse_args()
 
     def filled(url: str) -> None:
@@ -214,11 +248,13 @@ def main() -> int:
     for db, url in kept.copies(Path(args.reuse), "desk", filled, sqlite=not args.postgres_only,
                                postgres=not args.sqlite_only, keep=args.keep_copies):
         log(f"{db}:")
-        results[db] = compare(url, args.repeat, args.rounds)
+        results[db] = (compare_periods if args.against == "all-time" else compare)(
+            url, args.repeat, args.rounds)
     print(f"\nDesk, digest and signals (best of {args.repeat} × {args.rounds} rounds); "
           "recording a scan (10 × 1,000 a round):")
+    columns = ("90 days", "all time") if args.against == "all-time" else ("head", "0034")
     for db, rows in results.items():
-        print(f"\n{db:<44} {'0035':>10} {'0034':>10}")
+        print(f"\n{db:<44} {columns[0]:>10} {columns[1]:>10}")
         for name, now, before in rows:
             unit, scale = ("µs", 1e6) if name.startswith("record") else ("ms", 1e3)
             print(f"  {name:<42} {now * scale:7.1f} {unit} {before * scale:7.1f} {unit}")

@@ -101,20 +101,29 @@ class ScanGroup:
     countries: list[tuple[str, int]]
 
 
-def scan_groups(session: Session, scope: DeskScope, window: Window) -> Page[ScanGroup]:
-    """Not-genuine scans grouped by product and kind, the group seen last first."""
+def _since(since: dt.datetime | None) -> ColumnElement[bool]:
+    """Scans from ``since`` on (None: all of them); the desk's indexes lead with the scope
+    and then the time, so a period reads only its own scans."""
+    return true() if since is None else col(Scan.created_at) >= since
+
+
+def scan_groups(session: Session, scope: DeskScope, window: Window,
+                since: dt.datetime | None = None) -> Page[ScanGroup]:
+    """Not-genuine scans from ``since`` on (None: all) grouped by product and kind, the
+    group seen last first; the first and last times and the countries are the period's."""
     last = func.max(Scan.created_at)
     product, kind = col(Scan.product_id), col(Scan.kind)
+    conditions = [scope.scans(), _since(since)]
     # SQLAlchemy's select: sqlmodel's is typed for at most four columns.
     statement = (
         select_columns(product, kind, func.count(), func.min(Scan.created_at), last)
-        .where(scope.scans())
+        .where(*conditions)
         .group_by(product, kind)
         .order_by(last.desc(), product, kind)
     )
     page = fetch_page(session, statement, window, counted_with_page=True)
     keys = [(p, k) for p, k, *_ in page.items]
-    countries = _countries(session, [scope.scans(), _in_groups(keys)], (product, kind))
+    countries = _countries(session, [*conditions, _in_groups(keys)], (product, kind))
     groups = [ScanGroup(p, k, int(n), utc(first), utc(at), countries.get((p, k), []))
               for p, k, n, first, at in page.items]
     return Page(items=groups, total=page.total, window=page.window)
@@ -142,11 +151,12 @@ class CopySerial:
     countries: list[tuple[str, int]]
 
 
-def copy_serials(session: Session, scope: DeskScope, window: Window) -> Page[CopySerial]:
-    """Serials whose buyers were told "possible copy", from the verdict each scan recorded
-    (the page's own judgement), the one told last first."""
+def copy_serials(session: Session, scope: DeskScope, window: Window,
+                 since: dt.datetime | None = None) -> Page[CopySerial]:
+    """Serials whose buyers were told "possible copy" from ``since`` on (None: ever), from
+    the verdict each scan recorded (the page's own judgement), the one told last first."""
     last = func.max(Scan.created_at)
-    copy = told_possible_copy()
+    copy = and_(told_possible_copy(), _since(since))
     batch, serial = col(Scan.batch_id), col(Scan.serial)
     lot, product = col(Batch.lot_code), col(Batch.product_id)
     statement = (

@@ -1,5 +1,6 @@
 """The words the suspicious-activity desk shows for why a code was not genuine (the kinds of
-``verify.attribution.Kind``, by which it groups scans and reports), in one place."""
+``verify.attribution.Kind``, by which it groups scans and reports) and for how far back its
+lists look (``rules.Period``), in one place."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from enum import StrEnum
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
+from registry.desk.rules import Period
 from registry.verify.attribution import Kind
 
 # Keyed by members, typed by ``str``: a member equals its stored value (see catalog.vocabulary).
@@ -23,7 +25,16 @@ KIND_LABELS: dict[str, LazyString] = {
     Kind.OTHER: _l("Other"),
 }
 
-LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {Kind: KIND_LABELS}
+PERIOD_LABELS: dict[str, LazyString] = {
+    Period.WEEK: _l("Last 7 days"),
+    Period.MONTH: _l("Last 30 days"),
+    Period.QUARTER: _l("Last 90 days"),
+    Period.YEAR: _l("Last 12 months"),
+    Period.ALL: _l("All time"),
+}
+
+LABELS: Mapping[type[StrEnum], Mapping[str, LazyString]] = {
+    Kind: KIND_LABELS, Period: PERIOD_LABELS}
 ON_VERIFY_PAGE: frozenset[type[StrEnum]] = frozenset()
 
 

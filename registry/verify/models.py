@@ -38,6 +38,13 @@ class Scan(SQLModel, table=True):
               sqlite_where=text(UNBATCHED), postgresql_where=text(UNBATCHED)),
         Index("ix_scan_desk_organisation", "organisation_id", "created_at",
               sqlite_where=text(UNBATCHED), postgresql_where=text(UNBATCHED)),
+        # And every desk's at once (the administrators' "everything"), by time: the desk looks
+        # back a period (0036). Covering for its grouping by product and kind. It leads with
+        # batch_id, NULL in every entry, because SQLite's planner takes an equality over a
+        # range: led by the time, it lost to ix_scan_serial_seen's ``batch_id IS NULL``,
+        # which reads every unbatched scan of all time.
+        Index("ix_scan_unbatched", "batch_id", "created_at", "product_id", "kind",
+              sqlite_where=text(UNBATCHED), postgresql_where=text(UNBATCHED)),
         # The "possible copy" answers, for the desk, the office's digest and the sweep's
         # signals (0035; an index on every scan's verdict before). Covering: the desk's
         # grouping and countries come from the index alone.

@@ -201,3 +201,61 @@ def test_a_desk_page_groups_once_and_the_pages_cover_the_list(
     # Newest first: serial 1 was told last.
     assert seen == [str(n) for n in range(1, 61)]
     assert past.items == [] and past.total == 60
+
+
+def bounded_queries(db: Session, world: World, since: dt.datetime | None
+                    ) -> Iterator[tuple[str, Callable[[], Any]]]:
+    """The desk's two scan lists, as each desk shows them looking back from ``since``."""
+    scopes = {"administrators": desk.DeskScope(admin=True),
+              "administrators, everything": desk.DeskScope(admin=True, everything=True),
+              "office NTB": desk.DeskScope(province="52"),
+              "company A": desk.DeskScope(organisation_id=world.company_a.id)}
+    for name, scope in scopes.items():
+        yield (f"not-genuine scans, {name}",
+               lambda s=scope: desk.scan_groups(db, s, Window(1, 25), since))
+        yield (f"possible copies, {name}",
+               lambda s=scope: desk.copy_serials(db, s, Window(1, 25), since))
+
+
+def old_suspicious(world: World, count: int) -> list[dict[str, Any]]:
+    """``count`` suspicious scans of each kind the desks list, all of them a year old."""
+    year_ago = NOW - dt.timedelta(days=365)
+    company = world.company_a.id
+    rows = []
+    for n in range(count):
+        at = year_ago - dt.timedelta(minutes=n)
+        rows += [
+            scan(world, 300_000 + n, verdict="not_genuine", batch=False, province="52",
+                 organisation=company, kind=Kind.BAD_SIGNATURE.value, at=at),
+            scan(world, 400_000 + n, verdict="not_genuine", batch=False,
+                 kind=Kind.OTHER.value, at=at),
+            scan(world, 500_000 + n, verdict=Verdict.POSSIBLE_COPY.value, at=at)]
+    return rows
+
+
+def test_a_desk_looking_back_a_period_does_not_slow_with_older_suspicious_scans(
+        app: Flask, db: Session, world: World, work: tuple[Work, int]) -> None:
+    """The desk looks back a quarter by default (registry.desk.rules): a year of older fakes
+    and copies must not make its lists slower. Looking back over all time, they do: that is
+    what the period bounds (and shows that the measure sees it)."""
+    measure, slack = work
+    quarter = NOW - dt.timedelta(days=90)
+    db.connection().execute(insert(Scan), suspicious(world))
+    db.connection().execute(insert(Scan), old_suspicious(world, 300))
+    settle(db)
+    before = {name: _plain(query()) for name, query in bounded_queries(db, world, quarter)}
+    assert before["possible copies, office NTB"][1] == 2
+    assert before["not-genuine scans, administrators"][1] == 1
+    few = {name: measure(query) for name, query in bounded_queries(db, world, quarter)}
+    ever = {name: measure(query) for name, query in bounded_queries(db, world, None)}
+
+    db.connection().execute(insert(Scan), old_suspicious(world, 3_000)[900:])
+    settle(db)
+    assert {name: _plain(query()) for name, query
+            in bounded_queries(db, world, quarter)} == before
+    many = {name: measure(query) for name, query in bounded_queries(db, world, quarter)}
+    grew = {name: (few[name], many[name]) for name in few
+            if many[name] > 2 * few[name] + slack}
+    assert not grew, f"work grew with older suspicious scans (300 → 3,000 a kind): {grew}"
+    ever_after = {name: measure(query) for name, query in bounded_queries(db, world, None)}
+    assert ever_after["possible copies, office NTB"] > 4 * ever["possible copies, office NTB"]
