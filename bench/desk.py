@@ -140,9 +140,10 @@ def time_desk(url: str, repeat: int, since: dt.datetime | None = None, *,
                             repeat)
                 results.append((f"{label:<11} {name}", took))
                 log(f"  {label:<11} {name:<28} {took * 1000:9.1f} ms")
-        if lists_only:
-            engine.dispose()
-            return results
+    if lists_only:
+        engine.dispose()
+        return results
+    with Session(engine) as session:
         day = NOW - dt.timedelta(days=1)
         took = best(lambda: notices.digest(session, "52", day, NOW), repeat)
         results.append(("digest      office NTB, a day", took))

@@ -606,7 +606,8 @@ def shipments_passage(shipment_id: int, body: s.PassageDecision) -> Any:
                                "registry/plots/schemas/eudr-geolocation.schema.json."}))
 def batches_plots(batch_id: int) -> Any:
     """The batch's production plots for an EU Deforestation Regulation due-diligence
-    statement: one Feature a plot (Point up to 4 ha, Polygon above; WGS84, longitude first),
+    statement: one Feature a plot (Point up to 4 ha, Polygon above, MultiPolygon for a plot
+    of several parcels; WGS84, longitude first),
     with ProducerName, ProducerCountry, ProductionPlace and Area (hectares). The batch's
     exporter, and the office of its origin province once submitted."""
     db, user = get_session(), _user()

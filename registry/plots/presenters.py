@@ -50,8 +50,8 @@ def issue_message(item: PlotIssue) -> str:
               text=d["text"]) if "line" in d else
             _("The file could not be read as %(format)s.", format=d.get("format", "GeoJSON"))),
         Issue.UNSUPPORTED: lambda: _(
-            "Only points and polygons are accepted (found: %(kind)s). Upload .geojson or .kml; "
-            "send each polygon of a MultiPolygon as its own plot.", kind=d.get("kind", "-")),
+            "Only points and polygons are accepted, and for a plot of several parcels a "
+            "MultiPolygon (found: %(kind)s). Upload .geojson or .kml.", kind=d.get("kind", "-")),
         Issue.TOO_MANY: lambda: _("At most %(max)s plots, or corners of one polygon, at a "
                                   "time.", max=_number(d["max"])),
         Issue.DECIMALS: lambda: _(
@@ -66,6 +66,10 @@ def issue_message(item: PlotIssue) -> str:
               "in order around the plot.", lat=d["lat"], lon=d["lon"]) if "lat" in d else
             _("The polygon's sides cross each other: list the corners in order around the "
               "plot.")),
+        Issue.PARTS_OVERLAP: lambda: (
+            _("The parcels of this plot overlap near %(lat)s, %(lon)s: give each piece of land "
+              "once.", lat=d["lat"], lon=d["lon"]) if "lat" in d else
+            _("The parcels of this plot overlap: give each piece of land once.")),
         Issue.INVALID: lambda: _("The polygon is not valid (%(reason)s).",
                                  reason=d.get("reason", "")),
         Issue.AREA_MISSING: lambda: _("Give the plot's area in hectares."),
@@ -113,8 +117,11 @@ class PlotRow:
 def rows(plots: list[Plot]) -> list[PlotRow]:
     result = []
     for n, plot in enumerate(plots, start=1):
-        centre = shape(json.loads(plot.geometry)).centroid
-        kind = _("Polygon") if plot.kind == "polygon" else _("Point")
+        geometry = shape(json.loads(plot.geometry))
+        centre = geometry.centroid
+        parts = len(getattr(geometry, "geoms", ()))
+        kind = (_("Polygon of %(parts)s parcels", parts=parts) if parts > 1 else
+                _("Polygon") if plot.kind == "polygon" else _("Point"))
         result.append(PlotRow(n, plot, kind, f"{centre.y:.6f}", f"{centre.x:.6f}"))
     return result
 

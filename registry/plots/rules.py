@@ -7,7 +7,10 @@ distances are pyproj's, on the WGS84 ellipsoid, so a hectare is a hectare at 8â€
 What a plot must be, as the EU information system asks it:
 - WGS84 longitude/latitude with at least six decimals (â‰ˆ 0.1 m) in every coordinate;
 - a point only for plots of at most 4 ha, a polygon above (a polygon is fine below too);
-- a polygon is valid: closed, at least three distinct corners, its sides never crossing.
+- a polygon is valid: closed, at least three distinct corners, its sides never crossing;
+- a plot of separate parcels is one MultiPolygon (the EU's GeoJSON file description allows
+  it; GIS programs write one even for a single parcel, which is kept as a Polygon): each
+  part a valid polygon, the parts never overlapping, the area theirs together.
 And as the registry asks it:
 - the declared area agrees with the polygon's own area within ``AREA_TOLERANCE_PERCENT``
   or ``AREA_TOLERANCE_HA``, whichever is larger (GPS walks round a field are rough);
@@ -31,7 +34,7 @@ import numpy as np
 import shapely
 from defusedxml import DefusedXmlException, ElementTree
 from pyproj import Geod, Transformer
-from shapely.geometry import Point, Polygon, mapping, shape
+from shapely.geometry import MultiPolygon, Point, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
@@ -59,6 +62,7 @@ class Issue(StrEnum):
     RANGE = "plot_coordinate_range"
     TOO_FEW_CORNERS = "plot_too_few_corners"
     SELF_INTERSECTING = "plot_self_intersecting"
+    PARTS_OVERLAP = "plot_parts_overlap"
     INVALID = "plot_invalid"
     AREA_MISSING = "plot_area_missing"
     NEEDS_POLYGON = "plot_needs_polygon"
@@ -86,7 +90,7 @@ class PlotsRefused(ValueError):
 class ParsedPlot:
     """A plot as read from the exporter's text or file, before the checks."""
 
-    geometry: BaseGeometry  # Point or Polygon, x = longitude, y = latitude
+    geometry: BaseGeometry  # Point, Polygon or MultiPolygon, x = longitude, y = latitude
     min_decimals: int  # the fewest decimals any coordinate was written with
     worst: str  # that coordinate as written (for the message)
     name: str = ""  # a name the file gave it (KML Placemark name, GeoJSON ProductionPlace)
@@ -96,7 +100,7 @@ class ParsedPlot:
 @dataclass(frozen=True)
 class CheckedPlot:
     geometry: BaseGeometry
-    kind: str  # "point" or "polygon"
+    kind: str  # "point" or "polygon" (a Polygon or a MultiPolygon)
     declared_ha: Decimal
     measured_ha: Decimal | None  # a polygon's geodesic area; None for a point
     name: str
@@ -194,7 +198,8 @@ def _texts(value: Any) -> list[str]:
 
 def parse_geojson(data: bytes) -> list[ParsedPlot]:
     """A GeoJSON file (RFC 7946: longitude first): a FeatureCollection, a Feature or a bare
-    geometry, of Points and Polygons. Numbers are read as written, so their decimals count."""
+    geometry, of Points, Polygons and MultiPolygons. Numbers are read as written, so their
+    decimals count."""
     try:
         doc = json.loads(data.decode("utf-8-sig"), parse_float=Decimal, parse_int=Decimal)
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -221,31 +226,33 @@ def parse_geojson(data: bytes) -> list[ParsedPlot]:
             issues.append(PlotIssue(Issue.UNREADABLE, number, {"format": "GeoJSON"}))
             continue
         kind = geometry.get("type")
-        if kind not in ("Point", "Polygon"):
+        if kind not in ("Point", "Polygon", "MultiPolygon"):
             issues.append(PlotIssue(Issue.UNSUPPORTED, number, {"kind": str(kind)[:30]}))
             continue
         coordinates: Any = geometry.get("coordinates")
         try:
             texts = _texts(coordinates)
-            rings: Any = [[coordinates]] if kind == "Point" else coordinates
-            outer = rings[0]
-            if any(len(p) < 2 for p in outer):
-                raise ValueError("position")
-            pairs = [(str(p[0]), str(p[1])) for p in outer]
-            points, fewest, worst = _coordinates(pairs)
+            # Each polygon as its rings (a point as one ring of one position).
+            polygons: Any = ([[[coordinates]]] if kind == "Point" else
+                             [coordinates] if kind == "Polygon" else coordinates)
+            if not isinstance(polygons, list) or not polygons:
+                raise ValueError("no polygon")
+            fewest, worst = 99, ""
+            for rings in polygons:
+                if any(len(p) < 2 for p in rings[0]):
+                    raise ValueError("position")
+                _points, part_fewest, part_worst = _coordinates(
+                    [(str(p[0]), str(p[1])) for p in rings[0]])
+                if part_fewest < fewest:
+                    fewest, worst = part_fewest, part_worst
             # Holes count towards the decimals too.
             for t in texts:
                 if _decimals(t) < fewest:
                     fewest, worst = _decimals(t), t
             if kind == "Point":
-                geom: BaseGeometry = Point(points[0])
+                geom: BaseGeometry = Point(_as_float(coordinates[:2]))
             else:
-                if len(outer) > MAX_VERTICES:
-                    raise PlotsRefused([PlotIssue(Issue.TOO_MANY, number,
-                                                  {"max": MAX_VERTICES})])
-                if len({tuple(p) for p in points}) < 3:
-                    raise PlotsRefused([PlotIssue(Issue.TOO_FEW_CORNERS, number)])
-                geom = shape({"type": "Polygon", "coordinates": _as_float(rings)})
+                geom = _polygons(polygons, number)
         except PlotsRefused as exc:
             issues += exc.issues
             continue
@@ -258,6 +265,18 @@ def parse_geojson(data: bytes) -> list[ParsedPlot]:
     if issues:
         raise PlotsRefused(issues)
     return plots
+
+
+def _polygons(polygons: list[Any], plot: int) -> BaseGeometry:
+    """A Polygon, or a MultiPolygon of several, from GeoJSON coordinates: at most
+    ``MAX_VERTICES`` outer corners in all, at least three distinct ones in each part."""
+    if sum(len(rings[0]) for rings in polygons) > MAX_VERTICES:
+        raise PlotsRefused([PlotIssue(Issue.TOO_MANY, plot, {"max": MAX_VERTICES})])
+    for rings in polygons:
+        if len({(float(p[0]), float(p[1])) for p in rings[0]}) < 3:
+            raise PlotsRefused([PlotIssue(Issue.TOO_FEW_CORNERS, plot)])
+    parts = [Polygon(rings[0], rings[1:]) for rings in _as_float(polygons)]
+    return parts[0] if len(parts) == 1 else MultiPolygon(parts)
 
 
 def _declared(value: Any) -> Decimal | None:
@@ -284,7 +303,8 @@ def _kml_coordinates(text: str | None) -> list[tuple[str, str]]:
 
 def parse_kml(data: bytes) -> list[ParsedPlot]:
     """A KML file (Google Earth, GPS apps): each Placemark's Point or Polygon (its outer
-    boundary). Read with defusedxml: entity expansion and external entities are refused."""
+    boundary), or a MultiGeometry of Polygons (a plot of several parcels). Read with
+    defusedxml: entity expansion and external entities are refused."""
     try:
         root = ElementTree.fromstring(data)
     except (ElementTree.ParseError, DefusedXmlException, ValueError):
@@ -300,26 +320,22 @@ def parse_kml(data: bytes) -> list[ParsedPlot]:
         shapes = [e for e in placemark.iter() if _local(e.tag) in ("Point", "Polygon",
                                                                      "LineString",
                                                                      "MultiGeometry")]
-        if not shapes or _local(shapes[0].tag) not in ("Point", "Polygon"):
-            kind = _local(shapes[0].tag) if shapes else "-"
+        first = shapes[0] if shapes else None
+        if first is not None and _local(first.tag) == "MultiGeometry":
+            inside = [_local(e.tag) for e in shapes[1:]]
+            if inside and set(inside) == {"Polygon"}:  # a plot of several parcels
+                shapes = shapes[1:]
+            else:
+                issues.append(PlotIssue(Issue.UNSUPPORTED, number, {"kind": "MultiGeometry"}))
+                continue
+        elif first is None or _local(first.tag) not in ("Point", "Polygon"):
+            kind = _local(first.tag) if first is not None else "-"
             issues.append(PlotIssue(Issue.UNSUPPORTED, number, {"kind": kind}))
             continue
-        first = shapes[0]
-        if _local(first.tag) == "Polygon":
-            outer = next((e for e in first.iter() if _local(e.tag) == "outerBoundaryIs"), first)
         else:
-            outer = first
-        text = next((e.text for e in outer.iter() if _local(e.tag) == "coordinates"), None)
+            shapes = [first]
         try:
-            points, fewest, worst = _coordinates(_kml_coordinates(text))
-            if not points:
-                raise ValueError("no coordinates")
-            if _local(first.tag) == "Point":
-                geom: BaseGeometry = Point(points[0])
-            else:
-                geom = _geometry(points, number)
-                if isinstance(geom, Point):
-                    raise PlotsRefused([PlotIssue(Issue.TOO_FEW_CORNERS, number)])
+            geom, fewest, worst = _kml_geometry(shapes, number)
         except PlotsRefused as exc:
             issues += exc.issues
             continue
@@ -330,6 +346,35 @@ def parse_kml(data: bytes) -> list[ParsedPlot]:
     if issues:
         raise PlotsRefused(issues)
     return plots
+
+
+def _kml_geometry(shapes: list[Any], plot: int) -> tuple[BaseGeometry, int, str]:
+    """A Point (``shapes``: one), a Polygon (one) or a MultiPolygon (several Polygons): each
+    polygon its outer boundary; the fewest decimals of all and the coordinate written so."""
+    if _local(shapes[0].tag) == "Point":
+        text = next((e.text for e in shapes[0].iter() if _local(e.tag) == "coordinates"), None)
+        points, fewest, worst = _coordinates(_kml_coordinates(text))
+        if not points:
+            raise ValueError("no coordinates")
+        return Point(points[0]), fewest, worst
+    parts: list[Polygon] = []
+    fewest, worst = 99, ""
+    for polygon in shapes:
+        outer = next((e for e in polygon.iter() if _local(e.tag) == "outerBoundaryIs"),
+                     polygon)
+        text = next((e.text for e in outer.iter() if _local(e.tag) == "coordinates"), None)
+        points, part_fewest, part_worst = _coordinates(_kml_coordinates(text))
+        if not points:
+            raise ValueError("no coordinates")
+        if part_fewest < fewest:
+            fewest, worst = part_fewest, part_worst
+        geom = _geometry(points, plot)
+        if not isinstance(geom, Polygon):
+            raise PlotsRefused([PlotIssue(Issue.TOO_FEW_CORNERS, plot)])
+        parts.append(geom)
+    if sum(len(p.exterior.coords) - 1 for p in parts) > MAX_VERTICES:
+        raise PlotsRefused([PlotIssue(Issue.TOO_MANY, plot, {"max": MAX_VERTICES})])
+    return (parts[0] if len(parts) == 1 else MultiPolygon(parts)), fewest, worst
 
 
 def parse_file(filename: str, data: bytes) -> list[ParsedPlot]:
@@ -355,9 +400,12 @@ def regency_shapes() -> dict[str, BaseGeometry]:
 
 
 def area_ha(geometry: BaseGeometry) -> Decimal:
-    """A polygon's area on the WGS84 ellipsoid, in hectares (two decimals kept)."""
-    area, _perimeter = GEOD.geometry_area_perimeter(geometry)
-    return Decimal(str(round(abs(area) / 10_000, 4)))
+    """A polygon's area on the WGS84 ellipsoid, in hectares (two decimals kept); a
+    MultiPolygon's is its parts' together (each part's own: pyproj signs an area by the way
+    its ring runs, so a sum over parts drawn either way could cancel)."""
+    area = sum(abs(GEOD.geometry_area_perimeter(part)[0])
+               for part in getattr(geometry, "geoms", [geometry]))
+    return Decimal(str(round(area / 10_000, 4)))
 
 
 def area_agrees(declared: Decimal, measured: Decimal) -> bool:
@@ -409,16 +457,9 @@ def check(plot: ParsedPlot, number: int, *, declared_ha: Decimal | None,
     if not (np.all(np.abs(coords[:, 1]) <= 90) and np.all(np.abs(coords[:, 0]) <= 180)):
         issues.append(PlotIssue(Issue.RANGE, number))
         return None, issues
-    polygon = isinstance(plot.geometry, Polygon)
+    polygon = isinstance(plot.geometry, Polygon | MultiPolygon)
     if polygon and not plot.geometry.is_valid:
-        reason = explain_validity(plot.geometry)
-        where = re.search(rf"\[({NUMBER}) ({NUMBER})\]", reason)
-        at = {"lat": f"{float(where.group(2)):.6f}", "lon": f"{float(where.group(1)):.6f}"} \
-            if where else {}
-        if reason.startswith(("Self-intersection", "Ring Self-intersection")):
-            issues.append(PlotIssue(Issue.SELF_INTERSECTING, number, at))
-        else:
-            issues.append(PlotIssue(Issue.INVALID, number, {"reason": reason.split("[")[0]}))
+        issues.append(_invalid(plot.geometry, number))
         return None, issues
     area = declared_ha if declared_ha is not None else plot.area_ha
     measured = area_ha(plot.geometry) if polygon else None
@@ -442,6 +483,22 @@ def check(plot: ParsedPlot, number: int, *, declared_ha: Decimal | None,
                        plot.name), []
 
 
+def _invalid(geometry: BaseGeometry, number: int) -> PlotIssue:
+    """What is wrong with an invalid polygon, or with the first invalid part of a
+    MultiPolygon; parts that are each valid are invalid together where they overlap."""
+    parts = list(getattr(geometry, "geoms", [geometry]))
+    broken = next((p for p in parts if not p.is_valid), None)
+    reason = explain_validity(broken if broken is not None else geometry)
+    where = re.search(rf"\[({NUMBER}) ({NUMBER})\]", reason)
+    at = {"lat": f"{float(where.group(2)):.6f}", "lon": f"{float(where.group(1)):.6f}"} \
+        if where else {}
+    if broken is None:
+        return PlotIssue(Issue.PARTS_OVERLAP, number, at)
+    if reason.startswith(("Self-intersection", "Ring Self-intersection")):
+        return PlotIssue(Issue.SELF_INTERSECTING, number, at)
+    return PlotIssue(Issue.INVALID, number, {"reason": reason.split("[")[0]})
+
+
 def check_all(plots: list[ParsedPlot], *, declared_ha: Decimal | None,
               regency_code: str) -> list[CheckedPlot]:
     """Every plot checked; all or nothing. ``declared_ha`` (the form's area) is for a single
@@ -462,8 +519,8 @@ def check_all(plots: list[ParsedPlot], *, declared_ha: Decimal | None,
 def geometry_json(geometry: BaseGeometry) -> str:
     """A geometry as stored and exported: GeoJSON, coordinates rounded to 7 decimals (1 cm;
     the exporter's six or more decimals survive, float noise does not)."""
-    rounded = shapely.set_precision(geometry, 1e-7) if isinstance(geometry, Polygon) \
-        else geometry
+    rounded = shapely.set_precision(geometry, 1e-7) \
+        if isinstance(geometry, Polygon | MultiPolygon) else geometry
     data = mapping(rounded)
     return json.dumps(_round(data), separators=(",", ":"))
 

@@ -452,3 +452,92 @@ def test_areas_tolerances_and_limits_exactly() -> None:
     [plot] = rules.parse_geojson(geojson(feature({"type": "Polygon",
                                                   "coordinates": [triangle]})))
     assert len(plot.geometry.exterior.coords) == 4
+
+
+def _part(dlon: float, dlat: float, side: float = 0.002) -> list[list[str]]:
+    corners = [(0, 0), (0, side), (side, side), (side, 0), (0, 0)]
+    return [at(LON + dlon + dx, LAT + dlat + dy) for dy, dx in corners]
+
+
+def test_a_plot_of_several_parcels_is_one_multipolygon() -> None:
+    """A plot of land made of separate parcels is a MultiPolygon, as the EU's GeoJSON file
+    description allows and GIS programs write even for one parcel: its parts are checked
+    each, its area is theirs together, and one part is kept as a plain Polygon."""
+    two = {"type": "MultiPolygon", "coordinates": [[_part(0, 0)], [_part(0.004, 0)]]}
+    one = {"type": "MultiPolygon", "coordinates": [[_part(0, 0.004)]]}
+    first, second = rules.parse_geojson(geojson(feature(two, Area=1), feature(one, Area=1)))
+    assert first.geometry.geom_type == "MultiPolygon" and len(first.geometry.geoms) == 2
+    assert second.geometry.geom_type == "Polygon"
+    assert first.min_decimals == 6
+    # The area is both parts' (each ≈ 4.9 ha), whichever way each ring runs.
+    each = rules.area_ha(rules.parse_geojson(geojson(feature(
+        {"type": "Polygon", "coordinates": [_part(0, 0)]})))[0].geometry)
+    reversed_second = {"type": "MultiPolygon", "coordinates": [
+        [_part(0, 0)], [list(reversed(_part(0.004, 0)))]]}
+    for geometry in (two, reversed_second):
+        plot = rules.parse_geojson(geojson(feature(geometry)))[0]
+        assert abs(rules.area_ha(plot.geometry) - 2 * each) <= Decimal("0.01")
+        checked = rules.check_all([plot], declared_ha=2 * each, regency_code="52.04")
+        assert checked[0].kind == "polygon" and checked[0].measured_ha == rules.area_ha(
+            plot.geometry)
+        stored = json.loads(rules.geometry_json(checked[0].geometry))
+        assert stored["type"] == "MultiPolygon" and len(stored["coordinates"]) == 2
+    assert issues_of(two, area=each) == [Issue.AREA_MISMATCH]  # one part's area declared
+
+
+def issues_of(geometry: dict[str, Any], area: Decimal | None = None) -> list[Issue]:
+    try:
+        rules.check_all(rules.parse_geojson(geojson(feature(geometry))), regency_code="52.04",
+                        declared_ha=area or Decimal("9"))
+    except rules.PlotsRefused as exc:
+        return [i.issue for i in exc.issues]
+    return []
+
+
+def test_a_multipolygons_parts_are_checked_like_polygons() -> None:
+    overlapping = {"type": "MultiPolygon", "coordinates": [[_part(0, 0)], [_part(0.001, 0)]]}
+    with pytest.raises(rules.PlotsRefused) as caught:
+        rules.check_all(rules.parse_geojson(geojson(feature(overlapping))),
+                        regency_code="52.04", declared_ha=Decimal("9"))
+    (issue,) = caught.value.issues
+    assert issue.issue == Issue.PARTS_OVERLAP and issue.plot == 1
+    assert set(issue.detail) == {"lat", "lon"}
+    bow = [at(LON, LAT), at(LON + 0.002, LAT + 0.002), at(LON + 0.002, LAT),
+           at(LON, LAT + 0.002), at(LON, LAT)]
+    assert issues_of({"type": "MultiPolygon", "coordinates": [[_part(0.004, 0)], [bow]]}) == [
+        Issue.SELF_INTERSECTING]
+    coarse = [at(LON + 0.004 + dx, LAT + dy, places=4) for dx, dy in
+              [(0, 0), (0.002, 0), (0.002, 0.002), (0, 0.002), (0, 0)]]
+    assert Issue.DECIMALS in issues_of({"type": "MultiPolygon",
+                                        "coordinates": [[_part(0, 0)], [coarse]]})
+    far = _part(2, 2)
+    assert Issue.OUTSIDE_REGENCY in issues_of(
+        {"type": "MultiPolygon", "coordinates": [[_part(0, 0)], [far]]})
+    unreadable = [rules.PlotIssue(Issue.UNREADABLE, 1, {"format": "GeoJSON"})]
+    for coordinates in ([], [[]], "x", [[_part(0, 0)[:2]]]):
+        found_issues = refused(rules.parse_geojson, geojson(feature(
+            {"type": "MultiPolygon", "coordinates": coordinates})))
+        assert found_issues in (unreadable, [rules.PlotIssue(Issue.TOO_FEW_CORNERS, 1)]), (
+            coordinates, found_issues)
+    # The corners' limit is for the whole plot.
+    many = [[[*at(LON + i * 1e-6, LAT)] for i in range(2600)]]
+    assert refused(rules.parse_geojson, geojson(feature(
+        {"type": "MultiPolygon", "coordinates": [many, many]}))) == [
+        rules.PlotIssue(Issue.TOO_MANY, 1, {"max": 5000})]
+
+
+def test_kml_multigeometry_of_polygons_is_a_multipolygon() -> None:
+    def polygon(ring: list[list[str]]) -> str:
+        return ("<Polygon><outerBoundaryIs><LinearRing><coordinates>"
+                f"{kml_ring(ring)}</coordinates></LinearRing></outerBoundaryIs></Polygon>")
+
+    point = (f"<Point><coordinates>{round(LON, 6)},{round(LAT, 6)}</coordinates></Point>")
+    both = rules.parse_kml(kml(
+        f"<Placemark><name>Dua petak</name><MultiGeometry>{polygon(_part(0, 0))}"
+        f"{polygon(_part(0.004, 0))}</MultiGeometry></Placemark>",
+        f"<Placemark><MultiGeometry>{polygon(_part(0, 0.004))}</MultiGeometry></Placemark>"))
+    assert [p.geometry.geom_type for p in both] == ["MultiPolygon", "Polygon"]
+    assert both[0].name == "Dua petak" and len(both[0].geometry.geoms) == 2
+    assert refused(rules.parse_kml, kml(
+        f"<Placemark><MultiGeometry>{polygon(_part(0, 0))}{point}</MultiGeometry>"
+        "</Placemark>")) == [rules.PlotIssue(Issue.UNSUPPORTED, 1, {"kind": "MultiGeometry"})]

@@ -288,3 +288,51 @@ def test_the_commodity_is_named_in_the_readers_language(client: Client, world: W
         for lang, word, other in (("id", "(kopi)", "(coffee)"), ("en", "(coffee)", "(kopi)")):
             page = client.get(path, headers={"Accept-Language": lang}).get_data(as_text=True)
             assert word in page and other not in page, (path, lang)
+
+
+def _parcel(dlon: float, side: float = 0.002) -> list[list[float]]:
+    lat = LAT + 0.000123  # six decimals a float keeps
+    return [[round(LON + dlon + dx, 6), round(lat + dy, 6)] for dy, dx in
+            [(0, 0), (0, side), (side, side), (side, 0), (0, 0)]]
+
+
+def test_a_plot_of_two_parcels_is_recorded_shown_and_exported(
+        client: Client, world: World, db: Session) -> None:
+    """A farmer's plot made of two separate parcels, as GIS programs write it (a
+    MultiPolygon): recorded as one plot with both parcels' area, listed as such, and
+    exported to the EU file as the MultiPolygon it is; overlapping parcels are refused with
+    where they overlap."""
+    batch = world.batch_a.id
+    client.login("a@test.id")
+    both = {"type": "MultiPolygon", "coordinates": [[_parcel(0)], [_parcel(0.004)]]}
+    area = rules.area_ha(rules.parse_geojson(json.dumps(both).encode())[0].geometry)
+    before = _plots(db, batch)
+
+    overlapping = {"type": "MultiPolygon", "coordinates": [[_parcel(0)], [_parcel(0.001)]]}
+    refused = _add(client, batch, file=(io.BytesIO(json.dumps(
+        {"type": "Feature", "properties": {"Area": float(area)},
+         "geometry": overlapping}).encode()), "overlap.geojson"))
+    assert refused.status_code == 422
+    assert re.search(r"Plot 1: The parcels of this plot overlap near -?\d+\.\d{6}, "
+                     r"-?\d+\.\d{6}: give each piece of land once\.",
+                     refused.get_data(as_text=True))
+    assert _plots(db, batch) == before
+
+    text = json.dumps({"type": "Feature", "properties": {
+        "Area": float(area), "ProductionPlace": "Kebun Dua Petak"}, "geometry": both}).encode()
+    response = _add(client, batch, file=(io.BytesIO(text), "dua.geojson"))
+    assert response.status_code == 302, re.findall(r"<li>Plot.{0,300}",
+                                                   response.get_data(as_text=True))
+    assert _plots(db, batch) == before + 1
+    page = client.get(f"/batches/{batch}/plots?lang=en").get_data(as_text=True)
+    assert "Polygon of 2 parcels" in page and "Kebun Dua Petak" in page
+    assert "Poligon dengan 2 bidang" in client.get(
+        f"/batches/{batch}/plots?lang=id").get_data(as_text=True)
+
+    exported = json.loads(client.get(f"/batches/{batch}/plots.geojson").get_data(as_text=True))
+    jsonschema.validate(exported, SCHEMA)
+    (plot,) = [f for f in exported["features"]
+               if f["properties"]["ProductionPlace"] == "Kebun Dua Petak"]
+    assert plot["geometry"]["type"] == "MultiPolygon"
+    assert [len(part[0]) for part in plot["geometry"]["coordinates"]] == [5, 5]
+    assert plot["properties"]["Area"] == float(area)
