@@ -943,7 +943,32 @@ class _Loader:
             at = self._approved_at(plan) + dt.timedelta(days=rng.uniform(30, 300))
             if at < now:
                 rows.append(self._forged(plan, at))
+        rows += self._recent_copy(jobs_of, showcase)
         return rows
+
+    def _recent_copy(self, jobs_of: dict[int, list[PrintJob]], showcase: set[str]
+                     ) -> list[dict[str, Any]]:
+        """A label of the first exporter (NTB) copied in the last weeks, whatever the random
+        copies above hit: the desk looks back 90 days by default, and the demo's office and
+        exporter should find one there. Drawn after everything else, so the rest of the demo
+        is the same as without it."""
+        rng, now = self.rng, self.now
+        for plan in self.plans:
+            jobs = [j for j in jobs_of.get(plan.batch_id or 0, [])
+                    if j.quantity > 50 and j.created_at < now - dt.timedelta(days=40)]
+            if plan.company is not COMPANIES[0] or plan.lot in showcase or not jobs:
+                continue
+            day = now - dt.timedelta(days=rng.uniform(9, 20))
+            if self._status_at(plan, day) != "genuine":
+                continue
+            job = jobs[-1]
+            serial = rng.randint(job.serial_first, job.serial_last)
+            rows = [self._scan(plan, day + dt.timedelta(minutes=35 * reader), serial,
+                               plan.destination) for reader in range(rng.randrange(8, 12))]
+            for row in rows[5:]:
+                row["verdict"] = "possible_copy"
+            return rows
+        return []
 
     def _scan(self, plan: _Plan, at: dt.datetime, serial: int, country: str) -> dict[str, Any]:
         rng = self.rng
