@@ -25,8 +25,6 @@ class Period(StrEnum):
 
 
 DAYS = {Period.WEEK: 7, Period.MONTH: 30, Period.QUARTER: 90, Period.YEAR: 365}
-
-
 DEFAULT_PERIOD = Period.QUARTER
 
 

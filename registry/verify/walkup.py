@@ -173,7 +173,7 @@ def product_public(session: Session, gtin: str, today: dt.date,
     window = window or Window(1, LOTS_PER_PAGE)
     db = _core(session)
     lots = db.execute(_LOTS, {"gtin": gtin, "limit": window.size,
-                                   "offset": window.offset}).all()
+                              "offset": window.offset}).all()
     first_page = window.offset == 0
     if first_page and lots and lots[0].total == len(lots):
         # Every lot is on this page (most products): their origins are here too.
