@@ -109,12 +109,15 @@ def work(app: Flask, db: Session) -> tuple[Work, int]:
     return pg_buffers, 20
 
 
+def scopes(world: World) -> dict[str, desk.DeskScope]:
+    return {"administrators": desk.DeskScope(admin=True),
+            "administrators, everything": desk.DeskScope(admin=True, everything=True),
+            "office NTB": desk.DeskScope(province="52"),
+            "company A": desk.DeskScope(organisation_id=world.company_a.id)}
+
+
 def queries(db: Session, world: World) -> Iterator[tuple[str, Callable[[], Any]]]:
-    scopes = {"administrators": desk.DeskScope(admin=True),
-              "administrators, everything": desk.DeskScope(admin=True, everything=True),
-              "office NTB": desk.DeskScope(province="52"),
-              "company A": desk.DeskScope(organisation_id=world.company_a.id)}
-    for name, scope in scopes.items():
+    for name, scope in scopes(world).items():
         yield (f"not-genuine scans, {name}",
                lambda s=scope: desk.scan_groups(db, s, Window(1, 25)))
         yield (f"possible copies, {name}",
@@ -206,11 +209,7 @@ def test_a_desk_page_groups_once_and_the_pages_cover_the_list(
 def bounded_queries(db: Session, world: World, since: dt.datetime | None
                     ) -> Iterator[tuple[str, Callable[[], Any]]]:
     """The desk's two scan lists, as each desk shows them looking back from ``since``."""
-    scopes = {"administrators": desk.DeskScope(admin=True),
-              "administrators, everything": desk.DeskScope(admin=True, everything=True),
-              "office NTB": desk.DeskScope(province="52"),
-              "company A": desk.DeskScope(organisation_id=world.company_a.id)}
-    for name, scope in scopes.items():
+    for name, scope in scopes(world).items():
         yield (f"not-genuine scans, {name}",
                lambda s=scope: desk.scan_groups(db, s, Window(1, 25), since))
         yield (f"possible copies, {name}",
