@@ -929,12 +929,7 @@ class _Loader:
                     if day + dt.timedelta(days=1) < now:
                         copied += 1
                         serial = rng.randint(job.serial_first, job.serial_last)
-                        for reader in range(rng.randrange(8, 14)):
-                            row = self._scan(plan, day + dt.timedelta(minutes=35 * reader),
-                                             serial, plan.destination)
-                            if reader >= 5 and row["verdict"] == "genuine":
-                                row["verdict"] = "possible_copy"
-                            rows.append(row)
+                        rows += self._copied(plan, day, serial, rng.randrange(8, 14))
         # Forged codes: a product's GTIN and a real-looking lot under a signature that does
         # not verify; the desk attributes them to the product's exporter and origin office.
         printed = [p for p in self.plans if p.batch_id in jobs_of]
@@ -963,12 +958,21 @@ class _Loader:
                 continue
             job = jobs[-1]
             serial = rng.randint(job.serial_first, job.serial_last)
-            rows = [self._scan(plan, day + dt.timedelta(minutes=35 * reader), serial,
-                               plan.destination) for reader in range(rng.randrange(8, 12))]
-            for row in rows[5:]:
-                row["verdict"] = "possible_copy"
-            return rows
+            return self._copied(plan, day, serial, rng.randrange(8, 12))
         return []
+
+    def _copied(self, plan: _Plan, day: dt.datetime, serial: int, readers: int
+                ) -> list[dict[str, Any]]:
+        """One serial scanned by ``readers`` readers 35 minutes apart from ``day`` on: from
+        the sixth on, a genuine answer is "possible copy" (six readers in a day)."""
+        rows = []
+        for reader in range(readers):
+            row = self._scan(plan, day + dt.timedelta(minutes=35 * reader), serial,
+                             plan.destination)
+            if reader >= 5 and row["verdict"] == "genuine":
+                row["verdict"] = "possible_copy"
+            rows.append(row)
+        return rows
 
     def _scan(self, plan: _Plan, at: dt.datetime, serial: int, country: str) -> dict[str, Any]:
         rng = self.rng

@@ -61,12 +61,13 @@ def _page(show: str, form: HandleForm | None = None, form_for: int | None = None
     if not page.items and page.total:  # past the end (the list got shorter): the last page
         return redirect(url_for("desk.index", show=show, page=page.last, **extra))
     ids = {getattr(item, "product_id", None) for item in page.items}
-    periods = [(PERIOD_LABELS[p], url_for("desk.index", show=show, period=p.value,
-                                          **everything_arg), p is period) for p in Period]
+    # The scan lists' period links; buyers' reports have none.
+    periods = [] if show == "reports" else [
+        (PERIOD_LABELS[p], url_for("desk.index", show=show, period=p.value, **everything_arg),
+         p is period) for p in Period]
     return render_template(
         "desk/index.html", show=show, page=page, scope=scope, everything=everything,
-        extra=extra, period_arg=period_arg,
-        periods=periods if show in ("scans", "copies") else [],
+        extra=extra, period_arg=period_arg, periods=periods,
         products=services.product_names(db, ids),
         open_reports=services.open_reports(db, scope), form=form or HandleForm(),
         form_for=form_for), status

@@ -116,12 +116,19 @@ def scopes(world: World) -> dict[str, desk.DeskScope]:
             "company A": desk.DeskScope(organisation_id=world.company_a.id)}
 
 
-def queries(db: Session, world: World) -> Iterator[tuple[str, Callable[[], Any]]]:
+def desk_lists(db: Session, world: World, since: dt.datetime | None
+               ) -> Iterator[tuple[str, Callable[[], Any]]]:
+    """The desk's two scan lists, as each desk shows them looking back from ``since`` (None:
+    all time)."""
     for name, scope in scopes(world).items():
         yield (f"not-genuine scans, {name}",
-               lambda s=scope: desk.scan_groups(db, s, Window(1, 25)))
+               lambda s=scope: desk.scan_groups(db, s, Window(1, 25), since))
         yield (f"possible copies, {name}",
-               lambda s=scope: desk.copy_serials(db, s, Window(1, 25)))
+               lambda s=scope: desk.copy_serials(db, s, Window(1, 25), since))
+
+
+def queries(db: Session, world: World) -> Iterator[tuple[str, Callable[[], Any]]]:
+    yield from desk_lists(db, world, None)
     yield ("digest of NTB", lambda: notices.digest(db, "52", NOW - dt.timedelta(days=1), NOW))
     yield ("copy signals today", lambda: _rolled_back(db, lambda: notices.copy_signals(db, NOW)))
 
@@ -206,16 +213,6 @@ def test_a_desk_page_groups_once_and_the_pages_cover_the_list(
     assert past.items == [] and past.total == 60
 
 
-def bounded_queries(db: Session, world: World, since: dt.datetime | None
-                    ) -> Iterator[tuple[str, Callable[[], Any]]]:
-    """The desk's two scan lists, as each desk shows them looking back from ``since``."""
-    for name, scope in scopes(world).items():
-        yield (f"not-genuine scans, {name}",
-               lambda s=scope: desk.scan_groups(db, s, Window(1, 25), since))
-        yield (f"possible copies, {name}",
-               lambda s=scope: desk.copy_serials(db, s, Window(1, 25), since))
-
-
 def old_suspicious(world: World, count: int) -> list[dict[str, Any]]:
     """``count`` suspicious scans of each kind the desks list, all of them a year old."""
     year_ago = NOW - dt.timedelta(days=365)
@@ -242,19 +239,19 @@ def test_a_desk_looking_back_a_period_does_not_slow_with_older_suspicious_scans(
     db.connection().execute(insert(Scan), suspicious(world))
     db.connection().execute(insert(Scan), old_suspicious(world, 300))
     settle(db)
-    before = {name: _plain(query()) for name, query in bounded_queries(db, world, quarter)}
+    before = {name: _plain(query()) for name, query in desk_lists(db, world, quarter)}
     assert before["possible copies, office NTB"][1] == 2
     assert before["not-genuine scans, administrators"][1] == 1
-    few = {name: measure(query) for name, query in bounded_queries(db, world, quarter)}
-    ever = {name: measure(query) for name, query in bounded_queries(db, world, None)}
+    few = {name: measure(query) for name, query in desk_lists(db, world, quarter)}
+    ever = {name: measure(query) for name, query in desk_lists(db, world, None)}
 
     db.connection().execute(insert(Scan), old_suspicious(world, 3_000)[900:])
     settle(db)
     assert {name: _plain(query()) for name, query
-            in bounded_queries(db, world, quarter)} == before
-    many = {name: measure(query) for name, query in bounded_queries(db, world, quarter)}
+            in desk_lists(db, world, quarter)} == before
+    many = {name: measure(query) for name, query in desk_lists(db, world, quarter)}
     grew = {name: (few[name], many[name]) for name in few
             if many[name] > 2 * few[name] + slack}
     assert not grew, f"work grew with older suspicious scans (300 → 3,000 a kind): {grew}"
-    ever_after = {name: measure(query) for name, query in bounded_queries(db, world, None)}
+    ever_after = {name: measure(query) for name, query in desk_lists(db, world, None)}
     assert ever_after["possible copies, office NTB"] > 4 * ever["possible copies, office NTB"]

@@ -19,6 +19,7 @@ from registry.desk.rules import DEFAULT_PERIOD, Period, period_from, since
 from registry.verify.attribution import Kind
 from registry.verify.models import Scan
 from registry.verify.rules import Verdict
+from tests.integrity.scan_support import desk_page
 
 CURRENT = re.compile(
     r'<nav class="periods"[^>]*>.*?<a href="[^"]*" aria-current="true">([^<]+)</a>', re.S)
@@ -50,14 +51,6 @@ def history(db: Session, world: World) -> World:
     return world
 
 
-def _desk(make_client: Any, email: str, query: str) -> str:
-    user = make_client()
-    user.login(email)
-    response = user.get(f"/desk?lang=en&{query}")
-    assert response.status_code == 200, (query, response.status_code)
-    return response.get_data(as_text=True)
-
-
 def _serials(html: str) -> list[str]:
     return re.findall(r'<tr class="copy"><td>[^<]*</td><td>[^<]*</td><td>(\d+)</td>', html)
 
@@ -65,18 +58,18 @@ def _serials(html: str) -> list[str]:
 @pytest.mark.parametrize("email", ["officer.ntb@test.id", "a@test.id"])
 def test_each_period_lists_the_copies_told_in_it(
         history: World, make_client: Any, email: str) -> None:
-    default = _desk(make_client, email, "show=copies")
+    default = desk_page(make_client, email, "&show=copies")
     assert _serials(default) == ["1002", "1045"]
     assert CURRENT.search(default).group(1) == "Last 90 days"  # type: ignore[union-attr]
     expected = {"7d": ["1002"], "30d": ["1002"], "90d": ["1002", "1045"],
                 "12m": ["1002", "1045", "1200"], "all": ["1002", "1045", "1200", "1800"]}
     for period, serials in expected.items():
-        html = _desk(make_client, email, f"show=copies&period={period}")
+        html = desk_page(make_client, email, f"&show=copies&period={period}")
         assert _serials(html) == serials, period
-    week = _desk(make_client, email, "show=copies&period=7d")
+    week = desk_page(make_client, email, "&show=copies&period=7d")
     assert CURRENT.search(week).group(1) == "Last 7 days"  # type: ignore[union-attr]
-    assert "No serial was judged a possible copy in this period." in _desk(
-        make_client, "officer.ntt@test.id", "show=copies&period=all")
+    assert "No serial was judged a possible copy in this period." in desk_page(
+        make_client, "officer.ntt@test.id", "&show=copies&period=all")
 
 
 def _groups(html: str) -> list[int]:
@@ -87,16 +80,16 @@ def _groups(html: str) -> list[int]:
 
 def test_the_administrators_scan_list_looks_back_the_period_too(
         history: World, make_client: Any) -> None:
-    assert _groups(_desk(make_client, "admin@test.id", "show=scans")) == [1]
-    assert _groups(_desk(make_client, "admin@test.id", "show=scans&period=7d")) == [1]
-    assert _groups(_desk(make_client, "admin@test.id", "show=scans&period=12m")) == [1]
-    assert _groups(_desk(make_client, "admin@test.id", "show=scans&period=all")) == [2]
-    nothing = _desk(make_client, "officer.ntt@test.id", "show=scans&period=all")
+    assert _groups(desk_page(make_client, "admin@test.id", "&show=scans")) == [1]
+    assert _groups(desk_page(make_client, "admin@test.id", "&show=scans&period=7d")) == [1]
+    assert _groups(desk_page(make_client, "admin@test.id", "&show=scans&period=12m")) == [1]
+    assert _groups(desk_page(make_client, "admin@test.id", "&show=scans&period=all")) == [2]
+    nothing = desk_page(make_client, "officer.ntt@test.id", "&show=scans&period=all")
     assert _groups(nothing) == [] and "No not-genuine scans in this period." in nothing
 
 
 def test_every_link_keeps_the_period_picked(history: World, make_client: Any) -> None:
-    html = _desk(make_client, "admin@test.id", "show=copies&all=1&period=12m")
+    html = desk_page(make_client, "admin@test.id", "&show=copies&all=1&period=12m")
     links = {link.replace("&amp;", "&") for link in LINKS.findall(html)}
     assert links == {
         # The administrators' "only what nobody else sees" keeps the period, not "everything".
@@ -111,7 +104,7 @@ def test_every_link_keeps_the_period_picked(history: World, make_client: Any) ->
 
 def test_a_period_nobody_offers_is_the_default(history: World, make_client: Any) -> None:
     for asked in ("abc", "", "1000", "90", "90d"):
-        html = _desk(make_client, "officer.ntb@test.id", f"show=copies&period={asked}")
+        html = desk_page(make_client, "officer.ntb@test.id", f"&show=copies&period={asked}")
         assert _serials(html) == ["1002", "1045"], asked
 
 

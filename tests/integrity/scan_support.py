@@ -1,5 +1,6 @@
 """Shared by helper C's integrity tests: a certified batch of company A with printed (signed)
-labels, phones with their own network address, and the scan buffer written on demand."""
+labels, phones with their own network address, the scan buffer written on demand, and a
+desk as its user reads it."""
 
 from __future__ import annotations
 
@@ -55,3 +56,12 @@ def verdict(client: Any, uri: str, **headers: str) -> str:
 
 def flush(app: Flask) -> int:
     return int(app.extensions["label_resolver"].buffer().flush())
+
+
+def desk_page(make_client: Any, email: str, query: str = "") -> str:
+    """``/desk`` in English as ``email`` sees it, ``query`` appended ("&show=copies")."""
+    user = make_client()
+    user.login(email)
+    response = user.get(f"/desk?lang=en{query}")
+    assert response.status_code == 200, (email, query, response.status_code)
+    return str(response.get_data(as_text=True))

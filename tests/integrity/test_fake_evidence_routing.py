@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from flask import Flask
-from scan_support import certified_labels, flush, path_of, phone, sign, verdict
+from scan_support import certified_labels, desk_page, flush, path_of, phone, sign, verdict
 from sqlmodel import Session, select
 
 from conftest import World
@@ -37,14 +37,6 @@ def _send_report(client: Any, path: str, message: str) -> None:
     assert response.status_code == 303
 
 
-def _desk(make_client: Any, email: str, query: str = "") -> str:
-    user = make_client()
-    user.login(email)
-    response = user.get(f"/desk?lang=en{query}")
-    assert response.status_code == 200, (email, response.status_code)
-    return response.get_data(as_text=True)
-
-
 def _tampered(label: str) -> str:
     """The label's code with another serial: the signature no longer fits."""
     return path_of(label).replace("/21/1?", "/21/2?")
@@ -58,14 +50,14 @@ def test_a_report_from_a_not_genuine_page_reaches_the_office_and_the_exporter(
     _send_report(buyer, _tampered(label), "Bought in Osaka, the seal looks photocopied")
 
     for email in ("officer.ntb@test.id", "a@test.id"):
-        html = _desk(make_client, email)
+        html = desk_page(make_client, email)
         assert "Bought in Osaka, the seal looks photocopied" in html, email
         assert "Not a genuine label" in html and "Sumbawa Honey" in html and "Bad signature" in html
     for email in ("officer.ntt@test.id", "officer.bali@test.id", "b@test.id"):
-        assert "Bought in Osaka" not in _desk(make_client, email), email
+        assert "Bought in Osaka" not in desk_page(make_client, email), email
     # The administrators' desk lists what nobody else sees; all of it on request.
-    assert "Bought in Osaka" not in _desk(make_client, "admin@test.id")
-    assert "Bought in Osaka" in _desk(make_client, "admin@test.id", "&all=1")
+    assert "Bought in Osaka" not in desk_page(make_client, "admin@test.id")
+    assert "Bought in Osaka" in desk_page(make_client, "admin@test.id", "&all=1")
 
 
 def test_a_report_on_an_unknown_product_reaches_the_administrators(
@@ -75,9 +67,9 @@ def test_a_report_on_an_unknown_product_reaches_the_administrators(
     forged = f"/01/08991234567891/10/X1/21/7?s={'A' * 96}"
     assert verdict(buyer, forged) == "not_genuine"
     _send_report(buyer, forged, "A coffee brand I never heard of")
-    assert "A coffee brand I never heard of" in _desk(make_client, "admin@test.id")
+    assert "A coffee brand I never heard of" in desk_page(make_client, "admin@test.id")
     for email in ("officer.ntb@test.id", "officer.ntt@test.id", "a@test.id", "b@test.id"):
-        assert "A coffee brand" not in _desk(make_client, email), email
+        assert "A coffee brand" not in desk_page(make_client, email), email
 
 
 def test_not_genuine_scans_reach_the_desk_and_the_office_figures(
@@ -92,7 +84,7 @@ def test_not_genuine_scans_reach_the_desk_and_the_office_figures(
     flush(app)
 
     for email in ("officer.ntb@test.id", "a@test.id"):
-        html = _desk(make_client, email, "&show=scans")
+        html = desk_page(make_client, email, "&show=scans")
         rows = re.findall(r'<tr class="group">(.*?)</tr>', html, re.S)
         text = [" ".join(re.sub(r"<[^>]+>", " ", r).split()) for r in rows]
         assert any("Sumbawa Honey" in t and "Serial never printed" in t and " 2 " in f" {t} "
@@ -100,7 +92,7 @@ def test_not_genuine_scans_reach_the_desk_and_the_office_figures(
         assert any("Bad signature" in t and " 1 " in f" {t} " for t in text), text
         assert any("Unknown lot" in t for t in text), text
     for email in ("officer.ntt@test.id", "b@test.id", "officer.bali@test.id"):
-        html = _desk(make_client, email, "&show=scans")
+        html = desk_page(make_client, email, "&show=scans")
         assert "Sumbawa Honey" not in html, email
 
     officer = make_client()
@@ -113,19 +105,19 @@ def test_not_genuine_scans_reach_the_desk_and_the_office_figures(
     assert "<dt>Not genuine</dt><dd>0</dd>" in figures
 
 
-def test_serials_told_possible_copy_are_on_the_desk(
+def test_serials_told_possible_copy_are_on_thedesk_page(
         app: Flask, world: World, db: Session, make_client: Any) -> None:
     label = certified_labels(app, world, db, quantity=1)[0]
     seen = [verdict(phone(app, f"198.51.{n}.10"), label, **{"CF-IPCountry": "JP"})
             for n in range(7)]
     assert seen[-1] == "possible_copy"
     flush(app)
-    html = _desk(make_client, "officer.ntb@test.id", "&show=copies")
+    html = desk_page(make_client, "officer.ntb@test.id", "&show=copies")
     rows = re.findall(r'<tr class="copy">(.*?)</tr>', html, re.S)
     assert len(rows) == 1 and "A-LOT-1" in rows[0] and ">1<" in rows[0]
-    assert "A-LOT-1" not in _desk(make_client, "officer.ntt@test.id", "&show=copies")
-    assert "A-LOT-1" in _desk(make_client, "a@test.id", "&show=copies")
-    assert "A-LOT-1" not in _desk(make_client, "b@test.id", "&show=copies")
+    assert "A-LOT-1" not in desk_page(make_client, "officer.ntt@test.id", "&show=copies")
+    assert "A-LOT-1" in desk_page(make_client, "a@test.id", "&show=copies")
+    assert "A-LOT-1" not in desk_page(make_client, "b@test.id", "&show=copies")
 
 
 def test_a_report_is_marked_handled_with_a_note_once_and_audited(
@@ -155,7 +147,7 @@ def test_a_report_is_marked_handled_with_a_note_once_and_audited(
     assert stored.handled_by_id == world.officer_ntb.id
     event = db.exec(select(AuditEvent).where(AuditEvent.action == "fake.handled")).one()
     assert event.object_id == str(report.id)
-    html = _desk(make_client, "a@test.id")
+    html = desk_page(make_client, "a@test.id")
     assert "Shop in Nagoya warned" in html and "Handled" in html
 
 
@@ -172,9 +164,9 @@ def test_the_desk_pages_newest_first(app: Flask, world: World, db: Session,
                           organisation_id=world.company_a.id, province_code="52",
                           kind="bad_signature"))
     db.commit()
-    first = _desk(make_client, "officer.ntb@test.id")
+    first = desk_page(make_client, "officer.ntb@test.id")
     shown = re.findall(r"report number (\d+)\.", first)
     assert shown == [f"{n:02d}" for n in range(1, 51)]
     assert "1–50 of 55" in first and 'rel="next"' in first
-    second = _desk(make_client, "officer.ntb@test.id", "&page=2")
+    second = desk_page(make_client, "officer.ntb@test.id", "&page=2")
     assert re.findall(r"report number (\d+)\.", second) == [f"{n}" for n in range(51, 56)]
